@@ -1,0 +1,270 @@
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import type { Logger } from '../log.js';
+import { reconnectDelay } from './backoff.js';
+
+// Our own thin ARI client instead of ari-client (README: "Why not ari-client"). Guarantees:
+// every REST call has a timeout; the event socket reconnects forever with capped backoff;
+// a wrong password is a reported error, never an uncaught exception; dead sockets are found by ping.
+
+export interface AriChannel {
+  id: string;
+  name: string;
+  state: string;
+  caller?: { name: string; number: string };
+  connected?: { name: string; number: string };
+}
+
+export interface AriEvent {
+  type: string;
+  application?: string;
+  timestamp?: string;
+  channel?: AriChannel;
+  cause?: number;
+  cause_txt?: string;
+  tech_cause?: number;
+  args?: string[];
+  [k: string]: unknown;
+}
+
+export interface AriOptions {
+  url: string;
+  username: string;
+  password: string;
+  app: string;
+  requestTimeoutMs: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+  pingIntervalMs?: number;
+  log: Logger;
+}
+
+export class AriHttpError extends CallbackdError {
+  constructor(readonly status: number, readonly method: string, readonly path: string, message: string) {
+    super(status === 401 ? ErrorCodes.ARI_AUTH : ErrorCodes.ARI_HTTP, message, { status });
+  }
+}
+
+export declare interface AriClient {
+  on(event: 'event', l: (e: AriEvent) => void): this;
+  on(event: 'connected' | 'disconnected', l: () => void): this;
+  on(event: 'authFailed', l: (err: CallbackdError) => void): this;
+}
+
+export class AriClient extends EventEmitter {
+  private ws: WebSocket | null = null;
+  private failures = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private awaitingPong = false;
+  connected = false;
+  reconnects = 0;
+  private readonly auth: string;
+  private readonly base: URL;
+
+  constructor(private readonly o: AriOptions) {
+    super();
+    this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
+    this.base = new URL(o.url);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.timer = this.pingTimer = null;
+    this.ws?.removeAllListeners();
+    this.ws?.on('error', () => {});
+    this.ws?.terminate();
+    this.ws = null;
+    this.connected = false;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const u = new URL('/ari/events', this.base);
+    u.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.searchParams.set('app', this.o.app);
+    u.searchParams.set('subscribeAll', 'false');
+    const ws = new WebSocket(u, { headers: { Authorization: this.auth }, handshakeTimeout: this.o.requestTimeoutMs });
+    this.ws = ws;
+    let opened = false;
+    ws.on('open', () => {
+      opened = true;
+      if (this.failures > 0 || this.reconnects > 0) this.o.log.info({ url: this.o.url }, 'ARI connected again');
+      else this.o.log.info({ url: this.o.url, app: this.o.app }, 'ARI connected');
+      this.failures = 0;
+      this.connected = true;
+      this.awaitingPong = false;
+      this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs ?? 5000);
+      this.emit('connected');
+    });
+    ws.on('pong', () => (this.awaitingPong = false));
+    ws.on('message', (data) => {
+      let ev: AriEvent;
+      try {
+        ev = JSON.parse(data.toString()) as AriEvent;
+      } catch {
+        this.o.log.warn('ARI sent a message that is not JSON; ignored');
+        return;
+      }
+      this.emit('event', ev);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      if (status === 401) {
+        this.emit(
+          'authFailed',
+          new CallbackdError(
+            ErrorCodes.ARI_AUTH,
+            `ARI at ${this.o.url} rejected user "${this.o.username}" (HTTP 401): check ari.username and ari.password / CALLBACKD_ARI_PASSWORD against ari.conf`,
+          ),
+        );
+      } else {
+        this.o.log.error({ status }, `ARI event socket refused with HTTP ${status} (is the Stasis app name "${this.o.app}" valid and res_ari loaded?)`);
+      }
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      if (!opened) this.o.log.warn({ url: this.o.url, err: err.message, attempt: this.failures + 1 }, 'ARI not reachable; will retry');
+      else this.o.log.warn({ err: err.message }, 'ARI socket error');
+    });
+    ws.on('close', () => {
+      if (this.pingTimer) clearInterval(this.pingTimer);
+      this.pingTimer = null;
+      const wasConnected = this.connected;
+      this.connected = false;
+      if (this.ws === ws) this.ws = null;
+      if (wasConnected) {
+        this.reconnects++;
+        this.o.log.warn('ARI connection lost; reconnecting');
+        this.emit('disconnected');
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  private ping(): void {
+    if (!this.ws) return;
+    if (this.awaitingPong) {
+      // No pong for a whole interval: the TCP connection is dead even if the kernel has not said so.
+      this.o.log.warn('ARI did not answer a ping; dropping the connection');
+      this.ws.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    try {
+      this.ws.ping();
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.timer) return;
+    this.failures++;
+    const delay = reconnectDelay(this.failures, this.o.reconnect.initialDelayMs, this.o.reconnect.maxDelayMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  /** One REST call with a hard timeout. 404 → null when `allow404`. */
+  async request<T = unknown>(
+    method: 'GET' | 'POST' | 'DELETE' | 'PUT',
+    path: string,
+    opts: { query?: Record<string, string | number | undefined>; body?: unknown; allow404?: boolean; timeoutMs?: number } = {},
+  ): Promise<T | null> {
+    const u = new URL(`/ari${path}`, this.base);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    let res: Response;
+    try {
+      res = await fetch(u, {
+        method,
+        headers: { Authorization: this.auth, ...(opts.body ? { 'Content-Type': 'application/json' } : {}) },
+        body: opts.body ? JSON.stringify(opts.body) : undefined,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? this.o.requestTimeoutMs),
+      });
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+        throw new CallbackdError(ErrorCodes.ARI_TIMEOUT, `ARI ${method} ${path} got no answer within ${opts.timeoutMs ?? this.o.requestTimeoutMs} ms`);
+      }
+      throw new CallbackdError(ErrorCodes.ARI_UNREACHABLE, `ARI ${method} ${path} failed: ${(e.cause as Error)?.message ?? e.message}`);
+    }
+    const text = await res.text();
+    if (res.status === 404 && opts.allow404) return null;
+    if (!res.ok) {
+      let msg = text;
+      try {
+        msg = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        /* plain text */
+      }
+      throw new AriHttpError(res.status, method, path, `ARI ${method} ${path} → HTTP ${res.status}: ${msg || res.statusText}`);
+    }
+    return text ? (JSON.parse(text) as T) : (null as T | null);
+  }
+
+  // --- the few calls callbackd makes -------------------------------------------------------
+
+  /** Creates a channel with our own id and sends it into our Stasis app when answered. */
+  async originate(p: {
+    channelId: string;
+    endpoint: string;
+    callerId: string;
+    timeoutSec: number;
+    appArgs: string;
+    variables?: Record<string, string>;
+  }): Promise<AriChannel> {
+    return (await this.request<AriChannel>('POST', `/channels/${encodeURIComponent(p.channelId)}`, {
+      query: { endpoint: p.endpoint, app: this.o.app, appArgs: p.appArgs, callerId: p.callerId, timeout: p.timeoutSec },
+      body: p.variables ? { variables: p.variables } : undefined,
+    }))!;
+  }
+
+  getChannel(id: string): Promise<AriChannel | null> {
+    return this.request<AriChannel>('GET', `/channels/${encodeURIComponent(id)}`, { allow404: true });
+  }
+
+  /** Hangs up; a channel that is already gone is not an error. */
+  async hangup(id: string, reason = 'normal'): Promise<void> {
+    await this.request('DELETE', `/channels/${encodeURIComponent(id)}`, { query: { reason }, allow404: true });
+  }
+
+  async createBridge(id: string): Promise<void> {
+    await this.request('POST', `/bridges/${encodeURIComponent(id)}`, { query: { type: 'mixing', name: id } });
+  }
+
+  async addToBridge(bridgeId: string, channelId: string): Promise<void> {
+    await this.request('POST', `/bridges/${encodeURIComponent(bridgeId)}/addChannel`, { query: { channel: channelId } });
+  }
+
+  async destroyBridge(id: string): Promise<void> {
+    await this.request('DELETE', `/bridges/${encodeURIComponent(id)}`, { allow404: true });
+  }
+
+  async ring(channelId: string, on: boolean): Promise<void> {
+    await this.request(on ? 'POST' : 'DELETE', `/channels/${encodeURIComponent(channelId)}/ring`, { allow404: true });
+  }
+
+  /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */
+  async subscribeChannel(channelId: string): Promise<void> {
+    await this.request('POST', `/applications/${encodeURIComponent(this.o.app)}/subscription`, {
+      query: { eventSource: `channel:${channelId}` },
+      allow404: true,
+    });
+  }
+
+  async application(): Promise<{ channel_ids: string[]; bridge_ids: string[] } | null> {
+    return this.request('GET', `/applications/${encodeURIComponent(this.o.app)}`, { allow404: true });
+  }
+}

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { CallbackdError, ErrorCodes } from './errors.js';
+
+// One object holds every default; README's config reference is generated from the same names.
+export const DEFAULTS = {
+  database: { path: './callbackd.db' },
+  ari: {
+    url: 'http://127.0.0.1:8088',
+    username: 'callbackd',
+    app: 'callbackd',
+    requestTimeoutMs: 5000,
+  },
+  ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', actionTimeoutMs: 5000 },
+  reconnect: { initialDelayMs: 500, maxDelayMs: 15000 },
+  scheduler: {
+    // A backstop only: in-process inserts nudge the loop, and other processes' writes are seen
+    // through SQLite's data_version within externalWriteCheckMs.
+    backstopPollMs: 30000,
+    externalWriteCheckMs: 200,
+    leaseMs: 120000,
+    shutdownGraceMs: 60000,
+    // An agent who did not answer is not rung again for this long (the customer is not charged).
+    agentRetryDelayMs: 30000,
+  },
+  log: { level: 'info' },
+} as const;
+
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const ConfigSchema = z
+  .object({
+    instanceId: z.string().min(1).default(hostname()),
+    database: z.object({ path: z.string().min(1).default(DEFAULTS.database.path) }).strict().default({}),
+    ari: z
+      .object({
+        url: z.string().url().default(DEFAULTS.ari.url),
+        username: z.string().min(1).default(DEFAULTS.ari.username),
+        password: z.string().min(1, 'is required (or set CALLBACKD_ARI_PASSWORD)'),
+        app: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(DEFAULTS.ari.app),
+        requestTimeoutMs: ms(100, 120000).default(DEFAULTS.ari.requestTimeoutMs),
+      })
+      .strict(),
+    ami: z
+      .object({
+        host: z.string().min(1).default(DEFAULTS.ami.host),
+        port: z.number().int().min(1).max(65535).default(DEFAULTS.ami.port),
+        username: z.string().min(1).default(DEFAULTS.ami.username),
+        secret: z.string().min(1, 'is required (or set CALLBACKD_AMI_SECRET)'),
+        actionTimeoutMs: ms(100, 120000).default(DEFAULTS.ami.actionTimeoutMs),
+      })
+      .strict(),
+    reconnect: z
+      .object({
+        initialDelayMs: ms(10, 60000).default(DEFAULTS.reconnect.initialDelayMs),
+        maxDelayMs: ms(100, 600000).default(DEFAULTS.reconnect.maxDelayMs),
+      })
+      .strict()
+      .default({}),
+    scheduler: z
+      .object({
+        backstopPollMs: ms(100, 3600000).default(DEFAULTS.scheduler.backstopPollMs),
+        externalWriteCheckMs: ms(10, 60000).default(DEFAULTS.scheduler.externalWriteCheckMs),
+        leaseMs: ms(5000, 3600000).default(DEFAULTS.scheduler.leaseMs),
+        shutdownGraceMs: ms(0, 3600000).default(DEFAULTS.scheduler.shutdownGraceMs),
+        agentRetryDelayMs: ms(0, 3600000).default(DEFAULTS.scheduler.agentRetryDelayMs),
+      })
+      .strict()
+      .default({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Zod issues as "ari.password: is required" lines, one per problem. */
+export function formatIssues(issues: z.ZodIssue[]): string[] {
+  return issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+}
+
+/** Reads a YAML/JSON config file; secrets may come from the environment instead. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CallbackdError(ErrorCodes.CONFIG_NOT_FOUND, `cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      raw = (YAML.parse(text) ?? {}) as Record<string, unknown>;
+    } catch (err) {
+      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML/JSON: ${(err as Error).message}`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} must hold a mapping of settings`);
+    }
+  }
+  const withEnv = structuredClone(raw) as Record<string, Record<string, unknown>>;
+  const put = (section: string, key: string, value: string | undefined) => {
+    if (value === undefined || value === '') return;
+    withEnv[section] = { ...(withEnv[section] ?? {}), [key]: value };
+  };
+  put('ari', 'password', env.CALLBACKD_ARI_PASSWORD);
+  put('ami', 'secret', env.CALLBACKD_AMI_SECRET);
+  put('database', 'path', env.CALLBACKD_DB);
+  withEnv.ari ??= {};
+  withEnv.ami ??= {};
+  const parsed = ConfigSchema.safeParse(withEnv);
+  if (!parsed.success) {
+    const where = file ? `config file ${file}` : 'configuration';
+    throw new CallbackdError(
+      ErrorCodes.CONFIG_INVALID,
+      `${where} is invalid:\n  ${formatIssues(parsed.error.issues).join('\n  ')}`,
+    );
+  }
+  if (parsed.data.reconnect.maxDelayMs < parsed.data.reconnect.initialDelayMs) {
+    throw new CallbackdError(ErrorCodes.CONFIG_INVALID, 'reconnect.maxDelayMs must be >= reconnect.initialDelayMs');
+  }
+  return parsed.data;
+}

@@ -1,0 +1,83 @@
+import type { Config } from './config.js';
+import { AmiClient } from './asterisk/ami.js';
+import { AriClient } from './asterisk/ari.js';
+import { Presence } from './asterisk/presence.js';
+import { TrunkLimiter } from './dialer/trunk-limits.js';
+import type { CallbackdError } from './errors.js';
+import type { Logger } from './log.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { openDb } from './store/db.js';
+
+// The composition root: the only module that knows every room. Owns start, stop and signals.
+
+export interface Daemon {
+  stop(): Promise<void>;
+  /** Resolves with the process exit code once the daemon has stopped. */
+  done: Promise<number>;
+  scheduler: Scheduler;
+}
+
+export function startDaemon(config: Config, log: Logger): Daemon {
+  const db = openDb(config.database.path);
+  log.info({ db: config.database.path, instanceId: config.instanceId }, 'callbackd starting');
+  const ari = new AriClient({ ...config.ari, reconnect: config.reconnect, log: log.child({ adapter: 'ari' }) });
+  const ami = new AmiClient({ ...config.ami, reconnect: config.reconnect, log: log.child({ adapter: 'ami' }) });
+  const presence = new Presence(ami, log.child({ adapter: 'presence' }));
+  const scheduler = new Scheduler({
+    db,
+    ari,
+    presence,
+    limiter: new TrunkLimiter(),
+    log,
+    owner: config.instanceId,
+    leaseMs: config.scheduler.leaseMs,
+    backstopPollMs: config.scheduler.backstopPollMs,
+    externalWriteCheckMs: config.scheduler.externalWriteCheckMs,
+    agentRetryDelayMs: config.scheduler.agentRetryDelayMs,
+  });
+
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let stopping: Promise<void> | null = null;
+  let exitCode = 0;
+  const ever = { ari: false, ami: false };
+  ari.on('connected', () => (ever.ari = true));
+  ami.on('connected', () => (ever.ami = true));
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping: no new callbacks will be claimed');
+      await scheduler.stop(config.scheduler.shutdownGraceMs);
+      ari.stop();
+      ami.stop();
+      db.$client.close();
+      log.info({ exitCode }, 'callbackd stopped');
+      resolveDone(exitCode);
+    })();
+    return stopping;
+  };
+
+  // Wrong credentials at start are a configuration error: say so once and exit non-zero.
+  // Later (someone changed ari.conf under us) we keep retrying and keep saying why.
+  const onAuth = (which: 'ari' | 'ami') => (err: CallbackdError) => {
+    if (!ever[which]) {
+      log.fatal({ code: err.code }, err.message);
+      exitCode = 2;
+      void stop();
+    } else log.error({ code: err.code }, err.message);
+  };
+  ari.on('authFailed', onAuth('ari'));
+  ami.on('authFailed', onAuth('ami'));
+
+  const onSignal = (sig: string) => () => {
+    log.info({ signal: sig }, 'signal received');
+    void stop();
+  };
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  process.once('SIGINT', onSignal('SIGINT'));
+
+  ari.start();
+  ami.start();
+  scheduler.start();
+  return { stop, done, scheduler };
+}

@@ -1,0 +1,407 @@
+import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
+import { planAfterCustomerOutcome, type RetryPolicy } from '../domain/retry.js';
+import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import { isCode, ErrorCodes } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import * as store from '../store/callbacks.js';
+import type { CallAttemptRow, CallbackRow } from '../store/schema.js';
+
+// One attempt of one callback, as a small state machine driven by ARI events:
+//   agent-first:    agentRinging → agentUp (customer dialed) → customerRinging → bridged → done
+//   customer-first: customerRinging → customerUp (agent dialed) → bridged → done
+// The callback row leaves DIALING exactly once, through store.finishAttempt (lease checked).
+
+export type Phase = 'starting' | 'firstRinging' | 'secondRinging' | 'bridged' | 'done';
+
+export interface SessionDeps {
+  db: Db;
+  ari: AriClient;
+  log: Logger;
+  now: () => number;
+  random: () => number;
+  leaseMs: number;
+  agentRetryDelayMs: number;
+  onEnd: (s: CallSession) => void;
+  onCustomerLegEnd: (s: CallSession) => void;
+}
+
+export interface SessionPlan {
+  callback: CallbackRow;
+  attempt: CallAttemptRow;
+  token: string;
+  agentRingSec: number;
+  customerRingSec: number;
+  retry: RetryPolicy;
+  agentCallerId: string; // what the agent's phone shows: who the callback is for
+}
+
+export class CallSession {
+  phase: Phase = 'starting';
+  private finished = false; // the callback row has left DIALING
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private stuckTimer: NodeJS.Timeout | null = null;
+  private customerUpAt: number | null = null;
+  private agentGone = false;
+  private customerGone = false;
+  private customerDialed = false;
+  readonly log: Logger;
+  readonly agentFirst: boolean;
+
+  constructor(readonly plan: SessionPlan, private readonly d: SessionDeps) {
+    const a = plan.attempt;
+    this.agentFirst = a.dialOrder === 'AGENT_FIRST';
+    this.log = d.log.child({ callbackId: a.callbackId, attempt: a.seq, channelId: this.agentFirst ? a.agentChannelId : a.customerChannelId });
+  }
+
+  get agentChannel(): string {
+    return this.plan.attempt.agentChannelId;
+  }
+  get customerChannel(): string {
+    return this.plan.attempt.customerChannelId;
+  }
+  get agentId(): string | null {
+    return this.plan.attempt.agentId;
+  }
+  get trunkId(): string {
+    return this.plan.attempt.trunkId;
+  }
+
+  private startTimers(): void {
+    this.leaseTimer = setInterval(() => this.renew(), Math.max(1000, Math.floor(this.d.leaseMs / 3)));
+    // Nothing but a lost event can keep an unanswered attempt alive this long; clean up then.
+    const limitMs = (this.plan.agentRingSec + this.plan.customerRingSec + 30) * 1000;
+    this.stuckTimer = setTimeout(() => {
+      if (this.phase !== 'bridged' && this.phase !== 'done') {
+        this.log.error({ phase: this.phase }, 'attempt got no final event in time; hanging up both legs');
+        void this.hangupBoth();
+      }
+    }, limitMs);
+    this.stuckTimer.unref?.();
+  }
+
+  private renew(): void {
+    if (this.finished) return;
+    if (!store.renewLease(this.d.db, this.plan.callback.id, this.plan.token, this.d.now() + this.d.leaseMs)) {
+      this.log.error('lease lost while dialing; another worker owns this callback now');
+      this.finished = true;
+    }
+  }
+
+  async start(): Promise<void> {
+    this.startTimers();
+    if (this.agentFirst) await this.dialAgent();
+    else await this.dialCustomer();
+  }
+
+  /** Attach to calls that survived our restart or a reconnect (see scheduler/recovery.ts). */
+  async adopt(state: { agent: string | null; customer: string | null }): Promise<void> {
+    this.startTimers();
+    this.customerDialed = this.plan.attempt.customerDialedAt !== null;
+    this.agentGone = state.agent === null;
+    this.customerGone = state.customer === null;
+    const answered = state.customer === 'Up';
+    if (state.customer === null || (!this.agentGone && state.agent !== 'Up' && this.agentFirst)) {
+      // The customer leg never started or is gone; nothing to continue.
+      await this.hangupBoth();
+      await this.finishInterrupted('restart found no customer call to continue');
+      return;
+    }
+    if (answered && state.agent === 'Up') {
+      this.phase = 'secondRinging';
+      await this.connect(this.agentFirst ? this.customerChannel : this.agentChannel);
+      return;
+    }
+    if (this.agentGone) {
+      await this.hangupBoth();
+      await this.finishInterrupted('restart found the agent leg gone');
+      return;
+    }
+    this.phase = this.agentFirst ? 'secondRinging' : answered ? 'secondRinging' : 'firstRinging';
+    this.log.info({ phase: this.phase }, 'adopted a call in progress after restart');
+  }
+
+  private async dialAgent(): Promise<void> {
+    const a = this.plan.attempt;
+    this.phase = this.agentFirst ? 'firstRinging' : 'secondRinging';
+    try {
+      await this.d.ari.originate({
+        channelId: a.agentChannelId,
+        endpoint: `PJSIP/${a.phoneEndpoint}`,
+        callerId: this.plan.agentCallerId,
+        timeoutSec: this.plan.agentRingSec,
+        appArgs: `agent,${a.callbackId}`,
+      });
+      this.log.info({ phone: a.phoneEndpoint }, 'ringing agent');
+    } catch (err) {
+      this.agentGone = true;
+      const msg = (err as Error).message;
+      this.log.warn({ err: msg }, 'agent phone could not be rung');
+      if (this.agentFirst) {
+        await this.finishRequeue('AGENT_UNAVAILABLE', `agent phone ${a.phoneEndpoint} could not be rung: ${msg}`, null);
+        this.end();
+      } else {
+        await this.hangup(this.customerChannel);
+      }
+    }
+  }
+
+  private async dialCustomer(): Promise<void> {
+    const a = this.plan.attempt;
+    this.phase = this.agentFirst ? 'secondRinging' : 'firstRinging';
+    let n: number;
+    try {
+      n = store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now());
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'not dialing the customer: lease lost');
+      this.finished = true;
+      await this.hangupBoth();
+      return;
+    }
+    this.customerDialed = true;
+    try {
+      await this.d.ari.originate({
+        channelId: a.customerChannelId,
+        endpoint: `PJSIP/${a.customerNumber}@${a.trunkId}`,
+        callerId: `"${a.callerId}" <${a.callerId}>`,
+        timeoutSec: this.plan.customerRingSec,
+        appArgs: `customer,${a.callbackId}`,
+      });
+      this.log.info({ trunk: a.trunkId, attempt: n }, 'dialing customer');
+    } catch (err) {
+      const msg = (err as Error).message;
+      this.customerGone = true;
+      this.d.onCustomerLegEnd(this);
+      this.log.warn({ err: msg }, 'customer leg could not be started');
+      await this.finishCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${msg}`);
+      await this.hangup(this.agentChannel);
+      await this.destroyBridgeIfDone();
+    }
+  }
+
+  /** Routes an ARI event about one of our channels. */
+  async onEvent(e: AriEvent): Promise<void> {
+    const id = e.channel?.id;
+    if (!id) return;
+    const isAgent = id === this.agentChannel;
+    const now = this.d.now();
+    const a = this.plan.attempt;
+    switch (e.type) {
+      case 'ChannelStateChange':
+        if (e.channel?.state === 'Ringing') {
+          store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now });
+        }
+        return;
+      case 'StasisStart':
+        store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        if (!isAgent) this.customerUpAt = now;
+        if (this.phase === 'firstRinging') await this.firstAnswered();
+        else if (this.phase === 'secondRinging') await this.connect(id);
+        return;
+      case 'ChannelDestroyed':
+        await this.onDestroyed(isAgent, e.cause ?? null, typeof e.tech_cause === 'number' ? e.tech_cause : null);
+        return;
+    }
+  }
+
+  private async firstAnswered(): Promise<void> {
+    const first = this.agentFirst ? this.agentChannel : this.customerChannel;
+    this.log.info(this.agentFirst ? 'agent answered' : 'customer answered');
+    try {
+      await this.d.ari.createBridge(this.plan.attempt.bridgeId);
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, first);
+      await this.d.ari.ring(first, true); // the first party hears ringing while we dial the other
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'could not set up the bridge; hanging up');
+      await this.hangupBoth();
+      return;
+    }
+    if (this.agentFirst) await this.dialCustomer();
+    else await this.dialAgent();
+  }
+
+  /** The second party answered: bridge both and keep the promise. */
+  private async connect(secondChannel: string): Promise<void> {
+    const first = this.agentFirst ? this.agentChannel : this.customerChannel;
+    try {
+      await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // exists unless adopted
+      await this.d.ari.ring(first, false);
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, first).catch(() => undefined);
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, secondChannel);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'could not bridge the two legs; hanging up');
+      await this.hangupBoth();
+      return;
+    }
+    this.phase = 'bridged';
+    this.customerUpAt ??= this.d.now();
+    this.log.info('agent and customer bridged');
+    this.finishWith(() =>
+      store.finishAttempt(
+        this.d.db,
+        this.plan.callback.id,
+        this.plan.token,
+        this.plan.attempt.id,
+        { outcome: 'ANSWERED', cause: null, sipCode: null, endedAt: null, detail: null },
+        { state: 'COMPLETED' },
+        this.d.now(),
+      ),
+    );
+  }
+
+  private async onDestroyed(isAgent: boolean, cause: number | null, sipCode: number | null): Promise<void> {
+    if (isAgent) this.agentGone = true;
+    else {
+      this.customerGone = true;
+      this.d.onCustomerLegEnd(this);
+    }
+    const now = this.d.now();
+    if (this.phase === 'bridged') {
+      // One side hung up: the call is over for both.
+      await this.hangup(isAgent ? this.customerChannel : this.agentChannel);
+      if (!isAgent && this.customerUpAt !== null) {
+        store.closeAnsweredAttempt(this.d.db, this.plan.attempt.id, now, now - this.customerUpAt);
+      }
+      this.log.info({ by: isAgent ? 'agent' : 'customer' }, 'call ended');
+    } else if (isAgent) {
+      const agentWasFirst = this.agentFirst && this.phase === 'firstRinging';
+      if (agentWasFirst) {
+        await this.finishRequeue('AGENT_NO_ANSWER', `agent phone ${this.plan.attempt.phoneEndpoint} did not answer (${describeCause(cause, sipCode)})`, cause);
+      } else if (!this.finished) {
+        // The agent went away while the customer leg was up or ringing.
+        this.log.warn('agent left before the customer was connected; hanging up the customer');
+        await this.hangup(this.customerChannel);
+        if (!this.customerDialed || this.customerGone) {
+          await this.finishRequeue('AGENT_NO_ANSWER', `agent phone ${this.plan.attempt.phoneEndpoint} did not answer`, cause);
+        }
+      }
+    } else if (!this.finished) {
+      if (this.agentGone && this.phase !== 'firstRinging' && this.agentFirst) {
+        await this.finishCustomer('NO_ANSWER', cause, sipCode, 'agent hung up while the customer was ringing');
+      } else if (!this.agentFirst && this.phase === 'secondRinging') {
+        await this.finishRequeue('AGENT_NO_ANSWER', 'the customer answered but no agent did; the customer was released', cause);
+      } else {
+        const outcome = classifyUnanswered(cause, sipCode);
+        await this.finishCustomer(outcome, cause, sipCode, describeCause(cause, sipCode));
+      }
+      await this.hangup(this.agentChannel);
+    }
+    await this.destroyBridgeIfDone();
+  }
+
+  private finishWith(write: () => void): void {
+    if (this.finished) return;
+    try {
+      write();
+    } catch (err) {
+      if (isCode(err, ErrorCodes.LEASE_LOST)) this.log.error({ err: err.message }, 'result not written: lease lost');
+      else throw err;
+    }
+    this.finished = true;
+  }
+
+  private async finishCustomer(outcome: CustomerOutcome, cause: number | null, sipCode: number | null, detail: string): Promise<void> {
+    const cb = store.getCallback(this.d.db, this.plan.callback.id);
+    const attempts = cb?.attempts ?? this.plan.callback.attempts + 1;
+    const now = this.d.now();
+    const plan = planAfterCustomerOutcome(outcome, attempts, this.plan.retry, now, this.d.random);
+    const next: store.Finish =
+      plan.kind === 'completed'
+        ? { state: 'COMPLETED' }
+        : plan.kind === 'retry'
+          ? { state: 'LIVE', nextAttemptAt: plan.nextAttemptAt, waitReason: plan.reason }
+          : { state: plan.state, failReason: `${plan.reason} (${detail})` };
+    this.log.info({ outcome, cause, sipCode, next: next.state }, 'customer leg ended unanswered');
+    this.finishWith(() =>
+      store.finishAttempt(this.d.db, this.plan.callback.id, this.plan.token, this.plan.attempt.id, { outcome, cause, sipCode, endedAt: now, detail }, next, now),
+    );
+  }
+
+  /** Back to LIVE; the customer is not charged an attempt for the agent's side failing. */
+  private async finishRequeue(outcome: string, reason: string, cause: number | null): Promise<void> {
+    const now = this.d.now();
+    this.log.info({ outcome }, reason);
+    this.finishWith(() =>
+      store.finishAttempt(
+        this.d.db,
+        this.plan.callback.id,
+        this.plan.token,
+        this.plan.attempt.id,
+        { outcome, cause, sipCode: null, endedAt: now, detail: reason },
+        { state: 'LIVE', nextAttemptAt: now + this.d.agentRetryDelayMs, waitReason: reason },
+        now,
+      ),
+    );
+  }
+
+  async finishInterrupted(reason: string): Promise<void> {
+    const now = this.d.now();
+    this.log.warn(reason);
+    this.finishWith(() =>
+      store.finishAttempt(
+        this.d.db,
+        this.plan.callback.id,
+        this.plan.token,
+        this.plan.attempt.id,
+        { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: now, detail: reason },
+        { state: 'LIVE', nextAttemptAt: now, waitReason: `previous attempt interrupted: ${reason}` },
+        now,
+      ),
+    );
+    this.agentGone = this.customerGone = true;
+    await this.destroyBridgeIfDone();
+  }
+
+  private async hangup(channelId: string): Promise<void> {
+    try {
+      await this.d.ari.hangup(channelId);
+    } catch (err) {
+      this.log.warn({ channel: channelId, err: (err as Error).message }, 'hangup failed');
+    }
+  }
+
+  async hangupBoth(): Promise<void> {
+    await Promise.all([this.hangup(this.agentChannel), this.hangup(this.customerChannel)]);
+  }
+
+  private async destroyBridgeIfDone(): Promise<void> {
+    const customerLegDone = this.customerGone || !this.customerDialed;
+    if (!(this.agentGone && customerLegDone)) return;
+    try {
+      await this.d.ari.destroyBridge(this.plan.attempt.bridgeId);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'bridge cleanup failed');
+    }
+    this.end();
+  }
+
+  private end(): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.stuckTimer) clearTimeout(this.stuckTimer);
+    this.d.onEnd(this);
+  }
+
+  /** After an ARI reconnect: a leg that vanished while we could not hear it is settled here. */
+  async reconcile(): Promise<void> {
+    if (this.phase === 'done') return;
+    const [agent, customer] = await Promise.all([
+      this.d.ari.getChannel(this.agentChannel).catch(() => undefined),
+      this.d.ari.getChannel(this.customerChannel).catch(() => undefined),
+    ]);
+    if (agent === undefined || customer === undefined) return; // could not ask; try on the next reconnect
+    if (agent) await this.d.ari.subscribeChannel(agent.id).catch(() => undefined);
+    if (customer) await this.d.ari.subscribeChannel(customer.id).catch(() => undefined);
+    if (!agent && !this.agentGone) await this.onDestroyed(true, null, null);
+    if (!customer && this.customerDialed && !this.customerGone) {
+      if (this.phase === 'bridged') await this.onDestroyed(false, null, null);
+      else {
+        this.customerGone = true;
+        this.d.onCustomerLegEnd(this);
+        await this.hangup(this.agentChannel);
+        await this.finishInterrupted('the customer leg ended while ARI was disconnected; outcome unknown');
+      }
+    }
+  }
+}

@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { isValidZone } from './domain/due.js';
+import { CallbackdError, ErrorCodes } from './errors.js';
+import type { Db } from './store/db.js';
+import * as dir from './store/directory.js';
+import { PHONE_STATUSES } from './store/schema.js';
+
+// The import file format is documented in README ("Import file"); examples/callcenter.yaml is a
+// complete one. Field names are snake_case as admins write them in YAML.
+const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551230001');
+const Zone = z.string().refine(isValidZone, 'must be an IANA time zone like America/New_York');
+const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only');
+const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
+
+export const ImportSchema = strict({
+  trunks: z
+    .array(
+      strict({
+        id: Id,
+        max_channels: z.number().int().min(0).default(0),
+        calls_per_second: z.number().min(0).default(0),
+      }),
+    )
+    .default([]),
+  numbers: z
+    .array(strict({ number: E164, trunk: Id, outbound_enabled: z.boolean().default(true), description: z.string().optional() }))
+    .default([]),
+  campaigns: z
+    .array(
+      strict({
+        id: Id,
+        name: z.string().min(1),
+        time_zone: Zone,
+        outbound_number: E164.optional(),
+        dial_order: z.enum(['agent_first', 'customer_first']).default('agent_first'),
+        max_attempts: z.number().int().min(1).max(100).default(3),
+        retry_delays: strict({
+          busy: z.number().int().min(0).default(300),
+          no_answer: z.number().int().min(0).default(900),
+          congestion: z.number().int().min(0).default(120),
+          max: z.number().int().min(0).default(3600),
+        }).default({}),
+        agent_ring_seconds: z.number().int().min(5).max(300).default(20),
+        customer_ring_seconds: z.number().int().min(5).max(300).default(30),
+      }),
+    )
+    .default([]),
+  lists: z.array(strict({ id: Id, campaign: Id, name: z.string().min(1).optional() })).default([]),
+  agents: z
+    .array(
+      strict({
+        id: Id,
+        name: z.string().min(1),
+        campaigns: z.array(Id).default([]),
+        scheduled_callbacks: z.boolean().default(true),
+        agent_only_callbacks: z.boolean().default(true),
+      }),
+    )
+    .default([]),
+  phones: z
+    .array(
+      strict({
+        endpoint: Id,
+        agent: Id,
+        active_account: z.boolean().default(true),
+        status: z.enum(PHONE_STATUSES).default('ACTIVE'),
+      }),
+    )
+    .default([]),
+  leads: z
+    .array(
+      strict({
+        id: Id,
+        list: Id,
+        first_name: z.string().optional(),
+        last_name: z.string().optional(),
+        phone: E164,
+        time_zone: Zone.optional(),
+      }),
+    )
+    .default([]),
+  dnc: z.array(strict({ number: E164, campaign: Id.optional() })).default([]),
+});
+export type ImportFile = z.infer<typeof ImportSchema>;
+
+/** "leads[3] (id L7).phone: must be an E.164 number" — the entry and field an admin must fix. */
+function describePath(raw: unknown, path: (string | number)[]): string {
+  let out = '';
+  let node: unknown = raw;
+  for (const seg of path) {
+    node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[seg] : undefined;
+    if (typeof seg === 'number') {
+      out += `[${seg}]`;
+      const key = node && typeof node === 'object' ? ((node as Record<string, unknown>).id ?? (node as Record<string, unknown>).endpoint ?? (node as Record<string, unknown>).number) : undefined;
+      if (typeof key === 'string') out += ` (${key})`;
+    } else out += out ? `.${seg}` : seg;
+  }
+  return out || '(top level)';
+}
+
+export function parseImport(text: string, source: string): ImportFile {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (err) {
+    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source} is not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  const parsed = ImportSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${describePath(raw, i.path)}: ${i.message}`);
+    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source}: ${lines.length} problem(s):\n  ${lines.join('\n  ')}`, lines);
+  }
+  return parsed.data;
+}
+
+export interface ImportCounts {
+  trunks: number;
+  numbers: number;
+  campaigns: number;
+  lists: number;
+  agents: number;
+  phones: number;
+  leads: number;
+  dnc: number;
+}
+
+/** Writes the whole file in one transaction: on any error nothing is written. */
+export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
+  return db.transaction((tx) => {
+    const problems: string[] = [];
+    const known = (table: Parameters<typeof dir.exists>[1], id: string, inFile: Set<string>) => inFile.has(id) || dir.exists(tx, table, id);
+    const ids = {
+      trunks: new Set(f.trunks.map((t) => t.id)),
+      numbers: new Set(f.numbers.map((n) => n.number)),
+      campaigns: new Set(f.campaigns.map((c) => c.id)),
+      lists: new Set(f.lists.map((l) => l.id)),
+      agents: new Set(f.agents.map((a) => a.id)),
+    };
+    f.numbers.forEach((n, i) => known('trunks', n.trunk, ids.trunks) || problems.push(`numbers[${i}] (${n.number}).trunk: no trunk "${n.trunk}"`));
+    f.campaigns.forEach((c, i) => {
+      if (c.outbound_number && !known('numbers', c.outbound_number, ids.numbers)) {
+        problems.push(`campaigns[${i}] (${c.id}).outbound_number: ${c.outbound_number} is not in numbers`);
+      }
+    });
+    f.lists.forEach((l, i) => known('campaigns', l.campaign, ids.campaigns) || problems.push(`lists[${i}] (${l.id}).campaign: no campaign "${l.campaign}"`));
+    f.agents.forEach((a, i) =>
+      a.campaigns.forEach((c) => known('campaigns', c, ids.campaigns) || problems.push(`agents[${i}] (${a.id}).campaigns: no campaign "${c}"`)),
+    );
+    f.phones.forEach((p, i) => known('agents', p.agent, ids.agents) || problems.push(`phones[${i}] (${p.endpoint}).agent: no agent "${p.agent}"`));
+    f.leads.forEach((l, i) => known('lists', l.list, ids.lists) || problems.push(`leads[${i}] (${l.id}).list: no list "${l.list}"`));
+    f.dnc.forEach((d, i) => {
+      if (d.campaign && !known('campaigns', d.campaign, ids.campaigns)) problems.push(`dnc[${i}] (${d.number}).campaign: no campaign "${d.campaign}"`);
+    });
+    const dup = (name: string, keys: string[]) => {
+      const seen = new Set<string>();
+      keys.forEach((k, i) => (seen.has(k) ? problems.push(`${name}[${i}] (${k}): listed twice`) : seen.add(k)));
+    };
+    dup('trunks', f.trunks.map((t) => t.id));
+    dup('numbers', f.numbers.map((n) => n.number));
+    dup('campaigns', f.campaigns.map((c) => c.id));
+    dup('lists', f.lists.map((l) => l.id));
+    dup('agents', f.agents.map((a) => a.id));
+    dup('phones', f.phones.map((p) => p.endpoint));
+    dup('leads', f.leads.map((l) => l.id));
+    if (problems.length) {
+      throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${problems.length} problem(s), nothing imported:\n  ${problems.join('\n  ')}`, problems);
+    }
+
+    for (const t of f.trunks) dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, updatedAt: now });
+    for (const n of f.numbers) {
+      dir.upsertNumber(tx, { e164: n.number, trunkId: n.trunk, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
+    }
+    for (const c of f.campaigns) {
+      dir.upsertCampaign(tx, {
+        id: c.id,
+        name: c.name,
+        timeZone: c.time_zone,
+        outboundNumber: c.outbound_number ?? null,
+        dialOrder: c.dial_order === 'customer_first' ? 'CUSTOMER_FIRST' : 'AGENT_FIRST',
+        maxAttempts: c.max_attempts,
+        retryBusySec: c.retry_delays.busy,
+        retryNoAnswerSec: c.retry_delays.no_answer,
+        retryCongestionSec: c.retry_delays.congestion,
+        retryMaxSec: c.retry_delays.max,
+        agentRingSec: c.agent_ring_seconds,
+        customerRingSec: c.customer_ring_seconds,
+        updatedAt: now,
+      });
+    }
+    for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });
+    for (const a of f.agents) {
+      dir.upsertAgent(tx, { id: a.id, name: a.name, scheduledCallbacks: a.scheduled_callbacks, agentOnlyCallbacks: a.agent_only_callbacks, updatedAt: now });
+      dir.setAgentCampaigns(tx, a.id, a.campaigns);
+    }
+    for (const p of f.phones) dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, updatedAt: now });
+    for (const l of f.leads) {
+      dir.upsertLead(tx, {
+        id: l.id,
+        listId: l.list,
+        firstName: l.first_name ?? null,
+        lastName: l.last_name ?? null,
+        phoneE164: l.phone,
+        timeZone: l.time_zone ?? null,
+        updatedAt: now,
+      });
+    }
+    for (const d of f.dnc) dir.addDnc(tx, { phoneE164: d.number, campaignId: d.campaign ?? '', createdAt: now });
+    return {
+      trunks: f.trunks.length,
+      numbers: f.numbers.length,
+      campaigns: f.campaigns.length,
+      lists: f.lists.length,
+      agents: f.agents.length,
+      phones: f.phones.length,
+      leads: f.leads.length,
+      dnc: f.dnc.length,
+    };
+  });
+}
+
+export function importFile(db: Db, path: string, now: number): ImportCounts {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `cannot read ${path}: ${(err as Error).message}`);
+  }
+  return applyImport(db, parseImport(text, path), now);
+}

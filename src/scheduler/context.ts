@@ -1,0 +1,67 @@
+import type { CandidateAgent, DialContext } from '../domain/eligibility.js';
+import type { PhonePresence } from '../domain/eligibility.js';
+import type { RetryPolicy } from '../domain/retry.js';
+import type { Db } from '../store/db.js';
+import * as dir from '../store/directory.js';
+import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
+
+export interface LoadedCallback {
+  cb: CallbackRow;
+  lead: LeadRow;
+  campaign: CampaignRow;
+  ctx: DialContext;
+}
+
+export function retryPolicyOf(c: CampaignRow, maxAttempts: number): RetryPolicy {
+  return {
+    maxAttempts,
+    busySec: c.retryBusySec,
+    noAnswerSec: c.retryNoAnswerSec,
+    congestionSec: c.retryCongestionSec,
+    maxDelaySec: c.retryMaxSec,
+  };
+}
+
+/** Reads what the pure eligibility rule needs about one LIVE callback. */
+export function loadDialContext(
+  db: Db,
+  cb: CallbackRow,
+  presence: (endpoint: string) => PhonePresence | undefined,
+  busyAgents: ReadonlySet<string>,
+): LoadedCallback | { missing: string } {
+  const lead = dir.getLead(db, cb.leadId);
+  if (!lead) return { missing: `lead ${cb.leadId} no longer exists` };
+  const campaign = dir.getCampaign(db, cb.campaignId);
+  if (!campaign) return { missing: `campaign ${cb.campaignId} no longer exists` };
+  const num = campaign.outboundNumber ? dir.getNumber(db, campaign.outboundNumber) : undefined;
+  const agentIds = cb.type === 'USERONLY' ? (cb.ownerAgentId ? [cb.ownerAgentId] : []) : dir.agentIdsOfCampaign(db, cb.campaignId);
+  const phones = dir.phonesOfAgents(db, agentIds);
+  const agents: CandidateAgent[] = agentIds
+    .filter((id) => cb.type === 'ANYONE' || dir.getAgent(db, id))
+    .map((id) => ({
+      agentId: id,
+      onCampaign: cb.type === 'ANYONE' || dir.isAgentOnCampaign(db, id, cb.campaignId),
+      phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status })),
+    }));
+  return {
+    cb,
+    lead,
+    campaign,
+    ctx: {
+      type: cb.type,
+      ownerAgentId: cb.ownerAgentId,
+      customerNumber: lead.phoneE164,
+      dncHit: dir.isDnc(db, lead.phoneE164, cb.campaignId),
+      outboundNumber: num ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId } : null,
+      agents,
+      presence,
+      busyAgents,
+    },
+  };
+}
+
+/** What the agent's phone shows when it rings: who the callback is for. */
+export function agentCallerId(lead: LeadRow): string {
+  const name = [lead.firstName, lead.lastName].filter(Boolean).join(' ') || lead.phoneE164;
+  return `"CB ${name.replace(/["\\]/g, '')}" <${lead.phoneE164}>`;
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { AriClient } from '../asterisk/ari.js';
+import type { CallSession, SessionPlan } from '../dialer/session.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import * as store from '../store/callbacks.js';
+import { getCampaign, getLead } from '../store/directory.js';
+import { agentCallerId, retryPolicyOf } from './context.js';
+
+export interface RecoveryDeps {
+  db: Db;
+  ari: AriClient;
+  log: Logger;
+  owner: string;
+  leaseMs: number;
+  now: () => number;
+  skip: (callbackId: number) => boolean;
+  makeSession: (plan: SessionPlan) => CallSession;
+}
+
+/**
+ * Every DIALING row we may own is settled by asking Asterisk about its pre-generated channel ids:
+ * a channel that still exists is adopted (followed to its end, bridged if answered); if none
+ * exists the attempt is marked INTERRUPTED and the callback requeued. Nothing is dialed here, so a
+ * restart can never place a second call for the same attempt.
+ */
+export async function recover(d: RecoveryDeps): Promise<number> {
+  const rows = store.recoverable(d.db, d.owner, d.now());
+  let n = 0;
+  for (const { cb, attempt } of rows) {
+    if (d.skip(cb.id)) continue;
+    const token = randomUUID();
+    if (!store.takeOverLease(d.db, cb.id, cb.leaseToken, d.owner, token, d.now() + d.leaseMs)) continue;
+    const log = d.log.child({ callbackId: cb.id, attempt: attempt?.seq });
+    const campaign = getCampaign(d.db, cb.campaignId);
+    const lead = getLead(d.db, cb.leadId);
+    if (!attempt || !campaign || !lead) {
+      log.warn('DIALING callback without its attempt row; requeued');
+      store.finishAttempt(
+        d.db, cb.id, token, attempt?.id ?? -1,
+        { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: d.now(), detail: 'recovered without attempt data' },
+        { state: 'LIVE', nextAttemptAt: d.now(), waitReason: 'previous attempt interrupted' },
+        d.now(),
+      );
+      continue;
+    }
+    // Subscribe first, then look: a channel that ends between the two still reaches us.
+    await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
+    await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
+    const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
+    const session = d.makeSession({
+      callback: cb,
+      attempt: { ...attempt, leaseToken: token },
+      token,
+      agentRingSec: campaign.agentRingSec,
+      customerRingSec: campaign.customerRingSec,
+      retry: retryPolicyOf(campaign, cb.maxAttempts),
+      agentCallerId: agentCallerId(lead),
+    });
+    log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone' }, 'recovering a call that was in progress');
+    await session.adopt({ agent: agent?.state ?? null, customer: customer?.state ?? null });
+    n++;
+  }
+  return n;
+}

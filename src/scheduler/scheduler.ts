@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { decideDial } from '../domain/eligibility.js';
+import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import type { Presence } from '../asterisk/presence.js';
+import { CallSession, type SessionDeps } from '../dialer/session.js';
+import type { TrunkLimiter } from '../dialer/trunk-limits.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import * as store from '../store/callbacks.js';
+import { allTrunks } from '../store/directory.js';
+import { agentCallerId, loadDialContext, retryPolicyOf } from './context.js';
+import { recover } from './recovery.js';
+
+// The worker loop. It sleeps until the next instant something is due, wakes early when nudged
+// (an insert, a presence change, a call ending, another process writing the database), and polls
+// only as a backstop. States: idle → ticking → idle, and stopping → stopped.
+
+export interface SchedulerOptions {
+  db: Db;
+  ari: AriClient;
+  presence: Presence;
+  limiter: TrunkLimiter;
+  log: Logger;
+  owner: string;
+  leaseMs: number;
+  backstopPollMs: number;
+  externalWriteCheckMs: number;
+  agentRetryDelayMs: number;
+  batch?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export class Scheduler {
+  private readonly sessions = new Map<number, CallSession>();
+  private readonly byChannel = new Map<string, CallSession>();
+  private timer: NodeJS.Timeout | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private again = false;
+  private stopping = false;
+  private recovered = false;
+  private dataVersion = -1;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private drainWaiters: (() => void)[] = [];
+  lastTickAt = 0;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.now = o.now ?? Date.now;
+    this.random = o.random ?? Math.random;
+    o.ari.on('event', (e) => void this.onAriEvent(e));
+    o.ari.on('connected', () => void this.onAriConnected());
+    o.presence.on('change', () => this.nudge());
+  }
+
+  get inFlight(): number {
+    return this.sessions.size;
+  }
+
+  busyAgents(): Set<string> {
+    return new Set([...this.sessions.values()].map((s) => s.agentId).filter((a): a is string => a !== null));
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.watchTimer = setInterval(() => this.checkExternalWrites(), this.o.externalWriteCheckMs);
+    this.nudge();
+  }
+
+  /** Something changed: run the loop as soon as the event loop is free. */
+  nudge(): void {
+    if (this.stopping) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.arm(0);
+  }
+
+  private arm(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, delayMs));
+  }
+
+  private checkExternalWrites(): void {
+    // data_version changes only when another connection commits: a cheap way to notice the CLI.
+    const v = this.o.db.$client.pragma('data_version', { simple: true }) as number;
+    if (v !== this.dataVersion) {
+      if (this.dataVersion !== -1) this.nudge();
+      this.dataVersion = v;
+    }
+  }
+
+  private async onAriConnected(): Promise<void> {
+    if (!this.recovered) {
+      this.recovered = true;
+      await this.runRecovery();
+    } else {
+      // Reconnected: our subscriptions are gone and events were missed. Ask Asterisk.
+      for (const s of this.sessions.values()) {
+        try {
+          await s.reconcile();
+        } catch (err) {
+          s.log.warn({ err: (err as Error).message }, 'reconcile after reconnect failed');
+        }
+      }
+      await this.runRecovery();
+    }
+    this.nudge();
+  }
+
+  private async runRecovery(): Promise<void> {
+    try {
+      await recover({
+        db: this.o.db,
+        ari: this.o.ari,
+        log: this.o.log,
+        owner: this.o.owner,
+        leaseMs: this.o.leaseMs,
+        now: this.now,
+        skip: (id) => this.sessions.has(id),
+        makeSession: (plan) => this.newSession(plan),
+      });
+    } catch (err) {
+      this.o.log.error({ err: (err as Error).message }, 'recovery failed; will retry on the next ARI connect');
+      this.recovered = false;
+    }
+  }
+
+  private async onAriEvent(e: AriEvent): Promise<void> {
+    const id = e.channel?.id;
+    const s = id ? this.byChannel.get(id) : undefined;
+    if (!s) return;
+    try {
+      await s.onEvent(e);
+    } catch (err) {
+      s.log.error({ err: (err as Error).message, event: e.type }, 'error handling an ARI event');
+    }
+  }
+
+  private newSession(plan: ConstructorParameters<typeof CallSession>[0]): CallSession {
+    const deps: SessionDeps = {
+      db: this.o.db,
+      ari: this.o.ari,
+      log: this.o.log,
+      now: this.now,
+      random: this.random,
+      leaseMs: this.o.leaseMs,
+      agentRetryDelayMs: this.o.agentRetryDelayMs,
+      onCustomerLegEnd: (s) => this.o.limiter.release(s.trunkId),
+      onEnd: (s) => {
+        this.sessions.delete(s.plan.callback.id);
+        this.byChannel.delete(s.agentChannel);
+        this.byChannel.delete(s.customerChannel);
+        if (this.sessions.size === 0) this.drainWaiters.splice(0).forEach((w) => w());
+        this.nudge();
+      },
+    };
+    const s = new CallSession(plan, deps);
+    this.sessions.set(plan.callback.id, s);
+    this.byChannel.set(s.agentChannel, s);
+    this.byChannel.set(s.customerChannel, s);
+    this.o.limiter.acquire(s.trunkId, this.now());
+    return s;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopping || this.ticking) return;
+    this.ticking = true;
+    this.timer = null;
+    let wakeAt: number | null = null;
+    try {
+      const now = this.now();
+      this.lastTickAt = now;
+      store.promoteDue(this.o.db, now);
+      if (this.o.ari.connected && this.recovered && this.o.presence.ready) {
+        wakeAt = this.dialReady(now);
+      }
+      const next = store.nextWakeAt(this.o.db, now);
+      if (next !== null) wakeAt = wakeAt === null ? next : Math.min(wakeAt, next);
+    } catch (err) {
+      // SQLITE_FULL, SQLITE_BUSY beyond the timeout...: say why and try again later.
+      this.o.log.error({ err: (err as Error).message }, 'scheduler tick failed; retrying');
+      wakeAt = this.now() + 1000;
+    } finally {
+      this.ticking = false;
+    }
+    if (this.stopping) return;
+    if (this.again) {
+      this.again = false;
+      this.arm(0);
+      return;
+    }
+    const now = this.now();
+    const delay = wakeAt === null ? this.o.backstopPollMs : Math.min(this.o.backstopPollMs, wakeAt - now);
+    this.arm(delay);
+  }
+
+  /** Decide every ready LIVE callback; returns the earliest instant a rate limit frees up. */
+  private dialReady(now: number): number | null {
+    let wakeAt: number | null = null;
+    const trunks = new Map(allTrunks(this.o.db).map((t) => [t.id, t]));
+    const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500);
+    const busy = this.busyAgents();
+    for (const cb of ready) {
+      if (this.sessions.has(cb.id)) continue;
+      const loaded = loadDialContext(this.o.db, cb, (ep) => this.o.presence.of(ep), busy);
+      if ('missing' in loaded) {
+        store.failLive(this.o.db, cb.id, 'MISSING', loaded.missing, now);
+        continue;
+      }
+      const d = decideDial(loaded.ctx);
+      if (d.kind === 'fail') {
+        store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
+        this.o.log.warn({ callbackId: cb.id, outcome: d.outcome }, d.reason);
+        continue;
+      }
+      if (d.kind === 'wait') {
+        store.setWaitReason(this.o.db, cb.id, d.reason, now);
+        continue;
+      }
+      const t = trunks.get(d.trunkId);
+      const adm = this.o.limiter.check(d.trunkId, { maxChannels: t?.maxChannels ?? 0, callsPerSecond: t?.callsPerSecond ?? 0 }, now);
+      if (!adm.ok) {
+        store.setWaitReason(this.o.db, cb.id, adm.reason, now);
+        if (adm.retryAt !== null) wakeAt = wakeAt === null ? adm.retryAt : Math.min(wakeAt, adm.retryAt);
+        continue;
+      }
+      const token = randomUUID();
+      const tag = token.slice(0, 8);
+      const attempt = store.claimForDial(this.o.db, {
+        callbackId: cb.id,
+        owner: this.o.owner,
+        token,
+        leaseMs: this.o.leaseMs,
+        now,
+        dialOrder: loaded.campaign.dialOrder,
+        agentId: d.agentId,
+        phoneEndpoint: d.endpoint,
+        callerId: d.callerId,
+        customerNumber: loaded.lead.phoneE164,
+        trunkId: d.trunkId,
+        ids: (seq) => ({
+          agentChannelId: `cbd-${cb.id}-${seq}-${tag}-agent`,
+          customerChannelId: `cbd-${cb.id}-${seq}-${tag}-cust`,
+          bridgeId: `cbd-${cb.id}-${seq}-${tag}-bridge`,
+        }),
+      });
+      if (!attempt) continue; // someone else moved it meanwhile
+      busy.add(d.agentId);
+      const session = this.newSession({
+        callback: cb,
+        attempt,
+        token,
+        agentRingSec: loaded.campaign.agentRingSec,
+        customerRingSec: loaded.campaign.customerRingSec,
+        retry: retryPolicyOf(loaded.campaign, cb.maxAttempts),
+        agentCallerId: agentCallerId(loaded.lead),
+      });
+      session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs: now - (cb.nextAttemptAt ?? cb.dueAt) }, 'claimed; dialing');
+      void session.start().catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
+    }
+    return wakeAt;
+  }
+
+  /** Stop taking work, let calls finish for up to graceMs, then hand the rest back. Idempotent. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.timer = this.watchTimer = null;
+    if (this.sessions.size > 0) {
+      this.o.log.info({ inFlight: this.sessions.size, graceMs }, 'waiting for calls in progress to finish');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, graceMs);
+        this.drainWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    for (const s of this.sessions.values()) {
+      // Leave the row DIALING (the call may still be up in Asterisk) with an expired lease, so the
+      // next start, here or elsewhere, adopts it by asking Asterisk about its channels.
+      store.renewLease(this.o.db, s.plan.callback.id, s.plan.token, this.now());
+      s.log.warn('handed back: still in progress at shutdown');
+    }
+  }
+}

@@ -1,0 +1,301 @@
+import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import type { Db } from './db.js';
+import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+
+export interface NewCallback {
+  leadId: string;
+  campaignId: string;
+  type: 'USERONLY' | 'ANYONE';
+  ownerAgentId: string | null;
+  dueAt: number;
+  dueZone: string;
+  maxAttempts: number;
+  notes: string | null;
+}
+
+export function insertCallback(db: Db, cb: NewCallback, now: number): number {
+  const row = db
+    .insert(callbacks)
+    .values({ ...cb, state: 'ACTIVE', createdAt: now, updatedAt: now })
+    .returning({ id: callbacks.id })
+    .get();
+  return row.id;
+}
+
+export function getCallback(db: Db, id: number): CallbackRow | undefined {
+  return db.select().from(callbacks).where(eq(callbacks.id, id)).get();
+}
+
+/** ACTIVE → LIVE for everything due. Returns how many became LIVE. */
+export function promoteDue(db: Db, now: number): number {
+  return db
+    .update(callbacks)
+    .set({ state: 'LIVE', nextAttemptAt: sql`coalesce(${callbacks.nextAttemptAt}, ${callbacks.dueAt})`, updatedAt: now })
+    .where(and(eq(callbacks.state, 'ACTIVE'), lte(callbacks.dueAt, now)))
+    .run().changes;
+}
+
+/**
+ * The earliest future instant at which the scheduler has something to do, or null. LIVE rows
+ * already due are left out: they wait for an agent or a trunk, and those changes nudge the loop.
+ */
+export function nextWakeAt(db: Db, now: number): number | null {
+  const a = db
+    .select({ t: sql<number | null>`min(${callbacks.dueAt})` })
+    .from(callbacks)
+    .where(eq(callbacks.state, 'ACTIVE'))
+    .get();
+  const b = db
+    .select({ t: sql<number | null>`min(${callbacks.nextAttemptAt})` })
+    .from(callbacks)
+    .where(and(eq(callbacks.state, 'LIVE'), sql`${callbacks.nextAttemptAt} > ${now}`))
+    .get();
+  const ts = [a?.t, b?.t].filter((t): t is number => typeof t === 'number');
+  return ts.length ? Math.min(...ts) : null;
+}
+
+/** LIVE callbacks whose next attempt is due, oldest promise first. */
+export function liveReady(db: Db, now: number, limit: number): CallbackRow[] {
+  return db
+    .select()
+    .from(callbacks)
+    .where(and(eq(callbacks.state, 'LIVE'), lte(callbacks.nextAttemptAt, now)))
+    .orderBy(asc(callbacks.nextAttemptAt), asc(callbacks.id))
+    .limit(limit)
+    .all();
+}
+
+/** Records why a LIVE callback waits; written only when the reason changes. */
+export function setWaitReason(db: Db, id: number, reason: string | null, now: number): void {
+  db.update(callbacks)
+    .set({ waitReason: reason, updatedAt: now })
+    .where(
+      and(
+        eq(callbacks.id, id),
+        eq(callbacks.state, 'LIVE'),
+        reason === null ? sql`${callbacks.waitReason} IS NOT NULL` : sql`${callbacks.waitReason} IS NOT ${reason}`,
+      ),
+    )
+    .run();
+}
+
+/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
+export function failLive(db: Db, id: number, outcome: string, reason: string, now: number): boolean {
+  return (
+    db
+      .update(callbacks)
+      .set({ state: 'FAILED', lastOutcome: outcome, failReason: reason, waitReason: null, updatedAt: now })
+      .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE')))
+      .run().changes === 1
+  );
+}
+
+export interface ClaimInput {
+  callbackId: number;
+  owner: string;
+  token: string;
+  leaseMs: number;
+  now: number;
+  dialOrder: 'AGENT_FIRST' | 'CUSTOMER_FIRST';
+  agentId: string;
+  phoneEndpoint: string;
+  callerId: string;
+  customerNumber: string;
+  trunkId: string;
+  /** Channel/bridge ids are chosen before anything is sent to Asterisk (see claimForDial). */
+  ids: (seq: number) => { agentChannelId: string; customerChannelId: string; bridgeId: string };
+}
+
+/**
+ * The one atomic claim: LIVE → DIALING with owner, lease token, lease expiry and the next dial
+ * sequence stamped together, and the call_attempts row with the pre-generated channel ids written in
+ * the same transaction. After a crash the ids are how recovery asks Asterisk whether the call exists.
+ */
+export function claimForDial(db: Db, c: ClaimInput): CallAttemptRow | null {
+  return db.transaction((tx) => {
+    const claimed = tx
+      .update(callbacks)
+      .set({
+        state: 'DIALING',
+        leaseOwner: c.owner,
+        leaseToken: c.token,
+        leaseExpiresAt: c.now + c.leaseMs,
+        dialSeq: sql`${callbacks.dialSeq} + 1`,
+        waitReason: null,
+        updatedAt: c.now,
+      })
+      .where(and(eq(callbacks.id, c.callbackId), eq(callbacks.state, 'LIVE')))
+      .returning({ seq: callbacks.dialSeq })
+      .get();
+    if (!claimed) return null;
+    const ids = c.ids(claimed.seq);
+    return tx
+      .insert(callAttempts)
+      .values({
+        callbackId: c.callbackId,
+        seq: claimed.seq,
+        dialOrder: c.dialOrder,
+        agentId: c.agentId,
+        phoneEndpoint: c.phoneEndpoint,
+        callerId: c.callerId,
+        customerNumber: c.customerNumber,
+        trunkId: c.trunkId,
+        ...ids,
+        leaseToken: c.token,
+        startedAt: c.now,
+      })
+      .returning()
+      .get();
+  });
+}
+
+function leaseHeld(id: number, token: string): SQL {
+  return and(eq(callbacks.id, id), eq(callbacks.leaseToken, token), eq(callbacks.state, 'DIALING'))!;
+}
+
+function lost(id: number, token: string): CallbackdError {
+  return new CallbackdError(ErrorCodes.LEASE_LOST, `callback ${id}: lease ${token} is no longer held; not writing`);
+}
+
+export function renewLease(db: Db, id: number, token: string, until: number): boolean {
+  return db.update(callbacks).set({ leaseExpiresAt: until }).where(leaseHeld(id, token)).run().changes === 1;
+}
+
+/** Timestamps on the open attempt row; guarded by the attempt's lease token and still-open state. */
+export function stampAttempt(
+  db: Db,
+  attemptId: number,
+  token: string,
+  fields: Partial<Pick<CallAttemptRow, 'agentRingingAt' | 'agentAnsweredAt' | 'customerRingingAt' | 'customerAnsweredAt'>>,
+): void {
+  db.update(callAttempts)
+    .set(fields)
+    .where(and(eq(callAttempts.id, attemptId), eq(callAttempts.leaseToken, token), isNull(callAttempts.outcome)))
+    .run();
+}
+
+/** The customer leg is about to be dialed: it now counts as an attempt. Returns the attempt number. */
+export function countCustomerAttempt(db: Db, id: number, token: string, attemptId: number, now: number): number {
+  return db.transaction((tx) => {
+    const row = tx
+      .update(callbacks)
+      .set({ attempts: sql`${callbacks.attempts} + 1`, updatedAt: now })
+      .where(leaseHeld(id, token))
+      .returning({ attempts: callbacks.attempts })
+      .get();
+    if (!row) throw lost(id, token);
+    tx.update(callAttempts)
+      .set({ customerAttempt: row.attempts, customerDialedAt: now })
+      .where(eq(callAttempts.id, attemptId))
+      .run();
+    return row.attempts;
+  });
+}
+
+export type Finish =
+  | { state: 'COMPLETED' }
+  | { state: 'LIVE'; nextAttemptAt: number; waitReason: string | null }
+  | { state: 'BUSY' | 'NO_ANSWER' | 'FAILED'; failReason: string };
+
+export interface AttemptResult {
+  outcome: string;
+  cause: number | null;
+  sipCode: number | null;
+  endedAt: number | null;
+  detail: string | null;
+}
+
+/**
+ * Closes the attempt row and moves the callback out of DIALING, in one transaction, only while
+ * the lease is still ours. Throws LEASE_LOST otherwise, writing nothing.
+ */
+export function finishAttempt(
+  db: Db,
+  id: number,
+  token: string,
+  attemptId: number,
+  result: AttemptResult,
+  next: Finish,
+  now: number,
+): void {
+  db.transaction((tx) => {
+    const base = {
+      lastOutcome: result.outcome,
+      lastCause: result.cause,
+      lastSipCode: result.sipCode,
+      leaseOwner: null,
+      leaseToken: null,
+      leaseExpiresAt: null,
+      updatedAt: now,
+    };
+    const set =
+      next.state === 'COMPLETED'
+        ? { ...base, state: 'COMPLETED' as const, waitReason: null, nextAttemptAt: null }
+        : next.state === 'LIVE'
+          ? { ...base, state: 'LIVE' as const, nextAttemptAt: next.nextAttemptAt, waitReason: next.waitReason }
+          : { ...base, state: next.state, failReason: next.failReason, waitReason: null, nextAttemptAt: null };
+    const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
+    if (changed !== 1) throw lost(id, token);
+    tx.update(callAttempts)
+      .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
+      .where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.outcome)))
+      .run();
+  });
+}
+
+/** After the callback is COMPLETED the call may go on; its end is written to the attempt only. */
+export function closeAnsweredAttempt(db: Db, attemptId: number, endedAt: number, durationMs: number): void {
+  db.update(callAttempts).set({ endedAt, durationMs }).where(eq(callAttempts.id, attemptId)).run();
+}
+
+/** DIALING rows that this instance may recover: its own, or any whose lease has expired. */
+export function recoverable(db: Db, owner: string, now: number): { cb: CallbackRow; attempt: CallAttemptRow | undefined }[] {
+  const rows = db
+    .select()
+    .from(callbacks)
+    .where(and(eq(callbacks.state, 'DIALING'), or(eq(callbacks.leaseOwner, owner), lte(callbacks.leaseExpiresAt, now))))
+    .all();
+  return rows.map((cb) => ({
+    cb,
+    attempt: db
+      .select()
+      .from(callAttempts)
+      .where(and(eq(callAttempts.callbackId, cb.id), eq(callAttempts.seq, cb.dialSeq)))
+      .get(),
+  }));
+}
+
+/** Takes over a DIALING row for recovery, with a fresh lease token. */
+export function takeOverLease(db: Db, id: number, oldToken: string | null, owner: string, token: string, until: number): boolean {
+  return db.transaction((tx) => {
+    const ok =
+      tx
+        .update(callbacks)
+        .set({ leaseOwner: owner, leaseToken: token, leaseExpiresAt: until })
+        .where(and(eq(callbacks.id, id), eq(callbacks.state, 'DIALING'), oldToken === null ? isNull(callbacks.leaseToken) : eq(callbacks.leaseToken, oldToken)))
+        .run().changes === 1;
+    if (ok) {
+      tx.update(callAttempts)
+        .set({ leaseToken: token })
+        .where(and(eq(callAttempts.callbackId, id), isNull(callAttempts.outcome)))
+        .run();
+    }
+    return ok;
+  });
+}
+
+export interface ListFilter {
+  state?: string;
+  limit?: number;
+}
+
+export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
+  const q = db.select().from(callbacks);
+  const filtered = f.state ? q.where(eq(callbacks.state, f.state as CallbackRow['state'])) : q;
+  return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
+}
+
+export function attemptsOf(db: Db, callbackId: number): CallAttemptRow[] {
+  return db.select().from(callAttempts).where(eq(callAttempts.callbackId, callbackId)).orderBy(asc(callAttempts.seq)).all();
+}

@@ -1,0 +1,77 @@
+import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+// sql/ sits at the package root; this file runs from src/store or dist/src/store.
+function sqlDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      if (readdirSync(join(dir, 'sql')).some((f) => f.endsWith('.sql'))) return join(dir, 'sql');
+    } catch {
+      /* keep walking up */
+    }
+    dir = dirname(dir);
+  }
+  throw new CallbackdError(ErrorCodes.DB_MIGRATION, 'cannot find the sql/ migrations folder next to callbackd');
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function listMigrations(dir = sqlDir()): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.slice(0, 4)), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/** Applies every migration not yet applied, each in its own transaction. Returns the names applied. */
+export function migrate(client: Database.Database, migrations = listMigrations()): string[] {
+  client.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const done = new Set(
+    (client.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const applied: string[] = [];
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    const apply = client.transaction(() => {
+      client.exec(m.sql);
+      client.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    });
+    try {
+      apply();
+    } catch (err) {
+      throw new CallbackdError(ErrorCodes.DB_MIGRATION, `migration ${m.name} failed: ${(err as Error).message}`);
+    }
+    applied.push(m.name);
+  }
+  return applied;
+}
+
+export interface OpenOptions {
+  migrate?: boolean;
+  readonly?: boolean;
+}
+
+export function openDb(path: string, opts: OpenOptions = {}): Db {
+  const client = new Database(path, { readonly: opts.readonly ?? false });
+  // WAL lets the CLI read and write while the daemon runs; the busy timeout makes a competing
+  // writer wait instead of failing with SQLITE_BUSY.
+  if (!opts.readonly) client.pragma('journal_mode = WAL');
+  client.pragma('foreign_keys = ON');
+  client.pragma('busy_timeout = 5000');
+  client.pragma('synchronous = NORMAL');
+  if (opts.migrate !== false && !opts.readonly) migrate(client);
+  return drizzle(client, { schema }) as Db;
+}

@@ -1,0 +1,149 @@
+// Mirrors sql/*.sql, which is the source of truth; test/integration/schema.test.ts checks that
+// every column here exists in the migrated database with the same name.
+import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const trunks = sqliteTable('trunks', {
+  id: text('id').primaryKey(),
+  maxChannels: integer('max_channels').notNull().default(0),
+  callsPerSecond: real('calls_per_second').notNull().default(0),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const numbers = sqliteTable('numbers', {
+  e164: text('e164').primaryKey(),
+  trunkId: text('trunk_id').notNull(),
+  outboundEnabled: integer('outbound_enabled', { mode: 'boolean' }).notNull().default(true),
+  description: text('description'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const campaigns = sqliteTable('campaigns', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  timeZone: text('time_zone').notNull(),
+  outboundNumber: text('outbound_number'),
+  dialOrder: text('dial_order', { enum: ['AGENT_FIRST', 'CUSTOMER_FIRST'] }).notNull().default('AGENT_FIRST'),
+  maxAttempts: integer('max_attempts').notNull().default(3),
+  retryBusySec: integer('retry_busy_sec').notNull().default(300),
+  retryNoAnswerSec: integer('retry_no_answer_sec').notNull().default(900),
+  retryCongestionSec: integer('retry_congestion_sec').notNull().default(120),
+  retryMaxSec: integer('retry_max_sec').notNull().default(3600),
+  agentRingSec: integer('agent_ring_sec').notNull().default(20),
+  customerRingSec: integer('customer_ring_sec').notNull().default(30),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const lists = sqliteTable('lists', {
+  id: text('id').primaryKey(),
+  campaignId: text('campaign_id').notNull(),
+  name: text('name').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const leads = sqliteTable('leads', {
+  id: text('id').primaryKey(),
+  listId: text('list_id').notNull(),
+  firstName: text('first_name'),
+  lastName: text('last_name'),
+  phoneE164: text('phone_e164').notNull(),
+  timeZone: text('time_zone'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const agents = sqliteTable('agents', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  scheduledCallbacks: integer('scheduled_callbacks', { mode: 'boolean' }).notNull().default(true),
+  agentOnlyCallbacks: integer('agent_only_callbacks', { mode: 'boolean' }).notNull().default(true),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const agentCampaigns = sqliteTable(
+  'agent_campaigns',
+  { agentId: text('agent_id').notNull(), campaignId: text('campaign_id').notNull() },
+  (t) => [primaryKey({ columns: [t.agentId, t.campaignId] })],
+);
+
+export const PHONE_STATUSES = ['ACTIVE', 'ADMIN', 'SUSPENDED', 'CLOSED', 'PENDING', 'DELETED'] as const;
+export const phones = sqliteTable('phones', {
+  endpoint: text('endpoint').primaryKey(),
+  agentId: text('agent_id').notNull(),
+  activeAccount: integer('active_account', { mode: 'boolean' }).notNull().default(true),
+  status: text('status', { enum: PHONE_STATUSES }).notNull().default('ACTIVE'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const dnc = sqliteTable(
+  'dnc',
+  {
+    phoneE164: text('phone_e164').notNull(),
+    campaignId: text('campaign_id').notNull().default(''),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.phoneE164, t.campaignId] })],
+);
+
+export const CALLBACK_STATES = ['ACTIVE', 'LIVE', 'DIALING', 'COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'] as const;
+export const callbacks = sqliteTable('callbacks', {
+  id: integer('id').primaryKey(),
+  leadId: text('lead_id').notNull(),
+  campaignId: text('campaign_id').notNull(),
+  type: text('type', { enum: ['USERONLY', 'ANYONE'] }).notNull(),
+  ownerAgentId: text('owner_agent_id'),
+  dueAt: integer('due_at').notNull(),
+  dueZone: text('due_zone').notNull(),
+  state: text('state', { enum: CALLBACK_STATES }).notNull().default('ACTIVE'),
+  attempts: integer('attempts').notNull().default(0),
+  maxAttempts: integer('max_attempts').notNull(),
+  dialSeq: integer('dial_seq').notNull().default(0),
+  nextAttemptAt: integer('next_attempt_at'),
+  leaseOwner: text('lease_owner'),
+  leaseToken: text('lease_token'),
+  leaseExpiresAt: integer('lease_expires_at'),
+  lastOutcome: text('last_outcome'),
+  lastCause: integer('last_cause'),
+  lastSipCode: integer('last_sip_code'),
+  waitReason: text('wait_reason'),
+  failReason: text('fail_reason'),
+  notes: text('notes'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const callAttempts = sqliteTable('call_attempts', {
+  id: integer('id').primaryKey(),
+  callbackId: integer('callback_id').notNull(),
+  seq: integer('seq').notNull(),
+  customerAttempt: integer('customer_attempt'),
+  dialOrder: text('dial_order', { enum: ['AGENT_FIRST', 'CUSTOMER_FIRST'] }).notNull(),
+  agentId: text('agent_id'),
+  phoneEndpoint: text('phone_endpoint'),
+  callerId: text('caller_id').notNull(),
+  customerNumber: text('customer_number').notNull(),
+  trunkId: text('trunk_id').notNull(),
+  agentChannelId: text('agent_channel_id').notNull(),
+  customerChannelId: text('customer_channel_id').notNull(),
+  bridgeId: text('bridge_id').notNull(),
+  leaseToken: text('lease_token').notNull(),
+  startedAt: integer('started_at').notNull(),
+  agentRingingAt: integer('agent_ringing_at'),
+  agentAnsweredAt: integer('agent_answered_at'),
+  customerDialedAt: integer('customer_dialed_at'),
+  customerRingingAt: integer('customer_ringing_at'),
+  customerAnsweredAt: integer('customer_answered_at'),
+  endedAt: integer('ended_at'),
+  outcome: text('outcome'),
+  cause: integer('cause'),
+  sipCode: integer('sip_code'),
+  durationMs: integer('duration_ms'),
+  detail: text('detail'),
+});
+
+export type CallbackRow = typeof callbacks.$inferSelect;
+export type CallAttemptRow = typeof callAttempts.$inferSelect;
+export type CampaignRow = typeof campaigns.$inferSelect;
+export type PhoneRow = typeof phones.$inferSelect;
+export type AgentRow = typeof agents.$inferSelect;
+export type LeadRow = typeof leads.$inferSelect;
+export type NumberRow = typeof numbers.$inferSelect;
+export type TrunkRow = typeof trunks.$inferSelect;

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Start/stop the lab Asterisk inside the cached sid chroot (see provision.sh).
+#   asterisk.sh start   -> configs copied in, /proc and /dev bind-mounted, Asterisk up, ARI+AMI answering
+#   asterisk.sh stop    -> Asterisk stopped, mounts released
+#   asterisk.sh restart
+#   asterisk.sh cli "pjsip show contacts"
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+LAB_CACHE=${CALLBACKD_LAB_CACHE:-/var/cache/callbackd-lab}
+ROOTFS="$LAB_CACHE/sid-asterisk"
+ETC="$ROOTFS/etc/asterisk-lab"
+ARI_URL=${CALLBACKD_LAB_ARI:-http://127.0.0.1:8088}
+
+die() { echo "lab asterisk: $*" >&2; exit 1; }
+[ -x "$ROOTFS/usr/sbin/asterisk" ] || die "no chroot at $ROOTFS; run test/lab/provision.sh first"
+
+mounted() { grep -q " $1 " /proc/mounts; }
+mount_all() {
+  for d in proc dev; do
+    mounted "$ROOTFS/$d" || mount --bind "/$d" "$ROOTFS/$d" || die "cannot bind-mount /$d (need root)"
+  done
+}
+umount_all() {
+  for d in dev proc; do mounted "$ROOTFS/$d" && umount -l "$ROOTFS/$d" || true; done
+}
+in_chroot() { chroot "$ROOTFS" "$@"; }
+cli() { in_chroot /usr/sbin/asterisk -C /etc/asterisk-lab/asterisk.conf -rx "$1"; }
+pid() { cat "$ROOTFS/run/asterisk-lab/asterisk.pid" 2>/dev/null || true; }
+running() { local p; p=$(pid); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+install_config() {
+  rm -rf "$ETC"; mkdir -p "$ETC" "$ROOTFS/run/asterisk-lab" "$ROOTFS/var/log/asterisk-lab" \
+    "$ROOTFS/var/lib/asterisk-lab" "$ROOTFS/var/spool/asterisk-lab"
+  # The sample configs that admins copy are loaded unchanged; the lab only adds its own files.
+  cp "$repo"/sip-config/*.conf "$ETC/"
+  cp "$repo"/dialplan/*.conf "$ETC/"
+  cp "$here"/asterisk/*.conf "$ETC/"
+  for f in rtp.conf indications.conf musiconhold.conf features.conf stasis.conf codecs.conf; do
+    [ -f "$ROOTFS/etc/asterisk/$f" ] && cp "$ROOTFS/etc/asterisk/$f" "$ETC/" || true
+  done
+}
+
+wait_ready() {
+  local i
+  for i in $(seq 1 150); do
+    if curl -fsS -o /dev/null -u "callbackd:lab-ari-secret" "$ARI_URL/ari/asterisk/info" 2>/dev/null \
+      && (exec 3<>/dev/tcp/127.0.0.1/5038) 2>/dev/null; then
+      return 0
+    fi
+    running || { tail -30 "$ROOTFS/var/log/asterisk-lab/console.log" >&2 || true; die "Asterisk exited during start"; }
+    sleep 0.2
+  done
+  die "Asterisk did not answer on ARI/AMI within 30 s (log: $ROOTFS/var/log/asterisk-lab/)"
+}
+
+start() {
+  if running; then echo "lab asterisk: already running (pid $(pid))"; return 0; fi
+  install_config
+  mount_all
+  # -f: foreground (we background it ourselves), so the process is ours to kill even if CLI fails.
+  nohup chroot "$ROOTFS" /usr/sbin/asterisk -f -C /etc/asterisk-lab/asterisk.conf \
+    > "$ROOTFS/var/log/asterisk-lab/console.log" 2>&1 < /dev/null &
+  wait_ready
+  echo "lab asterisk: up (pid $(pid)), $(cli 'core show version' | head -1)"
+}
+
+stop() {
+  if running; then
+    cli "core stop now" >/dev/null 2>&1 || true
+    for _ in $(seq 1 50); do running || break; sleep 0.1; done
+    running && kill -9 "$(pid)" 2>/dev/null || true
+  fi
+  rm -f "$ROOTFS/run/asterisk-lab/asterisk.pid"
+  umount_all
+  echo "lab asterisk: stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  status) running && echo "running (pid $(pid))" || { echo "stopped"; exit 1; } ;;
+  cli) shift; cli "$*" ;;
+  *) echo "usage: $0 start|stop|restart|status|cli COMMAND" >&2; exit 2 ;;
+esac
