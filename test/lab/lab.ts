@@ -1,0 +1,240 @@
+// The end-to-end lab: the real Asterisk (test/lab/asterisk.sh), SIPp carriers and agent phones,
+// and callbackd itself as a child process, exactly as an admin would run it.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+// Works from test/lab (vitest) and dist/test/lab (compiled demo/bench).
+export const REPO = existsSync(join(here, '../../package.json')) ? join(here, '../..') : join(here, '../../..');
+export const CLI = join(REPO, 'dist/src/cli.js');
+const SIPP_DIR = join(REPO, 'test/lab/sipp');
+
+export function sh(cmd: string, args: string[], opts: { quiet?: boolean } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+  if (!opts.quiet && r.stderr.trim()) process.stderr.write(r.stderr);
+  return r.stdout;
+}
+
+export function provisionLab(): void {
+  sh('bash', [join(REPO, 'test/lab/provision.sh')], { quiet: true });
+}
+export function startAsterisk(): void {
+  sh('bash', [join(REPO, 'test/lab/asterisk.sh'), 'restart'], { quiet: true });
+}
+export function stopAsterisk(): void {
+  sh('bash', [join(REPO, 'test/lab/asterisk.sh'), 'stop'], { quiet: true });
+}
+export function asteriskCli(command: string): string {
+  return sh('bash', [join(REPO, 'test/lab/asterisk.sh'), 'cli', command]);
+}
+
+/** Tries to bring the lab up; the reason when it cannot (not root, no debootstrap, ...). */
+export function tryLab(): { ok: true } | { ok: false; reason: string } {
+  try {
+    if (process.getuid && process.getuid() !== 0) return { ok: false, reason: 'the lab needs root (debootstrap, chroot, bind mounts)' };
+    provisionLab();
+    startAsterisk();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+}
+
+export async function waitFor<T>(what: string, f: () => T | undefined | null | false, timeoutMs = 15000, everyMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = f();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface SipMessage {
+  direction: 'received' | 'sent';
+  firstLine: string;
+  text: string;
+  header(name: string): string | undefined;
+}
+
+/** One SIPp process and what it saw, read from its -message_file. */
+export class Sipp {
+  private proc: ChildProcess | null = null;
+  readonly messageFile: string;
+  readonly errorFile: string;
+
+  constructor(readonly name: string, private readonly args: string[], dir: string) {
+    this.messageFile = join(dir, `${name}.msg.log`);
+    this.errorFile = join(dir, `${name}.err.log`);
+  }
+
+  start(): this {
+    this.proc = spawn(
+      'sipp',
+      [...this.args, '-nostdin', '-trace_msg', '-message_file', this.messageFile, '-trace_err', '-error_file', this.errorFile],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let err = '';
+    this.proc.stderr!.on('data', (d) => (err += d));
+    this.proc.on('exit', (code) => {
+      if (code && code !== 0 && this.proc) process.stderr.write(`sipp ${this.name} exited ${code}: ${err}\n`);
+    });
+    return this;
+  }
+
+  stop(): void {
+    const p = this.proc;
+    this.proc = null;
+    p?.kill('SIGKILL');
+  }
+
+  messages(): SipMessage[] {
+    let text = '';
+    try {
+      text = readFileSync(this.messageFile, 'utf8');
+    } catch {
+      return [];
+    }
+    const out: SipMessage[] = [];
+    for (const block of text.split(/^-{20,}.*$/m)) {
+      const m = /(UDP|TCP) message (received|sent) \[\d+\] bytes :\s*\n\n?([\s\S]*)$/.exec(block);
+      if (!m) continue;
+      const msg = m[3]!.replace(/\r/g, '');
+      const lines = msg.split('\n');
+      out.push({
+        direction: m[2] as 'received' | 'sent',
+        firstLine: lines[0]!.trim(),
+        text: msg,
+        header: (name) => lines.find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'))?.slice(name.length + 1).trim(),
+      });
+    }
+    return out;
+  }
+
+  /** INVITEs this peer received that start a call (re-INVITEs inside a call are not counted). */
+  invites(): SipMessage[] {
+    const seen = new Set<string>();
+    return this.messages().filter((m) => {
+      if (m.direction !== 'received' || !m.firstLine.startsWith('INVITE ')) return false;
+      if (/;tag=/.test(m.header('To') ?? '')) return false; // in-dialog re-INVITE
+      const key = `${m.header('Call-ID')}|${m.header('CSeq')}`;
+      if (seen.has(key)) return false; // a retransmission
+      seen.add(key);
+      return true;
+    });
+  }
+}
+
+export type CarrierKind = 'answer' | 'busy' | 'noanswer' | '403' | '503' | 'slow';
+const CARRIERS: Record<CarrierKind, { port: number; args: string[] }> = {
+  answer: { port: 5081, args: ['-sf', join(SIPP_DIR, 'carrier-answer.xml'), '-d', '500'] },
+  busy: { port: 5082, args: ['-sf', join(SIPP_DIR, 'carrier-busy.xml')] },
+  noanswer: { port: 5083, args: ['-sf', join(SIPP_DIR, 'carrier-noanswer.xml')] },
+  '403': { port: 5084, args: ['-sf', join(SIPP_DIR, 'carrier-403.xml')] },
+  '503': { port: 5085, args: ['-sf', join(SIPP_DIR, 'carrier-503.xml')] },
+  slow: { port: 5086, args: ['-sf', join(SIPP_DIR, 'carrier-answer.xml'), '-d', '6000'] },
+};
+
+export function carrier(kind: CarrierKind, dir: string): Sipp {
+  const c = CARRIERS[kind];
+  return new Sipp(`carrier-${kind}`, [...c.args, '-i', '127.0.0.1', '-p', String(c.port), '-mp', String(17000 + (c.port - 5080) * 10)], dir).start();
+}
+
+/** An agent softphone: registers as agent<id> with digest auth and answers calls. */
+export async function agentPhone(id: number, dir: string, opts: { answers?: boolean } = {}): Promise<Sipp> {
+  const port = 5090 + (id - 1000);
+  const s = new Sipp(
+    `agent${id}`,
+    [
+      '127.0.0.1:5060',
+      '-sf', join(SIPP_DIR, 'agent-register.xml'),
+      '-oocsf', join(SIPP_DIR, opts.answers === false ? 'agent-noanswer.xml' : 'agent-answer.xml'),
+      '-i', '127.0.0.1', '-p', String(port), '-mp', String(18000 + (id - 1000) * 10),
+      '-m', '1', '-s', `agent${id}`, '-au', `agent${id}`, '-ap', `lab-agent${id}`,
+    ],
+    dir,
+  ).start();
+  await waitFor(`agent${id} to register`, () => s.messages().some((m) => m.direction === 'received' && m.firstLine.startsWith('SIP/2.0 200')), 10000);
+  return s;
+}
+
+export interface DaemonOptions {
+  db: string;
+  dir: string;
+  extra?: Record<string, unknown>;
+}
+
+/** callbackd start, as a child process with its JSON log captured. */
+export class DaemonProc {
+  proc: ChildProcess | null = null;
+  log = '';
+  readonly config: string;
+  exitCode: number | null = null;
+  private exited: Promise<number> = Promise.resolve(0);
+
+  constructor(private readonly o: DaemonOptions) {
+    this.config = join(o.dir, 'callbackd.json');
+    const base = {
+      instanceId: 'lab',
+      database: { path: o.db },
+      ari: { url: 'http://127.0.0.1:8088', username: 'callbackd', password: 'lab-ari-secret', app: 'callbackd', requestTimeoutMs: 3000 },
+      ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', secret: 'lab-ami-secret' },
+      reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
+      scheduler: { agentRetryDelayMs: 2000, leaseMs: 10000, shutdownGraceMs: 5000 },
+      log: { level: 'debug' },
+    };
+    writeFileSync(this.config, JSON.stringify(deepMerge(base, o.extra ?? {}), null, 2));
+  }
+
+  start(): this {
+    this.exitCode = null;
+    this.proc = spawn(process.execPath, [CLI, 'start', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.on('data', (d) => (this.log += d));
+    this.proc.stderr!.on('data', (d) => (this.log += d));
+    this.exited = new Promise((r) => this.proc!.on('exit', (code, sig) => r((this.exitCode = code ?? (sig ? 128 : 1)))));
+    return this;
+  }
+
+  async ready(): Promise<void> {
+    await waitFor('callbackd to connect ARI and take the presence snapshot', () => /presence snapshot taken/.test(this.log) && /ARI connected/.test(this.log), 15000);
+  }
+
+  kill(signal: NodeJS.Signals): Promise<number> {
+    this.proc?.kill(signal);
+    return this.exited;
+  }
+
+  wait(): Promise<number> {
+    return this.exited;
+  }
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && typeof a[k] === 'object' ? deepMerge(a[k] as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+export function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `callbackd-${prefix}-`));
+}
