@@ -1,0 +1,168 @@
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { loadConfig } from '../../src/config.js';
+import { isCode } from '../../src/errors.js';
+import { applyImport, parseImport } from '../../src/import.js';
+import * as store from '../../src/store/callbacks.js';
+import { openDb, type Db } from '../../src/store/db.js';
+import * as schema from '../../src/store/schema.js';
+
+const FILE = {
+  trunks: [{ id: 'carrier', max_channels: 2 }],
+  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+  campaigns: [{ id: 'C', name: 'C', time_zone: 'America/New_York', outbound_number: '+15550100001' }],
+  lists: [{ id: 'L', campaign: 'C' }],
+  agents: [{ id: 'a1', name: 'A', campaigns: ['C'] }],
+  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
+  leads: [{ id: 'lead1', list: 'L', phone: '+15551230001' }],
+};
+
+let db: Db;
+const T0 = Date.parse('2026-11-22T12:00:00Z');
+beforeEach(() => {
+  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-int-')), 'db.sqlite'));
+  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), T0);
+});
+
+const newCb = (dueAt = T0) =>
+  store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt, dueZone: 'America/New_York', maxAttempts: 3, notes: null }, T0);
+const claim = (id: number, token: string, now = T0) =>
+  store.claimForDial(db, {
+    callbackId: id, owner: 'me', token, leaseMs: 60_000, now, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'agent1001',
+    callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
+    ids: (seq) => ({ agentChannelId: `a-${seq}`, customerChannelId: `c-${seq}`, bridgeId: `b-${seq}` }),
+  });
+
+describe('schema', () => {
+  it('drizzle schema columns all exist in the migrated database', () => {
+    const tables = Object.values(schema).filter((t) => typeof t === 'object' && t !== null && Symbol.for('drizzle:Name') in (t as object));
+    expect(tables.length).toBeGreaterThan(8);
+    for (const t of tables) {
+      const name = getTableName(t as never);
+      const cols = (db.$client.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name);
+      for (const c of Object.values(getTableColumns(t as never)) as { name: string }[]) expect(cols, `${name}.${c.name}`).toContain(c.name);
+    }
+    expect(db.$client.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.$client.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+});
+
+describe('scheduler store operations (time travel by timestamps)', () => {
+  it('promotes only what is due, and wakes at the next due instant', () => {
+    const a = newCb(T0 + 1000);
+    const b = newCb(T0 + 5000);
+    expect(store.nextWakeAt(db, T0)).toBe(T0 + 1000);
+    expect(store.promoteDue(db, T0 + 1000)).toBe(1);
+    expect(store.getCallback(db, a)!.state).toBe('LIVE');
+    expect(store.getCallback(db, b)!.state).toBe('ACTIVE');
+    expect(store.nextWakeAt(db, T0 + 1000)).toBe(T0 + 5000);
+  });
+
+  it('claim is atomic: the second claimant gets nothing, and ids are stamped before dialing', () => {
+    const id = newCb();
+    store.promoteDue(db, T0);
+    const first = claim(id, 'tok-1');
+    expect(first).toMatchObject({ seq: 1, agentChannelId: 'a-1', customerChannelId: 'c-1', leaseToken: 'tok-1' });
+    expect(claim(id, 'tok-2')).toBeNull();
+    expect(store.getCallback(db, id)).toMatchObject({ state: 'DIALING', leaseOwner: 'me', leaseToken: 'tok-1', leaseExpiresAt: T0 + 60_000, dialSeq: 1 });
+  });
+
+  it('every write checks the lease: a stale token changes nothing', () => {
+    const id = newCb();
+    store.promoteDue(db, T0);
+    const att = claim(id, 'tok-1')!;
+    expect(() => store.countCustomerAttempt(db, id, 'stale', att.id, T0)).toThrow(/lease stale is no longer held/);
+    expect(store.renewLease(db, id, 'stale', T0 + 1)).toBe(false);
+    let err: unknown;
+    try {
+      store.finishAttempt(db, id, 'stale', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'COMPLETED' }, T0);
+    } catch (e) {
+      err = e;
+    }
+    expect(isCode(err, 'LEASE_LOST')).toBe(true);
+    expect(store.getCallback(db, id)!.state).toBe('DIALING');
+    expect(store.attemptsOf(db, id)[0]!.outcome).toBeNull();
+
+    expect(store.countCustomerAttempt(db, id, 'tok-1', att.id, T0)).toBe(1);
+    store.finishAttempt(db, id, 'tok-1', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'LIVE', nextAttemptAt: T0 + 60_000, waitReason: 'busy' }, T0);
+    expect(store.getCallback(db, id)).toMatchObject({ state: 'LIVE', attempts: 1, leaseToken: null, lastCause: 17, nextAttemptAt: T0 + 60_000 });
+  });
+
+  it('recovery sees its own DIALING rows and others only once their lease expired', () => {
+    const id = newCb();
+    store.promoteDue(db, T0);
+    claim(id, 'tok-1');
+    expect(store.recoverable(db, 'me', T0)).toHaveLength(1);
+    expect(store.recoverable(db, 'other', T0)).toHaveLength(0);
+    expect(store.recoverable(db, 'other', T0 + 60_000)).toHaveLength(1);
+    expect(store.takeOverLease(db, id, 'wrong', 'other', 'tok-2', T0)).toBe(false);
+    expect(store.takeOverLease(db, id, 'tok-1', 'other', 'tok-2', T0 + 120_000)).toBe(true);
+    expect(store.attemptsOf(db, id)[0]!.leaseToken).toBe('tok-2');
+  });
+
+  it('failLive only moves LIVE rows', () => {
+    const id = newCb(T0 + 10_000);
+    expect(store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(false);
+    store.promoteDue(db, T0 + 10_000);
+    expect(store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(true);
+    expect(store.getCallback(db, id)).toMatchObject({ state: 'FAILED', failReason: 'on DNC', lastOutcome: 'DNC' });
+  });
+});
+
+describe('import', () => {
+  it('names the entry and field of every problem, and writes nothing', () => {
+    const bad = structuredClone(FILE) as typeof FILE & { leads: Record<string, unknown>[] };
+    bad.leads.push({ id: 'L7', list: 'L', phone: '555-1234' }, { id: 'L8', list: 'NOPE', phone: '+15551230008' });
+    expect(() => parseImport(YAML.stringify(bad), 'f.yaml')).toThrow(/leads\[1\] \(L7\)\.phone: must be an E\.164 number/);
+    const refs = structuredClone(FILE) as typeof FILE;
+    refs.leads.push({ id: 'L8', list: 'NOPE', phone: '+15551230008' });
+    refs.phones.push({ endpoint: 'x', agent: 'ghost' });
+    const before = db.$client.prepare('SELECT count(*) n FROM leads').get();
+    let msg = '';
+    try {
+      applyImport(db, parseImport(YAML.stringify(refs), 'f'), T0);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/2 problem\(s\), nothing imported/);
+    expect(msg).toMatch(/leads\[1\] \(L8\)\.list: no list "NOPE"/);
+    expect(msg).toMatch(/phones\[1\] \(x\)\.agent: no agent "ghost"/);
+    expect(db.$client.prepare('SELECT count(*) n FROM leads').get()).toEqual(before);
+  });
+  it('unknown fields and zones are refused; re-import is idempotent', () => {
+    expect(() => parseImport('campaigns: [{id: X, name: X, time_zone: Mars/Base}]', 'f')).toThrow(/campaigns\[0\] \(X\)\.time_zone: must be an IANA time zone/);
+    expect(() => parseImport('trunks: [{id: t, max_chanels: 3}]', 'f')).toThrow(/Unrecognized key/);
+    const count = () => db.$client.prepare('SELECT (SELECT count(*) FROM leads) + (SELECT count(*) FROM agent_campaigns) n').get();
+    const c1 = count();
+    applyImport(db, parseImport(YAML.stringify(FILE), 'again'), T0);
+    expect(count()).toEqual(c1);
+  });
+});
+
+describe('config', () => {
+  it('names the setting that is wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cbd-cfg-'));
+    const f = join(dir, 'c.yaml');
+    writeFileSync(f, 'ari: { url: not-a-url }\nami: { port: 99999 }\nbogus: 1\n');
+    let msg = '';
+    try {
+      loadConfig(f, {});
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/ari\.url: Invalid url/);
+    expect(msg).toMatch(/ari\.password: /);
+    expect(msg).toMatch(/ami\.port: /);
+    expect(msg).toMatch(/Unrecognized key.*bogus/);
+  });
+  it('takes secrets from the environment and fills defaults', () => {
+    const c = loadConfig(undefined, { CALLBACKD_ARI_PASSWORD: 'x', CALLBACKD_AMI_SECRET: 'y' });
+    expect(c.ari).toMatchObject({ password: 'x', url: 'http://127.0.0.1:8088', app: 'callbackd' });
+    expect(c.ami.secret).toBe('y');
+    expect(c.scheduler.leaseMs).toBe(120000);
+  });
+});
