@@ -37,19 +37,23 @@ install_config() {
   cp "$repo"/sip-config/*.conf "$ETC/"
   cp "$repo"/dialplan/*.conf "$ETC/"
   cp "$here"/asterisk/*.conf "$ETC/"
+  # Extra config for one run (the benchmark's generated phones), e.g. pjsip_bench.conf.
+  if [ -n "${CALLBACKD_LAB_EXTRA_DIR:-}" ]; then cp "$CALLBACKD_LAB_EXTRA_DIR"/*.conf "$ETC/"; fi
   for f in rtp.conf indications.conf musiconhold.conf features.conf stasis.conf codecs.conf; do
     [ -f "$ROOTFS/etc/asterisk/$f" ] && cp "$ROOTFS/etc/asterisk/$f" "$ETC/" || true
   done
 }
 
 wait_ready() {
-  local i
+  # $1: the pid of the chroot we launched. Asterisk writes its own pid file a moment after it
+  # starts, so "is it still alive?" must ask the process we launched, not the pid file.
+  local child=$1 i
   for i in $(seq 1 150); do
     if curl -fsS -o /dev/null -u "callbackd:lab-ari-secret" "$ARI_URL/ari/asterisk/info" 2>/dev/null \
       && (exec 3<>/dev/tcp/127.0.0.1/5038) 2>/dev/null; then
       return 0
     fi
-    running || { tail -30 "$ROOTFS/var/log/asterisk-lab/console.log" >&2 || true; die "Asterisk exited during start"; }
+    kill -0 "$child" 2>/dev/null || { tail -30 "$ROOTFS/var/log/asterisk-lab/console.log" >&2 || true; die "Asterisk exited during start"; }
     sleep 0.2
   done
   die "Asterisk did not answer on ARI/AMI within 30 s (log: $ROOTFS/var/log/asterisk-lab/)"
@@ -62,7 +66,7 @@ start() {
   # -f: foreground (we background it ourselves), so the process is ours to kill even if CLI fails.
   nohup chroot "$ROOTFS" /usr/sbin/asterisk -f -C /etc/asterisk-lab/asterisk.conf \
     > "$ROOTFS/var/log/asterisk-lab/console.log" 2>&1 < /dev/null &
-  wait_ready
+  wait_ready $!
   echo "lab asterisk: up (pid $(pid)), $(cli 'core show version' | head -1)"
 }
 
