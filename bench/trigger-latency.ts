@@ -64,15 +64,20 @@ try {
     insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: at, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
   });
   // The SIPp trace has wall-clock stamps per message; read the INVITE's arrival per endpoint.
-  await waitFor('every agent INVITE', () => phones.invites().length >= N, SPREAD_MS + 30000, 200);
+  await waitFor('every agent INVITE', () => new Set(phones.invites().map((m) => m.firstLine)).size >= N, SPREAD_MS + 30000, 200);
   const text = readFileSync(phones.messageFile, 'utf8');
   const lat: number[] = [];
+  const firstSeen = new Set<string>();
   // SIPp stamps each message in local time: "----- 2026-11-22 08:44:51.759899".
   const re = /^-+ (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+)\n(?:UDP|TCP) message received[^\n]*\n\nINVITE sip:(bench\d+)@/gm;
   for (let m; (m = re.exec(text)); ) {
     const seen = new Date(`${m[1]}T${m[2]!.slice(0, 12)}`).getTime();
     const d = due.get(m[3]!);
-    if (d !== undefined) lat.push(seen - d);
+    // Only the first INVITE per phone counts: later ones are retransmissions or re-rings.
+    if (d !== undefined && !firstSeen.has(m[3]!)) {
+      firstSeen.add(m[3]!);
+      lat.push(seen - d);
+    }
   }
   const pid = daemon.proc!.pid!;
   const rssKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
