@@ -234,13 +234,6 @@ export class AmiClient extends EventEmitter {
     });
   }
 
-  /** A plain action; resolves with the response, rejects on Response: Error. */
-  async action(fields: Record<string, string>): Promise<AmiMessage> {
-    const [res] = await this.send(fields, false);
-    if (res?.Response === 'Error') throw new CallbackdError(ErrorCodes.AMI_ERROR, `AMI ${fields.Action}: ${res.Message ?? 'error'}`);
-    return res!;
-  }
-
   /** An action that answers with an event list (PJSIPShowContacts, DeviceStateList, ...). */
   async list(fields: Record<string, string>): Promise<AmiMessage[]> {
     const [res, ...events] = await this.send(fields, true);

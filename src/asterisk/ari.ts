@@ -263,8 +263,4 @@ export class AriClient extends EventEmitter {
       allow404: true,
     });
   }
-
-  async application(): Promise<{ channel_ids: string[]; bridge_ids: string[] } | null> {
-    return this.request('GET', `/applications/${encodeURIComponent(this.o.app)}`, { allow404: true });
-  }
 }

@@ -10,7 +10,6 @@ export type Admission = { ok: true } | { ok: false; retryAt: number | null; reas
 export class TrunkLimiter {
   private inUse = new Map<string, number>();
   private lastStart = new Map<string, number>();
-  peak = new Map<string, number>();
 
   /** Whether a new leg may start on `trunk` at `now`; retryAt is when the rate allows it again. */
   check(trunk: string, limit: TrunkLimit, now: number): Admission {
@@ -32,14 +31,9 @@ export class TrunkLimiter {
     const n = (this.inUse.get(trunk) ?? 0) + 1;
     this.inUse.set(trunk, n);
     this.lastStart.set(trunk, now);
-    this.peak.set(trunk, Math.max(this.peak.get(trunk) ?? 0, n));
   }
 
   release(trunk: string): void {
     this.inUse.set(trunk, Math.max(0, (this.inUse.get(trunk) ?? 0) - 1));
-  }
-
-  inFlight(trunk: string): number {
-    return this.inUse.get(trunk) ?? 0;
   }
 }

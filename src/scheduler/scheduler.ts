@@ -44,7 +44,6 @@ export class Scheduler {
   private readonly now: () => number;
   private readonly random: () => number;
   private drainWaiters: (() => void)[] = [];
-  lastTickAt = 0;
 
   constructor(private readonly o: SchedulerOptions) {
     this.now = o.now ?? Date.now;
@@ -52,10 +51,6 @@ export class Scheduler {
     o.ari.on('event', (e) => void this.onAriEvent(e));
     o.ari.on('connected', () => void this.onAriConnected());
     o.presence.on('change', () => this.nudge());
-  }
-
-  get inFlight(): number {
-    return this.sessions.size;
   }
 
   busyAgents(): Set<string> {
@@ -172,7 +167,6 @@ export class Scheduler {
     let wakeAt: number | null = null;
     try {
       const now = this.now();
-      this.lastTickAt = now;
       store.promoteDue(this.o.db, now);
       if (this.o.ari.connected && this.recovered && this.o.presence.ready) {
         wakeAt = this.dialReady(now);

@@ -110,7 +110,8 @@ export class Sipp {
     }
     const out: SipMessage[] = [];
     for (const block of text.split(/^-{20,}.*$/m)) {
-      const m = /(UDP|TCP) message (received|sent) \[\d+\] bytes :\s*\n\n?([\s\S]*)$/.exec(block);
+      // SIPp writes "message received [N] bytes :" and "message sent (N bytes):".
+      const m = /(UDP|TCP) message (received|sent) [[(]\d+(?:\] bytes :| bytes\):)\s*\n\n?([\s\S]*)$/.exec(block);
       if (!m) continue;
       const msg = m[3]!.replace(/\r/g, '');
       const lines = msg.split('\n');
