@@ -181,6 +181,7 @@ export class AmiClient extends EventEmitter {
       this.connected = true;
       this.emit('connected');
     } catch (err) {
+      if (this.stopped) return;
       this.o.log.warn({ err: (err as Error).message }, 'AMI login got no answer');
       this.sock?.destroy();
     }

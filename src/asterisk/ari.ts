@@ -95,6 +95,7 @@ export class AriClient extends EventEmitter {
     const ws = new WebSocket(u, { headers: { Authorization: this.auth }, handshakeTimeout: this.o.requestTimeoutMs });
     this.ws = ws;
     let opened = false;
+    let refused = false; // Asterisk answered with an HTTP error; already reported
     ws.on('open', () => {
       opened = true;
       if (this.failures > 0 || this.reconnects > 0) this.o.log.info({ url: this.o.url }, 'ARI connected again');
@@ -118,6 +119,7 @@ export class AriClient extends EventEmitter {
     });
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
+      refused = true;
       if (status === 401) {
         this.emit(
           'authFailed',
@@ -132,6 +134,7 @@ export class AriClient extends EventEmitter {
       ws.terminate();
     });
     ws.on('error', (err) => {
+      if (this.stopped || refused) return; // our own shutdown, or a refusal already reported
       if (!opened) this.o.log.warn({ url: this.o.url, err: err.message, attempt: this.failures + 1 }, 'ARI not reachable; will retry');
       else this.o.log.warn({ err: err.message }, 'ARI socket error');
     });

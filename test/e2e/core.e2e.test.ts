@@ -45,7 +45,10 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
   });
 
   afterEach(async (ctx) => {
-    await daemon.kill('SIGTERM');
+    // SIGTERM: stop claiming, finish or hand back, exit 0 (README "How a callback is kept").
+    const code = await daemon.kill('SIGTERM');
+    if (ctx.task.name.startsWith('wrong credentials')) expect(code).toBe(2);
+    else expect(code, 'exit code after SIGTERM').toBe(0);
     peers.splice(0).forEach((p) => p.stop());
     db.$client.close();
     if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${dir}) ---\n${daemon.log.slice(-6000)}`);
@@ -183,6 +186,57 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     await sleep(1000);
     expect(trunk.invites()).toHaveLength(0);
     expect(agent.invites()).toHaveLength(0);
+  });
+
+  it('customer-first campaign: the customer is dialed and answers before the agent is rung', async () => {
+    const trunk = carrier('answer', dir);
+    const agent = await agentPhone(1001, dir);
+    peers.push(trunk, agent);
+    await daemon.ready();
+    const id = add(['--lead', 'cfirst', '--due', '+1s', '--owner', '1001']);
+    await untilState(id, ['COMPLETED']);
+    const [a] = attemptsOf(db, id);
+    expect(a!.dialOrder).toBe('CUSTOMER_FIRST');
+    expect(a!.customerAnsweredAt).not.toBeNull();
+    expect(a!.agentRingingAt).toBeGreaterThanOrEqual(a!.customerAnsweredAt!);
+    expect(a!.agentAnsweredAt).toBeGreaterThanOrEqual(a!.agentRingingAt!);
+    expect(trunk.invites()).toHaveLength(1);
+    expect(agent.invites()).toHaveLength(1);
+  });
+
+  it('agent does not answer: back to LIVE, no customer attempt counted, customer never dialed', async () => {
+    const trunk = carrier('answer', dir);
+    const agent = await agentPhone(1001, dir, { answers: false });
+    peers.push(trunk, agent);
+    await daemon.ready();
+    const id = add(['--lead', 'agentna', '--due', '+1s', '--owner', '1001']);
+    await waitFor('the agent attempt to end', () => attemptsOf(db, id)[0]?.outcome, 20000);
+    const [a] = attemptsOf(db, id);
+    expect(a!.outcome).toBe('AGENT_NO_ANSWER');
+    expect(a!.customerAttempt).toBeNull();
+    const row = cb(id);
+    expect(row.attempts).toBe(0);
+    expect(['LIVE', 'DIALING']).toContain(row.state); // agentRetryDelayMs is 2 s in the lab: it may already ring again
+    expect(agent.messages().some((m) => m.direction === 'received' && m.firstLine.startsWith('CANCEL'))).toBe(true);
+    expect(trunk.invites()).toHaveLength(0);
+  });
+
+  it('wrong credentials at start: one clear error naming the settings, exit code 2', async () => {
+    await daemon.ready();
+    await daemon.kill('SIGTERM');
+    const fatal = (log: string) =>
+      log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 60).map((l) => l.msg);
+    const badAri = new DaemonProc({ db: dbPath, dir, extra: { ari: { password: 'wrong' } } }).start();
+    expect(await badAri.wait()).toBe(2);
+    expect(badAri.log).not.toMatch(/will retry|got no answer/); // nothing misleading after the fatal line
+    expect(fatal(badAri.log)).toHaveLength(1);
+    expect(fatal(badAri.log)[0]).toMatch(/ARI at http:\/\/127\.0\.0\.1:8088 rejected user "callbackd" \(HTTP 401\): check ari\.username and ari\.password/);
+    expect(badAri.log).not.toContain('wrong'); // the password itself is never logged
+    const badAmi = new DaemonProc({ db: dbPath, dir, extra: { ami: { secret: 'wrong' } } }).start();
+    expect(await badAmi.wait()).toBe(2);
+    expect(fatal(badAmi.log)).toHaveLength(1);
+    expect(fatal(badAmi.log)[0]).toMatch(/AMI at 127\.0\.0\.1:5038 refused user "callbackd": Authentication failed/);
+    daemon = badAmi; // afterEach expects this one's exit code (2)
   });
 
   it('SIGKILL while the customer rings, then restart: one final outcome, no second INVITE', async () => {
