@@ -122,7 +122,7 @@ export function buildCli(): Command {
       console.log(`imported ${file}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     });
 
-  const cb = program.command('callback').description('add and list callbacks');
+  const cb = program.command('callback').description('add, list and show callbacks');
   cb.command('add')
     .description('set a callback for a lead')
     .requiredOption('--lead <id>', 'lead id (from the import file)')
