@@ -12,6 +12,8 @@ export const DEFAULTS = {
     username: 'callbackd',
     app: 'callbackd',
     requestTimeoutMs: 5000,
+    // Asterisk's HTTP server stalls under ~100 simultaneous requests (see asterisk/ari.ts).
+    maxConcurrentRequests: 8,
   },
   ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', actionTimeoutMs: 5000 },
   reconnect: { initialDelayMs: 500, maxDelayMs: 15000 },
@@ -41,6 +43,7 @@ export const ConfigSchema = z
         password: z.string().min(1, 'is required (or set CALLBACKD_ARI_PASSWORD)'),
         app: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(DEFAULTS.ari.app),
         requestTimeoutMs: ms(100, 120000).default(DEFAULTS.ari.requestTimeoutMs),
+        maxConcurrentRequests: z.number().int().min(1).max(64).default(DEFAULTS.ari.maxConcurrentRequests),
       })
       .strict(),
     ami: z
