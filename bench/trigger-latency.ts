@@ -53,7 +53,7 @@ try {
   const r = cli(['import', join(dir, 'bench.json'), '--db', db]);
   if (r.code !== 0) throw new Error(r.stderr);
 
-  daemon = new DaemonProc({ db, dir, extra: { log: { level: 'info' } } }).start();
+  daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' } } }).start();
   await daemon.ready();
   const store = openDb(db);
   const t0 = Date.now() + 3000;
@@ -95,6 +95,7 @@ try {
   process.exitCode = 1;
 } finally {
   await daemon?.kill('SIGTERM');
+  if (daemon) writeFileSync(join(dir, 'daemon.log'), daemon.log);
   peers.forEach((p) => p.stop());
   stopAsterisk();
 }

@@ -1,6 +1,6 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
 import { planAfterCustomerOutcome, type RetryPolicy } from '../domain/retry.js';
-import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -22,6 +22,8 @@ export interface SessionDeps {
   random: () => number;
   leaseMs: number;
   agentRetryDelayMs: number;
+  /** How often, and how far apart, to look for a channel whose originate got no answer. */
+  confirm: { tries: number; delayMs: number };
   onEnd: (s: CallSession) => void;
   onCustomerLegEnd: (s: CallSession) => void;
 }
@@ -45,6 +47,7 @@ export class CallSession {
   private agentGone = false;
   private customerGone = false;
   private customerDialed = false;
+  private trunkReleased = false;
   readonly log: Logger;
   readonly agentFirst: boolean;
 
@@ -124,25 +127,24 @@ export class CallSession {
   private async dialAgent(): Promise<void> {
     const a = this.plan.attempt;
     this.phase = this.agentFirst ? 'firstRinging' : 'secondRinging';
-    try {
-      await this.d.ari.originate({
-        channelId: a.agentChannelId,
-        endpoint: `PJSIP/${a.phoneEndpoint}`,
-        callerId: this.plan.agentCallerId,
-        timeoutSec: this.plan.agentRingSec,
-        appArgs: `agent,${a.callbackId}`,
-      });
+    const r = await this.startLeg({
+      channelId: a.agentChannelId,
+      endpoint: `PJSIP/${a.phoneEndpoint}`,
+      callerId: this.plan.agentCallerId,
+      timeoutSec: this.plan.agentRingSec,
+      appArgs: `agent,${a.callbackId}`,
+    });
+    if (r.ok) {
       this.log.info({ phone: a.phoneEndpoint }, 'ringing agent');
-    } catch (err) {
-      this.agentGone = true;
-      const msg = (err as Error).message;
-      this.log.warn({ err: msg }, 'agent phone could not be rung');
-      if (this.agentFirst) {
-        await this.finishRequeue('AGENT_UNAVAILABLE', `agent phone ${a.phoneEndpoint} could not be rung: ${msg}`, null);
-        this.end();
-      } else {
-        await this.hangup(this.customerChannel);
-      }
+      return;
+    }
+    this.agentGone = true;
+    this.log.warn({ err: r.reason }, 'agent phone could not be rung');
+    if (this.agentFirst) {
+      await this.finishRequeue('AGENT_UNAVAILABLE', `agent phone ${a.phoneEndpoint} could not be rung: ${r.reason}`, null);
+      this.end();
+    } else {
+      await this.hangup(this.customerChannel);
     }
   }
 
@@ -159,23 +161,49 @@ export class CallSession {
       return;
     }
     this.customerDialed = true;
-    try {
-      await this.d.ari.originate({
-        channelId: a.customerChannelId,
-        endpoint: `PJSIP/${a.customerNumber}@${a.trunkId}`,
-        callerId: `"${a.callerId}" <${a.callerId}>`,
-        timeoutSec: this.plan.customerRingSec,
-        appArgs: `customer,${a.callbackId}`,
-      });
+    const r = await this.startLeg({
+      channelId: a.customerChannelId,
+      endpoint: `PJSIP/${a.customerNumber}@${a.trunkId}`,
+      callerId: `"${a.callerId}" <${a.callerId}>`,
+      timeoutSec: this.plan.customerRingSec,
+      appArgs: `customer,${a.callbackId}`,
+    });
+    if (r.ok) {
       this.log.info({ trunk: a.trunkId, attempt: n }, 'dialing customer');
+      return;
+    }
+    this.markCustomerGone();
+    this.log.warn({ err: r.reason }, 'customer leg could not be started');
+    await this.finishCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
+    await this.hangup(this.agentChannel);
+    await this.destroyBridgeIfDone();
+  }
+
+  /**
+   * Starts one leg. An originate whose answer was lost (timeout, dropped connection) may still
+   * have made the channel, and treating it as "not rung" would let the next attempt ring the same
+   * person again. So we ask Asterisk for the channel by its id first; if it never appears we hang
+   * that id up anyway (a no-op unless it shows up late) and report the leg as not started.
+   */
+  private async startLeg(p: OriginateParams): Promise<{ ok: true } | { ok: false; reason: string }> {
+    try {
+      await this.d.ari.originate(p);
+      return { ok: true };
     } catch (err) {
-      const msg = (err as Error).message;
-      this.customerGone = true;
-      this.d.onCustomerLegEnd(this);
-      this.log.warn({ err: msg }, 'customer leg could not be started');
-      await this.finishCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${msg}`);
-      await this.hangup(this.agentChannel);
-      await this.destroyBridgeIfDone();
+      const reason = (err as Error).message;
+      if (!isCode(err, ErrorCodes.ARI_TIMEOUT) && !isCode(err, ErrorCodes.ARI_UNREACHABLE)) return { ok: false, reason };
+      this.log.warn({ channel: p.channelId, err: reason }, 'originate got no answer; asking Asterisk whether the channel exists');
+      for (let i = 0; i < this.d.confirm.tries; i++) {
+        if (this.phase === 'done' || (p.channelId === this.agentChannel ? this.agentGone : this.customerGone)) return { ok: true };
+        const ch = await this.d.ari.getChannel(p.channelId).catch(() => undefined);
+        if (ch) {
+          this.log.info({ channel: p.channelId }, 'the channel exists after all; carrying on with it');
+          return { ok: true };
+        }
+        await new Promise((r) => setTimeout(r, this.d.confirm.delayMs));
+      }
+      await this.hangup(p.channelId);
+      return { ok: false, reason: `${reason}; channel ${p.channelId} never appeared` };
     }
   }
 
@@ -252,8 +280,7 @@ export class CallSession {
   private async onDestroyed(isAgent: boolean, cause: number | null, sipCode: number | null): Promise<void> {
     if (isAgent) this.agentGone = true;
     else {
-      this.customerGone = true;
-      this.d.onCustomerLegEnd(this);
+      this.markCustomerGone();
     }
     const now = this.d.now();
     if (this.phase === 'bridged') {
@@ -375,9 +402,21 @@ export class CallSession {
     this.end();
   }
 
+  /** The trunk slot taken at claim is given back exactly once: when the customer leg ends, or at the end. */
+  private markCustomerGone(): void {
+    this.customerGone = true;
+    if (this.trunkReleased) return;
+    this.trunkReleased = true;
+    this.d.onCustomerLegEnd(this);
+  }
+
   private end(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
+    if (!this.trunkReleased) {
+      this.trunkReleased = true;
+      this.d.onCustomerLegEnd(this);
+    }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.stuckTimer) clearTimeout(this.stuckTimer);
     this.d.onEnd(this);
@@ -397,8 +436,7 @@ export class CallSession {
     if (!customer && this.customerDialed && !this.customerGone) {
       if (this.phase === 'bridged') await this.onDestroyed(false, null, null);
       else {
-        this.customerGone = true;
-        this.d.onCustomerLegEnd(this);
+        this.markCustomerGone();
         await this.hangup(this.agentChannel);
         await this.finishInterrupted('the customer leg ended while ARI was disconnected; outcome unknown');
       }

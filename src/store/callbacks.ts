@@ -296,6 +296,16 @@ export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
   return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
 }
 
+/** The outcome of the attempt a channel belongs to: undefined = not ours, null = still open. */
+export function attemptOutcomeOfChannel(db: Db, channelId: string): string | null | undefined {
+  const row = db
+    .select({ outcome: callAttempts.outcome })
+    .from(callAttempts)
+    .where(or(eq(callAttempts.agentChannelId, channelId), eq(callAttempts.customerChannelId, channelId)))
+    .get();
+  return row?.outcome;
+}
+
 export function attemptsOf(db: Db, callbackId: number): CallAttemptRow[] {
   return db.select().from(callAttempts).where(eq(callAttempts.callbackId, callbackId)).orderBy(asc(callAttempts.seq)).all();
 }

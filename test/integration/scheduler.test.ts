@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import type { AriClient, AriEvent, OriginateParams } from '../../src/asterisk/ari.js';
+import type { Presence } from '../../src/asterisk/presence.js';
+import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
+import { CallbackdError, ErrorCodes } from '../../src/errors.js';
+import { applyImport, parseImport } from '../../src/import.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import * as store from '../../src/store/callbacks.js';
+import { openDb, type Db } from '../../src/store/db.js';
+
+// The scheduler and a call session against fakes of our own ARI and presence adapters; what
+// Asterisk really does is proven in test/e2e. Here: the races those fakes can script exactly.
+
+const FILE = {
+  trunks: [{ id: 'carrier' }],
+  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+  campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' }],
+  lists: [{ id: 'L', campaign: 'C' }],
+  agents: [{ id: 'a1', name: 'A', campaigns: ['C'] }],
+  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
+  leads: [{ id: 'lead1', list: 'L', phone: '+15551230001' }],
+};
+
+class FakeAri extends EventEmitter {
+  connected = true;
+  originates: OriginateParams[] = [];
+  hangups: string[] = [];
+  /** What originate does, per leg; default: Asterisk said yes. */
+  onOriginate: (p: OriginateParams) => Promise<void> = async () => {};
+  /** What GET /channels/{id} finds. */
+  channels = new Map<string, { id: string; name: string; state: string }>();
+  async originate(p: OriginateParams) {
+    this.originates.push(p);
+    await this.onOriginate(p);
+    return { id: p.channelId, name: 'PJSIP/x', state: 'Down' };
+  }
+  async getChannel(id: string) {
+    return this.channels.get(id) ?? null;
+  }
+  async hangup(id: string) {
+    this.hangups.push(id);
+  }
+  async createBridge() {}
+  async addToBridge() {}
+  async destroyBridge() {}
+  async ring() {}
+  async subscribeChannel() {}
+  event(e: AriEvent) {
+    this.emit('event', e);
+  }
+}
+
+class FakePresence extends EventEmitter {
+  ready = true;
+  of() {
+    return { registered: true, inUse: false, idleSince: 0 };
+  }
+}
+
+let dir: string;
+let db: Db;
+let ari: FakeAri;
+let sched: Scheduler | null;
+const log = pino({ level: 'silent' });
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cbd-sched-'));
+  db = openDb(join(dir, 'db.sqlite'));
+  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
+  ari = new FakeAri();
+  sched = null;
+});
+afterEach(async () => {
+  await sched?.stop(0);
+});
+
+function startScheduler(): Scheduler {
+  sched = new Scheduler({
+    db,
+    ari: ari as unknown as AriClient,
+    presence: new FakePresence() as unknown as Presence,
+    limiter: new TrunkLimiter(),
+    log,
+    owner: 'test',
+    leaseMs: 60_000,
+    backstopPollMs: 60_000, // far away: only nudges can make these tests pass
+    externalWriteCheckMs: 50,
+    agentRetryDelayMs: 60_000,
+    confirm: { tries: 3, delayMs: 20 },
+  });
+  sched.start();
+  ari.emit('connected');
+  return sched;
+}
+
+const until = async (what: string, cond: () => boolean, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+const addDue = (d: Db, inMs = 0) =>
+  store.insertCallback(d, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+const attempt = (id: number) => store.attemptsOf(db, id)[0]!;
+
+describe('scheduler wake-ups', () => {
+  it('a callback written by another process right after start is dialed on time, not at the backstop poll', async () => {
+    startScheduler();
+    await new Promise((r) => setTimeout(r, 10)); // the first tick has run and found nothing
+    const other = openDb(join(dir, 'db.sqlite')); // the CLI, or the benchmark
+    const id = addDue(other, 100);
+    other.$client.close();
+    await until('the agent leg to be originated', () => ari.originates.length === 1);
+    expect(ari.originates[0]!.channelId).toBe(attempt(id).agentChannelId);
+  });
+});
+
+describe('an originate whose answer is lost', () => {
+  const timeout = () => Promise.reject(new CallbackdError(ErrorCodes.ARI_TIMEOUT, 'ARI POST /channels/x got no answer within 3000 ms'));
+
+  it('carries on with the channel when Asterisk has it: no requeue, no second ring', async () => {
+    ari.onOriginate = (p) => {
+      // Asterisk made the channel, but its answer never reached us.
+      setTimeout(() => ari.channels.set(p.channelId, { id: p.channelId, name: 'PJSIP/agent1001-1', state: 'Ringing' }), 25);
+      return timeout();
+    };
+    startScheduler();
+    const id = addDue(db);
+    sched!.nudge();
+    await until('the session to look the channel up', () => ari.channels.size === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    const a = attempt(id);
+    expect(store.getCallback(db, id)!.state).toBe('DIALING');
+    expect(a.outcome).toBeNull();
+    expect(ari.hangups).not.toContain(a.agentChannelId);
+    // The agent answers that very channel: the customer is dialed next.
+    ari.onOriginate = async () => {};
+    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('the customer leg', () => ari.originates.length === 2);
+    expect(ari.originates.map((o) => o.channelId)).toEqual([a.agentChannelId, a.customerChannelId]);
+  });
+
+  it('requeues when the channel never appears, and hangs up the channel if it shows up late', async () => {
+    ari.onOriginate = timeout;
+    startScheduler();
+    const id = addDue(db);
+    sched!.nudge();
+    await until('the attempt to settle', () => store.getCallback(db, id)!.state === 'LIVE');
+    const a = attempt(id);
+    expect(a.outcome).toBe('AGENT_UNAVAILABLE');
+    expect(store.getCallback(db, id)!.waitReason).toMatch(/never appeared/);
+    expect(ari.hangups).toEqual([a.agentChannelId]); // the id is hung up in case it is still being made
+    // Asterisk finally makes it: it must not ring on with nobody to bridge it.
+    ari.event({ type: 'ChannelStateChange', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Ringing' } });
+    await until('the late channel to be hung up', () => ari.hangups.length === 2);
+    expect(ari.hangups).toEqual([a.agentChannelId, a.agentChannelId]);
+    expect(ari.originates).toHaveLength(1);
+  });
+
+  it('an answer from Asterisk (HTTP 500 "Allocation failed") is believed at once', async () => {
+    const { AriHttpError } = await import('../../src/asterisk/ari.js');
+    ari.onOriginate = () => Promise.reject(new AriHttpError(500, 'POST', '/channels/x', 'ARI POST /channels/x → HTTP 500: Allocation failed'));
+    startScheduler();
+    const id = addDue(db);
+    sched!.nudge();
+    await until('the attempt to settle', () => store.getCallback(db, id)!.state === 'LIVE');
+    expect(attempt(id).outcome).toBe('AGENT_UNAVAILABLE');
+    expect(store.getCallback(db, id)!.waitReason).toMatch(/Allocation failed/);
+    expect(ari.hangups).toEqual([]);
+  });
+
+  it('a late event for an answered attempt is left alone (a call bridged before a restart)', async () => {
+    startScheduler();
+    const id = addDue(db);
+    sched!.nudge();
+    await until('the agent leg', () => ari.originates.length === 1);
+    const a = attempt(id);
+    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('the customer leg', () => ari.originates.length === 2);
+    ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    // Both legs end; the session is gone. An event still naming one of its channels (as after a
+    // restart, with the call bridged in Asterisk) must not hang anything up.
+    ari.event({ type: 'ChannelDestroyed', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' }, cause: 16 });
+    ari.event({ type: 'ChannelDestroyed', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' }, cause: 16 });
+    await until('the session to end', () => sched!.busyAgents().size === 0);
+    const before = ari.hangups.length;
+    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ari.hangups.length).toBe(before);
+  });
+});
