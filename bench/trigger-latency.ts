@@ -65,6 +65,9 @@ try {
   });
   // The SIPp trace has wall-clock stamps per message; read the INVITE's arrival per endpoint.
   await waitFor('every agent INVITE', () => new Set(phones.invites().map((m) => m.firstLine)).size >= N, SPREAD_MS + 30000, 200);
+  const trunk = peers[1]!;
+  await waitFor('every customer INVITE', () => trunk.invites().length >= N, 15000, 200);
+  await new Promise((r) => setTimeout(r, 1000)); // room for a duplicate to show up, if any
   const text = readFileSync(phones.messageFile, 'utf8');
   const lat: number[] = [];
   const firstSeen = new Set<string>();
@@ -79,12 +82,21 @@ try {
       lat.push(seen - d);
     }
   }
+  // Never twice: each phone should have seen exactly one new INVITE dialog, the trunk one per callback.
+  const perPhone = new Map<string, number>();
+  for (const m of phones.invites()) {
+    const ep = /^INVITE sip:([^@]+)@/.exec(m.firstLine)?.[1] ?? '?';
+    perPhone.set(ep, (perPhone.get(ep) ?? 0) + 1);
+  }
+  const rungTwice = [...perPhone.values()].filter((n) => n > 1).length;
+  const trunkInvites = trunk.invites().length;
   const pid = daemon.proc!.pid!;
   const rssKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   lat.sort((a, b) => a - b);
   const fmt = (x: number) => `${x.toFixed(0)} ms`;
   console.log(`trigger latency, ${lat.length}/${N} callbacks due over ${SPREAD_MS} ms, due instant → agent INVITE at SIPp`);
   console.log(`  min ${fmt(lat[0]!)}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(lat[lat.length - 1]!)}  early: ${lat.filter((x) => x < 0).length}`);
+  console.log(`  phones rung more than once: ${rungTwice}; customer INVITEs on the trunk: ${trunkInvites} for ${N} callbacks`);
   console.log(`  daemon peak RSS ${(rssKb / 1024).toFixed(1)} MiB; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
   mkdirSync(join(REPO, 'bench/out'), { recursive: true });
   writeFileSync(join(REPO, 'bench/out/trigger-latency.csv'), 'latency_ms\n' + lat.join('\n') + '\n');
