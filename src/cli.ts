@@ -3,9 +3,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { DateTime } from 'luxon';
+import { bookCallback } from './app/book.js';
 import { loadConfig } from './config.js';
 import { startDaemon } from './daemon.js';
-import { parseDue } from './domain/due.js';
 import { CallbackdError, ErrorCodes } from './errors.js';
 import { importFile } from './import.js';
 import { createLogger } from './log.js';
@@ -124,48 +124,44 @@ export function buildCli(): Command {
 
   const cb = program.command('callback').description('add, list and show callbacks');
   cb.command('add')
-    .description('set a callback for a lead')
+    .description('set a callback for a lead (the campaign\'s callback rules apply; see README "Callback rules")')
     .requiredOption('--lead <id>', 'lead id (from the import file)')
     .requiredOption('--due <time>', 'when: +10m, +2h, +1d, "now", 2026-11-26T14:00 (read in --zone), or ISO with offset')
-    .option('--zone <iana>', "zone for a wall-clock --due (default: the lead's zone, else the campaign's)")
-    .option('--type <type>', 'USERONLY (only --owner may take it) or ANYONE (default: USERONLY with --owner, else ANYONE)')
+    .option('--zone <zone>', 'where a wall-clock --due is read: lead (default), campaign, agent, or an IANA zone')
+    .option('--type <type>', "USERONLY (only the owner may take it) or ANYONE (default: the campaign's my_callback_default with an owner, else ANYONE)")
     .option('--owner <agent>', 'agent id who owns the callback')
+    .option('--as-agent <agent>', "book as this agent: the agent's own options and limits apply, and they own it unless --owner says otherwise")
     .option('--max-attempts <n>', "customer attempts before giving up (default: the campaign's)", positiveInt)
+    .option('--force-dial', 'ignore calling hours for this callback (logged when it dials)')
     .option('--notes <text>', 'free text shown with the callback')
     .option('--json', 'print the created callback as JSON')
     .option('--db <file>', DB_HELP)
     .option('-c, --config <file>', 'read database.path from this config file')
     .action((o) => {
-      const out = withDb(o, (db) => {
-        const lead = getLead(db, o.lead);
-        if (!lead) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no lead "${o.lead}" (import it first)`);
-        const campaignId = campaignOfLead(db, lead.id)!;
-        const campaign = getCampaign(db, campaignId)!;
-        const type = (o.type ?? (o.owner ? 'USERONLY' : 'ANYONE')).toUpperCase();
-        if (type !== 'USERONLY' && type !== 'ANYONE') throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--type must be USERONLY or ANYONE, not "${o.type}"`);
-        if (type === 'USERONLY' && !o.owner) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'a USERONLY callback needs --owner <agent>');
-        if (o.owner && !getAgent(db, o.owner)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no agent "${o.owner}"`);
-        const zone = o.zone ?? lead.timeZone ?? campaign.timeZone;
-        const due = parseDue(o.due, zone, Date.now());
-        if (!due.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--due: ${due.error}`);
-        const id = store.insertCallback(
+      const type = o.type?.toUpperCase();
+      if (type !== undefined && type !== 'USERONLY' && type !== 'ANYONE') throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--type must be USERONLY or ANYONE, not "${o.type}"`);
+      const r = withDb(o, (db) =>
+        bookCallback(
           db,
           {
-            leadId: lead.id,
-            campaignId,
+            leadId: o.lead,
+            due: o.due,
+            zone: o.zone,
             type,
             ownerAgentId: o.owner ?? null,
-            dueAt: due.dueAt,
-            dueZone: due.zone,
-            maxAttempts: o.maxAttempts ?? campaign.maxAttempts,
+            bookedByAgentId: o.asAgent ?? null,
+            maxAttempts: o.maxAttempts,
+            forceDial: o.forceDial ?? false,
             notes: o.notes ?? null,
+            actor: o.asAgent ?? 'cli',
           },
           Date.now(),
-        );
-        return store.getCallback(db, id)!;
-      });
-      if (o.json) console.log(JSON.stringify(callbackJson(out), null, 2));
-      else console.log(`callback ${out.id} set: ${out.type}${out.ownerAgentId ? ` for agent ${out.ownerAgentId}` : ''}, due ${fmt(out.dueAt, out.dueZone)} (${out.dueZone})`);
+        ),
+      );
+      const out = r.callback;
+      if (o.json) return console.log(JSON.stringify({ ...callbackJson(out), notices: r.notices, replaced: r.replaced }, null, 2));
+      console.log(`callback ${out.id} set: ${out.type}${out.ownerAgentId ? ` for agent ${out.ownerAgentId}` : ''}, due ${fmt(out.dueAt, out.dueZone)} (${out.dueZone})`);
+      for (const n of r.notices) console.log(`  note: ${n}`);
     });
 
   cb.command('list')

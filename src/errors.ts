@@ -16,6 +16,16 @@ export const ErrorCodes = {
   AMI_ERROR: 'AMI_ERROR',
   DB_MIGRATION: 'DB_MIGRATION',
   LEASE_LOST: 'LEASE_LOST',
+  // Callback rules (domain/create-rules.ts): the booking is refused and nothing is written.
+  RULE_CALLBACKS_OFF: 'RULE_CALLBACKS_OFF',
+  RULE_AGENT_NOT_ALLOWED: 'RULE_AGENT_NOT_ALLOWED',
+  RULE_OWNER_REQUIRED: 'RULE_OWNER_REQUIRED',
+  RULE_OWNER_UNKNOWN: 'RULE_OWNER_UNKNOWN',
+  RULE_USERONLY_NOT_ALLOWED: 'RULE_USERONLY_NOT_ALLOWED',
+  RULE_OUTSIDE_HOURS: 'RULE_OUTSIDE_HOURS',
+  RULE_DAYS_LIMIT: 'RULE_DAYS_LIMIT',
+  RULE_ACTIVE_LIMIT: 'RULE_ACTIVE_LIMIT',
+  RULE_LEAD_BUSY: 'RULE_LEAD_BUSY',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { isValidZone } from './domain/due.js';
+import { isRegion, toE164 } from './domain/phone-number.js';
+import { parseCalendar } from './domain/windows.js';
 import { CallbackdError, ErrorCodes } from './errors.js';
 import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
@@ -44,6 +46,26 @@ export const ImportSchema = strict({
         }).default({}),
         agent_ring_seconds: z.number().int().min(5).max(300).default(20),
         customer_ring_seconds: z.number().int().min(5).max(300).default(30),
+        // Callback rules (README "Callback rules").
+        scheduled_callbacks: z.boolean().default(true),
+        my_callback_default: z.enum(['useronly', 'anyone']).default('useronly'),
+        days_limit: z.number().int().min(0).default(0),
+        hours_block: z.number().int().min(0).default(0),
+        active_limit: z.number().int().min(0).default(0),
+        calltime_check: z.enum(['refuse', 'move', 'off']).default('refuse'),
+        calling_windows: z.record(z.string()).optional(),
+        holidays: z.array(z.string()).default([]),
+        lead_daily_cap: z.number().int().min(0).default(0),
+        auto_reschedule: z.enum(['off', 'next_day', 'next_week']).default('off'),
+        useronly_move_minutes: z.number().int().min(0).default(0),
+        allow_unassigned_agents: z.boolean().default(false),
+        dnc_filter_useronly: z.boolean().default(true),
+        default_region: z.string().refine(isRegion, 'must be a two-letter region like US or GB').default('US'),
+        count_mode: z.enum(['live', 'active', 'all_active']).default('all_active'),
+        display_days: z.number().int().min(0).default(0),
+      }).superRefine((c, ctx) => {
+        const cal = parseCalendar(c.calling_windows, c.holidays);
+        if (!cal.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.calling_windows ? 'calling_windows' : 'holidays'], message: cal.error });
       }),
     )
     .default([]),
@@ -56,6 +78,8 @@ export const ImportSchema = strict({
         campaigns: z.array(Id).default([]),
         scheduled_callbacks: z.boolean().default(true),
         agent_only_callbacks: z.boolean().default(true),
+        time_zone: Zone.optional(),
+        active_limit: z.number().int().min(0).optional(),
       }),
     )
     .default([]),
@@ -76,12 +100,12 @@ export const ImportSchema = strict({
         list: Id,
         first_name: z.string().optional(),
         last_name: z.string().optional(),
-        phone: E164,
+        phone: z.string().min(1), // E.164, or national in the campaign's default_region
         time_zone: Zone.optional(),
       }),
     )
     .default([]),
-  dnc: z.array(strict({ number: E164, campaign: Id.optional() })).default([]),
+  dnc: z.array(strict({ number: z.string().min(1), campaign: Id.optional(), region: z.string().refine(isRegion, 'must be a two-letter region like US').optional() })).default([]),
 });
 export type ImportFile = z.infer<typeof ImportSchema>;
 
@@ -153,6 +177,20 @@ export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
     f.dnc.forEach((d, i) => {
       if (d.campaign && !known('campaigns', d.campaign, ids.campaigns)) problems.push(`dnc[${i}] (${d.number}).campaign: no campaign "${d.campaign}"`);
     });
+    // Every number is stored in E.164; national ones are read in their campaign's region.
+    const regionOfCampaign = (id: string | undefined) =>
+      (id && (f.campaigns.find((c) => c.id === id)?.default_region ?? dir.getCampaign(tx, id)?.defaultRegion)) || 'US';
+    const campaignOfList = (id: string) => f.lists.find((l) => l.id === id)?.campaign ?? dir.getList(tx, id)?.campaignId;
+    const leadPhones = f.leads.map((l, i) => {
+      const r = toE164(l.phone, regionOfCampaign(campaignOfList(l.list)));
+      if (!r.ok) problems.push(`leads[${i}] (${l.id}).phone: ${r.error}`);
+      return r.ok ? r.e164 : '';
+    });
+    const dncNumbers = f.dnc.map((d, i) => {
+      const r = toE164(d.number, d.region ?? regionOfCampaign(d.campaign));
+      if (!r.ok) problems.push(`dnc[${i}] (${d.number}).number: ${r.error}`);
+      return r.ok ? r.e164 : '';
+    });
     const dup = (name: string, keys: string[]) => {
       const seen = new Set<string>();
       keys.forEach((k, i) => (seen.has(k) ? problems.push(`${name}[${i}] (${k}): listed twice`) : seen.add(k)));
@@ -187,26 +225,50 @@ export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
         agentRingSec: c.agent_ring_seconds,
         customerRingSec: c.customer_ring_seconds,
         updatedAt: now,
+        scheduledCallbacks: c.scheduled_callbacks,
+        myCallbackDefault: c.my_callback_default === 'anyone' ? 'ANYONE' : 'USERONLY',
+        daysLimit: c.days_limit,
+        hoursBlock: c.hours_block,
+        activeLimit: c.active_limit,
+        calltimeCheck: c.calltime_check.toUpperCase() as 'REFUSE' | 'MOVE' | 'OFF',
+        callingWindows: c.calling_windows ?? null,
+        holidays: c.holidays,
+        leadDailyCap: c.lead_daily_cap,
+        autoReschedule: c.auto_reschedule.toUpperCase() as 'OFF' | 'NEXT_DAY' | 'NEXT_WEEK',
+        useronlyMoveMinutes: c.useronly_move_minutes,
+        allowUnassignedAgents: c.allow_unassigned_agents,
+        dncFilterUseronly: c.dnc_filter_useronly,
+        defaultRegion: c.default_region,
+        countMode: c.count_mode.toUpperCase() as 'LIVE' | 'ACTIVE' | 'ALL_ACTIVE',
+        displayDays: c.display_days,
       });
     }
     for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });
     for (const a of f.agents) {
-      dir.upsertAgent(tx, { id: a.id, name: a.name, scheduledCallbacks: a.scheduled_callbacks, agentOnlyCallbacks: a.agent_only_callbacks, updatedAt: now });
+      dir.upsertAgent(tx, {
+        id: a.id,
+        name: a.name,
+        scheduledCallbacks: a.scheduled_callbacks,
+        agentOnlyCallbacks: a.agent_only_callbacks,
+        timeZone: a.time_zone ?? null,
+        activeLimit: a.active_limit ?? null,
+        updatedAt: now,
+      });
       dir.setAgentCampaigns(tx, a.id, a.campaigns);
     }
     for (const p of f.phones) dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, updatedAt: now });
-    for (const l of f.leads) {
+    for (const [i, l] of f.leads.entries()) {
       dir.upsertLead(tx, {
         id: l.id,
         listId: l.list,
         firstName: l.first_name ?? null,
         lastName: l.last_name ?? null,
-        phoneE164: l.phone,
+        phoneE164: leadPhones[i]!,
         timeZone: l.time_zone ?? null,
         updatedAt: now,
       });
     }
-    for (const d of f.dnc) dir.addDnc(tx, { phoneE164: d.number, campaignId: d.campaign ?? '', createdAt: now });
+    f.dnc.forEach((d, i) => dir.addDnc(tx, { phoneE164: dncNumbers[i]!, campaignId: d.campaign ?? '', createdAt: now }));
     return {
       trunks: f.trunks.length,
       numbers: f.numbers.length,

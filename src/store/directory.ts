@@ -13,6 +13,7 @@ import {
   type AgentRow,
   type CampaignRow,
   type LeadRow,
+  type ListRow,
   type NumberRow,
   type PhoneRow,
   type TrunkRow,
@@ -24,6 +25,7 @@ type W = Db | Tx;
 export const getCampaign = (db: W, id: string): CampaignRow | undefined =>
   db.select().from(campaigns).where(eq(campaigns.id, id)).get();
 export const getLead = (db: W, id: string): LeadRow | undefined => db.select().from(leads).where(eq(leads.id, id)).get();
+export const getList = (db: W, id: string): ListRow | undefined => db.select().from(lists).where(eq(lists.id, id)).get();
 export const getAgent = (db: W, id: string): AgentRow | undefined => db.select().from(agents).where(eq(agents.id, id)).get();
 export const getNumber = (db: W, e164: string): NumberRow | undefined =>
   db.select().from(numbers).where(eq(numbers.e164, e164)).get();

@@ -31,6 +31,23 @@ export const campaigns = sqliteTable('campaigns', {
   agentRingSec: integer('agent_ring_sec').notNull().default(20),
   customerRingSec: integer('customer_ring_sec').notNull().default(30),
   updatedAt: integer('updated_at').notNull(),
+  // 0003: callback rules
+  scheduledCallbacks: integer('scheduled_callbacks', { mode: 'boolean' }).notNull().default(true),
+  myCallbackDefault: text('my_callback_default', { enum: ['USERONLY', 'ANYONE'] }).notNull().default('USERONLY'),
+  daysLimit: integer('days_limit').notNull().default(0),
+  hoursBlock: integer('hours_block').notNull().default(0),
+  activeLimit: integer('active_limit').notNull().default(0),
+  calltimeCheck: text('calltime_check', { enum: ['REFUSE', 'MOVE', 'OFF'] }).notNull().default('REFUSE'),
+  callingWindows: text('calling_windows', { mode: 'json' }).$type<Record<string, string> | null>(),
+  holidays: text('holidays', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  leadDailyCap: integer('lead_daily_cap').notNull().default(0),
+  autoReschedule: text('auto_reschedule', { enum: ['OFF', 'NEXT_DAY', 'NEXT_WEEK'] }).notNull().default('OFF'),
+  useronlyMoveMinutes: integer('useronly_move_minutes').notNull().default(0),
+  allowUnassignedAgents: integer('allow_unassigned_agents', { mode: 'boolean' }).notNull().default(false),
+  dncFilterUseronly: integer('dnc_filter_useronly', { mode: 'boolean' }).notNull().default(true),
+  defaultRegion: text('default_region').notNull().default('US'),
+  countMode: text('count_mode', { enum: ['LIVE', 'ACTIVE', 'ALL_ACTIVE'] }).notNull().default('ALL_ACTIVE'),
+  displayDays: integer('display_days').notNull().default(0),
 });
 
 export const lists = sqliteTable('lists', {
@@ -56,6 +73,8 @@ export const agents = sqliteTable('agents', {
   scheduledCallbacks: integer('scheduled_callbacks', { mode: 'boolean' }).notNull().default(true),
   agentOnlyCallbacks: integer('agent_only_callbacks', { mode: 'boolean' }).notNull().default(true),
   updatedAt: integer('updated_at').notNull(),
+  timeZone: text('time_zone'),
+  activeLimit: integer('active_limit'),
 });
 
 export const agentCampaigns = sqliteTable(
@@ -108,6 +127,22 @@ export const callbacks = sqliteTable('callbacks', {
   notes: text('notes'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
+  hiddenUntil: integer('hidden_until'),
+  forceDial: integer('force_dial', { mode: 'boolean' }).notNull().default(false),
+  ownerWaitingSince: integer('owner_waiting_since'),
+  createdBy: text('created_by'),
+  replacedBy: integer('replaced_by'),
+});
+
+export const audit = sqliteTable('audit', {
+  id: integer('id').primaryKey(),
+  at: integer('at').notNull(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  callbackId: integer('callback_id'),
+  before: text('before', { mode: 'json' }),
+  after: text('after', { mode: 'json' }),
+  reason: text('reason'),
 });
 
 export const callAttempts = sqliteTable('call_attempts', {
@@ -147,3 +182,4 @@ export type AgentRow = typeof agents.$inferSelect;
 export type LeadRow = typeof leads.$inferSelect;
 export type NumberRow = typeof numbers.$inferSelect;
 export type TrunkRow = typeof trunks.$inferSelect;
+export type ListRow = typeof lists.$inferSelect;
