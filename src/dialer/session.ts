@@ -1,5 +1,5 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
-import { planAfterCustomerOutcome, type RetryPolicy } from '../domain/retry.js';
+import { planAfterCustomerOutcome, withAutoReschedule, type AutoReschedule, type RetryPolicy } from '../domain/retry.js';
 import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -35,6 +35,7 @@ export interface SessionPlan {
   agentRingSec: number;
   customerRingSec: number;
   retry: RetryPolicy;
+  reschedule: AutoReschedule;
   agentCallerId: string; // what the agent's phone shows: who the callback is for
 }
 
@@ -331,13 +332,15 @@ export class CallSession {
     const cb = store.getCallback(this.d.db, this.plan.callback.id);
     const attempts = cb?.attempts ?? this.plan.callback.attempts + 1;
     const now = this.d.now();
-    const plan = planAfterCustomerOutcome(outcome, attempts, this.plan.retry, now, this.d.random);
+    const plan = withAutoReschedule(planAfterCustomerOutcome(outcome, attempts, this.plan.retry, now, this.d.random), this.plan.reschedule, now);
     const next: store.Finish =
       plan.kind === 'completed'
         ? { state: 'COMPLETED' }
         : plan.kind === 'retry'
           ? { state: 'LIVE', nextAttemptAt: plan.nextAttemptAt, waitReason: plan.reason }
-          : { state: plan.state, failReason: `${plan.reason} (${detail})` };
+          : plan.kind === 'reschedule'
+            ? { state: 'ACTIVE', dueAt: plan.dueAt, note: plan.reason }
+            : { state: plan.state, failReason: `${plan.reason} (${detail})` };
     this.log.info({ outcome, cause, sipCode, next: next.state }, 'customer leg ended unanswered');
     this.finishWith(() =>
       store.finishAttempt(this.d.db, this.plan.callback.id, this.plan.token, this.plan.attempt.id, { outcome, cause, sipCode, endedAt: now, detail }, next, now),

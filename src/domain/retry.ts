@@ -1,3 +1,5 @@
+import { DateTime } from 'luxon';
+import { earliestDialable, type Calendar } from './windows.js';
 import { isPermanentFailure, type CustomerOutcome } from './outcome.js';
 
 export interface RetryPolicy {
@@ -22,6 +24,7 @@ export function backoffMs(baseSec: number, retryIndex: number, capSec: number, r
 
 export type AttemptPlan =
   | { kind: 'completed' }
+  | { kind: 'reschedule'; dueAt: number; reason: string }
   | { kind: 'retry'; nextAttemptAt: number; reason: string }
   | { kind: 'final'; state: 'BUSY' | 'NO_ANSWER' | 'FAILED'; reason: string };
 
@@ -52,4 +55,47 @@ export function planAfterCustomerOutcome(
     nextAttemptAt: now + delay,
     reason: `${outcome.toLowerCase()} on attempt ${attempts} of ${policy.maxAttempts}; retry in ${Math.round(delay / 1000)} s`,
   };
+}
+
+/**
+ * Per-lead cap on customer legs in any 24 hours: null when one more call is allowed now, else
+ * the instant the oldest counted call leaves the 24-hour window.
+ */
+export function dailyCapUntil(dialedAt: readonly number[], cap: number, now: number): number | null {
+  if (cap <= 0) return null;
+  const recent = dialedAt.filter((t) => t > now - 86_400_000).sort((a, b) => a - b);
+  if (recent.length < cap) return null;
+  return recent[recent.length - cap]! + 86_400_000;
+}
+
+/**
+ * Auto-reschedule of an exhausted ANYONE callback: the same local wall time one day or one week
+ * after its due time (luxon's calendar arithmetic keeps the wall time across DST), stepped on until
+ * it is in the future. The caller moves it into the calling window.
+ */
+export function autoRescheduleAt(dueAt: number, zone: string, mode: 'NEXT_DAY' | 'NEXT_WEEK', now: number): number {
+  const step = mode === 'NEXT_DAY' ? { days: 1 } : { weeks: 1 };
+  let t = DateTime.fromMillis(dueAt, { zone }).plus(step);
+  while (t.toMillis() <= now) t = t.plus(step);
+  return t.toMillis();
+}
+
+export interface AutoReschedule {
+  mode: 'OFF' | 'NEXT_DAY' | 'NEXT_WEEK';
+  type: 'USERONLY' | 'ANYONE';
+  dueAt: number;
+  zone: string;
+  calendar: Calendar;
+}
+
+/**
+ * An ANYONE callback that ran out of attempts on busy / no answer comes back as a new promise when
+ * the campaign says so (auto_reschedule); permanent failures and USERONLY callbacks stay final.
+ */
+export function withAutoReschedule(plan: AttemptPlan, a: AutoReschedule, now: number): AttemptPlan {
+  if (plan.kind !== 'final' || plan.state === 'FAILED' || a.mode === 'OFF' || a.type !== 'ANYONE') return plan;
+  const at = earliestDialable(autoRescheduleAt(a.dueAt, a.zone, a.mode, now), a.zone, a.calendar);
+  if (at === null) return plan;
+  const when = DateTime.fromMillis(at, { zone: a.zone }).toFormat('ccc yyyy-LL-dd HH:mm');
+  return { kind: 'reschedule', dueAt: at, reason: `${plan.reason}; rescheduled to ${when} ${a.zone} (auto_reschedule ${a.mode.toLowerCase()})` };
 }

@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 // because the wall clock can jump over a window start (spring forward) or back into a window
 // (fall back). Those jumps are candidates of their own (see earliestDialable).
 
-/** Minutes since local midnight; end may be 1440 (24:00). */
+/** Seconds since local midnight; end may be 86400 (24:00). */
 export interface Window {
   start: number;
   end: number;
@@ -24,7 +24,7 @@ export interface Calendar {
 
 /** No windows configured: any instant is dialable. */
 export const ALWAYS: Calendar = {
-  week: Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((d) => [d, [{ start: 0, end: 1440 }]])),
+  week: Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((d) => [d, [{ start: 0, end: 86_400 }]])),
   holidays: new Set(),
 };
 
@@ -46,11 +46,13 @@ export function parseCalendar(spec: Record<string, string> | null | undefined, h
     if (!days) return { ok: false, error: `calling_windows key "${key}": use a day or range like mon, sat or mon-fri` };
     const windows: Window[] = [];
     for (const part of value.split(',')) {
-      const m = /^\s*(\d\d):(\d\d)\s*-\s*(\d\d):(\d\d)\s*$/.exec(part);
+      // HH:MM as people write it; HH:MM:SS accepted too (the lab's tests open windows seconds ahead).
+      const m = /^\s*(\d\d):(\d\d)(?::(\d\d))?\s*-\s*(\d\d):(\d\d)(?::(\d\d))?\s*$/.exec(part);
       if (!m) return { ok: false, error: `calling_windows "${key}": "${part.trim()}" is not a range like 09:00-20:00` };
-      const start = Number(m[1]) * 60 + Number(m[2]);
-      const end = Number(m[3]) * 60 + Number(m[4]);
-      if (Number(m[2]) > 59 || Number(m[4]) > 59 || start > 1439 || end > 1440) {
+      const [h1, m1, s1, h2, m2, s2] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
+      const start = (h1 * 60 + m1) * 60 + s1;
+      const end = (h2 * 60 + m2) * 60 + s2;
+      if (m1 > 59 || m2 > 59 || s1 > 59 || s2 > 59 || start >= 86_400 || end > 86_400) {
         return { ok: false, error: `calling_windows "${key}": "${part.trim()}" is not a time of day (00:00 to 24:00)` };
       }
       if (end <= start) return { ok: false, error: `calling_windows "${key}": "${part.trim()}" ends before it starts (a window cannot cross midnight; split it)` };
@@ -81,7 +83,7 @@ export function mayDialAt(t: number, zone: string, cal: Calendar): boolean {
   const wins = cal.week[dt.weekday as 1 | 2 | 3 | 4 | 5 | 6 | 7];
   if (!wins || wins.length === 0) return false;
   const ms = ((dt.hour * 60 + dt.minute) * 60 + dt.second) * 1000 + dt.millisecond;
-  return wins.some((w) => ms >= w.start * 60_000 && ms < w.end * 60_000);
+  return wins.some((w) => ms >= w.start * 1000 && ms < w.end * 1000);
 }
 
 /** How far ahead to look before saying "never": a year covers any sane holiday list. */
@@ -113,9 +115,9 @@ export function earliestDialable(t: number, zone: string, cal: Calendar): number
   return null;
 }
 
-/** Every instant of local date `day` whose wall clock reads `minute` (0, 1 or 2 of them). */
-function wallInstants(day: DateTime, minute: number, zone: string): number[] {
-  const asUtc = Date.UTC(day.year, day.month - 1, day.day, Math.floor(minute / 60), minute % 60);
+/** Every instant of local date `day` whose wall clock reads `second` (0, 1 or 2 of them). */
+function wallInstants(day: DateTime, second: number, zone: string): number[] {
+  const asUtc = Date.UTC(day.year, day.month - 1, day.day) + second * 1000;
   const offsets = new Set<number>();
   for (const probe of [asUtc - 36 * 3_600_000, asUtc, asUtc + 36 * 3_600_000, asUtc - 14 * 3_600_000, asUtc + 14 * 3_600_000]) {
     offsets.add(DateTime.fromMillis(probe, { zone }).offset);
@@ -124,7 +126,7 @@ function wallInstants(day: DateTime, minute: number, zone: string): number[] {
   for (const off of offsets) {
     const inst = asUtc - off * 60_000;
     const back = DateTime.fromMillis(inst, { zone });
-    if (back.day === day.day && back.month === day.month && back.hour * 60 + back.minute === minute && back.second === 0) out.push(inst);
+    if (back.day === day.day && back.month === day.month && (back.hour * 60 + back.minute) * 60 + back.second === second) out.push(inst);
   }
   return out;
 }

@@ -3,7 +3,9 @@ import type { PhonePresence } from '../domain/eligibility.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
-import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
+import type { CallAttemptRow, CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
+import type { SessionPlan } from '../dialer/session.js';
+import { campaignCalendar, leadZone } from '../app/book.js';
 
 export interface LoadedCallback {
   cb: CallbackRow;
@@ -51,7 +53,9 @@ export function loadDialContext(
       type: cb.type,
       ownerAgentId: cb.ownerAgentId,
       customerNumber: lead.phoneE164,
-      dncHit: dir.isDnc(db, lead.phoneE164, cb.campaignId),
+      // ANYONE callbacks are always checked against DNC (VICIdial's filter); USERONLY ones too
+      // unless the campaign turns dnc_filter_useronly off.
+      dncHit: (cb.type === 'ANYONE' || campaign.dncFilterUseronly) && dir.isDnc(db, lead.phoneE164, cb.campaignId),
       outboundNumber: num ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId } : null,
       agents,
       presence,
@@ -64,4 +68,18 @@ export function loadDialContext(
 export function agentCallerId(lead: LeadRow): string {
   const name = [lead.firstName, lead.lastName].filter(Boolean).join(' ') || lead.phoneE164;
   return `"CB ${name.replace(/["\\]/g, '')}" <${lead.phoneE164}>`;
+}
+
+/** Everything a call session needs to know about its callback, from the rows. */
+export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: string, campaign: CampaignRow, lead: LeadRow): SessionPlan {
+  return {
+    callback: cb,
+    attempt,
+    token,
+    agentRingSec: campaign.agentRingSec,
+    customerRingSec: campaign.customerRingSec,
+    retry: retryPolicyOf(campaign, cb.maxAttempts),
+    reschedule: { mode: campaign.autoReschedule, type: cb.type, dueAt: cb.dueAt, zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
+    agentCallerId: agentCallerId(lead),
+  };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
-import { agentCallerId, retryPolicyOf } from './context.js';
+import { sessionPlanFor } from './context.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -48,15 +48,7 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
     await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
     const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
-    const session = d.makeSession({
-      callback: cb,
-      attempt: { ...attempt, leaseToken: token },
-      token,
-      agentRingSec: campaign.agentRingSec,
-      customerRingSec: campaign.customerRingSec,
-      retry: retryPolicyOf(campaign, cb.maxAttempts),
-      agentCallerId: agentCallerId(lead),
-    });
+    const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead));
     log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone' }, 'recovering a call that was in progress');
     await session.adopt({ agent: agent?.state ?? null, customer: customer?.state ?? null });
     n++;

@@ -8,7 +8,11 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks } from '../store/directory.js';
-import { agentCallerId, loadDialContext, retryPolicyOf } from './context.js';
+import { loadDialContext, sessionPlanFor, type LoadedCallback } from './context.js';
+import { campaignCalendar, leadZone } from '../app/book.js';
+import { ownershipDeadline, ownershipMove } from '../domain/ownership.js';
+import { dailyCapUntil } from '../domain/retry.js';
+import { describeWait, earliestDialable, mayDialAt } from '../domain/windows.js';
 import { recover } from './recovery.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
@@ -227,13 +231,29 @@ export class Scheduler {
     const trunks = new Map(allTrunks(this.o.db).map((t) => [t.id, t]));
     const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500);
     const busy = this.busyAgents();
-    for (const cb of ready) {
+    for (const row of ready) {
       if (this.stopping) break;
-      if (this.sessions.has(cb.id)) continue;
-      const loaded = loadDialContext(this.o.db, cb, (ep) => this.o.presence.of(ep), busy);
+      if (this.sessions.has(row.id)) continue;
+      let cb = row;
+      let loaded = loadDialContext(this.o.db, cb, (ep) => this.o.presence.of(ep), busy);
       if ('missing' in loaded) {
         store.failLive(this.o.db, cb.id, 'MISSING', loaded.missing, now);
         continue;
+      }
+      const gate = this.gate(loaded, now);
+      if (gate !== null) {
+        if (gate.until === null) store.failLive(this.o.db, cb.id, 'NO_CALLING_HOURS', gate.reason, now);
+        else store.deferLive(this.o.db, cb.id, gate.until, gate.reason, now);
+        continue;
+      }
+      if (cb.type === 'USERONLY') {
+        const move = this.ownershipCheck(loaded, now);
+        if (move && store.convertToAnyone(this.o.db, cb.id, 'scheduler', move, now)) {
+          this.o.log.info({ callbackId: cb.id, owner: cb.ownerAgentId }, `USERONLY callback moved to ANYONE: ${move}`);
+          cb = store.getCallback(this.o.db, cb.id)!;
+          loaded = loadDialContext(this.o.db, cb, (ep) => this.o.presence.of(ep), busy);
+          if ('missing' in loaded) continue;
+        }
       }
       const d = decideDial(loaded.ctx);
       if (d.kind === 'fail') {
@@ -243,7 +263,16 @@ export class Scheduler {
       }
       if (d.kind === 'wait') {
         store.setWaitReason(this.o.db, cb.id, d.reason, now);
+        if (cb.type === 'USERONLY') {
+          // Start the owner's clock, and wake when it runs out (useronly_move_minutes).
+          const since = store.markOwnerWaiting(this.o.db, cb.id, now);
+          const deadline = ownershipDeadline({ moveMinutes: loaded.campaign.useronlyMoveMinutes, ownerWaitingSince: since });
+          if (deadline !== null) wakeAt = wakeAt === null ? deadline : Math.min(wakeAt, deadline);
+        }
         continue;
+      }
+      if (cb.forceDial && !mayDialAt(now, leadZone(loaded.lead, loaded.campaign), campaignCalendar(loaded.campaign))) {
+        this.o.log.warn({ callbackId: cb.id }, 'force-dial: calling outside the calling hours, as the callback was booked');
       }
       const t = trunks.get(d.trunkId);
       const adm = this.o.limiter.check(d.trunkId, { maxChannels: t?.maxChannels ?? 0, callsPerSecond: t?.callsPerSecond ?? 0 }, now);
@@ -274,15 +303,7 @@ export class Scheduler {
       });
       if (!attempt) continue; // someone else moved it meanwhile
       busy.add(d.agentId);
-      const session = this.newSession({
-        callback: cb,
-        attempt,
-        token,
-        agentRingSec: loaded.campaign.agentRingSec,
-        customerRingSec: loaded.campaign.customerRingSec,
-        retry: retryPolicyOf(loaded.campaign, cb.maxAttempts),
-        agentCallerId: agentCallerId(loaded.lead),
-      });
+      const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead));
       session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs: now - (cb.nextAttemptAt ?? cb.dueAt) }, 'claimed; dialing');
       void session.start().catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
       // Let that originate leave now: claiming a burst of 100 first, then sending, made the first
@@ -290,6 +311,43 @@ export class Scheduler {
       await new Promise((r) => setImmediate(r));
     }
     return wakeAt;
+  }
+
+  /**
+   * Calling hours and the per-lead daily cap: null = may dial now, else until when it must wait
+   * (null until = never: the campaign has no calling window within a year).
+   */
+  private gate(l: LoadedCallback, now: number): { until: number | null; reason: string } | null {
+    const zone = leadZone(l.lead, l.campaign);
+    if (!l.cb.forceDial) {
+      const cal = campaignCalendar(l.campaign);
+      if (!mayDialAt(now, zone, cal)) {
+        const next = earliestDialable(now, zone, cal);
+        return { until: next, reason: describeWait(next, zone) };
+      }
+    }
+    if (l.campaign.leadDailyCap > 0) {
+      const until = dailyCapUntil(store.customerDialsOfLead(this.o.db, l.lead.id, now - 86_400_000), l.campaign.leadDailyCap, now);
+      if (until !== null) {
+        return { until, reason: `lead ${l.lead.id} was called ${l.campaign.leadDailyCap} time(s) in the last 24 h (lead_daily_cap); next call allowed ${new Date(until).toISOString()}` };
+      }
+    }
+    return null;
+  }
+
+  private ownershipCheck(l: LoadedCallback, now: number): string | null {
+    const ownerId = l.cb.ownerAgentId!;
+    const owner = l.ctx.agents.find((a) => a.agentId === ownerId);
+    return ownershipMove({
+      ownerAgentId: ownerId,
+      campaignId: l.campaign.id,
+      ownerExists: owner !== undefined,
+      ownerOnCampaign: owner?.onCampaign ?? false,
+      allowUnassignedAgents: l.campaign.allowUnassignedAgents,
+      moveMinutes: l.campaign.useronlyMoveMinutes,
+      ownerWaitingSince: l.cb.ownerWaitingSince,
+      now,
+    });
   }
 
   /** Stop taking work, let calls finish for up to graceMs, then hand the rest back. Idempotent. */

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Db } from './db.js';
-import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+import { audit, callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
 
 export interface NewCallback {
   leadId: string;
@@ -81,6 +81,53 @@ export function setWaitReason(db: Db, id: number, reason: string | null, now: nu
 }
 
 /** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
+/** A LIVE callback that may not be dialed before `until` (calling window, daily cap). */
+export function deferLive(db: Db, id: number, until: number, reason: string, now: number): void {
+  db.update(callbacks)
+    .set({ nextAttemptAt: until, waitReason: reason, updatedAt: now })
+    .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE')))
+    .run();
+}
+
+/** Starts the owner's clock for useronly_move_minutes (kept if already running). */
+export function markOwnerWaiting(db: Db, id: number, now: number): number {
+  db.update(callbacks)
+    .set({ ownerWaitingSince: now })
+    .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), isNull(callbacks.ownerWaitingSince)))
+    .run();
+  return getCallback(db, id)?.ownerWaitingSince ?? now;
+}
+
+/** USERONLY → ANYONE, with the reason in the audit log. False if it was no longer LIVE USERONLY. */
+export function convertToAnyone(db: Db, id: number, actor: string, reason: string, now: number): boolean {
+  return db.transaction((tx) => {
+    const before = tx.select({ type: callbacks.type, owner: callbacks.ownerAgentId }).from(callbacks).where(eq(callbacks.id, id)).get();
+    const changed = tx
+      .update(callbacks)
+      .set({ type: 'ANYONE', ownerWaitingSince: null, waitReason: `now ANYONE: ${reason}`, updatedAt: now })
+      .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), eq(callbacks.type, 'USERONLY')))
+      .run().changes;
+    if (changed !== 1) return false;
+    tx.insert(audit).values({ at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason }).run();
+    return true;
+  });
+}
+
+/** When customer legs were dialed for this lead (any callback) since `since`. */
+export function customerDialsOfLead(db: Db, leadId: string, since: number): number[] {
+  return db
+    .select({ t: callAttempts.customerDialedAt })
+    .from(callAttempts)
+    .innerJoin(callbacks, eq(callbacks.id, callAttempts.callbackId))
+    .where(and(eq(callbacks.leadId, leadId), sql`${callAttempts.customerDialedAt} > ${since}`))
+    .all()
+    .map((r) => r.t!);
+}
+
+export function auditOf(db: Db, callbackId: number) {
+  return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
+}
+
 export function failLive(db: Db, id: number, outcome: string, reason: string, now: number): boolean {
   return (
     db
@@ -196,7 +243,9 @@ export function countCustomerAttempt(db: Db, id: number, token: string, attemptI
 export type Finish =
   | { state: 'COMPLETED' }
   | { state: 'LIVE'; nextAttemptAt: number; waitReason: string | null }
-  | { state: 'BUSY' | 'NO_ANSWER' | 'FAILED'; failReason: string };
+  | { state: 'BUSY' | 'NO_ANSWER' | 'FAILED'; failReason: string }
+  /** Auto-reschedule: a fresh promise at a new due time, attempts counted from zero again. */
+  | { state: 'ACTIVE'; dueAt: number; note: string };
 
 export interface AttemptResult {
   outcome: string;
@@ -234,9 +283,14 @@ export function finishAttempt(
         ? { ...base, state: 'COMPLETED' as const, waitReason: null, nextAttemptAt: null }
         : next.state === 'LIVE'
           ? { ...base, state: 'LIVE' as const, nextAttemptAt: next.nextAttemptAt, waitReason: next.waitReason }
-          : { ...base, state: next.state, failReason: next.failReason, waitReason: null, nextAttemptAt: null };
+          : next.state === 'ACTIVE'
+            ? { ...base, state: 'ACTIVE' as const, dueAt: next.dueAt, attempts: 0, nextAttemptAt: null, waitReason: next.note, ownerWaitingSince: null }
+            : { ...base, state: next.state, failReason: next.failReason, waitReason: null, nextAttemptAt: null };
     const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
     if (changed !== 1) throw lost(id, token);
+    if (next.state === 'ACTIVE') {
+      tx.insert(audit).values({ at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, before: null, after: { dueAt: next.dueAt }, reason: next.note }).run();
+    }
     tx.update(callAttempts)
       .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
       .where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.outcome)))

@@ -1,11 +1,10 @@
-import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import type { AriClient, AriEvent, OriginateParams } from '../../src/asterisk/ari.js';
+import type { AriClient } from '../../src/asterisk/ari.js';
 import type { Presence } from '../../src/asterisk/presence.js';
 import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import { CallbackdError, ErrorCodes } from '../../src/errors.js';
@@ -13,6 +12,7 @@ import { applyImport, parseImport } from '../../src/import.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
+import { FakeAri, FakePresence, until } from './fakes.js';
 
 // The scheduler and a call session against fakes of our own ARI and presence adapters; what
 // Asterisk really does is proven in test/e2e. Here: the races those fakes can script exactly.
@@ -26,42 +26,6 @@ const FILE = {
   phones: [{ endpoint: 'agent1001', agent: 'a1' }],
   leads: [{ id: 'lead1', list: 'L', phone: '+15551230001' }],
 };
-
-class FakeAri extends EventEmitter {
-  connected = true;
-  originates: OriginateParams[] = [];
-  hangups: string[] = [];
-  /** What originate does, per leg; default: Asterisk said yes. */
-  onOriginate: (p: OriginateParams) => Promise<void> = async () => {};
-  /** What GET /channels/{id} finds. */
-  channels = new Map<string, { id: string; name: string; state: string }>();
-  async originate(p: OriginateParams) {
-    this.originates.push(p);
-    await this.onOriginate(p);
-    return { id: p.channelId, name: 'PJSIP/x', state: 'Down' };
-  }
-  async getChannel(id: string) {
-    return this.channels.get(id) ?? null;
-  }
-  async hangup(id: string) {
-    this.hangups.push(id);
-  }
-  async createBridge() {}
-  async addToBridge() {}
-  async destroyBridge() {}
-  async ring() {}
-  async subscribeChannel() {}
-  event(e: AriEvent) {
-    this.emit('event', e);
-  }
-}
-
-class FakePresence extends EventEmitter {
-  ready = true;
-  of() {
-    return { registered: true, inUse: false, idleSince: 0 };
-  }
-}
 
 let dir: string;
 let db: Db;
@@ -99,13 +63,6 @@ function startScheduler(): Scheduler {
   return sched;
 }
 
-const until = async (what: string, cond: () => boolean, ms = 2000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 const addDue = (d: Db, inMs = 0) =>
   store.insertCallback(d, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
 const attempt = (id: number) => store.attemptsOf(db, id)[0]!;

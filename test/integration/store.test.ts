@@ -117,7 +117,9 @@ describe('import', () => {
   it('names the entry and field of every problem, and writes nothing', () => {
     const bad = structuredClone(FILE) as typeof FILE & { leads: Record<string, unknown>[] };
     bad.leads.push({ id: 'L7', list: 'L', phone: '555-1234' }, { id: 'L8', list: 'NOPE', phone: '+15551230008' });
-    expect(() => parseImport(YAML.stringify(bad), 'f.yaml')).toThrow(/leads\[1\] \(L7\)\.phone: must be an E\.164 number/);
+    expect(() => applyImport(db, parseImport(YAML.stringify(bad), 'f.yaml'), T0)).toThrow(
+      /leads\[1\] \(L7\)\.phone: "555-1234" is not a phone number \(give E\.164 like \+15551230001, or a national number of region US\)/,
+    );
     const refs = structuredClone(FILE) as typeof FILE;
     refs.leads.push({ id: 'L8', list: 'NOPE', phone: '+15551230008' });
     refs.phones.push({ endpoint: 'x', agent: 'ghost' });
@@ -133,6 +135,18 @@ describe('import', () => {
     expect(msg).toMatch(/phones\[1\] \(x\)\.agent: no agent "ghost"/);
     expect(db.$client.prepare('SELECT count(*) n FROM leads').get()).toEqual(before);
   });
+  it('numbers in national format are stored in E.164, so DNC matches whatever format was typed', () => {
+    const f = structuredClone(FILE) as typeof FILE & { dnc: { number: string; campaign?: string }[] };
+    f.leads.push({ id: 'L9', list: 'L', phone: '(555) 123-0009' });
+    f.dnc = [{ number: '555.123.0009' }, { number: '+44 20 7946 0018', campaign: 'C' }];
+    applyImport(db, parseImport(YAML.stringify(f), 'f'), T0);
+    expect(db.$client.prepare("SELECT phone_e164 FROM leads WHERE id = 'L9'").get()).toEqual({ phone_e164: '+15551230009' });
+    expect(db.$client.prepare('SELECT phone_e164, campaign_id FROM dnc ORDER BY 1').all()).toEqual([
+      { phone_e164: '+15551230009', campaign_id: '' },
+      { phone_e164: '+442079460018', campaign_id: 'C' },
+    ]);
+  });
+
   it('unknown fields and zones are refused; re-import is idempotent', () => {
     expect(() => parseImport('campaigns: [{id: X, name: X, time_zone: Mars/Base}]', 'f')).toThrow(/campaigns\[0\] \(X\)\.time_zone: must be an IANA time zone/);
     expect(() => parseImport('trunks: [{id: t, max_chanels: 3}]', 'f')).toThrow(/Unrecognized key/);

@@ -37,7 +37,7 @@ function wall(t: number, zone: string) {
 function oracleMayDial(t: number, zone: string, cal: Calendar): boolean {
   const w = wall(t, zone);
   if (cal.holidays.has(w.date)) return false;
-  return (cal.week[w.weekday as 1] ?? []).some((x) => w.msOfDay >= x.start * 60_000 && w.msOfDay < x.end * 60_000);
+  return (cal.week[w.weekday as 1] ?? []).some((x) => w.msOfDay >= x.start * 1000 && w.msOfDay < x.end * 1000);
 }
 
 /** Every UTC offset change of `zone` in 2026–2027, found with the oracle (hourly scan + bisection). */
@@ -66,9 +66,10 @@ function transitions(zone: string): number[] {
 }
 const TRANSITIONS = new Map(ZONES.map((z) => [z, transitions(z)]));
 
+// Mostly whole minutes, as admins write them, sometimes with seconds.
 const windowArb: fc.Arbitrary<Window> = fc
-  .tuple(fc.integer({ min: 0, max: 1439 }), fc.integer({ min: 1, max: 720 }))
-  .map(([start, len]) => ({ start, end: Math.min(1440, start + len) }));
+  .tuple(fc.integer({ min: 0, max: 1439 }), fc.integer({ min: 1, max: 720 }), fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 59 })))
+  .map(([start, len, sec]) => ({ start: start * 60 + sec, end: Math.min(86_400, (start + len) * 60) }));
 const calendarArb: fc.Arbitrary<Calendar> = fc
   .tuple(
     fc.array(fc.array(windowArb, { maxLength: 2 }), { minLength: 7, maxLength: 7 }),
@@ -131,8 +132,9 @@ describe('calling windows (property-based, oracle = Intl)', () => {
 
   it('parses windows as people write them, and names what is wrong', () => {
     const ok = parseCalendar({ 'mon-fri': '09:00-20:00', sat: '10:00-12:00,13:00-14:00' }, ['2026-12-25']);
-    expect(ok.ok && ok.calendar.week[3]).toEqual([{ start: 540, end: 1200 }]);
-    expect(ok.ok && ok.calendar.week[6]).toEqual([{ start: 600, end: 720 }, { start: 780, end: 840 }]);
+    expect(ok.ok && ok.calendar.week[3]).toEqual([{ start: 9 * 3600, end: 20 * 3600 }]);
+    expect(ok.ok && ok.calendar.week[6]).toEqual([{ start: 10 * 3600, end: 12 * 3600 }, { start: 13 * 3600, end: 14 * 3600 }]);
+    expect(parseCalendar({ mon: '09:00:30-09:01' })).toMatchObject({ ok: true, calendar: { week: { 1: [{ start: 32430, end: 32460 }] } } });
     expect(ok.ok && ok.calendar.week[7]).toBeUndefined();
     expect(parseCalendar({ 'fri-mon': '09:00-10:00' })).toMatchObject({ ok: false, error: expect.stringMatching(/"fri-mon".*mon-fri/) });
     expect(parseCalendar({ mon: '22:00-02:00' })).toMatchObject({ ok: false, error: expect.stringMatching(/cannot cross midnight/) });
