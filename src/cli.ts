@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { DateTime } from 'luxon';
 import { bookCallback } from './app/book.js';
+import { agentView, dialableOf, type Dialable } from './app/view.js';
 import { loadConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { CallbackdError, ErrorCodes } from './errors.js';
@@ -44,7 +45,8 @@ function withDb<T>(o: { db?: string; config?: string }, f: (db: Db) => T): T {
 const fmt = (ms: number | null, zone: string) =>
   ms === null ? '-' : DateTime.fromMillis(ms, { zone }).toFormat("yyyy-LL-dd HH:mm:ss ZZZZ");
 
-function callbackJson(cb: CallbackRow) {
+function callbackJson(cb: CallbackRow, d?: Dialable) {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
     id: cb.id,
     state: cb.state,
@@ -52,26 +54,33 @@ function callbackJson(cb: CallbackRow) {
     owner: cb.ownerAgentId,
     lead: cb.leadId,
     campaign: cb.campaignId,
-    dueAt: new Date(cb.dueAt).toISOString(),
+    // The promise, and when callbackd may really dial it (calling hours, retries, caps).
+    dueAt: iso(cb.dueAt),
     dueLocal: DateTime.fromMillis(cb.dueAt, { zone: cb.dueZone }).toISO(),
     dueZone: cb.dueZone,
+    earliestDialableAt: d ? iso(d.earliestDialableAt) : undefined,
+    earliestDialableWhy: d?.why || undefined,
     attempts: cb.attempts,
     maxAttempts: cb.maxAttempts,
-    nextAttemptAt: cb.nextAttemptAt === null ? null : new Date(cb.nextAttemptAt).toISOString(),
+    nextAttemptAt: iso(cb.nextAttemptAt),
     lastOutcome: cb.lastOutcome,
     lastCause: cb.lastCause,
     lastSipCode: cb.lastSipCode,
     waitReason: cb.waitReason,
     failReason: cb.failReason,
+    forceDial: cb.forceDial,
+    hiddenUntil: iso(cb.hiddenUntil),
+    replacedBy: cb.replacedBy,
     notes: cb.notes,
   };
 }
 
-function why(cb: CallbackRow): string {
+function why(cb: CallbackRow, d: Dialable): string {
   if (cb.state === 'FAILED' || cb.state === 'BUSY' || cb.state === 'NO_ANSWER') return cb.failReason ?? cb.lastOutcome ?? '';
-  if (cb.state === 'LIVE') return cb.waitReason ?? 'due; about to dial';
+  if (cb.state === 'CANCELLED') return cb.failReason ?? 'cancelled';
   if (cb.state === 'COMPLETED') return 'answered and bridged';
-  return cb.lastOutcome ? `last: ${cb.lastOutcome}` : '';
+  if (cb.state === 'LIVE') return cb.waitReason ?? (d.why || 'due; about to dial');
+  return d.why || (cb.lastOutcome ? `last: ${cb.lastOutcome}` : '');
 }
 
 function printTable(rows: string[][]): void {
@@ -165,8 +174,9 @@ export function buildCli(): Command {
     });
 
   cb.command('list')
-    .description('list callbacks with state, due time, attempts and why a LIVE one waits')
+    .description('list callbacks: due time (the promise), earliest dialable time, attempts, and why they differ or wait')
     .option('--state <state>', `only this state: ${CALLBACK_STATES.join(', ')}`)
+    .option('--agent <id>', "what this agent sees: their USERONLY callbacks (hours block and display days applied) and their LIVE/ACTIVE counts")
     .option('--json', 'print JSON')
     .option('--db <file>', DB_HELP)
     .option('-c, --config <file>', 'read database.path from this config file')
@@ -175,12 +185,27 @@ export function buildCli(): Command {
       if (state && !(CALLBACK_STATES as readonly string[]).includes(state)) {
         throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--state must be one of ${CALLBACK_STATES.join(', ')}`);
       }
-      const rows = withDb(o, (db) => store.listCallbacks(db, { state }));
-      if (o.json) return console.log(JSON.stringify(rows.map(callbackJson), null, 2));
+      const now = Date.now();
+      const { rows, dialable, view } = withDb(o, (db) => {
+        if (o.agent && !getAgent(db, o.agent)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no agent "${o.agent}"`);
+        const view = o.agent ? agentView(db, o.agent, now) : null;
+        const rows = (view ? view.callbacks : store.listCallbacks(db, { state })).filter((r) => !state || r.state === state);
+        const cache = new Map();
+        return { rows, view, dialable: rows.map((r) => dialableOf(db, r, now, cache)) };
+      });
+      if (o.json) {
+        const list = rows.map((r, i) => callbackJson(r, dialable[i]));
+        return console.log(JSON.stringify(view ? { agent: view.agentId, live: view.live, active: view.active, counted: view.counted, callbacks: list } : list, null, 2));
+      }
+      if (view) console.log(`agent ${view.agentId}: ${view.live} LIVE, ${view.active} ACTIVE (counter shows ${view.counted})`);
       if (rows.length === 0) return console.log('no callbacks');
+      const at = (t: number | null, zone: string) => (t === null ? '-' : fmt(t, zone));
       printTable([
-        ['ID', 'STATE', 'TYPE', 'OWNER', 'LEAD', 'DUE (lead time)', 'TRIES', 'WHY'],
-        ...rows.map((r) => [String(r.id), r.state, r.type, r.ownerAgentId ?? '-', r.leadId, fmt(r.dueAt, r.dueZone), `${r.attempts}/${r.maxAttempts}`, why(r)]),
+        ['ID', 'STATE', 'TYPE', 'OWNER', 'LEAD', 'DUE (lead time)', 'EARLIEST DIALABLE', 'TRIES', 'WHY'],
+        ...rows.map((r, i) => [
+          String(r.id), r.state, r.type, r.ownerAgentId ?? '-', r.leadId, fmt(r.dueAt, r.dueZone), at(dialable[i]!.earliestDialableAt, r.dueZone),
+          `${r.attempts}/${r.maxAttempts}`, why(r, dialable[i]!),
+        ]),
       ]);
     });
 
@@ -191,10 +216,15 @@ export function buildCli(): Command {
     .option('-c, --config <file>', 'read database.path from this config file')
     .action((id: string, o) => {
       const n = Number(id);
-      const { row, attempts } = withDb(o, (db) => ({ row: store.getCallback(db, n), attempts: store.attemptsOf(db, n) }));
-      if (!row) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
-      if (o.json) return console.log(JSON.stringify({ ...callbackJson(row), callAttempts: attempts }, null, 2));
-      console.log(`callback ${row.id}: ${row.state} ${row.type} lead ${row.leadId} due ${fmt(row.dueAt, row.dueZone)}; tries ${row.attempts}/${row.maxAttempts}; ${why(row)}`);
+      const { row, attempts, d, audit } = withDb(o, (db) => {
+        const row = store.getCallback(db, n);
+        return { row, attempts: store.attemptsOf(db, n), audit: store.auditOf(db, n), d: row ? dialableOf(db, row, Date.now()) : null };
+      });
+      if (!row || !d) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
+      if (o.json) return console.log(JSON.stringify({ ...callbackJson(row, d), callAttempts: attempts, audit }, null, 2));
+      const earliest = d.earliestDialableAt !== null && d.earliestDialableAt !== row.dueAt ? `; earliest dialable ${fmt(d.earliestDialableAt, row.dueZone)}` : '';
+      console.log(`callback ${row.id}: ${row.state} ${row.type} lead ${row.leadId} due ${fmt(row.dueAt, row.dueZone)}${earliest}; tries ${row.attempts}/${row.maxAttempts}; ${why(row, d)}`);
+      for (const a of audit) console.log(`  ${new Date(a.at).toISOString()} ${a.actor} ${a.action}${a.reason ? `: ${a.reason}` : ''}`);
       for (const a of attempts) {
         const t = (ms: number | null) => (ms === null ? '-' : `+${((ms - a.startedAt) / 1000).toFixed(2)}s`);
         console.log(

@@ -252,3 +252,21 @@ describe('booking through the one path', () => {
     expect(r.callback.dueZone).toBe('America/New_York');
   });
 });
+
+describe('what listings show', () => {
+  it('scheduled vs earliest dialable, and the agent counts with hours block and count mode', async () => {
+    const { agentView, dialableOf } = await import('../../src/app/view.js');
+    setup({ calltime_check: 'off', hours_block: 1, count_mode: 'live' });
+    const evening = bookCallback(db, { leadId: 'ny', due: '2026-11-23T21:00', ownerAgentId: 'a1', actor: 't' }, clock).callback;
+    expect(dialableOf(db, evening, clock)).toEqual({
+      earliestDialableAt: Date.parse('2026-11-24T14:00:00Z'),
+      why: 'outside calling hours in America/New_York; first dialable Tue 2026-11-24 09:00',
+    });
+    bookCallback(db, { leadId: 'la', due: '2026-11-23T10:00', ownerAgentId: 'a1', actor: 't' }, clock);
+    expect(agentView(db, 'a1', clock)).toMatchObject({ live: 0, active: 0, counted: 0, callbacks: [] }); // hours block
+    const later = clock + 3_600_000;
+    expect(agentView(db, 'a1', later)).toMatchObject({ live: 0, active: 2, counted: 0 }); // count_mode live
+    store.promoteDue(db, Date.parse('2026-11-23T18:00:00Z'));
+    expect(agentView(db, 'a1', Date.parse('2026-11-23T18:00:00Z'))).toMatchObject({ live: 1, active: 1, counted: 1 });
+  });
+});
