@@ -2,6 +2,7 @@ import { classifyUnanswered, describeCause, type CustomerOutcome } from '../doma
 import { planAfterCustomerOutcome, withAutoReschedule, type AutoReschedule, type RetryPolicy } from '../domain/retry.js';
 import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
+import { describeWait, earliestDialable, mayDialAt, type Calendar } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
@@ -36,6 +37,8 @@ export interface SessionPlan {
   customerRingSec: number;
   retry: RetryPolicy;
   reschedule: AutoReschedule;
+  /** Calling hours, checked again just before the customer leg; null = force-dial. */
+  window: { zone: string; calendar: Calendar } | null;
   agentCallerId: string; // what the agent's phone shows: who the callback is for
 }
 
@@ -152,6 +155,18 @@ export class CallSession {
   private async dialCustomer(): Promise<void> {
     const a = this.plan.attempt;
     this.phase = this.agentFirst ? 'secondRinging' : 'firstRinging';
+    const w = this.plan.window;
+    if (w && !mayDialAt(this.d.now(), w.zone, w.calendar)) {
+      // Agent-first: the window can close while the agent's phone rings. The customer is not
+      // called outside calling hours, and is not charged an attempt.
+      const next = earliestDialable(this.d.now(), w.zone, w.calendar);
+      this.log.warn('calling window closed before the customer leg; not dialing the customer');
+      await this.finishRequeue('WINDOW_CLOSED', `calling window closed before the customer could be dialed; ${describeWait(next, w.zone)}`, null, next ?? undefined);
+      await this.hangupBoth();
+      this.agentGone = true;
+      await this.destroyBridgeIfDone();
+      return;
+    }
     let n: number;
     try {
       n = store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now());
@@ -348,7 +363,7 @@ export class CallSession {
   }
 
   /** Back to LIVE; the customer is not charged an attempt for the agent's side failing. */
-  private async finishRequeue(outcome: string, reason: string, cause: number | null): Promise<void> {
+  private async finishRequeue(outcome: string, reason: string, cause: number | null, notBefore?: number): Promise<void> {
     const now = this.d.now();
     this.log.info({ outcome }, reason);
     this.finishWith(() =>
@@ -358,7 +373,7 @@ export class CallSession {
         this.plan.token,
         this.plan.attempt.id,
         { outcome, cause, sipCode: null, endedAt: now, detail: reason },
-        { state: 'LIVE', nextAttemptAt: now + this.d.agentRetryDelayMs, waitReason: reason },
+        { state: 'LIVE', nextAttemptAt: notBefore ?? now + this.d.agentRetryDelayMs, waitReason: reason },
         now,
       ),
     );

@@ -80,6 +80,7 @@ export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: 
     customerRingSec: campaign.customerRingSec,
     retry: retryPolicyOf(campaign, cb.maxAttempts),
     reschedule: { mode: campaign.autoReschedule, type: cb.type, dueAt: cb.dueAt, zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
+    window: cb.forceDial ? null : { zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
     agentCallerId: agentCallerId(lead),
   };
 }

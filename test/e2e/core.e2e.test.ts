@@ -1,7 +1,9 @@
 // The core promise, proven on the real lab: Asterisk 22 in a chroot, SIPp as carriers and agents,
 // callbackd as a child process. Skipped (loudly) only outside CI when the lab cannot start.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DateTime } from 'luxon';
 import { openDb, type Db } from '../../src/store/db.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { agentPhone, carrier, cli, DaemonProc, REPO, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
@@ -162,7 +164,7 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     peers.push(trunk, suspended, inactive);
     await daemon.ready();
     const a = add(['--lead', 'answer', '--due', '+1s', '--owner', '1002']);
-    const b = add(['--lead', 'answer', '--due', '+1s', '--owner', '1003']);
+    const b = add(['--lead', 'answer2', '--due', '+1s', '--owner', '1003']);
     await waitFor('both to wait with reasons', () => /status SUSPENDED/.test(cb(a).waitReason ?? '') && /Active Account off/.test(cb(b).waitReason ?? ''));
     await sleep(2000);
     expect(cb(a).state).toBe('LIVE');
@@ -172,13 +174,13 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     expect(trunk.invites()).toHaveLength(0);
   });
 
-  it('outbound number disabled: FAILED with the reason, no INVITE on the trunk; DNC number never dialed', async () => {
+  it('outbound number disabled: FAILED with the reason, no INVITE on the trunk; a DNC\'d ANYONE callback never dialed', async () => {
     const trunk = carrier('answer', dir);
     const agent = await agentPhone(1001, dir);
     peers.push(trunk, agent);
     await daemon.ready();
     const id = add(['--lead', 'disabled', '--due', '+1s', '--owner', '1001']);
-    const dnc = add(['--lead', 'dnc', '--due', '+1s']);
+    const dnc = add(['--lead', 'dnc', '--due', '+1s', '--type', 'ANYONE']); // agent 1001 registered and idle
     const failed = await untilState(id, ['FAILED']);
     expect(failed.failReason).toMatch(/no outbound-enabled number: \+15550100009 has outbound disabled/);
     const d = await untilState(dnc, ['FAILED']);
@@ -186,6 +188,66 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     await sleep(1000);
     expect(trunk.invites()).toHaveLength(0);
     expect(agent.invites()).toHaveLength(0);
+  });
+
+  // --- Callback rules (issue 3) --------------------------------------------------------------
+  /** Imports a few more entries into this test's database (campaign RULES, its list and leads). */
+  const importRules = (campaign: Record<string, unknown>, agents: string[]) => {
+    const f = join(dir, 'rules.json');
+    writeFileSync(f, JSON.stringify({
+      campaigns: [{ id: 'RULES', name: 'Rules', time_zone: 'America/New_York', outbound_number: '+15550100001', ...campaign }],
+      lists: [{ id: 'L-RULES', campaign: 'RULES' }],
+      agents: agents.map((id) => ({ id, name: `Agent ${id}`, campaigns: ['RULES'] })),
+      leads: [{ id: 'kolkata', list: 'L-RULES', first_name: 'Kay', phone: '+15551230021', time_zone: 'Asia/Kolkata' }],
+    }));
+    const r = cli(['import', f, '--db', dbPath]);
+    expect(r.code, r.stderr).toBe(0);
+  };
+
+  it("calling window: a callback due outside the lead's window waits, and is dialed when the window opens", async () => {
+    const trunk = carrier('answer', dir);
+    const agent = await agentPhone(1001, dir);
+    peers.push(trunk, agent);
+    // A window that opens 8 s from now on the lead's wall clock (Asia/Kolkata, UTC+05:30).
+    const openAt = Math.ceil((Date.now() + 8000) / 1000) * 1000;
+    const local = DateTime.fromMillis(openAt, { zone: 'Asia/Kolkata' });
+    const day = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'][local.weekday - 1]!;
+    importRules({ calling_windows: { [day]: `${local.toFormat('HH:mm:ss')}-24:00` }, calltime_check: 'off' }, ['1001']);
+    await daemon.ready();
+    const id = add(['--lead', 'kolkata', '--due', 'now', '--owner', '1001']);
+    await waitFor('the window wait', () => cb(id).state === 'LIVE' && /outside calling hours in Asia\/Kolkata/.test(cb(id).waitReason ?? ''));
+    expect(cb(id).nextAttemptAt).toBe(openAt);
+    const listed = cli(['callback', 'list', '--db', dbPath, '--json']);
+    const row = (JSON.parse(listed.stdout) as { id: number; earliestDialableAt: string }[]).find((r) => r.id === id)!;
+    expect(Date.parse(row.earliestDialableAt)).toBe(openAt);
+    await sleep(Math.max(0, openAt - Date.now() - 1000));
+    expect(agent.invites()).toHaveLength(0); // a second before the window opens: nothing yet
+    await untilState(id, ['COMPLETED']);
+    const [a] = attemptsOf(db, id);
+    expect(a!.startedAt).toBeGreaterThanOrEqual(openAt);
+    expect(agent.invites()).toHaveLength(1);
+    expect(trunk.invites()).toHaveLength(1);
+  });
+
+  it('useronly move: an owner who stays unregistered loses the callback to a registered agent after the minutes', async () => {
+    const trunk = carrier('answer', dir);
+    const other = await agentPhone(1004, dir); // registered (status ADMIN); the owner 1001 is not
+    peers.push(trunk, other);
+    importRules({ useronly_move_minutes: 3 }, ['1001', '1004']);
+    await daemon.ready();
+    const id = add(['--lead', 'kolkata', '--due', '+1s', '--owner', '1001', '--type', 'USERONLY']);
+    await waitFor('the owner wait', () => cb(id).state === 'LIVE' && cb(id).ownerWaitingSince !== null && /agent1001 is not registered/.test(cb(id).waitReason ?? ''));
+    await sleep(1500);
+    expect(other.invites()).toHaveLength(0); // still the owner's
+    // Time travel instead of a 3-minute sleep: the owner has been waited for since 3 minutes ago.
+    // The daemon sees another process's commit (SQLite data_version) and runs its loop at once.
+    db.$client.prepare('UPDATE callbacks SET owner_waiting_since = ? WHERE id = ?').run(Date.now() - 3 * 60_000, id);
+    const done = await untilState(id, ['COMPLETED']);
+    expect(done.type).toBe('ANYONE');
+    expect(attemptsOf(db, id)[0]!.agentId).toBe('1004');
+    expect(other.invites()).toHaveLength(1);
+    const shown = cli(['callback', 'show', String(id), '--db', dbPath]);
+    expect(shown.stdout).toMatch(/scheduler convert-to-anyone: owner 1001 could not be rung for 3 minute\(s\) \(useronly_move_minutes\)/);
   });
 
   it('customer-first campaign: the customer is dialed and answers before the agent is rung', async () => {

@@ -95,6 +95,23 @@ describe('calling windows in the scheduler', () => {
     await until('the agent leg', () => ari.originates.length === 1);
   });
 
+  it('the window closing while the agent rings: the customer is not dialed, nor charged an attempt', async () => {
+    setup();
+    clock = Date.parse('2026-11-24T00:59:50Z'); // 19:59:50 New York, window until 20:00
+    const id = book({ type: 'ANYONE' });
+    start();
+    await at(clock + 1000);
+    await until('agent leg', () => ari.originates.length === 1);
+    clock = Date.parse('2026-11-24T01:00:05Z'); // the agent answers at 20:00:05
+    const a = store.attemptsOf(db, id)[0]!;
+    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('requeued', () => store.getCallback(db, id)!.state === 'LIVE');
+    expect(ari.originates).toHaveLength(1);
+    expect(store.getCallback(db, id)).toMatchObject({ attempts: 0, nextAttemptAt: Date.parse('2026-11-24T14:00:00Z') });
+    expect(store.attemptsOf(db, id)[0]!.outcome).toBe('WINDOW_CLOSED');
+    expect(ari.hangups).toContain(a.agentChannelId);
+  });
+
   it('force-dial ignores the window', async () => {
     setup();
     clock = Date.parse('2026-11-24T02:00:00Z'); // 21:00 New York
