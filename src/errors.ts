@@ -15,6 +15,8 @@ export const ErrorCodes = {
   AMI_TIMEOUT: 'AMI_TIMEOUT',
   AMI_ERROR: 'AMI_ERROR',
   DB_MIGRATION: 'DB_MIGRATION',
+  AGI_TIMEOUT: 'AGI_TIMEOUT',
+  AGI_COMMAND: 'AGI_COMMAND',
   LEASE_LOST: 'LEASE_LOST',
   // Callback rules (domain/create-rules.ts): the booking is refused and nothing is written.
   RULE_CALLBACKS_OFF: 'RULE_CALLBACKS_OFF',
