@@ -27,6 +27,8 @@ export const DEFAULTS = {
     // An agent who did not answer is not rung again for this long (the customer is not charged).
     agentRetryDelayMs: 30000,
   },
+  // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
+  agi: { enabled: true, host: '127.0.0.1', port: 4573, allow: [] as string[], headerTimeoutMs: 5000, commandTimeoutMs: 60000, maxConnections: 200 },
   log: { level: 'info' },
 } as const;
 
@@ -69,6 +71,19 @@ export const ConfigSchema = z
         leaseMs: ms(5000, 3600000).default(DEFAULTS.scheduler.leaseMs),
         shutdownGraceMs: ms(0, 3600000).default(DEFAULTS.scheduler.shutdownGraceMs),
         agentRetryDelayMs: ms(0, 3600000).default(DEFAULTS.scheduler.agentRetryDelayMs),
+      })
+      .strict()
+      .default({}),
+    agi: z
+      .object({
+        enabled: z.boolean().default(DEFAULTS.agi.enabled),
+        host: z.string().min(1).default(DEFAULTS.agi.host),
+        port: z.number().int().min(0).max(65535).default(DEFAULTS.agi.port),
+        allow: z.array(z.string().ip({ message: 'must be an IP address' })).default([]),
+        headerTimeoutMs: ms(100, 120000).default(DEFAULTS.agi.headerTimeoutMs),
+        // A command like GET DATA waits for the caller to type: this bounds how long.
+        commandTimeoutMs: ms(1000, 600000).default(DEFAULTS.agi.commandTimeoutMs),
+        maxConnections: z.number().int().min(1).max(10000).default(DEFAULTS.agi.maxConnections),
       })
       .strict()
       .default({}),

@@ -5,6 +5,8 @@ import { Presence } from './asterisk/presence.js';
 import { TrunkLimiter } from './dialer/trunk-limits.js';
 import type { CallbackdError } from './errors.js';
 import type { Logger } from './log.js';
+import { AgiServer } from './agi/server.js';
+import { agentCallback, callbackInfo, requestCallback } from './agi/routes.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDb } from './store/db.js';
 
@@ -36,6 +38,13 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     agentRetryDelayMs: config.scheduler.agentRetryDelayMs,
   });
 
+  const agi = config.agi.enabled
+    ? new AgiServer({ ...config.agi, log: log.child({ adapter: 'agi' }) })
+        .route('request-callback', requestCallback({ db, now: Date.now, nudge: () => scheduler.nudge() }))
+        .route('agent-callback', agentCallback({ db, now: Date.now, nudge: () => scheduler.nudge() }))
+        .route('callback-info', callbackInfo({ db, now: Date.now, nudge: () => scheduler.nudge() }))
+    : null;
+
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
@@ -47,6 +56,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping: no new callbacks will be claimed');
+      await agi?.close();
       await scheduler.stop(config.scheduler.shutdownGraceMs);
       ari.stop();
       ami.stop();
@@ -79,5 +89,11 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   ari.start();
   ami.start();
   scheduler.start();
+  agi?.listen().catch((err: Error) => {
+    // A port in use or not allowed is a configuration error: say which setting, and stop.
+    log.fatal({ code: (err as CallbackdError).code }, err.message);
+    exitCode = 2;
+    void stop();
+  });
   return { stop, done, scheduler };
 }

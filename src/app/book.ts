@@ -21,6 +21,7 @@ export interface BookInput {
   maxAttempts?: number;
   notes?: string | null;
   forceDial?: boolean;
+  calltimeCheck?: CampaignRow['calltimeCheck'];
   /** An agent booking (their own options apply); absent for managers, admins and the system. */
   bookedByAgentId?: string | null;
   /** Who, for the audit log: a user id, 'cli', 'agi'. */
@@ -113,7 +114,7 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
 
     const zone = leadZone(lead, campaign);
     const d = decideCreate(
-      { dueAt: due.dueAt, type: input.type, ownerAgentId: input.ownerAgentId, maxAttempts: input.maxAttempts, forceDial: input.forceDial, bookedByAgent: booker ? agentFacts(booker) : null },
+      { dueAt: due.dueAt, type: input.type, ownerAgentId: input.ownerAgentId, maxAttempts: input.maxAttempts, forceDial: input.forceDial, calltimeCheck: input.calltimeCheck, bookedByAgent: booker ? agentFacts(booker) : null },
       { campaign: campaignRules(campaign), zone, owner: owner ? agentFacts(owner) : undefined, ownerOpenUseronly: ownerOpen, existing: existing ?? null, now },
     );
     if (!d.ok) throw new CallbackdError(d.code, d.message);

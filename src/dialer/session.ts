@@ -137,6 +137,7 @@ export class CallSession {
       callerId: this.plan.agentCallerId,
       timeoutSec: this.plan.agentRingSec,
       appArgs: `agent,${a.callbackId}`,
+      variables: { CALLBACKD_ID: String(a.callbackId) },
     });
     if (r.ok) {
       this.log.info({ phone: a.phoneEndpoint }, 'ringing agent');
@@ -183,6 +184,7 @@ export class CallSession {
       callerId: `"${a.callerId}" <${a.callerId}>`,
       timeoutSec: this.plan.customerRingSec,
       appArgs: `customer,${a.callbackId}`,
+      variables: { CALLBACKD_ID: String(a.callbackId) },
     });
     if (r.ok) {
       this.log.info({ trunk: a.trunkId, attempt: n }, 'dialing customer');

@@ -33,6 +33,8 @@ export interface CreateRequest {
   ownerAgentId?: string | null;
   maxAttempts?: number;
   forceDial?: boolean;
+  /** Overrides the campaign's calltime_check: the phone-side "call me back" books the next dialable moment. */
+  calltimeCheck?: CampaignRules['calltimeCheck'];
   /** An agent booking for themselves (their options apply), or a manager/admin/system. */
   bookedByAgent?: AgentFacts | null;
 }
@@ -95,13 +97,14 @@ export function decideCreate(req: CreateRequest, f: CreateFacts): CreateDecision
   else if (!mayDialAt(dueAt, f.zone, c.calendar)) {
     const next = earliestDialable(dueAt, f.zone, c.calendar);
     if (next === null) return refuse(ErrorCodes.RULE_OUTSIDE_HOURS, `campaign ${c.id} has no calling hours within a year of ${show(dueAt, f.zone)}`);
-    if (c.calltimeCheck === 'REFUSE') {
+    const mode = req.calltimeCheck ?? c.calltimeCheck;
+    if (mode === 'REFUSE') {
       return refuse(
         ErrorCodes.RULE_OUTSIDE_HOURS,
         `${show(dueAt, f.zone)} is outside campaign ${c.id}'s calling hours; the next window opens ${show(next, f.zone)}`,
       );
     }
-    if (c.calltimeCheck === 'MOVE') {
+    if (mode === 'MOVE') {
       notices.push(`moved from ${show(dueAt, f.zone)} to ${show(next, f.zone)}: the time asked for is outside calling hours`);
       dueAt = next;
     } else notices.push(`outside calling hours: it will wait until ${show(next, f.zone)}`);

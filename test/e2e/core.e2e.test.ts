@@ -2,11 +2,12 @@
 // callbackd as a child process. Skipped (loudly) only outside CI when the lab cannot start.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { openDb, type Db } from '../../src/store/db.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
-import { agentPhone, carrier, cli, DaemonProc, REPO, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
+import { agentDials, agentPhone, callIn, carrier, cli, DaemonProc, REPO, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
 
 const lab = tryLab();
 const inCi = process.env.CI === 'true';
@@ -43,7 +44,8 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     const imp = cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', dbPath]);
     expect(imp.code, imp.stderr).toBe(0);
     db = openDb(dbPath);
-    daemon = new DaemonProc({ db: dbPath, dir }).start();
+    // The FastAGI server on, as the lab dialplan (dialplan/callbackd.conf) expects it on :4573.
+    daemon = new DaemonProc({ db: dbPath, dir, extra: { agi: { enabled: true, headerTimeoutMs: 1500 } } }).start();
   });
 
   afterEach(async (ctx) => {
@@ -250,6 +252,95 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     expect(shown.stdout).toMatch(/scheduler convert-to-anyone: owner 1001 could not be rung for 3 minute\(s\) \(useronly_move_minutes\)/);
   });
 
+  // --- Dialplan hooks (issue 5) ----------------------------------------------------------------
+  const byActor = (actor: string) => db.$client.prepare('SELECT id FROM callbacks WHERE created_by = ? ORDER BY id').all(actor) as { id: number }[];
+
+  it('request-callback: a caller presses 1 (SIP INFO) and is called back on their own number', async () => {
+    const trunk = carrier('answer', dir);
+    const agent = await agentPhone(1001, dir);
+    peers.push(trunk, agent);
+    await daemon.ready();
+    const caller = callIn('callback', dir); // lab-inbound: CALLBACKD_CAMPAIGN=ANSWER, Goto(callbackd-request-callback)
+    peers.push(caller);
+    expect(await caller.exited, 'the caller scenario (INVITE, INFO "1", BYE from Asterisk)').toBe(0);
+    const [row] = await waitFor('the booking', () => byActor('agi').length === 1 && byActor('agi'));
+    const booked = cb(row!.id);
+    expect(booked).toMatchObject({ type: 'ANYONE', campaignId: 'ANSWER', notes: 'requested by phone' });
+    expect(db.$client.prepare('SELECT phone_e164 FROM leads WHERE id = ?').get(booked.leadId)).toEqual({ phone_e164: '+15551230099' });
+    await untilState(row!.id, ['COMPLETED']);
+    const inv = trunk.invites();
+    expect(inv).toHaveLength(1);
+    expect(inv[0]!.firstLine).toContain('sip:+15551230099@');
+    expect(agent.invites()).toHaveLength(1);
+  });
+
+  it('agent-callback: *55 right after a call books a USERONLY callback for the lead just spoken to; refused without one', async () => {
+    const trunk = carrier('answer', dir);
+    const agent = await agentPhone(1001, dir);
+    peers.push(trunk, agent);
+    await daemon.ready();
+    const first = add(['--lead', 'answer', '--due', '+1s', '--owner', '1001']);
+    await untilState(first, ['COMPLETED']);
+    await waitFor('the call to end', () => attemptsOf(db, first)[0]!.endedAt !== null);
+
+    const before = Date.now();
+    const dial = agentDials(1001, '*5530', dir);
+    peers.push(dial);
+    expect(await dial.exited, 'the feature-code call').toBe(0);
+    const [row] = await waitFor('the booking', () => byActor('1001').length === 1 && byActor('1001'));
+    const booked = cb(row!.id);
+    expect(booked).toMatchObject({ type: 'USERONLY', ownerAgentId: '1001', leadId: 'answer', state: 'ACTIVE' });
+    expect(booked.dueAt).toBeGreaterThanOrEqual(before + 30 * 60_000 - 1000);
+    expect(booked.dueAt).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+
+    // Agent 1004 has spoken to nobody: refused, with the reason in the log.
+    const other = await agentPhone(1004, dir);
+    const dial2 = agentDials(1004, '*5510', dir);
+    peers.push(other, dial2);
+    expect(await dial2.exited).toBe(0);
+    await waitFor('the refusal in the log', () => /agent-callback refused: agent 1004 has not spoken to a lead yet/.test(daemon.log));
+    expect(byActor('1004')).toEqual([]);
+  });
+
+  it('AGI port: garbage, a truncated header, a slow drip and an endless line are closed; a call in progress completes', async () => {
+    const trunk = carrier('answer', dir);
+    const agent = await agentPhone(1001, dir);
+    peers.push(trunk, agent);
+    await daemon.ready();
+    const id = add(['--lead', 'answer', '--due', '+1s', '--owner', '1001']);
+    await waitFor('the call to be in progress', () => cb(id).state === 'DIALING');
+    const opened = Date.now();
+    const closedAfter = (write: (s: Socket) => void) =>
+      new Promise<number>((resolve) => {
+        const s = connect(4573, '127.0.0.1', () => write(s));
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(Date.now() - opened));
+      });
+    let drip: NodeJS.Timeout | undefined;
+    const closed = await Promise.all([
+      closedAfter((s) => s.write(Buffer.from([0x16, 0x03, 0x01, 0xff, 0x00, 0x0a, 0x47, 0x45, 0x54, 0x0a]))), // TLS-ish bytes, then a line
+      closedAfter((s) => s.write('agi_network: yes\nagi_channel: PJSIP/x\n')), // never ends the header
+      closedAfter((s) => {
+        const text = 'agi_network: yes\nagi_network_script: callback-info\n\n';
+        let i = 0;
+        drip = setInterval(() => (i < text.length ? s.write(text[i++]!) : undefined), 200); // one byte per 200 ms
+      }),
+      closedAfter((s) => s.write('agi_' + 'x'.repeat(100_000))), // no newline, ever
+    ]);
+    clearInterval(drip);
+    // Garbage and the endless line are refused on sight; the other two at the 1.5 s header deadline
+    // (agi.headerTimeoutMs in this suite), the drip although it keeps sending.
+    expect(closed[0]).toBeLessThan(1000);
+    expect(closed[3]).toBeLessThan(1000);
+    for (const ms of [closed[1]!, closed[2]!]) {
+      expect(ms).toBeGreaterThanOrEqual(1400);
+      expect(ms).toBeLessThan(4000);
+    }
+    await untilState(id, ['COMPLETED']);
+    expect(trunk.invites()).toHaveLength(1);
+    expect(daemon.exitCode).toBeNull();
+  });
+
   it('customer-first campaign: the customer is dialed and answers before the agent is rung', async () => {
     const trunk = carrier('answer', dir);
     const agent = await agentPhone(1001, dir);
@@ -310,7 +401,8 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     expect(cb(id).state).toBe('DIALING');
     await daemon.kill('SIGKILL');
 
-    daemon = new DaemonProc({ db: dbPath, dir }).start();
+    // The FastAGI server on, as the lab dialplan (dialplan/callbackd.conf) expects it on :4573.
+    daemon = new DaemonProc({ db: dbPath, dir, extra: { agi: { enabled: true, headerTimeoutMs: 1500 } } }).start();
     const done = await untilState(id, ['COMPLETED'], 20000);
     expect(done.attempts).toBe(1);
     expect(trunk.invites()).toHaveLength(1);

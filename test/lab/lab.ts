@@ -73,6 +73,8 @@ export interface SipMessage {
 /** One SIPp process and what it saw, read from its -message_file. */
 export class Sipp {
   private proc: ChildProcess | null = null;
+  /** SIPp's exit code once it ends (a scenario run with -m 1 ends by itself; 0 = it passed). */
+  exited: Promise<number> = Promise.resolve(0);
   readonly messageFile: string;
   readonly errorFile: string;
 
@@ -89,9 +91,13 @@ export class Sipp {
     );
     let err = '';
     this.proc.stderr!.on('data', (d) => (err += d));
-    this.proc.on('exit', (code) => {
-      if (code && code !== 0 && this.proc) process.stderr.write(`sipp ${this.name} exited ${code}: ${err}\n`);
-    });
+    const proc = this.proc;
+    this.exited = new Promise((resolve) =>
+      proc.on('exit', (code) => {
+        if (code && code !== 0 && this.proc) process.stderr.write(`sipp ${this.name} exited ${code}: ${err}\n`);
+        resolve(code ?? 1);
+      }),
+    );
     return this;
   }
 
@@ -154,6 +160,23 @@ export function carrier(kind: CarrierKind, dir: string): Sipp {
   return new Sipp(`carrier-${kind}`, [...c.args, '-i', '127.0.0.1', '-p', String(c.port), '-mp', String(17000 + (c.port - 5080) * 10)], dir).start();
 }
 
+/** A customer calling `exten` on the lab (context lab-inbound) who presses 1 when asked. */
+export function callIn(exten: string, dir: string): Sipp {
+  return new Sipp(`caller-${exten}`, [
+    '127.0.0.1:5060', '-sf', join(SIPP_DIR, 'caller-press1.xml'), '-s', exten, '-m', '1',
+    '-i', '127.0.0.1', '-p', '5070', '-mp', '16000',
+  ], dir).start();
+}
+
+/** Agent <id>'s softphone dialing a feature code, with digest auth; one call. */
+export function agentDials(id: number, code: string, dir: string): Sipp {
+  return new Sipp(`agent${id}-dials`, [
+    '127.0.0.1:5060', '-sf', join(SIPP_DIR, 'agent-dial.xml'), '-s', code, '-m', '1',
+    '-au', `agent${id}`, '-ap', `lab-agent${id}`, '-key', 'user', `agent${id}`,
+    '-i', '127.0.0.1', '-p', String(5190 + (id - 1000)), '-mp', String(16100 + (id - 1000) * 10),
+  ], dir).start();
+}
+
 /** An agent softphone: registers as agent<id> with digest auth and answers calls. */
 export async function agentPhone(id: number, dir: string, opts: { answers?: boolean } = {}): Promise<Sipp> {
   const port = 5090 + (id - 1000);
@@ -195,6 +218,9 @@ export class DaemonProc {
       ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', secret: 'lab-ami-secret' },
       reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
       scheduler: { agentRetryDelayMs: 2000, leaseMs: 10000, shutdownGraceMs: 5000 },
+      // Off unless a test uses the dialplan hooks: the lab's dialplan expects it on port 4573, and
+      // a test may run a second daemon (wrong credentials) next to the first.
+      agi: { enabled: false },
       log: { level: 'debug' },
     };
     writeFileSync(this.config, JSON.stringify(deepMerge(base, o.extra ?? {}), null, 2));
