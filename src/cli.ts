@@ -12,7 +12,9 @@ import { importFile } from './import.js';
 import { createLogger } from './log.js';
 import * as store from './store/callbacks.js';
 import { openDb, type Db } from './store/db.js';
-import { campaignOfLead, getAgent, getCampaign, getLead } from './store/directory.js';
+import { allPhones, getAgent } from './store/directory.js';
+import { lastPresenceWrite, readPresence } from './store/presence.js';
+import { phoneBlockedReason } from './domain/phone.js';
 import { CALLBACK_STATES, type CallbackRow } from './store/schema.js';
 
 const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
@@ -129,6 +131,43 @@ export function buildCli(): Command {
     .action((file: string, o) => {
       const counts = withDb(o, (db) => importFile(db, file, Date.now()));
       console.log(`imported ${file}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    });
+
+  program
+    .command('agents')
+    .description("each agent's phones as the running daemon sees them in AMI: registered, contact, in use, last change, and whether callbackd may ring them")
+    .option('--json', 'print JSON')
+    .option('--db <file>', DB_HELP)
+    .option('-c, --config <file>', 'read database.path from this config file')
+    .action((o) => {
+      const now = Date.now();
+      const { rows, last } = withDb(o, (db) => {
+        const seen = new Map(readPresence(db).map((p) => [p.endpoint, p]));
+        const rows = allPhones(db).map((ph) => {
+          const p = seen.get(ph.endpoint);
+          const blocked = phoneBlockedReason({ endpoint: ph.endpoint, activeAccount: ph.activeAccount, status: ph.status });
+          const usable = !blocked && !!p?.registered && p.reachable && !p.inUse;
+          return {
+            agent: ph.agentId, endpoint: ph.endpoint, status: ph.status, activeAccount: ph.activeAccount,
+            registered: p?.registered ?? false, reachable: p?.reachable ?? false, contact: p?.contactUri ?? null,
+            inUse: p?.inUse ?? false, deviceState: p?.deviceState ?? null, lastChange: p ? new Date(p.changedAt).toISOString() : null,
+            ringable: usable, why: blocked ?? (!p?.registered ? 'not registered' : !p.reachable ? 'unreachable (qualify)' : p.inUse ? 'in use' : ''),
+          };
+        });
+        return { rows, last: lastPresenceWrite(db) };
+      });
+      const age = last === null ? null : Math.round((now - last) / 1000);
+      if (o.json) return console.log(JSON.stringify({ presenceWrittenAt: last === null ? null : new Date(last).toISOString(), phones: rows }, null, 2));
+      if (age === null) console.log('no presence from the daemon yet (is callbackd running and connected to AMI?)');
+      else if (age > 90) console.log(`presence is ${age} s old: is callbackd running and connected to AMI?`);
+      if (rows.length === 0) return console.log('no phones (import some)');
+      printTable([
+        ['AGENT', 'PHONE', 'STATUS', 'REGISTERED', 'CONTACT', 'IN USE', 'LAST CHANGE', 'RINGABLE'],
+        ...rows.map((r) => [
+          r.agent, r.endpoint, `${r.status}${r.activeAccount ? '' : ' (inactive)'}`, r.registered ? (r.reachable ? 'yes' : 'unreachable') : 'no', r.contact ?? '-',
+          r.inUse ? 'yes' : 'no', r.lastChange ?? '-', r.ringable ? 'yes' : `no: ${r.why}`,
+        ]),
+      ]);
     });
 
   const cb = program.command('callback').description('add, list and show callbacks');

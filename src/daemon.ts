@@ -1,7 +1,8 @@
 import type { Config } from './config.js';
 import { AmiClient } from './asterisk/ami.js';
 import { AriClient } from './asterisk/ari.js';
-import { Presence } from './asterisk/presence.js';
+import { BUSY_STATES, Presence } from './asterisk/presence.js';
+import { writePresence } from './store/presence.js';
 import { TrunkLimiter } from './dialer/trunk-limits.js';
 import type { CallbackdError } from './errors.js';
 import type { Logger } from './log.js';
@@ -45,6 +46,28 @@ export function startDaemon(config: Config, log: Logger): Daemon {
         .route('callback-info', callbackInfo({ db, now: Date.now, nudge: () => scheduler.nudge() }))
     : null;
 
+  // `callbackd agents` runs in another process: hand it what AMI shows, on change and every 30 s.
+  let presenceTimer: NodeJS.Timeout | null = null;
+  const savePresence = () => {
+    presenceTimer = null;
+    if (!presence.ready) return;
+    const now = Date.now();
+    try {
+      writePresence(
+        db,
+        presence.list().map((p) => ({
+          endpoint: p.endpoint, registered: p.registered, reachable: p.reachable, contactUri: p.contactUri, deviceState: p.deviceState,
+          inUse: BUSY_STATES.has(p.deviceState), changedAt: p.changedAt, writtenAt: now,
+        })),
+      );
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not save phone presence for `callbackd agents`');
+    }
+  };
+  presence.on('change', () => (presenceTimer ??= setTimeout(savePresence, 250)));
+  const presenceHeartbeat = setInterval(savePresence, 30_000);
+  presenceHeartbeat.unref();
+
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
@@ -58,6 +81,8 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       log.info('stopping: no new callbacks will be claimed');
       await agi?.close();
       await scheduler.stop(config.scheduler.shutdownGraceMs);
+      clearInterval(presenceHeartbeat);
+      if (presenceTimer) clearTimeout(presenceTimer);
       ari.stop();
       ami.stop();
       db.$client.close();

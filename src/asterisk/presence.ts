@@ -17,7 +17,7 @@ export interface PhoneState {
   idleSince: number;
 }
 
-const BUSY_STATES = new Set(['INUSE', 'BUSY', 'RINGING', 'RINGINUSE', 'ONHOLD']);
+export const BUSY_STATES = new Set(['INUSE', 'BUSY', 'RINGING', 'RINGINUSE', 'ONHOLD']);
 
 export class Presence extends EventEmitter {
   private phones = new Map<string, PhoneState>();

@@ -183,3 +183,14 @@ export type LeadRow = typeof leads.$inferSelect;
 export type NumberRow = typeof numbers.$inferSelect;
 export type TrunkRow = typeof trunks.$inferSelect;
 export type ListRow = typeof lists.$inferSelect;
+
+export const phonePresence = sqliteTable('phone_presence', {
+  endpoint: text('endpoint').primaryKey(),
+  registered: integer('registered', { mode: 'boolean' }).notNull(),
+  reachable: integer('reachable', { mode: 'boolean' }).notNull(),
+  contactUri: text('contact_uri'),
+  deviceState: text('device_state').notNull(),
+  inUse: integer('in_use', { mode: 'boolean' }).notNull(),
+  changedAt: integer('changed_at').notNull(),
+  writtenAt: integer('written_at').notNull(),
+});

@@ -174,6 +174,17 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     expect(suspended.invites()).toHaveLength(0);
     expect(inactive.invites()).toHaveLength(0);
     expect(trunk.invites()).toHaveLength(0);
+
+    // `callbackd agents` (another process) shows what the daemon sees in AMI, and why a phone is not rung.
+    type AgentsJson = { phones: { endpoint: string; registered: boolean; contact: string | null; ringable: boolean; why: string }[] };
+    const phones = await waitFor('presence written for both phones', () => {
+      const j = JSON.parse(cli(['agents', '--db', dbPath, '--json']).stdout) as AgentsJson;
+      const seen = j.phones.filter((p) => p.registered);
+      return seen.length === 2 && j.phones;
+    });
+    expect(phones.find((p) => p.endpoint === 'agent1002')).toMatchObject({ registered: true, ringable: false, why: 'phone agent1002 has status SUSPENDED', contact: expect.stringContaining('sip:agent1002@127.0.0.1:5092') });
+    expect(phones.find((p) => p.endpoint === 'agent1003')).toMatchObject({ registered: true, ringable: false, why: 'phone agent1003 has Active Account off' });
+    expect(phones.find((p) => p.endpoint === 'agent1001')).toMatchObject({ registered: false, ringable: false, why: 'not registered' });
   });
 
   it('outbound number disabled: FAILED with the reason, no INVITE on the trunk; a DNC\'d ANYONE callback never dialed', async () => {
