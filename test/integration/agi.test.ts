@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { callbackInfo } from '../../src/agi/routes.js';
+import { callbackInfo, requestCallback } from '../../src/agi/routes.js';
 import { AgiServer } from '../../src/agi/server.js';
 import { bookCallback } from '../../src/app/book.js';
 import { applyImport, parseImport } from '../../src/import.js';
@@ -43,17 +43,18 @@ afterEach(async () => {
 async function startServer(allow: string[]): Promise<AgiServer> {
   const s = new AgiServer({ host: '127.0.0.1', port: 0, allow, headerTimeoutMs: 500, commandTimeoutMs: 500, maxConnections: 10, log: pino({ level: 'silent' }) });
   s.route('callback-info', callbackInfo({ db, now: Date.now, nudge: () => undefined }));
+  s.route('request-callback', requestCallback({ db, now: Date.now, nudge: () => undefined }));
   await s.listen();
   started.push(s);
   return s;
 }
 
 /** Plays Asterisk: sends the header, answers every command with `reply`, records the commands. */
-function asterisk(port: number, script: string, reply: (cmd: string) => string): Promise<string[]> {
+function asterisk(port: number, script: string, reply: (cmd: string) => string, callerId = 'unknown'): Promise<string[]> {
   return new Promise((resolve) => {
     const cmds: string[] = [];
     const sock: Socket = connect(port, '127.0.0.1', () => {
-      sock.write(`agi_network: yes\nagi_network_script: ${script}\nagi_channel: PJSIP/agent1001-00000001\nagi_uniqueid: 1.1\n\n`);
+      sock.write(`agi_network: yes\nagi_network_script: ${script}\nagi_channel: PJSIP/agent1001-00000001\nagi_uniqueid: 1.1\nagi_callerid: ${callerId}\n\n`);
     });
     let buf = '';
     sock.on('data', (d) => {
@@ -119,4 +120,29 @@ describe('FastAGI server', () => {
     const clash = new AgiServer({ host: '127.0.0.1', port: server.address().port, allow: [], headerTimeoutMs: 500, commandTimeoutMs: 500, maxConnections: 1, log: pino({ level: 'silent' }) });
     await expect(clash.listen()).rejects.toThrow(/agi: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\); check agi\.host and agi\.port/);
   });
+
+  it('request-callback: a caller without a usable number who types garbage hears "invalid"; nothing is booked', async () => {
+    const cmds = await asterisk(server.address().port, 'request-callback?campaign=C', (c) => (c.startsWith('GET DATA') ? '200 result=12\n' : '200 result=0\n'), 'anonymous');
+    expect(cmds).toEqual([
+      'GET DATA vm-enter-num-to-call 10000 15',
+      'SET VARIABLE CALLBACKD_STATUS NO_NUMBER',
+      'STREAM FILE invalid 0123456789*#',
+      'STREAM FILE goodbye 0123456789*#',
+    ]);
+    expect(db.$client.prepare('SELECT count(*) n FROM callbacks').get()).toEqual({ n: 0 });
+  });
+
+  it('request-callback: confirmed with 1 during the prompts, booked ANYONE; callers are served first come, first served', async () => {
+    const press1 = (c: string) => (c.startsWith('STREAM FILE you-entered') ? `200 result=${'1'.charCodeAt(0)} endpos=100\n` : '200 result=0\n');
+    const a = await asterisk(server.address().port, 'request-callback?campaign=C', press1, '+15551230077');
+    const b = await asterisk(server.address().port, 'request-callback?campaign=C', press1, '(555) 123-0078');
+    expect(a.slice(0, 2)).toEqual(['STREAM FILE you-entered 0123456789*#', 'SET VARIABLE CALLBACKD_STATUS BOOKED']);
+    expect(b).toContain('SET VARIABLE CALLBACKD_STATUS BOOKED');
+    const rows = db.$client.prepare("SELECT c.id, c.type, l.phone_e164 p FROM callbacks c JOIN leads l ON l.id = c.lead_id ORDER BY c.due_at, c.id").all();
+    expect(rows).toEqual([
+      { id: 1, type: 'ANYONE', p: '+15551230077' },
+      { id: 2, type: 'ANYONE', p: '+15551230078' },
+    ]);
+  });
 });
+
