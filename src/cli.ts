@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { DateTime } from 'luxon';
 import { bookCallback } from './app/book.js';
+import { createToken, listTokens, revokeToken } from './app/auth.js';
 import { agentView, dialableOf, type Dialable } from './app/view.js';
 import { loadConfig } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -170,6 +171,41 @@ export function buildCli(): Command {
       ]);
     });
 
+  const tok = program.command('token').description('API bearer tokens: create (shown once), list, revoke');
+  tok
+    .command('create')
+    .description('create a token for a user (users come from the import file); it is printed once and stored only as a hash')
+    .requiredOption('--user <id>', 'the user the token acts as')
+    .option('--name <text>', 'a label, e.g. the tool that uses it')
+    .option('--db <file>', DB_HELP)
+    .option('-c, --config <file>', 'read database.path from this config file')
+    .action((o) => {
+      const t = withDb(o, (db) => createToken(db, o.user, o.name ?? null, Date.now()));
+      console.log(t.token);
+      console.error(`token ${t.id} for user ${o.user}; keep it now: it cannot be shown again`);
+    });
+  tok
+    .command('list')
+    .description('tokens (never their values): id, user, name, created, last used, revoked')
+    .option('--json', 'print JSON')
+    .option('--db <file>', DB_HELP)
+    .option('-c, --config <file>', 'read database.path from this config file')
+    .action((o) => {
+      const rows = withDb(o, (db) => listTokens(db));
+      if (o.json) return console.log(JSON.stringify(rows, null, 2));
+      const t = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+      printTable([['ID', 'USER', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'], ...rows.map((r) => [String(r.id), r.user, r.name ?? '-', t(r.createdAt), t(r.lastUsedAt), t(r.revokedAt)])]);
+    });
+  tok
+    .command('revoke <id>')
+    .description('revoke a token at once')
+    .option('--db <file>', DB_HELP)
+    .option('-c, --config <file>', 'read database.path from this config file')
+    .action((id: string, o) => {
+      if (!withDb(o, (db) => revokeToken(db, Number(id), Date.now()))) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no active token ${id}`);
+      console.log(`token ${id} revoked`);
+    });
+
   const cb = program.command('callback').description('add, list and show callbacks');
   cb.command('add')
     .description('set a callback for a lead (the campaign\'s callback rules apply; see README "Callback rules")')
@@ -283,7 +319,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CallbackdError) {
       console.error(`callbackd: ${err.message}`);
-      process.exitCode = err.code === ErrorCodes.NOT_FOUND || err.code.endsWith('_INVALID') ? 2 : 1;
+      // 2: the input was wrong or refused by a rule (the message says which); 1: anything else.
+      const input = err.code === ErrorCodes.NOT_FOUND || err.code === ErrorCodes.CONFLICT || err.code.endsWith('_INVALID') || err.code.startsWith('RULE_');
+      process.exitCode = input ? 2 : 1;
       return;
     }
     console.error(`callbackd: unexpected error: ${(err as Error).stack ?? err}`);

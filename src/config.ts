@@ -28,6 +28,8 @@ export const DEFAULTS = {
     agentRetryDelayMs: 30000,
   },
   // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
+  // The HTTP API (README "HTTP API"). Loopback only unless an admin opens it.
+  api: { enabled: true, host: '127.0.0.1', port: 8580, bodyLimitBytes: 256 * 1024 },
   agi: { enabled: true, host: '127.0.0.1', port: 4573, allow: [] as string[], headerTimeoutMs: 5000, commandTimeoutMs: 60000, maxConnections: 200 },
   log: { level: 'info' },
 } as const;
@@ -71,6 +73,15 @@ export const ConfigSchema = z
         leaseMs: ms(5000, 3600000).default(DEFAULTS.scheduler.leaseMs),
         shutdownGraceMs: ms(0, 3600000).default(DEFAULTS.scheduler.shutdownGraceMs),
         agentRetryDelayMs: ms(0, 3600000).default(DEFAULTS.scheduler.agentRetryDelayMs),
+      })
+      .strict()
+      .default({}),
+    api: z
+      .object({
+        enabled: z.boolean().default(DEFAULTS.api.enabled),
+        host: z.string().min(1).default(DEFAULTS.api.host),
+        port: z.number().int().min(0).max(65535).default(DEFAULTS.api.port),
+        bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULTS.api.bodyLimitBytes),
       })
       .strict()
       .default({}),

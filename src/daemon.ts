@@ -4,7 +4,8 @@ import { AriClient } from './asterisk/ari.js';
 import { BUSY_STATES, Presence } from './asterisk/presence.js';
 import { writePresence } from './store/presence.js';
 import { TrunkLimiter } from './dialer/trunk-limits.js';
-import type { CallbackdError } from './errors.js';
+import { CallbackdError, ErrorCodes } from './errors.js';
+import { buildApi, type Api } from './api/server.js';
 import type { Logger } from './log.js';
 import { AgiServer } from './agi/server.js';
 import { agentCallback, callbackInfo, requestCallback } from './agi/routes.js';
@@ -68,6 +69,22 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   const presenceHeartbeat = setInterval(savePresence, 30_000);
   presenceHeartbeat.unref();
 
+  let api: Api | null = null;
+  const startApi = async () => {
+    if (!config.api.enabled) return;
+    api = await buildApi({
+      db, log: log.child({ adapter: 'api' }), now: Date.now, nudge: () => scheduler.nudge(), bodyLimit: config.api.bodyLimitBytes,
+      ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready }),
+    });
+    try {
+      await api.listen({ host: config.api.host, port: config.api.port });
+    } catch (err) {
+      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `api: cannot listen on ${config.api.host}:${config.api.port} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check api.host and api.port`);
+    }
+    if (stopping) await api.close(); // SIGTERM arrived while it was starting
+    else log.info({ host: config.api.host, port: (api.server.address() as { port: number }).port }, 'HTTP API listening');
+  };
+
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
@@ -80,6 +97,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     stopping ??= (async () => {
       log.info('stopping: no new callbacks will be claimed');
       await agi?.close();
+      await api?.close();
       await scheduler.stop(config.scheduler.shutdownGraceMs);
       clearInterval(presenceHeartbeat);
       if (presenceTimer) clearTimeout(presenceTimer);
@@ -114,7 +132,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   ari.start();
   ami.start();
   scheduler.start();
-  agi?.listen().catch((err: Error) => {
+  void Promise.all([agi?.listen(), startApi()]).catch((err: Error) => {
     // A port in use or not allowed is a configuration error: say which setting, and stop.
     log.fatal({ code: (err as CallbackdError).code }, err.message);
     exitCode = 2;

@@ -18,6 +18,10 @@ export const ErrorCodes = {
   AGI_TIMEOUT: 'AGI_TIMEOUT',
   AGI_COMMAND: 'AGI_COMMAND',
   LEASE_LOST: 'LEASE_LOST',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  CONFLICT: 'CONFLICT',
+  TOO_LARGE: 'TOO_LARGE',
   // Callback rules (domain/create-rules.ts): the booking is refused and nothing is written.
   RULE_CALLBACKS_OFF: 'RULE_CALLBACKS_OFF',
   RULE_AGENT_NOT_ALLOWED: 'RULE_AGENT_NOT_ALLOWED',
@@ -45,3 +49,25 @@ export class CallbackdError extends Error {
 export function isCode(err: unknown, code: ErrorCode): err is CallbackdError {
   return err instanceof CallbackdError && err.code === code;
 }
+
+/** The HTTP status each code answers with (api/server.ts); anything unlisted is a 500. */
+export const HttpStatus: Partial<Record<ErrorCode, number>> = {
+  INPUT_INVALID: 400,
+  IMPORT_INVALID: 400,
+  CONFIG_INVALID: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  LEASE_LOST: 409,
+  TOO_LARGE: 413,
+  RULE_CALLBACKS_OFF: 422,
+  RULE_AGENT_NOT_ALLOWED: 422,
+  RULE_OWNER_REQUIRED: 422,
+  RULE_OWNER_UNKNOWN: 422,
+  RULE_USERONLY_NOT_ALLOWED: 422,
+  RULE_OUTSIDE_HOURS: 422,
+  RULE_DAYS_LIMIT: 422,
+  RULE_ACTIVE_LIMIT: 422,
+  RULE_LEAD_BUSY: 409,
+};

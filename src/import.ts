@@ -105,6 +105,17 @@ export const ImportSchema = strict({
       }),
     )
     .default([]),
+  users: z
+    .array(
+      strict({
+        id: Id,
+        role: z.enum(['agent', 'manager', 'admin']),
+        agent: Id.optional(), // role agent: the agent this user is (default: the same id)
+        campaigns: z.array(Id).default([]), // role manager: the campaigns managed
+        lead_modify: z.boolean().default(false), // role manager: may edit callbacks
+      }),
+    )
+    .default([]),
   dnc: z.array(strict({ number: z.string().min(1), campaign: Id.optional(), region: z.string().refine(isRegion, 'must be a two-letter region like US').optional() })).default([]),
 });
 export type ImportFile = z.infer<typeof ImportSchema>;
@@ -148,6 +159,7 @@ export interface ImportCounts {
   phones: number;
   leads: number;
   dnc: number;
+  users: number;
 }
 
 /** Writes the whole file in one transaction: on any error nothing is written. */
@@ -174,6 +186,10 @@ export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
     );
     f.phones.forEach((p, i) => known('agents', p.agent, ids.agents) || problems.push(`phones[${i}] (${p.endpoint}).agent: no agent "${p.agent}"`));
     f.leads.forEach((l, i) => known('lists', l.list, ids.lists) || problems.push(`leads[${i}] (${l.id}).list: no list "${l.list}"`));
+    f.users.forEach((u, i) => {
+      if (u.role === 'agent' && !known('agents', u.agent ?? u.id, ids.agents)) problems.push(`users[${i}] (${u.id}).agent: no agent "${u.agent ?? u.id}"`);
+      u.campaigns.forEach((c) => known('campaigns', c, ids.campaigns) || problems.push(`users[${i}] (${u.id}).campaigns: no campaign "${c}"`));
+    });
     f.dnc.forEach((d, i) => {
       if (d.campaign && !known('campaigns', d.campaign, ids.campaigns)) problems.push(`dnc[${i}] (${d.number}).campaign: no campaign "${d.campaign}"`);
     });
@@ -202,6 +218,7 @@ export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
     dup('agents', f.agents.map((a) => a.id));
     dup('phones', f.phones.map((p) => p.endpoint));
     dup('leads', f.leads.map((l) => l.id));
+    dup('users', f.users.map((u) => u.id));
     if (problems.length) {
       throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${problems.length} problem(s), nothing imported:\n  ${problems.join('\n  ')}`, problems);
     }
@@ -268,6 +285,9 @@ export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
         updatedAt: now,
       });
     }
+    for (const u of f.users) {
+      dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });
+    }
     f.dnc.forEach((d, i) => dir.addDnc(tx, { phoneE164: dncNumbers[i]!, campaignId: d.campaign ?? '', createdAt: now }));
     return {
       trunks: f.trunks.length,
@@ -278,6 +298,7 @@ export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
       phones: f.phones.length,
       leads: f.leads.length,
       dnc: f.dnc.length,
+      users: f.users.length,
     };
   });
 }

@@ -10,7 +10,9 @@ import {
   numbers,
   phones,
   trunks,
+  users,
   type AgentRow,
+  type UserRow,
   type CampaignRow,
   type LeadRow,
   type ListRow,
@@ -66,6 +68,10 @@ export function agentIdsOfCampaign(db: W, campaignId: string): string[] {
   return db.select({ a: agentCampaigns.agentId }).from(agentCampaigns).where(eq(agentCampaigns.campaignId, campaignId)).all().map((r) => r.a);
 }
 
+export function campaignsOfAgent(db: W, agentId: string): string[] {
+  return db.select({ c: agentCampaigns.campaignId }).from(agentCampaigns).where(eq(agentCampaigns.agentId, agentId)).all().map((r) => r.c);
+}
+
 export function isAgentOnCampaign(db: W, agentId: string, campaignId: string): boolean {
   return !!db
     .select()
@@ -102,6 +108,9 @@ export const upsertAgent = (db: W, r: typeof agents.$inferInsert) =>
   db.insert(agents).values(r).onConflictDoUpdate({ target: agents.id, set: r }).run();
 export const upsertPhone = (db: W, r: typeof phones.$inferInsert) =>
   db.insert(phones).values(r).onConflictDoUpdate({ target: phones.endpoint, set: r }).run();
+export const upsertUser = (db: W, r: typeof users.$inferInsert) =>
+  db.insert(users).values(r).onConflictDoUpdate({ target: users.id, set: r }).run();
+export const getUser = (db: W, id: string): UserRow | undefined => db.select().from(users).where(eq(users.id, id)).get();
 export const addDnc = (db: W, r: typeof dnc.$inferInsert) => db.insert(dnc).values(r).onConflictDoNothing().run();
 
 /** An agent's campaigns become exactly the listed ones. */

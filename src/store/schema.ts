@@ -132,6 +132,8 @@ export const callbacks = sqliteTable('callbacks', {
   ownerWaitingSince: integer('owner_waiting_since'),
   createdBy: text('created_by'),
   replacedBy: integer('replaced_by'),
+  version: integer('version').notNull().default(1),
+  context: text('context'),
 });
 
 export const audit = sqliteTable('audit', {
@@ -194,3 +196,31 @@ export const phonePresence = sqliteTable('phone_presence', {
   changedAt: integer('changed_at').notNull(),
   writtenAt: integer('written_at').notNull(),
 });
+
+export const ROLES = ['agent', 'manager', 'admin'] as const;
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  role: text('role', { enum: ROLES }).notNull(),
+  agentId: text('agent_id'),
+  campaigns: text('campaigns', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  leadModify: integer('lead_modify', { mode: 'boolean' }).notNull().default(false),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: integer('id').primaryKey(),
+  userId: text('user_id').notNull(),
+  name: text('name'),
+  hash: text('hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+  lastUsedAt: integer('last_used_at'),
+});
+
+export const callbacksArchive = sqliteTable('callbacks_archive', {
+  id: integer('id').primaryKey(),
+  archivedAt: integer('archived_at').notNull(),
+  row: text('row', { mode: 'json' }).notNull(),
+  attempts: text('attempts', { mode: 'json' }).notNull(),
+});
+export type UserRow = typeof users.$inferSelect;

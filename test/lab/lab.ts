@@ -221,6 +221,7 @@ export class DaemonProc {
       // Off unless a test uses the dialplan hooks: the lab's dialplan expects it on port 4573, and
       // a test may run a second daemon (wrong credentials) next to the first.
       agi: { enabled: false },
+      api: { port: 0 }, // a free port each: a test may run two daemons side by side
       log: { level: 'debug' },
     };
     writeFileSync(this.config, JSON.stringify(deepMerge(base, o.extra ?? {}), null, 2));

@@ -1,0 +1,374 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { canEdit, canSee, forbid, type Principal } from '../app/auth.js';
+import { bookCallback } from '../app/book.js';
+import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from '../app/edit.js';
+import { listCallbacksPage, searchByPhone } from '../app/query.js';
+import { agentView, dialableOf } from '../app/view.js';
+import { toE164 } from '../domain/phone-number.js';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import { attemptsOf, auditOf, getCallback } from '../store/callbacks.js';
+import type { Db } from '../store/db.js';
+import * as dir from '../store/directory.js';
+import { readPresence } from '../store/presence.js';
+import { CALLBACK_STATES, callbacks, type CallbackRow } from '../store/schema.js';
+import { eq } from 'drizzle-orm';
+import type { ApiDeps } from './server.js';
+
+// /callbacks: book, read, list, search, edit, cancel, bulk, purge; /me/callbacks; /phones.
+
+/** A conversation handed over by a human or AI agent: kept with the callback, bounded. */
+export const MAX_TRANSCRIPT = 64 * 1024;
+
+const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@+-]+$/, 'letters, digits, _ . @ + - only');
+const CallbackType = z.enum(['USERONLY', 'ANYONE']);
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .optional();
+const instant = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant like 2026-11-26T19:00:00Z')
+  .transform((s) => Date.parse(s))
+  .optional();
+
+export const CallbackView = z.object({
+  id: z.number(),
+  version: z.number(),
+  state: z.enum(CALLBACK_STATES),
+  type: CallbackType,
+  owner: z.string().nullable(),
+  lead: z.string(),
+  list: z.string().optional(),
+  campaign: z.string(),
+  dueAt: z.string().describe('the promise: the scheduled instant (UTC)'),
+  dueLocal: z.string().describe("the same instant on the lead's clock"),
+  dueZone: z.string(),
+  earliestDialableAt: z.string().nullable().describe('when callbackd may actually dial it (calling hours, retries, caps)'),
+  earliestDialableWhy: z.string().describe('why the two differ; empty when they do not'),
+  lastCalledAt: z.string().nullable().optional(),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  lastOutcome: z.string().nullable(),
+  waitReason: z.string().nullable(),
+  failReason: z.string().nullable(),
+  notes: z.string().nullable(),
+  forceDial: z.boolean(),
+});
+
+const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
+
+export function view(db: Db, cb: CallbackRow & { listId?: string; lastCalledAt?: number | null }, now: number): z.infer<typeof CallbackView> {
+  const d = dialableOf(db, cb, now);
+  return {
+    id: cb.id,
+    version: cb.version,
+    state: cb.state,
+    type: cb.type,
+    owner: cb.ownerAgentId,
+    lead: cb.leadId,
+    list: cb.listId,
+    campaign: cb.campaignId,
+    dueAt: iso(cb.dueAt)!,
+    dueLocal: new Date(cb.dueAt).toLocaleString('sv-SE', { timeZone: cb.dueZone }).replace(' ', 'T'),
+    dueZone: cb.dueZone,
+    earliestDialableAt: iso(d.earliestDialableAt),
+    earliestDialableWhy: d.why,
+    lastCalledAt: cb.lastCalledAt === undefined ? undefined : iso(cb.lastCalledAt),
+    attempts: cb.attempts,
+    maxAttempts: cb.maxAttempts,
+    lastOutcome: cb.lastOutcome,
+    waitReason: cb.waitReason,
+    failReason: cb.failReason,
+    notes: cb.notes,
+    forceDial: cb.forceDial,
+  };
+}
+
+const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
+const errors = { 400: Err, 401: Err, 403: Err, 404: Err, 409: Err, 413: Err, 422: Err };
+
+function visible(db: Db, p: Principal, id: number): CallbackRow {
+  const cb = getCallback(db, id);
+  // Someone who may not see it is told it does not exist: ids of other campaigns do not leak.
+  if (!cb || !canSee(p, cb)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
+  return cb;
+}
+
+function editable(db: Db, p: Principal, id: number): CallbackRow {
+  const cb = visible(db, p, id);
+  if (!canEdit(p, cb)) {
+    forbid(p.role === 'manager' ? `editing callbacks needs the lead-modify permission on campaign ${cb.campaignId}` : `${p.role}s cannot change callbacks`);
+  }
+  return cb;
+}
+
+export function callbackRoutes(d: ApiDeps) {
+  return async (root: FastifyInstance) => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const { db } = d;
+
+    app.post(
+      '/callbacks',
+      {
+        schema: {
+          summary: 'Book a callback (the booking tool for human and AI agents)',
+          body: z
+            .object({
+              lead: Id.optional().describe('a lead id; or give phone + campaign'),
+              phone: z.string().max(40).optional().describe('E.164 or national; a new number becomes a lead of the campaign'),
+              campaign: Id.optional(),
+              due: z.string().min(1).max(64).describe('+10m, now, 2026-11-26T14:00 (read in zone), or ISO with offset'),
+              zone: z.string().max(64).optional().describe('lead (default) | campaign | agent | an IANA zone'),
+              type: CallbackType.optional(),
+              owner: Id.nullable().optional(),
+              notes: z.string().max(4000).nullable().optional(),
+              transcript: z.string().max(MAX_TRANSCRIPT, `transcript is limited to ${MAX_TRANSCRIPT} characters`).optional(),
+              forceDial: z.boolean().optional(),
+            })
+            .strict()
+            .refine((b) => b.lead || (b.phone && b.campaign), 'give lead, or phone and campaign'),
+          response: { 201: z.object({ callback: CallbackView, notices: z.array(z.string()), replaced: z.number().nullable() }), ...errors },
+        },
+      },
+      async (req, reply) => {
+        const p = req.principal;
+        const b = req.body;
+        const now = d.now();
+        let leadId = b.lead;
+        if (!leadId) {
+          const campaign = dir.getCampaign(db, b.campaign!);
+          if (!campaign) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${b.campaign}"`);
+          const n = toE164(b.phone!, campaign.defaultRegion);
+          if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `phone: ${n.error}`);
+          leadId = dir.leadByPhone(db, campaign.id, n.e164)?.id;
+          if (!leadId) {
+            const listId = dir.firstListOf(db, campaign.id);
+            if (!listId) throw new CallbackdError(ErrorCodes.CONFLICT, `campaign ${campaign.id} has no list for new numbers`);
+            if (!(p.role === 'admin' || p.campaigns.includes(campaign.id))) forbid(`you may not book callbacks in campaign ${campaign.id}`);
+            leadId = `api-${n.e164.slice(1)}`;
+            dir.upsertLead(db, { id: leadId, listId, firstName: null, lastName: null, phoneE164: n.e164, timeZone: null, updatedAt: now });
+          }
+        }
+        const lead = dir.getLead(db, leadId);
+        if (!lead) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no lead "${leadId}"`);
+        const campaignId = dir.campaignOfLead(db, lead.id)!;
+        if (p.role !== 'admin' && !p.campaigns.includes(campaignId)) forbid(`you may not book callbacks in campaign ${campaignId}`);
+        if (p.role === 'agent') {
+          if (b.owner && b.owner !== p.agentId) forbid('agents book callbacks for themselves (owner must be you) or as ANYONE');
+          if (b.forceDial) forbid('force-dial is for managers and admins');
+        }
+        const r = bookCallback(
+          db,
+          {
+            leadId: lead.id,
+            due: b.due,
+            zone: b.zone,
+            type: b.type,
+            ownerAgentId: b.owner ?? null,
+            bookedByAgentId: p.role === 'agent' ? p.agentId : null,
+            notes: b.notes ?? null,
+            forceDial: b.forceDial,
+            actor: p.userId,
+          },
+          now,
+        );
+        let cb = r.callback;
+        if (b.transcript !== undefined) {
+          db.update(callbacks).set({ context: b.transcript }).where(eq(callbacks.id, cb.id)).run();
+          cb = getCallback(db, cb.id)!;
+        }
+        d.nudge();
+        return reply.status(201).send({ callback: view(db, cb, now), notices: r.notices, replaced: r.replaced });
+      },
+    );
+
+    app.get(
+      '/callbacks',
+      {
+        schema: {
+          summary: 'List callbacks (filters, cursor pagination, sorting); views by user, campaign and list',
+          querystring: z
+            .object({
+              state: csv, campaign: csv, list: csv, agent: csv, disposition: csv,
+              type: CallbackType.optional(),
+              from: instant, to: instant,
+              sort: z.enum(['due', 'id']).default('due'),
+              order: z.enum(['asc', 'desc']).default('asc'),
+              limit: z.coerce.number().int().min(1).max(500).default(50),
+              cursor: z.string().max(200).optional(),
+            })
+            .strict(),
+          response: { 200: z.object({ items: z.array(CallbackView), nextCursor: z.string().nullable() }), ...errors },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const bad = q.state?.find((s) => !(CALLBACK_STATES as readonly string[]).includes(s.toUpperCase()));
+        if (bad) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `state "${bad}" is not one of ${CALLBACK_STATES.join(', ')}`);
+        const page = listCallbacksPage(db, req.principal, { ...q, state: q.state?.map((s) => s.toUpperCase()) });
+        const now = d.now();
+        return { items: page.items.map((cb) => view(db, cb, now)), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/callbacks/search',
+      {
+        schema: {
+          summary: "Find callbacks by the lead's phone number (E.164 or national)",
+          querystring: z.object({ phone: z.string().min(1).max(40), region: z.string().length(2).default('US'), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(),
+          response: { 200: z.object({ e164: z.string(), items: z.array(CallbackView) }), ...errors },
+        },
+      },
+      async (req) => {
+        const r = searchByPhone(db, req.principal, req.query.phone, req.query.region, req.query.limit);
+        const now = d.now();
+        return { e164: r.e164, items: r.items.map((cb) => view(db, cb, now)) };
+      },
+    );
+
+    app.get(
+      '/callbacks/:id',
+      {
+        schema: {
+          summary: 'One callback with its context (transcript), call log and audit trail',
+          params: z.object({ id: z.coerce.number().int().positive() }),
+          response: { 200: z.object({ callback: CallbackView, context: z.string().nullable(), callAttempts: z.array(z.record(z.unknown())), audit: z.array(z.record(z.unknown())) }), ...errors },
+        },
+      },
+      async (req) => {
+        const cb = visible(db, req.principal, req.params.id);
+        return { callback: view(db, cb, d.now()), context: cb.context, callAttempts: attemptsOf(db, cb.id), audit: auditOf(db, cb.id) };
+      },
+    );
+
+    app.patch(
+      '/callbacks/:id',
+      {
+        schema: {
+          summary: 'Reschedule, convert USERONLY ↔ ANYONE, reassign, move to another campaign, or change notes',
+          params: z.object({ id: z.coerce.number().int().positive() }),
+          body: z
+            .object({
+              version: z.number().int().positive().describe('the version you read; a stale one gets 409'),
+              due: z.string().min(1).max(64).optional(),
+              zone: z.string().max(64).optional(),
+              type: CallbackType.optional(),
+              owner: Id.nullable().optional(),
+              campaign: Id.optional(),
+              notes: z.string().max(4000).nullable().optional(),
+            })
+            .strict(),
+          response: { 200: CallbackView, ...errors },
+        },
+      },
+      async (req) => {
+        editable(db, req.principal, req.params.id);
+        const b = req.body;
+        if (b.campaign && req.principal.role !== 'admin' && !req.principal.campaigns.includes(b.campaign)) forbid(`you do not manage campaign ${b.campaign}`);
+        const cb = editCallback(db, req.params.id, { version: b.version, due: b.due, zone: b.zone, type: b.type, ownerAgentId: b.owner, campaignId: b.campaign, notes: b.notes }, req.principal.userId, d.now());
+        d.nudge();
+        return view(db, cb, d.now());
+      },
+    );
+
+    app.post(
+      '/callbacks/:id/cancel',
+      {
+        schema: {
+          summary: 'Cancel (only before it dials: 409 otherwise)',
+          params: z.object({ id: z.coerce.number().int().positive() }),
+          body: z.object({ version: z.number().int().positive().optional(), reason: z.string().max(500).optional() }).strict().default({}),
+          response: { 200: CallbackView, ...errors },
+        },
+      },
+      async (req) => {
+        editable(db, req.principal, req.params.id);
+        const cb = cancelCallback(db, req.params.id, req.body.version, req.principal.userId, req.body.reason ?? null, d.now());
+        d.nudge();
+        return view(db, cb, d.now());
+      },
+    );
+
+    app.post(
+      '/callbacks/bulk',
+      {
+        schema: {
+          summary: "Bulk: reassign or convert all of one agent's callbacks, or cancel a selection",
+          body: z.discriminatedUnion('action', [
+            z.object({ action: z.literal('reassign'), fromAgent: Id, toAgent: Id }).strict(),
+            z.object({ action: z.literal('convert'), fromAgent: Id }).strict().describe('USERONLY → ANYONE'),
+            z.object({ action: z.literal('cancel'), ids: z.array(z.number().int().positive()).min(1).max(1000), reason: z.string().max(500).optional() }).strict(),
+          ]),
+          response: { 200: z.object({ changed: z.array(z.number()), refused: z.array(z.object({ id: z.number(), code: z.string(), message: z.string() })) }), ...errors },
+        },
+      },
+      async (req) => {
+        const p = req.principal;
+        if (p.role === 'agent' || (p.role === 'manager' && !p.leadModify)) forbid('bulk changes need a manager with lead-modify, or an admin');
+        const b = req.body;
+        const now = d.now();
+        const scope = p.role === 'admin' ? null : p.campaigns;
+        const r =
+          b.action === 'cancel'
+            ? bulk(b.ids, (id) => {
+                editable(db, p, id);
+                cancelCallback(db, id, undefined, p.userId, b.reason ?? 'bulk cancel', now);
+              })
+            : bulk(openUseronlyOf(db, b.fromAgent, scope), (id) => {
+                editCallback(db, id, b.action === 'reassign' ? { ownerAgentId: b.toAgent } : { type: 'ANYONE' }, p.userId, now);
+              });
+        d.nudge();
+        return r;
+      },
+    );
+
+    app.post(
+      '/callbacks/purge',
+      {
+        schema: {
+          summary: 'Archive finished callbacks (and their call log) not touched for N days',
+          body: z.object({ olderThanDays: z.number().int().min(1).max(3650) }).strict(),
+          response: { 200: z.object({ archived: z.number() }), ...errors },
+        },
+      },
+      async (req) => {
+        const p = req.principal;
+        if (p.role === 'agent' || (p.role === 'manager' && !p.leadModify)) forbid('purging needs a manager with lead-modify, or an admin');
+        return { archived: purgeFinished(db, req.body.olderThanDays, p.role === 'admin' ? null : p.campaigns, p.userId, d.now()) };
+      },
+    );
+
+    app.get(
+      '/me/callbacks',
+      {
+        schema: {
+          summary: "An agent's own list, with LIVE / ACTIVE counts (the campaign's count mode, display days, hours block)",
+          response: { 200: z.object({ agent: z.string(), live: z.number(), active: z.number(), counted: z.number(), callbacks: z.array(CallbackView) }), ...errors },
+        },
+      },
+      async (req) => {
+        const p = req.principal;
+        if (!p.agentId) forbid('this user is not an agent');
+        const v = agentView(db, p.agentId, d.now());
+        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, callbacks: v.callbacks.map((cb) => view(db, cb, d.now())) };
+      },
+    );
+
+    app.get(
+      '/phones',
+      {
+        schema: {
+          summary: 'Phone presence as the daemon sees it in AMI',
+          response: { 200: z.object({ phones: z.array(z.record(z.unknown())) }), ...errors },
+        },
+      },
+      async (req) => {
+        if (req.principal.role === 'agent') forbid('phone presence is for managers and admins');
+        return { phones: readPresence(db) };
+      },
+    );
+  };
+}

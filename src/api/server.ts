@@ -1,0 +1,94 @@
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ZodError } from 'zod';
+import { authenticate, type Principal } from '../app/auth.js';
+import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { adminRoutes } from './admin.js';
+import { callbackRoutes } from './callbacks.js';
+
+// The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
+// one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
+
+export interface ApiDeps {
+  db: Db;
+  log: Logger;
+  now: () => number;
+  /** Wakes the scheduler: a change made here is acted on at once. */
+  nudge: () => void;
+  /** Readiness: is the daemon connected to Asterisk? */
+  ready: () => { ari: boolean; ami: boolean; presence: boolean };
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+export type Api = FastifyInstance;
+
+export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: d.log as unknown as FastifyBaseLogger, bodyLimit: d.bodyLimit, disableRequestLogging: true }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'callbackd', version: '1', description: 'Call-center callbacks kept through Asterisk. Errors: {code, message, details}.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const route = req.routeOptions.url;
+    if (!route || PUBLIC.has(route)) return; // public, or a 404 that needs no token
+    const h = req.headers.authorization;
+    const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+    req.principal = authenticate(d.db, token, d.now());
+    req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = err as Error & { code?: string; statusCode?: number; validation?: unknown; validationContext?: string };
+    if (e instanceof CallbackdError) {
+      const status = HttpStatus[e.code] ?? 500;
+      return reply.status(status).send({ code: e.code, message: e.message, details: e.details ?? null });
+    }
+    if (e.validation || e instanceof ZodError || e.code === 'FST_ERR_VALIDATION') {
+      const issues = (e instanceof ZodError ? e.issues : (e.validation as { instancePath?: string; message?: string; params?: { issue?: { path: (string | number)[]; message: string } } }[] | undefined)?.map((v) => v.params?.issue ?? { path: [v.instancePath ?? ''], message: v.message ?? 'invalid' })) ?? [];
+      const where = (e as { validationContext?: string }).validationContext ?? 'request';
+      const message = issues.length ? issues.map((i) => `${where}${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`).join('; ') : e.message;
+      return reply.status(400).send({ code: ErrorCodes.INPUT_INVALID, message, details: issues });
+    }
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ code: ErrorCodes.TOO_LARGE, message: `request body over ${d.bodyLimit} bytes`, details: null });
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.status(e.statusCode).send({ code: ErrorCodes.INPUT_INVALID, message: e.message, details: null });
+    req.log.error({ err: e.message, stack: e.stack }, 'API error');
+    return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; see the daemon log', details: null });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: ErrorCodes.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}`, details: null }));
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const r = d.ready();
+    const ok = r.ari && r.ami && r.presence;
+    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r });
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(callbackRoutes(d));
+  await app.register(adminRoutes(d));
+  await app.ready();
+  return app as unknown as FastifyInstance;
+}
+
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json']);

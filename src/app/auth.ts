@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import { grantsAdmin, phoneBlockedReason } from '../domain/phone.js';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import type { Db } from '../store/db.js';
+import * as dir from '../store/directory.js';
+import { apiTokens, phones, type CallbackRow, type UserRow } from '../store/schema.js';
+
+// Who is asking, and what they may do. Tokens are random, shown once, stored as sha256: a copy of
+// the database does not hand out API access.
+
+export interface Principal {
+  userId: string;
+  role: 'agent' | 'manager' | 'admin';
+  agentId: string | null;
+  /** Manager: the campaigns managed. Agent: the agent's campaigns. Admin: unused (all). */
+  campaigns: string[];
+  leadModify: boolean;
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export function createToken(db: Db, userId: string, name: string | null, now: number): { id: number; token: string } {
+  if (!dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
+  const token = `cbd_${randomBytes(32).toString('base64url')}`;
+  const row = db.insert(apiTokens).values({ userId, name, hash: hash(token), createdAt: now }).returning({ id: apiTokens.id }).get();
+  return { id: row.id, token };
+}
+
+export function revokeToken(db: Db, id: number, now: number): boolean {
+  return db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).run().changes === 1;
+}
+
+export function listTokens(db: Db) {
+  return db
+    .select({ id: apiTokens.id, user: apiTokens.userId, name: apiTokens.name, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt, lastUsedAt: apiTokens.lastUsedAt })
+    .from(apiTokens)
+    .all();
+}
+
+/**
+ * The principal behind a bearer token, or an error saying why not. An agent is refused while none
+ * of their phones has Status ACTIVE or ADMIN (VICIdial's rule); a phone with ADMIN grants admin.
+ */
+export function authenticate(db: Db, token: string | undefined, now: number): Principal {
+  if (!token) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'send "Authorization: Bearer <token>" (create one with `callbackd token create --user U`)');
+  const row = db.select().from(apiTokens).where(eq(apiTokens.hash, hash(token))).get();
+  if (!row || row.revokedAt !== null) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'unknown or revoked token');
+  const user = dir.getUser(db, row.userId);
+  if (!user) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'the token\'s user no longer exists');
+  db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
+  return principalOf(db, user);
+}
+
+export function principalOf(db: Db, user: UserRow): Principal {
+  if (user.role !== 'agent') {
+    return { userId: user.id, role: user.role, agentId: user.agentId, campaigns: user.campaigns, leadModify: user.role === 'admin' || user.leadModify };
+  }
+  const agentId = user.agentId ?? user.id;
+  const own = db.select().from(phones).where(eq(phones.agentId, agentId)).all();
+  const usable = own.filter((p) => phoneBlockedReason(p) === null);
+  if (usable.length === 0) {
+    const why = own.length ? own.map((p) => phoneBlockedReason(p)).join('; ') : `agent ${agentId} has no phone`;
+    throw new CallbackdError(ErrorCodes.FORBIDDEN, `agent access refused: ${why}`);
+  }
+  if (usable.some(grantsAdmin)) return { userId: user.id, role: 'admin', agentId, campaigns: [], leadModify: true };
+  return { userId: user.id, role: 'agent', agentId, campaigns: dir.campaignsOfAgent(db, agentId), leadModify: false };
+}
+
+/** May `p` see this callback? */
+export function canSee(p: Principal, cb: Pick<CallbackRow, 'campaignId' | 'type' | 'ownerAgentId'>): boolean {
+  if (p.role === 'admin') return true;
+  if (p.role === 'manager') return p.campaigns.includes(cb.campaignId);
+  return cb.ownerAgentId === p.agentId || (cb.type === 'ANYONE' && p.campaigns.includes(cb.campaignId));
+}
+
+/** May `p` change this callback (edit, cancel, reassign)? Agents only book. */
+export function canEdit(p: Principal, cb: Pick<CallbackRow, 'campaignId'>): boolean {
+  if (p.role === 'admin') return true;
+  return p.role === 'manager' && p.leadModify && p.campaigns.includes(cb.campaignId);
+}
+
+export function forbid(message: string): never {
+  throw new CallbackdError(ErrorCodes.FORBIDDEN, message);
+}
