@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { DateTime } from 'luxon';
 import { bookCallback } from './app/book.js';
+import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from './app/edit.js';
 import { createToken, listTokens, revokeToken } from './app/auth.js';
 import { agentView, dialableOf, type Dialable } from './app/view.js';
 import { loadConfig } from './config.js';
@@ -206,7 +207,7 @@ export function buildCli(): Command {
       console.log(`token ${id} revoked`);
     });
 
-  const cb = program.command('callback').description('add, list and show callbacks');
+  const cb = program.command('callback').description('add, list, show, edit, cancel, reassign and purge callbacks');
   cb.command('add')
     .description('set a callback for a lead (the campaign\'s callback rules apply; see README "Callback rules")')
     .requiredOption('--lead <id>', 'lead id (from the import file)')
@@ -246,6 +247,55 @@ export function buildCli(): Command {
       if (o.json) return console.log(JSON.stringify({ ...callbackJson(out), notices: r.notices, replaced: r.replaced }, null, 2));
       console.log(`callback ${out.id} set: ${out.type}${out.ownerAgentId ? ` for agent ${out.ownerAgentId}` : ''}, due ${fmt(out.dueAt, out.dueZone)} (${out.dueZone})`);
       for (const n of r.notices) console.log(`  note: ${n}`);
+    });
+
+  const mutate = (name: string, description: string) =>
+    cb.command(name).description(description).option('--as <user>', 'who is doing it, for the audit log', 'cli').option('--json', 'print JSON').option('--db <file>', DB_HELP).option('-c, --config <file>', 'read database.path from this config file');
+
+  mutate('edit <id>', 'reschedule, convert, reassign, move or re-note one callback (same rules as booking; only while ACTIVE or LIVE)')
+    .option('--version <n>', 'the version you saw (callback show); a changed callback is refused', positiveInt)
+    .option('--due <time>', 'new due time, as for add')
+    .option('--zone <zone>', 'where a wall-clock --due is read: lead, campaign, agent or an IANA zone')
+    .option('--type <type>', 'USERONLY or ANYONE')
+    .option('--owner <agent>', 'new owner agent')
+    .option('--campaign <id>', 'move to another campaign')
+    .option('--notes <text>', 'replace the notes')
+    .action((id: string, o) => {
+      const type = o.type?.toUpperCase();
+      if (type !== undefined && type !== 'USERONLY' && type !== 'ANYONE') throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--type must be USERONLY or ANYONE, not "${o.type}"`);
+      const row = withDb(o, (db) => editCallback(db, Number(id), { version: o.version, due: o.due, zone: o.zone, type, ownerAgentId: o.owner, campaignId: o.campaign, notes: o.notes }, o.as, Date.now()));
+      if (o.json) return console.log(JSON.stringify(callbackJson(row), null, 2));
+      console.log(`callback ${row.id} changed: ${row.state} ${row.type}${row.ownerAgentId ? ` for ${row.ownerAgentId}` : ''}, due ${fmt(row.dueAt, row.dueZone)} (version ${row.version})`);
+    });
+
+  mutate('cancel <id>', 'cancel a callback (only before it dials)')
+    .option('--version <n>', 'the version you saw', positiveInt)
+    .option('--reason <text>', 'why, for the record')
+    .action((id: string, o) => {
+      const row = withDb(o, (db) => cancelCallback(db, Number(id), o.version, o.as, o.reason ?? null, Date.now()));
+      if (o.json) return console.log(JSON.stringify(callbackJson(row), null, 2));
+      console.log(`callback ${row.id} cancelled`);
+    });
+
+  mutate('reassign', "move all of one agent's open USERONLY callbacks to another agent, or make them ANYONE")
+    .requiredOption('--from <agent>', 'the agent whose callbacks move')
+    .option('--to <agent>', 'the new owner (omit with --anyone)')
+    .option('--anyone', 'convert them to ANYONE instead')
+    .action((o) => {
+      if (!o.to === !o.anyone) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'give exactly one of --to <agent> or --anyone');
+      const now = Date.now();
+      const r = withDb(o, (db) => bulk(openUseronlyOf(db, o.from, null), (id) => editCallback(db, id, o.anyone ? { type: 'ANYONE' } : { ownerAgentId: o.to }, o.as, now)));
+      if (o.json) return console.log(JSON.stringify(r, null, 2));
+      console.log(`${r.changed.length} callback(s) ${o.anyone ? 'converted to ANYONE' : `reassigned to ${o.to}`}`);
+      for (const f of r.refused) console.log(`  ${f.id} not changed: ${f.message}`);
+    });
+
+  mutate('purge', 'archive finished callbacks (and their call log) not touched for N days')
+    .requiredOption('--older-than <days>', 'days', positiveInt)
+    .action((o) => {
+      const n = withDb(o, (db) => purgeFinished(db, o.olderThan, null, o.as, Date.now()));
+      if (o.json) return console.log(JSON.stringify({ archived: n }));
+      console.log(`${n} callback(s) archived`);
     });
 
   cb.command('list')

@@ -352,6 +352,38 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     expect(daemon.exitCode).toBeNull();
   });
 
+  // --- HTTP API (issue 4) -----------------------------------------------------------------------
+  it('API: a manager reassigns a USERONLY callback from an unregistered agent to a registered one, and the call reaches that phone', async () => {
+    const trunk = carrier('answer', dir);
+    const phone1004 = await agentPhone(1004, dir); // registered; owner 1001 is not
+    peers.push(trunk, phone1004);
+    const users = join(dir, 'users.json');
+    writeFileSync(users, JSON.stringify({ users: [{ id: 'boss', role: 'manager', campaigns: ['ANSWER'], lead_modify: true }] }));
+    expect(cli(['import', users, '--db', dbPath]).code).toBe(0);
+    const token = cli(['token', 'create', '--user', 'boss', '--db', dbPath]).stdout.trim();
+    expect(token).toMatch(/^cbd_/);
+    await daemon.ready();
+    const port = await waitFor('the API to listen', () => Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(daemon.log)?.[1] ?? 0) || false);
+    const api = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      return { status: r.status, body: (await r.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const booked = await api('POST', '/callbacks', { lead: 'answer', due: '+1s', owner: '1001', type: 'USERONLY', notes: 'wants Alice' });
+    expect(booked.status).toBe(201);
+    const id = booked.body.callback.id as number;
+    await waitFor('the owner wait', () => /agent1001 is not registered/.test(cb(id).waitReason ?? ''));
+    const seen = await api('GET', `/callbacks/${id}`);
+    expect(seen.body.callback).toMatchObject({ state: 'LIVE', owner: '1001', waitReason: expect.stringMatching(/agent1001 is not registered/) });
+    const moved = await api('PATCH', `/callbacks/${id}`, { version: seen.body.callback.version, owner: '1004' });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    await untilState(id, ['COMPLETED']);
+    expect(attemptsOf(db, id)[0]!.agentId).toBe('1004');
+    expect(phone1004.invites()).toHaveLength(1);
+    expect(trunk.invites()).toHaveLength(1);
+    const trail = (await api('GET', `/callbacks/${id}`)).body.audit.map((a: { actor: string; action: string }) => `${a.actor}:${a.action}`);
+    expect(trail).toEqual(['boss:create', 'boss:edit']);
+  });
+
   it('customer-first campaign: the customer is dialed and answers before the agent is rung', async () => {
     const trunk = carrier('answer', dir);
     const agent = await agentPhone(1001, dir);
