@@ -33,7 +33,8 @@ declare module 'fastify' {
 export type Api = FastifyInstance;
 
 export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: d.log as unknown as FastifyBaseLogger, bodyLimit: d.bodyLimit, disableRequestLogging: true }).withTypeProvider<ZodTypeProvider>();
+  // fastify's own request lines are left out (warn and up only); ours below name the user instead.
+  const app = Fastify({ loggerInstance: d.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: d.bodyLimit }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(fastifySwagger, {
@@ -55,7 +56,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
   });
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
+    d.log.info({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
   });
 
   app.setErrorHandler((err, req, reply) => {
