@@ -17,7 +17,8 @@ import { openDb, type Db } from './store/db.js';
 import { allPhones, getAgent } from './store/directory.js';
 import { lastPresenceWrite, readPresence } from './store/presence.js';
 import { phoneBlockedReason } from './domain/phone.js';
-import { CALLBACK_STATES, type CallbackRow } from './store/schema.js';
+import { CALLBACK_STATES, type CallAttemptRow, type CallbackRow } from './store/schema.js';
+import { callApi, remoteFromEnv, viaApiOr } from './cli-remote.js';
 
 const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
 
@@ -79,12 +80,42 @@ function callbackJson(cb: CallbackRow, d?: Dialable) {
   };
 }
 
-function why(cb: CallbackRow, d: Dialable): string {
-  if (cb.state === 'FAILED' || cb.state === 'BUSY' || cb.state === 'NO_ANSWER') return cb.failReason ?? cb.lastOutcome ?? '';
-  if (cb.state === 'CANCELLED') return cb.failReason ?? 'cancelled';
-  if (cb.state === 'COMPLETED') return 'answered and bridged';
-  if (cb.state === 'LIVE') return cb.waitReason ?? (d.why || 'due; about to dial');
-  return d.why || (cb.lastOutcome ? `last: ${cb.lastOutcome}` : '');
+/** What the CLI prints about a callback, from the database or from the API (the same fields). */
+interface CallbackOut {
+  id: number;
+  state: string;
+  type: string;
+  owner: string | null;
+  lead: string;
+  dueAt: string;
+  dueZone: string;
+  earliestDialableAt?: string | null;
+  earliestDialableWhy?: string;
+  attempts: number;
+  maxAttempts: number;
+  lastOutcome: string | null;
+  waitReason: string | null;
+  failReason: string | null;
+  version?: number;
+}
+
+function why(c: CallbackOut): string {
+  const d = c.earliestDialableWhy ?? '';
+  if (c.state === 'FAILED' || c.state === 'BUSY' || c.state === 'NO_ANSWER') return c.failReason ?? c.lastOutcome ?? '';
+  if (c.state === 'CANCELLED') return c.failReason ?? 'cancelled';
+  if (c.state === 'COMPLETED') return 'answered and bridged';
+  if (c.state === 'LIVE') return c.waitReason ?? (d || 'due; about to dial');
+  return d || (c.lastOutcome ? `last: ${c.lastOutcome}` : '');
+}
+
+const at = (iso: string | null | undefined, zone: string) => (iso ? fmt(Date.parse(iso), zone) : '-');
+
+function printCallbacks(rows: CallbackOut[]): void {
+  if (rows.length === 0) return console.log('no callbacks');
+  printTable([
+    ['ID', 'STATE', 'TYPE', 'OWNER', 'LEAD', 'DUE (lead time)', 'EARLIEST DIALABLE', 'TRIES', 'WHY'],
+    ...rows.map((r) => [String(r.id), r.state, r.type, r.owner ?? '-', r.lead, at(r.dueAt, r.dueZone), at(r.earliestDialableAt, r.dueZone), `${r.attempts}/${r.maxAttempts}`, why(r)]),
+  ]);
 }
 
 function printTable(rows: string[][]): void {
@@ -222,30 +253,32 @@ export function buildCli(): Command {
     .option('--json', 'print the created callback as JSON')
     .option('--db <file>', DB_HELP)
     .option('-c, --config <file>', 'read database.path from this config file')
-    .action((o) => {
+    .action(async (o) => {
       const type = o.type?.toUpperCase();
       if (type !== undefined && type !== 'USERONLY' && type !== 'ANYONE') throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--type must be USERONLY or ANYONE, not "${o.type}"`);
-      const r = withDb(o, (db) =>
-        bookCallback(
-          db,
-          {
-            leadId: o.lead,
-            due: o.due,
-            zone: o.zone,
-            type,
-            ownerAgentId: o.owner ?? null,
-            bookedByAgentId: o.asAgent ?? null,
-            maxAttempts: o.maxAttempts,
-            forceDial: o.forceDial ?? false,
-            notes: o.notes ?? null,
-            actor: o.asAgent ?? 'cli',
-          },
-          Date.now(),
-        ),
+      const { value: r } = await viaApiOr(
+        remoteFromEnv(),
+        (api) =>
+          callApi<{ callback: CallbackOut; notices: string[]; replaced: number | null }>(api, 'POST', '/callbacks', {
+            lead: o.lead, due: o.due, zone: o.zone, type, owner: o.owner, maxAttempts: o.maxAttempts, notes: o.notes, forceDial: o.forceDial,
+          }),
+        () => {
+          const b = withDb(o, (db) =>
+            bookCallback(
+              db,
+              {
+                leadId: o.lead, due: o.due, zone: o.zone, type, ownerAgentId: o.owner ?? null, bookedByAgentId: o.asAgent ?? null,
+                maxAttempts: o.maxAttempts, forceDial: o.forceDial ?? false, notes: o.notes ?? null, actor: o.asAgent ?? 'cli',
+              },
+              Date.now(),
+            ),
+          );
+          return { callback: callbackJson(b.callback) as CallbackOut, notices: b.notices, replaced: b.replaced };
+        },
       );
       const out = r.callback;
-      if (o.json) return console.log(JSON.stringify({ ...callbackJson(out), notices: r.notices, replaced: r.replaced }, null, 2));
-      console.log(`callback ${out.id} set: ${out.type}${out.ownerAgentId ? ` for agent ${out.ownerAgentId}` : ''}, due ${fmt(out.dueAt, out.dueZone)} (${out.dueZone})`);
+      if (o.json) return console.log(JSON.stringify({ ...out, notices: r.notices, replaced: r.replaced }, null, 2));
+      console.log(`callback ${out.id} set: ${out.type}${out.owner ? ` for agent ${out.owner}` : ''}, due ${at(out.dueAt, out.dueZone)} (${out.dueZone})`);
       for (const n of r.notices) console.log(`  note: ${n}`);
     });
 
@@ -260,20 +293,32 @@ export function buildCli(): Command {
     .option('--owner <agent>', 'new owner agent')
     .option('--campaign <id>', 'move to another campaign')
     .option('--notes <text>', 'replace the notes')
-    .action((id: string, o) => {
+    .action(async (id: string, o) => {
       const type = o.type?.toUpperCase();
       if (type !== undefined && type !== 'USERONLY' && type !== 'ANYONE') throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--type must be USERONLY or ANYONE, not "${o.type}"`);
-      const row = withDb(o, (db) => editCallback(db, Number(id), { version: o.version, due: o.due, zone: o.zone, type, ownerAgentId: o.owner, campaignId: o.campaign, notes: o.notes }, o.as, Date.now()));
-      if (o.json) return console.log(JSON.stringify(callbackJson(row), null, 2));
-      console.log(`callback ${row.id} changed: ${row.state} ${row.type}${row.ownerAgentId ? ` for ${row.ownerAgentId}` : ''}, due ${fmt(row.dueAt, row.dueZone)} (version ${row.version})`);
+      const body = { version: o.version, due: o.due, zone: o.zone, type, owner: o.owner, campaign: o.campaign, notes: o.notes };
+      const { value: row } = await viaApiOr(
+        remoteFromEnv(),
+        async (api) => {
+          const version = o.version ?? (await callApi<{ callback: CallbackOut }>(api, 'GET', `/callbacks/${Number(id)}`)).callback.version;
+          return callApi<CallbackOut>(api, 'PATCH', `/callbacks/${Number(id)}`, { ...body, version });
+        },
+        () => callbackJson(withDb(o, (db) => editCallback(db, Number(id), { version: o.version, due: o.due, zone: o.zone, type, ownerAgentId: o.owner, campaignId: o.campaign, notes: o.notes }, o.as, Date.now()))) as CallbackOut,
+      );
+      if (o.json) return console.log(JSON.stringify(row, null, 2));
+      console.log(`callback ${row.id} changed: ${row.state} ${row.type}${row.owner ? ` for ${row.owner}` : ''}, due ${at(row.dueAt, row.dueZone)} (version ${row.version})`);
     });
 
   mutate('cancel <id>', 'cancel a callback (only before it dials)')
     .option('--version <n>', 'the version you saw', positiveInt)
     .option('--reason <text>', 'why, for the record')
-    .action((id: string, o) => {
-      const row = withDb(o, (db) => cancelCallback(db, Number(id), o.version, o.as, o.reason ?? null, Date.now()));
-      if (o.json) return console.log(JSON.stringify(callbackJson(row), null, 2));
+    .action(async (id: string, o) => {
+      const { value: row } = await viaApiOr(
+        remoteFromEnv(),
+        (api) => callApi<CallbackOut>(api, 'POST', `/callbacks/${Number(id)}/cancel`, { version: o.version, reason: o.reason }),
+        () => callbackJson(withDb(o, (db) => cancelCallback(db, Number(id), o.version, o.as, o.reason ?? null, Date.now()))) as CallbackOut,
+      );
+      if (o.json) return console.log(JSON.stringify(row, null, 2));
       console.log(`callback ${row.id} cancelled`);
     });
 
@@ -305,33 +350,34 @@ export function buildCli(): Command {
     .option('--json', 'print JSON')
     .option('--db <file>', DB_HELP)
     .option('-c, --config <file>', 'read database.path from this config file')
-    .action((o) => {
+    .action(async (o) => {
       const state = o.state?.toUpperCase();
       if (state && !(CALLBACK_STATES as readonly string[]).includes(state)) {
         throw new CallbackdError(ErrorCodes.INPUT_INVALID, `--state must be one of ${CALLBACK_STATES.join(', ')}`);
       }
       const now = Date.now();
-      const { rows, dialable, view } = withDb(o, (db) => {
-        if (o.agent && !getAgent(db, o.agent)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no agent "${o.agent}"`);
-        const view = o.agent ? agentView(db, o.agent, now) : null;
-        const rows = (view ? view.callbacks : store.listCallbacks(db, { state })).filter((r) => !state || r.state === state);
-        const cache = new Map();
-        return { rows, view, dialable: rows.map((r) => dialableOf(db, r, now, cache)) };
-      });
-      if (o.json) {
-        const list = rows.map((r, i) => callbackJson(r, dialable[i]));
-        return console.log(JSON.stringify(view ? { agent: view.agentId, live: view.live, active: view.active, counted: view.counted, callbacks: list } : list, null, 2));
-      }
-      if (view) console.log(`agent ${view.agentId}: ${view.live} LIVE, ${view.active} ACTIVE (counter shows ${view.counted})`);
-      if (rows.length === 0) return console.log('no callbacks');
-      const at = (t: number | null, zone: string) => (t === null ? '-' : fmt(t, zone));
-      printTable([
-        ['ID', 'STATE', 'TYPE', 'OWNER', 'LEAD', 'DUE (lead time)', 'EARLIEST DIALABLE', 'TRIES', 'WHY'],
-        ...rows.map((r, i) => [
-          String(r.id), r.state, r.type, r.ownerAgentId ?? '-', r.leadId, fmt(r.dueAt, r.dueZone), at(dialable[i]!.earliestDialableAt, r.dueZone),
-          `${r.attempts}/${r.maxAttempts}`, why(r, dialable[i]!),
-        ]),
-      ]);
+      type Listed = { rows: CallbackOut[]; view: { agent: string; live: number; active: number; counted: number } | null };
+      const { value } = await viaApiOr<Listed>(
+        remoteFromEnv(),
+        async (api) => {
+          const q = new URLSearchParams({ limit: '500', ...(state ? { state } : {}), ...(o.agent ? { agent: o.agent } : {}) });
+          return { rows: (await callApi<{ items: CallbackOut[] }>(api, 'GET', `/callbacks?${q}`)).items, view: null };
+        },
+        () =>
+          withDb(o, (db) => {
+            if (o.agent && !getAgent(db, o.agent)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no agent "${o.agent}"`);
+            const v = o.agent ? agentView(db, o.agent, now) : null;
+            const rows = (v ? v.callbacks : store.listCallbacks(db, { state })).filter((r) => !state || r.state === state);
+            const cache = new Map();
+            return {
+              rows: rows.map((r) => callbackJson(r, dialableOf(db, r, now, cache)) as CallbackOut),
+              view: v ? { agent: v.agentId, live: v.live, active: v.active, counted: v.counted } : null,
+            };
+          }),
+      );
+      if (o.json) return console.log(JSON.stringify(value.view ? { ...value.view, callbacks: value.rows } : value.rows, null, 2));
+      if (value.view) console.log(`agent ${value.view.agent}: ${value.view.live} LIVE, ${value.view.active} ACTIVE (counter shows ${value.view.counted})`);
+      printCallbacks(value.rows);
     });
 
   cb.command('show <id>')
@@ -339,16 +385,23 @@ export function buildCli(): Command {
     .option('--json', 'print JSON')
     .option('--db <file>', DB_HELP)
     .option('-c, --config <file>', 'read database.path from this config file')
-    .action((id: string, o) => {
+    .action(async (id: string, o) => {
       const n = Number(id);
-      const { row, attempts, d, audit } = withDb(o, (db) => {
-        const row = store.getCallback(db, n);
-        return { row, attempts: store.attemptsOf(db, n), audit: store.auditOf(db, n), d: row ? dialableOf(db, row, Date.now()) : null };
-      });
-      if (!row || !d) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
-      if (o.json) return console.log(JSON.stringify({ ...callbackJson(row, d), callAttempts: attempts, audit }, null, 2));
-      const earliest = d.earliestDialableAt !== null && d.earliestDialableAt !== row.dueAt ? `; earliest dialable ${fmt(d.earliestDialableAt, row.dueZone)}` : '';
-      console.log(`callback ${row.id}: ${row.state} ${row.type} lead ${row.leadId} due ${fmt(row.dueAt, row.dueZone)}${earliest}; tries ${row.attempts}/${row.maxAttempts}; ${why(row, d)}`);
+      type Shown = { callback: CallbackOut; callAttempts: CallAttemptRow[]; audit: { at: number; actor: string; action: string; reason: string | null }[] };
+      const { value } = await viaApiOr<Shown>(
+        remoteFromEnv(),
+        (api) => callApi<Shown>(api, 'GET', `/callbacks/${n}`),
+        () =>
+          withDb(o, (db) => {
+            const row = store.getCallback(db, n);
+            if (!row) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
+            return { callback: callbackJson(row, dialableOf(db, row, Date.now())) as CallbackOut, callAttempts: store.attemptsOf(db, n), audit: store.auditOf(db, n) };
+          }),
+      );
+      const { callback: row, callAttempts: attempts, audit } = value;
+      if (o.json) return console.log(JSON.stringify({ ...row, callAttempts: attempts, audit }, null, 2));
+      const earliest = row.earliestDialableAt && row.earliestDialableAt !== row.dueAt ? `; earliest dialable ${at(row.earliestDialableAt, row.dueZone)}` : '';
+      console.log(`callback ${row.id}: ${row.state} ${row.type} lead ${row.lead} due ${at(row.dueAt, row.dueZone)}${earliest}; tries ${row.attempts}/${row.maxAttempts}; ${why(row)}`);
       for (const a of audit) console.log(`  ${new Date(a.at).toISOString()} ${a.actor} ${a.action}${a.reason ? `: ${a.reason}` : ''}`);
       for (const a of attempts) {
         const t = (ms: number | null) => (ms === null ? '-' : `+${((ms - a.startedAt) / 1000).toFixed(2)}s`);

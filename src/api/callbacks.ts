@@ -126,6 +126,7 @@ export function callbackRoutes(d: ApiDeps) {
               notes: z.string().max(4000).nullable().optional(),
               transcript: z.string().max(MAX_TRANSCRIPT, `transcript is limited to ${MAX_TRANSCRIPT} characters`).optional(),
               forceDial: z.boolean().optional(),
+              maxAttempts: z.number().int().min(1).max(100).optional(),
             })
             .strict()
             .refine((b) => b.lead || (b.phone && b.campaign), 'give lead, or phone and campaign'),
@@ -170,6 +171,7 @@ export function callbackRoutes(d: ApiDeps) {
             bookedByAgentId: p.role === 'agent' ? p.agentId : null,
             notes: b.notes ?? null,
             forceDial: b.forceDial,
+            maxAttempts: b.maxAttempts,
             actor: p.userId,
           },
           now,
