@@ -3,6 +3,7 @@ import { AmiClient } from './asterisk/ami.js';
 import { AriClient } from './asterisk/ari.js';
 import { BUSY_STATES, Presence } from './asterisk/presence.js';
 import { writePresence } from './store/presence.js';
+import { registerGauges } from './metrics.js';
 import { TrunkLimiter } from './dialer/trunk-limits.js';
 import { CallbackdError, ErrorCodes } from './errors.js';
 import { buildApi, type Api } from './api/server.js';
@@ -27,11 +28,17 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   const ari = new AriClient({ ...config.ari, reconnect: config.reconnect, log: log.child({ adapter: 'ari' }) });
   const ami = new AmiClient({ ...config.ami, reconnect: config.reconnect, log: log.child({ adapter: 'ami' }) });
   const presence = new Presence(ami, log.child({ adapter: 'presence' }));
+  const limiter = new TrunkLimiter();
+  registerGauges({
+    db,
+    trunksInUse: () => limiter.snapshot(),
+    links: () => ({ ari: { connected: ari.connected, reconnects: ari.reconnects }, ami: { connected: ami.connected, reconnects: ami.reconnects } }),
+  });
   const scheduler = new Scheduler({
     db,
     ari,
     presence,
-    limiter: new TrunkLimiter(),
+    limiter,
     log,
     owner: config.instanceId,
     leaseMs: config.scheduler.leaseMs,

@@ -7,6 +7,7 @@ import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { adminRoutes } from './admin.js';
+import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
@@ -85,6 +86,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     return reply.status(ok ? 200 : 503).send({ ready: ok, ...r });
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
@@ -92,4 +94,5 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   return app as unknown as FastifyInstance;
 }
 
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json']);
+// Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics']);

@@ -2,6 +2,7 @@ import { classifyUnanswered, describeCause, type CustomerOutcome } from '../doma
 import { planAfterCustomerOutcome, withAutoReschedule, type AutoReschedule, type RetryPolicy } from '../domain/retry.js';
 import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
+import { dialOutcomes } from '../metrics.js';
 import { describeWait, earliestDialable, mayDialAt, type Calendar } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -292,6 +293,8 @@ export class CallSession {
         { state: 'COMPLETED' },
         this.d.now(),
       ),
+      'ANSWERED',
+      null,
     );
   }
 
@@ -334,8 +337,9 @@ export class CallSession {
     await this.destroyBridgeIfDone();
   }
 
-  private finishWith(write: () => void): void {
+  private finishWith(write: () => void, outcome: string, cause: number | null): void {
     if (this.finished) return;
+    dialOutcomes.inc({ outcome, cause: cause === null ? '' : String(cause) });
     try {
       write();
     } catch (err) {
@@ -361,6 +365,8 @@ export class CallSession {
     this.log.info({ outcome, cause, sipCode, next: next.state }, 'customer leg ended unanswered');
     this.finishWith(() =>
       store.finishAttempt(this.d.db, this.plan.callback.id, this.plan.token, this.plan.attempt.id, { outcome, cause, sipCode, endedAt: now, detail }, next, now),
+      outcome,
+      cause,
     );
   }
 
@@ -378,6 +384,8 @@ export class CallSession {
         { state: 'LIVE', nextAttemptAt: notBefore ?? now + this.d.agentRetryDelayMs, waitReason: reason },
         now,
       ),
+      outcome,
+      cause,
     );
   }
 
@@ -394,6 +402,8 @@ export class CallSession {
         { state: 'LIVE', nextAttemptAt: now, waitReason: `previous attempt interrupted: ${reason}` },
         now,
       ),
+      'INTERRUPTED',
+      null,
     );
     this.agentGone = this.customerGone = true;
     await this.destroyBridgeIfDone();

@@ -33,6 +33,11 @@ export class TrunkLimiter {
     this.lastStart.set(trunk, now);
   }
 
+  /** Legs in progress per trunk, for metrics. */
+  snapshot(): Map<string, number> {
+    return new Map(this.inUse);
+  }
+
   release(trunk: string): void {
     this.inUse.set(trunk, Math.max(0, (this.inUse.get(trunk) ?? 0) - 1));
   }

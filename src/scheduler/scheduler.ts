@@ -14,6 +14,7 @@ import { ownershipDeadline, ownershipMove } from '../domain/ownership.js';
 import { dailyCapUntil } from '../domain/retry.js';
 import { describeWait, earliestDialable, mayDialAt } from '../domain/windows.js';
 import { recover } from './recovery.js';
+import { triggerLateness } from '../metrics.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
 // (an insert, a presence change, a call ending, another process writing the database), and polls
@@ -304,7 +305,9 @@ export class Scheduler {
       if (!attempt) continue; // someone else moved it meanwhile
       busy.add(d.agentId);
       const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead));
-      session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs: now - (cb.nextAttemptAt ?? cb.dueAt) }, 'claimed; dialing');
+      const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
+      triggerLateness.observe(Math.max(0, lateMs) / 1000);
+      session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');
       void session.start().catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
       // Let that originate leave now: claiming a burst of 100 first, then sending, made the first
       // INVITE of the burst 410 ms late (measured with bench/trigger-latency.ts 100 0).

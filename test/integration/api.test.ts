@@ -93,6 +93,20 @@ describe('the API surface', () => {
     expect(await call(null, 'GET', '/readyz')).toEqual({ status: 503, body: { ready: false, ari: false, ami: true, presence: false } });
   });
 
+  it('serves Prometheus metrics without a token: callbacks by state, calls per trunk, link state', async () => {
+    const { registerGauges } = await import('../../src/metrics.js');
+    registerGauges({ db, trunksInUse: () => new Map([['carrier', 2]]), links: () => ({ ari: { connected: true, reconnects: 3 }, ami: { connected: false, reconnects: 1 } }) });
+    await book('mgr', { lead: 'n1', type: 'ANYONE' });
+    const r = await api.inject({ method: 'GET', url: '/metrics' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/plain/);
+    expect(r.body).toContain('callbackd_callbacks{state="ACTIVE"} 1');
+    expect(r.body).toContain('callbackd_calls_in_progress{trunk="carrier"} 2');
+    expect(r.body).toContain('callbackd_asterisk_connected{link="ami"} 0');
+    expect(r.body).toContain('callbackd_asterisk_reconnects{link="ari"} 3');
+    expect(r.body).toContain('# TYPE callbackd_trigger_lateness_seconds histogram');
+  });
+
   it('tokens: missing, unknown and revoked are 401; an agent whose phone is SUSPENDED is refused; an ADMIN phone grants admin', async () => {
     expect(await call(null, 'GET', '/callbacks')).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/Authorization: Bearer/) } });
     expect(await call('cbd_nope', 'GET', '/callbacks')).toMatchObject({ status: 401, body: { message: 'unknown or revoked token' } });
