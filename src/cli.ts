@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { DateTime } from 'luxon';
 import { bookCallback } from './app/book.js';
 import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from './app/edit.js';
 import { createToken, listTokens, revokeToken } from './app/auth.js';
 import { agentView, dialableOf, type Dialable } from './app/view.js';
-import { loadConfig } from './config.js';
+import { loadConfig, looseSecretsWarning } from './config.js';
 import { startDaemon } from './daemon.js';
 import { CallbackdError, ErrorCodes } from './errors.js';
 import { importFile } from './import.js';
@@ -141,8 +141,31 @@ export function buildCli(): Command {
     .action(async (o: { config: string }) => {
       const config = loadConfig(o.config);
       const log = createLogger(config.log.level);
+      const loose = looseSecretsWarning(o.config);
+      if (loose) log.warn({ file: o.config }, loose);
       const d = startDaemon(config, log);
       process.exitCode = await d.done;
+    });
+
+  program
+    .command('backup <file>')
+    .description('write a consistent copy of the database while the daemon runs (SQLite online backup)')
+    .option('--db <file>', DB_HELP)
+    .option('-c, --config <file>', 'read database.path from this config file')
+    .action(async (file: string, o) => {
+      if (existsSync(file)) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `${file} exists; give a new file name`);
+      const db = openDb(dbPath(o), { migrate: false });
+      try {
+        const t0 = Date.now();
+        await db.$client.backup(file);
+        const copy = openDb(file, { migrate: false, readonly: true });
+        const check = copy.$client.pragma('integrity_check', { simple: true });
+        copy.$client.close();
+        if (check !== 'ok') throw new CallbackdError(ErrorCodes.DB_MIGRATION, `the copy failed its integrity check: ${check}`);
+        console.log(`backed up ${dbPath(o)} to ${file} in ${Date.now() - t0} ms (integrity_check ok)`);
+      } finally {
+        db.$client.close();
+      }
     });
 
   program

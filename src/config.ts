@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -154,3 +154,18 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   return parsed.data;
 }
+
+/** A config file holding secrets should not be readable by other users: say so at start. */
+export function looseSecretsWarning(file: string): string | null {
+  try {
+    const st = statSync(file);
+    const text = readFileSync(file, 'utf8');
+    if ((st.mode & 0o004) !== 0 && /password|secret/i.test(text)) {
+      return `config file ${file} holds a password or secret and is readable by every user (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it, or pass secrets as CALLBACKD_ARI_PASSWORD / CALLBACKD_AMI_SECRET`;
+    }
+  } catch {
+    /* loadConfig already reported an unreadable file */
+  }
+  return null;
+}
+

@@ -62,6 +62,8 @@ export class AgiSession {
         } else this.queued.push(l);
       }
     });
+    // The client closed its side (Asterisk hung up, or a probe went away): nothing more will come.
+    socket.on('end', () => this.fail(new AgiHangup()));
     socket.on('close', () => this.fail(new AgiHangup()));
     socket.on('error', (err) => this.fail(err));
   }

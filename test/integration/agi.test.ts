@@ -144,5 +144,30 @@ describe('FastAGI server', () => {
       { id: 2, type: 'ANYONE', p: '+15551230078' },
     ]);
   });
+
+  it('fuzz: random bytes to the port are closed, and the server still serves a real session afterwards', async () => {
+    const fc = (await import('fast-check')).default;
+    const port = server.address().port;
+    await fc.assert(
+      // Mostly clients that send and go away (closed at once); one in ten keeps the socket open
+      // and is closed at the 500 ms header deadline.
+      fc.asyncProperty(fc.uint8Array({ maxLength: 20_000 }), fc.integer({ min: 0, max: 9 }).map((n) => n > 0), async (bytes, endIt) => {
+        await new Promise<void>((resolve) => {
+          const s = connect(port, '127.0.0.1', () => {
+            s.write(bytes);
+            if (endIt) s.end();
+          });
+          s.on('error', () => undefined);
+          s.on('data', () => undefined);
+          s.on('close', () => resolve());
+        });
+      }),
+      { numRuns: 300 },
+    );
+    const { callback } = bookCallback(db, { leadId: 'l1', due: '+1h', actor: 't' }, Date.now());
+    const cmds = await asterisk(port, `callback-info?id=${callback.id}`, () => '200 result=1\n');
+    expect(cmds[0]).toBe(`SET VARIABLE CB_ID ${callback.id}`);
+    expect(db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
+  }, 120_000);
 });
 

@@ -298,3 +298,34 @@ describe('agents and admins', () => {
     expect((await call('root', 'POST', '/admin/dnc/remove', { number: '+12125550101', campaign: 'C1' })).body).toEqual({ removed: true });
   });
 });
+
+describe('fuzzing the API', () => {
+  it('random bodies, query strings and headers never get a 5xx, and the database stays whole', async () => {
+    const fc = (await import('fast-check')).default;
+    const routes = ['/callbacks', '/callbacks/1', '/callbacks/1/cancel', '/callbacks/bulk', '/callbacks/search', '/admin/leads/x', '/admin/dnc', '/me/callbacks'];
+    await book('mgr', { lead: 'n1', type: 'ANYONE' });
+    let created = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE'),
+        fc.constantFrom(...routes),
+        fc.oneof(fc.json(), fc.string(), fc.anything().map((a) => { try { return JSON.stringify(a) ?? 'null'; } catch { return '{}'; } })),
+        fc.dictionary(fc.constantFrom('state', 'limit', 'cursor', 'phone', 'agent', 'from', 'sort', 'x'), fc.string({ maxLength: 30 })),
+        fc.constantFrom('root', 'mgr', 'viewer', 'a1', 'cbd_bad', null),
+        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+        async (method, url, body, query, who, ctype) => {
+          const r = await api.inject({
+            method: method as 'GET', url, query, payload: method === 'GET' || method === 'DELETE' ? undefined : body,
+            headers: { 'content-type': ctype, ...(who ? { authorization: `Bearer ${tok[who] ?? who}` } : {}) },
+          });
+          expect(r.statusCode, `${method} ${url} ${body.slice(0, 60)}`).toBeLessThan(500);
+          if (r.statusCode >= 400) expect(JSON.parse(r.body)).toHaveProperty('code');
+          if (r.statusCode === 201) created++;
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    expect(db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(count()).toBe(1 + created);
+  });
+});

@@ -180,3 +180,33 @@ describe('config', () => {
     expect(c.scheduler.leaseMs).toBe(120000);
   });
 });
+
+describe('storage and config safety', () => {
+  it('backup makes a consistent copy while another connection writes', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { CLI } = await import('../lab/lab.js');
+    for (let i = 0; i < 200; i++) newCb(T0 + i);
+    const file = (db.$client as unknown as { name: string }).name;
+    const out = join(mkdtempSync(join(tmpdir(), 'cbd-bak-')), 'copy.db');
+    const writer = setInterval(() => newCb(T0), 1);
+    const r = spawnSync(process.execPath, [CLI, 'backup', out, '--db', file], { encoding: 'utf8' });
+    clearInterval(writer);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/integrity_check ok/);
+    const copy = openDb(out, { migrate: false, readonly: true });
+    expect((copy.$client.prepare('SELECT count(*) n FROM callbacks').get() as { n: number }).n).toBeGreaterThanOrEqual(200);
+    copy.$client.close();
+    expect(spawnSync(process.execPath, [CLI, 'backup', out, '--db', file], { encoding: 'utf8' }).stderr).toMatch(/exists; give a new file name/);
+  });
+
+  it('warns when a config file with secrets is readable by everyone', async () => {
+    const { chmodSync } = await import('node:fs');
+    const { looseSecretsWarning } = await import('../../src/config.js');
+    const f = join(mkdtempSync(join(tmpdir(), 'cbd-cfg-')), 'c.yaml');
+    writeFileSync(f, 'ari: { password: x }\n');
+    chmodSync(f, 0o644);
+    expect(looseSecretsWarning(f)).toMatch(/readable by every user \(mode 644\); chmod 600 it/);
+    chmodSync(f, 0o600);
+    expect(looseSecretsWarning(f)).toBeNull();
+  });
+});
