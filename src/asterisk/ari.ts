@@ -141,6 +141,9 @@ export class AriClient extends EventEmitter {
             `ARI at ${this.o.url} rejected user "${this.o.username}" (HTTP 401): check ari.username and ari.password / CALLBACKD_ARI_PASSWORD against ari.conf`,
           ),
         );
+      } else if (status === 503) {
+        // Seen on every Asterisk restart: HTTP is up a moment before ARI is. Not an admin's problem.
+        this.o.log.warn({ status }, 'ARI not ready yet (HTTP 503 while Asterisk starts); will retry');
       } else {
         this.o.log.error({ status }, `ARI event socket refused with HTTP ${status} (is the Stasis app name "${this.o.app}" valid and res_ari loaded?)`);
       }

@@ -23,6 +23,8 @@ export class Presence extends EventEmitter {
   private phones = new Map<string, PhoneState>();
   private snapshotting = false;
   private buffered: AmiMessage[] = [];
+  private retries = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
   ready = false;
 
   constructor(
@@ -32,7 +34,11 @@ export class Presence extends EventEmitter {
   ) {
     super();
     ami.on('event', (e) => (this.snapshotting ? this.buffered.push(e) : this.apply(e)));
-    ami.on('connected', () => void this.snapshot());
+    ami.on('connected', () => {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      void this.snapshot();
+    });
     ami.on('disconnected', () => {
       // Registrations may change while we cannot see them: trust nothing until the next snapshot.
       this.ready = false;
@@ -82,10 +88,21 @@ export class Presence extends EventEmitter {
       this.phones = fresh;
       for (const e of this.buffered) this.apply(e);
       this.ready = true;
+      this.retries = 0;
       this.log.info({ registered: [...fresh.values()].filter((p) => p.registered).map((p) => p.endpoint) }, 'presence snapshot taken');
       this.emit('change');
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'presence snapshot failed; will retry on the next AMI connect');
+      // Measured on Asterisk 22: AMI accepts logins before every module is loaded, and for a moment
+      // DeviceStateList is an "unknown command". The connection stays up, so waiting for the next
+      // connect would leave presence unready (nothing dialed) for good: retry while connected.
+      this.retries++;
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(this.retries - 1, 6));
+      this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'presence snapshot failed; retrying');
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (this.ami.connected) void this.snapshot();
+      }, delay);
+      this.retryTimer.unref?.();
     } finally {
       this.snapshotting = false;
       this.buffered = [];

@@ -53,6 +53,7 @@ export class CallSession {
   private customerGone = false;
   private customerDialed = false;
   private trunkReleased = false;
+  private reconcileTries = 0;
   readonly log: Logger;
   readonly agentFirst: boolean;
 
@@ -82,7 +83,9 @@ export class CallSession {
     this.stuckTimer = setTimeout(() => {
       if (this.phase !== 'bridged' && this.phase !== 'done') {
         this.log.error({ phase: this.phase }, 'attempt got no final event in time; hanging up both legs');
-        void this.hangupBoth();
+        // Then settle it from what Asterisk says: legs that are gone end the attempt, even if
+        // their ChannelDestroyed never reached us.
+        void this.hangupBoth().then(() => setTimeout(() => void this.reconcile().catch(() => undefined), 3000).unref?.());
       }
     }, limitMs);
     this.stuckTimer.unref?.();
@@ -459,7 +462,16 @@ export class CallSession {
       this.d.ari.getChannel(this.agentChannel).catch(() => undefined),
       this.d.ari.getChannel(this.customerChannel).catch(() => undefined),
     ]);
-    if (agent === undefined || customer === undefined) return; // could not ask; try on the next reconnect
+    if (agent === undefined || customer === undefined) {
+      // Could not ask (measured: right after an Asterisk restart ARI answers 503 for a moment).
+      // Ask again shortly; giving up here left the attempt DIALING with nobody to settle it.
+      if ((this.phase as Phase) !== 'done' && this.reconcileTries++ < 60) {
+        this.log.warn({ try: this.reconcileTries }, 'could not ask Asterisk about this call yet; asking again in 1 s');
+        setTimeout(() => void this.reconcile().catch((err) => this.log.warn({ err: (err as Error).message }, 'reconcile failed')), 1000).unref?.();
+      }
+      return;
+    }
+    this.reconcileTries = 0;
     if (agent) await this.d.ari.subscribeChannel(agent.id).catch(() => undefined);
     if (customer) await this.d.ari.subscribeChannel(customer.id).catch(() => undefined);
     if (!agent && !this.agentGone) await this.onDestroyed(true, null, null);

@@ -31,7 +31,7 @@ let dir: string;
 let db: Db;
 let ari: FakeAri;
 let sched: Scheduler | null;
-const log = pino({ level: 'silent' });
+const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cbd-sched-'));
@@ -153,4 +153,26 @@ describe('an originate whose answer is lost', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(ari.hangups.length).toBe(before);
   });
+
+  it('after a reconnect, a call whose legs vanished is settled even if Asterisk cannot answer at first (503 while starting)', async () => {
+    startScheduler();
+    const id = addDue(db);
+    sched!.nudge();
+    await until('the agent leg', () => ari.originates.length === 1);
+    const a = attempt(id);
+    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('the customer leg', () => ari.originates.length === 2);
+    let refusals = 2;
+    ari.getChannel = async () => {
+      if (refusals-- > 0) throw new CallbackdError(ErrorCodes.ARI_HTTP, 'ARI GET /channels/x → HTTP 503');
+      return null; // both legs died with the old Asterisk
+    };
+    ari.emit('connected'); // the reconnect
+    await until('the attempt to be settled', () => attempt(id).outcome !== null, 5000);
+    expect(attempt(id).outcome).toBe('INTERRUPTED');
+    // Requeued at once: a new attempt rings the agent again (the cut one was counted, not lost).
+    await until('the next attempt', () => store.attemptsOf(db, id).length === 2);
+    expect(store.getCallback(db, id)!.attempts).toBe(1);
+  });
 });
+

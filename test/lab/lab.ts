@@ -46,12 +46,12 @@ export function tryLab(): { ok: true } | { ok: false; reason: string } {
   }
 }
 
-export async function waitFor<T>(what: string, f: () => T | undefined | null | false, timeoutMs = 15000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(what: string, f: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 15000, everyMs = 50): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
-      const v = f();
+      const v = await f();
       if (v) return v;
     } catch (err) {
       last = err;

@@ -35,4 +35,23 @@ describe('presence', () => {
     ami.emit('disconnected');
     expect(p.of('agent1001')).toBeUndefined(); // nothing is trusted until the next snapshot
   });
+
+  it('a snapshot refused while Asterisk is still loading modules is retried while connected', async () => {
+    const ami = new FakeAmi({ contacts: [{ Event: 'ContactList', Endpoint: 'agent1001', Status: 'Reachable' } as AmiMessage], devices: [] });
+    let fail = 2;
+    const list = ami.list.bind(ami);
+    ami.list = async (a) => {
+      if (a.Action === 'DeviceStateList' && fail-- > 0) throw new Error('AMI DeviceStateList: Invalid/unknown command');
+      return list(a);
+    };
+    (ami as unknown as { connected: boolean }).connected = true;
+    const p = new Presence(ami as unknown as AmiClient, pino({ level: 'silent' }));
+    ami.emit('connected');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(p.ready).toBe(false);
+    await new Promise((r) => setTimeout(r, 900)); // retries after 250 ms, then 500 ms
+    expect(p.ready).toBe(true);
+    expect(p.of('agent1001')!.registered).toBe(true);
+  });
 });
+
