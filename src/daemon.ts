@@ -45,6 +45,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     backstopPollMs: config.scheduler.backstopPollMs,
     externalWriteCheckMs: config.scheduler.externalWriteCheckMs,
     agentRetryDelayMs: config.scheduler.agentRetryDelayMs,
+    failpointBeforeOriginateMs: Number(process.env.CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS ?? 0) || undefined,
   });
 
   const agi = config.agi.enabled

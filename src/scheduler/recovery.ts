@@ -55,3 +55,30 @@ export async function recover(d: RecoveryDeps): Promise<number> {
   }
   return n;
 }
+
+/**
+ * Answered calls whose end was never recorded (the daemon stopped while they were bridged, or
+ * during teardown): a leg that is gone means the call is over, so the other leg is hung up and
+ * the end recorded. Calls with both legs up are left to run; their end reaches the scheduler as an
+ * event (Scheduler.hangupOrphan). Skips attempts a live session owns.
+ */
+export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | 'log' | 'now'> & { owned: (channelId: string) => boolean }): Promise<number> {
+  let n = 0;
+  for (const a of store.answeredNotEnded(d.db, d.now() - 24 * 3_600_000)) {
+    if (d.owned(a.agentChannelId)) continue;
+    const [agent, customer] = await Promise.all([d.ari.getChannel(a.agentChannelId), d.ari.getChannel(a.customerChannelId)]);
+    if (agent && customer) {
+      await d.ari.subscribeChannel(agent.id).catch(() => undefined);
+      await d.ari.subscribeChannel(customer.id).catch(() => undefined);
+      continue;
+    }
+    if (agent) await d.ari.hangup(agent.id).catch(() => undefined);
+    if (customer) await d.ari.hangup(customer.id).catch(() => undefined);
+    await d.ari.destroyBridge(a.bridgeId).catch(() => undefined);
+    const now = d.now();
+    store.closeAnsweredAttempt(d.db, a.id, now, a.customerAnsweredAt !== null ? now - a.customerAnsweredAt : 0);
+    d.log.info({ callbackId: a.callbackId, attempt: a.seq }, 'a call answered before the restart is over; its end is recorded');
+    n++;
+  }
+  return n;
+}

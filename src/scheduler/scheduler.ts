@@ -13,7 +13,7 @@ import { campaignCalendar, leadZone } from '../app/book.js';
 import { ownershipDeadline, ownershipMove } from '../domain/ownership.js';
 import { dailyCapUntil } from '../domain/retry.js';
 import { describeWait, earliestDialable, mayDialAt } from '../domain/windows.js';
-import { recover } from './recovery.js';
+import { recover, settleAnsweredCalls } from './recovery.js';
 import { triggerLateness } from '../metrics.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
@@ -32,6 +32,9 @@ export interface SchedulerOptions {
   externalWriteCheckMs: number;
   agentRetryDelayMs: number;
   batch?: number;
+  /** Test-only fault injection (CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS): a pause between the claim
+   *  and the originate, so the crash test can kill the daemon exactly there. */
+  failpointBeforeOriginateMs?: number;
   /** Looking for a channel whose originate got no answer: tries × delay (default 5 × 400 ms). */
   confirm?: { tries: number; delayMs: number };
   now?: () => number;
@@ -123,6 +126,7 @@ export class Scheduler {
 
   private async runRecovery(): Promise<void> {
     try {
+      await settleAnsweredCalls({ db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, owned: (ch) => this.byChannel.has(ch) });
       await recover({
         db: this.o.db,
         ari: this.o.ari,
@@ -155,15 +159,30 @@ export class Scheduler {
   }
 
   /**
-   * A channel of ours that no session owns, starting to ring or answering: an originate that
-   * answered after we gave up on it. Nobody would bridge it, so it must not ring on. Channels of
-   * open attempts are left to recovery, and answered ones may be calls bridged before a restart.
+   * Events for channels of ours that no session owns. A channel starting to ring or answering for
+   * an attempt already settled (an originate that answered after we gave up on it) is hung up:
+   * nobody would bridge it. A bridged call that outlived its session (a daemon killed mid-call) is
+   * torn down when one side hangs up, and its end recorded, as the session would have done.
+   * Channels of open attempts are left to recovery.
    */
   private async hangupOrphan(id: string, e: AriEvent): Promise<void> {
-    if (!this.recovered || (e.type !== 'StasisStart' && e.type !== 'ChannelStateChange')) return;
-    const outcome = store.attemptOutcomeOfChannel(this.o.db, id);
-    if (outcome === undefined || outcome === null || outcome === 'ANSWERED') return;
-    this.o.log.warn({ channelId: id, event: e.type, outcome }, 'hanging up a late channel of an attempt already settled');
+    if (!this.recovered || !id.startsWith('cbd-')) return;
+    const a = store.attemptOfChannel(this.o.db, id);
+    if (!a || a.outcome === null) return;
+    if (a.outcome === 'ANSWERED') {
+      if (e.type !== 'ChannelDestroyed' && e.type !== 'StasisEnd') return;
+      const other = id === a.agentChannelId ? a.customerChannelId : a.agentChannelId;
+      if (a.endedAt === null) {
+        const now = this.now();
+        store.closeAnsweredAttempt(this.o.db, a.id, now, a.customerAnsweredAt !== null ? now - a.customerAnsweredAt : 0);
+      }
+      this.o.log.info({ callbackId: a.callbackId, channelId: id }, 'a call bridged before a restart ended; hanging up the other leg');
+      await this.o.ari.hangup(other).catch(() => undefined);
+      await this.o.ari.destroyBridge(a.bridgeId).catch(() => undefined);
+      return;
+    }
+    if (e.type !== 'StasisStart' && e.type !== 'ChannelStateChange') return;
+    this.o.log.warn({ channelId: id, event: e.type, outcome: a.outcome }, 'hanging up a late channel of an attempt already settled');
     await this.o.ari.hangup(id).catch((err) => this.o.log.warn({ channelId: id, err: (err as Error).message }, 'hangup of a late channel failed'));
   }
 
@@ -308,7 +327,10 @@ export class Scheduler {
       const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
       triggerLateness.observe(Math.max(0, lateMs) / 1000);
       session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');
-      void session.start().catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
+      const pause = this.o.failpointBeforeOriginateMs ?? 0;
+      void (pause > 0 ? new Promise((r) => setTimeout(r, pause)) : Promise.resolve())
+        .then(() => session.start())
+        .catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
       // Let that originate leave now: claiming a burst of 100 first, then sending, made the first
       // INVITE of the burst 410 ms late (measured with bench/trigger-latency.ts 100 0).
       await new Promise((r) => setImmediate(r));

@@ -360,6 +360,24 @@ export function attemptOutcomeOfChannel(db: Db, channelId: string): string | nul
   return row?.outcome;
 }
 
+/** The attempt a channel belongs to. */
+export function attemptOfChannel(db: Db, channelId: string): CallAttemptRow | undefined {
+  return db
+    .select()
+    .from(callAttempts)
+    .where(or(eq(callAttempts.agentChannelId, channelId), eq(callAttempts.customerChannelId, channelId)))
+    .get();
+}
+
+/** Answered attempts (since `since`) whose end was never recorded. */
+export function answeredNotEnded(db: Db, since: number): CallAttemptRow[] {
+  return db
+    .select()
+    .from(callAttempts)
+    .where(and(eq(callAttempts.outcome, 'ANSWERED'), isNull(callAttempts.endedAt), sql`${callAttempts.startedAt} > ${since}`))
+    .all();
+}
+
 export function attemptsOf(db: Db, callbackId: number): CallAttemptRow[] {
   return db.select().from(callAttempts).where(eq(callAttempts.callbackId, callbackId)).orderBy(asc(callAttempts.seq)).all();
 }

@@ -447,6 +447,56 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     expect(daemon.log).not.toMatch(/"level":(50|60)/); // no error or fatal lines: waiting for Asterisk is not an error
   });
 
+  it('crash safety: SIGKILL at five points of the call flow, 20 runs with restarts; every callback kept, one INVITE per attempt, nothing left DIALING', async () => {
+    const trunk = carrier('answer', dir);
+    const phone = await agentPhone(1001, dir);
+    peers.push(trunk, phone);
+    const RUNS = 20;
+    const leads = join(dir, 'crash.json');
+    const number = (i: number) => `+1555888${String(i).padStart(4, '0')}`;
+    writeFileSync(leads, JSON.stringify({ leads: Array.from({ length: RUNS }, (_, i) => ({ id: `crash${i}`, list: 'L-ANSWER', phone: number(i) })) }));
+    expect(cli(['import', leads, '--db', dbPath]).code).toBe(0);
+    // A pause between claim and originate (test-only failpoint) makes that point reachable.
+    const env = { CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS: '400' };
+    const restart = async () => {
+      daemon = new DaemonProc({ db: dbPath, dir, env, extra: { agi: { enabled: false } } }).start();
+      await daemon.ready();
+    };
+    await daemon.kill('SIGTERM');
+    await restart();
+    type Point = 'between claim and originate' | 'agent ringing' | 'customer ringing' | 'after answer' | 'teardown';
+    const phase = (id: number): Point | null => {
+      const c = cb(id);
+      const a = attemptsOf(db, id).at(-1);
+      if (c.state === 'DIALING' && a && a.agentRingingAt === null) return 'between claim and originate';
+      if (c.state === 'DIALING' && a?.agentRingingAt != null && a.agentAnsweredAt === null) return 'agent ringing';
+      if (c.state === 'DIALING' && a?.customerRingingAt != null && a.customerAnsweredAt === null) return 'customer ringing';
+      if (c.state === 'COMPLETED' && a?.endedAt === null) return 'after answer';
+      if (c.state === 'COMPLETED' && a?.endedAt !== null) return 'teardown';
+      return null;
+    };
+    const points: Point[] = ['between claim and originate', 'agent ringing', 'customer ringing', 'after answer', 'teardown'];
+    const report: { run: number; aimed: Point; killedAt: Point | null; outcomes: string; invites: number; counted: number }[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const aimed = points[run % points.length]!;
+      const id = add(['--lead', `crash${run}`, '--due', 'now', '--owner', '1001']);
+      await waitFor(`run ${run}: ${aimed}`, () => phase(id) === aimed, 20000, 5);
+      await sleep(Math.floor(Math.random() * 100)); // somewhere inside that point, not at its edge
+      const killedAt = phase(id);
+      await daemon.kill('SIGKILL');
+      await restart();
+      await untilState(id, ['COMPLETED'], 40000);
+      await waitFor(`run ${run}: the call to end`, () => attemptsOf(db, id).every((a) => a.outcome !== null && (a.outcome !== 'ANSWERED' || a.endedAt !== null)), 20000);
+      report.push({ run, aimed, killedAt, outcomes: attemptsOf(db, id).map((a) => a.outcome).join(' → '), invites: invitesTo(trunk, number(run)), counted: cb(id).attempts });
+    }
+    console.log('crash runs:\n' + report.map((r) => `  #${r.run} killed at ${r.killedAt ?? '(moved on)'}: ${r.outcomes}; customer INVITEs ${r.invites}, attempts counted ${r.counted}`).join('\n'));
+    for (const r of report) expect(r.invites, `run ${r.run}`).toBe(r.counted); // never two INVITEs for one attempt
+    expect(db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state NOT IN ('COMPLETED')").get()).toEqual({ n: 0 });
+    expect(db.$client.prepare('SELECT count(*) n FROM call_attempts WHERE outcome IS NULL').get()).toEqual({ n: 0 });
+    expect(report.filter((r) => /INTERRUPTED/.test(r.outcomes)).length).toBeGreaterThan(0); // the log tells the story
+    expect(new Set(report.map((r) => r.killedAt)).size).toBeGreaterThanOrEqual(4);
+  }, 600_000);
+
   it('customer-first campaign: the customer is dialed and answers before the agent is rung', async () => {
     const trunk = carrier('answer', dir);
     const agent = await agentPhone(1001, dir);

@@ -196,6 +196,8 @@ export async function agentPhone(id: number, dir: string, opts: { answers?: bool
 }
 
 export interface DaemonOptions {
+  /** Extra environment, e.g. a failpoint (CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS). */
+  env?: Record<string, string>;
   db: string;
   dir: string;
   extra?: Record<string, unknown>;
@@ -229,7 +231,7 @@ export class DaemonProc {
 
   start(): this {
     this.exitCode = null;
-    this.proc = spawn(process.execPath, [CLI, 'start', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [CLI, 'start', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.o.env ?? {}) } });
     this.proc.stdout!.on('data', (d) => (this.log += d));
     this.proc.stderr!.on('data', (d) => (this.log += d));
     this.exited = new Promise((r) => this.proc!.on('exit', (code, sig) => r((this.exitCode = code ?? (sig ? 128 : 1)))));
