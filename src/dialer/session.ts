@@ -455,6 +455,13 @@ export class CallSession {
     this.d.onEnd(this);
   }
 
+  /** Handed back at shutdown: this process writes nothing more for it (the next one adopts it). */
+  abandon(): void {
+    this.finished = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.stuckTimer) clearTimeout(this.stuckTimer);
+  }
+
   /** After an ARI reconnect: a leg that vanished while we could not hear it is settled here. */
   async reconcile(): Promise<void> {
     if (this.phase === 'done') return;

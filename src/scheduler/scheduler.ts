@@ -396,6 +396,7 @@ export class Scheduler {
       // Leave the row DIALING (the call may still be up in Asterisk) with an expired lease, so the
       // next start, here or elsewhere, adopts it by asking Asterisk about its channels.
       store.renewLease(this.o.db, s.plan.callback.id, s.plan.token, this.now());
+      s.abandon();
       s.log.warn('handed back: still in progress at shutdown');
     }
   }
