@@ -66,6 +66,17 @@ function startScheduler(): Scheduler {
 const addDue = (d: Db, inMs = 0) =>
   store.insertCallback(d, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
 const attempt = (id: number) => store.attemptsOf(db, id)[0]!;
+/** Books a due callback and plays the agent answering: the customer leg has been originated. */
+async function untilCustomerDialed() {
+  startScheduler();
+  const id = addDue(db);
+  sched!.nudge();
+  await until('the agent leg', () => ari.originates.length === 1);
+  const a = attempt(id);
+  ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+  await until('the customer leg', () => ari.originates.length === 2);
+  return { id, a };
+}
 
 describe('scheduler wake-ups', () => {
   it('a callback written by another process right after start is dialed on time, not at the backstop poll', async () => {
@@ -134,13 +145,7 @@ describe('an originate whose answer is lost', () => {
   });
 
   it('a late event for an answered attempt is left alone (a call bridged before a restart)', async () => {
-    startScheduler();
-    const id = addDue(db);
-    sched!.nudge();
-    await until('the agent leg', () => ari.originates.length === 1);
-    const a = attempt(id);
-    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
-    await until('the customer leg', () => ari.originates.length === 2);
+    const { id, a } = await untilCustomerDialed();
     ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
     await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
     // Both legs end; the session is gone. An event still naming one of its channels (as after a
@@ -155,13 +160,7 @@ describe('an originate whose answer is lost', () => {
   });
 
   it('after a reconnect, a call whose legs vanished is settled even if Asterisk cannot answer at first (503 while starting)', async () => {
-    startScheduler();
-    const id = addDue(db);
-    sched!.nudge();
-    await until('the agent leg', () => ari.originates.length === 1);
-    const a = attempt(id);
-    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
-    await until('the customer leg', () => ari.originates.length === 2);
+    const { id, a } = await untilCustomerDialed();
     let refusals = 2;
     ari.getChannel = async () => {
       if (refusals-- > 0) throw new CallbackdError(ErrorCodes.ARI_HTTP, 'ARI GET /channels/x → HTTP 503');
