@@ -13,6 +13,7 @@ import { applyImport, parseImport } from '../src/import.js';
 import * as store from '../src/store/callbacks.js';
 import { openDb } from '../src/store/db.js';
 import { REPO, tempDir } from '../test/lab/lab.js';
+import { generateCallbacks } from './generate.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const dir = tempDir('scale');
@@ -36,27 +37,10 @@ applyImport(
   NOW,
 );
 
-// Generated fast: one transaction, prepared statements, no per-row checks (the rows are known good).
 const t0 = performance.now();
-const c = db.$client;
-const insLead = c.prepare('INSERT INTO leads (id, list_id, phone_e164, updated_at) VALUES (?, ?, ?, ?)');
-const insCb = c.prepare(
-  'INSERT INTO callbacks (lead_id, campaign_id, type, owner_agent_id, due_at, due_zone, state, attempts, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 3, ?, ?)',
-);
-const FINISHED = ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'];
-c.transaction(() => {
-  for (let i = 0; i < N; i++) {
-    const campaign = `C${(i % 4) + 1}`;
-    const lead = `lead${i}`;
-    insLead.run(lead, `L-${campaign}`, `+1555${String(1_000_000 + i).slice(-7)}`.padEnd(12, '0'), NOW);
-    // 95 % history (the past year), 5 % future promises (the next 30 days).
-    const future = i % 20 === 0;
-    const due = future ? NOW + 60_000 + (i % (30 * 86_400)) * 1000 : NOW - (i % (365 * 86_400)) * 1000;
-    const useronly = i % 3 === 0;
-    insCb.run(lead, campaign, useronly ? 'USERONLY' : 'ANYONE', useronly ? `a${i % 200}` : null, due, 'America/New_York', future ? 'ACTIVE' : FINISHED[i % 5], future ? 0 : 1, NOW, NOW);
-  }
-})();
+generateCallbacks(db, N, { campaigns: ['C1', 'C2', 'C3', 'C4'], agents: Array.from({ length: 200 }, (_, i) => `a${i}`), now: NOW });
 const genMs = performance.now() - t0;
+const c = db.$client;
 c.pragma('wal_checkpoint(TRUNCATE)');
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;

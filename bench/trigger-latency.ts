@@ -1,16 +1,19 @@
 // bench: N callbacks due at spread instants over a few seconds on the lab; trigger latency =
 // first INVITE seen by the agent's SIPp − the callback's due instant. Prints min/p50/p99/max, the
 // count that fired early, and the daemon's peak RSS. Not a test: it never fails on speed.
-//   npm run bench:trigger [-- N SPREAD_MS]
+//   npm run bench:trigger [-- N SPREAD_MS STORED]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../src/store/db.js';
 import { insertCallback } from '../src/store/callbacks.js';
+import { generateCallbacks } from './generate.js';
 import { carrier, cli, DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir, waitFor } from '../test/lab/lab.js';
 
 const N = Number(process.argv[2] ?? 100);
 const SPREAD_MS = Number(process.argv[3] ?? 5000);
+// Other callbacks already stored (future-dated, never due during the run), e.g. 100000 or 1000000.
+const STORED = Number(process.argv[4] ?? 0);
 const dir = tempDir('bench');
 const agents = Array.from({ length: N }, (_, i) => `bench${2001 + i}`);
 
@@ -44,7 +47,7 @@ try {
     trunks: [{ id: 'carrier' }],
     numbers: [{ number: '+15550100001', trunk: 'carrier' }],
     campaigns: [{ id: 'B', name: 'Bench', time_zone: 'UTC', outbound_number: '+15550100001' }],
-    lists: [{ id: 'BL', campaign: 'B' }],
+    lists: [{ id: 'BL', campaign: 'B' }, { id: 'L-B', campaign: 'B' }],
     agents: agents.map((a) => ({ id: a, name: a, campaigns: ['B'] })),
     phones: agents.map((a) => ({ endpoint: a, agent: a })),
     leads: agents.map((a, i) => ({ id: `lead-${a}`, list: 'BL', phone: `+1555200${String(i).padStart(4, '0')}` })),
@@ -53,6 +56,12 @@ try {
   const r = cli(['import', join(dir, 'bench.json'), '--db', db]);
   if (r.code !== 0) throw new Error(r.stderr);
 
+  if (STORED > 0) {
+    const g = openDb(db);
+    generateCallbacks(g, STORED, { campaigns: ['B'], agents, now: Date.now(), allFuture: true, prefix: 'stored' });
+    g.$client.pragma('wal_checkpoint(TRUNCATE)');
+    g.$client.close();
+  }
   daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' } } }).start();
   await daemon.ready();
   const store = openDb(db);
@@ -94,12 +103,12 @@ try {
   const rssKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   lat.sort((a, b) => a - b);
   const fmt = (x: number) => `${x.toFixed(0)} ms`;
-  console.log(`trigger latency, ${lat.length}/${N} callbacks due over ${SPREAD_MS} ms, due instant → agent INVITE at SIPp`);
+  console.log(`trigger latency, ${lat.length}/${N} callbacks due over ${SPREAD_MS} ms, ${STORED} other callbacks stored, due instant → agent INVITE at SIPp`);
   console.log(`  min ${fmt(lat[0]!)}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(lat[lat.length - 1]!)}  early: ${lat.filter((x) => x < 0).length}`);
   console.log(`  phones rung more than once: ${rungTwice}; customer INVITEs on the trunk: ${trunkInvites} for ${N} callbacks`);
   console.log(`  daemon peak RSS ${(rssKb / 1024).toFixed(1)} MiB; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
   mkdirSync(join(REPO, 'bench/out'), { recursive: true });
-  writeFileSync(join(REPO, 'bench/out/trigger-latency.csv'), 'latency_ms\n' + lat.join('\n') + '\n');
+  writeFileSync(join(REPO, `bench/out/trigger-latency-${N}-${SPREAD_MS}-${STORED}.csv`), 'latency_ms\n' + lat.join('\n') + '\n');
   store.$client.close();
 } catch (err) {
   console.error(`bench failed: ${(err as Error).message}`);
