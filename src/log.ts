@@ -5,6 +5,8 @@ export const REDACT_PATHS = [
   'password', '*.password', '*.*.password',
   'secret', '*.secret', '*.*.secret',
   'token', '*.token', 'authorization', '*.authorization', '*.headers.authorization',
+  // AMI keeps Asterisk's spelling: a Login action carries "Secret".
+  'Secret', '*.Secret', '*.*.Secret',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
