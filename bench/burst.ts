@@ -2,12 +2,10 @@
 // the time until all are dialed against the theoretical minimum N/R, the most channels seen at once
 // on the trunk (SIPp's own log: first INVITE to first BYE per call), none lost, none dialed twice.
 //   npm run bench:burst [-- N C R ORDER]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { insertCallback } from '../src/store/callbacks.js';
 import { openDb } from '../src/store/db.js';
-import { REPO, waitFor } from '../test/lab/lab.js';
-import { benchLab, traced, type BenchLab } from './lab-bench.js';
+import { waitFor } from '../test/lab/lab.js';
+import { runBench, traced } from './lab-bench.js';
 
 const N = Number(process.argv[2] ?? 500);
 const C = Number(process.argv[3] ?? 50);
@@ -17,9 +15,7 @@ const R = Number(process.argv[4] ?? 20);
 // before an agent is bridged and are called again later; that is measured, not hidden.
 const ORDER = (process.argv[5] ?? 'agent_first') as 'agent_first' | 'customer_first';
 
-let lab: BenchLab | null = null;
-try {
-  lab = await benchLab({ name: 'burst', n: N, dialOrder: ORDER, trunk: { max_channels: C, calls_per_second: R } });
+await runBench({ name: 'burst', n: N, dialOrder: ORDER, trunk: { max_channels: C, calls_per_second: R } }, async (lab) => {
   const store = openDb(lab.db);
   const due = Date.now() + 3000;
   lab.agents.forEach((a) =>
@@ -50,13 +46,6 @@ try {
   console.log(`burst: ${N} callbacks due at one instant, ${ORDER.replace('_', '-')}, trunk limit ${C || 'none'} channels / ${R || 'no'} calls per second`);
   console.log(`  first INVITE +${starts[0]! - due} ms; all ${calls.size} dialed by +${allDialedMs} ms (theoretical minimum ${(minimum / 1000).toFixed(1)} s)`);
   console.log(`  most channels at once on the trunk: ${peak}${C ? ` (limit ${C})` : ''}; numbers dialed twice: ${[...perNumber.values()].filter((n) => n > 1).length}; COMPLETED ${completed}/${N}`);
-  mkdirSync(join(REPO, 'bench/out'), { recursive: true });
-  writeFileSync(join(REPO, `bench/out/burst-${N}-${C}-${R}.csv`), 'start_ms,end_ms\n' + [...calls.values()].map((c) => `${c.start - due},${c.end === null ? '' : c.end - due}`).join('\n') + '\n');
   store.$client.close();
-} catch (err) {
-  console.error(`bench failed: ${(err as Error).message}`);
-  if (lab) console.error(lab.daemon.log.slice(-3000));
-  process.exitCode = 1;
-} finally {
-  await lab?.close();
-}
+  return { file: `burst-${N}-${C}-${R}.csv`, csv: 'start_ms,end_ms\n' + [...calls.values()].map((c) => `${c.start - due},${c.end === null ? '' : c.end - due}`).join('\n') + '\n' };
+});

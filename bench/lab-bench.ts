@@ -106,3 +106,24 @@ export function traced(s: Sipp): Traced[] {
   }
   return out;
 }
+
+/**
+ * Runs one benchmark on a fresh lab: `body` measures and prints, and returns a CSV to keep in
+ * bench/out/. Whatever happens, the daemon, SIPp and Asterisk are stopped; a failure prints the
+ * end of the daemon's log and sets a non-zero exit code.
+ */
+export async function runBench(o: BenchOptions, body: (lab: BenchLab) => Promise<{ file: string; csv: string }>): Promise<void> {
+  let lab: BenchLab | null = null;
+  try {
+    lab = await benchLab(o);
+    const out = await body(lab);
+    mkdirSync(join(REPO, 'bench/out'), { recursive: true });
+    writeFileSync(join(REPO, 'bench/out', out.file), out.csv);
+  } catch (err) {
+    console.error(`bench failed: ${(err as Error).message}`);
+    if (lab) console.error(lab.daemon.log.slice(-3000));
+    process.exitCode = 1;
+  } finally {
+    await lab?.close();
+  }
+}

@@ -3,22 +3,19 @@
 // phones rung twice, trunk INVITEs and the daemon's peak RSS. Not a test: it never fails on speed.
 //   npm run bench:trigger [-- N SPREAD_MS STORED]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { insertCallback } from '../src/store/callbacks.js';
 import { openDb } from '../src/store/db.js';
-import { REPO, waitFor } from '../test/lab/lab.js';
+import { waitFor } from '../test/lab/lab.js';
 import { generateCallbacks } from './generate.js';
-import { benchLab, pct, traced, type BenchLab } from './lab-bench.js';
+import { pct, runBench, traced } from './lab-bench.js';
 
 const N = Number(process.argv[2] ?? 100);
 const SPREAD_MS = Number(process.argv[3] ?? 5000);
 // Other callbacks already stored (future-dated, never due during the run), e.g. 100000 or 1000000.
 const STORED = Number(process.argv[4] ?? 0);
 
-let lab: BenchLab | null = null;
-try {
-  lab = await benchLab({
+await runBench({
     name: 'bench',
     n: N,
     beforeDaemon: (file) => {
@@ -28,7 +25,7 @@ try {
       g.$client.pragma('wal_checkpoint(TRUNCATE)');
       g.$client.close();
     },
-  });
+  }, async (lab) => {
   const { agents, phones, trunk } = lab;
   const store = openDb(lab.db);
   const t0 = Date.now() + 3000;
@@ -64,13 +61,6 @@ try {
   console.log(`  min ${fmt(lat[0]!)}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(lat[lat.length - 1]!)}  early: ${lat.filter((x) => x < 0).length}`);
   console.log(`  phones rung more than once: ${rungTwice}; customer INVITEs on the trunk: ${trunk.invites().length} for ${N} callbacks`);
   console.log(`  daemon peak RSS ${(rssKb / 1024).toFixed(1)} MiB; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
-  mkdirSync(join(REPO, 'bench/out'), { recursive: true });
-  writeFileSync(join(REPO, `bench/out/trigger-latency-${N}-${SPREAD_MS}-${STORED}.csv`), 'latency_ms\n' + lat.join('\n') + '\n');
   store.$client.close();
-} catch (err) {
-  console.error(`bench failed: ${(err as Error).message}`);
-  if (lab) console.error(lab.daemon.log.slice(-3000));
-  process.exitCode = 1;
-} finally {
-  await lab?.close();
-}
+  return { file: `trigger-latency-${N}-${SPREAD_MS}-${STORED}.csv`, csv: 'latency_ms\n' + lat.join('\n') + '\n' };
+});

@@ -1,0 +1,73 @@
+// bench: the same schedule placed twice on the same lab, one after the other — once through
+// Asterisk call files (spool/outgoing, mtime = the due instant rounded up to the second: the honest
+// best case, since Asterisk's spooler works in whole seconds) and once through callbackd
+// (customer-first, so the same leg is measured). Lateness = the carrier's INVITE (SIPp's log) − due.
+//   npm run bench:vs-callfiles [-- N SPREAD_MS]
+import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { insertCallback } from '../src/store/callbacks.js';
+import { openDb } from '../src/store/db.js';
+import { waitFor } from '../test/lab/lab.js';
+import { pct, runBench, traced } from './lab-bench.js';
+
+const N = Number(process.argv[2] ?? 200);
+const SPREAD_MS = Number(process.argv[3] ?? 30000);
+const SPOOL = join(process.env.CALLBACKD_LAB_CACHE ?? '/var/cache/callbackd-lab', 'sid-asterisk/var/spool/asterisk-lab');
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, p50: pct(s, 50), p99: pct(s, 99), max: s[s.length - 1]!, early: s.filter((x) => x < 0).length, n: s.length };
+};
+const line = (name: string, x: ReturnType<typeof stats>) =>
+  `  ${name.padEnd(11)} n=${x.n}  min ${x.min} ms  p50 ${x.p50} ms  p99 ${x.p99} ms  max ${x.max} ms  early ${x.early}`;
+
+await runBench({ name: 'vscallfiles', n: N, dialOrder: 'customer_first' }, async (lab) => {
+  const trunkInvites = (prefix: string) => {
+    const first = new Map<string, number>();
+    for (const m of traced(lab.trunk)) {
+      const num = /^INVITE sip:(\+\d+)@/.exec(m.firstLine)?.[1];
+      if (m.direction === 'received' && num?.startsWith(prefix) && !first.has(num)) first.set(num, m.at);
+    }
+    return first;
+  };
+
+  // 1. Call files. Written elsewhere, given their mtime, then moved in: Asterisk reads a file once
+  //    it appears and dials when its mtime is reached.
+  mkdirSync(join(SPOOL, 'outgoing'), { recursive: true });
+  mkdirSync(join(SPOOL, 'tmp-bench'), { recursive: true });
+  const t0 = Date.now() + 5000;
+  const cfDue = new Map<string, number>();
+  for (let i = 0; i < N; i++) {
+    const due = t0 + Math.round((i * SPREAD_MS) / N);
+    const num = `+1555300${String(i).padStart(4, '0')}`;
+    cfDue.set(num, due);
+    const f = join(SPOOL, 'tmp-bench', `cb-${i}.call`);
+    writeFileSync(f, `Channel: PJSIP/${num}@carrier\nCallerID: "bench" <+15550100001>\nMaxRetries: 0\nWaitTime: 30\nApplication: Wait\nData: 3\n`);
+    const at = Math.ceil(due / 1000); // whole seconds: the best a call file can be told
+    utimesSync(f, at, at);
+    renameSync(f, join(SPOOL, 'outgoing', `cb-${i}.call`));
+  }
+  await waitFor('every call-file INVITE', () => trunkInvites('+1555300').size >= N, SPREAD_MS + 30000, 500);
+  const cf = [...trunkInvites('+1555300')].map(([num, at]) => at - cfDue.get(num)!);
+
+  // 2. callbackd, the same offsets, customer-first.
+  const store = openDb(lab.db);
+  const t1 = Date.now() + 5000;
+  const cbDue = new Map<string, number>();
+  lab.agents.forEach((a, i) => {
+    const due = t1 + Math.round((i * SPREAD_MS) / N);
+    cbDue.set(lab.number(i), due);
+    insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
+  });
+  await waitFor('every callbackd INVITE', () => trunkInvites('+1555200').size >= N, SPREAD_MS + 30000, 500);
+  const cd = [...trunkInvites('+1555200')].map(([num, at]) => at - cbDue.get(num)!);
+  store.$client.close();
+
+  const a = stats(cf);
+  const b = stats(cd);
+  console.log(`vs call files: ${N} calls due over ${SPREAD_MS} ms, lateness = due → the carrier's INVITE`);
+  console.log(line('call files', a));
+  console.log(line('callbackd', b));
+  console.log(`  p99 lateness, call files / callbackd: ${(a.p99 / Math.max(1, b.p99)).toFixed(1)}×`);
+  return { file: `vs-callfiles-${N}-${SPREAD_MS}.csv`, csv: 'method,lateness_ms\n' + cf.map((x) => `callfile,${x}`).concat(cd.map((x) => `callbackd,${x}`)).join('\n') + '\n' };
+});
