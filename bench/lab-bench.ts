@@ -13,6 +13,8 @@ export interface BenchLab {
   phones: Sipp;
   trunk: Sipp;
   daemon: DaemonProc;
+  /** Daemon start to ready (ARI connected, presence snapshot taken), ms. */
+  startMs: number;
   /** The customer number of bench lead i. */
   number: (i: number) => string;
   close: () => Promise<void>;
@@ -77,9 +79,10 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
     const r = cli(['import', join(dir, 'bench.json'), '--db', db]);
     if (r.code !== 0) throw new Error(r.stderr);
     o.beforeDaemon?.(db);
+    const started = Date.now();
     daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' } } }).start();
     await daemon.ready();
-    return { dir, db, agents, phones, trunk, daemon, number, close };
+    return { dir, db, agents, phones, trunk, daemon, startMs: Date.now() - started, number, close };
   } catch (err) {
     await close();
     throw err;

@@ -63,7 +63,7 @@ await runBench({
   console.log(`trigger latency, ${lat.length}/${N} callbacks due over ${SPREAD_MS} ms, ${STORED} other callbacks stored, due instant → agent INVITE at SIPp`);
   console.log(`  min ${fmt(lat[0]!)}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(lat[lat.length - 1]!)}  early: ${lat.filter((x) => x < 0).length}`);
   console.log(`  phones rung more than once: ${rungTwice}; customer INVITEs on the trunk: ${trunk.invites().length} for ${N} callbacks`);
-  console.log(`  daemon peak RSS ${(rssKb / 1024).toFixed(1)} MiB; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
+  console.log(`  daemon start to ready ${lab.startMs} ms; daemon peak RSS ${(rssKb / 1024).toFixed(1)} MiB; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
   store.$client.close();
   return { file: `trigger-latency-${N}-${SPREAD_MS}-${STORED}.csv`, csv: 'latency_ms\n' + lat.join('\n') + '\n' };
 });
