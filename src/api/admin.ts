@@ -115,4 +115,3 @@ export function adminRoutes(d: ApiDeps) {
   };
 }
 
-export const ADMIN_ENTITIES = Object.keys(ENTITIES);

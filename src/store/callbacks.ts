@@ -350,16 +350,6 @@ export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
   return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
 }
 
-/** The outcome of the attempt a channel belongs to: undefined = not ours, null = still open. */
-export function attemptOutcomeOfChannel(db: Db, channelId: string): string | null | undefined {
-  const row = db
-    .select({ outcome: callAttempts.outcome })
-    .from(callAttempts)
-    .where(or(eq(callAttempts.agentChannelId, channelId), eq(callAttempts.customerChannelId, channelId)))
-    .get();
-  return row?.outcome;
-}
-
 /** The attempt a channel belongs to. */
 export function attemptOfChannel(db: Db, channelId: string): CallAttemptRow | undefined {
   return db

@@ -160,7 +160,7 @@ describe('an originate whose answer is lost', () => {
   });
 
   it('after a reconnect, a call whose legs vanished is settled even if Asterisk cannot answer at first (503 while starting)', async () => {
-    const { id, a } = await untilCustomerDialed();
+    const { id } = await untilCustomerDialed();
     let refusals = 2;
     ari.getChannel = async () => {
       if (refusals-- > 0) throw new CallbackdError(ErrorCodes.ARI_HTTP, 'ARI GET /channels/x → HTTP 503');
