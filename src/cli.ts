@@ -16,7 +16,7 @@ import * as store from './store/callbacks.js';
 import { openDb, type Db } from './store/db.js';
 import { allPhones, getAgent } from './store/directory.js';
 import { lastPresenceWrite, readPresence } from './store/presence.js';
-import { phoneBlockedReason } from './domain/phone.js';
+import { phoneUnusable } from './domain/eligibility.js';
 import { CALLBACK_STATES, type CallAttemptRow, type CallbackRow } from './store/schema.js';
 import { callApi, remoteFromEnv, viaApiOr } from './cli-remote.js';
 
@@ -201,13 +201,13 @@ export function buildCli(): Command {
         const seen = new Map(readPresence(db).map((p) => [p.endpoint, p]));
         const rows = allPhones(db).map((ph) => {
           const p = seen.get(ph.endpoint);
-          const blocked = phoneBlockedReason({ endpoint: ph.endpoint, activeAccount: ph.activeAccount, status: ph.status });
-          const usable = !blocked && !!p?.registered && p.reachable && !p.inUse;
+          const no = phoneUnusable(ph, p);
+          const short = { blocked: no?.reason, unregistered: 'not registered', unreachable: 'unreachable (qualify)', inUse: 'in use' };
           return {
             agent: ph.agentId, endpoint: ph.endpoint, status: ph.status, activeAccount: ph.activeAccount,
             registered: p?.registered ?? false, reachable: p?.reachable ?? false, contact: p?.contactUri ?? null,
             inUse: p?.inUse ?? false, deviceState: p?.deviceState ?? null, lastChange: p ? new Date(p.changedAt).toISOString() : null,
-            ringable: usable, why: blocked ?? (!p?.registered ? 'not registered' : !p.reachable ? 'unreachable (qualify)' : p.inUse ? 'in use' : ''),
+            ringable: no === null, why: no ? short[no.kind]! : '',
           };
         });
         return { rows, last: lastPresenceWrite(db) };
@@ -306,7 +306,7 @@ export function buildCli(): Command {
     });
 
   const mutate = (name: string, description: string) =>
-    cb.command(name).description(description).option('--as <user>', 'who is doing it, for the audit log', 'cli').option('--json', 'print JSON').option('--db <file>', DB_HELP).option('-c, --config <file>', 'read database.path from this config file');
+    cb.command(name).description(description).option('--as <user>', 'who is doing it, for the audit log (through the API the token says who)', 'cli').option('--json', 'print JSON').option('--db <file>', DB_HELP).option('-c, --config <file>', 'read database.path from this config file');
 
   mutate('edit <id>', 'reschedule, convert, reassign, move or re-note one callback (same rules as booking; only while ACTIVE or LIVE)')
     .option('--version <n>', 'the version you saw (callback show); a changed callback is refused', positiveInt)
@@ -404,7 +404,7 @@ export function buildCli(): Command {
     });
 
   cb.command('show <id>')
-    .description('one callback with its call log (every attempt)')
+    .description('one callback with its call log (every attempt) and its audit trail')
     .option('--json', 'print JSON')
     .option('--db <file>', DB_HELP)
     .option('-c, --config <file>', 'read database.path from this config file')

@@ -1,5 +1,5 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
-import { planAfterCustomerOutcome, withAutoReschedule, type AutoReschedule, type RetryPolicy } from '../domain/retry.js';
+import { planAfterCustomerOutcome, requeueAfterAgentFailure, requeueAfterInterruption, withAutoReschedule, type AutoReschedule, type RetryPolicy } from '../domain/retry.js';
 import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
 import { dialOutcomes } from '../metrics.js';
@@ -384,7 +384,7 @@ export class CallSession {
         this.plan.token,
         this.plan.attempt.id,
         { outcome, cause, sipCode: null, endedAt: now, detail: reason },
-        { state: 'LIVE', nextAttemptAt: notBefore ?? now + this.d.agentRetryDelayMs, waitReason: reason },
+        { state: 'LIVE', ...requeueAfterAgentFailure(reason, now, this.d.agentRetryDelayMs, notBefore) },
         now,
       ),
       outcome,
@@ -402,7 +402,7 @@ export class CallSession {
         this.plan.token,
         this.plan.attempt.id,
         { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: now, detail: reason },
-        { state: 'LIVE', nextAttemptAt: now, waitReason: `previous attempt interrupted: ${reason}` },
+        { state: 'LIVE', ...requeueAfterInterruption(reason, now) },
         now,
       ),
       'INTERRUPTED',

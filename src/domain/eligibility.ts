@@ -31,6 +31,26 @@ export type DialDecision =
   | { kind: 'wait'; reason: string }
   | { kind: 'fail'; outcome: 'DNC' | 'NO_OUTBOUND_NUMBER'; reason: string };
 
+export type Unusable = { kind: 'blocked' | 'unregistered' | 'unreachable' | 'inUse'; reason: string };
+
+/**
+ * The one rule for "may this phone be rung now?": Active Account on and Status ACTIVE/ADMIN,
+ * registered, reachable (qualify), not in use. Null when it may.
+ */
+export function phoneUnusable(p: PhoneGate, pr: { registered: boolean; reachable?: boolean; inUse: boolean } | undefined): Unusable | null {
+  const blocked = phoneBlockedReason(p);
+  if (blocked) return { kind: 'blocked', reason: blocked };
+  if (!pr?.registered) return { kind: 'unregistered', reason: `phone ${p.endpoint} is not registered` };
+  if (pr.reachable === false) return { kind: 'unreachable', reason: `phone ${p.endpoint} is unreachable (qualify)` };
+  if (pr.inUse) return { kind: 'inUse', reason: `phone ${p.endpoint} is in use` };
+  return null;
+}
+
+/** Whether the DNC lists apply: always for ANYONE (VICIdial's filter), for USERONLY when the campaign says so. */
+export function dncApplies(type: 'USERONLY' | 'ANYONE', filterUseronly: boolean): boolean {
+  return type === 'ANYONE' || filterUseronly;
+}
+
 /** Why this agent cannot be rung now, or the phone to ring. */
 function pickPhone(
   agent: CandidateAgent,
@@ -42,20 +62,12 @@ function pickPhone(
   const reasons: string[] = [];
   let best: { endpoint: string; idleSince: number } | null = null;
   for (const p of agent.phones) {
-    const blocked = phoneBlockedReason(p);
-    if (blocked) {
-      reasons.push(blocked);
+    const no = phoneUnusable(p, presence(p.endpoint));
+    if (no) {
+      reasons.push(no.reason);
       continue;
     }
-    const pr = presence(p.endpoint);
-    if (!pr?.registered) {
-      reasons.push(`phone ${p.endpoint} is not registered`);
-      continue;
-    }
-    if (pr.inUse) {
-      reasons.push(`phone ${p.endpoint} is in use`);
-      continue;
-    }
+    const pr = presence(p.endpoint)!;
     if (!best || pr.idleSince < best.idleSince) best = { endpoint: p.endpoint, idleSince: pr.idleSince };
   }
   return best ?? { reason: reasons.join('; ') };

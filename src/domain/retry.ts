@@ -99,3 +99,22 @@ export function withAutoReschedule(plan: AttemptPlan, a: AutoReschedule, now: nu
   const when = DateTime.fromMillis(at, { zone: a.zone }).toFormat('ccc yyyy-LL-dd HH:mm');
   return { kind: 'reschedule', dueAt: at, reason: `${plan.reason}; rescheduled to ${when} ${a.zone} (auto_reschedule ${a.mode.toLowerCase()})` };
 }
+
+/** A LIVE callback's next try, when the attempt ended before the customer could be counted. */
+export interface Requeue {
+  nextAttemptAt: number;
+  waitReason: string;
+}
+
+/**
+ * The agent's side failed (not rung, did not answer, the window closed before the customer leg):
+ * the customer is not charged an attempt; try again after `agentRetryDelayMs`, or at `notBefore`.
+ */
+export function requeueAfterAgentFailure(reason: string, now: number, agentRetryDelayMs: number, notBefore?: number): Requeue {
+  return { nextAttemptAt: notBefore ?? now + agentRetryDelayMs, waitReason: reason };
+}
+
+/** The attempt was cut (restart, lost connection) and nothing is known of its end: try again now. */
+export function requeueAfterInterruption(reason: string | null, now: number): Requeue {
+  return { nextAttemptAt: now, waitReason: reason ? `previous attempt interrupted: ${reason}` : 'previous attempt interrupted' };
+}

@@ -1,4 +1,4 @@
-import type { CandidateAgent, DialContext } from '../domain/eligibility.js';
+import { dncApplies, type CandidateAgent, type DialContext } from '../domain/eligibility.js';
 import type { PhonePresence } from '../domain/eligibility.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { Db } from '../store/db.js';
@@ -53,9 +53,7 @@ export function loadDialContext(
       type: cb.type,
       ownerAgentId: cb.ownerAgentId,
       customerNumber: lead.phoneE164,
-      // ANYONE callbacks are always checked against DNC (VICIdial's filter); USERONLY ones too
-      // unless the campaign turns dnc_filter_useronly off.
-      dncHit: (cb.type === 'ANYONE' || campaign.dncFilterUseronly) && dir.isDnc(db, lead.phoneE164, cb.campaignId),
+      dncHit: dncApplies(cb.type, campaign.dncFilterUseronly) && dir.isDnc(db, lead.phoneE164, cb.campaignId),
       outboundNumber: num ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId } : null,
       agents,
       presence,

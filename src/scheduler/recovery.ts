@@ -6,6 +6,7 @@ import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
 import { sessionPlanFor } from './context.js';
+import { requeueAfterInterruption } from '../domain/retry.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -39,7 +40,7 @@ export async function recover(d: RecoveryDeps): Promise<number> {
       store.finishAttempt(
         d.db, cb.id, token, attempt?.id ?? -1,
         { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: d.now(), detail: 'recovered without attempt data' },
-        { state: 'LIVE', nextAttemptAt: d.now(), waitReason: 'previous attempt interrupted' },
+        { state: 'LIVE', ...requeueAfterInterruption(null, d.now()) },
         d.now(),
       );
       continue;

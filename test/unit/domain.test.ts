@@ -150,3 +150,18 @@ describe('parseDue', () => {
     expect(parseDue('tomorrow-ish', 'UTC', now)).toMatchObject({ ok: false, error: expect.stringMatching(/not a time/) });
   });
 });
+
+describe('the one phone rule and the DNC filter', async () => {
+  const { phoneUnusable, dncApplies } = await import('../../src/domain/eligibility.js');
+  const ph = { endpoint: 'p1', activeAccount: true, status: 'ACTIVE' as const };
+  it('says why a phone may not be rung, in order: gate, registration, qualify, in use', () => {
+    expect(phoneUnusable({ ...ph, status: 'SUSPENDED' }, { registered: true, inUse: false })).toEqual({ kind: 'blocked', reason: 'phone p1 has status SUSPENDED' });
+    expect(phoneUnusable(ph, undefined)?.kind).toBe('unregistered');
+    expect(phoneUnusable(ph, { registered: true, reachable: false, inUse: false })?.kind).toBe('unreachable');
+    expect(phoneUnusable(ph, { registered: true, inUse: true })?.kind).toBe('inUse');
+    expect(phoneUnusable({ ...ph, status: 'ADMIN' }, { registered: true, reachable: true, inUse: false })).toBeNull();
+  });
+  it('DNC applies to ANYONE always, to USERONLY by the campaign option', () => {
+    expect([dncApplies('ANYONE', false), dncApplies('USERONLY', true), dncApplies('USERONLY', false)]).toEqual([true, true, false]);
+  });
+});
