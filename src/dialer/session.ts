@@ -3,7 +3,7 @@ import { planAfterCustomerOutcome, requeueAfterAgentFailure, requeueAfterInterru
 import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
 import { dialOutcomes } from '../metrics.js';
-import { describeWait, earliestDialable, mayDialAt, type Calendar } from '../domain/windows.js';
+import { windowWait, type Calendar } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
@@ -161,12 +161,12 @@ export class CallSession {
     const a = this.plan.attempt;
     this.phase = this.agentFirst ? 'secondRinging' : 'firstRinging';
     const w = this.plan.window;
-    if (w && !mayDialAt(this.d.now(), w.zone, w.calendar)) {
+    const wait = w ? windowWait(this.d.now(), w.zone, w.calendar) : null;
+    if (wait) {
       // Agent-first: the window can close while the agent's phone rings. The customer is not
       // called outside calling hours, and is not charged an attempt.
-      const next = earliestDialable(this.d.now(), w.zone, w.calendar);
       this.log.warn('calling window closed before the customer leg; not dialing the customer');
-      await this.finishRequeue('WINDOW_CLOSED', `calling window closed before the customer could be dialed; ${describeWait(next, w.zone)}`, null, next ?? undefined);
+      await this.finishRequeue('WINDOW_CLOSED', `calling window closed before the customer could be dialed; ${wait.reason}`, null, wait.until ?? undefined);
       await this.hangupBoth();
       this.agentGone = true;
       await this.destroyBridgeIfDone();

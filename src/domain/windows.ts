@@ -153,3 +153,14 @@ export function describeWait(earliest: number | null, zone: string): string {
   const at = DateTime.fromMillis(earliest, { zone });
   return `outside calling hours in ${zone}; next window opens ${at.toFormat("ccc yyyy-LL-dd HH:mm")} (${zone})`;
 }
+
+/**
+ * "May it be dialed at `t`?", the question the scheduler asks at claim and the dialer asks again
+ * before the customer leg. Null: yes. Otherwise until when it must wait (null = no window within a
+ * year) and why, in words for `list`.
+ */
+export function windowWait(t: number, zone: string, cal: Calendar): { until: number | null; reason: string } | null {
+  if (mayDialAt(t, zone, cal)) return null;
+  const until = earliestDialable(t, zone, cal);
+  return { until, reason: describeWait(until, zone) };
+}

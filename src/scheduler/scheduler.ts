@@ -12,7 +12,7 @@ import { loadDialContext, sessionPlanFor, type LoadedCallback } from './context.
 import { campaignCalendar, leadZone } from '../app/book.js';
 import { ownershipDeadline, ownershipMove } from '../domain/ownership.js';
 import { dailyCapUntil } from '../domain/retry.js';
-import { describeWait, earliestDialable, mayDialAt } from '../domain/windows.js';
+import { mayDialAt, windowWait } from '../domain/windows.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
 import { triggerLateness } from '../metrics.js';
 
@@ -363,11 +363,8 @@ export class Scheduler {
   private gate(l: LoadedCallback, now: number): { until: number | null; reason: string } | null {
     const zone = leadZone(l.lead, l.campaign);
     if (!l.cb.forceDial) {
-      const cal = campaignCalendar(l.campaign);
-      if (!mayDialAt(now, zone, cal)) {
-        const next = earliestDialable(now, zone, cal);
-        return { until: next, reason: describeWait(next, zone) };
-      }
+      const wait = windowWait(now, zone, campaignCalendar(l.campaign));
+      if (wait) return wait;
     }
     if (l.campaign.leadDailyCap > 0) {
       const until = dailyCapUntil(store.customerDialsOfLead(this.o.db, l.lead.id, now - 86_400_000), l.campaign.leadDailyCap, now);
