@@ -339,17 +339,6 @@ export function takeOverLease(db: Db, id: number, oldToken: string | null, owner
   });
 }
 
-export interface ListFilter {
-  state?: string;
-  limit?: number;
-}
-
-export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
-  const q = db.select().from(callbacks);
-  const filtered = f.state ? q.where(eq(callbacks.state, f.state as CallbackRow['state'])) : q;
-  return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
-}
-
 /** The attempt a channel belongs to. */
 export function attemptOfChannel(db: Db, channelId: string): CallAttemptRow | undefined {
   return db
