@@ -31,6 +31,9 @@ export const DEFAULTS = {
   // The HTTP API (README "HTTP API"). Loopback only unless an admin opens it.
   api: { enabled: true, host: '127.0.0.1', port: 8580, bodyLimitBytes: 256 * 1024 },
   agi: { enabled: true, host: '127.0.0.1', port: 4573, allow: [] as string[], headerTimeoutMs: 5000, commandTimeoutMs: 60000, maxConnections: 200 },
+  // The event outbox (README "Events, webhooks, email, reports"): how often other processes'
+  // changes are looked for, SSE heartbeats, and how long delivered events are kept.
+  events: { pollMs: 200, heartbeatMs: 15000, retentionDays: 7 },
   log: { level: 'info' },
 } as const;
 
@@ -95,6 +98,14 @@ export const ConfigSchema = z
         // A command like GET DATA waits for the caller to type: this bounds how long.
         commandTimeoutMs: ms(1000, 600000).default(DEFAULTS.agi.commandTimeoutMs),
         maxConnections: z.number().int().min(1).max(10000).default(DEFAULTS.agi.maxConnections),
+      })
+      .strict()
+      .default({}),
+    events: z
+      .object({
+        pollMs: ms(10, 60000).default(DEFAULTS.events.pollMs),
+        heartbeatMs: ms(100, 600000).default(DEFAULTS.events.heartbeatMs),
+        retentionDays: z.number().min(0.001).max(3650).default(DEFAULTS.events.retentionDays),
       })
       .strict()
       .default({}),

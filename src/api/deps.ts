@@ -1,3 +1,4 @@
+import type { EventHub } from '../events/hub.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 
@@ -14,4 +15,6 @@ export interface ApiDeps {
   ready: () => { ari: boolean; ami: boolean; presence: boolean };
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** The outbox follower behind GET /events (src/events); without it the route is not served. */
+  events?: { hub: EventHub; heartbeatMs: number };
 }

@@ -8,6 +8,7 @@ import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
+import { eventRoutes } from './events.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -79,6 +80,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
+  if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.ready();
   return app as unknown as FastifyInstance;
 }

@@ -91,7 +91,6 @@ export function setWaitReason(db: Db, id: number, reason: string | null, now: nu
     .run();
 }
 
-/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 /** A LIVE callback that may not be dialed before `until` (calling window, daily cap). */
 export function deferLive(db: Db, id: number, until: number, reason: string, now: number): void {
   db.update(callbacks)
@@ -100,13 +99,21 @@ export function deferLive(db: Db, id: number, until: number, reason: string, now
     .run();
 }
 
-/** Starts the owner's clock for useronly_move_minutes (kept if already running). */
-export function markOwnerWaiting(db: Db, id: number, now: number): number {
+/**
+ * A LIVE USERONLY callback waits for its owner: the reason, and the owner's clock for
+ * useronly_move_minutes started unless already running. Written only when something changes.
+ */
+export function waitForOwner(db: Db, id: number, reason: string, now: number): void {
   db.update(callbacks)
-    .set({ ownerWaitingSince: now })
-    .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), isNull(callbacks.ownerWaitingSince)))
+    .set({ waitReason: reason, ownerWaitingSince: sql`coalesce(${callbacks.ownerWaitingSince}, ${now})`, updatedAt: now })
+    .where(
+      and(
+        eq(callbacks.id, id),
+        eq(callbacks.state, 'LIVE'),
+        or(isNull(callbacks.ownerWaitingSince), sql`${callbacks.waitReason} IS NOT ${reason}`),
+      ),
+    )
     .run();
-  return getCallback(db, id)?.ownerWaitingSince ?? now;
 }
 
 /** USERONLY → ANYONE, with the reason in the audit log. False if it was no longer LIVE USERONLY. */
@@ -135,6 +142,7 @@ export function customerDialsOfLead(db: Db, leadId: string, since: number): numb
     .map((r) => r.t!);
 }
 
+/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 export function failLive(db: Db, id: number, outcome: string, reason: string, now: number): boolean {
   return (
     db
