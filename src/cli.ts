@@ -15,7 +15,7 @@ import { CallbackdError, ErrorCodes } from './errors.js';
 import { importFile } from './import.js';
 import { createLogger } from './log.js';
 import * as store from './store/callbacks.js';
-import { openDb, type Db } from './store/db.js';
+import { backupDb, openDb, type Db } from './store/db.js';
 import { allPhones, getAgent } from './store/directory.js';
 import { lastPresenceWrite, readPresence } from './store/presence.js';
 import { phoneUnusable } from './domain/eligibility.js';
@@ -113,7 +113,7 @@ export function buildCli(): Command {
       const db = openDb(dbPath(o), { migrate: false });
       try {
         const t0 = Date.now();
-        await db.$client.backup(file);
+        await backupDb(db, file);
         const copy = openDb(file, { migrate: false, readonly: true });
         const check = copy.$client.pragma('integrity_check', { simple: true });
         copy.$client.close();
