@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { setPassword } from './app/people.js';
+import { CallbackdError, ErrorCodes } from './errors.js';
 import type { Db } from './store/db.js';
+import { getUser } from './store/directory.js';
 
 // `callbackd user passwd U`: sets the console password of a user from the import file. The password
 // is read from the terminal without echo, or as the first line of stdin when piped (scripts, the
@@ -27,13 +29,13 @@ async function readPassword(prompt: string): Promise<string> {
         if (tty) process.stderr.write('\n');
         resolve(l);
       });
-      rl.once('close', () => reject(new Error('no password given on stdin')));
+      rl.once('close', () => reject(new CallbackdError(ErrorCodes.INPUT_INVALID, 'no password given on stdin')));
     });
   try {
     const first = await ask(prompt);
     if (!tty) return first;
     const again = await ask('again: ');
-    if (again !== first) throw new Error('the two passwords differ');
+    if (again !== first) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'the two passwords differ');
     return first;
   } finally {
     rl.close();
@@ -48,6 +50,8 @@ export function userCommands(program: Command, dbHelp: string, withDbAsync: <T>(
     .option('--db <file>', dbHelp)
     .option('-c, --config <file>', 'read database.path from this config file')
     .action(async (id: string, o) => {
+      const known = await withDbAsync(o, async (db) => Boolean(getUser(db, id)));
+      if (!known) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${id}" (add it under users: in an import file)`);
       const password = await readPassword(`password for ${id}: `);
       await withDbAsync(o, (db) => setPassword(db, id, password, Date.now()));
       console.error(`password set for ${id}; sign in at the console (the API's address, e.g. http://127.0.0.1:8080/)`);
