@@ -33,6 +33,7 @@ export function App() {
           {manager && <Link to="/console/callbacks">Callbacks</Link>}
           {session.agentId && <Link to="/console/agent">My callbacks</Link>}
           {manager && <Link to="/console/dashboard">Dashboard</Link>}
+          {manager && session.leadModify && <Link to="/console/purge">Purge</Link>}
           {session.role === 'admin' && <Link to="/console/admin">Admin</Link>}
         </nav>
         <span className="who">

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
+import { consoleRoutes } from './console-routes.js';
 import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-static.js';
 import { principalOfRequest } from './people-auth.js';
 import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
@@ -95,6 +96,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
   await app.register(peopleRoutes(d));
+  await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));
   await app.ready();
   return app as unknown as FastifyInstance;
