@@ -10,6 +10,7 @@ import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
 import { eventRoutes } from './events.js';
+import { webhookRoutes } from './webhooks.js';
 import type { EventHub } from '../events/hub.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
@@ -95,6 +96,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
+  await app.register(webhookRoutes(d));
   await app.ready();
   return app as unknown as FastifyInstance;
 }
