@@ -44,7 +44,9 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
   });
   app.addHook('onResponse', async (req, reply) => {
-    d.log.info({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
+    // Probes and scrapes arrive every few seconds: at debug, so they do not bury the requests people make.
+    const level = QUIET.has(req.routeOptions.url ?? '') ? 'debug' : 'info';
+    d.log[level]({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -84,3 +86,4 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
 // Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.
 const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics']);
+const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
