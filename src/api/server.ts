@@ -1,6 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import type { Principal } from '../app/auth.js';
 import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
@@ -8,6 +9,7 @@ import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
+import { OPENAPI, ops } from './openapi.js';
 import { eventRoutes } from './events.js';
 import { consoleRoutes } from './console-routes.js';
 import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-static.js';
@@ -33,25 +35,22 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: d.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: d.bodyLimit }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'callbackd', version: '1', description: 'Call-center callbacks kept through Asterisk. Errors: {code, message, details}.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(fastifySwagger, OPENAPI);
+  // The kept docs UI (Swagger UI's own assets, served from the package, no CDN) over /openapi.json.
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json', validatorUrl: null } as Record<string, unknown> });
 
   await cookieSupport(app);
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const route = req.routeOptions.url;
-    if (!route || PUBLIC.has(route)) return; // public, or a 404 that needs no token
+    if (!route || PUBLIC.has(route) || route.startsWith('/docs')) return; // public, or a 404 that needs no token
     req.principal = principalOfRequest(d.db, req, d.now()); // bearer token, or the console's cookie (+ CSRF)
     req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
   });
   app.addHook('onResponse', async (req, reply) => {
-    d.log.info({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
+    // Probes and scrapes arrive every few seconds: at debug, so they do not bury the requests people make.
+    const level = QUIET.has(req.routeOptions.url ?? '') ? 'debug' : 'info';
+    d.log[level]({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -73,14 +72,14 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: ErrorCodes.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}`, details: null }));
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/healthz', { schema: ops.healthz }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: ops.readyz }, async (_req, reply) => {
     const r = d.ready();
     const ok = r.ari && r.ami && r.presence;
     return reply.status(ok ? 200 : 503).send({ ready: ok, ...r });
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/openapi.json', { schema: ops.openapi }, async () => app.swagger());
+  app.get('/metrics', { schema: ops.metrics }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
@@ -95,3 +94,4 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
 // Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.
 const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics', ...PEOPLE_PUBLIC, ...CONSOLE_PUBLIC]);
+const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
