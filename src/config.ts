@@ -35,6 +35,9 @@ export const DEFAULTS = {
     enabled: true, host: '127.0.0.1', port: 4573, allow: ['127.0.0.1', '::1'], secretFile: null as string | null,
     headerTimeoutMs: 5000, idleTimeoutMs: 5000, commandTimeoutMs: 60000, maxConnections: 200, maxConnectionsPerAddress: 100,
   },
+  // The event outbox (README "Events, webhooks, email, reports"): how often other processes'
+  // changes are looked for, SSE heartbeats, and how long delivered events are kept.
+  events: { pollMs: 200, heartbeatMs: 15000, retentionDays: 7 },
   log: { level: 'info' },
 } as const;
 
@@ -103,6 +106,14 @@ export const ConfigSchema = z
         commandTimeoutMs: ms(1000, 600000).default(DEFAULTS.agi.commandTimeoutMs),
         maxConnections: z.number().int().min(1).max(10000).default(DEFAULTS.agi.maxConnections),
         maxConnectionsPerAddress: z.number().int().min(1).max(10000).default(DEFAULTS.agi.maxConnectionsPerAddress),
+      })
+      .strict()
+      .default({}),
+    events: z
+      .object({
+        pollMs: ms(10, 60000).default(DEFAULTS.events.pollMs),
+        heartbeatMs: ms(100, 600000).default(DEFAULTS.events.heartbeatMs),
+        retentionDays: z.number().min(0.001).max(3650).default(DEFAULTS.events.retentionDays),
       })
       .strict()
       .default({}),

@@ -1,17 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { canEdit, canSee, forbid, type Principal } from '../app/auth.js';
+import { agentView } from '../app/agent-view.js';
+import { canEdit, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
 import { bookCallback } from '../app/book.js';
+import { CallbackView, viewById, viewMany } from '../app/callback-view.js';
 import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from '../app/edit.js';
-import { listCallbacksPage, searchByPhone } from '../app/query.js';
-import { agentView, dialableOf } from '../app/view.js';
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { attemptsOf, auditOf, getCallback } from '../store/callbacks.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import { readPresence } from '../store/presence.js';
+import { listCallbacks } from '../store/callback-list.js';
 import { CALLBACK_STATES, callbacks, type CallbackRow } from '../store/schema.js';
 import { eq } from 'drizzle-orm';
 import type { ApiDeps } from './server.js';
@@ -32,59 +33,6 @@ const instant = z
   .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant like 2026-11-26T19:00:00Z')
   .transform((s) => Date.parse(s))
   .optional();
-
-export const CallbackView = z.object({
-  id: z.number(),
-  version: z.number(),
-  state: z.enum(CALLBACK_STATES),
-  type: CallbackType,
-  owner: z.string().nullable(),
-  lead: z.string(),
-  list: z.string().optional(),
-  campaign: z.string(),
-  dueAt: z.string().describe('the promise: the scheduled instant (UTC)'),
-  dueLocal: z.string().describe("the same instant on the lead's clock"),
-  dueZone: z.string(),
-  earliestDialableAt: z.string().nullable().describe('when callbackd may actually dial it (calling hours, retries, caps)'),
-  earliestDialableWhy: z.string().describe('why the two differ; empty when they do not'),
-  lastCalledAt: z.string().nullable().optional(),
-  attempts: z.number(),
-  maxAttempts: z.number(),
-  lastOutcome: z.string().nullable(),
-  waitReason: z.string().nullable(),
-  failReason: z.string().nullable(),
-  notes: z.string().nullable(),
-  forceDial: z.boolean(),
-});
-
-const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
-
-export function view(db: Db, cb: CallbackRow & { listId?: string; lastCalledAt?: number | null }, now: number): z.infer<typeof CallbackView> {
-  const d = dialableOf(db, cb, now);
-  return {
-    id: cb.id,
-    version: cb.version,
-    state: cb.state,
-    type: cb.type,
-    owner: cb.ownerAgentId,
-    lead: cb.leadId,
-    list: cb.listId,
-    campaign: cb.campaignId,
-    dueAt: iso(cb.dueAt)!,
-    dueLocal: new Date(cb.dueAt).toLocaleString('sv-SE', { timeZone: cb.dueZone }).replace(' ', 'T'),
-    dueZone: cb.dueZone,
-    earliestDialableAt: iso(d.earliestDialableAt),
-    earliestDialableWhy: d.why,
-    lastCalledAt: cb.lastCalledAt === undefined ? undefined : iso(cb.lastCalledAt),
-    attempts: cb.attempts,
-    maxAttempts: cb.maxAttempts,
-    lastOutcome: cb.lastOutcome,
-    waitReason: cb.waitReason,
-    failReason: cb.failReason,
-    notes: cb.notes,
-    forceDial: cb.forceDial,
-  };
-}
 
 const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err, 409: Err, 413: Err, 422: Err };
@@ -176,13 +124,11 @@ export function callbackRoutes(d: ApiDeps) {
           },
           now,
         );
-        let cb = r.callback;
         if (b.transcript !== undefined) {
-          db.update(callbacks).set({ context: b.transcript }).where(eq(callbacks.id, cb.id)).run();
-          cb = getCallback(db, cb.id)!;
+          db.update(callbacks).set({ context: b.transcript }).where(eq(callbacks.id, r.callback.id)).run();
         }
         d.nudge();
-        return reply.status(201).send({ callback: view(db, cb, now), notices: r.notices, replaced: r.replaced });
+        return reply.status(201).send({ callback: viewById(db, r.callback.id, now), notices: r.notices, replaced: r.replaced });
       },
     );
 
@@ -209,9 +155,8 @@ export function callbackRoutes(d: ApiDeps) {
         const q = req.query;
         const bad = q.state?.find((s) => !(CALLBACK_STATES as readonly string[]).includes(s.toUpperCase()));
         if (bad) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `state "${bad}" is not one of ${CALLBACK_STATES.join(', ')}`);
-        const page = listCallbacksPage(db, req.principal, { ...q, state: q.state?.map((s) => s.toUpperCase()) });
-        const now = d.now();
-        return { items: page.items.map((cb) => view(db, cb, now)), nextCursor: page.nextCursor };
+        const page = listCallbacks(db, { ...q, scope: scopeOf(req.principal), state: q.state?.map((s) => s.toUpperCase()) });
+        return { items: viewMany(db, page.items, d.now()), nextCursor: page.nextCursor };
       },
     );
 
@@ -225,9 +170,10 @@ export function callbackRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        const r = searchByPhone(db, req.principal, req.query.phone, req.query.region, req.query.limit);
-        const now = d.now();
-        return { e164: r.e164, items: r.items.map((cb) => view(db, cb, now)) };
+        const n = toE164(req.query.phone, req.query.region);
+        if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, n.error);
+        const page = listCallbacks(db, { scope: scopeOf(req.principal), phone: n.e164, sort: 'due', order: 'desc', limit: req.query.limit });
+        return { e164: n.e164, items: viewMany(db, page.items, d.now()) };
       },
     );
 
@@ -242,7 +188,7 @@ export function callbackRoutes(d: ApiDeps) {
       },
       async (req) => {
         const cb = visible(db, req.principal, req.params.id);
-        return { callback: view(db, cb, d.now()), context: cb.context, callAttempts: attemptsOf(db, cb.id), audit: auditOf(db, cb.id) };
+        return { callback: viewById(db, cb.id, d.now()), context: cb.context, callAttempts: attemptsOf(db, cb.id), audit: auditOf(db, cb.id) };
       },
     );
 
@@ -270,9 +216,9 @@ export function callbackRoutes(d: ApiDeps) {
         editable(db, req.principal, req.params.id);
         const b = req.body;
         if (b.campaign && req.principal.role !== 'admin' && !req.principal.campaigns.includes(b.campaign)) forbid(`you do not manage campaign ${b.campaign}`);
-        const cb = editCallback(db, req.params.id, { version: b.version, due: b.due, zone: b.zone, type: b.type, ownerAgentId: b.owner, campaignId: b.campaign, notes: b.notes }, req.principal.userId, d.now());
+        editCallback(db, req.params.id, { version: b.version, due: b.due, zone: b.zone, type: b.type, ownerAgentId: b.owner, campaignId: b.campaign, notes: b.notes }, req.principal.userId, d.now());
         d.nudge();
-        return view(db, cb, d.now());
+        return viewById(db, req.params.id, d.now());
       },
     );
 
@@ -288,9 +234,9 @@ export function callbackRoutes(d: ApiDeps) {
       },
       async (req) => {
         editable(db, req.principal, req.params.id);
-        const cb = cancelCallback(db, req.params.id, req.body.version, req.principal.userId, req.body.reason ?? null, d.now());
+        cancelCallback(db, req.params.id, req.body.version, req.principal.userId, req.body.reason ?? null, d.now());
         d.nudge();
-        return view(db, cb, d.now());
+        return viewById(db, req.params.id, d.now());
       },
     );
 
@@ -355,7 +301,7 @@ export function callbackRoutes(d: ApiDeps) {
         const p = req.principal;
         if (!p.agentId) forbid('this user is not an agent');
         const v = agentView(db, p.agentId, d.now());
-        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, callbacks: v.callbacks.map((cb) => view(db, cb, d.now())) };
+        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, callbacks: viewMany(db, v.callbacks, d.now()) };
       },
     );
 

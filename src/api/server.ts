@@ -9,6 +9,8 @@ import type { Db } from '../store/db.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
+import { eventRoutes } from './events.js';
+import type { EventHub } from '../events/hub.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -23,6 +25,8 @@ export interface ApiDeps {
   ready: () => { ari: boolean; ami: boolean; presence: boolean };
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** The outbox follower behind GET /events (src/events); without it the route is not served. */
+  events?: { hub: EventHub; heartbeatMs: number };
 }
 
 declare module 'fastify' {
@@ -90,6 +94,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
+  if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.ready();
   return app as unknown as FastifyInstance;
 }

@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { grantsAdmin, phoneBlockedReason } from '../domain/phone.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Db } from '../store/db.js';
+import type { Scope } from '../store/callback-list.js';
 import * as dir from '../store/directory.js';
 import { apiTokens, phones, type CallbackRow, type UserRow } from '../store/schema.js';
 
@@ -65,6 +66,13 @@ export function principalOf(db: Db, user: UserRow): Principal {
   }
   if (usable.some(grantsAdmin)) return { userId: user.id, role: 'admin', agentId, campaigns: [], leadModify: true };
   return { userId: user.id, role: 'agent', agentId, campaigns: dir.campaignsOfAgent(db, agentId), leadModify: false };
+}
+
+/** What `p` may see, as the listing's scope; the same rule as canSee below, in SQL. */
+export function scopeOf(p: Principal): Scope {
+  if (p.role === 'admin') return { kind: 'all' };
+  if (p.role === 'manager') return { kind: 'campaigns', campaigns: p.campaigns };
+  return { kind: 'agent', agentId: p.agentId ?? '', campaigns: p.campaigns };
 }
 
 /** May `p` see this callback? */

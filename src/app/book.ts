@@ -1,11 +1,14 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { decideCreate, type AgentFacts, type CallbackType, type CampaignRules } from '../domain/create-rules.js';
-import { isValidZone, parseDue } from '../domain/due.js';
-import { parseCalendar, type Calendar } from '../domain/windows.js';
+import { parseDue } from '../domain/due.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
-import { audit, callbacks, type AgentRow, type CallbackRow, type CampaignRow, type LeadRow } from '../store/schema.js';
+import { audit, callbacks, type AgentRow, type CallbackRow, type CampaignRow } from '../store/schema.js';
+import { campaignCalendar, leadZone, resolveZone } from './calendar.js';
+
+// Kept for callers written before app/calendar.ts (scheduler, agi routes); new code imports calendar.js.
+export { campaignCalendar, leadZone, resolveZone } from './calendar.js';
 
 // Booking a callback, for every entry point (CLI, API, FastAGI): load the facts, ask the pure
 // rules (domain/create-rules.ts), write the result and its audit rows in one transaction.
@@ -34,12 +37,6 @@ export interface BookResult {
   replaced: number | null;
 }
 
-export function campaignCalendar(c: CampaignRow): Calendar {
-  const cal = parseCalendar(c.callingWindows, c.holidays);
-  if (!cal.ok) throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `campaign ${c.id}: ${cal.error} (fix it and import again)`);
-  return cal.calendar;
-}
-
 export function campaignRules(c: CampaignRow): CampaignRules {
   return {
     id: c.id,
@@ -54,34 +51,12 @@ export function campaignRules(c: CampaignRow): CampaignRules {
   };
 }
 
-/** The zone a lead is called in: its own, else its campaign's. */
-export const leadZone = (lead: LeadRow, c: CampaignRow): string => lead.timeZone ?? c.timeZone;
-
 const agentFacts = (a: AgentRow): AgentFacts => ({
   id: a.id,
   scheduledCallbacks: a.scheduledCallbacks,
   agentOnlyCallbacks: a.agentOnlyCallbacks,
   activeLimit: a.activeLimit,
 });
-
-/** Which zone a typed time is read in. */
-export function resolveZone(choice: string | undefined, lead: LeadRow, c: CampaignRow, agent: AgentRow | undefined): string {
-  switch (choice ?? 'lead') {
-    case 'lead':
-      return leadZone(lead, c);
-    case 'campaign':
-      return c.timeZone;
-    case 'agent':
-      if (!agent) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'zone "agent" needs an owner or booking agent');
-      if (!agent.timeZone) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `agent ${agent.id} has no time_zone set; give an IANA zone instead`);
-      return agent.timeZone;
-    default:
-      if (!isValidZone(choice!)) {
-        throw new CallbackdError(ErrorCodes.INPUT_INVALID, `zone "${choice}" is not lead, campaign, agent or an IANA zone like America/New_York`);
-      }
-      return choice!;
-  }
-}
 
 export function bookCallback(db: Db, input: BookInput, now: number): BookResult {
   return db.transaction((tx) => {

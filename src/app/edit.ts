@@ -5,7 +5,8 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import { audit, callAttempts, callbacks, callbacksArchive, type CallbackRow } from '../store/schema.js';
-import { campaignRules, leadZone, resolveZone } from './book.js';
+import { campaignRules } from './book.js';
+import { leadZone, resolveZone } from './calendar.js';
 
 // Changing callbacks after they are booked: reschedule, convert, reassign, move, notes, cancel,
 // and the bulk forms. Same rules as booking (domain/create-rules.ts), an audit row per change, and

@@ -80,7 +80,6 @@ export function setWaitReason(db: Db, id: number, reason: string | null, now: nu
     .run();
 }
 
-/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 /** A LIVE callback that may not be dialed before `until` (calling window, daily cap). */
 export function deferLive(db: Db, id: number, until: number, reason: string, now: number): void {
   db.update(callbacks)
@@ -89,13 +88,21 @@ export function deferLive(db: Db, id: number, until: number, reason: string, now
     .run();
 }
 
-/** Starts the owner's clock for useronly_move_minutes (kept if already running). */
-export function markOwnerWaiting(db: Db, id: number, now: number): number {
+/**
+ * A LIVE USERONLY callback waits for its owner: the reason, and the owner's clock for
+ * useronly_move_minutes started unless already running. Written only when something changes.
+ */
+export function waitForOwner(db: Db, id: number, reason: string, now: number): void {
   db.update(callbacks)
-    .set({ ownerWaitingSince: now })
-    .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), isNull(callbacks.ownerWaitingSince)))
+    .set({ waitReason: reason, ownerWaitingSince: sql`coalesce(${callbacks.ownerWaitingSince}, ${now})`, updatedAt: now })
+    .where(
+      and(
+        eq(callbacks.id, id),
+        eq(callbacks.state, 'LIVE'),
+        or(isNull(callbacks.ownerWaitingSince), sql`${callbacks.waitReason} IS NOT ${reason}`),
+      ),
+    )
     .run();
-  return getCallback(db, id)?.ownerWaitingSince ?? now;
 }
 
 /** USERONLY → ANYONE, with the reason in the audit log. False if it was no longer LIVE USERONLY. */
@@ -128,6 +135,7 @@ export function auditOf(db: Db, callbackId: number) {
   return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
 }
 
+/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 export function failLive(db: Db, id: number, outcome: string, reason: string, now: number): boolean {
   return (
     db
@@ -337,17 +345,6 @@ export function takeOverLease(db: Db, id: number, oldToken: string | null, owner
     }
     return ok;
   });
-}
-
-export interface ListFilter {
-  state?: string;
-  limit?: number;
-}
-
-export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
-  const q = db.select().from(callbacks);
-  const filtered = f.state ? q.where(eq(callbacks.state, f.state as CallbackRow['state'])) : q;
-  return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
 }
 
 /** The attempt a channel belongs to. */
