@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { DateTime } from 'luxon';
 import { bookCallback } from './app/book.js';
-import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from './app/edit.js';
+import { cancelCallback, editCallback, purgeFinished, reassignAll } from './app/edit.js';
 import { createToken, listTokens, revokeToken } from './app/auth.js';
 import { agentView } from './app/agent-view.js';
 import { viewById, viewMany, type CallbackViewT } from './app/callback-view.js';
@@ -315,7 +315,7 @@ export function buildCli(): Command {
     .action((o) => {
       if (!o.to === !o.anyone) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'give exactly one of --to <agent> or --anyone');
       const now = Date.now();
-      const r = withDb(o, (db) => bulk(openUseronlyOf(db, o.from, null), (id) => editCallback(db, id, o.anyone ? { type: 'ANYONE' } : { ownerAgentId: o.to }, o.as, now)));
+      const r = withDb(o, (db) => reassignAll(db, o.from, o.anyone ? 'ANYONE' : { owner: o.to }, null, o.as, now));
       if (o.json) return console.log(JSON.stringify(r, null, 2));
       console.log(`${r.changed.length} callback(s) ${o.anyone ? 'converted to ANYONE' : `reassigned to ${o.to}`}`);
       for (const f of r.refused) console.log(`  ${f.id} not changed: ${f.message}`);

@@ -27,9 +27,9 @@ export const DEFAULTS = {
     // An agent who did not answer is not rung again for this long (the customer is not charged).
     agentRetryDelayMs: 30000,
   },
-  // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
   // The HTTP API (README "HTTP API"). Loopback only unless an admin opens it.
   api: { enabled: true, host: '127.0.0.1', port: 8580, bodyLimitBytes: 256 * 1024 },
+  // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
   // Every request must carry the shared secret from agi.secretFile (SECURITY.md); none = all refused.
   agi: {
     enabled: true, host: '127.0.0.1', port: 4573, allow: ['127.0.0.1', '::1'], secretFile: null as string | null,

@@ -5,17 +5,17 @@ import { agentView } from '../app/agent-view.js';
 import { canEdit, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
 import { bookCallback } from '../app/book.js';
 import { CallbackView, viewById, viewMany } from '../app/callback-view.js';
-import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from '../app/edit.js';
+import { bulk, cancelCallback, editCallback, purgeFinished, reassignAll } from '../app/edit.js';
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import { attemptsOf, auditOf, getCallback } from '../store/callbacks.js';
+import { auditOf } from '../store/audit.js';
+import { listCallbacks } from '../store/callback-list.js';
+import { attemptsOf, getCallback } from '../store/callbacks.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import { readPresence } from '../store/presence.js';
-import { listCallbacks } from '../store/callback-list.js';
-import { CALLBACK_STATES, callbacks, type CallbackRow } from '../store/schema.js';
-import { eq } from 'drizzle-orm';
-import type { ApiDeps } from './server.js';
+import { CALLBACK_STATES, type CallbackRow } from '../store/schema.js';
+import type { ApiDeps } from './deps.js';
 
 // /callbacks: book, read, list, search, edit, cancel, bulk, purge; /me/callbacks; /phones.
 
@@ -85,24 +85,10 @@ export function callbackRoutes(d: ApiDeps) {
         const p = req.principal;
         const b = req.body;
         const now = d.now();
-        let leadId = b.lead;
-        if (!leadId) {
-          const campaign = dir.getCampaign(db, b.campaign!);
-          if (!campaign) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${b.campaign}"`);
-          const n = toE164(b.phone!, campaign.defaultRegion);
-          if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `phone: ${n.error}`);
-          leadId = dir.leadByPhone(db, campaign.id, n.e164)?.id;
-          if (!leadId) {
-            const listId = dir.firstListOf(db, campaign.id);
-            if (!listId) throw new CallbackdError(ErrorCodes.CONFLICT, `campaign ${campaign.id} has no list for new numbers`);
-            if (!(p.role === 'admin' || p.campaigns.includes(campaign.id))) forbid(`you may not book callbacks in campaign ${campaign.id}`);
-            leadId = `api-${n.e164.slice(1)}`;
-            dir.upsertLead(db, { id: leadId, listId, firstName: null, lastName: null, phoneE164: n.e164, timeZone: null, updatedAt: now });
-          }
-        }
-        const lead = dir.getLead(db, leadId);
-        if (!lead) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no lead "${leadId}"`);
-        const campaignId = dir.campaignOfLead(db, lead.id)!;
+        // Who may book where is checked before anything is written; the lead is found or created
+        // inside the booking's transaction (app/lead-for-booking.ts).
+        const campaignId = b.lead ? dir.campaignOfLead(db, b.lead) : dir.getCampaign(db, b.campaign!)?.id;
+        if (!campaignId) throw new CallbackdError(ErrorCodes.NOT_FOUND, b.lead ? `no lead "${b.lead}"` : `no campaign "${b.campaign}"`);
         if (p.role !== 'admin' && !p.campaigns.includes(campaignId)) forbid(`you may not book callbacks in campaign ${campaignId}`);
         if (p.role === 'agent') {
           if (b.owner && b.owner !== p.agentId) forbid('agents book callbacks for themselves (owner must be you) or as ANYONE');
@@ -111,7 +97,8 @@ export function callbackRoutes(d: ApiDeps) {
         const r = bookCallback(
           db,
           {
-            leadId: lead.id,
+            leadId: b.lead,
+            byPhone: b.lead ? undefined : { phone: b.phone!, campaignId, source: 'api' },
             due: b.due,
             zone: b.zone,
             type: b.type,
@@ -120,13 +107,11 @@ export function callbackRoutes(d: ApiDeps) {
             notes: b.notes ?? null,
             forceDial: b.forceDial,
             maxAttempts: b.maxAttempts,
+            transcript: b.transcript,
             actor: p.userId,
           },
           now,
         );
-        if (b.transcript !== undefined) {
-          db.update(callbacks).set({ context: b.transcript }).where(eq(callbacks.id, r.callback.id)).run();
-        }
         d.nudge();
         return reply.status(201).send({ callback: viewById(db, r.callback.id, now), notices: r.notices, replaced: r.replaced });
       },
@@ -265,9 +250,7 @@ export function callbackRoutes(d: ApiDeps) {
                 editable(db, p, id);
                 cancelCallback(db, id, undefined, p.userId, b.reason ?? 'bulk cancel', now);
               })
-            : bulk(openUseronlyOf(db, b.fromAgent, scope), (id) => {
-                editCallback(db, id, b.action === 'reassign' ? { ownerAgentId: b.toAgent } : { type: 'ANYONE' }, p.userId, now);
-              });
+            : reassignAll(db, b.fromAgent, b.action === 'reassign' ? { owner: b.toAgent } : 'ANYONE', scope, p.userId, now);
         d.nudge();
         return r;
       },

@@ -4,30 +4,16 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { ZodError } from 'zod';
 import { authenticate, type Principal } from '../app/auth.js';
 import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
 import { eventRoutes } from './events.js';
-import type { EventHub } from '../events/hub.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
 
-export interface ApiDeps {
-  db: Db;
-  log: Logger;
-  now: () => number;
-  /** Wakes the scheduler: a change made here is acted on at once. */
-  nudge: () => void;
-  /** Readiness: is the daemon connected to Asterisk? */
-  ready: () => { ari: boolean; ami: boolean; presence: boolean };
-  /** Largest request body accepted, in bytes. */
-  bodyLimit: number;
-  /** The outbox follower behind GET /events (src/events); without it the route is not served. */
-  events?: { hub: EventHub; heartbeatMs: number };
-}
+export type { ApiDeps } from './deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,7 +1,12 @@
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
+import { writeAudit } from './audit.js';
+import type { Conn } from './conn.js';
 import type { Db } from './db.js';
-import { audit, callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+
+// Read by tests and callers written before store/audit.ts.
+export { auditOf } from './audit.js';
 
 export interface NewCallback {
   leadId: string;
@@ -12,9 +17,15 @@ export interface NewCallback {
   dueZone: string;
   maxAttempts: number;
   notes: string | null;
+  /** Booking (app/book.ts) sets these; the defaults suit a plain insert. */
+  hiddenUntil?: number | null;
+  forceDial?: boolean;
+  createdBy?: string | null;
+  /** The conversation handed over with the booking (transcript). */
+  context?: string | null;
 }
 
-export function insertCallback(db: Db, cb: NewCallback, now: number): number {
+export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
   const row = db
     .insert(callbacks)
     .values({ ...cb, state: 'ACTIVE', createdAt: now, updatedAt: now })
@@ -23,7 +34,7 @@ export function insertCallback(db: Db, cb: NewCallback, now: number): number {
   return row.id;
 }
 
-export function getCallback(db: Db, id: number): CallbackRow | undefined {
+export function getCallback(db: Conn, id: number): CallbackRow | undefined {
   return db.select().from(callbacks).where(eq(callbacks.id, id)).get();
 }
 
@@ -115,7 +126,7 @@ export function convertToAnyone(db: Db, id: number, actor: string, reason: strin
       .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), eq(callbacks.type, 'USERONLY')))
       .run().changes;
     if (changed !== 1) return false;
-    tx.insert(audit).values({ at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason }).run();
+    writeAudit(tx, { at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason });
     return true;
   });
 }
@@ -129,10 +140,6 @@ export function customerDialsOfLead(db: Db, leadId: string, since: number): numb
     .where(and(eq(callbacks.leadId, leadId), sql`${callAttempts.customerDialedAt} > ${since}`))
     .all()
     .map((r) => r.t!);
-}
-
-export function auditOf(db: Db, callbackId: number) {
-  return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
 }
 
 /** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
@@ -297,7 +304,7 @@ export function finishAttempt(
     const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
     if (changed !== 1) throw lost(id, token);
     if (next.state === 'ACTIVE') {
-      tx.insert(audit).values({ at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, before: null, after: { dueAt: next.dueAt }, reason: next.note }).run();
+      writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
       .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
