@@ -7,7 +7,7 @@ import { dashboard } from '../app/dashboard.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { getCallback } from '../store/callbacks.js';
 import { openAttemptsOfAgent } from '../store/console-reads.js';
-import { CallbackView, view } from './callbacks.js';
+import { CallbackView, viewById } from '../app/callback-view.js';
 import type { ApiDeps } from './server.js';
 
 // Small read-only routes the console needs beside the callback view: facts about the rows of a
@@ -74,7 +74,7 @@ export function consoleRoutes(d: ApiDeps) {
         const now = d.now();
         const items = openAttemptsOfAgent(d.db, p.agentId).flatMap((a) => {
           const cb = getCallback(d.db, a.callbackId);
-          return cb ? [{ callback: view(d.db, cb, now), facts: callbackFacts(d.db, cb, now), startedAt: new Date(a.startedAt).toISOString(), answered: a.agentAnsweredAt !== null }] : [];
+          return cb ? [{ callback: viewById(d.db, cb.id, now), facts: callbackFacts(d.db, cb, now), startedAt: new Date(a.startedAt).toISOString(), answered: a.agentAnsweredAt !== null }] : [];
         });
         return { items };
       },

@@ -4,11 +4,11 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { ZodError } from 'zod';
 import type { Principal } from '../app/auth.js';
 import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
+import { eventRoutes } from './events.js';
 import { consoleRoutes } from './console-routes.js';
 import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-static.js';
 import { principalOfRequest } from './people-auth.js';
@@ -17,19 +17,7 @@ import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
 
-export interface ApiDeps {
-  db: Db;
-  log: Logger;
-  now: () => number;
-  /** Wakes the scheduler: a change made here is acted on at once. */
-  nudge: () => void;
-  /** Readiness: is the daemon connected to Asterisk? */
-  ready: () => { ari: boolean; ami: boolean; presence: boolean };
-  /** Largest request body accepted, in bytes. */
-  bodyLimit: number;
-  /** The built console (dist/console); default: found next to the code, null: not served. */
-  consoleDir?: string | null;
-}
+export type { ApiDeps } from './deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -95,6 +83,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
+  if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));

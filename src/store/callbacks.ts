@@ -1,7 +1,12 @@
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
+import { writeAudit } from './audit.js';
+import type { Conn } from './conn.js';
 import type { Db } from './db.js';
-import { audit, callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+
+// Read by tests and callers written before store/audit.ts.
+export { auditOf } from './audit.js';
 
 export interface NewCallback {
   leadId: string;
@@ -12,9 +17,15 @@ export interface NewCallback {
   dueZone: string;
   maxAttempts: number;
   notes: string | null;
+  /** Booking (app/book.ts) sets these; the defaults suit a plain insert. */
+  hiddenUntil?: number | null;
+  forceDial?: boolean;
+  createdBy?: string | null;
+  /** The conversation handed over with the booking (transcript). */
+  context?: string | null;
 }
 
-export function insertCallback(db: Db, cb: NewCallback, now: number): number {
+export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
   const row = db
     .insert(callbacks)
     .values({ ...cb, state: 'ACTIVE', createdAt: now, updatedAt: now })
@@ -23,7 +34,7 @@ export function insertCallback(db: Db, cb: NewCallback, now: number): number {
   return row.id;
 }
 
-export function getCallback(db: Db, id: number): CallbackRow | undefined {
+export function getCallback(db: Conn, id: number): CallbackRow | undefined {
   return db.select().from(callbacks).where(eq(callbacks.id, id)).get();
 }
 
@@ -80,7 +91,6 @@ export function setWaitReason(db: Db, id: number, reason: string | null, now: nu
     .run();
 }
 
-/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 /** A LIVE callback that may not be dialed before `until` (calling window, daily cap). */
 export function deferLive(db: Db, id: number, until: number, reason: string, now: number): void {
   db.update(callbacks)
@@ -89,13 +99,21 @@ export function deferLive(db: Db, id: number, until: number, reason: string, now
     .run();
 }
 
-/** Starts the owner's clock for useronly_move_minutes (kept if already running). */
-export function markOwnerWaiting(db: Db, id: number, now: number): number {
+/**
+ * A LIVE USERONLY callback waits for its owner: the reason, and the owner's clock for
+ * useronly_move_minutes started unless already running. Written only when something changes.
+ */
+export function waitForOwner(db: Db, id: number, reason: string, now: number): void {
   db.update(callbacks)
-    .set({ ownerWaitingSince: now })
-    .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), isNull(callbacks.ownerWaitingSince)))
+    .set({ waitReason: reason, ownerWaitingSince: sql`coalesce(${callbacks.ownerWaitingSince}, ${now})`, updatedAt: now })
+    .where(
+      and(
+        eq(callbacks.id, id),
+        eq(callbacks.state, 'LIVE'),
+        or(isNull(callbacks.ownerWaitingSince), sql`${callbacks.waitReason} IS NOT ${reason}`),
+      ),
+    )
     .run();
-  return getCallback(db, id)?.ownerWaitingSince ?? now;
 }
 
 /** USERONLY → ANYONE, with the reason in the audit log. False if it was no longer LIVE USERONLY. */
@@ -108,7 +126,7 @@ export function convertToAnyone(db: Db, id: number, actor: string, reason: strin
       .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), eq(callbacks.type, 'USERONLY')))
       .run().changes;
     if (changed !== 1) return false;
-    tx.insert(audit).values({ at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason }).run();
+    writeAudit(tx, { at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason });
     return true;
   });
 }
@@ -124,10 +142,7 @@ export function customerDialsOfLead(db: Db, leadId: string, since: number): numb
     .map((r) => r.t!);
 }
 
-export function auditOf(db: Db, callbackId: number) {
-  return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
-}
-
+/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 export function failLive(db: Db, id: number, outcome: string, reason: string, now: number): boolean {
   return (
     db
@@ -289,7 +304,7 @@ export function finishAttempt(
     const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
     if (changed !== 1) throw lost(id, token);
     if (next.state === 'ACTIVE') {
-      tx.insert(audit).values({ at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, before: null, after: { dueAt: next.dueAt }, reason: next.note }).run();
+      writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
       .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
@@ -337,17 +352,6 @@ export function takeOverLease(db: Db, id: number, oldToken: string | null, owner
     }
     return ok;
   });
-}
-
-export interface ListFilter {
-  state?: string;
-  limit?: number;
-}
-
-export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
-  const q = db.select().from(callbacks);
-  const filtered = f.state ? q.where(eq(callbacks.state, f.state as CallbackRow['state'])) : q;
-  return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
 }
 
 /** The attempt a channel belongs to. */
