@@ -154,6 +154,7 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', () => {
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
     const line = page.getByTestId('alert-line');
     await expect.poll(() => line.textContent()).toMatch(/LIVE 0 · ACTIVE 1/);
+    await page.getByText('Updates: event stream.').waitFor(); // GET /events, not the polling fallback
     await new Promise((r) => setTimeout(r, 1100));
     expect(promoteDue(c.db, Date.now())).toBe(1); // what the scheduler does at the due instant
     await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/LIVE 1 · ACTIVE 0/);

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import YAML from 'yaml';
 import { buildApi } from '../../src/api/server.js';
+import { EventHub } from '../../src/events/hub.js';
 import { setPassword } from '../../src/app/people.js';
 import { applyImport, parseImport } from '../../src/import.js';
 import { openDb, type Db } from '../../src/store/db.js';
@@ -63,7 +64,11 @@ export async function startConsole(file: unknown, now: () => number = Date.now):
   const f = parseImport(YAML.stringify(file), 'browser fixture');
   applyImport(db, f, now());
   for (const u of f.users) await setPassword(db, u.id, PASSWORD, now());
-  const api = await buildApi({ db, log: pino({ level: 'silent' }), now, nudge: () => {}, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 256 * 1024 });
+  const log = pino({ level: 'silent' });
+  // The event stream (GET /events) as the daemon serves it: the agent screen follows it live.
+  const hub = new EventHub({ db, log, pollMs: 100 });
+  hub.start();
+  const api = await buildApi({ db, log, now, nudge: () => {}, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 256 * 1024, events: { hub, heartbeatMs: 5000 } });
   await api.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -72,6 +77,7 @@ export async function startConsole(file: unknown, now: () => number = Date.now):
     api,
     url: `http://127.0.0.1:${port}`,
     close: async () => {
+      hub.stop();
       await api.close();
       db.$client.close();
     },
