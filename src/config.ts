@@ -2,9 +2,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { CallbackdError, ErrorCodes } from './errors.js';
+import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 
-// One object holds every default; README's config reference is generated from the same names.
+// One object holds every default; README's "Configuration" table lists the same names (kept by hand).
 export const DEFAULTS = {
   database: { path: './callbackd.db' },
   ari: {
@@ -27,9 +27,9 @@ export const DEFAULTS = {
     // An agent who did not answer is not rung again for this long (the customer is not charged).
     agentRetryDelayMs: 30000,
   },
-  // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
   // The HTTP API (README "HTTP API"). Loopback only unless an admin opens it.
   api: { enabled: true, host: '127.0.0.1', port: 8580, bodyLimitBytes: 256 * 1024 },
+  // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
   agi: { enabled: true, host: '127.0.0.1', port: 4573, allow: [] as string[], headerTimeoutMs: 5000, commandTimeoutMs: 60000, maxConnections: 200 },
   // The event outbox (README "Events, webhooks, email, reports"): how often other processes'
   // changes are looked for, SSE heartbeats, and how long delivered events are kept.
@@ -131,12 +131,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_NOT_FOUND, `cannot read config file ${file}: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.CONFIG_NOT_FOUND, `cannot read config file ${file}: ${messageOf(err)}`);
     }
     try {
       raw = (YAML.parse(text) ?? {}) as Record<string, unknown>;
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML/JSON: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML/JSON: ${messageOf(err)}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} must hold a mapping of settings`);

@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import { authenticate, type Principal } from '../app/auth.js';
-import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
+import { CallbackdError, ErrorCodes, httpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
@@ -53,7 +53,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string; statusCode?: number; validation?: unknown; validationContext?: string };
     if (e instanceof CallbackdError) {
-      const status = HttpStatus[e.code] ?? 500;
+      const status = httpStatus(e.code);
       return reply.status(status).send({ code: e.code, message: e.message, details: e.details ?? null });
     }
     if (e.validation || e instanceof ZodError || e.code === 'FST_ERR_VALIDATION') {
