@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { importFile } from '../import.js';
-import { openDb } from '../store/db.js';
+import { backupDb, openDb } from '../store/db.js';
 import { dbOptions, dbPath, examples, openDatabase, withDb, type DbOptions } from './shared.js';
 
 // The database file: create/upgrade it, copy it, load the call center into it.
@@ -17,7 +17,7 @@ export function databaseCommands(program: Command): void {
     const db = openDatabase(where, { migrate: false });
     try {
       const t0 = Date.now();
-      await db.$client.backup(file);
+      await backupDb(db, file);
       const copy = openDb(file, { migrate: false, readonly: true });
       const check = copy.$client.pragma('integrity_check', { simple: true });
       copy.$client.close();

@@ -103,7 +103,7 @@ describe('the API surface', () => {
     expect(r.body).toContain('callbackd_callbacks{state="ACTIVE"} 1');
     expect(r.body).toContain('callbackd_calls_in_progress{trunk="carrier"} 2');
     expect(r.body).toContain('callbackd_asterisk_connected{link="ami"} 0');
-    expect(r.body).toContain('callbackd_asterisk_reconnects{link="ari"} 3');
+    expect(r.body).toContain('callbackd_asterisk_reconnects_total{link="ari"} 3');
     expect(r.body).toContain('# TYPE callbackd_trigger_lateness_seconds histogram');
   });
 
