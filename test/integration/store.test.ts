@@ -183,20 +183,19 @@ describe('config', () => {
 
 describe('storage and config safety', () => {
   it('backup makes a consistent copy while another connection writes', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { CLI } = await import('../lab/lab.js');
+    const { runCli } = await import('./cli-run.js');
     for (let i = 0; i < 200; i++) newCb(T0 + i);
     const file = (db.$client as unknown as { name: string }).name;
     const out = join(mkdtempSync(join(tmpdir(), 'cbd-bak-')), 'copy.db');
     const writer = setInterval(() => newCb(T0), 1);
-    const r = spawnSync(process.execPath, [CLI, 'backup', out, '--db', file], { encoding: 'utf8' });
+    const r = await runCli(['backup', out, '--db', file]);
     clearInterval(writer);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/integrity_check ok/);
     const copy = openDb(out, { migrate: false, readonly: true });
     expect((copy.$client.prepare('SELECT count(*) n FROM callbacks').get() as { n: number }).n).toBeGreaterThanOrEqual(200);
     copy.$client.close();
-    expect(spawnSync(process.execPath, [CLI, 'backup', out, '--db', file], { encoding: 'utf8' }).stderr).toMatch(/exists; give a new file name/);
+    expect((await runCli(['backup', out, '--db', file])).stderr).toMatch(/exists; give a new file name/);
   });
 
   it('warns when a config file with secrets is readable by everyone', async () => {
