@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import { authenticate, type Principal } from '../app/auth.js';
+import { readiness } from '../app/readiness.js';
 import { CallbackdError, ErrorCodes, httpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
@@ -73,7 +74,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const r = d.ready();
     const ok = r.ari && r.ami && r.presence;
-    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r });
+    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...readiness(d.db, d.now()) });
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

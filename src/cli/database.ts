@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { loadConfig } from '../config.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { importFile } from '../import.js';
 import { backupDb, openDb } from '../store/db.js';
@@ -32,9 +33,10 @@ export function databaseCommands(program: Command): void {
     dbOptions(program.command('migrate').description('create or upgrade the database schema (the daemon also does this at start); the only command besides import that creates a database')),
     ['callbackd migrate --db /var/lib/callbackd/callbackd.db', 'callbackd migrate -c /etc/callbackd/callbackd.yaml'],
   ).action((o: DbOptions) => {
-    const { path } = dbPath(o);
-    withDb(o, () => undefined, { create: true });
-    console.log(`database ${path} is up to date`);
+    // With -c the whole file is checked as `start` checks it: a typo is found before the daemon runs.
+    const where = o.config && !o.db ? { path: loadConfig(o.config).database.path, from: `database.path in ${o.config}` } : dbPath(o);
+    openDatabase(where, { create: true }).$client.close();
+    console.log(`database ${where.path} is up to date`);
   });
 
   examples(

@@ -7,6 +7,7 @@ import { callbackWriteCommands } from './callback-write.js';
 import { daemonCommands } from './daemon.js';
 import { databaseCommands } from './database.js';
 import { examples } from './shared.js';
+import { statusCommand } from './status.js';
 import { tokenCommands } from './tokens.js';
 
 // The command line: one file per command group, put together here. Exit codes: 0 ok, 2 a usage,
@@ -39,6 +40,7 @@ export function buildCli(): Command {
     'callbackd callback list --db callbackd.db',
   ]);
   daemonCommands(program);
+  statusCommand(program);
   databaseCommands(program);
   agentCommands(program);
   tokenCommands(program);
@@ -59,7 +61,10 @@ export function exitCodeOf(code: ErrorCode): 1 | 2 {
 
 /** Runs the CLI and returns the exit code (the bin sets it; tests call this in-process). */
 export async function main(argv: string[]): Promise<number> {
+  const before = process.exitCode;
+  process.exitCode = undefined;
   try {
+    // A command that ends with a non-zero code without an error (start, status) sets process.exitCode.
     await buildCli().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
@@ -71,5 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     console.error(`callbackd: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return 1;
+  } finally {
+    process.exitCode = before;
   }
 }

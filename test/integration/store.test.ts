@@ -51,6 +51,19 @@ describe('schema', () => {
   });
 });
 
+describe('what status reports', () => {
+  it('counts callbacks whose moment has come, and those over a minute late', async () => {
+    const { countDue } = await import('../../src/store/callback-list.js');
+    newCb(T0 - 120_000); // ACTIVE, two minutes past due: late
+    newCb(T0 - 1000); // ACTIVE, just due
+    newCb(T0 + 1000); // not yet
+    const waiting = newCb(T0 - 600_000);
+    store.promoteDue(db, T0 - 600_000);
+    store.deferLive(db, waiting, T0 + 60_000, 'outside calling hours', T0); // LIVE, its next attempt is later
+    expect(countDue(db, T0, 60_000)).toEqual({ dueNow: 2, late: 1 });
+  });
+});
+
 describe('scheduler store operations (time travel by timestamps)', () => {
   it('promotes only what is due, and wakes at the next due instant', () => {
     const a = newCb(T0 + 1000);
@@ -168,7 +181,7 @@ describe('config', () => {
     } catch (e) {
       msg = (e as Error).message;
     }
-    expect(msg).toMatch(/ari\.url: Invalid url/);
+    expect(msg).toMatch(/ari\.url: must be an http:\/\/ or https:\/\/ URL like http:\/\/127\.0\.0\.1:8088/);
     expect(msg).toMatch(/ari\.password: /);
     expect(msg).toMatch(/ami\.port: /);
     expect(msg).toMatch(/Unrecognized key.*bogus/);
