@@ -25,6 +25,7 @@ const TABLE = {
   FORBIDDEN: [403, 'not allowed for this user'],
   CONFLICT: [409, 'it changed meanwhile; reload and try again'],
   TOO_LARGE: [413, 'the request is too large'],
+  RATE_LIMITED: [429, 'too many attempts; wait and try again'],
   // Callback rules (domain/create-rules.ts): the booking is refused and nothing is written.
   RULE_CALLBACKS_OFF: [422, 'callbacks are off for this campaign or agent'],
   RULE_AGENT_NOT_ALLOWED: [422, 'this agent may not book this kind of callback'],

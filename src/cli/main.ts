@@ -6,9 +6,10 @@ import { callbackReadCommands } from './callback-read.js';
 import { callbackWriteCommands } from './callback-write.js';
 import { daemonCommands } from './daemon.js';
 import { databaseCommands } from './database.js';
-import { examples } from './shared.js';
+import { dbPath, examples, openDatabase } from './shared.js';
 import { statusCommand } from './status.js';
 import { tokenCommands } from './tokens.js';
+import { userCommands } from './users.js';
 
 // The command line: one file per command group, put together here. Exit codes: 0 ok, 2 a usage,
 // input or configuration error (the message names the flag or setting), 1 a runtime failure.
@@ -44,6 +45,14 @@ export function buildCli(): Command {
   databaseCommands(program);
   agentCommands(program);
   tokenCommands(program);
+  userCommands(program, 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)', async (o, f) => {
+    const db = openDatabase(dbPath(o));
+    try {
+      return await f(db);
+    } finally {
+      db.$client.close();
+    }
+  });
   const cb = examples(program.command('callback').description('add, list, show, edit, cancel, reassign and purge callbacks'), [
     'callbackd callback add --lead L-0001 --due +2h --db callbackd.db',
     'callbackd callback list --state LIVE --db callbackd.db',
