@@ -3,7 +3,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
-import { authenticate, type Principal } from '../app/auth.js';
+import type { Principal } from '../app/auth.js';
 import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
@@ -11,6 +11,11 @@ import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
 import { OPENAPI, ops } from './openapi.js';
 import { eventRoutes } from './events.js';
+import { consoleRoutes } from './console-routes.js';
+import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-static.js';
+import { principalOfRequest } from './people-auth.js';
+import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
+import { webhookRoutes } from './webhooks.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -34,13 +39,12 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   // The kept docs UI (Swagger UI's own assets, served from the package, no CDN) over /openapi.json.
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json', validatorUrl: null } as Record<string, unknown> });
 
+  await cookieSupport(app);
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const route = req.routeOptions.url;
     if (!route || PUBLIC.has(route) || route.startsWith('/docs')) return; // public, or a 404 that needs no token
-    const h = req.headers.authorization;
-    const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-    req.principal = authenticate(d.db, token, d.now());
+    req.principal = principalOfRequest(d.db, req, d.now()); // bearer token, or the console's cookie (+ CSRF)
     req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -80,10 +84,14 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
+  await app.register(webhookRoutes(d));
+  await app.register(peopleRoutes(d));
+  await app.register(consoleRoutes(d));
+  await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));
   await app.ready();
   return app as unknown as FastifyInstance;
 }
 
 // Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics']);
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics', ...PEOPLE_PUBLIC, ...CONSOLE_PUBLIC]);
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
