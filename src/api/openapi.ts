@@ -19,7 +19,8 @@ export const OPENAPI: SwaggerOptions = {
     tags: [
       { name: 'callbacks', description: 'Book, find, change and cancel callbacks' },
       { name: 'admin', description: 'The directory: campaigns, lists, leads, agents, phones, trunks, numbers, users, DNC' },
-      { name: 'events', description: 'Changes as they happen' },
+      { name: 'events', description: 'Changes as they happen: the SSE stream and webhooks' },
+      { name: 'console', description: "People's sessions and the web console's views" },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no token needed' },
     ],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
