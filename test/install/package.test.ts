@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,6 +47,12 @@ describe('npm package', () => {
 
   it('installs into an empty directory with no warning', () => {
     expect(installLog).not.toMatch(/npm warn|EBADENGINE|deprecated/i);
+  });
+
+  it('leaves the dialplan readable by Asterisk (another user) at the path README shows', () => {
+    const pkg = join(app, 'node_modules/callbackd');
+    expect(statSync(join(pkg, 'dialplan/callbackd.conf')).mode & 0o777).toBe(0o644);
+    for (const dir of [pkg, join(pkg, 'dialplan')]) expect(statSync(dir).mode & 0o755).toBe(0o755);
   });
 
   it('runs callbackd --help, migrate, and start (Asterisk absent: /readyz 503, SIGTERM exits 0)', async () => {
