@@ -21,6 +21,7 @@ import { lastPresenceWrite, readPresence } from './store/presence.js';
 import { phoneUnusable } from './domain/eligibility.js';
 import { CALLBACK_STATES, type CallAttemptRow } from './store/schema.js';
 import { callApi, remoteFromEnv, viaApiOr } from './cli-remote.js';
+import { userCommands } from './cli-user.js';
 
 const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
 
@@ -181,6 +182,15 @@ export function buildCli(): Command {
         ]),
       ]);
     });
+
+  userCommands(program, DB_HELP, async (o, f) => {
+    const db = openDb(dbPath(o));
+    try {
+      return await f(db);
+    } finally {
+      db.$client.close();
+    }
+  });
 
   const tok = program.command('token').description('API bearer tokens: create (shown once), list, revoke');
   tok

@@ -38,6 +38,9 @@ export const DEFAULTS = {
   // The event outbox (README "Events, webhooks, email, reports"): how often other processes'
   // changes are looked for, SSE heartbeats, and how long delivered events are kept.
   events: { pollMs: 200, heartbeatMs: 15000, retentionDays: 7 },
+  // Webhook deliveries: a try gives up after timeoutMs; retries back off from retryBaseMs, doubling
+  // up to retryMaxMs, jittered; after maxAttempts tries a delivery is dead-lettered.
+  webhooks: { timeoutMs: 10000, maxAttempts: 12, retryBaseMs: 2000, retryMaxMs: 600000, concurrency: 16, perEndpoint: 4, idleMs: 1000 },
   log: { level: 'info' },
 } as const;
 
@@ -114,6 +117,18 @@ export const ConfigSchema = z
         pollMs: ms(10, 60000).default(DEFAULTS.events.pollMs),
         heartbeatMs: ms(100, 600000).default(DEFAULTS.events.heartbeatMs),
         retentionDays: z.number().min(0.001).max(3650).default(DEFAULTS.events.retentionDays),
+      })
+      .strict()
+      .default({}),
+    webhooks: z
+      .object({
+        timeoutMs: ms(100, 120000).default(DEFAULTS.webhooks.timeoutMs),
+        maxAttempts: z.number().int().min(1).max(100).default(DEFAULTS.webhooks.maxAttempts),
+        retryBaseMs: ms(10, 3600000).default(DEFAULTS.webhooks.retryBaseMs),
+        retryMaxMs: ms(10, 86400000).default(DEFAULTS.webhooks.retryMaxMs),
+        concurrency: z.number().int().min(1).max(256).default(DEFAULTS.webhooks.concurrency),
+        perEndpoint: z.number().int().min(1).max(256).default(DEFAULTS.webhooks.perEndpoint),
+        idleMs: ms(10, 60000).default(DEFAULTS.webhooks.idleMs),
       })
       .strict()
       .default({}),

@@ -17,4 +17,6 @@ export interface ApiDeps {
   bodyLimit: number;
   /** The outbox follower behind GET /events (src/events); without it the route is not served. */
   events?: { hub: EventHub; heartbeatMs: number };
+  /** The built console (dist/console); default: found next to the code, null: not served. */
+  consoleDir?: string | null;
 }
