@@ -48,6 +48,8 @@ export const campaigns = sqliteTable('campaigns', {
   defaultRegion: text('default_region').notNull().default('US'),
   countMode: text('count_mode', { enum: ['LIVE', 'ACTIVE', 'ALL_ACTIVE'] }).notNull().default('ALL_ACTIVE'),
   displayDays: integer('display_days').notNull().default(0),
+  // 0012
+  maxDaysAhead: integer('max_days_ahead').notNull().default(365),
 });
 
 export const lists = sqliteTable('lists', {
