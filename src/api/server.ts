@@ -11,6 +11,7 @@ import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
 import { eventRoutes } from './events.js';
 import { webhookRoutes } from './webhooks.js';
+import { emailRoutes } from './emails.js';
 import type { EventHub } from '../events/hub.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
@@ -97,6 +98,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(d));
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.register(webhookRoutes(d));
+  await app.register(emailRoutes(d));
   await app.ready();
   return app as unknown as FastifyInstance;
 }
