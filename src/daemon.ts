@@ -9,6 +9,7 @@ import { CallbackdError, ErrorCodes } from './errors.js';
 import { buildApi, type Api } from './api/server.js';
 import type { Logger } from './log.js';
 import { AgiServer } from './agi/server.js';
+import { readAgiSecret } from './agi/auth.js';
 import { agentCallback, callbackInfo, requestCallback } from './agi/routes.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDb } from './store/db.js';
@@ -56,7 +57,11 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     events.wake();
   };
   const agi = config.agi.enabled
-    ? new AgiServer({ ...config.agi, log: log.child({ adapter: 'agi' }) })
+    ? new AgiServer({
+        ...config.agi,
+        secret: () => (config.agi.secretFile ? readAgiSecret(config.agi.secretFile) : { error: 'agi.secretFile is not set' }),
+        log: log.child({ adapter: 'agi' }),
+      })
         .route('request-callback', requestCallback({ db, now: Date.now, nudge }))
         .route('agent-callback', agentCallback({ db, now: Date.now, nudge }))
         .route('callback-info', callbackInfo({ db, now: Date.now, nudge }))

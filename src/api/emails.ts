@@ -9,7 +9,7 @@ import type { ApiDeps } from './server.js';
 // The callback emails (README "Events, webhooks, email, reports"): what was sent, what is being
 // retried and why, what was given up; admins can send a given-up one again.
 
-const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
+import { ApiError as Err } from './openapi.js';
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err };
 const EmailView = z.object({
   id: z.number(),
@@ -36,6 +36,8 @@ export function emailRoutes(d: ApiDeps) {
       '/emails',
       {
         schema: {
+          operationId: 'listEmails',
+          tags: ['events'],
           summary: 'Callback emails, newest first: sent, pending (with the last error) or given up (admin)',
           querystring: z.object({ state: z.enum(['PENDING', 'SENT', 'DEAD']).optional(), callback: z.coerce.number().int().positive().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
           response: { 200: z.object({ items: z.array(EmailView) }), ...errors },
@@ -45,7 +47,7 @@ export function emailRoutes(d: ApiDeps) {
     );
     app.post(
       '/emails/:id/retry',
-      { schema: { summary: 'Send a given-up email again (admin)', params: z.object({ id: z.coerce.number().int().positive() }), response: { 200: z.object({ requeued: z.boolean() }), ...errors } } },
+      { schema: { operationId: 'retryEmail', tags: ['events'], summary: 'Send a given-up email again (admin)', params: z.object({ id: z.coerce.number().int().positive() }), response: { 200: z.object({ requeued: z.boolean() }), ...errors } } },
       async (req) => {
         if (!retryEmail(d.db, req.params.id, d.now())) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no given-up email ${req.params.id}`);
         d.nudge();

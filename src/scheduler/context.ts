@@ -6,6 +6,8 @@ import * as dir from '../store/directory.js';
 import type { CallAttemptRow, CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
 import type { SessionPlan } from '../dialer/session.js';
 import { campaignCalendar, leadZone } from '../app/book.js';
+import type { AdmitFacts, TrunkAdmission } from '../domain/admit.js';
+import { customerDialsOfLead } from '../store/callbacks.js';
 
 export interface LoadedCallback {
   cb: CallbackRow;
@@ -60,6 +62,39 @@ export function loadDialContext(
       busyAgents,
     },
   };
+}
+
+/**
+ * Everything admit() needs about one ready callback, read in one place. `trunkFull` is a reason
+ * already found for the campaign's trunk in this pass (then nothing else is read); `trunk` asks the
+ * limiter about a trunk.
+ */
+export function readAdmitFacts(
+  db: Db,
+  cb: CallbackRow,
+  now: number,
+  presence: (endpoint: string) => PhonePresence | undefined,
+  busyAgents: ReadonlySet<string>,
+  trunkFull: string | null,
+  trunk: (trunkId: string) => TrunkAdmission,
+): { facts: AdmitFacts; loaded: LoadedCallback | null } {
+  if (trunkFull !== null) return { facts: { kind: 'trunkFull', reason: trunkFull }, loaded: null };
+  const loaded = loadDialContext(db, cb, presence, busyAgents);
+  if ('missing' in loaded) return { facts: { kind: 'missing', reason: loaded.missing }, loaded: null };
+  const { campaign, lead, ctx } = loaded;
+  const facts: AdmitFacts = {
+    kind: 'loaded',
+    now,
+    cb,
+    campaign,
+    leadId: lead.id,
+    zone: leadZone(lead, campaign),
+    calendar: campaignCalendar(campaign),
+    leadDialsLast24h: campaign.leadDailyCap > 0 ? customerDialsOfLead(db, lead.id, now - 86_400_000) : [],
+    ctx,
+    trunk: ctx.outboundNumber ? trunk(ctx.outboundNumber.trunkId) : null,
+  };
+  return { facts, loaded };
 }
 
 /** What the agent's phone shows when it rings: who the callback is for. */

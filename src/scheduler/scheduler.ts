@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { decideDial } from '../domain/eligibility.js';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';
+import { closeAnsweredCall } from '../dialer/close-answered.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
-import { loadDialContext, sessionPlanFor, type LoadedCallback } from './context.js';
-import { campaignCalendar, leadZone } from '../app/book.js';
-import { ownershipDeadline, ownershipMove } from '../domain/ownership.js';
-import { dailyCapUntil } from '../domain/retry.js';
-import { mayDialAt, windowWait } from '../domain/windows.js';
+import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
+import { admit, type Admission } from '../domain/admit.js';
+import type { CallbackRow } from '../store/schema.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
 import { triggerLateness } from '../metrics.js';
 
@@ -172,13 +170,8 @@ export class Scheduler {
     if (a.outcome === 'ANSWERED') {
       if (e.type !== 'ChannelDestroyed' && e.type !== 'StasisEnd') return;
       const other = id === a.agentChannelId ? a.customerChannelId : a.agentChannelId;
-      if (a.endedAt === null) {
-        const now = this.now();
-        store.closeAnsweredAttempt(this.o.db, a.id, now, a.customerAnsweredAt !== null ? now - a.customerAnsweredAt : 0);
-      }
       this.o.log.info({ callbackId: a.callbackId, channelId: id }, 'a call bridged before a restart ended; hanging up the other leg');
-      await this.o.ari.hangup(other).catch(() => undefined);
-      await this.o.ari.destroyBridge(a.bridgeId).catch(() => undefined);
+      await closeAnsweredCall({ db: this.o.db, ari: this.o.ari, now: this.now }, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [other]);
       return;
     }
     if (e.type !== 'StasisStart' && e.type !== 'ChannelStateChange') return;
@@ -245,7 +238,10 @@ export class Scheduler {
     this.arm(delay);
   }
 
-  /** Decide every ready LIVE callback; returns the earliest instant a rate limit frees up. */
+  /**
+   * Every ready LIVE callback: read its facts, decide (domain/admit, pure), write that one
+   * decision. Returns the earliest instant a rate limit or an owner's clock frees something up.
+   */
   private async dialReady(now: number): Promise<number | null> {
     let wakeAt: number | null = null;
     const trunks = new Map(allTrunks(this.o.db).map((t) => [t.id, t]));
@@ -263,131 +259,92 @@ export class Scheduler {
       }
       return trunkOfCampaign.get(campaignId)!;
     };
+    const limiterSays = (trunkId: string) => {
+      const t = trunks.get(trunkId);
+      return this.o.limiter.check(trunkId, { maxChannels: t?.maxChannels ?? 0, callsPerSecond: t?.callsPerSecond ?? 0 }, now);
+    };
+    const read = (cb: CallbackRow) => {
+      const t = trunkOf(cb.campaignId);
+      return readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays);
+    };
     for (const row of ready) {
       if (this.stopping) break;
       if (this.sessions.has(row.id)) continue;
-      const t0 = trunkOf(row.campaignId);
-      if (t0 !== null && full.has(t0)) {
-        store.setWaitReason(this.o.db, row.id, full.get(t0)!, now); // a no-op unless the reason changed
-        continue;
-      }
       let cb = row;
-      let loaded = loadDialContext(this.o.db, cb, (ep) => this.o.presence.of(ep), busy);
-      if ('missing' in loaded) {
-        store.failLive(this.o.db, cb.id, 'MISSING', loaded.missing, now);
+      let { facts, loaded } = read(cb);
+      let d = admit(facts);
+      if (d.kind === 'convert') {
+        if (!store.convertToAnyone(this.o.db, cb.id, 'scheduler', d.reason, now)) continue;
+        this.o.log.info({ callbackId: cb.id, owner: cb.ownerAgentId }, `USERONLY callback moved to ANYONE: ${d.reason}`);
+        cb = store.getCallback(this.o.db, cb.id)!;
+        ({ facts, loaded } = read(cb));
+        d = admit(facts);
+        if (d.kind === 'convert') continue; // cannot happen: an ANYONE callback has no owner
+      }
+      if (d.kind === 'wait' && d.fullTrunk !== null) full.set(d.fullTrunk, d.reason);
+      if (d.kind === 'dial') {
+        if (await this.dial(cb, loaded!, d, now)) busy.add(d.agentId);
         continue;
       }
-      const gate = this.gate(loaded, now);
-      if (gate !== null) {
-        if (gate.until === null) store.failLive(this.o.db, cb.id, 'NO_CALLING_HOURS', gate.reason, now);
-        else store.deferLive(this.o.db, cb.id, gate.until, gate.reason, now);
-        continue;
-      }
-      if (cb.type === 'USERONLY') {
-        const move = this.ownershipCheck(loaded, now);
-        if (move && store.convertToAnyone(this.o.db, cb.id, 'scheduler', move, now)) {
-          this.o.log.info({ callbackId: cb.id, owner: cb.ownerAgentId }, `USERONLY callback moved to ANYONE: ${move}`);
-          cb = store.getCallback(this.o.db, cb.id)!;
-          loaded = loadDialContext(this.o.db, cb, (ep) => this.o.presence.of(ep), busy);
-          if ('missing' in loaded) continue;
-        }
-      }
-      const d = decideDial(loaded.ctx);
-      if (d.kind === 'fail') {
-        store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
-        this.o.log.warn({ callbackId: cb.id, outcome: d.outcome }, d.reason);
-        continue;
-      }
-      if (d.kind === 'wait') {
-        store.setWaitReason(this.o.db, cb.id, d.reason, now);
-        if (cb.type === 'USERONLY') {
-          // Start the owner's clock, and wake when it runs out (useronly_move_minutes).
-          const since = store.markOwnerWaiting(this.o.db, cb.id, now);
-          const deadline = ownershipDeadline({ moveMinutes: loaded.campaign.useronlyMoveMinutes, ownerWaitingSince: since });
-          if (deadline !== null) wakeAt = wakeAt === null ? deadline : Math.min(wakeAt, deadline);
-        }
-        continue;
-      }
-      if (cb.forceDial && !mayDialAt(now, leadZone(loaded.lead, loaded.campaign), campaignCalendar(loaded.campaign))) {
-        this.o.log.warn({ callbackId: cb.id }, 'force-dial: calling outside the calling hours, as the callback was booked');
-      }
-      const t = trunks.get(d.trunkId);
-      const adm = this.o.limiter.check(d.trunkId, { maxChannels: t?.maxChannels ?? 0, callsPerSecond: t?.callsPerSecond ?? 0 }, now);
-      if (!adm.ok) {
-        full.set(d.trunkId, adm.reason);
-        store.setWaitReason(this.o.db, cb.id, adm.reason, now);
-        if (adm.retryAt !== null) wakeAt = wakeAt === null ? adm.retryAt : Math.min(wakeAt, adm.retryAt);
-        continue;
-      }
-      const token = randomUUID();
-      const tag = token.slice(0, 8);
-      const attempt = store.claimForDial(this.o.db, {
-        callbackId: cb.id,
-        owner: this.o.owner,
-        token,
-        leaseMs: this.o.leaseMs,
-        now,
-        dialOrder: loaded.campaign.dialOrder,
-        agentId: d.agentId,
-        phoneEndpoint: d.endpoint,
-        callerId: d.callerId,
-        customerNumber: loaded.lead.phoneE164,
-        trunkId: d.trunkId,
-        ids: (seq) => ({
-          agentChannelId: `cbd-${cb.id}-${seq}-${tag}-agent`,
-          customerChannelId: `cbd-${cb.id}-${seq}-${tag}-cust`,
-          bridgeId: `cbd-${cb.id}-${seq}-${tag}-bridge`,
-        }),
-      });
-      if (!attempt) continue; // someone else moved it meanwhile
-      busy.add(d.agentId);
-      const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead));
-      const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
-      triggerLateness.observe(Math.max(0, lateMs) / 1000);
-      session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');
-      const pause = this.o.failpointBeforeOriginateMs ?? 0;
-      void (pause > 0 ? new Promise((r) => setTimeout(r, pause)) : Promise.resolve())
-        .then(() => session.start())
-        .catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
-      // Let that originate leave now: claiming a burst of 100 first, then sending, made the first
-      // INVITE of the burst 410 ms late (measured with bench/trigger-latency.ts 100 0).
-      await new Promise((r) => setImmediate(r));
+      this.write(cb, d, now);
+      if (d.kind === 'wait' && d.wakeAt !== null) wakeAt = wakeAt === null ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
     }
     return wakeAt;
   }
 
-  /**
-   * Calling hours and the per-lead daily cap: null = may dial now, else until when it must wait
-   * (null until = never: the campaign has no calling window within a year).
-   */
-  private gate(l: LoadedCallback, now: number): { until: number | null; reason: string } | null {
-    const zone = leadZone(l.lead, l.campaign);
-    if (!l.cb.forceDial) {
-      const wait = windowWait(now, zone, campaignCalendar(l.campaign));
-      if (wait) return wait;
+  /** The one store write for a decision that dials nothing. */
+  private write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number): void {
+    switch (d.kind) {
+      case 'fail':
+        store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
+        this.o.log.warn({ callbackId: cb.id, outcome: d.outcome }, d.reason);
+        return;
+      case 'defer':
+        store.deferLive(this.o.db, cb.id, d.until, d.reason, now);
+        return;
+      case 'wait':
+        if (d.ownerClock) store.waitForOwner(this.o.db, cb.id, d.reason, now);
+        else store.setWaitReason(this.o.db, cb.id, d.reason, now); // a no-op unless the reason changed
+        return;
     }
-    if (l.campaign.leadDailyCap > 0) {
-      const until = dailyCapUntil(store.customerDialsOfLead(this.o.db, l.lead.id, now - 86_400_000), l.campaign.leadDailyCap, now);
-      if (until !== null) {
-        return { until, reason: `lead ${l.lead.id} was called ${l.campaign.leadDailyCap} time(s) in the last 24 h (lead_daily_cap); next call allowed ${new Date(until).toISOString()}` };
-      }
-    }
-    return null;
   }
 
-  private ownershipCheck(l: LoadedCallback, now: number): string | null {
-    const ownerId = l.cb.ownerAgentId!;
-    const owner = l.ctx.agents.find((a) => a.agentId === ownerId);
-    return ownershipMove({
-      ownerAgentId: ownerId,
-      campaignId: l.campaign.id,
-      ownerExists: owner !== undefined,
-      ownerOnCampaign: owner?.onCampaign ?? false,
-      allowUnassignedAgents: l.campaign.allowUnassignedAgents,
-      moveMinutes: l.campaign.useronlyMoveMinutes,
-      ownerWaitingSince: l.cb.ownerWaitingSince,
+  /** Claims the callback (the one write) and starts its call. False if someone moved it meanwhile. */
+  private async dial(cb: CallbackRow, loaded: LoadedCallback, d: Extract<Admission, { kind: 'dial' }>, now: number): Promise<boolean> {
+    if (d.outsideHours) this.o.log.warn({ callbackId: cb.id }, 'force-dial: calling outside the calling hours, as the callback was booked');
+    const token = randomUUID();
+    const tag = token.slice(0, 8);
+    const attempt = store.claimForDial(this.o.db, {
+      callbackId: cb.id,
+      owner: this.o.owner,
+      token,
+      leaseMs: this.o.leaseMs,
       now,
+      dialOrder: loaded.campaign.dialOrder,
+      agentId: d.agentId,
+      phoneEndpoint: d.endpoint,
+      callerId: d.callerId,
+      customerNumber: loaded.lead.phoneE164,
+      trunkId: d.trunkId,
+      ids: (seq) => ({
+        agentChannelId: `cbd-${cb.id}-${seq}-${tag}-agent`,
+        customerChannelId: `cbd-${cb.id}-${seq}-${tag}-cust`,
+        bridgeId: `cbd-${cb.id}-${seq}-${tag}-bridge`,
+      }),
     });
+    if (!attempt) return false;
+    const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead));
+    const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
+    triggerLateness.observe(Math.max(0, lateMs) / 1000);
+    session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');
+    const pause = this.o.failpointBeforeOriginateMs ?? 0;
+    void (pause > 0 ? new Promise((r) => setTimeout(r, pause)) : Promise.resolve())
+      .then(() => session.start())
+      .catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
+    // Let that originate leave now: claiming a burst of 100 first, then sending, made the first
+    // INVITE of the burst 410 ms late (measured with bench/trigger-latency.ts 100 0).
+    await new Promise((r) => setImmediate(r));
+    return true;
   }
 
   /** Stop taking work, let calls finish for up to graceMs, then hand the rest back. Idempotent. */
@@ -410,7 +367,6 @@ export class Scheduler {
     for (const s of this.sessions.values()) {
       // Leave the row DIALING (the call may still be up in Asterisk) with an expired lease, so the
       // next start, here or elsewhere, adopts it by asking Asterisk about its channels.
-      store.renewLease(this.o.db, s.plan.callback.id, s.plan.token, this.now());
       s.abandon();
       s.log.warn('handed back: still in progress at shutdown');
     }

@@ -1,7 +1,13 @@
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
+import { writeAudit } from './audit.js';
+import type { Conn } from './conn.js';
 import type { Db } from './db.js';
-import { audit, callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+import type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
+import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+
+// Read by tests and callers written before store/audit.ts.
+export { auditOf } from './audit.js';
 
 export interface NewCallback {
   leadId: string;
@@ -12,9 +18,15 @@ export interface NewCallback {
   dueZone: string;
   maxAttempts: number;
   notes: string | null;
+  /** Booking (app/book.ts) sets these; the defaults suit a plain insert. */
+  hiddenUntil?: number | null;
+  forceDial?: boolean;
+  createdBy?: string | null;
+  /** The conversation handed over with the booking (transcript). */
+  context?: string | null;
 }
 
-export function insertCallback(db: Db, cb: NewCallback, now: number): number {
+export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
   const row = db
     .insert(callbacks)
     .values({ ...cb, state: 'ACTIVE', createdAt: now, updatedAt: now })
@@ -23,7 +35,7 @@ export function insertCallback(db: Db, cb: NewCallback, now: number): number {
   return row.id;
 }
 
-export function getCallback(db: Db, id: number): CallbackRow | undefined {
+export function getCallback(db: Conn, id: number): CallbackRow | undefined {
   return db.select().from(callbacks).where(eq(callbacks.id, id)).get();
 }
 
@@ -80,7 +92,6 @@ export function setWaitReason(db: Db, id: number, reason: string | null, now: nu
     .run();
 }
 
-/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 /** A LIVE callback that may not be dialed before `until` (calling window, daily cap). */
 export function deferLive(db: Db, id: number, until: number, reason: string, now: number): void {
   db.update(callbacks)
@@ -89,13 +100,21 @@ export function deferLive(db: Db, id: number, until: number, reason: string, now
     .run();
 }
 
-/** Starts the owner's clock for useronly_move_minutes (kept if already running). */
-export function markOwnerWaiting(db: Db, id: number, now: number): number {
+/**
+ * A LIVE USERONLY callback waits for its owner: the reason, and the owner's clock for
+ * useronly_move_minutes started unless already running. Written only when something changes.
+ */
+export function waitForOwner(db: Db, id: number, reason: string, now: number): void {
   db.update(callbacks)
-    .set({ ownerWaitingSince: now })
-    .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), isNull(callbacks.ownerWaitingSince)))
+    .set({ waitReason: reason, ownerWaitingSince: sql`coalesce(${callbacks.ownerWaitingSince}, ${now})`, updatedAt: now })
+    .where(
+      and(
+        eq(callbacks.id, id),
+        eq(callbacks.state, 'LIVE'),
+        or(isNull(callbacks.ownerWaitingSince), sql`${callbacks.waitReason} IS NOT ${reason}`),
+      ),
+    )
     .run();
-  return getCallback(db, id)?.ownerWaitingSince ?? now;
 }
 
 /** USERONLY → ANYONE, with the reason in the audit log. False if it was no longer LIVE USERONLY. */
@@ -108,7 +127,7 @@ export function convertToAnyone(db: Db, id: number, actor: string, reason: strin
       .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), eq(callbacks.type, 'USERONLY')))
       .run().changes;
     if (changed !== 1) return false;
-    tx.insert(audit).values({ at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason }).run();
+    writeAudit(tx, { at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason });
     return true;
   });
 }
@@ -124,10 +143,7 @@ export function customerDialsOfLead(db: Db, leadId: string, since: number): numb
     .map((r) => r.t!);
 }
 
-export function auditOf(db: Db, callbackId: number) {
-  return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
-}
-
+/** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
 export function failLive(db: Db, id: number, outcome: string, reason: string, now: number): boolean {
   return (
     db
@@ -240,20 +256,7 @@ export function countCustomerAttempt(db: Db, id: number, token: string, attemptI
   });
 }
 
-export type Finish =
-  | { state: 'COMPLETED' }
-  | { state: 'LIVE'; nextAttemptAt: number; waitReason: string | null }
-  | { state: 'BUSY' | 'NO_ANSWER' | 'FAILED'; failReason: string }
-  /** Auto-reschedule: a fresh promise at a new due time, attempts counted from zero again. */
-  | { state: 'ACTIVE'; dueAt: number; note: string };
-
-export interface AttemptResult {
-  outcome: string;
-  cause: number | null;
-  sipCode: number | null;
-  endedAt: number | null;
-  detail: string | null;
-}
+export type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
 
 /**
  * Closes the attempt row and moves the callback out of DIALING, in one transaction, only while
@@ -289,7 +292,7 @@ export function finishAttempt(
     const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
     if (changed !== 1) throw lost(id, token);
     if (next.state === 'ACTIVE') {
-      tx.insert(audit).values({ at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, before: null, after: { dueAt: next.dueAt }, reason: next.note }).run();
+      writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
       .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
@@ -298,9 +301,9 @@ export function finishAttempt(
   });
 }
 
-/** After the callback is COMPLETED the call may go on; its end is written to the attempt only. */
+/** After the callback is COMPLETED the call may go on; its end is written to the attempt only, once. */
 export function closeAnsweredAttempt(db: Db, attemptId: number, endedAt: number, durationMs: number): void {
-  db.update(callAttempts).set({ endedAt, durationMs }).where(eq(callAttempts.id, attemptId)).run();
+  db.update(callAttempts).set({ endedAt, durationMs }).where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.endedAt))).run();
 }
 
 /** DIALING rows that this instance may recover: its own, or any whose lease has expired. */
@@ -337,17 +340,6 @@ export function takeOverLease(db: Db, id: number, oldToken: string | null, owner
     }
     return ok;
   });
-}
-
-export interface ListFilter {
-  state?: string;
-  limit?: number;
-}
-
-export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
-  const q = db.select().from(callbacks);
-  const filtered = f.state ? q.where(eq(callbacks.state, f.state as CallbackRow['state'])) : q;
-  return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
 }
 
 /** The attempt a channel belongs to. */
