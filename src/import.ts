@@ -68,6 +68,8 @@ export const ImportSchema = strict({
         default_region: z.string().refine(isRegion, 'must be a two-letter region like US or GB').default('US'),
         count_mode: z.enum(['live', 'active', 'all_active']).default('all_active'),
         display_days: z.number().int().min(0).max(3650).default(0),
+        // Mail the owner of a USERONLY callback when it goes LIVE (README "Events, webhooks, email, reports").
+        email_when_live: z.boolean().default(false),
       }).superRefine((c, ctx) => {
         const cal = parseCalendar(c.calling_windows, c.holidays);
         if (!cal.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.calling_windows ? 'calling_windows' : 'holidays'], message: cal.error });
@@ -85,6 +87,7 @@ export const ImportSchema = strict({
         agent_only_callbacks: z.boolean().default(true),
         time_zone: Zone.optional(),
         active_limit: z.number().int().min(0).optional(),
+        email: z.string().email().max(254).optional(),
       }),
     )
     .default([]),
@@ -264,6 +267,7 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
         defaultRegion: c.default_region,
         countMode: c.count_mode.toUpperCase() as 'LIVE' | 'ACTIVE' | 'ALL_ACTIVE',
         displayDays: c.display_days,
+        emailWhenLive: c.email_when_live,
       });
     }
     for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });
@@ -275,6 +279,7 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
         agentOnlyCallbacks: a.agent_only_callbacks,
         timeZone: a.time_zone ?? null,
         activeLimit: a.active_limit ?? null,
+        email: a.email ?? null,
         updatedAt: now,
       });
       dir.setAgentCampaigns(tx, a.id, a.campaigns);

@@ -11,7 +11,7 @@ import type { ApiDeps } from './server.js';
 // Webhook endpoints (admin only): create (the secret is shown once), change, delete, and see each
 // endpoint's deliveries, dead-lettered ones included, and send a dead one again.
 
-const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
+import { ApiError as Err } from './openapi.js';
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err };
 const Url = z
   .string()
