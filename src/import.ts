@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { isValidZone } from './domain/due.js';
 import { isRegion, toE164 } from './domain/phone-number.js';
 import { parseCalendar } from './domain/windows.js';
-import { CallbackdError, ErrorCodes } from './errors.js';
+import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import type { Conn } from './store/conn.js';
 import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
@@ -141,7 +141,7 @@ export function parseImport(text: string, source: string): ImportFile {
   try {
     raw = YAML.parse(text);
   } catch (err) {
-    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source} is not valid YAML/JSON: ${(err as Error).message}`);
+    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source} is not valid YAML/JSON: ${messageOf(err)}`);
   }
   const parsed = ImportSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -309,7 +309,7 @@ export function importFile(db: Db, path: string, now: number): ImportCounts {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `cannot read ${path}: ${(err as Error).message}`);
+    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `cannot read ${path}: ${messageOf(err)}`);
   }
   return applyImport(db, parseImport(text, path), now);
 }

@@ -6,7 +6,8 @@ import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
 import { sessionPlanFor } from './context.js';
-import { requeueAfterInterruption } from '../domain/retry.js';
+import { closeAnsweredCall } from '../dialer/close-answered.js';
+import { writeAttemptEnd } from '../dialer/recorder.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -37,12 +38,7 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     const lead = getLead(d.db, cb.leadId);
     if (!attempt || !campaign || !lead) {
       log.warn('DIALING callback without its attempt row; requeued');
-      store.finishAttempt(
-        d.db, cb.id, token, attempt?.id ?? -1,
-        { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: d.now(), detail: 'recovered without attempt data' },
-        { state: 'LIVE', ...requeueAfterInterruption(null, d.now()) },
-        d.now(),
-      );
+      writeAttemptEnd(d.db, log, { callbackId: cb.id, token, attemptId: attempt?.id ?? -1 }, { kind: 'interrupted', reason: 'recovered without attempt data' }, { now: d.now(), agentRetryDelayMs: 0 });
       continue;
     }
     // Subscribe first, then look: a channel that ends between the two still reaches us.
@@ -73,11 +69,7 @@ export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | '
       await d.ari.subscribeChannel(customer.id).catch(() => undefined);
       continue;
     }
-    if (agent) await d.ari.hangup(agent.id).catch(() => undefined);
-    if (customer) await d.ari.hangup(customer.id).catch(() => undefined);
-    await d.ari.destroyBridge(a.bridgeId).catch(() => undefined);
-    const now = d.now();
-    store.closeAnsweredAttempt(d.db, a.id, now, a.customerAnsweredAt !== null ? now - a.customerAnsweredAt : 0);
+    await closeAnsweredCall(d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [agent?.id, customer?.id].filter((c): c is string => !!c));
     d.log.info({ callbackId: a.callbackId, attempt: a.seq }, 'a call answered before the restart is over; its end is recorded');
     n++;
   }

@@ -1,5 +1,5 @@
-// Mirrors sql/*.sql, which is the source of truth; test/integration/schema.test.ts checks that
-// every column here exists in the migrated database with the same name.
+// Mirrors sql/*.sql, which is the source of truth; test/integration/store.test.ts ("schema") checks
+// that every column here exists in the migrated database with the same name.
 import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const trunks = sqliteTable('trunks', {

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { AriEvent, OriginateParams } from '../../src/asterisk/ari.js';
 import type { PhonePresence } from '../../src/domain/eligibility.js';
@@ -43,10 +44,22 @@ export class FakePresence extends EventEmitter {
 }
 
 
+/**
+ * Waits for `cond`. Under vi.useFakeTimers() it moves the fake clock instead of sleeping, so a
+ * test of something that waits for time (a retry after 1 s, a grace period) takes no real time.
+ */
 export const until = async (what: string, cond: () => boolean, ms = 2000) => {
+  const fake = vi.isFakeTimers();
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    if (fake) await vi.advanceTimersByTimeAsync(10);
+    else await new Promise((r) => setTimeout(r, 10));
   }
+};
+
+/** Lets `ms` pass: on the fake clock when faked, else really. */
+export const pass = async (ms: number) => {
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(ms);
+  else await new Promise((r) => setTimeout(r, ms));
 };

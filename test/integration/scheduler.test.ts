@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import type { AriClient } from '../../src/asterisk/ari.js';
 import type { Presence } from '../../src/asterisk/presence.js';
@@ -12,7 +12,7 @@ import { applyImport, parseImport } from '../../src/import.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
+import { FakeAri, FakePresence, pass, until } from './fakes.js';
 
 // The scheduler and a call session against fakes of our own ARI and presence adapters; what
 // Asterisk really does is proven in test/e2e. Here: the races those fakes can script exactly.
@@ -41,7 +41,10 @@ beforeEach(() => {
   sched = null;
 });
 afterEach(async () => {
-  await sched?.stop(0);
+  const stopped = sched?.stop(0);
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(10); // stop's grace timer is on the fake clock
+  await stopped;
+  vi.useRealTimers();
 });
 
 function startScheduler(): Scheduler {
@@ -81,7 +84,7 @@ async function untilCustomerDialed() {
 describe('scheduler wake-ups', () => {
   it('a callback written by another process right after start is dialed on time, not at the backstop poll', async () => {
     startScheduler();
-    await new Promise((r) => setTimeout(r, 10)); // the first tick has run and found nothing
+    await pass(10); // the first tick has run and found nothing
     const other = openDb(join(dir, 'db.sqlite')); // the CLI, or the benchmark
     const id = addDue(other, 100);
     other.$client.close();
@@ -103,7 +106,7 @@ describe('an originate whose answer is lost', () => {
     const id = addDue(db);
     sched!.nudge();
     await until('the session to look the channel up', () => ari.channels.size === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await pass(100);
     const a = attempt(id);
     expect(store.getCallback(db, id)!.state).toBe('DIALING');
     expect(a.outcome).toBeNull();
@@ -155,11 +158,12 @@ describe('an originate whose answer is lost', () => {
     await until('the session to end', () => sched!.busyAgents().size === 0);
     const before = ari.hangups.length;
     ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
-    await new Promise((r) => setTimeout(r, 50));
+    await pass(50);
     expect(ari.hangups.length).toBe(before);
   });
 
   it('after a reconnect, a call whose legs vanished is settled even if Asterisk cannot answer at first (503 while starting)', async () => {
+    vi.useFakeTimers(); // the session asks again after 1 s: on the fake clock that takes no real time
     const { id } = await untilCustomerDialed();
     let refusals = 2;
     ari.getChannel = async () => {
@@ -175,3 +179,23 @@ describe('an originate whose answer is lost', () => {
   });
 });
 
+
+describe('lease keeping', () => {
+  it('renews the lease every third of it while the call rings, and hands it back expired at shutdown', async () => {
+    vi.useFakeTimers();
+    const { id } = await untilCustomerDialed();
+    const first = store.getCallback(db, id)!.leaseExpiresAt!;
+    await vi.advanceTimersByTimeAsync(20_001); // leaseMs 60 s: renewed at 20 s
+    const renewed = store.getCallback(db, id)!.leaseExpiresAt!;
+    expect(renewed).toBeGreaterThanOrEqual(first + 20_000);
+    const stopped = sched!.stop(0);
+    await vi.advanceTimersByTimeAsync(10);
+    await stopped;
+    sched = null;
+    const cb = store.getCallback(db, id)!;
+    expect(cb.state).toBe('DIALING'); // the call may still be up: the next start adopts it
+    expect(cb.leaseExpiresAt!).toBeLessThanOrEqual(Date.now());
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(store.getCallback(db, id)!.leaseExpiresAt).toBe(cb.leaseExpiresAt); // no renewal after the hand-back
+  });
+});
