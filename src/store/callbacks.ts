@@ -288,7 +288,14 @@ export function finishAttempt(
       tx.insert(audit).values({ at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, before: null, after: { dueAt: next.dueAt }, reason: next.note }).run();
     }
     tx.update(callAttempts)
-      .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
+      .set({
+        outcome: result.outcome,
+        cause: result.cause,
+        sipCode: result.sipCode,
+        endedAt: result.endedAt,
+        detail: result.detail,
+        ...(result.customerAnsweredAt !== undefined ? { customerAnsweredAt: result.customerAnsweredAt } : {}),
+      })
       .where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.outcome)))
       .run();
   });

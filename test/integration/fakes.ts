@@ -21,6 +21,13 @@ export class FakeAri extends EventEmitter {
   async getChannel(id: string) {
     return this.channels.get(id) ?? null;
   }
+  /** What the hold dialplan recorded per channel (AstDB); taking it deletes it, as Asterisk does. */
+  legRecords = new Map<string, string>();
+  async takeLegRecord(id: string) {
+    const r = this.legRecords.get(id) ?? null;
+    this.legRecords.delete(id);
+    return r;
+  }
   async hangup(id: string) {
     this.hangups.push(id);
   }
