@@ -4,21 +4,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { DateTime } from 'luxon';
 import { bookCallback } from './app/book.js';
-import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from './app/edit.js';
+import { cancelCallback, editCallback, purgeFinished, reassignAll } from './app/edit.js';
 import { createToken, listTokens, revokeToken } from './app/auth.js';
-import { agentView, dialableOf, type Dialable } from './app/view.js';
+import { agentView } from './app/agent-view.js';
+import { viewById, viewMany, type CallbackViewT } from './app/callback-view.js';
+import { listCallbacks } from './store/callback-list.js';
 import { loadConfig, looseSecretsWarning } from './config.js';
 import { startDaemon } from './daemon.js';
 import { CallbackdError, ErrorCodes } from './errors.js';
 import { importFile } from './import.js';
 import { createLogger } from './log.js';
 import * as store from './store/callbacks.js';
-import { openDb, type Db } from './store/db.js';
+import { backupDb, openDb, type Db } from './store/db.js';
 import { allPhones, getAgent } from './store/directory.js';
 import { lastPresenceWrite, readPresence } from './store/presence.js';
 import { phoneUnusable } from './domain/eligibility.js';
-import { CALLBACK_STATES, type CallAttemptRow, type CallbackRow } from './store/schema.js';
+import { CALLBACK_STATES, type CallAttemptRow } from './store/schema.js';
 import { callApi, remoteFromEnv, viaApiOr } from './cli-remote.js';
+import { userCommands } from './cli-user.js';
 
 const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
 
@@ -50,54 +53,8 @@ function withDb<T>(o: { db?: string; config?: string }, f: (db: Db) => T): T {
 const fmt = (ms: number | null, zone: string) =>
   ms === null ? '-' : DateTime.fromMillis(ms, { zone }).toFormat("yyyy-LL-dd HH:mm:ss ZZZZ");
 
-function callbackJson(cb: CallbackRow, d?: Dialable) {
-  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-  return {
-    id: cb.id,
-    state: cb.state,
-    type: cb.type,
-    owner: cb.ownerAgentId,
-    lead: cb.leadId,
-    campaign: cb.campaignId,
-    // The promise, and when callbackd may really dial it (calling hours, retries, caps).
-    dueAt: iso(cb.dueAt),
-    dueLocal: DateTime.fromMillis(cb.dueAt, { zone: cb.dueZone }).toISO(),
-    dueZone: cb.dueZone,
-    earliestDialableAt: d ? iso(d.earliestDialableAt) : undefined,
-    earliestDialableWhy: d?.why || undefined,
-    attempts: cb.attempts,
-    maxAttempts: cb.maxAttempts,
-    nextAttemptAt: iso(cb.nextAttemptAt),
-    lastOutcome: cb.lastOutcome,
-    lastCause: cb.lastCause,
-    lastSipCode: cb.lastSipCode,
-    waitReason: cb.waitReason,
-    failReason: cb.failReason,
-    forceDial: cb.forceDial,
-    hiddenUntil: iso(cb.hiddenUntil),
-    replacedBy: cb.replacedBy,
-    notes: cb.notes,
-  };
-}
-
-/** What the CLI prints about a callback, from the database or from the API (the same fields). */
-interface CallbackOut {
-  id: number;
-  state: string;
-  type: string;
-  owner: string | null;
-  lead: string;
-  dueAt: string;
-  dueZone: string;
-  earliestDialableAt?: string | null;
-  earliestDialableWhy?: string;
-  attempts: number;
-  maxAttempts: number;
-  lastOutcome: string | null;
-  waitReason: string | null;
-  failReason: string | null;
-  version?: number;
-}
+/** What the CLI prints about a callback: the API's view, from the database or from the API. */
+type CallbackOut = CallbackViewT;
 
 function why(c: CallbackOut): string {
   const d = c.earliestDialableWhy ?? '';
@@ -157,7 +114,7 @@ export function buildCli(): Command {
       const db = openDb(dbPath(o), { migrate: false });
       try {
         const t0 = Date.now();
-        await db.$client.backup(file);
+        await backupDb(db, file);
         const copy = openDb(file, { migrate: false, readonly: true });
         const check = copy.$client.pragma('integrity_check', { simple: true });
         copy.$client.close();
@@ -226,6 +183,15 @@ export function buildCli(): Command {
       ]);
     });
 
+  userCommands(program, DB_HELP, async (o, f) => {
+    const db = openDb(dbPath(o));
+    try {
+      return await f(db);
+    } finally {
+      db.$client.close();
+    }
+  });
+
   const tok = program.command('token').description('API bearer tokens: create (shown once), list, revoke');
   tok
     .command('create')
@@ -285,19 +251,18 @@ export function buildCli(): Command {
           callApi<{ callback: CallbackOut; notices: string[]; replaced: number | null }>(api, 'POST', '/callbacks', {
             lead: o.lead, due: o.due, zone: o.zone, type, owner: o.owner, maxAttempts: o.maxAttempts, notes: o.notes, forceDial: o.forceDial,
           }),
-        () => {
-          const b = withDb(o, (db) =>
-            bookCallback(
+        () =>
+          withDb(o, (db) => {
+            const b = bookCallback(
               db,
               {
                 leadId: o.lead, due: o.due, zone: o.zone, type, ownerAgentId: o.owner ?? null, bookedByAgentId: o.asAgent ?? null,
                 maxAttempts: o.maxAttempts, forceDial: o.forceDial ?? false, notes: o.notes ?? null, actor: o.asAgent ?? 'cli',
               },
               Date.now(),
-            ),
-          );
-          return { callback: callbackJson(b.callback) as CallbackOut, notices: b.notices, replaced: b.replaced };
-        },
+            );
+            return { callback: viewById(db, b.callback.id, Date.now()), notices: b.notices, replaced: b.replaced };
+          }),
       );
       const out = r.callback;
       if (o.json) return console.log(JSON.stringify({ ...out, notices: r.notices, replaced: r.replaced }, null, 2));
@@ -326,7 +291,11 @@ export function buildCli(): Command {
           const version = o.version ?? (await callApi<{ callback: CallbackOut }>(api, 'GET', `/callbacks/${Number(id)}`)).callback.version;
           return callApi<CallbackOut>(api, 'PATCH', `/callbacks/${Number(id)}`, { ...body, version });
         },
-        () => callbackJson(withDb(o, (db) => editCallback(db, Number(id), { version: o.version, due: o.due, zone: o.zone, type, ownerAgentId: o.owner, campaignId: o.campaign, notes: o.notes }, o.as, Date.now()))) as CallbackOut,
+        () =>
+          withDb(o, (db) => {
+            editCallback(db, Number(id), { version: o.version, due: o.due, zone: o.zone, type, ownerAgentId: o.owner, campaignId: o.campaign, notes: o.notes }, o.as, Date.now());
+            return viewById(db, Number(id), Date.now());
+          }),
       );
       if (o.json) return console.log(JSON.stringify(row, null, 2));
       console.log(`callback ${row.id} changed: ${row.state} ${row.type}${row.owner ? ` for ${row.owner}` : ''}, due ${at(row.dueAt, row.dueZone)} (version ${row.version})`);
@@ -339,7 +308,11 @@ export function buildCli(): Command {
       const { value: row } = await viaApiOr(
         remoteFromEnv(),
         (api) => callApi<CallbackOut>(api, 'POST', `/callbacks/${Number(id)}/cancel`, { version: o.version, reason: o.reason }),
-        () => callbackJson(withDb(o, (db) => cancelCallback(db, Number(id), o.version, o.as, o.reason ?? null, Date.now()))) as CallbackOut,
+        () =>
+          withDb(o, (db) => {
+            cancelCallback(db, Number(id), o.version, o.as, o.reason ?? null, Date.now());
+            return viewById(db, Number(id), Date.now());
+          }),
       );
       if (o.json) return console.log(JSON.stringify(row, null, 2));
       console.log(`callback ${row.id} cancelled`);
@@ -352,7 +325,7 @@ export function buildCli(): Command {
     .action((o) => {
       if (!o.to === !o.anyone) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'give exactly one of --to <agent> or --anyone');
       const now = Date.now();
-      const r = withDb(o, (db) => bulk(openUseronlyOf(db, o.from, null), (id) => editCallback(db, id, o.anyone ? { type: 'ANYONE' } : { ownerAgentId: o.to }, o.as, now)));
+      const r = withDb(o, (db) => reassignAll(db, o.from, o.anyone ? 'ANYONE' : { owner: o.to }, null, o.as, now));
       if (o.json) return console.log(JSON.stringify(r, null, 2));
       console.log(`${r.changed.length} callback(s) ${o.anyone ? 'converted to ANYONE' : `reassigned to ${o.to}`}`);
       for (const f of r.refused) console.log(`  ${f.id} not changed: ${f.message}`);
@@ -390,10 +363,9 @@ export function buildCli(): Command {
           withDb(o, (db) => {
             if (o.agent && !getAgent(db, o.agent)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no agent "${o.agent}"`);
             const v = o.agent ? agentView(db, o.agent, now) : null;
-            const rows = (v ? v.callbacks : store.listCallbacks(db, { state })).filter((r) => !state || r.state === state);
-            const cache = new Map();
+            const rows = v ? v.callbacks.filter((r) => !state || r.state === state) : listCallbacks(db, { scope: { kind: 'all' }, state: state ? [state] : undefined, limit: 500 }).items;
             return {
-              rows: rows.map((r) => callbackJson(r, dialableOf(db, r, now, cache)) as CallbackOut),
+              rows: viewMany(db, rows, now),
               view: v ? { agent: v.agentId, live: v.live, active: v.active, counted: v.counted } : null,
             };
           }),
@@ -416,9 +388,7 @@ export function buildCli(): Command {
         (api) => callApi<Shown>(api, 'GET', `/callbacks/${n}`),
         () =>
           withDb(o, (db) => {
-            const row = store.getCallback(db, n);
-            if (!row) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
-            return { callback: callbackJson(row, dialableOf(db, row, Date.now())) as CallbackOut, callAttempts: store.attemptsOf(db, n), audit: store.auditOf(db, n) };
+            return { callback: viewById(db, n, Date.now()), callAttempts: store.attemptsOf(db, n), audit: store.auditOf(db, n) };
           }),
       );
       const { callback: row, callAttempts: attempts, audit } = value;

@@ -27,10 +27,20 @@ export const DEFAULTS = {
     // An agent who did not answer is not rung again for this long (the customer is not charged).
     agentRetryDelayMs: 30000,
   },
-  // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
   // The HTTP API (README "HTTP API"). Loopback only unless an admin opens it.
   api: { enabled: true, host: '127.0.0.1', port: 8580, bodyLimitBytes: 256 * 1024 },
-  agi: { enabled: true, host: '127.0.0.1', port: 4573, allow: [] as string[], headerTimeoutMs: 5000, commandTimeoutMs: 60000, maxConnections: 200 },
+  // FastAGI for dialplan hooks (README "Dialplan hooks"). Loopback only unless an admin opens it.
+  // Every request must carry the shared secret from agi.secretFile (SECURITY.md); none = all refused.
+  agi: {
+    enabled: true, host: '127.0.0.1', port: 4573, allow: ['127.0.0.1', '::1'], secretFile: null as string | null,
+    headerTimeoutMs: 5000, idleTimeoutMs: 5000, commandTimeoutMs: 60000, maxConnections: 200, maxConnectionsPerAddress: 100,
+  },
+  // The event outbox (README "Events, webhooks, email, reports"): how often other processes'
+  // changes are looked for, SSE heartbeats, and how long delivered events are kept.
+  events: { pollMs: 200, heartbeatMs: 15000, retentionDays: 7 },
+  // Webhook deliveries: a try gives up after timeoutMs; retries back off from retryBaseMs, doubling
+  // up to retryMaxMs, jittered; after maxAttempts tries a delivery is dead-lettered.
+  webhooks: { timeoutMs: 10000, maxAttempts: 12, retryBaseMs: 2000, retryMaxMs: 600000, concurrency: 16, perEndpoint: 4, idleMs: 1000 },
   log: { level: 'info' },
 } as const;
 
@@ -90,11 +100,35 @@ export const ConfigSchema = z
         enabled: z.boolean().default(DEFAULTS.agi.enabled),
         host: z.string().min(1).default(DEFAULTS.agi.host),
         port: z.number().int().min(0).max(65535).default(DEFAULTS.agi.port),
-        allow: z.array(z.string().ip({ message: 'must be an IP address' })).default([]),
+        allow: z.array(z.string().ip({ message: 'must be an IP address' })).min(1, 'name at least one address (Asterisk\'s)').default([...DEFAULTS.agi.allow]),
+        secretFile: z.string().min(1).nullable().default(DEFAULTS.agi.secretFile),
         headerTimeoutMs: ms(100, 120000).default(DEFAULTS.agi.headerTimeoutMs),
+        // Replies that do not wait for the caller (SET VARIABLE...) come at once: a short bound.
+        idleTimeoutMs: ms(100, 120000).default(DEFAULTS.agi.idleTimeoutMs),
         // A command like GET DATA waits for the caller to type: this bounds how long.
         commandTimeoutMs: ms(1000, 600000).default(DEFAULTS.agi.commandTimeoutMs),
         maxConnections: z.number().int().min(1).max(10000).default(DEFAULTS.agi.maxConnections),
+        maxConnectionsPerAddress: z.number().int().min(1).max(10000).default(DEFAULTS.agi.maxConnectionsPerAddress),
+      })
+      .strict()
+      .default({}),
+    events: z
+      .object({
+        pollMs: ms(10, 60000).default(DEFAULTS.events.pollMs),
+        heartbeatMs: ms(100, 600000).default(DEFAULTS.events.heartbeatMs),
+        retentionDays: z.number().min(0.001).max(3650).default(DEFAULTS.events.retentionDays),
+      })
+      .strict()
+      .default({}),
+    webhooks: z
+      .object({
+        timeoutMs: ms(100, 120000).default(DEFAULTS.webhooks.timeoutMs),
+        maxAttempts: z.number().int().min(1).max(100).default(DEFAULTS.webhooks.maxAttempts),
+        retryBaseMs: ms(10, 3600000).default(DEFAULTS.webhooks.retryBaseMs),
+        retryMaxMs: ms(10, 86400000).default(DEFAULTS.webhooks.retryMaxMs),
+        concurrency: z.number().int().min(1).max(256).default(DEFAULTS.webhooks.concurrency),
+        perEndpoint: z.number().int().min(1).max(256).default(DEFAULTS.webhooks.perEndpoint),
+        idleMs: ms(10, 60000).default(DEFAULTS.webhooks.idleMs),
       })
       .strict()
       .default({}),
@@ -139,6 +173,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   put('ari', 'password', env.CALLBACKD_ARI_PASSWORD);
   put('ami', 'secret', env.CALLBACKD_AMI_SECRET);
   put('database', 'path', env.CALLBACKD_DB);
+  put('agi', 'secretFile', env.CALLBACKD_AGI_SECRET_FILE);
   withEnv.ari ??= {};
   withEnv.ami ??= {};
   const parsed = ConfigSchema.safeParse(withEnv);

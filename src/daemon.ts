@@ -9,9 +9,11 @@ import { CallbackdError, ErrorCodes } from './errors.js';
 import { buildApi, type Api } from './api/server.js';
 import type { Logger } from './log.js';
 import { AgiServer } from './agi/server.js';
+import { readAgiSecret } from './agi/auth.js';
 import { agentCallback, callbackInfo, requestCallback } from './agi/routes.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDb } from './store/db.js';
+import { startEvents } from './events/service.js';
 
 // The composition root: the only module that knows every room. Owns start, stop and signals.
 
@@ -48,11 +50,21 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     failpointBeforeOriginateMs: Number(process.env.CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS ?? 0) || undefined,
   });
 
+  const events = startEvents({ db, log: log.child({ adapter: 'events' }), config: config.events, webhooks: config.webhooks });
+  // A change made in this process: act on it now, and tell the event streams now.
+  const nudge = () => {
+    scheduler.nudge();
+    events.wake();
+  };
   const agi = config.agi.enabled
-    ? new AgiServer({ ...config.agi, log: log.child({ adapter: 'agi' }) })
-        .route('request-callback', requestCallback({ db, now: Date.now, nudge: () => scheduler.nudge() }))
-        .route('agent-callback', agentCallback({ db, now: Date.now, nudge: () => scheduler.nudge() }))
-        .route('callback-info', callbackInfo({ db, now: Date.now, nudge: () => scheduler.nudge() }))
+    ? new AgiServer({
+        ...config.agi,
+        secret: () => (config.agi.secretFile ? readAgiSecret(config.agi.secretFile) : { error: 'agi.secretFile is not set' }),
+        log: log.child({ adapter: 'agi' }),
+      })
+        .route('request-callback', requestCallback({ db, now: Date.now, nudge }))
+        .route('agent-callback', agentCallback({ db, now: Date.now, nudge }))
+        .route('callback-info', callbackInfo({ db, now: Date.now, nudge }))
     : null;
 
   // `callbackd agents` runs in another process: hand it what AMI shows, on change and every 30 s.
@@ -81,7 +93,8 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   const startApi = async () => {
     if (!config.api.enabled) return;
     api = await buildApi({
-      db, log: log.child({ adapter: 'api' }), now: Date.now, nudge: () => scheduler.nudge(), bodyLimit: config.api.bodyLimitBytes,
+      db, log: log.child({ adapter: 'api' }), now: Date.now, nudge, bodyLimit: config.api.bodyLimitBytes,
+      events: { hub: events.hub, heartbeatMs: events.heartbeatMs },
       ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready }),
     });
     try {
@@ -107,6 +120,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       await agi?.close();
       await api?.close();
       await scheduler.stop(config.scheduler.shutdownGraceMs);
+      await events.stop();
       clearInterval(presenceHeartbeat);
       if (presenceTimer) clearTimeout(presenceTimer);
       ari.stop();

@@ -22,6 +22,7 @@ export const ErrorCodes = {
   FORBIDDEN: 'FORBIDDEN',
   CONFLICT: 'CONFLICT',
   TOO_LARGE: 'TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
   // Callback rules (domain/create-rules.ts): the booking is refused and nothing is written.
   RULE_CALLBACKS_OFF: 'RULE_CALLBACKS_OFF',
   RULE_AGENT_NOT_ALLOWED: 'RULE_AGENT_NOT_ALLOWED',
@@ -61,6 +62,7 @@ export const HttpStatus: Partial<Record<ErrorCode, number>> = {
   CONFLICT: 409,
   LEASE_LOST: 409,
   TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   RULE_CALLBACKS_OFF: 422,
   RULE_AGENT_NOT_ALLOWED: 422,
   RULE_OWNER_REQUIRED: 422,

@@ -5,6 +5,7 @@ import { isValidZone } from './domain/due.js';
 import { isRegion, toE164 } from './domain/phone-number.js';
 import { parseCalendar } from './domain/windows.js';
 import { CallbackdError, ErrorCodes } from './errors.js';
+import type { Conn } from './store/conn.js';
 import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
 import { PHONE_STATUSES } from './store/schema.js';
@@ -163,7 +164,7 @@ export interface ImportCounts {
 }
 
 /** Writes the whole file in one transaction: on any error nothing is written. */
-export function applyImport(db: Db, f: ImportFile, now: number): ImportCounts {
+export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts {
   return db.transaction((tx) => {
     const problems: string[] = [];
     const known = (table: Parameters<typeof dir.exists>[1], id: string, inFile: Set<string>) => inFile.has(id) || dir.exists(tx, table, id);

@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from './store/db.js';
-import { callbacks } from './store/schema.js';
+import { countCallbacksByState, trunkIds } from './store/stats.js';
 
 // Prometheus metrics (GET /metrics). Counters and the histogram are fed where things happen;
-// gauges are read when Prometheus scrapes, so they are never stale.
+// gauges are read when Prometheus scrapes, so they are never stale. Every label value an operator
+// alerts on (each state, each trunk, each link) has a series from the start, at 0 when nothing.
 
 export const registry = new Registry();
 
@@ -25,21 +25,30 @@ export const triggerLateness = new Histogram({
 export interface MetricSources {
   db: Db;
   trunksInUse: () => Map<string, number>;
+  /** `reconnects`: times the link was lost and made again since start (a running count). */
   links: () => { ari: { connected: boolean; reconnects: number }; ami: { connected: boolean; reconnects: number } };
 }
 
-/** Gauges that read their value at scrape time. Call once per daemon. */
+const SCRAPED = ['callbackd_callbacks', 'callbackd_calls_in_progress', 'callbackd_asterisk_connected', 'callbackd_asterisk_reconnects_total'];
+let defaultsOn = false;
+
+/** The daemon's scrape-time metrics and Node.js/process defaults. Call once per daemon. */
 export function registerGauges(s: MetricSources): void {
-  for (const name of ['callbackd_callbacks', 'callbackd_calls_in_progress', 'callbackd_asterisk_connected', 'callbackd_asterisk_reconnects']) registry.removeSingleMetric(name);
+  for (const name of SCRAPED) registry.removeSingleMetric(name);
+  if (!defaultsOn) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named _total break Prometheus' naming rule (promtool check metrics fails on them);
+    // the per-type nodejs_active_handles / _requests / _resources gauges carry the same figures.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+    defaultsOn = true;
+  }
   new Gauge({
     name: 'callbackd_callbacks',
     help: 'Callbacks by state',
     labelNames: ['state'] as const,
     registers: [registry],
     collect() {
-      this.reset();
-      const rows = s.db.select({ state: callbacks.state, n: sql<number>`count(*)` }).from(callbacks).groupBy(callbacks.state).all();
-      for (const r of rows) this.set({ state: r.state }, r.n);
+      for (const [state, n] of Object.entries(countCallbacksByState(s.db))) this.set({ state }, n);
     },
   });
   new Gauge({
@@ -49,6 +58,7 @@ export function registerGauges(s: MetricSources): void {
     registers: [registry],
     collect() {
       this.reset();
+      for (const trunk of trunkIds(s.db)) this.set({ trunk }, 0);
       for (const [trunk, n] of s.trunksInUse()) this.set({ trunk }, n);
     },
   });
@@ -63,15 +73,23 @@ export function registerGauges(s: MetricSources): void {
       this.set({ link: 'ami' }, l.ami.connected ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'callbackd_asterisk_reconnects',
+  // The clients keep a running count; the counter takes what was added since the last scrape,
+  // so it only ever goes up (rate() and increase() work on it).
+  const seen = { ari: 0, ami: 0 };
+  const reconnects = new Counter({
+    name: 'callbackd_asterisk_reconnects_total',
     help: 'Times the ARI / AMI connection was lost and made again since start',
     labelNames: ['link'] as const,
     registers: [registry],
     collect() {
       const l = s.links();
-      this.set({ link: 'ari' }, l.ari.reconnects);
-      this.set({ link: 'ami' }, l.ami.reconnects);
+      for (const link of ['ari', 'ami'] as const) {
+        const now = l[link].reconnects;
+        if (now > seen[link]) this.inc({ link }, now - seen[link]);
+        seen[link] = Math.max(seen[link], now);
+      }
     },
   });
+  reconnects.inc({ link: 'ari' }, 0);
+  reconnects.inc({ link: 'ami' }, 0);
 }

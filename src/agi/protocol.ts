@@ -117,15 +117,48 @@ export class ReplyParser {
 }
 
 /**
- * One command line. Arguments with spaces, quotes or backslashes are quoted the way res_agi's
- * parser reads them; newlines are refused, since they would end the command early.
+ * res_agi reads each command into a 2048-byte buffer (AGI_BUF_LEN in res_agi.c); a longer line is
+ * cut there and the rest is read as the NEXT command, so a long value could smuggle in a command
+ * of its own. Every line we write, newline included, stays within this many UTF-8 bytes.
+ */
+export const MAX_COMMAND_BYTES = 2000;
+
+/**
+ * Text made safe for one AGI argument: control characters become spaces (a newline would end the
+ * command, a NUL the C string Asterisk reads) and lone surrogates become U+FFFD (they cannot be
+ * written as UTF-8).
+ */
+export function agiText(s: string): string {
+  return s
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/**
+ * One command line. Every argument passes through agiText, then is quoted the way res_agi's parser
+ * reads it when it holds spaces, quotes or backslashes, so no input can end the command or start
+ * another. A line over MAX_COMMAND_BYTES has its last argument shortened (ending in "…").
  */
 export function formatCommand(command: string, ...args: (string | number)[]): string {
-  const parts = [command];
-  for (const a of args) {
-    const s = String(a);
-    if (/[\r\n]/.test(s)) throw new Error('AGI arguments cannot contain line breaks');
-    parts.push(s === '' || /[\s"\\]/.test(s) ? `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : s);
+  const parts = [command, ...args.map((a) => {
+    const s = agiText(String(a));
+    return s === '' || /[\s"\\]/.test(s) ? quote(s) : s;
+  })];
+  const line = parts.join(' ') + '\n';
+  if (bytes(line) <= MAX_COMMAND_BYTES) return line;
+  const head = parts.slice(0, -1).join(' ') + ' ';
+  // Room for the last argument: quotes, the ellipsis and the newline taken off.
+  let room = MAX_COMMAND_BYTES - bytes(head) - bytes('""…\n');
+  if (args.length === 0 || room < 0) throw new Error(`AGI command ${command} is longer than ${MAX_COMMAND_BYTES} bytes`);
+  let kept = '';
+  for (const ch of agiText(String(args[args.length - 1]))) {
+    const n = bytes(quote(ch)) - 2;
+    if (n > room) break;
+    room -= n;
+    kept += ch;
   }
-  return parts.join(' ') + '\n';
+  return `${head}${quote(kept + '…')}\n`;
 }

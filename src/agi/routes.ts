@@ -1,16 +1,18 @@
-import { and, desc, eq, isNotNull } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { bookCallback, leadZone } from '../app/book.js';
+import { phoneBlockedReason } from '../domain/phone.js';
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError } from '../errors.js';
+import { insertLeadIfAbsent, lastAnsweredCallbackId, phoneWithAgent } from '../store/agi-lookups.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
-import { callAttempts } from '../store/schema.js';
-import { getCallback } from '../store/callbacks.js';
+import { attemptOfChannel, getCallback } from '../store/callbacks.js';
 import type { AgiSession } from './server.js';
 
 // The dialplan hooks (README "Dialplan hooks"). Prompts are Asterisk's stock English sounds, so
 // the lab and a fresh server have them. Every booking goes through app/book.ts like the CLI's.
+// The server has authenticated the request (agi/auth.ts) before a route runs; what a route
+// trusts beyond that comes from the AGI environment Asterisk fills in, never from the URL.
 
 export interface RouteDeps {
   db: Db;
@@ -46,7 +48,9 @@ async function status(s: AgiSession, value: string, detail = ''): Promise<void> 
  * request-callback?campaign=C[&minutes=N][&ask=1][&list=L]: the caller's own number (or, with
  * ask=1 or no usable caller ID, digits they type) is confirmed with "1", then an ANYONE callback is
  * booked in C at the next dialable moment (or N minutes from now). Requests are dialed first come,
- * first served: same due instant, lower id first.
+ * first served: same due instant, lower id first. L must be a list of C. A number that is a lead
+ * of C is booked for that lead; otherwise a new lead is added to L (or C's first list): a lead
+ * of another campaign is never moved.
  */
 export function requestCallback(d: RouteDeps) {
   return async (s: AgiSession): Promise<void> => {
@@ -59,7 +63,14 @@ export function requestCallback(d: RouteDeps) {
       await play(s, 'please-try-call-later', 'goodbye');
       return;
     }
-    const minutes = Number(q.get('minutes') ?? 0);
+    const setup = requestSetup(d.db, campaign.id, q.get('list'), q.get('minutes'));
+    if ('error' in setup) {
+      s.log.error({ campaign: campaign.id }, `request-callback: ${setup.error}; fix the AGI() URL`);
+      await status(s, 'ERROR', setup.error);
+      await play(s, 'please-try-call-later', 'goodbye');
+      return;
+    }
+    const { minutes } = setup;
     let number = q.get('ask') === '1' ? null : toE164(s.request.env.agi_callerid ?? '', campaign.defaultRegion);
     if (!number || !number.ok) {
       const r = await s.command('GET DATA', 'vm-enter-num-to-call', 10000, 15);
@@ -89,16 +100,24 @@ export function requestCallback(d: RouteDeps) {
     // The caller becomes a lead of the campaign unless the number already is one.
     let lead = dir.leadByPhone(d.db, campaign.id, number.e164);
     if (!lead) {
-      const listId = q.get('list') ?? dir.firstListOf(d.db, campaign.id);
+      const listId = setup.listId;
       if (!listId) {
         s.log.error({ campaign: campaign.id }, `request-callback: campaign ${campaign.id} has no list for new callers; import one`);
         await status(s, 'ERROR', 'campaign has no list');
         await play(s, 'please-try-call-later', 'goodbye');
         return;
       }
-      const id = `agi-${number.e164.slice(1)}`;
-      dir.upsertLead(d.db, { id, listId, firstName: s.request.env.agi_calleridname || null, lastName: null, phoneE164: number.e164, timeZone: null, updatedAt: now });
-      lead = dir.getLead(d.db, id)!;
+      // The number's usual id may belong to a lead of another campaign: that lead stays where it is.
+      const fields = { listId, firstName: s.request.env.agi_calleridname || null, lastName: null, phoneE164: number.e164, timeZone: null, updatedAt: now };
+      lead =
+        insertLeadIfAbsent(d.db, { id: `agi-${number.e164.slice(1)}`, ...fields }) ??
+        insertLeadIfAbsent(d.db, { id: `agi-${listId}-${number.e164.slice(1)}`, ...fields });
+      if (!lead) {
+        s.log.error({ number: number.e164, list: listId }, 'request-callback: no free lead id for this number; nothing booked');
+        await status(s, 'ERROR', 'no free lead id');
+        await play(s, 'please-try-call-later', 'goodbye');
+        return;
+      }
     }
     let r;
     try {
@@ -122,29 +141,41 @@ export function requestCallback(d: RouteDeps) {
   };
 }
 
+/** The list new callers join and the minutes ahead, from the AGI() URL, or what is wrong with them. */
+function requestSetup(db: Db, campaignId: string, list: string | null, minutes: string | null): { listId: string | undefined; minutes: number } | { error: string } {
+  if (minutes !== null && !/^\d{1,6}$/.test(minutes)) return { error: `minutes=${minutes.slice(0, 20)} is not a whole number of minutes` };
+  if (list !== null && dir.getList(db, list)?.campaignId !== campaignId) return { error: `list ${list.slice(0, 40)} is not a list of campaign ${campaignId}` };
+  return { listId: list ?? dir.firstListOf(db, campaignId), minutes: Number(minutes ?? 0) };
+}
+
+/** "PJSIP/agent1001-0000002a" → "agent1001": the endpoint a channel belongs to (names may hold "-"). */
+export function endpointOfChannel(channel: string | undefined): string {
+  return /^PJSIP\/(.+)-[0-9a-f]+$/.exec(channel ?? '')?.[1] ?? '';
+}
+
 /**
- * agent-callback?endpoint=${CHANNEL(endpoint)}&minutes=N | &at=HHMM: books a USERONLY callback for
- * the lead the agent last spoke to, N minutes from now or at the next HH:MM on the lead's clock.
- * The agent's own options and limits apply; a refusal plays "invalid" and logs the reason.
+ * agent-callback?minutes=N | ?at=HHMM: books a USERONLY callback for the lead the agent last spoke
+ * to, N minutes from now or at the next HH:MM on the lead's clock. The agent is the owner of the
+ * phone the call comes from (agi_channel, set by Asterisk; an ?endpoint= in the URL is ignored),
+ * and that phone's Status and Active Account gate it as they gate ringing it. The agent's own
+ * options and limits apply; a refusal plays "invalid" and logs the reason.
  */
 export function agentCallback(d: RouteDeps) {
   return async (s: AgiSession): Promise<void> => {
     const q = s.request.query;
-    const endpoint = q.get('endpoint') || /^PJSIP\/(.+)-[0-9a-f]+$/.exec(s.request.env.agi_channel ?? '')?.[1] || '';
-    const agent = dir.agentOfPhone(d.db, endpoint);
+    const endpoint = endpointOfChannel(s.request.env.agi_channel);
     const refuse = async (why: string) => {
       s.log.warn({ endpoint }, `agent-callback refused: ${why}`);
       await status(s, 'REFUSED', why);
       await play(s, 'invalid', 'goodbye');
     };
-    if (!agent) return refuse(`phone ${endpoint || '(unknown)'} belongs to no agent`);
-    const last = d.db
-      .select({ callbackId: callAttempts.callbackId })
-      .from(callAttempts)
-      .where(and(eq(callAttempts.agentId, agent.id), isNotNull(callAttempts.customerAnsweredAt)))
-      .orderBy(desc(callAttempts.customerAnsweredAt))
-      .get();
-    const lastCb = last ? getCallback(d.db, last.callbackId) : undefined;
+    const owned = phoneWithAgent(d.db, endpoint);
+    if (!owned) return refuse(`phone ${endpoint || '(not a PJSIP channel)'} belongs to no agent`);
+    const blocked = phoneBlockedReason(owned.phone);
+    if (blocked) return refuse(blocked);
+    const agent = owned.agent;
+    const lastId = lastAnsweredCallbackId(d.db, agent.id);
+    const lastCb = lastId === undefined ? undefined : getCallback(d.db, lastId);
     if (!lastCb) return refuse(`agent ${agent.id} has not spoken to a lead yet`);
     const lead = dir.getLead(d.db, lastCb.leadId)!;
     const campaign = dir.getCampaign(d.db, lastCb.campaignId)!;
@@ -172,26 +203,31 @@ export function agentCallback(d: RouteDeps) {
   };
 }
 
+/** One line of display text: runs of whitespace (newlines included) become one space. */
+const oneLine = (t: string | null | undefined) => (t ?? '').replace(/\s+/g, ' ').trim();
+
 /**
  * callback-info[?id=N]: sets CB_ID, CB_LEAD_NAME, CB_LEAD_PHONE, CB_NOTES, CB_ATTEMPT for a
- * whisper or screen-pop. Without ?id the channel's CALLBACKD_ID variable is used (callbackd sets
- * it on the channels it originates).
+ * whisper or screen-pop, on a channel callbackd itself placed: the channel's UNIQUEID (the
+ * channel id callbackd gave it at originate) must be one of the callback's attempts. Any other
+ * channel, or an ?id of another callback, gets NOT_FOUND and learns nothing.
  */
 export function callbackInfo(d: RouteDeps) {
   return async (s: AgiSession): Promise<void> => {
-    let id = s.request.query.get('id') ?? s.request.args[0] ?? '';
-    if (!id) id = (await s.command('GET VARIABLE', 'CALLBACKD_ID')).data ?? '';
-    const cb = /^\d+$/.test(id) ? getCallback(d.db, Number(id)) : undefined;
+    const asked = s.request.query.get('id') ?? s.request.args[0] ?? '';
+    const uniqueid = s.request.env.agi_uniqueid ?? '';
+    const attempt = uniqueid ? attemptOfChannel(d.db, uniqueid) : undefined;
+    const cb = attempt && (asked === '' || asked === String(attempt.callbackId)) ? getCallback(d.db, attempt.callbackId) : undefined;
     if (!cb) {
-      s.log.warn({ id }, 'callback-info: no such callback');
+      s.log.warn({ id: asked.slice(0, 40), uniqueid }, 'callback-info: not a channel callbackd placed for this callback; nothing said');
       await status(s, 'NOT_FOUND');
       return;
     }
     const lead = dir.getLead(d.db, cb.leadId);
     await s.setVariable('CB_ID', String(cb.id));
-    await s.setVariable('CB_LEAD_NAME', [lead?.firstName, lead?.lastName].filter(Boolean).join(' '));
+    await s.setVariable('CB_LEAD_NAME', oneLine([lead?.firstName, lead?.lastName].filter(Boolean).join(' ')));
     await s.setVariable('CB_LEAD_PHONE', lead?.phoneE164 ?? '');
-    await s.setVariable('CB_NOTES', (cb.notes ?? '').replace(/[\r\n]+/g, ' '));
+    await s.setVariable('CB_NOTES', oneLine(cb.notes));
     await s.setVariable('CB_ATTEMPT', String(cb.attempts));
     await status(s, 'OK');
   };

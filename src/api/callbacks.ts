@@ -1,20 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { canEdit, canSee, forbid, type Principal } from '../app/auth.js';
+import { agentView } from '../app/agent-view.js';
+import { canEdit, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
 import { bookCallback } from '../app/book.js';
-import { bulk, cancelCallback, editCallback, openUseronlyOf, purgeFinished } from '../app/edit.js';
-import { listCallbacksPage, searchByPhone } from '../app/query.js';
-import { agentView, dialableOf } from '../app/view.js';
+import { CallbackView, viewById, viewMany } from '../app/callback-view.js';
+import { bulk, cancelCallback, editCallback, purgeFinished, reassignAll } from '../app/edit.js';
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import { attemptsOf, auditOf, getCallback } from '../store/callbacks.js';
+import { auditOf } from '../store/audit.js';
+import { listCallbacks } from '../store/callback-list.js';
+import { attemptsOf, getCallback } from '../store/callbacks.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import { readPresence } from '../store/presence.js';
-import { CALLBACK_STATES, callbacks, type CallbackRow } from '../store/schema.js';
-import { eq } from 'drizzle-orm';
-import type { ApiDeps } from './server.js';
+import { CALLBACK_STATES, type CallbackRow } from '../store/schema.js';
+import type { ApiDeps } from './deps.js';
 
 // /callbacks: book, read, list, search, edit, cancel, bulk, purge; /me/callbacks; /phones.
 
@@ -32,59 +33,6 @@ const instant = z
   .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant like 2026-11-26T19:00:00Z')
   .transform((s) => Date.parse(s))
   .optional();
-
-export const CallbackView = z.object({
-  id: z.number(),
-  version: z.number(),
-  state: z.enum(CALLBACK_STATES),
-  type: CallbackType,
-  owner: z.string().nullable(),
-  lead: z.string(),
-  list: z.string().optional(),
-  campaign: z.string(),
-  dueAt: z.string().describe('the promise: the scheduled instant (UTC)'),
-  dueLocal: z.string().describe("the same instant on the lead's clock"),
-  dueZone: z.string(),
-  earliestDialableAt: z.string().nullable().describe('when callbackd may actually dial it (calling hours, retries, caps)'),
-  earliestDialableWhy: z.string().describe('why the two differ; empty when they do not'),
-  lastCalledAt: z.string().nullable().optional(),
-  attempts: z.number(),
-  maxAttempts: z.number(),
-  lastOutcome: z.string().nullable(),
-  waitReason: z.string().nullable(),
-  failReason: z.string().nullable(),
-  notes: z.string().nullable(),
-  forceDial: z.boolean(),
-});
-
-const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
-
-export function view(db: Db, cb: CallbackRow & { listId?: string; lastCalledAt?: number | null }, now: number): z.infer<typeof CallbackView> {
-  const d = dialableOf(db, cb, now);
-  return {
-    id: cb.id,
-    version: cb.version,
-    state: cb.state,
-    type: cb.type,
-    owner: cb.ownerAgentId,
-    lead: cb.leadId,
-    list: cb.listId,
-    campaign: cb.campaignId,
-    dueAt: iso(cb.dueAt)!,
-    dueLocal: new Date(cb.dueAt).toLocaleString('sv-SE', { timeZone: cb.dueZone }).replace(' ', 'T'),
-    dueZone: cb.dueZone,
-    earliestDialableAt: iso(d.earliestDialableAt),
-    earliestDialableWhy: d.why,
-    lastCalledAt: cb.lastCalledAt === undefined ? undefined : iso(cb.lastCalledAt),
-    attempts: cb.attempts,
-    maxAttempts: cb.maxAttempts,
-    lastOutcome: cb.lastOutcome,
-    waitReason: cb.waitReason,
-    failReason: cb.failReason,
-    notes: cb.notes,
-    forceDial: cb.forceDial,
-  };
-}
 
 const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err, 409: Err, 413: Err, 422: Err };
@@ -137,24 +85,10 @@ export function callbackRoutes(d: ApiDeps) {
         const p = req.principal;
         const b = req.body;
         const now = d.now();
-        let leadId = b.lead;
-        if (!leadId) {
-          const campaign = dir.getCampaign(db, b.campaign!);
-          if (!campaign) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${b.campaign}"`);
-          const n = toE164(b.phone!, campaign.defaultRegion);
-          if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `phone: ${n.error}`);
-          leadId = dir.leadByPhone(db, campaign.id, n.e164)?.id;
-          if (!leadId) {
-            const listId = dir.firstListOf(db, campaign.id);
-            if (!listId) throw new CallbackdError(ErrorCodes.CONFLICT, `campaign ${campaign.id} has no list for new numbers`);
-            if (!(p.role === 'admin' || p.campaigns.includes(campaign.id))) forbid(`you may not book callbacks in campaign ${campaign.id}`);
-            leadId = `api-${n.e164.slice(1)}`;
-            dir.upsertLead(db, { id: leadId, listId, firstName: null, lastName: null, phoneE164: n.e164, timeZone: null, updatedAt: now });
-          }
-        }
-        const lead = dir.getLead(db, leadId);
-        if (!lead) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no lead "${leadId}"`);
-        const campaignId = dir.campaignOfLead(db, lead.id)!;
+        // Who may book where is checked before anything is written; the lead is found or created
+        // inside the booking's transaction (app/lead-for-booking.ts).
+        const campaignId = b.lead ? dir.campaignOfLead(db, b.lead) : dir.getCampaign(db, b.campaign!)?.id;
+        if (!campaignId) throw new CallbackdError(ErrorCodes.NOT_FOUND, b.lead ? `no lead "${b.lead}"` : `no campaign "${b.campaign}"`);
         if (p.role !== 'admin' && !p.campaigns.includes(campaignId)) forbid(`you may not book callbacks in campaign ${campaignId}`);
         if (p.role === 'agent') {
           if (b.owner && b.owner !== p.agentId) forbid('agents book callbacks for themselves (owner must be you) or as ANYONE');
@@ -163,7 +97,8 @@ export function callbackRoutes(d: ApiDeps) {
         const r = bookCallback(
           db,
           {
-            leadId: lead.id,
+            leadId: b.lead,
+            byPhone: b.lead ? undefined : { phone: b.phone!, campaignId, source: 'api' },
             due: b.due,
             zone: b.zone,
             type: b.type,
@@ -172,17 +107,13 @@ export function callbackRoutes(d: ApiDeps) {
             notes: b.notes ?? null,
             forceDial: b.forceDial,
             maxAttempts: b.maxAttempts,
+            transcript: b.transcript,
             actor: p.userId,
           },
           now,
         );
-        let cb = r.callback;
-        if (b.transcript !== undefined) {
-          db.update(callbacks).set({ context: b.transcript }).where(eq(callbacks.id, cb.id)).run();
-          cb = getCallback(db, cb.id)!;
-        }
         d.nudge();
-        return reply.status(201).send({ callback: view(db, cb, now), notices: r.notices, replaced: r.replaced });
+        return reply.status(201).send({ callback: viewById(db, r.callback.id, now), notices: r.notices, replaced: r.replaced });
       },
     );
 
@@ -209,9 +140,8 @@ export function callbackRoutes(d: ApiDeps) {
         const q = req.query;
         const bad = q.state?.find((s) => !(CALLBACK_STATES as readonly string[]).includes(s.toUpperCase()));
         if (bad) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `state "${bad}" is not one of ${CALLBACK_STATES.join(', ')}`);
-        const page = listCallbacksPage(db, req.principal, { ...q, state: q.state?.map((s) => s.toUpperCase()) });
-        const now = d.now();
-        return { items: page.items.map((cb) => view(db, cb, now)), nextCursor: page.nextCursor };
+        const page = listCallbacks(db, { ...q, scope: scopeOf(req.principal), state: q.state?.map((s) => s.toUpperCase()) });
+        return { items: viewMany(db, page.items, d.now()), nextCursor: page.nextCursor };
       },
     );
 
@@ -225,9 +155,10 @@ export function callbackRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        const r = searchByPhone(db, req.principal, req.query.phone, req.query.region, req.query.limit);
-        const now = d.now();
-        return { e164: r.e164, items: r.items.map((cb) => view(db, cb, now)) };
+        const n = toE164(req.query.phone, req.query.region);
+        if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, n.error);
+        const page = listCallbacks(db, { scope: scopeOf(req.principal), phone: n.e164, sort: 'due', order: 'desc', limit: req.query.limit });
+        return { e164: n.e164, items: viewMany(db, page.items, d.now()) };
       },
     );
 
@@ -242,7 +173,7 @@ export function callbackRoutes(d: ApiDeps) {
       },
       async (req) => {
         const cb = visible(db, req.principal, req.params.id);
-        return { callback: view(db, cb, d.now()), context: cb.context, callAttempts: attemptsOf(db, cb.id), audit: auditOf(db, cb.id) };
+        return { callback: viewById(db, cb.id, d.now()), context: cb.context, callAttempts: attemptsOf(db, cb.id), audit: auditOf(db, cb.id) };
       },
     );
 
@@ -270,9 +201,9 @@ export function callbackRoutes(d: ApiDeps) {
         editable(db, req.principal, req.params.id);
         const b = req.body;
         if (b.campaign && req.principal.role !== 'admin' && !req.principal.campaigns.includes(b.campaign)) forbid(`you do not manage campaign ${b.campaign}`);
-        const cb = editCallback(db, req.params.id, { version: b.version, due: b.due, zone: b.zone, type: b.type, ownerAgentId: b.owner, campaignId: b.campaign, notes: b.notes }, req.principal.userId, d.now());
+        editCallback(db, req.params.id, { version: b.version, due: b.due, zone: b.zone, type: b.type, ownerAgentId: b.owner, campaignId: b.campaign, notes: b.notes }, req.principal.userId, d.now());
         d.nudge();
-        return view(db, cb, d.now());
+        return viewById(db, req.params.id, d.now());
       },
     );
 
@@ -288,9 +219,9 @@ export function callbackRoutes(d: ApiDeps) {
       },
       async (req) => {
         editable(db, req.principal, req.params.id);
-        const cb = cancelCallback(db, req.params.id, req.body.version, req.principal.userId, req.body.reason ?? null, d.now());
+        cancelCallback(db, req.params.id, req.body.version, req.principal.userId, req.body.reason ?? null, d.now());
         d.nudge();
-        return view(db, cb, d.now());
+        return viewById(db, req.params.id, d.now());
       },
     );
 
@@ -319,9 +250,7 @@ export function callbackRoutes(d: ApiDeps) {
                 editable(db, p, id);
                 cancelCallback(db, id, undefined, p.userId, b.reason ?? 'bulk cancel', now);
               })
-            : bulk(openUseronlyOf(db, b.fromAgent, scope), (id) => {
-                editCallback(db, id, b.action === 'reassign' ? { ownerAgentId: b.toAgent } : { type: 'ANYONE' }, p.userId, now);
-              });
+            : reassignAll(db, b.fromAgent, b.action === 'reassign' ? { owner: b.toAgent } : 'ANYONE', scope, p.userId, now);
         d.nudge();
         return r;
       },
@@ -355,7 +284,7 @@ export function callbackRoutes(d: ApiDeps) {
         const p = req.principal;
         if (!p.agentId) forbid('this user is not an agent');
         const v = agentView(db, p.agentId, d.now());
-        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, callbacks: v.callbacks.map((cb) => view(db, cb, d.now())) };
+        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, callbacks: viewMany(db, v.callbacks, d.now()) };
       },
     );
 

@@ -2,28 +2,23 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
-import { authenticate, type Principal } from '../app/auth.js';
+import type { Principal } from '../app/auth.js';
 import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
+import { eventRoutes } from './events.js';
+import { consoleRoutes } from './console-routes.js';
+import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-static.js';
+import { principalOfRequest } from './people-auth.js';
+import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
+import { webhookRoutes } from './webhooks.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
 
-export interface ApiDeps {
-  db: Db;
-  log: Logger;
-  now: () => number;
-  /** Wakes the scheduler: a change made here is acted on at once. */
-  nudge: () => void;
-  /** Readiness: is the daemon connected to Asterisk? */
-  ready: () => { ari: boolean; ami: boolean; presence: boolean };
-  /** Largest request body accepted, in bytes. */
-  bodyLimit: number;
-}
+export type { ApiDeps } from './deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,13 +42,12 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  await cookieSupport(app);
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const route = req.routeOptions.url;
     if (!route || PUBLIC.has(route)) return; // public, or a 404 that needs no token
-    const h = req.headers.authorization;
-    const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-    req.principal = authenticate(d.db, token, d.now());
+    req.principal = principalOfRequest(d.db, req, d.now()); // bearer token, or the console's cookie (+ CSRF)
     req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -90,9 +84,14 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
+  if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
+  await app.register(webhookRoutes(d));
+  await app.register(peopleRoutes(d));
+  await app.register(consoleRoutes(d));
+  await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));
   await app.ready();
   return app as unknown as FastifyInstance;
 }
 
 // Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics']);
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics', ...PEOPLE_PUBLIC, ...CONSOLE_PUBLIC]);

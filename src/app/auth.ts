@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
 import { grantsAdmin, phoneBlockedReason } from '../domain/phone.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Db } from '../store/db.js';
+import type { Scope } from '../store/callback-list.js';
 import * as dir from '../store/directory.js';
-import { apiTokens, phones, type CallbackRow, type UserRow } from '../store/schema.js';
+import type { CallbackRow, UserRow } from '../store/schema.js';
+import * as tokens from '../store/tokens.js';
 
 // Who is asking, and what they may do. Tokens are random, shown once, stored as sha256: a copy of
 // the database does not hand out API access.
@@ -23,20 +24,11 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
 export function createToken(db: Db, userId: string, name: string | null, now: number): { id: number; token: string } {
   if (!dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
   const token = `cbd_${randomBytes(32).toString('base64url')}`;
-  const row = db.insert(apiTokens).values({ userId, name, hash: hash(token), createdAt: now }).returning({ id: apiTokens.id }).get();
-  return { id: row.id, token };
+  return { id: tokens.insertToken(db, userId, name, hash(token), now), token };
 }
 
-export function revokeToken(db: Db, id: number, now: number): boolean {
-  return db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).run().changes === 1;
-}
-
-export function listTokens(db: Db) {
-  return db
-    .select({ id: apiTokens.id, user: apiTokens.userId, name: apiTokens.name, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt, lastUsedAt: apiTokens.lastUsedAt })
-    .from(apiTokens)
-    .all();
-}
+export const revokeToken = tokens.revokeToken;
+export const listTokens = tokens.listTokens;
 
 /**
  * The principal behind a bearer token, or an error saying why not. An agent is refused while none
@@ -44,11 +36,11 @@ export function listTokens(db: Db) {
  */
 export function authenticate(db: Db, token: string | undefined, now: number): Principal {
   if (!token) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'send "Authorization: Bearer <token>" (create one with `callbackd token create --user U`)');
-  const row = db.select().from(apiTokens).where(eq(apiTokens.hash, hash(token))).get();
+  const row = tokens.tokenByHash(db, hash(token));
   if (!row || row.revokedAt !== null) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'unknown or revoked token');
   const user = dir.getUser(db, row.userId);
   if (!user) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'the token\'s user no longer exists');
-  db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
+  tokens.touchToken(db, row.id, now);
   return principalOf(db, user);
 }
 
@@ -57,7 +49,7 @@ export function principalOf(db: Db, user: UserRow): Principal {
     return { userId: user.id, role: user.role, agentId: user.agentId, campaigns: user.campaigns, leadModify: user.role === 'admin' || user.leadModify };
   }
   const agentId = user.agentId ?? user.id;
-  const own = db.select().from(phones).where(eq(phones.agentId, agentId)).all();
+  const own = dir.phonesOfAgents(db, [agentId]);
   const usable = own.filter((p) => phoneBlockedReason(p) === null);
   if (usable.length === 0) {
     const why = own.length ? own.map((p) => phoneBlockedReason(p)).join('; ') : `agent ${agentId} has no phone`;
@@ -65,6 +57,13 @@ export function principalOf(db: Db, user: UserRow): Principal {
   }
   if (usable.some(grantsAdmin)) return { userId: user.id, role: 'admin', agentId, campaigns: [], leadModify: true };
   return { userId: user.id, role: 'agent', agentId, campaigns: dir.campaignsOfAgent(db, agentId), leadModify: false };
+}
+
+/** What `p` may see, as the listing's scope; the same rule as canSee below, in SQL. */
+export function scopeOf(p: Principal): Scope {
+  if (p.role === 'admin') return { kind: 'all' };
+  if (p.role === 'manager') return { kind: 'campaigns', campaigns: p.campaigns };
+  return { kind: 'agent', agentId: p.agentId ?? '', campaigns: p.campaigns };
 }
 
 /** May `p` see this callback? */

@@ -1,17 +1,26 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { decideCreate, type AgentFacts, type CallbackType, type CampaignRules } from '../domain/create-rules.js';
-import { isValidZone, parseDue } from '../domain/due.js';
-import { parseCalendar, type Calendar } from '../domain/windows.js';
+import { decideCreate, type CallbackType } from '../domain/create-rules.js';
+import { parseDue } from '../domain/due.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
+import { writeAudit } from '../store/audit.js';
+import { markReplaced, openCallbackOfLead } from '../store/callback-changes.js';
+import { getCallback, insertCallback } from '../store/callbacks.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
-import { audit, callbacks, type AgentRow, type CallbackRow, type CampaignRow, type LeadRow } from '../store/schema.js';
+import type { CallbackRow, CampaignRow } from '../store/schema.js';
+import { leadZone, resolveZone } from './calendar.js';
+import { leadForBooking, type LeadForBooking } from './lead-for-booking.js';
+import { agentFacts, campaignRules, ownerOpenUseronly } from './rule-facts.js';
+
+// Kept for callers written before app/calendar.ts (scheduler, agi routes); new code imports calendar.js.
+export { campaignCalendar, leadZone, resolveZone } from './calendar.js';
 
 // Booking a callback, for every entry point (CLI, API, FastAGI): load the facts, ask the pure
 // rules (domain/create-rules.ts), write the result and its audit rows in one transaction.
 
 export interface BookInput {
-  leadId: string;
+  /** The lead, by id; or `byPhone` (found or created in the booking's transaction). */
+  leadId?: string;
+  byPhone?: Exclude<LeadForBooking, { id: string }>;
   /** As typed: +10m, now, 2026-11-26T14:00 (read in `zone`), or ISO with an offset. */
   due: string;
   /** Where a wall-clock `due` is read: an IANA zone, or lead | campaign | agent. Default: lead. */
@@ -24,6 +33,8 @@ export interface BookInput {
   calltimeCheck?: CampaignRow['calltimeCheck'];
   /** An agent booking (their own options apply); absent for managers, admins and the system. */
   bookedByAgentId?: string | null;
+  /** A conversation handed over by a human or AI agent, kept with the callback. */
+  transcript?: string;
   /** Who, for the audit log: a user id, 'cli', 'agi'. */
   actor: string;
 }
@@ -34,59 +45,9 @@ export interface BookResult {
   replaced: number | null;
 }
 
-export function campaignCalendar(c: CampaignRow): Calendar {
-  const cal = parseCalendar(c.callingWindows, c.holidays);
-  if (!cal.ok) throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `campaign ${c.id}: ${cal.error} (fix it and import again)`);
-  return cal.calendar;
-}
-
-export function campaignRules(c: CampaignRow): CampaignRules {
-  return {
-    id: c.id,
-    scheduledCallbacks: c.scheduledCallbacks,
-    myCallbackDefault: c.myCallbackDefault,
-    daysLimit: c.daysLimit,
-    hoursBlock: c.hoursBlock,
-    activeLimit: c.activeLimit,
-    calltimeCheck: c.calltimeCheck,
-    calendar: campaignCalendar(c),
-    maxAttempts: c.maxAttempts,
-  };
-}
-
-/** The zone a lead is called in: its own, else its campaign's. */
-export const leadZone = (lead: LeadRow, c: CampaignRow): string => lead.timeZone ?? c.timeZone;
-
-const agentFacts = (a: AgentRow): AgentFacts => ({
-  id: a.id,
-  scheduledCallbacks: a.scheduledCallbacks,
-  agentOnlyCallbacks: a.agentOnlyCallbacks,
-  activeLimit: a.activeLimit,
-});
-
-/** Which zone a typed time is read in. */
-export function resolveZone(choice: string | undefined, lead: LeadRow, c: CampaignRow, agent: AgentRow | undefined): string {
-  switch (choice ?? 'lead') {
-    case 'lead':
-      return leadZone(lead, c);
-    case 'campaign':
-      return c.timeZone;
-    case 'agent':
-      if (!agent) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'zone "agent" needs an owner or booking agent');
-      if (!agent.timeZone) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `agent ${agent.id} has no time_zone set; give an IANA zone instead`);
-      return agent.timeZone;
-    default:
-      if (!isValidZone(choice!)) {
-        throw new CallbackdError(ErrorCodes.INPUT_INVALID, `zone "${choice}" is not lead, campaign, agent or an IANA zone like America/New_York`);
-      }
-      return choice!;
-  }
-}
-
 export function bookCallback(db: Db, input: BookInput, now: number): BookResult {
   return db.transaction((tx) => {
-    const lead = dir.getLead(tx, input.leadId);
-    if (!lead) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no lead "${input.leadId}"`);
+    const lead = leadForBooking(tx, input.byPhone ?? { id: input.leadId! }, now);
     const campaignId = dir.campaignOfLead(tx, lead.id)!;
     const campaign = dir.getCampaign(tx, campaignId)!;
     const booker = input.bookedByAgentId ? dir.getAgent(tx, input.bookedByAgentId) : undefined;
@@ -98,30 +59,17 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
     const due = parseDue(input.due, typedZone, now);
     if (!due.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, due.error);
 
-    const existing = tx
-      .select({ id: callbacks.id, state: callbacks.state, type: callbacks.type, ownerAgentId: callbacks.ownerAgentId })
-      .from(callbacks)
-      .where(and(eq(callbacks.leadId, lead.id), eq(callbacks.campaignId, campaignId), inArray(callbacks.state, ['ACTIVE', 'LIVE', 'DIALING'])))
-      .orderBy(desc(callbacks.id))
-      .get();
-    const ownerOpen = ownerId
-      ? (tx
-          .select({ n: sql<number>`count(*)` })
-          .from(callbacks)
-          .where(and(eq(callbacks.ownerAgentId, ownerId), eq(callbacks.type, 'USERONLY'), inArray(callbacks.state, ['ACTIVE', 'LIVE'])))
-          .get()?.n ?? 0)
-      : 0;
-
+    const existing = openCallbackOfLead(tx, lead.id, campaignId);
     const zone = leadZone(lead, campaign);
     const d = decideCreate(
       { dueAt: due.dueAt, type: input.type, ownerAgentId: input.ownerAgentId, maxAttempts: input.maxAttempts, forceDial: input.forceDial, calltimeCheck: input.calltimeCheck, bookedByAgent: booker ? agentFacts(booker) : null },
-      { campaign: campaignRules(campaign), zone, owner: owner ? agentFacts(owner) : undefined, ownerOpenUseronly: ownerOpen, existing: existing ?? null, now },
+      { campaign: campaignRules(campaign), zone, owner: owner ? agentFacts(owner) : undefined, ownerOpenUseronly: ownerOpenUseronly(tx, ownerId), existing: existing ?? null, now },
     );
     if (!d.ok) throw new CallbackdError(d.code, d.message);
 
-    const row = tx
-      .insert(callbacks)
-      .values({
+    const id = insertCallback(
+      tx,
+      {
         leadId: lead.id,
         campaignId,
         type: d.type,
@@ -129,27 +77,20 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
         dueAt: d.dueAt,
         // The zone the promise was made in: the lead's, so "2 pm" stays 2 pm on the lead's clock.
         dueZone: zone,
-        state: 'ACTIVE',
         maxAttempts: d.maxAttempts,
         notes: input.notes ?? null,
         hiddenUntil: d.hiddenUntil,
         forceDial: d.forceDial,
         createdBy: input.actor,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get();
+        context: input.transcript ?? null,
+      },
+      now,
+    );
     if (d.replaces !== null) {
-      const changed = tx
-        .update(callbacks)
-        .set({ state: 'CANCELLED', replacedBy: row.id, failReason: `replaced by callback ${row.id}`, waitReason: null, updatedAt: now })
-        .where(and(eq(callbacks.id, d.replaces), inArray(callbacks.state, ['ACTIVE', 'LIVE'])))
-        .run().changes;
-      if (changed !== 1) throw new CallbackdError(ErrorCodes.RULE_LEAD_BUSY, `callback ${d.replaces} for this lead started dialing meanwhile; try again after that call`);
-      tx.insert(audit).values({ at: now, actor: input.actor, action: 'replace', callbackId: d.replaces, before: existing, after: { state: 'CANCELLED', replacedBy: row.id }, reason: 'a lead has one open callback per campaign' }).run();
+      if (!markReplaced(tx, d.replaces, id, now)) throw new CallbackdError(ErrorCodes.RULE_LEAD_BUSY, `callback ${d.replaces} for this lead started dialing meanwhile; try again after that call`);
+      writeAudit(tx, { at: now, actor: input.actor, action: 'replace', callbackId: d.replaces, before: existing, after: { state: 'CANCELLED', replacedBy: id }, reason: 'a lead has one open callback per campaign' });
     }
-    tx.insert(audit).values({ at: now, actor: input.actor, action: 'create', callbackId: row.id, before: null, after: { type: d.type, owner: d.ownerAgentId, dueAt: d.dueAt, forceDial: d.forceDial }, reason: d.notices.join('; ') || null }).run();
-    return { callback: row, notices: d.notices, replaced: d.replaces };
+    writeAudit(tx, { at: now, actor: input.actor, action: 'create', callbackId: id, after: { type: d.type, owner: d.ownerAgentId, dueAt: d.dueAt, forceDial: d.forceDial }, reason: d.notices.join('; ') || null });
+    return { callback: getCallback(tx, id)!, notices: d.notices, replaced: d.replaces };
   });
 }

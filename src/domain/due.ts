@@ -42,7 +42,11 @@ export function parseDue(input: string, zone: string, now: number): DueParse {
   // Luxon moves a nonexistent time forward; detect it by reading the wall clock back.
   const typed = DateTime.fromISO(text, { setZone: false });
   if (typed.isValid && (wall.hour !== typed.hour || wall.minute !== typed.minute)) {
-    return { ok: false, error: `${text} does not exist in ${zone} (clocks jump forward then); pick another time` };
+    // The alternatives: the typed wall time read with the offset before and after the jump.
+    const asUtc = Date.UTC(typed.year, typed.month - 1, typed.day, typed.hour, typed.minute, typed.second);
+    const offsets = [DateTime.fromMillis(wall.toMillis() - 6 * 3_600_000, { zone }).offset, DateTime.fromMillis(wall.toMillis() + 6 * 3_600_000, { zone }).offset];
+    const alt = [...new Set(offsets.map((o) => asUtc - o * 60_000))].sort((a, b) => a - b).map((t) => DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }));
+    return { ok: false, error: `${text} does not exist in ${zone} (clocks jump forward then); pick another time, e.g. ${alt.join(' or ')}` };
   }
   // Ambiguous: the same wall time one hour (or 30 min, Lord Howe) earlier/later in another offset.
   for (const shiftMin of [-60, -30, 30, 60]) {

@@ -1,8 +1,13 @@
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
+import { writeAudit } from './audit.js';
+import type { Conn } from './conn.js';
 import type { Db } from './db.js';
 import type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
-import { audit, callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+
+// Read by tests and callers written before store/audit.ts.
+export { auditOf } from './audit.js';
 
 export interface NewCallback {
   leadId: string;
@@ -13,9 +18,15 @@ export interface NewCallback {
   dueZone: string;
   maxAttempts: number;
   notes: string | null;
+  /** Booking (app/book.ts) sets these; the defaults suit a plain insert. */
+  hiddenUntil?: number | null;
+  forceDial?: boolean;
+  createdBy?: string | null;
+  /** The conversation handed over with the booking (transcript). */
+  context?: string | null;
 }
 
-export function insertCallback(db: Db, cb: NewCallback, now: number): number {
+export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
   const row = db
     .insert(callbacks)
     .values({ ...cb, state: 'ACTIVE', createdAt: now, updatedAt: now })
@@ -24,7 +35,7 @@ export function insertCallback(db: Db, cb: NewCallback, now: number): number {
   return row.id;
 }
 
-export function getCallback(db: Db, id: number): CallbackRow | undefined {
+export function getCallback(db: Conn, id: number): CallbackRow | undefined {
   return db.select().from(callbacks).where(eq(callbacks.id, id)).get();
 }
 
@@ -116,7 +127,7 @@ export function convertToAnyone(db: Db, id: number, actor: string, reason: strin
       .where(and(eq(callbacks.id, id), eq(callbacks.state, 'LIVE'), eq(callbacks.type, 'USERONLY')))
       .run().changes;
     if (changed !== 1) return false;
-    tx.insert(audit).values({ at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason }).run();
+    writeAudit(tx, { at: now, actor, action: 'convert-to-anyone', callbackId: id, before, after: { type: 'ANYONE', owner: before?.owner ?? null }, reason });
     return true;
   });
 }
@@ -130,10 +141,6 @@ export function customerDialsOfLead(db: Db, leadId: string, since: number): numb
     .where(and(eq(callbacks.leadId, leadId), sql`${callAttempts.customerDialedAt} > ${since}`))
     .all()
     .map((r) => r.t!);
-}
-
-export function auditOf(db: Db, callbackId: number) {
-  return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
 }
 
 /** A LIVE callback that can never be placed (DNC, no outbound number): FAILED, nothing dialed. */
@@ -285,7 +292,7 @@ export function finishAttempt(
     const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
     if (changed !== 1) throw lost(id, token);
     if (next.state === 'ACTIVE') {
-      tx.insert(audit).values({ at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, before: null, after: { dueAt: next.dueAt }, reason: next.note }).run();
+      writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
       .set({
@@ -340,17 +347,6 @@ export function takeOverLease(db: Db, id: number, oldToken: string | null, owner
     }
     return ok;
   });
-}
-
-export interface ListFilter {
-  state?: string;
-  limit?: number;
-}
-
-export function listCallbacks(db: Db, f: ListFilter): CallbackRow[] {
-  const q = db.select().from(callbacks);
-  const filtered = f.state ? q.where(eq(callbacks.state, f.state as CallbackRow['state'])) : q;
-  return filtered.orderBy(asc(callbacks.dueAt), asc(callbacks.id)).limit(f.limit ?? 1000).all();
 }
 
 /** The attempt a channel belongs to. */

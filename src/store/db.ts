@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -64,7 +64,30 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/**
+ * The database holds people's names, numbers and notes: a new file is created 0600 (owner only),
+ * and SQLite gives the -wal and -shm files it makes next to it the same mode. An existing file
+ * keeps the mode its admin gave it. False when the file was already there.
+ */
+export function createPrivateFile(path: string, ifExists: 'keep' | 'fail' = 'keep'): boolean {
+  if (path === ':memory:' || path === '' || path.startsWith('file:')) return false;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && ifExists === 'keep') return false;
+    throw err;
+  }
+}
+
+/** A consistent copy of the live database (SQLite online backup) into a new file, created 0600. */
+export async function backupDb(db: Db, file: string): Promise<void> {
+  createPrivateFile(file, 'fail');
+  await db.$client.backup(file);
+}
+
 export function openDb(path: string, opts: OpenOptions = {}): Db {
+  if (!opts.readonly) createPrivateFile(path);
   const client = new Database(path, { readonly: opts.readonly ?? false });
   // WAL lets the CLI read and write while the daemon runs; the busy timeout makes a competing
   // writer wait instead of failing with SQLITE_BUSY.

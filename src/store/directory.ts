@@ -1,5 +1,5 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
-import type { Db } from './db.js';
+import type { Conn } from './conn.js';
 import {
   agentCampaigns,
   agents,
@@ -21,8 +21,7 @@ import {
   type TrunkRow,
 } from './schema.js';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type W = Db | Tx;
+type W = Conn;
 
 export const getCampaign = (db: W, id: string): CampaignRow | undefined =>
   db.select().from(campaigns).where(eq(campaigns.id, id)).get();
@@ -110,6 +109,8 @@ export const upsertPhone = (db: W, r: typeof phones.$inferInsert) =>
   db.insert(phones).values(r).onConflictDoUpdate({ target: phones.endpoint, set: r }).run();
 export const upsertUser = (db: W, r: typeof users.$inferInsert) =>
   db.insert(users).values(r).onConflictDoUpdate({ target: users.id, set: r }).run();
+/** A new lead; never replaces one (a booking must not move a lead to another list). */
+export const insertLead = (db: W, r: typeof leads.$inferInsert) => db.insert(leads).values(r).run();
 export const getUser = (db: W, id: string): UserRow | undefined => db.select().from(users).where(eq(users.id, id)).get();
 export const addDnc = (db: W, r: typeof dnc.$inferInsert) => db.insert(dnc).values(r).onConflictDoNothing().run();
 

@@ -103,7 +103,7 @@ describe('the API surface', () => {
     expect(r.body).toContain('callbackd_callbacks{state="ACTIVE"} 1');
     expect(r.body).toContain('callbackd_calls_in_progress{trunk="carrier"} 2');
     expect(r.body).toContain('callbackd_asterisk_connected{link="ami"} 0');
-    expect(r.body).toContain('callbackd_asterisk_reconnects{link="ari"} 3');
+    expect(r.body).toContain('callbackd_asterisk_reconnects_total{link="ari"} 3');
     expect(r.body).toContain('# TYPE callbackd_trigger_lateness_seconds histogram');
   });
 
@@ -165,6 +165,36 @@ describe('booking through the API', () => {
     const r = await call('mgr', 'POST', '/callbacks', { phone: '(212) 555-0177', campaign: 'C1', due: '+2h', type: 'ANYONE' });
     expect(r.status).toBe(201);
     expect(db.$client.prepare('SELECT phone_e164, list_id FROM leads WHERE id = ?').get(r.body.callback.lead)).toEqual({ phone_e164: '+12125550177', list_id: 'L1' });
+  });
+
+  it("a booking never moves a lead: a number known in another campaign's list becomes a new lead of the target campaign", async () => {
+    const leadsNow = () => db.$client.prepare('SELECT id, list_id FROM leads WHERE phone_e164 = ? ORDER BY id').all('+442079460018');
+    expect(leadsNow()).toEqual([{ id: 'u1', list_id: 'L2' }]);
+    const r = await call('mgr', 'POST', '/callbacks', { phone: '+442079460018', campaign: 'C1', due: '+2h', type: 'ANYONE' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.callback).toMatchObject({ campaign: 'C1', list: 'L1' });
+    expect(r.body.callback.lead).not.toBe('u1');
+    // The lead made for C1 now has this number; booking it from C2 by phone finds C2's own lead, and
+    // a second campaign's booking of a number first seen through the API gets an id of its own.
+    const again = await call('root', 'POST', '/callbacks', { phone: '+442079460018', campaign: 'C2', due: '+2h', type: 'ANYONE' });
+    expect(again.body.callback).toMatchObject({ lead: 'u1', campaign: 'C2', list: 'L2' });
+    await call('root', 'POST', '/callbacks', { phone: '+12125550188', campaign: 'C2', due: '+2h', type: 'ANYONE' });
+    const c1 = await call('mgr', 'POST', '/callbacks', { phone: '+12125550188', campaign: 'C1', due: '+2h', type: 'ANYONE' });
+    expect(c1.status).toBe(201);
+    expect(db.$client.prepare('SELECT id, list_id FROM leads WHERE phone_e164 = ? ORDER BY id').all('+12125550188')).toEqual([
+      { id: 'api-12125550188', list_id: 'L2' },
+      { id: 'api-12125550188-2', list_id: 'L1' },
+    ]);
+    expect(leadsNow()).toEqual([{ id: r.body.callback.lead, list_id: 'L1' }, { id: 'u1', list_id: 'L2' }].sort((a, b) => a.id.localeCompare(b.id)));
+  });
+
+  it('a refused booking by phone leaves no lead behind', async () => {
+    const leads = () => (db.$client.prepare('SELECT count(*) n FROM leads').get() as { n: number }).n;
+    const before = leads();
+    const r = await call('mgr', 'POST', '/callbacks', { phone: '+12125550199', campaign: 'C1', due: '+1h', type: 'USERONLY', owner: 'ghost' });
+    expect(r).toMatchObject({ status: 422, body: { code: 'RULE_OWNER_UNKNOWN' } });
+    expect(leads()).toBe(before);
+    expect(count()).toBe(0);
   });
 
   it('bad input is a 4xx with a clear message, and nothing is written', async () => {

@@ -73,3 +73,18 @@ describe('CLI through the API', () => {
     expect(JSON.parse(r.stdout).id).toBe(1);
   });
 });
+
+describe('one view of a callback', () => {
+  it("the CLI prints the API's view, from the database and through the API alike (version included)", async () => {
+    const env = { CALLBACKD_TOKEN: token, CALLBACKD_API: url };
+    const viaApi = JSON.parse((await run(['callback', 'add', '--lead', 'l1', '--due', '+1h', '--type', 'ANYONE', '--json'], env)).stdout);
+    const edited = await run(['callback', 'edit', String(viaApi.id), '--notes', 'hi'], {});
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stdout).toMatch(/\(version 2\)/);
+    const local = JSON.parse((await run(['callback', 'show', String(viaApi.id), '--json'], {})).stdout);
+    const remote = JSON.parse((await run(['callback', 'show', String(viaApi.id), '--json'], env)).stdout);
+    expect(Object.keys(local).sort()).toEqual(Object.keys(remote).sort());
+    expect({ ...local, audit: undefined }).toEqual({ ...remote, audit: undefined });
+    expect(local).toMatchObject({ version: 2, notes: 'hi', list: 'L', campaign: 'C', lastCalledAt: null });
+  });
+});

@@ -272,7 +272,8 @@ describe('booking through the one path', () => {
 
 describe('what listings show', () => {
   it('scheduled vs earliest dialable, and the agent counts with hours block and count mode', async () => {
-    const { agentView, dialableOf } = await import('../../src/app/view.js');
+    const { agentView } = await import('../../src/app/agent-view.js');
+    const { dialableOf } = await import('../../src/app/callback-view.js');
     setup({ calltime_check: 'off', hours_block: 1, count_mode: 'live' });
     const evening = bookCallback(db, { leadId: 'ny', due: '2026-11-23T21:00', ownerAgentId: 'a1', actor: 't' }, clock).callback;
     expect(dialableOf(db, evening, clock)).toEqual({

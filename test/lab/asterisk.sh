@@ -37,6 +37,9 @@ install_config() {
   cp "$repo"/sip-config/*.conf "$ETC/"
   cp "$repo"/dialplan/*.conf "$ETC/"
   cp "$here"/asterisk/*.conf "$ETC/"
+  # The FastAGI shared secret, new for every start and never in the repo (SECURITY.md): the
+  # dialplan #tryincludes it, the lab's callbackd reads the same file (agi.secretFile, test/lab/lab.ts).
+  (umask 077; echo "CALLBACKD_AGI_SECRET=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" > "$ETC/callbackd-agi-secret.conf")
   # Extra config for one run (the benchmark's generated phones), e.g. pjsip_bench.conf.
   if [ -n "${CALLBACKD_LAB_EXTRA_DIR:-}" ]; then cp "$CALLBACKD_LAB_EXTRA_DIR"/*.conf "$ETC/"; fi
   # Asterisk looks up this machine's hostname for every new channel; the chroot has no

@@ -11,6 +11,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = existsSync(join(here, '../../package.json')) ? join(here, '../..') : join(here, '../../..');
 export const CLI = join(REPO, 'dist/src/cli.js');
 const SIPP_DIR = join(REPO, 'test/lab/sipp');
+/** The FastAGI secret test/lab/asterisk.sh writes at every Asterisk start; callbackd reads it per request. */
+export const LAB_AGI_SECRET_FILE = join(process.env.CALLBACKD_LAB_CACHE ?? '/var/cache/callbackd-lab', 'sid-asterisk/etc/asterisk-lab/callbackd-agi-secret.conf');
 
 export function sh(cmd: string, args: string[], opts: { quiet?: boolean } = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -222,7 +224,7 @@ export class DaemonProc {
       scheduler: { agentRetryDelayMs: 2000, leaseMs: 10000, shutdownGraceMs: 5000 },
       // Off unless a test uses the dialplan hooks: the lab's dialplan expects it on port 4573, and
       // a test may run a second daemon (wrong credentials) next to the first.
-      agi: { enabled: false },
+      agi: { enabled: false, secretFile: LAB_AGI_SECRET_FILE },
       api: { port: 0 }, // a free port each: a test may run two daemons side by side
       log: { level: 'debug' },
     };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatCommand, HeaderParser, LIMITS, LineReader, LineTooLong, ReplyParser } from '../../src/agi/protocol.js';
+import { agiText, formatCommand, HeaderParser, LIMITS, LineReader, LineTooLong, MAX_COMMAND_BYTES, ReplyParser } from '../../src/agi/protocol.js';
 
 // As Asterisk 22's res_agi sends a FastAGI request (trimmed).
 const HEADER = [
@@ -60,11 +60,24 @@ describe('FastAGI protocol', () => {
     expect(new ReplyParser().feed('garbage')).toMatchObject({ error: expect.stringMatching(/unexpected AGI reply/) });
   });
 
-  it('writes commands, quoting what res_agi would split, refusing line breaks', () => {
+  it('writes commands, quoting what res_agi would split; a line break, NUL or lone surrogate cannot end or split the command', () => {
     expect(formatCommand('GET DATA', 'beep', 5000, 1)).toBe('GET DATA beep 5000 1\n');
     expect(formatCommand('SET VARIABLE', 'CB_NOTES', 'asked "twice" about C:\\x')).toBe('SET VARIABLE CB_NOTES "asked \\"twice\\" about C:\\\\x"\n');
     expect(formatCommand('STREAM FILE', 'beep', '')).toBe('STREAM FILE beep ""\n');
-    expect(() => formatCommand('SET VARIABLE', 'X', 'a\nHANGUP')).toThrow(/line breaks/);
+    expect(formatCommand('SET VARIABLE', 'X', 'a\nHANGUP')).toBe('SET VARIABLE X "a HANGUP"\n');
+    expect(formatCommand('SET VARIABLE', 'X', 'a\u0000b\rc\uD800d')).toBe('SET VARIABLE X "a b c\uFFFDd"\n');
+  });
+
+  it("a value longer than res_agi's 2048-byte command buffer is shortened, so its tail cannot become a command of its own", () => {
+    const smuggled = 'x'.repeat(2100) + 'EXEC System reboot';
+    const line = formatCommand('SET VARIABLE', 'CB_NOTES', smuggled);
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_COMMAND_BYTES);
+    expect(line).toMatch(/^SET VARIABLE CB_NOTES "x+…"\n$/);
+    expect(line).not.toContain('EXEC');
+    // Multi-byte characters and escapes are never cut in half.
+    const wide = formatCommand('SET VARIABLE', 'N', '"é\\😀'.repeat(500));
+    expect(Buffer.byteLength(wide)).toBeLessThanOrEqual(MAX_COMMAND_BYTES);
+    expect(wide).toMatch(/^SET VARIABLE N "(\\"é\\\\😀)+(\\"|\\"é|\\"é\\\\)?…"\n$/);
   });
 
   it('splits lines across chunks, strips CR, and refuses endless lines', () => {
@@ -115,8 +128,11 @@ describe('FastAGI protocol', () => {
       return out;
     };
     fc.assert(
-      fc.property(fc.array(fc.string().filter((s) => !/[\r\n]/.test(s)), { maxLength: 5 }), (args) => {
-        expect(parse(formatCommand('CMD', ...args)).slice(1)).toEqual(args);
+      fc.property(fc.array(fc.oneof(fc.string(), fc.fullUnicodeString(), fc.string16bits()), { maxLength: 5 }), (args) => {
+        const line = formatCommand('CMD', ...args);
+        expect(line.indexOf('\n')).toBe(line.length - 1); // one command, whatever the input
+        expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_COMMAND_BYTES);
+        expect(parse(line).slice(1)).toEqual(args.map(agiText));
       }),
       { numRuns: 3000 },
     );

@@ -1,0 +1,22 @@
+import type { EventHub } from '../events/hub.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+
+// What the HTTP API needs from the daemon; its own file so route modules and server.ts do not
+// import each other.
+
+export interface ApiDeps {
+  db: Db;
+  log: Logger;
+  now: () => number;
+  /** Wakes the scheduler: a change made here is acted on at once. */
+  nudge: () => void;
+  /** Readiness: is the daemon connected to Asterisk? */
+  ready: () => { ari: boolean; ami: boolean; presence: boolean };
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  /** The outbox follower behind GET /events (src/events); without it the route is not served. */
+  events?: { hub: EventHub; heartbeatMs: number };
+  /** The built console (dist/console); default: found next to the code, null: not served. */
+  consoleDir?: string | null;
+}

@@ -1,0 +1,35 @@
+import { agentSees, counted } from '../domain/agent-view.js';
+import { listAllCallbacks, type ListedCallback } from '../store/callback-list.js';
+import type { Conn } from '../store/conn.js';
+import * as dir from '../store/directory.js';
+import type { CampaignRow } from '../store/schema.js';
+
+// What an agent sees (VICIdial's callback list and counter): their open USERONLY callbacks, read
+// through the one listing, then filtered by the pure rules of domain/agent-view.ts.
+
+export interface AgentView {
+  agentId: string;
+  live: number;
+  active: number;
+  /** The number the agent's counter shows: each campaign counts by its own count_mode. */
+  counted: number;
+  callbacks: ListedCallback[];
+}
+
+export function agentView(db: Conn, agentId: string, now: number): AgentView {
+  const rows = listAllCallbacks(db, { scope: { kind: 'all' }, agent: [agentId], type: 'USERONLY', state: ['ACTIVE', 'LIVE'], sort: 'due' });
+  const campaigns = new Map<string, CampaignRow | undefined>();
+  const opts = (id: string) => {
+    if (!campaigns.has(id)) campaigns.set(id, dir.getCampaign(db, id));
+    const c = campaigns.get(id);
+    return { countMode: c?.countMode ?? 'ALL_ACTIVE', displayDays: c?.displayDays ?? 0 };
+  };
+  const seen = rows.filter((cb) => agentSees(cb, opts(cb.campaignId), agentId, now));
+  return {
+    agentId,
+    live: seen.filter((c) => c.state === 'LIVE').length,
+    active: seen.filter((c) => c.state === 'ACTIVE').length,
+    counted: seen.filter((c) => counted(c.state, opts(c.campaignId).countMode)).length,
+    callbacks: seen,
+  };
+}

@@ -1,0 +1,115 @@
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { earliestDialable } from '../domain/windows.js';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import { listedCallback, type ListedCallback, type Scope } from '../store/callback-list.js';
+import type { Conn } from '../store/conn.js';
+import * as dir from '../store/directory.js';
+import { CALLBACK_STATES, type CallbackRow, type CampaignRow } from '../store/schema.js';
+import { campaignCalendar, leadZone } from './calendar.js';
+
+// The one view of a callback: what the API answers, the CLI prints (text and --json), and events
+// and the console show. The promise (scheduled instant) sits next to the earliest instant
+// callbackd may actually dial it, and why the two differ.
+
+export const CallbackView = z.object({
+  id: z.number(),
+  version: z.number().describe('send it back when changing the callback; a stale one gets 409'),
+  state: z.enum(CALLBACK_STATES),
+  type: z.enum(['USERONLY', 'ANYONE']),
+  owner: z.string().nullable(),
+  lead: z.string(),
+  list: z.string(),
+  campaign: z.string(),
+  dueAt: z.string().describe('the promise: the scheduled instant (UTC)'),
+  dueLocal: z.string().describe("the same instant on the lead's clock"),
+  dueZone: z.string(),
+  earliestDialableAt: z.string().nullable().describe('when callbackd may actually dial it (calling hours, retries, caps)'),
+  earliestDialableWhy: z.string().describe('why the two differ; empty when they do not'),
+  nextAttemptAt: z.string().nullable(),
+  lastCalledAt: z.string().nullable(),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  lastOutcome: z.string().nullable(),
+  lastCause: z.number().nullable(),
+  lastSipCode: z.number().nullable(),
+  waitReason: z.string().nullable(),
+  failReason: z.string().nullable(),
+  notes: z.string().nullable(),
+  forceDial: z.boolean(),
+  hiddenUntil: z.string().nullable().describe("hidden from the owner's list until then (hours block)"),
+  replacedBy: z.number().nullable(),
+});
+export type CallbackViewT = z.infer<typeof CallbackView>;
+
+export interface Dialable {
+  earliestDialableAt: number | null;
+  /** Empty when the callback can be dialed at its scheduled instant. */
+  why: string;
+}
+
+export type CampaignCache = Map<string, CampaignRow | undefined>;
+
+export function dialableOf(db: Conn, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Dialable {
+  if (cb.state !== 'ACTIVE' && cb.state !== 'LIVE') return { earliestDialableAt: null, why: '' };
+  if (!cache.has(cb.campaignId)) cache.set(cb.campaignId, dir.getCampaign(db, cb.campaignId));
+  const campaign = cache.get(cb.campaignId);
+  const lead = dir.getLead(db, cb.leadId);
+  if (!campaign || !lead) return { earliestDialableAt: null, why: 'lead or campaign missing' };
+  // A LIVE callback cannot go before its next attempt (retry, window, daily cap), nor before now.
+  const from = cb.state === 'LIVE' ? Math.max(now, cb.nextAttemptAt ?? cb.dueAt) : cb.dueAt;
+  const waiting = from > cb.dueAt ? (cb.waitReason ?? 'waiting for its next attempt') : '';
+  if (cb.forceDial) return { earliestDialableAt: from, why: waiting || 'force-dial: calling hours ignored' };
+  const zone = leadZone(lead, campaign);
+  const at = earliestDialable(from, zone, campaignCalendar(campaign));
+  if (at === null) return { earliestDialableAt: null, why: `no calling window within a year in ${zone}` };
+  if (at > from) return { earliestDialableAt: at, why: `outside calling hours in ${zone}; first dialable ${DateTime.fromMillis(at, { zone }).toFormat('ccc yyyy-LL-dd HH:mm')}` };
+  return { earliestDialableAt: at, why: waiting };
+}
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/** The view of a listed callback; pass one `cache` when viewing many of them. */
+export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): CallbackViewT {
+  const d = dialableOf(db, cb, now, cache);
+  return {
+    id: cb.id,
+    version: cb.version,
+    state: cb.state,
+    type: cb.type,
+    owner: cb.ownerAgentId,
+    lead: cb.leadId,
+    list: cb.listId,
+    campaign: cb.campaignId,
+    dueAt: iso(cb.dueAt)!,
+    dueLocal: new Date(cb.dueAt).toLocaleString('sv-SE', { timeZone: cb.dueZone }).replace(' ', 'T'),
+    dueZone: cb.dueZone,
+    earliestDialableAt: iso(d.earliestDialableAt),
+    earliestDialableWhy: d.why,
+    nextAttemptAt: iso(cb.nextAttemptAt),
+    lastCalledAt: iso(cb.lastCalledAt),
+    attempts: cb.attempts,
+    maxAttempts: cb.maxAttempts,
+    lastOutcome: cb.lastOutcome,
+    lastCause: cb.lastCause,
+    lastSipCode: cb.lastSipCode,
+    waitReason: cb.waitReason,
+    failReason: cb.failReason,
+    notes: cb.notes,
+    forceDial: cb.forceDial,
+    hiddenUntil: iso(cb.hiddenUntil),
+    replacedBy: cb.replacedBy,
+  };
+}
+
+export function viewMany(db: Conn, rows: ListedCallback[], now: number): CallbackViewT[] {
+  const cache: CampaignCache = new Map();
+  return rows.map((cb) => callbackView(db, cb, now, cache));
+}
+
+/** The view of callback `id`; a reader outside `scope` is told it does not exist (ids do not leak). */
+export function viewById(db: Conn, id: number, now: number, scope: Scope = { kind: 'all' }): CallbackViewT {
+  const cb = listedCallback(db, id, scope);
+  if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
+  return callbackView(db, cb, now);
+}

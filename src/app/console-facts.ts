@@ -1,0 +1,112 @@
+import { DateTime } from 'luxon';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { describeCause } from '../domain/outcome.js';
+import { phoneUnusable } from '../domain/eligibility.js';
+import { mayDialAt } from '../domain/windows.js';
+import type { Db } from '../store/db.js';
+import * as dir from '../store/directory.js';
+import { attemptsOf, getCallback } from '../store/callbacks.js';
+import { callbacksOfLead } from '../store/console-reads.js';
+import { readPresence } from '../store/presence.js';
+import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
+import { canSee, type Principal } from './auth.js';
+import { campaignCalendar, leadZone } from './book.js';
+
+// What the console shows next to a callback that the callback view itself does not carry: the
+// lead's number and name, whether its campaign is in calling hours, today's windows, the call log
+// in words. Decided here, once; the console only lays it out.
+
+const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
+
+export function national(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatNational() ?? e164;
+}
+
+const leadName = (l: LeadRow | undefined) => (l ? [l.firstName, l.lastName].filter(Boolean).join(' ') || null : null);
+
+/** "In calling hours now" on the campaign's clock: what a manager means by a running campaign. */
+export function campaignRunning(c: CampaignRow, now: number): boolean {
+  return mayDialAt(now, c.timeZone, campaignCalendar(c));
+}
+
+/** Today's calling windows of the lead (its own date), as instants. */
+export function windowsToday(c: CampaignRow, zone: string, now: number): { start: string; end: string }[] {
+  const cal = campaignCalendar(c);
+  const day = DateTime.fromMillis(now, { zone }).startOf('day');
+  if (cal.holidays.has(day.toISODate()!)) return [];
+  return (cal.week[day.weekday as 1 | 2 | 3 | 4 | 5 | 6 | 7] ?? []).map((w) => ({ start: day.plus({ seconds: w.start }).toISO()!, end: day.plus({ seconds: w.end }).toISO()! }));
+}
+
+export function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
+  const campaigns = new Map<string, CampaignRow | undefined>();
+  const camp = (id: string) => {
+    if (!campaigns.has(id)) campaigns.set(id, dir.getCampaign(db, id));
+    return campaigns.get(id);
+  };
+  return ids
+    .map((id) => getCallback(db, id))
+    .filter((cb): cb is CallbackRow => cb !== undefined && canSee(p, cb))
+    .map((cb) => {
+      const lead = dir.getLead(db, cb.leadId);
+      const c = camp(cb.campaignId);
+      return {
+        id: cb.id,
+        phone: lead?.phoneE164 ?? null,
+        phoneNational: lead ? national(lead.phoneE164) : null,
+        leadName: leadName(lead),
+        campaignName: c?.name ?? cb.campaignId,
+        campaignRunning: c ? campaignRunning(c, now) : false,
+      };
+    });
+}
+
+/** Talk time of an attempt in seconds, when it was bridged. */
+const talkSeconds = (durationMs: number | null) => (durationMs === null ? null : Math.round(durationMs / 100) / 10);
+
+export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
+  const lead = dir.getLead(db, cb.leadId);
+  const c = dir.getCampaign(db, cb.campaignId);
+  const zone = lead && c ? leadZone(lead, c) : cb.dueZone;
+  const owner = cb.ownerAgentId ? dir.getAgent(db, cb.ownerAgentId) : undefined;
+  return {
+    lead: { id: cb.leadId, name: leadName(lead), phone: lead?.phoneE164 ?? null, phoneNational: lead ? national(lead.phoneE164) : null, zone, list: lead?.listId ?? null },
+    campaign: c
+      ? { id: c.id, name: c.name, running: campaignRunning(c, now), zone: c.timeZone, dialOrder: c.dialOrder, myCallbackDefault: c.myCallbackDefault, windowsToday: windowsToday(c, zone, now) }
+      : null,
+    agentZone: owner?.timeZone ?? null,
+    nextAttemptAt: iso(cb.nextAttemptAt),
+    pastDue: cb.dueAt < now && (cb.state === 'ACTIVE' || cb.state === 'LIVE'),
+    attempts: attemptsOf(db, cb.id).map((a) => ({
+      seq: a.seq,
+      agent: a.agentId,
+      phone: a.phoneEndpoint,
+      callerId: a.callerId,
+      number: a.customerNumber,
+      trunk: a.trunkId,
+      startedAt: iso(a.startedAt),
+      agentRingingAt: iso(a.agentRingingAt),
+      agentAnsweredAt: iso(a.agentAnsweredAt),
+      customerRingingAt: iso(a.customerRingingAt),
+      customerAnsweredAt: iso(a.customerAnsweredAt),
+      endedAt: iso(a.endedAt),
+      outcome: a.outcome,
+      cause: a.cause === null && a.sipCode === null ? null : describeCause(a.cause, a.sipCode),
+      talkSeconds: talkSeconds(a.durationMs),
+    })),
+    previous: callbacksOfLead(db, cb.leadId)
+      .filter((o) => o.id !== cb.id)
+      .map((o) => ({ ...o, dueAt: iso(o.dueAt)! })),
+  };
+}
+
+/** Phones as the daemon sees them, and why each would not be rung now. */
+export function phonesWhy(db: Db) {
+  const presence = new Map(readPresence(db).map((r) => [r.endpoint, r]));
+  return dir.allPhones(db).map((p) => {
+    const pr = presence.get(p.endpoint);
+    const why = phoneUnusable(p, pr ? { registered: pr.registered, reachable: pr.reachable, inUse: pr.inUse } : undefined);
+    return { endpoint: p.endpoint, agent: p.agentId, status: p.status, activeAccount: p.activeAccount, registered: pr?.registered ?? false, inUse: pr?.inUse ?? false, deviceState: pr?.deviceState ?? null, notRungBecause: why?.reason ?? null };
+  });
+}
+
+export { canSee };
