@@ -311,6 +311,11 @@ export class AriClient extends EventEmitter {
     await this.request(on ? 'POST' : 'DELETE', `/channels/${encodeURIComponent(channelId)}/ring`, { allow404: true });
   }
 
+  /** Stops music on hold (started by the hold dialplan); a no-op on a channel without it. */
+  async stopMoh(channelId: string): Promise<void> {
+    await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}/moh`, { allow404: true });
+  }
+
   /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */
   async subscribeChannel(channelId: string): Promise<void> {
     await this.request('POST', `/applications/${encodeURIComponent(this.o.app)}/subscription`, {

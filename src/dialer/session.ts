@@ -151,6 +151,8 @@ export class CallSession {
         store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now });
       }
       this.phase = 'secondRinging';
+      // Legs already back in our app may still have the hold dialplan's music on.
+      for (const leg of [this.agent, this.customer]) if (leg.state === 'up') await this.d.ari.stopMoh(leg.channelId).catch(() => undefined);
       if (this.agent.state === 'up' && this.customer.state === 'up') return this.connect(this.customerChannel);
       if (this.customer.state === 'up') await this.park(this.customerChannel);
       if (this.agent.gone || this.agent.state === 'idle') {
@@ -283,8 +285,9 @@ export class CallSession {
         return;
       case 'StasisStart': {
         const leg = isAgent ? this.agent : this.customer;
-        // A held leg entering again was answered earlier (stamped when adopted).
+        // A held leg entering again was answered earlier (stamped when adopted); its hold music stops.
         if (!leg.answered) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        else await this.d.ari.stopMoh(id).catch(() => undefined);
         leg.to('up', now);
         if (this.phase === 'firstRinging') await this.firstAnswered();
         else if (this.phase === 'secondRinging') {

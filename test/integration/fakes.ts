@@ -35,6 +35,7 @@ export class FakeAri extends EventEmitter {
   async addToBridge() {}
   async destroyBridge() {}
   async ring() {}
+  async stopMoh() {}
   async subscribeChannel() {}
   event(e: AriEvent) {
     this.emit('event', e);
