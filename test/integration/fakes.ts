@@ -12,7 +12,7 @@ export class FakeAri extends EventEmitter {
   /** What originate does, per leg; default: Asterisk said yes. */
   onOriginate: (p: OriginateParams) => Promise<void> = async () => {};
   /** What GET /channels/{id} finds. */
-  channels = new Map<string, { id: string; name: string; state: string }>();
+  channels = new Map<string, { id: string; name: string; state: string; dialplan?: { context: string; exten: string; priority: number; app_name?: string } }>();
   async originate(p: OriginateParams) {
     this.originates.push(p);
     await this.onOriginate(p);
