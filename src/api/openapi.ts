@@ -48,6 +48,13 @@ function errorsAsJson(doc: Doc): Doc {
   return doc;
 }
 
+// The links, and what `callbackd status` prints beside them (src/app/readiness.ts).
+const Readiness = z.object({
+  ready: z.boolean(), ari: z.boolean(), ami: z.boolean(), presence: z.boolean(),
+  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
+  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
+});
+
 const publicOp = { tags: ['operations'], security: [] };
 
 /** /readyz's body (app/readiness.ts adds phones and callbacks to the link states). */
