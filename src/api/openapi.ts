@@ -57,6 +57,16 @@ const Readiness = z.object({
 
 const publicOp = { tags: ['operations'], security: [] };
 
+/** /readyz's body (app/readiness.ts adds phones and callbacks to the link states). */
+const Readiness = z.object({
+  ready: z.boolean(),
+  ari: z.boolean(),
+  ami: z.boolean(),
+  presence: z.boolean(),
+  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }).describe('as AMI last showed them; usable = may be rung now'),
+  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }).describe('whose moment has come, and how many are late'),
+});
+
 export const ops = {
   healthz: {
     ...publicOp,
@@ -68,7 +78,7 @@ export const ops = {
   readyz: {
     ...publicOp,
     operationId: 'getReadiness',
-    summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known',
+    summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known; phones and due callbacks',
     description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down.',
     response: { 200: Readiness, 503: Readiness },
   },
