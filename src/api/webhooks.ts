@@ -73,8 +73,7 @@ export function webhookRoutes(d: ApiDeps) {
     app.post(
       '/webhooks',
       {
-        schema: {
-          operationId: 'addWebhook', tags: ['events'],
+        schema: { operationId: 'createWebhook', tags: ['events'],
           summary: 'Add a webhook endpoint; it receives events from now on, signed with the secret returned once (admin)',
           body: z.object({ url: Url, events: Types.optional(), secret: z.string().min(16).max(200).optional(), description: z.string().max(500).nullable().optional() }).strict(),
           response: { 201: z.object({ webhook: WebhookView, secret: z.string() }), ...errors },
@@ -95,8 +94,7 @@ export function webhookRoutes(d: ApiDeps) {
     app.patch(
       '/webhooks/:id',
       {
-        schema: {
-          operationId: 'editWebhook', tags: ['events'],
+        schema: { operationId: 'editWebhook', tags: ['events'],
           summary: 'Change an endpoint: url, events, enabled, description, or rotate the secret (admin)',
           params: Params,
           body: z.object({ url: Url.optional(), events: Types.optional(), enabled: z.boolean().optional(), description: z.string().max(500).nullable().optional(), rotateSecret: z.boolean().optional() }).strict(),
@@ -121,8 +119,7 @@ export function webhookRoutes(d: ApiDeps) {
     app.get(
       '/webhooks/:id/deliveries',
       {
-        schema: {
-          operationId: 'listWebhookDeliveries', tags: ['events'],
+        schema: { operationId: 'listWebhookDeliveries', tags: ['events'],
           summary: "An endpoint's deliveries, newest first; state=DEAD lists the dead-lettered (admin)",
           params: Params,
           querystring: z.object({ state: z.enum(['PENDING', 'DELIVERED', 'DEAD']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
@@ -138,8 +135,7 @@ export function webhookRoutes(d: ApiDeps) {
     app.post(
       '/webhooks/:id/deliveries/:deliveryId/retry',
       {
-        schema: {
-          operationId: 'retryWebhookDelivery', tags: ['events'],
+        schema: { operationId: 'retryWebhookDelivery', tags: ['events'],
           summary: 'Send a dead-lettered delivery again, with a fresh retry budget (admin)',
           params: Params.extend({ deliveryId: z.coerce.number().int().positive() }),
           response: { 200: z.object({ requeued: z.boolean() }), ...errors },

@@ -14,6 +14,8 @@ die() { echo "provision: $*" >&2; exit 1; }
 need_pkgs=()
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v sipp >/dev/null || need_pkgs+=(sip-tester)
+# The console's browser tests (test/browser) drive Debian's Chromium; never a downloaded build.
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "provision: installing ${need_pkgs[*]}"
   apt-get update -qq
