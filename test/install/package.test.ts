@@ -18,7 +18,8 @@ let installLog = '';
 
 beforeAll(async () => {
   const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, maxBuffer: 64 << 20 });
-  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+  // prepack's build prints first; npm's JSON report is the last thing, starting on a line of its own.
+  const info = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[\s*$/m))) as { filename: string; files: { path: string }[] }[];
   files = info[0]!.files.map((f) => f.path);
   mkdirSync(app);
   // npm 11 asks the installing project to approve its dependencies' install scripts; better-sqlite3's
