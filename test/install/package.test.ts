@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -40,6 +40,8 @@ describe('npm package', () => {
     for (const need of ['package.json', 'README.md', 'LICENSE', 'sql/0001_init.sql', 'dialplan/callbackd.conf', 'sip-config/pjsip.conf', 'examples/callcenter.yaml', 'examples/callbackd.yaml', 'deploy/callbackd.service']) {
       expect(files, need).toContain(need);
     }
+    if (existsSync(join(repo, 'SECURITY.md'))) expect(files).toContain('SECURITY.md');
+    if (existsSync(join(repo, 'dist/console/index.html'))) expect(files).toContain('dist/console/index.html');
     const binPath = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin.callbackd!;
     expect(files).toContain(binPath.replace(/^\.\//, ''));
     const unwanted = files.filter((f) => /\.map$|^dist\/(test|bench)\/|^(src|test|bench|node_modules|\.ci)\/|tsconfig|vitest/.test(f));
