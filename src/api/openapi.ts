@@ -19,8 +19,8 @@ export const OPENAPI: SwaggerOptions = {
     tags: [
       { name: 'callbacks', description: 'Book, find, change and cancel callbacks' },
       { name: 'admin', description: 'The directory: campaigns, lists, leads, agents, phones, trunks, numbers, users, DNC' },
-      { name: 'events', description: 'Changes as they happen: the live stream and webhooks' },
-      { name: 'console', description: "The web console's sign-in and the read-only facts its screens show" },
+      { name: 'events', description: 'Changes as they happen: the SSE stream and webhooks' },
+      { name: 'console', description: "People's sessions and the web console's views" },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no token needed' },
     ],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
