@@ -48,24 +48,17 @@ function errorsAsJson(doc: Doc): Doc {
   return doc;
 }
 
-// The links, and what `callbackd status` prints beside them (src/app/readiness.ts).
-const Readiness = z.object({
-  ready: z.boolean(), ari: z.boolean(), ami: z.boolean(), presence: z.boolean(),
-  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
-  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
-});
-
-const publicOp = { tags: ['operations'], security: [] };
-
-/** /readyz's body (app/readiness.ts adds phones and callbacks to the link states). */
+// The serializer drops what a schema does not name: every field /readyz sends is here (app/readiness.ts).
 const Readiness = z.object({
   ready: z.boolean(),
   ari: z.boolean(),
   ami: z.boolean(),
   presence: z.boolean(),
-  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }).describe('as AMI last showed them; usable = may be rung now'),
-  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }).describe('whose moment has come, and how many are late'),
+  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
+  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
 });
+
+const publicOp = { tags: ['operations'], security: [] };
 
 export const ops = {
   healthz: {
@@ -78,8 +71,8 @@ export const ops = {
   readyz: {
     ...publicOp,
     operationId: 'getReadiness',
-    summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known; phones and due callbacks',
-    description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down.',
+    summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known',
+    description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down; with phones and callbacks due (what `callbackd status` prints).',
     response: { 200: Readiness, 503: Readiness },
   },
   metrics: {
