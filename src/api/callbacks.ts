@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { agentView } from '../app/agent-view.js';
-import { canEdit, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
+import { canEdit, canReplace, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
 import { bookCallback } from '../app/book.js';
 import { CallbackView, viewById, viewMany } from '../app/callback-view.js';
 import { bulk, cancelCallback, editCallback, purgeFinished, reassignAll } from '../app/edit.js';
@@ -110,6 +110,7 @@ export function callbackRoutes(d: ApiDeps) {
             maxAttempts: b.maxAttempts,
             transcript: b.transcript,
             actor: p.userId,
+            mayReplace: (existing) => canReplace(p, existing),
           },
           now,
         );

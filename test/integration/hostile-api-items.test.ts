@@ -78,3 +78,55 @@ describe('item 1: due dates are bounded (max_days_ahead)', () => {
     expect(allLeads()).toHaveLength(4);
   });
 });
+
+describe("item 2: a booking replaces another's callback only if the booker may edit it", () => {
+  it("an agent, or a manager without lead-modify, gets 409 naming no id; the other agent's callback stays ACTIVE", async () => {
+    const theirs = await book('mgr', { lead: 'n1', due: '+2h', owner: 'a2', type: 'USERONLY' });
+    const before = allCallbacks();
+    for (const who of ['a1', 'viewer']) {
+      const r = await call(who, 'POST', '/callbacks', { lead: 'n1', due: '+1h', type: 'ANYONE' });
+      expect(r.status, `${who}: ${r.body}`).toBe(409);
+      expect(json(r)).toMatchObject({ code: 'CONFLICT', message: 'this lead already has an open callback in campaign C1 that you may not change; ask a manager to change or cancel it' });
+      expect(json(r).details ?? null).toBeNull(); // the exact message above names no id, nor do the details
+    }
+    expect(allCallbacks()).toEqual(before);
+    expect(allLeads()).toHaveLength(4);
+    await everythingStillAnswers();
+  });
+
+  it('a manager with lead-modify replaces it; the audit trail names who replaced what; an agent may re-book their own', async () => {
+    const theirs = await book('mgr', { lead: 'n1', due: '+2h', owner: 'a2', type: 'USERONLY' });
+    const r = await call('mgr', 'POST', '/callbacks', { lead: 'n1', due: '+1h', type: 'ANYONE' });
+    expect(r.status).toBe(201);
+    expect(json(r).replaced).toBe(theirs.id);
+    const old = json(await call('root', 'GET', `/callbacks/${theirs.id}`));
+    expect(old.callback).toMatchObject({ state: 'CANCELLED', replacedBy: json(r).callback.id });
+    expect(old.audit.map((a: { actor: string; action: string }) => `${a.actor}:${a.action}`)).toEqual(['mgr:create', 'mgr:replace']);
+    const own = await book('a1', { lead: 'n2', due: '+1h', type: 'USERONLY' });
+    const again = await call('a1', 'POST', '/callbacks', { lead: 'n2', due: '+3h', type: 'USERONLY' });
+    expect(again.status, again.body).toBe(201);
+    expect(json(again).replaced).toBe(own.id);
+  });
+});
+
+describe('low items: attempts capped, owners from the campaign', () => {
+  it("maxAttempts above the campaign's max_attempts is capped at it, with a notice", async () => {
+    const r = await call('a1', 'POST', '/callbacks', { lead: 'n1', due: '+1h', maxAttempts: 100 });
+    expect(r.status).toBe(201);
+    expect(json(r).callback.maxAttempts).toBe(3);
+    expect(json(r).notices).toContain("maxAttempts 100 capped at campaign C1's max_attempts 3");
+  });
+
+  it('an owner outside the campaign is refused at book and edit while allow_unassigned_agents is off; allowed once it is on', async () => {
+    const r = await call('mgr', 'POST', '/callbacks', { lead: 'n1', due: '+1h', owner: 'a3', type: 'USERONLY' });
+    expect(r.status).toBe(422);
+    expect(json(r).message).toMatch(/agent a3 is not on campaign C1, which does not allow unassigned agents/);
+    const cb = await book('mgr', { lead: 'n1', due: '+1h', owner: 'a2', type: 'USERONLY' });
+    const before = allCallbacks();
+    const moved = await call('mgr', 'PATCH', `/callbacks/${cb.id}`, { version: cb.version, owner: 'a3' });
+    expect(moved.status).toBe(422);
+    expect(allCallbacks()).toEqual(before);
+    expect((await call('root', 'PUT', '/admin/campaigns/C1', { name: 'One', time_zone: 'America/New_York', outbound_number: '+15550100001', allow_unassigned_agents: true })).status).toBe(200);
+    expect((await call('mgr', 'PATCH', `/callbacks/${cb.id}`, { version: cb.version, owner: 'a3' })).status).toBe(200);
+  });
+});
