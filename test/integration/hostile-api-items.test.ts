@@ -130,3 +130,36 @@ describe('low items: attempts capped, owners from the campaign', () => {
     expect((await call('mgr', 'PATCH', `/callbacks/${cb.id}`, { version: cb.version, owner: 'a3' })).status).toBe(200);
   });
 });
+
+describe('low items: existence, slow clients, text', () => {
+  it('admin routes check the role before the body: a non-admin gets 403 for a valid and an invalid body alike; agents get 403 on any id', async () => {
+    for (const who of ['mgr', 'a1']) {
+      for (const body of [{ max_channels: 3 }, { max_channels: 'nonsense', stray: 1 }]) {
+        const r = await call(who, 'PUT', '/admin/trunks/t9', body);
+        expect(r.status, r.body).toBe(403);
+        expect(json(r).message).toBe('admin only');
+      }
+    }
+    const mine = await book('mgr', { lead: 'n1', due: '+1h', type: 'ANYONE' });
+    for (const id of [mine.id, 99999]) {
+      const r = await call('a1', 'POST', `/callbacks/${id}/cancel`, {});
+      expect(r.status).toBe(403); // there or not, the same answer
+      expect((await call('viewer', 'PATCH', `/callbacks/${id}`, { version: 1, notes: 'x' })).status).toBe(403);
+    }
+    // A manager who may edit: the other campaign's callback and a missing one are the same 404.
+    const london = await book('root', { lead: 'u1', due: '+1h', type: 'ANYONE' });
+    const a = await call('mgr', 'POST', `/callbacks/${london.id}/cancel`, {});
+    const b = await call('mgr', 'POST', '/callbacks/99999/cancel', {});
+    expect([a.status, b.status]).toEqual([404, 404]);
+    expect(json(a).message.replace(String(london.id), 'N')).toBe(json(b).message.replace('99999', 'N'));
+    expect(json(await call('root', 'GET', `/callbacks/${london.id}`)).callback.state).toBe('ACTIVE');
+  });
+
+  it('notes and reasons: NUL is removed and a lone surrogate becomes U+FFFD before anything is stored', async () => {
+    const cb = await book('mgr', { lead: 'n1', due: '+1h', notes: 'a\u0000b\uD800c' });
+    expect(db.$client.prepare('SELECT notes FROM callbacks WHERE id = ?').get(cb.id)).toEqual({ notes: 'ab\uFFFDc' });
+    const r = await call('mgr', 'PATCH', `/callbacks/${cb.id}`, { version: cb.version, notes: '\uDC00\u0000' });
+    expect(r.status).toBe(200);
+    expect(json(r).notes).toBe('\uFFFD');
+  });
+});
