@@ -22,6 +22,7 @@ import { phoneUnusable } from './domain/eligibility.js';
 import { CALLBACK_STATES, type CallAttemptRow } from './store/schema.js';
 import { callApi, remoteFromEnv, viaApiOr } from './cli-remote.js';
 import { userCommands } from './cli-user.js';
+import { reportCommands } from './cli-reports.js';
 
 const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
 
@@ -184,6 +185,14 @@ export function buildCli(): Command {
     });
 
   userCommands(program, DB_HELP, async (o, f) => {
+    const db = openDb(dbPath(o));
+    try {
+      return await f(db);
+    } finally {
+      db.$client.close();
+    }
+  });
+  reportCommands(program, DB_HELP, async (o, f) => {
     const db = openDb(dbPath(o));
     try {
       return await f(db);

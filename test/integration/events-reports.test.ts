@@ -126,7 +126,7 @@ describe('GET /export/callbacks.csv', () => {
   }
 
   it('streams the filtered listing with the view\'s columns, quoting commas, quotes and line breaks, and defusing formulas', async () => {
-    for (let i = 0; i < 2500; i++) cb(`n${(i % 6) + 1}`, { due: MON10 + i * 1000, state: i % 2 ? 'COMPLETED' : 'CANCELLED', notes: i === 7 ? 'said "call me", then\nhung up' : i === 8 ? '=HYPERLINK("x")' : null });
+    for (let i = 0; i < 2500; i++) cb(`n${(i % 6) + 1}`, { due: MON10 + i * 1000, state: i % 2 ? 'COMPLETED' : 'CANCELLED', notes: i === 7 ? 'said "call me", then\nhung up' : i === 8 ? '=HYPERLINK("x")' : undefined });
     cb('u1', { campaign: 'C2', type: 'ANYONE', due: MON10, state: 'COMPLETED' });
     const r = await get('mgr', '/export/callbacks.csv?state=completed,cancelled&sort=due');
     expect(r.status).toBe(200);
