@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -103,10 +103,23 @@ export function reportRoutes(d: ApiDeps) {
         const bad = q.state?.find((s) => !(CALLBACK_STATES as readonly string[]).includes(s.toUpperCase()));
         if (bad) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `state "${bad}" is not one of ${CALLBACK_STATES.join(', ')}`);
         const rows = callbacksCsv(d.db, { ...q, scope: scopeOf(req.principal), state: q.state?.map((s) => s.toUpperCase()) }, d.now);
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', 'attachment; filename="callbacks.csv"')
-          .send(Readable.from(rows, { objectMode: false }) as unknown as string); // a stream is sent as is, never serialized
+        // Written by hand, one page at a time: wait for the client to take each page (backpressure)
+        // and let the event loop breathe between pages, so a million rows never sit in memory and
+        // never hold up the daemon's other work for more than one page.
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="callbacks.csv"', 'cache-control': 'no-store' });
+        try {
+          for (const chunk of rows) {
+            if (res.destroyed) return; // the client went away
+            if (!res.write(chunk)) await once(res, 'drain');
+            else await new Promise((r) => setImmediate(r));
+          }
+          res.end();
+        } catch (err) {
+          req.log.warn({ err: (err as Error).message }, 'CSV export cut short');
+          res.destroy();
+        }
       },
     );
   };
