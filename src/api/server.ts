@@ -19,6 +19,7 @@ import { principalOfRequest } from './people-auth.js';
 import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
 import { webhookRoutes } from './webhooks.js';
 import { emailRoutes } from './emails.js';
+import { reportRoutes } from './reports.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -97,6 +98,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.register(webhookRoutes(d));
   await app.register(emailRoutes(d));
+  await app.register(reportRoutes(d));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));
