@@ -86,7 +86,7 @@ async function paint(user: string, path: string, ready: string): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
       await page.goto(`${url}${path}`);
-      await page.locator(ready).first().waitFor();
+      await page.locator(ready).first().waitFor({ timeout: 120_000 });
       ms.push(performance.now() - t);
       fcp.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN));
     }
