@@ -42,6 +42,11 @@ export const DEFAULTS = {
   // Webhook deliveries: a try gives up after timeoutMs; retries back off from retryBaseMs, doubling
   // up to retryMaxMs, jittered; after maxAttempts tries a delivery is dead-lettered.
   webhooks: { timeoutMs: 10000, maxAttempts: 12, retryBaseMs: 2000, retryMaxMs: 600000, concurrency: 16, perEndpoint: 4, idleMs: 1000 },
+  // Email to the owner of a USERONLY callback when it goes LIVE (campaign option email_when_live).
+  smtp: {
+    enabled: false, host: '127.0.0.1', port: 25, secure: false, requireTLS: false, ignoreTLS: false, from: 'callbackd <callbackd@localhost>',
+    timeoutMs: 10000, maxAttempts: 8, retryBaseMs: 30000, retryMaxMs: 3600000, concurrency: 2, idleMs: 1000, consoleUrl: 'http://127.0.0.1:8580/',
+  },
   log: { level: 'info' },
 } as const;
 
@@ -144,6 +149,29 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    smtp: z
+      .object({
+        enabled: z.boolean().default(DEFAULTS.smtp.enabled),
+        host: z.string().min(1).default(DEFAULTS.smtp.host),
+        port: z.number().int().min(1).max(65535).default(DEFAULTS.smtp.port),
+        secure: z.boolean().default(DEFAULTS.smtp.secure),
+        requireTLS: z.boolean().default(DEFAULTS.smtp.requireTLS),
+        ignoreTLS: z.boolean().default(DEFAULTS.smtp.ignoreTLS),
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        from: z.string().min(3).default(DEFAULTS.smtp.from),
+        timeoutMs: ms(100, 120000).default(DEFAULTS.smtp.timeoutMs),
+        maxAttempts: z.number().int().min(1).max(100).default(DEFAULTS.smtp.maxAttempts),
+        retryBaseMs: ms(10, 3600000).default(DEFAULTS.smtp.retryBaseMs),
+        retryMaxMs: ms(10, 86400000).default(DEFAULTS.smtp.retryMaxMs),
+        concurrency: z.number().int().min(1).max(64).default(DEFAULTS.smtp.concurrency),
+        idleMs: ms(10, 60000).default(DEFAULTS.smtp.idleMs),
+        consoleUrl: z.string().url().default(DEFAULTS.smtp.consoleUrl),
+        subject: z.string().min(1).max(500).optional(),
+        body: z.string().min(1).max(20000).optional(),
+      })
+      .strict()
+      .default({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .strict()
@@ -185,6 +213,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   put('ari', 'password', env.CALLBACKD_ARI_PASSWORD);
   put('ami', 'secret', env.CALLBACKD_AMI_SECRET);
   put('database', 'path', env.CALLBACKD_DB);
+  put('smtp', 'password', env.CALLBACKD_SMTP_PASSWORD);
   put('agi', 'secretFile', env.CALLBACKD_AGI_SECRET_FILE);
   withEnv.ari ??= {};
   withEnv.ami ??= {};

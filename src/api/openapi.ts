@@ -19,8 +19,8 @@ export const OPENAPI: SwaggerOptions = {
     tags: [
       { name: 'callbacks', description: 'Book, find, change and cancel callbacks' },
       { name: 'admin', description: 'The directory: campaigns, lists, leads, agents, phones, trunks, numbers, users, DNC' },
-      { name: 'events', description: 'Changes as they happen: the live stream and webhooks' },
-      { name: 'console', description: "The web console's sign-in and the read-only facts its screens show" },
+      { name: 'events', description: 'Changes as they happen: the SSE stream and webhooks' },
+      { name: 'console', description: "People's sessions and the web console's views" },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no token needed' },
     ],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -48,17 +48,14 @@ function errorsAsJson(doc: Doc): Doc {
   return doc;
 }
 
-const publicOp = { tags: ['operations'], security: [] };
-
-/** /readyz's body (app/readiness.ts adds phones and callbacks to the link states). */
+// The links, and what `callbackd status` prints beside them (src/app/readiness.ts).
 const Readiness = z.object({
-  ready: z.boolean(),
-  ari: z.boolean(),
-  ami: z.boolean(),
-  presence: z.boolean(),
-  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }).describe('as AMI last showed them; usable = may be rung now'),
-  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }).describe('whose moment has come, and how many are late'),
+  ready: z.boolean(), ari: z.boolean(), ami: z.boolean(), presence: z.boolean(),
+  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
+  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
 });
+
+const publicOp = { tags: ['operations'], security: [] };
 
 export const ops = {
   healthz: {
@@ -71,7 +68,7 @@ export const ops = {
   readyz: {
     ...publicOp,
     operationId: 'getReadiness',
-    summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known; phones and due callbacks',
+    summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known',
     description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down.',
     response: { 200: Readiness, 503: Readiness },
   },

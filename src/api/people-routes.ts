@@ -49,7 +49,8 @@ export function peopleRoutes(d: ApiDeps) {
     app.post(
       '/sign-in',
       {
-        schema: { operationId: 'signIn', tags: ['console'],
+        schema: {
+          operationId: 'signIn', tags: ['console'],
           summary: 'Sign a person in to the console (sets the session cookie)',
           security: [],
           body: z.object({ user: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict(),

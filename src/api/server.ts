@@ -17,6 +17,7 @@ import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-stat
 import { principalOfRequest } from './people-auth.js';
 import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
 import { webhookRoutes } from './webhooks.js';
+import { emailRoutes } from './emails.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -86,6 +87,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(d));
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.register(webhookRoutes(d));
+  await app.register(emailRoutes(d));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));

@@ -11,7 +11,7 @@ import type { ApiDeps } from './server.js';
 // Webhook endpoints (admin only): create (the secret is shown once), change, delete, and see each
 // endpoint's deliveries, dead-lettered ones included, and send a dead one again.
 
-const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
+import { ApiError as Err } from './openapi.js';
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err };
 const Url = z
   .string()
@@ -73,7 +73,8 @@ export function webhookRoutes(d: ApiDeps) {
     app.post(
       '/webhooks',
       {
-        schema: { operationId: 'createWebhook', tags: ['events'],
+        schema: {
+          operationId: 'addWebhook', tags: ['events'],
           summary: 'Add a webhook endpoint; it receives events from now on, signed with the secret returned once (admin)',
           body: z.object({ url: Url, events: Types.optional(), secret: z.string().min(16).max(200).optional(), description: z.string().max(500).nullable().optional() }).strict(),
           response: { 201: z.object({ webhook: WebhookView, secret: z.string() }), ...errors },
@@ -94,7 +95,8 @@ export function webhookRoutes(d: ApiDeps) {
     app.patch(
       '/webhooks/:id',
       {
-        schema: { operationId: 'editWebhook', tags: ['events'],
+        schema: {
+          operationId: 'editWebhook', tags: ['events'],
           summary: 'Change an endpoint: url, events, enabled, description, or rotate the secret (admin)',
           params: Params,
           body: z.object({ url: Url.optional(), events: Types.optional(), enabled: z.boolean().optional(), description: z.string().max(500).nullable().optional(), rotateSecret: z.boolean().optional() }).strict(),
@@ -119,7 +121,8 @@ export function webhookRoutes(d: ApiDeps) {
     app.get(
       '/webhooks/:id/deliveries',
       {
-        schema: { operationId: 'listWebhookDeliveries', tags: ['events'],
+        schema: {
+          operationId: 'listWebhookDeliveries', tags: ['events'],
           summary: "An endpoint's deliveries, newest first; state=DEAD lists the dead-lettered (admin)",
           params: Params,
           querystring: z.object({ state: z.enum(['PENDING', 'DELIVERED', 'DEAD']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
@@ -135,7 +138,8 @@ export function webhookRoutes(d: ApiDeps) {
     app.post(
       '/webhooks/:id/deliveries/:deliveryId/retry',
       {
-        schema: { operationId: 'retryWebhookDelivery', tags: ['events'],
+        schema: {
+          operationId: 'retryWebhookDelivery', tags: ['events'],
           summary: 'Send a dead-lettered delivery again, with a fresh retry budget (admin)',
           params: Params.extend({ deliveryId: z.coerce.number().int().positive() }),
           response: { 200: z.object({ requeued: z.boolean() }), ...errors },
