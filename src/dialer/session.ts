@@ -38,7 +38,7 @@ export class CallSession {
     this.agent = new Leg(a.agentChannelId);
     // The trunk slot taken at claim is given back exactly once: when the customer leg is gone.
     this.customer = new Leg(a.customerChannelId, () => d.onCustomerLegEnd(this));
-    this.lease = new LeaseKeeper(d.db, a.callbackId, plan.token, d.leaseMs, d.now, () => {
+    this.lease = new LeaseKeeper(d.db, a.callbackId, plan.token, d.leaseMs, d.now, () => !this.recorder.done, () => {
       this.log.error('lease lost while dialing; another worker owns this callback now');
       this.recorder.close();
     });

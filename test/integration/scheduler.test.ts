@@ -53,13 +53,13 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-function startScheduler(): Scheduler {
+function startScheduler(logger = log): Scheduler {
   sched = new Scheduler({
     db,
     ari: ari as unknown as AriClient,
     presence: new FakePresence() as unknown as Presence,
     limiter: new TrunkLimiter(),
-    log,
+    log: logger,
     owner: 'test',
     leaseMs: 60_000,
     backstopPollMs: 60_000, // far away: only nudges can make these tests pass
@@ -76,8 +76,8 @@ const addDue = (d: Db, inMs = 0) =>
   store.insertCallback(d, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
 const attempt = (id: number) => store.attemptsOf(db, id)[0]!;
 /** Books a due callback and plays the agent answering: the customer leg has been originated. */
-async function untilCustomerDialed() {
-  startScheduler();
+async function untilCustomerDialed(logger = log) {
+  startScheduler(logger);
   const id = addDue(db);
   sched!.nudge();
   await until('the agent leg', () => ari.originates.length === 1);
@@ -203,6 +203,16 @@ describe('lease keeping', () => {
     expect(cb.leaseExpiresAt!).toBeLessThanOrEqual(Date.now());
     await vi.advanceTimersByTimeAsync(60_000);
     expect(store.getCallback(db, id)!.leaseExpiresAt).toBe(cb.leaseExpiresAt); // no renewal after the hand-back
+  });
+
+  it('stops renewing once the attempt is written: a bridged call that goes on logs no "lease lost"', async () => {
+    vi.useFakeTimers();
+    const lines: string[] = [];
+    const { id, a } = await untilCustomerDialed(pino({ level: 'warn' }, { write: (l: string) => lines.push(l) }));
+    ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    await vi.advanceTimersByTimeAsync(60_000); // the call goes on for a minute
+    expect(lines.filter((l) => /lease lost/.test(l))).toEqual([]);
   });
 });
 
