@@ -102,10 +102,11 @@ export class CallSession {
     if (seen.agent !== null || this.agentFirst || seen.customer?.state === 'Up') mark(this.agent, seen.agent, null);
     if (this.plan.attempt.customerDialedAt !== null || seen.customer !== null) mark(this.customer, seen.customer, answeredAt);
     if (seen.customer === null) {
-      // Gone or never dialed: the end is what the hold dialplan recorded, or unknown.
-      await this.hangupBoth();
+      // Gone or never dialed: the end is what the hold dialplan recorded, or unknown. Written
+      // before the agent is hung up, so that hangup's event finds the attempt settled.
       const reason = this.customer.dialed ? 'restart found the customer leg gone; how it ended is unknown' : 'restart found no customer call to continue';
       this.recorder.end(endingWhileAway(seen.customerRecord, reason));
+      await this.hangupBoth();
       this.agent.to('gone');
       await this.destroyBridgeIfDone();
       return;
@@ -129,8 +130,9 @@ export class CallSession {
       return;
     }
     if (this.agent.gone || (this.agentFirst && !this.agent.answered)) {
+      this.recorder.end({ kind: 'interrupted', reason: 'restart found the agent leg gone' });
       await this.hangupBoth();
-      await this.finishInterrupted('restart found the agent leg gone');
+      await this.finishInterrupted('restart found the agent leg gone'); // (already written: legs and bridge only)
       return;
     }
     this.phase = this.agentFirst ? 'secondRinging' : 'firstRinging';

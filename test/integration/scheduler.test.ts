@@ -224,6 +224,7 @@ describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.c
   async function crash() {
     await sched!.stop(0);
     sched = null;
+    ari.removeAllListeners(); // the dead process hears nothing more
   }
 
   it('agent-first: the customer answered while we were away and is held; bridged once it is back in the app, with the real answer time', async () => {
@@ -270,7 +271,11 @@ describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.c
     const { id, a } = await untilCustomerDialed();
     await crash();
     ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T} apologised:${T + 20} ended:${T + 23}`);
-    startScheduler(); // no channel exists any more
+    // The agent still waits in the app; its hangup's ChannelDestroyed comes back at once (seen on
+    // the lab: it must find the attempt settled, not read it as "the agent left").
+    ari.channels.set(a.agentChannelId, { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up', dialplan: inApp });
+    ari.destroyOnHangup = true;
+    startScheduler(); // the customer's channel is gone
     await until('the attempt to be settled', () => attempt(id).outcome !== null);
     const row = attempt(id);
     expect(row.outcome).toBe('APOLOGISED');
