@@ -22,6 +22,7 @@ import { phoneUnusable } from './domain/eligibility.js';
 import { CALLBACK_STATES, type CallAttemptRow } from './store/schema.js';
 import { callApi, remoteFromEnv, viaApiOr } from './cli-remote.js';
 import { userCommands } from './cli-user.js';
+import { dbCommands } from './cli/db.js';
 
 const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
 
@@ -191,6 +192,7 @@ export function buildCli(): Command {
       db.$client.close();
     }
   });
+  dbCommands(program);
 
   const tok = program.command('token').description('API bearer tokens: create (shown once), list, revoke');
   tok
