@@ -32,16 +32,17 @@ export function adminRoutes(d: ApiDeps) {
       return row;
     };
 
-    app.get('/admin/:entity', { schema: { summary: 'List campaigns, lists, leads, agents, phones, trunks, numbers or users (admin)', params: z.object({ entity: Entity }), querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(), response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async (req) => ({
+    app.get('/admin/:entity', { schema: { operationId: 'listEntries', tags: ['admin'], summary: 'List campaigns, lists, leads, agents, phones, trunks, numbers or users (admin)', params: z.object({ entity: Entity }), querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(), response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async (req) => ({
       items: listEntries(db, req.params.entity, req.query.limit),
     }));
 
-    app.get('/admin/:entity/:id', { schema: { summary: 'One directory entry (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => one(req.params.entity, req.params.id));
+    app.get('/admin/:entity/:id', { schema: { operationId: 'getEntry', tags: ['admin'], summary: 'One directory entry (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => one(req.params.entity, req.params.id));
 
     app.put(
       '/admin/:entity/:id',
       {
         schema: {
+          operationId: 'putEntry', tags: ['admin'],
           summary: 'Create or replace one entry; the body is an import-file entry of that section (README "Import file"); id comes from the URL',
           params: z.object({ entity: Entity, id: z.string().min(1).max(64) }),
           body: z.record(z.unknown()),
@@ -65,7 +66,7 @@ export function adminRoutes(d: ApiDeps) {
       },
     );
 
-    app.delete('/admin/:entity/:id', { schema: { summary: 'Delete one entry; refused (409) while something still uses it', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.object({ deleted: z.string() }), ...errors } } }, async (req) => {
+    app.delete('/admin/:entity/:id', { schema: { operationId: 'deleteEntry', tags: ['admin'], summary: 'Delete one entry; refused (409) while something still uses it', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.object({ deleted: z.string() }), ...errors } } }, async (req) => {
       const { entity, id } = req.params;
       const before = one(entity, id);
       db.transaction((tx) => {
@@ -83,8 +84,8 @@ export function adminRoutes(d: ApiDeps) {
       if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `number: ${n.error}`);
       return { phoneE164: n.e164, campaignId: b.campaign };
     };
-    app.get('/admin/dnc', { schema: { summary: 'DNC entries (admin)', response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async () => ({ items: listDnc(db) }));
-    app.post('/admin/dnc', { schema: { summary: 'Add a number to the global (campaign "") or a campaign DNC list', body: Dnc, response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => {
+    app.get('/admin/dnc', { schema: { operationId: 'listDnc', tags: ['admin'], summary: 'DNC entries (admin)', response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async () => ({ items: listDnc(db) }));
+    app.post('/admin/dnc', { schema: { operationId: 'addDnc', tags: ['admin'], summary: 'Add a number to the global (campaign "") or a campaign DNC list', body: Dnc, response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => {
       const k = dncKey(req.body);
       if (k.campaignId && !getCampaign(db, k.campaignId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${k.campaignId}"`);
       db.transaction((tx) => {
@@ -94,7 +95,7 @@ export function adminRoutes(d: ApiDeps) {
       d.nudge();
       return k;
     });
-    app.post('/admin/dnc/remove', { schema: { summary: 'Remove a number from a DNC list', body: Dnc, response: { 200: z.object({ removed: z.boolean() }), ...errors } } }, async (req) => {
+    app.post('/admin/dnc/remove', { schema: { operationId: 'removeDnc', tags: ['admin'], summary: 'Remove a number from a DNC list', body: Dnc, response: { 200: z.object({ removed: z.boolean() }), ...errors } } }, async (req) => {
       const k = dncKey(req.body);
       const removed = db.transaction((tx) => {
         const gone = removeDnc(tx, k);

@@ -61,6 +61,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks',
       {
         schema: {
+          operationId: 'bookCallback', tags: ['callbacks'],
           summary: 'Book a callback (the booking tool for human and AI agents)',
           body: z
             .object({
@@ -121,6 +122,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks',
       {
         schema: {
+          operationId: 'listCallbacks', tags: ['callbacks'],
           summary: 'List callbacks (filters, cursor pagination, sorting); views by user, campaign and list',
           querystring: z
             .object({
@@ -149,6 +151,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks/search',
       {
         schema: {
+          operationId: 'searchCallbacks', tags: ['callbacks'],
           summary: "Find callbacks by the lead's phone number (E.164 or national)",
           querystring: z.object({ phone: z.string().min(1).max(40), region: z.string().length(2).default('US'), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(),
           response: { 200: z.object({ e164: z.string(), items: z.array(CallbackView) }), ...errors },
@@ -166,6 +169,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks/:id',
       {
         schema: {
+          operationId: 'getCallback', tags: ['callbacks'],
           summary: 'One callback with its context (transcript), call log and audit trail',
           params: z.object({ id: z.coerce.number().int().positive() }),
           response: { 200: z.object({ callback: CallbackView, context: z.string().nullable(), callAttempts: z.array(z.record(z.unknown())), audit: z.array(z.record(z.unknown())) }), ...errors },
@@ -181,6 +185,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks/:id',
       {
         schema: {
+          operationId: 'editCallback', tags: ['callbacks'],
           summary: 'Reschedule, convert USERONLY ↔ ANYONE, reassign, move to another campaign, or change notes',
           params: z.object({ id: z.coerce.number().int().positive() }),
           body: z
@@ -211,6 +216,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks/:id/cancel',
       {
         schema: {
+          operationId: 'cancelCallback', tags: ['callbacks'],
           summary: 'Cancel (only before it dials: 409 otherwise)',
           params: z.object({ id: z.coerce.number().int().positive() }),
           body: z.object({ version: z.number().int().positive().optional(), reason: z.string().max(500).optional() }).strict().default({}),
@@ -229,6 +235,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks/bulk',
       {
         schema: {
+          operationId: 'bulkCallbacks', tags: ['callbacks'],
           summary: "Bulk: reassign or convert all of one agent's callbacks, or cancel a selection",
           body: z.discriminatedUnion('action', [
             z.object({ action: z.literal('reassign'), fromAgent: Id, toAgent: Id }).strict(),
@@ -260,6 +267,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/callbacks/purge',
       {
         schema: {
+          operationId: 'purgeCallbacks', tags: ['callbacks'],
           summary: 'Archive finished callbacks (and their call log) not touched for N days',
           body: z.object({ olderThanDays: z.number().int().min(1).max(3650) }).strict(),
           response: { 200: z.object({ archived: z.number() }), ...errors },
@@ -276,6 +284,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/me/callbacks',
       {
         schema: {
+          operationId: 'listMyCallbacks', tags: ['callbacks'],
           summary: "An agent's own list, with LIVE / ACTIVE counts (the campaign's count mode, display days, hours block)",
           response: { 200: z.object({ agent: z.string(), live: z.number(), active: z.number(), counted: z.number(), callbacks: z.array(CallbackView) }), ...errors },
         },
@@ -292,6 +301,7 @@ export function callbackRoutes(d: ApiDeps) {
       '/phones',
       {
         schema: {
+          operationId: 'listPhones', tags: ['callbacks'],
           summary: 'Phone presence as the daemon sees it in AMI',
           response: { 200: z.object({ phones: z.array(z.record(z.unknown())) }), ...errors },
         },

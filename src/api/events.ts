@@ -7,6 +7,7 @@ import type { EventHub } from '../events/hub.js';
 import { eventPayload } from '../events/payload.js';
 import { EVENT_TYPES, eventsAfter, type OutboxEvent } from '../store/events.js';
 import type { ApiDeps } from './server.js';
+import { ApiError } from './openapi.js';
 
 // GET /events: the outbox as Server-Sent Events. Replays from the outbox after Last-Event-ID (or
 // ?after=), then follows the hub. Every event is filtered with the same visibility rule as
@@ -52,6 +53,7 @@ export function eventRoutes(d: EventRouteDeps) {
       '/events',
       {
         schema: {
+          operationId: 'streamEvents', tags: ['events'],
           summary: 'Server-Sent Events: every change you may see (README "Events, webhooks, email, reports"); resumable with Last-Event-ID',
           querystring: z
             .object({
@@ -60,6 +62,7 @@ export function eventRoutes(d: EventRouteDeps) {
             })
             .strict(),
           headers: z.object({ 'last-event-id': z.string().regex(/^\d+$/).optional() }).passthrough(),
+          produces: ['text/event-stream'], response: { 200: z.string().describe('`id:`, `event:` and `data:` lines, a heartbeat comment between'), 400: ApiError, 401: ApiError, 403: ApiError },
         },
       },
       async (req, reply) => {

@@ -1,18 +1,23 @@
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import type { Principal } from '../app/auth.js';
-import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
+import { readiness } from '../app/readiness.js';
+import { CallbackdError, ErrorCodes, httpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
 import { callbackRoutes } from './callbacks.js';
+import { OPENAPI, ops } from './openapi.js';
 import { eventRoutes } from './events.js';
 import { consoleRoutes } from './console-routes.js';
 import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-static.js';
 import { principalOfRequest } from './people-auth.js';
 import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
+import { webhookRoutes } from './webhooks.js';
+import { emailRoutes } from './emails.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -32,31 +37,28 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: d.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: d.bodyLimit }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'callbackd', version: '1', description: 'Call-center callbacks kept through Asterisk. Errors: {code, message, details}.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(fastifySwagger, OPENAPI);
+  // The kept docs UI (Swagger UI's own assets, served from the package, no CDN) over /openapi.json.
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json', validatorUrl: null } as Record<string, unknown> });
 
   await cookieSupport(app);
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const route = req.routeOptions.url;
-    if (!route || PUBLIC.has(route)) return; // public, or a 404 that needs no token
+    if (!route || PUBLIC.has(route) || route.startsWith('/docs')) return; // public, or a 404 that needs no token
     req.principal = principalOfRequest(d.db, req, d.now()); // bearer token, or the console's cookie (+ CSRF)
     req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
   });
   app.addHook('onResponse', async (req, reply) => {
-    d.log.info({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
+    // Probes and scrapes arrive every few seconds: at debug, so they do not bury the requests people make.
+    const level = QUIET.has(req.routeOptions.url ?? '') ? 'debug' : 'info';
+    d.log[level]({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
   });
 
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string; statusCode?: number; validation?: unknown; validationContext?: string };
     if (e instanceof CallbackdError) {
-      const status = HttpStatus[e.code] ?? 500;
+      const status = httpStatus(e.code);
       return reply.status(status).send({ code: e.code, message: e.message, details: e.details ?? null });
     }
     if (e.validation || e instanceof ZodError || e.code === 'FST_ERR_VALIDATION') {
@@ -72,18 +74,20 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: ErrorCodes.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}`, details: null }));
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/healthz', { schema: ops.healthz }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: ops.readyz }, async (_req, reply) => {
     const r = d.ready();
     const ok = r.ari && r.ami && r.presence;
-    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r });
+    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...readiness(d.db, d.now()) });
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/openapi.json', { schema: ops.openapi }, async () => app.swagger());
+  app.get('/metrics', { schema: ops.metrics }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
+  await app.register(webhookRoutes(d));
+  await app.register(emailRoutes(d));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));
@@ -93,3 +97,4 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
 // Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.
 const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics', ...PEOPLE_PUBLIC, ...CONSOLE_PUBLIC]);
+const QUIET = new Set(['/healthz', '/readyz', '/metrics']);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { copySqliteToPg, verifyCopy, type TableCheck } from '../store/pg/copy.js';
+import { examples, positiveInt } from './shared.js';
 
 // `callbackd db copy|verify --from sqlite:FILE --to postgres://…`: moves a center's SQLite database
 // into PostgreSQL (src/store/pg/copy.ts) and checks the two hold the same rows. The daemon cannot
@@ -66,14 +67,15 @@ function printChecks(checks: TableCheck[]): boolean {
 
 export function dbCommands(program: Command): void {
   const db = program.command('db').description('move the database between engines: copy SQLite into PostgreSQL, verify the two hold the same rows');
-  db.command('copy')
-    .description('copy every table of a SQLite database into a new PostgreSQL database (migrated first), then compare counts and content hashes table by table; stop the daemon first')
+  examples(
+    db.command('copy').description('copy every table of a SQLite database into a new PostgreSQL database (migrated first), then compare counts and content hashes table by table; stop the daemon first'),
+    ['callbackd db copy --from sqlite:/var/lib/callbackd/callbackd.db --to postgres://callbackd@db1:5432/callbackd', 'CALLBACKD_DATABASE_URL=postgres://… callbackd db copy --from callbackd.db --resume'],
+  )
     .requiredOption('--from <sqlite>', FROM_HELP)
     .option('--to <url>', TO_HELP)
     .option('--resume', 'continue a copy that stopped: keep the tables already identical to the source, copy the empty ones')
-    .option('--batch <rows>', 'rows per INSERT (memory stays bounded by this)', (v) => Number(v), 2000)
+    .option('--batch <rows>', 'rows per INSERT (memory stays bounded by this)', positiveInt, 2000)
     .action(async (o: { from: string; to?: string; resume?: boolean; batch: number }) => {
-      if (!Number.isInteger(o.batch) || o.batch < 1) throw new CallbackdError(ErrorCodes.INPUT_INVALID, '--batch must be a whole number of 1 or more');
       await withBoth(o, async (src, client, target) => {
         console.error(`copying ${o.from} into ${target}`);
         const checks = await copySqliteToPg(src, client, { batchRows: o.batch, resume: o.resume, progress: (l) => console.error(`  ${l}`) });
@@ -81,8 +83,10 @@ export function dbCommands(program: Command): void {
         console.log(`copied: ${checks.length} tables, ${checks.reduce((n, c) => n + c.targetRows, 0)} rows, every count and content hash the same`);
       });
     });
-  db.command('verify')
-    .description('compare a SQLite database and a PostgreSQL database table by table (row count and content hash); exit 1 when any table differs')
+  examples(
+    db.command('verify').description('compare a SQLite database and a PostgreSQL database table by table (row count and content hash); exit 1 when any table differs'),
+    ['callbackd db verify --from callbackd.db --to postgres://callbackd@db1:5432/callbackd'],
+  )
     .requiredOption('--from <sqlite>', FROM_HELP)
     .option('--to <url>', TO_HELP)
     .action(async (o: { from: string; to?: string }) => {

@@ -1,18 +1,24 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
-import { planAfterCustomerOutcome, requeueAfterAgentFailure, requeueAfterInterruption, withAutoReschedule, type AutoReschedule, type RetryPolicy } from '../domain/retry.js';
+import type { AutoReschedule, RetryPolicy } from '../domain/retry.js';
+import type { AttemptEnding, EndPolicy } from '../domain/attempt-end.js';
+import { endingWhileAway, parseLegRecord, type LegRecord } from '../domain/leg-record.js';
 import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
-import { dialOutcomes } from '../metrics.js';
 import { windowWait, type Calendar } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import type { CallAttemptRow, CallbackRow } from '../store/schema.js';
+import { closeAnsweredCall } from './close-answered.js';
+import { LeaseKeeper } from './lease.js';
+import { Leg } from './leg.js';
+import { AttemptRecorder } from './recorder.js';
 
-// One attempt of one callback, as a small state machine driven by ARI events:
-//   agent-first:    agentRinging → agentUp (customer dialed) → customerRinging → bridged → done
-//   customer-first: customerRinging → customerUp (agent dialed) → bridged → done
-// The callback row leaves DIALING exactly once, through store.finishAttempt (lease checked).
+// One attempt of one callback, driven by ARI events. The session's phase:
+//   agent-first:    firstRinging (agent) → secondRinging (customer dialed) → bridged → done
+//   customer-first: firstRinging (customer) → secondRinging (agent dialed) → bridged → done
+// Each leg keeps its own state (leg.ts); the attempt's end is written once, by the recorder
+// (recorder.ts), which moves the callback out of DIALING (lease checked); lease.ts keeps the lease.
 
 export type Phase = 'starting' | 'firstRinging' | 'secondRinging' | 'bridged' | 'done';
 
@@ -43,16 +49,19 @@ export interface SessionPlan {
   agentCallerId: string; // what the agent's phone shows: who the callback is for
 }
 
+/** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */
+export interface SeenLeg {
+  state: string;
+  inApp: boolean;
+}
+
 export class CallSession {
   phase: Phase = 'starting';
-  private finished = false; // the callback row has left DIALING
-  private leaseTimer: NodeJS.Timeout | null = null;
+  private agent: Leg; // replaced by a fresh leg when an agent is rung again after a restart
+  private readonly customer: Leg;
+  private readonly lease: LeaseKeeper;
+  private readonly recorder: AttemptRecorder;
   private stuckTimer: NodeJS.Timeout | null = null;
-  private customerUpAt: number | null = null;
-  private agentGone = false;
-  private customerGone = false;
-  private customerDialed = false;
-  private trunkReleased = false;
   private reconcileTries = 0;
   readonly log: Logger;
   readonly agentFirst: boolean;
@@ -61,6 +70,14 @@ export class CallSession {
     const a = plan.attempt;
     this.agentFirst = a.dialOrder === 'AGENT_FIRST';
     this.log = d.log.child({ callbackId: a.callbackId, attempt: a.seq, channelId: this.agentFirst ? a.agentChannelId : a.customerChannelId });
+    this.agent = new Leg(a.agentChannelId);
+    // The trunk slot taken at claim is given back exactly once: when the customer leg is gone.
+    this.customer = new Leg(a.customerChannelId, () => d.onCustomerLegEnd(this));
+    this.lease = new LeaseKeeper(d.db, a.callbackId, plan.token, d.leaseMs, d.now, () => {
+      this.log.error('lease lost while dialing; another worker owns this callback now');
+      this.recorder.close();
+    });
+    this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e));
   }
 
   get agentChannel(): string {
@@ -76,8 +93,16 @@ export class CallSession {
     return this.plan.attempt.trunkId;
   }
 
+  private endPolicy(e: AttemptEnding): EndPolicy {
+    const p: EndPolicy = { now: this.d.now(), agentRetryDelayMs: this.d.agentRetryDelayMs };
+    if (e.kind !== 'customer') return p;
+    // Counts the attempt that just ended, as stored by countCustomerAttempt.
+    const attempts = store.getCallback(this.d.db, this.plan.callback.id)?.attempts ?? this.plan.callback.attempts + 1;
+    return { ...p, customer: { attempts, retry: this.plan.retry, reschedule: this.plan.reschedule, random: this.d.random } };
+  }
+
   private startTimers(): void {
-    this.leaseTimer = setInterval(() => this.renew(), Math.max(1000, Math.floor(this.d.leaseMs / 3)));
+    this.lease.start();
     // Nothing but a lost event can keep an unanswered attempt alive this long; clean up then.
     const limitMs = (this.plan.agentRingSec + this.plan.customerRingSec + 30) * 1000;
     this.stuckTimer = setTimeout(() => {
@@ -91,51 +116,67 @@ export class CallSession {
     this.stuckTimer.unref?.();
   }
 
-  private renew(): void {
-    if (this.finished) return;
-    if (!store.renewLease(this.d.db, this.plan.callback.id, this.plan.token, this.d.now() + this.d.leaseMs)) {
-      this.log.error('lease lost while dialing; another worker owns this callback now');
-      this.finished = true;
-    }
-  }
-
   async start(): Promise<void> {
     this.startTimers();
     if (this.agentFirst) await this.dialAgent();
     else await this.dialCustomer();
   }
 
-  /** Attach to calls that survived our restart or a reconnect (see scheduler/recovery.ts). */
-  async adopt(state: { agent: string | null; customer: string | null }): Promise<void> {
+  /**
+   * Attach to a call that survived our restart (see scheduler/recovery.ts). A leg answered while
+   * we were away is held by the hold dialplan and enters our app again by itself (StasisStart);
+   * `customerRecord` is what that dialplan recorded about a customer leg that had to be held.
+   */
+  async adopt(seen: { agent: SeenLeg | null; customer: SeenLeg | null; customerRecord: LegRecord | null }): Promise<void> {
     this.startTimers();
-    this.customerDialed = this.plan.attempt.customerDialedAt !== null;
-    this.agentGone = state.agent === null;
-    this.customerGone = state.customer === null;
-    const answered = state.customer === 'Up';
-    if (state.customer === null || (!this.agentGone && state.agent !== 'Up' && this.agentFirst)) {
-      // The customer leg never started or is gone; nothing to continue.
+    const now = this.d.now();
+    const mark = (leg: Leg, s: SeenLeg | null, answeredAt: number | null) =>
+      leg.to(s === null ? 'gone' : s.state !== 'Up' ? 'dialing' : s.inApp ? 'up' : 'held', answeredAt ?? now);
+    const answeredAt = seen.customerRecord?.answeredAt ?? null;
+    // Customer-first: the agent is rung only once the customer answered, so no agent leg is normal.
+    if (seen.agent !== null || this.agentFirst || seen.customer?.state === 'Up') mark(this.agent, seen.agent, null);
+    if (this.plan.attempt.customerDialedAt !== null || seen.customer !== null) mark(this.customer, seen.customer, answeredAt);
+    if (seen.customer === null) {
+      // Gone or never dialed: the end is what the hold dialplan recorded, or unknown.
       await this.hangupBoth();
-      await this.finishInterrupted('restart found no customer call to continue');
+      const reason = this.customer.dialed ? 'restart found the customer leg gone; how it ended is unknown' : 'restart found no customer call to continue';
+      this.recorder.end(endingWhileAway(seen.customerRecord, reason));
+      this.agent.to('gone');
+      await this.destroyBridgeIfDone();
       return;
     }
-    if (answered && state.agent === 'Up') {
+    if (this.customer.answered) {
+      // Its StasisStart may have come before we were listening: stamp the answer (as recorded, if held).
+      if (this.plan.attempt.customerAnsweredAt === null) {
+        store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now });
+      }
       this.phase = 'secondRinging';
-      await this.connect(this.agentFirst ? this.customerChannel : this.agentChannel);
+      // Legs already back in our app may still have the hold dialplan's music on.
+      for (const leg of [this.agent, this.customer]) if (leg.state === 'up') await this.d.ari.stopMoh(leg.channelId).catch(() => undefined);
+      if (this.agent.state === 'up' && this.customer.state === 'up') return this.connect(this.customerChannel);
+      if (this.customer.state === 'up') await this.park(this.customerChannel);
+      if (this.agent.gone || this.agent.state === 'idle') {
+        // The customer answered and waits: ring the agent (again).
+        this.log.warn('restart found the customer answered and no agent on the line; ringing the agent');
+        this.agent = new Leg(this.agentChannel);
+        await this.dialAgent();
+      } else this.log.info({ agent: this.agent.state, customer: this.customer.state }, 'adopted an answered call; bridging when both legs are in the app');
       return;
     }
-    if (this.agentGone) {
+    if (this.agent.gone || (this.agentFirst && !this.agent.answered)) {
       await this.hangupBoth();
       await this.finishInterrupted('restart found the agent leg gone');
       return;
     }
-    this.phase = this.agentFirst ? 'secondRinging' : answered ? 'secondRinging' : 'firstRinging';
+    this.phase = this.agentFirst ? 'secondRinging' : 'firstRinging';
     this.log.info({ phase: this.phase }, 'adopted a call in progress after restart');
   }
 
   private async dialAgent(): Promise<void> {
     const a = this.plan.attempt;
-    this.phase = this.agentFirst ? 'firstRinging' : 'secondRinging';
-    const r = await this.startLeg({
+    this.phase = this.agentFirst && !this.customer.answered ? 'firstRinging' : 'secondRinging';
+    this.agent.to('dialing');
+    const r = await this.startLeg(this.agent, {
       channelId: a.agentChannelId,
       endpoint: `PJSIP/${a.phoneEndpoint}`,
       callerId: this.plan.agentCallerId,
@@ -147,10 +188,10 @@ export class CallSession {
       this.log.info({ phone: a.phoneEndpoint }, 'ringing agent');
       return;
     }
-    this.agentGone = true;
+    this.agent.to('gone');
     this.log.warn({ err: r.reason }, 'agent phone could not be rung');
-    if (this.agentFirst) {
-      await this.finishRequeue('AGENT_UNAVAILABLE', `agent phone ${a.phoneEndpoint} could not be rung: ${r.reason}`, null);
+    if (this.agentFirst && !this.customer.answered) {
+      this.recorder.end({ kind: 'requeue', outcome: 'AGENT_UNAVAILABLE', reason: `agent phone ${a.phoneEndpoint} could not be rung: ${r.reason}`, cause: null });
       this.end();
     } else {
       await this.hangup(this.customerChannel);
@@ -166,9 +207,9 @@ export class CallSession {
       // Agent-first: the window can close while the agent's phone rings. The customer is not
       // called outside calling hours, and is not charged an attempt.
       this.log.warn('calling window closed before the customer leg; not dialing the customer');
-      await this.finishRequeue('WINDOW_CLOSED', `calling window closed before the customer could be dialed; ${wait.reason}`, null, wait.until ?? undefined);
+      this.recorder.end({ kind: 'requeue', outcome: 'WINDOW_CLOSED', reason: `calling window closed before the customer could be dialed; ${wait.reason}`, cause: null, notBefore: wait.until ?? undefined });
       await this.hangupBoth();
-      this.agentGone = true;
+      this.agent.to('gone');
       await this.destroyBridgeIfDone();
       return;
     }
@@ -177,12 +218,12 @@ export class CallSession {
       n = store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now());
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'not dialing the customer: lease lost');
-      this.finished = true;
+      this.recorder.close();
       await this.hangupBoth();
       return;
     }
-    this.customerDialed = true;
-    const r = await this.startLeg({
+    this.customer.to('dialing');
+    const r = await this.startLeg(this.customer, {
       channelId: a.customerChannelId,
       endpoint: `PJSIP/${a.customerNumber}@${a.trunkId}`,
       callerId: `"${a.callerId}" <${a.callerId}>`,
@@ -194,9 +235,9 @@ export class CallSession {
       this.log.info({ trunk: a.trunkId, attempt: n }, 'dialing customer');
       return;
     }
-    this.markCustomerGone();
+    this.customer.to('gone');
     this.log.warn({ err: r.reason }, 'customer leg could not be started');
-    await this.finishCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
+    this.endCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
     await this.hangup(this.agentChannel);
     await this.destroyBridgeIfDone();
   }
@@ -207,7 +248,7 @@ export class CallSession {
    * person again. So we ask Asterisk for the channel by its id first; if it never appears we hang
    * that id up anyway (a no-op unless it shows up late) and report the leg as not started.
    */
-  private async startLeg(p: OriginateParams): Promise<{ ok: true } | { ok: false; reason: string }> {
+  private async startLeg(leg: Leg, p: OriginateParams): Promise<{ ok: true } | { ok: false; reason: string }> {
     try {
       await this.d.ari.originate(p);
       return { ok: true };
@@ -216,7 +257,7 @@ export class CallSession {
       if (!isCode(err, ErrorCodes.ARI_TIMEOUT) && !isCode(err, ErrorCodes.ARI_UNREACHABLE)) return { ok: false, reason };
       this.log.warn({ channel: p.channelId, err: reason }, 'originate got no answer; asking Asterisk whether the channel exists');
       for (let i = 0; i < this.d.confirm.tries; i++) {
-        if (this.phase === 'done' || (p.channelId === this.agentChannel ? this.agentGone : this.customerGone)) return { ok: true };
+        if (this.phase === 'done' || leg.gone) return { ok: true };
         const ch = await this.d.ari.getChannel(p.channelId).catch(() => undefined);
         if (ch) {
           this.log.info({ channel: p.channelId }, 'the channel exists after all; carrying on with it');
@@ -242,12 +283,20 @@ export class CallSession {
           store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now });
         }
         return;
-      case 'StasisStart':
-        store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
-        if (!isAgent) this.customerUpAt = now;
+      case 'StasisStart': {
+        const leg = isAgent ? this.agent : this.customer;
+        // A held leg entering again was answered earlier (stamped when adopted); its hold music stops.
+        if (!leg.answered) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        else await this.d.ari.stopMoh(id).catch(() => undefined);
+        leg.to('up', now);
         if (this.phase === 'firstRinging') await this.firstAnswered();
-        else if (this.phase === 'secondRinging') await this.connect(id);
+        else if (this.phase === 'secondRinging') {
+          const other = isAgent ? this.customer : this.agent;
+          if (other.state === 'up') await this.connect(id);
+          else await this.park(id); // the other leg rings, or is held and enters next
+        }
         return;
+      }
       case 'ChannelDestroyed':
         await this.onDestroyed(isAgent, e.cause ?? null, typeof e.tech_cause === 'number' ? e.tech_cause : null);
         return;
@@ -270,145 +319,82 @@ export class CallSession {
     else await this.dialAgent();
   }
 
-  /** The second party answered: bridge both and keep the promise. */
-  private async connect(secondChannel: string): Promise<void> {
-    const first = this.agentFirst ? this.agentChannel : this.customerChannel;
+  /** A leg in our app hears ringing in the call's bridge while the other one is still coming. */
+  private async park(channelId: string): Promise<void> {
+    try {
+      await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // may exist already
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, channelId);
+      await this.d.ari.ring(channelId, true);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, channel: channelId }, 'could not park the leg with ringing');
+    }
+  }
+
+  /** Both legs are in our app (`arrived` entered last): bridge them and keep the promise. */
+  private async connect(arrived: string): Promise<void> {
+    const other = arrived === this.agentChannel ? this.customerChannel : this.agentChannel;
     try {
       await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // exists unless adopted
-      await this.d.ari.ring(first, false);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, first).catch(() => undefined);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, secondChannel);
+      await this.d.ari.ring(other, false);
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, other).catch(() => undefined); // already in unless adopted
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, arrived);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not bridge the two legs; hanging up');
       await this.hangupBoth();
       return;
     }
     this.phase = 'bridged';
-    this.customerUpAt ??= this.d.now();
+    this.customer.upAt ??= this.d.now();
     this.log.info('agent and customer bridged');
-    this.finishWith(() =>
-      store.finishAttempt(
-        this.d.db,
-        this.plan.callback.id,
-        this.plan.token,
-        this.plan.attempt.id,
-        { outcome: 'ANSWERED', cause: null, sipCode: null, endedAt: null, detail: null },
-        { state: 'COMPLETED' },
-        this.d.now(),
-      ),
-      'ANSWERED',
-      null,
-    );
+    this.recorder.end({ kind: 'answered' });
   }
 
   private async onDestroyed(isAgent: boolean, cause: number | null, sipCode: number | null): Promise<void> {
-    if (isAgent) this.agentGone = true;
-    else {
-      this.markCustomerGone();
-    }
-    const now = this.d.now();
+    (isAgent ? this.agent : this.customer).to('gone');
     if (this.phase === 'bridged') {
       // One side hung up: the call is over for both.
-      await this.hangup(isAgent ? this.customerChannel : this.agentChannel);
-      if (!isAgent && this.customerUpAt !== null) {
-        store.closeAnsweredAttempt(this.d.db, this.plan.attempt.id, now, now - this.customerUpAt);
-      }
+      const other = isAgent ? this.customer : this.agent;
+      const a = this.plan.attempt;
+      await closeAnsweredCall(this.d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: this.customer.upAt }, other.gone ? [] : [other.channelId]);
       this.log.info({ by: isAgent ? 'agent' : 'customer' }, 'call ended');
     } else if (isAgent) {
-      const agentWasFirst = this.agentFirst && this.phase === 'firstRinging';
-      if (agentWasFirst) {
-        await this.finishRequeue('AGENT_NO_ANSWER', `agent phone ${this.plan.attempt.phoneEndpoint} did not answer (${describeCause(cause, sipCode)})`, cause);
-      } else if (!this.finished) {
-        // The agent went away while the customer leg was up or ringing.
-        this.log.warn('agent left before the customer was connected; hanging up the customer');
-        await this.hangup(this.customerChannel);
-        if (!this.customerDialed || this.customerGone) {
-          await this.finishRequeue('AGENT_NO_ANSWER', `agent phone ${this.plan.attempt.phoneEndpoint} did not answer`, cause);
-        }
-      }
-    } else if (!this.finished) {
-      if (this.agentGone && this.phase !== 'firstRinging' && this.agentFirst) {
-        await this.finishCustomer('NO_ANSWER', cause, sipCode, 'agent hung up while the customer was ringing');
-      } else if (!this.agentFirst && this.phase === 'secondRinging') {
-        await this.finishRequeue('AGENT_NO_ANSWER', 'the customer answered but no agent did; the customer was released', cause);
+      await this.agentLeft(cause, sipCode);
+    } else if (!this.recorder.done) {
+      if (this.phase === 'secondRinging' && (!this.agentFirst || this.customer.upAt !== null)) {
+        this.recorder.end({ kind: 'requeue', outcome: 'AGENT_NO_ANSWER', reason: 'the customer answered but no agent did; the customer was released', cause });
+      } else if (this.agent.gone && this.phase !== 'firstRinging' && this.agentFirst) {
+        this.endCustomer('NO_ANSWER', cause, sipCode, 'agent hung up while the customer was ringing');
       } else {
-        const outcome = classifyUnanswered(cause, sipCode);
-        await this.finishCustomer(outcome, cause, sipCode, describeCause(cause, sipCode));
+        this.endCustomer(classifyUnanswered(cause, sipCode), cause, sipCode, describeCause(cause, sipCode));
       }
       await this.hangup(this.agentChannel);
     }
     await this.destroyBridgeIfDone();
   }
 
-  private finishWith(write: () => void, outcome: string, cause: number | null): void {
-    if (this.finished) return;
-    dialOutcomes.inc({ outcome, cause: cause === null ? '' : String(cause) });
-    try {
-      write();
-    } catch (err) {
-      if (isCode(err, ErrorCodes.LEASE_LOST)) this.log.error({ err: err.message }, 'result not written: lease lost');
-      else throw err;
+  /** The agent's leg ended before the call was bridged. */
+  private async agentLeft(cause: number | null, sipCode: number | null): Promise<void> {
+    const phone = this.plan.attempt.phoneEndpoint;
+    if (this.agentFirst && this.phase === 'firstRinging') {
+      this.recorder.end({ kind: 'requeue', outcome: 'AGENT_NO_ANSWER', reason: `agent phone ${phone} did not answer (${describeCause(cause, sipCode)})`, cause });
+    } else if (!this.recorder.done) {
+      // The agent went away while the customer leg was up or ringing.
+      this.log.warn('agent left before the customer was connected; hanging up the customer');
+      await this.hangup(this.customerChannel);
+      if (!this.customer.dialed || this.customer.gone) {
+        this.recorder.end({ kind: 'requeue', outcome: 'AGENT_NO_ANSWER', reason: `agent phone ${phone} did not answer`, cause });
+      }
     }
-    this.finished = true;
   }
 
-  private async finishCustomer(outcome: CustomerOutcome, cause: number | null, sipCode: number | null, detail: string): Promise<void> {
-    const cb = store.getCallback(this.d.db, this.plan.callback.id);
-    const attempts = cb?.attempts ?? this.plan.callback.attempts + 1;
-    const now = this.d.now();
-    const plan = withAutoReschedule(planAfterCustomerOutcome(outcome, attempts, this.plan.retry, now, this.d.random), this.plan.reschedule, now);
-    const next: store.Finish =
-      plan.kind === 'completed'
-        ? { state: 'COMPLETED' }
-        : plan.kind === 'retry'
-          ? { state: 'LIVE', nextAttemptAt: plan.nextAttemptAt, waitReason: plan.reason }
-          : plan.kind === 'reschedule'
-            ? { state: 'ACTIVE', dueAt: plan.dueAt, note: plan.reason }
-            : { state: plan.state, failReason: `${plan.reason} (${detail})` };
-    this.log.info({ outcome, cause, sipCode, next: next.state }, 'customer leg ended unanswered');
-    this.finishWith(() =>
-      store.finishAttempt(this.d.db, this.plan.callback.id, this.plan.token, this.plan.attempt.id, { outcome, cause, sipCode, endedAt: now, detail }, next, now),
-      outcome,
-      cause,
-    );
-  }
-
-  /** Back to LIVE; the customer is not charged an attempt for the agent's side failing. */
-  private async finishRequeue(outcome: string, reason: string, cause: number | null, notBefore?: number): Promise<void> {
-    const now = this.d.now();
-    this.log.info({ outcome }, reason);
-    this.finishWith(() =>
-      store.finishAttempt(
-        this.d.db,
-        this.plan.callback.id,
-        this.plan.token,
-        this.plan.attempt.id,
-        { outcome, cause, sipCode: null, endedAt: now, detail: reason },
-        { state: 'LIVE', ...requeueAfterAgentFailure(reason, now, this.d.agentRetryDelayMs, notBefore) },
-        now,
-      ),
-      outcome,
-      cause,
-    );
+  private endCustomer(outcome: CustomerOutcome, cause: number | null, sipCode: number | null, detail: string): void {
+    this.recorder.end({ kind: 'customer', outcome, cause, sipCode, detail });
   }
 
   async finishInterrupted(reason: string): Promise<void> {
-    const now = this.d.now();
-    this.log.warn(reason);
-    this.finishWith(() =>
-      store.finishAttempt(
-        this.d.db,
-        this.plan.callback.id,
-        this.plan.token,
-        this.plan.attempt.id,
-        { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: now, detail: reason },
-        { state: 'LIVE', ...requeueAfterInterruption(reason, now) },
-        now,
-      ),
-      'INTERRUPTED',
-      null,
-    );
-    this.agentGone = this.customerGone = true;
+    this.recorder.end({ kind: 'interrupted', reason });
+    this.agent.to('gone');
+    this.customer.to('gone');
     await this.destroyBridgeIfDone();
   }
 
@@ -425,40 +411,25 @@ export class CallSession {
   }
 
   private async destroyBridgeIfDone(): Promise<void> {
-    const customerLegDone = this.customerGone || !this.customerDialed;
-    if (!(this.agentGone && customerLegDone)) return;
-    try {
-      await this.d.ari.destroyBridge(this.plan.attempt.bridgeId);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'bridge cleanup failed');
-    }
+    if (!(this.agent.gone && (this.customer.gone || !this.customer.dialed))) return;
+    // Already gone when an answered call was closed (close-answered.ts): nothing to report then.
+    await this.d.ari.destroyBridge(this.plan.attempt.bridgeId).catch(() => undefined);
     this.end();
-  }
-
-  /** The trunk slot taken at claim is given back exactly once: when the customer leg ends, or at the end. */
-  private markCustomerGone(): void {
-    this.customerGone = true;
-    if (this.trunkReleased) return;
-    this.trunkReleased = true;
-    this.d.onCustomerLegEnd(this);
   }
 
   private end(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
-    if (!this.trunkReleased) {
-      this.trunkReleased = true;
-      this.d.onCustomerLegEnd(this);
-    }
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.customer.to('gone'); // gives the trunk slot back if the customer leg never ended on its own
+    this.lease.stop();
     if (this.stuckTimer) clearTimeout(this.stuckTimer);
     this.d.onEnd(this);
   }
 
-  /** Handed back at shutdown: this process writes nothing more for it (the next one adopts it). */
+  /** Handed back at shutdown: the lease left expired, and this process writes nothing more for it. */
   abandon(): void {
-    this.finished = true;
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.recorder.close();
+    this.lease.handBack();
     if (this.stuckTimer) clearTimeout(this.stuckTimer);
   }
 
@@ -481,13 +452,16 @@ export class CallSession {
     this.reconcileTries = 0;
     if (agent) await this.d.ari.subscribeChannel(agent.id).catch(() => undefined);
     if (customer) await this.d.ari.subscribeChannel(customer.id).catch(() => undefined);
-    if (!agent && !this.agentGone) await this.onDestroyed(true, null, null);
-    if (!customer && this.customerDialed && !this.customerGone) {
+    if (!agent && !this.agent.gone) await this.onDestroyed(true, null, null);
+    if (!customer && this.customer.dialed && !this.customer.gone) {
       if (this.phase === 'bridged') await this.onDestroyed(false, null, null);
       else {
-        this.markCustomerGone();
+        this.customer.to('gone');
         await this.hangup(this.agentChannel);
-        await this.finishInterrupted('the customer leg ended while ARI was disconnected; outcome unknown');
+        const record = parseLegRecord(await this.d.ari.takeLegRecord(this.customerChannel).catch(() => null));
+        this.recorder.end(endingWhileAway(record, 'the customer leg ended while ARI was disconnected; outcome unknown'));
+        this.agent.to('gone');
+        await this.destroyBridgeIfDone();
       }
     }
   }

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { AriClient } from '../asterisk/ari.js';
+import type { AriChannel, AriClient } from '../asterisk/ari.js';
+import { parseLegRecord } from '../domain/leg-record.js';
 import type { CallSession, SessionPlan } from '../dialer/session.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
 import { sessionPlanFor } from './context.js';
-import { requeueAfterInterruption } from '../domain/retry.js';
+import { closeAnsweredCall } from '../dialer/close-answered.js';
+import { writeAttemptEnd } from '../dialer/recorder.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -37,21 +39,21 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     const lead = getLead(d.db, cb.leadId);
     if (!attempt || !campaign || !lead) {
       log.warn('DIALING callback without its attempt row; requeued');
-      store.finishAttempt(
-        d.db, cb.id, token, attempt?.id ?? -1,
-        { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: d.now(), detail: 'recovered without attempt data' },
-        { state: 'LIVE', ...requeueAfterInterruption(null, d.now()) },
-        d.now(),
-      );
+      writeAttemptEnd(d.db, log, { callbackId: cb.id, token, attemptId: attempt?.id ?? -1 }, { kind: 'interrupted', reason: 'recovered without attempt data' }, { now: d.now(), agentRetryDelayMs: 0 });
       continue;
     }
     // Subscribe first, then look: a channel that ends between the two still reaches us.
     await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
     await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
     const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
+    const seen = (ch: AriChannel | null) => (ch ? { state: ch.state, inApp: ch.dialplan?.app_name === 'Stasis' } : null);
+    // What the hold dialplan recorded about legs answered while we were away; taking it deletes it.
+    // (A held leg may already be back in our app by now: ARI connected before recovery ran.)
+    const take = (id: string) => d.ari.takeLegRecord(id).catch(() => null);
+    const [, customerRecord] = await Promise.all([take(attempt.agentChannelId), take(attempt.customerChannelId)]);
     const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead));
-    log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone' }, 'recovering a call that was in progress');
-    await session.adopt({ agent: agent?.state ?? null, customer: customer?.state ?? null });
+    log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone', customerRecord }, 'recovering a call that was in progress');
+    await session.adopt({ agent: seen(agent), customer: seen(customer), customerRecord: parseLegRecord(customerRecord) });
     n++;
   }
   return n;
@@ -73,11 +75,7 @@ export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | '
       await d.ari.subscribeChannel(customer.id).catch(() => undefined);
       continue;
     }
-    if (agent) await d.ari.hangup(agent.id).catch(() => undefined);
-    if (customer) await d.ari.hangup(customer.id).catch(() => undefined);
-    await d.ari.destroyBridge(a.bridgeId).catch(() => undefined);
-    const now = d.now();
-    store.closeAnsweredAttempt(d.db, a.id, now, a.customerAnsweredAt !== null ? now - a.customerAnsweredAt : 0);
+    await closeAnsweredCall(d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [agent?.id, customer?.id].filter((c): c is string => !!c));
     d.log.info({ callbackId: a.callbackId, attempt: a.seq }, 'a call answered before the restart is over; its end is recorded');
     n++;
   }

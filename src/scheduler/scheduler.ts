@@ -3,6 +3,7 @@ import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';
+import { closeAnsweredCall } from '../dialer/close-answered.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
@@ -169,13 +170,8 @@ export class Scheduler {
     if (a.outcome === 'ANSWERED') {
       if (e.type !== 'ChannelDestroyed' && e.type !== 'StasisEnd') return;
       const other = id === a.agentChannelId ? a.customerChannelId : a.agentChannelId;
-      if (a.endedAt === null) {
-        const now = this.now();
-        store.closeAnsweredAttempt(this.o.db, a.id, now, a.customerAnsweredAt !== null ? now - a.customerAnsweredAt : 0);
-      }
       this.o.log.info({ callbackId: a.callbackId, channelId: id }, 'a call bridged before a restart ended; hanging up the other leg');
-      await this.o.ari.hangup(other).catch(() => undefined);
-      await this.o.ari.destroyBridge(a.bridgeId).catch(() => undefined);
+      await closeAnsweredCall({ db: this.o.db, ari: this.o.ari, now: this.now }, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [other]);
       return;
     }
     if (e.type !== 'StasisStart' && e.type !== 'ChannelStateChange') return;
@@ -371,7 +367,6 @@ export class Scheduler {
     for (const s of this.sessions.values()) {
       // Leave the row DIALING (the call may still be up in Asterisk) with an expired lease, so the
       // next start, here or elsewhere, adopts it by asking Asterisk about its channels.
-      store.renewLease(this.o.db, s.plan.callback.id, s.plan.token, this.now());
       s.abandon();
       s.log.warn('handed back: still in progress at shutdown');
     }

@@ -3,6 +3,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from './audit.js';
 import type { Conn } from './conn.js';
 import type { Db } from './db.js';
+import type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
 import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
 
 // Read by tests and callers written before store/audit.ts.
@@ -255,20 +256,7 @@ export function countCustomerAttempt(db: Db, id: number, token: string, attemptI
   });
 }
 
-export type Finish =
-  | { state: 'COMPLETED' }
-  | { state: 'LIVE'; nextAttemptAt: number; waitReason: string | null }
-  | { state: 'BUSY' | 'NO_ANSWER' | 'FAILED'; failReason: string }
-  /** Auto-reschedule: a fresh promise at a new due time, attempts counted from zero again. */
-  | { state: 'ACTIVE'; dueAt: number; note: string };
-
-export interface AttemptResult {
-  outcome: string;
-  cause: number | null;
-  sipCode: number | null;
-  endedAt: number | null;
-  detail: string | null;
-}
+export type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
 
 /**
  * Closes the attempt row and moves the callback out of DIALING, in one transaction, only while
@@ -307,15 +295,22 @@ export function finishAttempt(
       writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
-      .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
+      .set({
+        outcome: result.outcome,
+        cause: result.cause,
+        sipCode: result.sipCode,
+        endedAt: result.endedAt,
+        detail: result.detail,
+        ...(result.customerAnsweredAt !== undefined ? { customerAnsweredAt: result.customerAnsweredAt } : {}),
+      })
       .where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.outcome)))
       .run();
   });
 }
 
-/** After the callback is COMPLETED the call may go on; its end is written to the attempt only. */
+/** After the callback is COMPLETED the call may go on; its end is written to the attempt only, once. */
 export function closeAnsweredAttempt(db: Db, attemptId: number, endedAt: number, durationMs: number): void {
-  db.update(callAttempts).set({ endedAt, durationMs }).where(eq(callAttempts.id, attemptId)).run();
+  db.update(callAttempts).set({ endedAt, durationMs }).where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.endedAt))).run();
 }
 
 /** DIALING rows that this instance may recover: its own, or any whose lease has expired. */

@@ -82,19 +82,19 @@ export function setCursor(db: Db, consumer: string, lastId: number): void {
     .run(consumer, lastId);
 }
 
+/** A consumer turned off: it no longer holds back retention (turned on again, it starts afresh). */
+export function dropCursor(db: Db, consumer: string): void {
+  db.$client.prepare('DELETE FROM event_cursors WHERE consumer = ?').run(consumer);
+}
+
 /**
  * Deletes events older than `before` that every consumer has read (event_cursors and each webhook
  * endpoint's cursor). Returns how many were deleted.
  */
 export function trimEvents(db: Db, before: number): number {
   const c = db.$client;
-  const hasWebhooks = c.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhooks'").get() !== undefined;
   const read = c
-    .prepare(
-      `SELECT min(m) AS m FROM (
-         SELECT min(last_id) AS m FROM event_cursors
-         ${hasWebhooks ? 'UNION ALL SELECT min(cursor) FROM webhooks WHERE enabled = 1' : ''})`,
-    )
+    .prepare('SELECT min(m) AS m FROM (SELECT min(last_id) AS m FROM event_cursors UNION ALL SELECT min(cursor) FROM webhooks WHERE enabled = 1)')
     .get() as { m: number | null };
   const upTo = read.m ?? Number.MAX_SAFE_INTEGER;
   return c.prepare('DELETE FROM events WHERE at < ? AND id <= ?').run(before, upTo).changes;

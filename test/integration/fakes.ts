@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { AriEvent, OriginateParams } from '../../src/asterisk/ari.js';
 import type { PhonePresence } from '../../src/domain/eligibility.js';
@@ -11,7 +12,7 @@ export class FakeAri extends EventEmitter {
   /** What originate does, per leg; default: Asterisk said yes. */
   onOriginate: (p: OriginateParams) => Promise<void> = async () => {};
   /** What GET /channels/{id} finds. */
-  channels = new Map<string, { id: string; name: string; state: string }>();
+  channels = new Map<string, { id: string; name: string; state: string; dialplan?: { context: string; exten: string; priority: number; app_name?: string } }>();
   async originate(p: OriginateParams) {
     this.originates.push(p);
     await this.onOriginate(p);
@@ -20,6 +21,13 @@ export class FakeAri extends EventEmitter {
   async getChannel(id: string) {
     return this.channels.get(id) ?? null;
   }
+  /** What the hold dialplan recorded per channel (AstDB); taking it deletes it, as Asterisk does. */
+  legRecords = new Map<string, string>();
+  async takeLegRecord(id: string) {
+    const r = this.legRecords.get(id) ?? null;
+    this.legRecords.delete(id);
+    return r;
+  }
   async hangup(id: string) {
     this.hangups.push(id);
   }
@@ -27,6 +35,7 @@ export class FakeAri extends EventEmitter {
   async addToBridge() {}
   async destroyBridge() {}
   async ring() {}
+  async stopMoh() {}
   async subscribeChannel() {}
   event(e: AriEvent) {
     this.emit('event', e);
@@ -43,10 +52,22 @@ export class FakePresence extends EventEmitter {
 }
 
 
+/**
+ * Waits for `cond`. Under vi.useFakeTimers() it moves the fake clock instead of sleeping, so a
+ * test of something that waits for time (a retry after 1 s, a grace period) takes no real time.
+ */
 export const until = async (what: string, cond: () => boolean, ms = 2000) => {
+  const fake = vi.isFakeTimers();
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    if (fake) await vi.advanceTimersByTimeAsync(10);
+    else await new Promise((r) => setTimeout(r, 10));
   }
+};
+
+/** Lets `ms` pass: on the fake clock when faked, else really. */
+export const pass = async (ms: number) => {
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(ms);
+  else await new Promise((r) => setTimeout(r, ms));
 };

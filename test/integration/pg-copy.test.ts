@@ -179,7 +179,7 @@ describe.skipIf(!start.ok && !inCi)('callbackd db copy: SQLite into PostgreSQL',
     const refused = await copySqliteToPg(source, other, { resume: true }).catch((e: unknown) => e);
     expect(isCode(refused, 'CONFLICT')).toBe(true);
     expect((refused as Error).message).toMatch(/cannot resume: table trunks/);
-  });
+  }, 300_000);
 
   it('through the built CLI: db copy prints every table the same, db verify exits 1 naming a changed table; no password printed', async () => {
     const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
@@ -205,5 +205,5 @@ describe.skipIf(!start.ok && !inCi)('callbackd db copy: SQLite into PostgreSQL',
     expect(verify.status).toBe(1);
     expect(verify.stdout).toMatch(/^users\s+1\s+1\s+.*DIFFERENT$/m);
     expect(verify.stdout).toMatch(/DIFFERENT: users$/m);
-  });
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import type { AriClient } from '../../src/asterisk/ari.js';
 import type { Presence } from '../../src/asterisk/presence.js';
@@ -12,7 +12,7 @@ import { applyImport, parseImport } from '../../src/import.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
+import { FakeAri, FakePresence, pass, until } from './fakes.js';
 
 // The scheduler and a call session against fakes of our own ARI and presence adapters; what
 // Asterisk really does is proven in test/e2e. Here: the races those fakes can script exactly.
@@ -20,11 +20,17 @@ import { FakeAri, FakePresence, until } from './fakes.js';
 const FILE = {
   trunks: [{ id: 'carrier' }],
   numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' }],
-  lists: [{ id: 'L', campaign: 'C' }],
-  agents: [{ id: 'a1', name: 'A', campaigns: ['C'] }],
+  campaigns: [
+    { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
+    { id: 'CF', name: 'Customer first', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: 'customer_first' },
+  ],
+  lists: [{ id: 'L', campaign: 'C' }, { id: 'LF', campaign: 'CF' }],
+  agents: [{ id: 'a1', name: 'A', campaigns: ['C', 'CF'] }],
   phones: [{ endpoint: 'agent1001', agent: 'a1' }],
-  leads: [{ id: 'lead1', list: 'L', phone: '+15551230001' }],
+  leads: [
+    { id: 'lead1', list: 'L', phone: '+15551230001' },
+    { id: 'lead2', list: 'LF', phone: '+15551230002' },
+  ],
 };
 
 let dir: string;
@@ -41,7 +47,10 @@ beforeEach(() => {
   sched = null;
 });
 afterEach(async () => {
-  await sched?.stop(0);
+  const stopped = sched?.stop(0);
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(10); // stop's grace timer is on the fake clock
+  await stopped;
+  vi.useRealTimers();
 });
 
 function startScheduler(): Scheduler {
@@ -81,7 +90,7 @@ async function untilCustomerDialed() {
 describe('scheduler wake-ups', () => {
   it('a callback written by another process right after start is dialed on time, not at the backstop poll', async () => {
     startScheduler();
-    await new Promise((r) => setTimeout(r, 10)); // the first tick has run and found nothing
+    await pass(10); // the first tick has run and found nothing
     const other = openDb(join(dir, 'db.sqlite')); // the CLI, or the benchmark
     const id = addDue(other, 100);
     other.$client.close();
@@ -103,7 +112,7 @@ describe('an originate whose answer is lost', () => {
     const id = addDue(db);
     sched!.nudge();
     await until('the session to look the channel up', () => ari.channels.size === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await pass(100);
     const a = attempt(id);
     expect(store.getCallback(db, id)!.state).toBe('DIALING');
     expect(a.outcome).toBeNull();
@@ -155,11 +164,12 @@ describe('an originate whose answer is lost', () => {
     await until('the session to end', () => sched!.busyAgents().size === 0);
     const before = ari.hangups.length;
     ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
-    await new Promise((r) => setTimeout(r, 50));
+    await pass(50);
     expect(ari.hangups.length).toBe(before);
   });
 
   it('after a reconnect, a call whose legs vanished is settled even if Asterisk cannot answer at first (503 while starting)', async () => {
+    vi.useFakeTimers(); // the session asks again after 1 s: on the fake clock that takes no real time
     const { id } = await untilCustomerDialed();
     let refusals = 2;
     ari.getChannel = async () => {
@@ -175,3 +185,90 @@ describe('an originate whose answer is lost', () => {
   });
 });
 
+
+describe('lease keeping', () => {
+  it('renews the lease every third of it while the call rings, and hands it back expired at shutdown', async () => {
+    vi.useFakeTimers();
+    const { id } = await untilCustomerDialed();
+    const first = store.getCallback(db, id)!.leaseExpiresAt!;
+    await vi.advanceTimersByTimeAsync(20_001); // leaseMs 60 s: renewed at 20 s
+    const renewed = store.getCallback(db, id)!.leaseExpiresAt!;
+    expect(renewed).toBeGreaterThanOrEqual(first + 20_000);
+    const stopped = sched!.stop(0);
+    await vi.advanceTimersByTimeAsync(10);
+    await stopped;
+    sched = null;
+    const cb = store.getCallback(db, id)!;
+    expect(cb.state).toBe('DIALING'); // the call may still be up: the next start adopts it
+    expect(cb.leaseExpiresAt!).toBeLessThanOrEqual(Date.now());
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(store.getCallback(db, id)!.leaseExpiresAt).toBe(cb.leaseExpiresAt); // no renewal after the hand-back
+  });
+});
+
+describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.conf)', () => {
+  const T = Math.floor(Date.now() / 1000) - 2; // when the customer answered, as the dialplan wrote it
+  const inApp = { context: 'callbackd-hold', exten: 'leg', priority: 3, app_name: 'Stasis' };
+  const held = { context: 'callbackd-hold', exten: 'leg', priority: 12, app_name: 'Wait' };
+  /** Stops the first scheduler as a crash would leave things: the row DIALING, the lease expired. */
+  async function crash() {
+    await sched!.stop(0);
+    sched = null;
+  }
+
+  it('agent-first: the customer answered while we were away and is held; bridged once it is back in the app, with the real answer time', async () => {
+    const { id, a } = await untilCustomerDialed();
+    await crash();
+    ari.channels.set(a.agentChannelId, { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up', dialplan: inApp });
+    ari.channels.set(a.customerChannelId, { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up', dialplan: held });
+    ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T}`);
+    startScheduler();
+    await until('the attempt to be adopted', () => store.getCallback(db, id)!.leaseOwner === 'test' && attempt(id).customerAnsweredAt !== null);
+    expect(store.getCallback(db, id)!.state).toBe('DIALING'); // waits for the held leg to enter the app
+    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    expect(ari.legRecords.size).toBe(0); // taken: read and deleted
+    ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    expect(attempt(id).outcome).toBe('ANSWERED');
+    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    expect(ari.hangups).toEqual([]);
+    expect(ari.originates).toHaveLength(2); // nobody dialed twice
+  });
+
+  it('customer-first: the customer answered and no agent was rung yet; the agent is rung, then both are bridged', async () => {
+    startScheduler();
+    const id = store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    sched!.nudge();
+    await until('the customer leg', () => ari.originates.length === 1);
+    const a = attempt(id);
+    expect(ari.originates[0]!.channelId).toBe(a.customerChannelId);
+    await crash();
+    ari.channels.set(a.customerChannelId, { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up', dialplan: held });
+    ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T}`);
+    startScheduler();
+    await until('the agent to be rung for the waiting customer', () => ari.originates.length === 2);
+    expect(ari.originates[1]!.channelId).toBe(a.agentChannelId);
+    ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    expect(attempt(id).outcome).toBe('ANSWERED');
+    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    expect(store.getCallback(db, id)!.attempts).toBe(1);
+  });
+
+  it('the customer leg is gone and the dialplan says it heard the apology: APOLOGISED, retried per the policy', async () => {
+    const { id, a } = await untilCustomerDialed();
+    await crash();
+    ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T} apologised:${T + 20} ended:${T + 23}`);
+    startScheduler(); // no channel exists any more
+    await until('the attempt to be settled', () => attempt(id).outcome !== null);
+    const row = attempt(id);
+    expect(row.outcome).toBe('APOLOGISED');
+    expect(row.customerAnsweredAt).toBe(T * 1000);
+    expect(row.endedAt).toBe((T + 23) * 1000);
+    const cb = store.getCallback(db, id)!;
+    expect(cb.state).toBe('LIVE');
+    expect(cb.attempts).toBe(1);
+    expect(cb.waitReason).toMatch(/apologised on attempt 1 of 3; retry in/);
+  });
+});

@@ -34,9 +34,6 @@ export function AgentPage() {
   useEffect(() => {
     void refresh();
   }, [refresh]);
-  useEffect(() => {
-    if (open && mine) setSeen(mine.counted);
-  }, [open, mine]);
   if (!mine) return error ? <Problem error={error} /> : <p>Loading…</p>;
   const classes = alertClasses(style, mine.counted, seen);
   return (
@@ -66,7 +63,14 @@ export function AgentPage() {
           </select>
         </label>
       </p>
-      <details open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <details
+        open={open}
+        onToggle={(e) => {
+          const now = (e.target as HTMLDetailsElement).open;
+          if (now && !open) setSeen(mine.counted); // DEFER: opening the list counts as seen
+          setOpen(now);
+        }}
+      >
         <summary>Open my list ({mine.callbacks.length})</summary>
         <table className="grid" aria-label="My callbacks">
           <thead>

@@ -1,0 +1,21 @@
+import type { AriClient } from '../asterisk/ari.js';
+import type { Db } from '../store/db.js';
+import * as store from '../store/callbacks.js';
+
+// Closing an answered call, in one place: used by the session when one side hangs up, by the
+// scheduler for a bridged call that outlived its session, and by recovery after a restart.
+
+export interface AnsweredCall {
+  attemptId: number;
+  bridgeId: string;
+  /** When the customer answered (ms); null = unknown, recorded as 0 s of talk. */
+  customerAnsweredAt: number | null;
+}
+
+/** Hangs up the legs still up, removes the bridge and records the call's end (once). */
+export async function closeAnsweredCall(d: { db: Db; ari: AriClient; now: () => number }, call: AnsweredCall, hangUp: readonly string[]): Promise<void> {
+  const now = d.now();
+  store.closeAnsweredAttempt(d.db, call.attemptId, now, call.customerAnsweredAt !== null ? now - call.customerAnsweredAt : 0);
+  await Promise.all(hangUp.map((ch) => d.ari.hangup(ch).catch(() => undefined)));
+  await d.ari.destroyBridge(call.bridgeId).catch(() => undefined);
+}

@@ -1,0 +1,59 @@
+import { planAttemptEnd, type AttemptEnding, type EndPolicy } from '../domain/attempt-end.js';
+import { isCode, ErrorCodes } from '../errors.js';
+import type { Logger } from '../log.js';
+import { dialOutcomes } from '../metrics.js';
+import type { Db } from '../store/db.js';
+import * as store from '../store/callbacks.js';
+
+// The one place an attempt's end is written: the ending → (pure) row and callback plan → one
+// lease-checked store transaction. Used by the call session and by recovery.
+
+export interface AttemptIds {
+  callbackId: number;
+  token: string;
+  /** -1 when recovery found no attempt row: only the callback is moved. */
+  attemptId: number;
+}
+
+/** Writes one ending; false when the lease was lost (nothing written). */
+export function writeAttemptEnd(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): boolean {
+  const { result, next } = planAttemptEnd(ending, policy);
+  dialOutcomes.inc({ outcome: result.outcome, cause: result.cause === null ? '' : String(result.cause) });
+  log.info({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, next: next.state }, result.detail ?? 'attempt ended');
+  try {
+    store.finishAttempt(db, ids.callbackId, ids.token, ids.attemptId, result, next, policy.now);
+    return true;
+  } catch (err) {
+    if (!isCode(err, ErrorCodes.LEASE_LOST)) throw err;
+    log.error({ err: (err as Error).message }, 'result not written: lease lost');
+    return false;
+  }
+}
+
+/** One attempt's recorder: writes its end at most once, or nothing once closed. */
+export class AttemptRecorder {
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly ids: AttemptIds,
+    private readonly policy: (ending: AttemptEnding) => EndPolicy,
+  ) {}
+
+  /** The callback row has left DIALING, or this process may no longer write it. */
+  get done(): boolean {
+    return this.closed;
+  }
+
+  end(ending: AttemptEnding): void {
+    if (this.closed) return;
+    this.closed = true;
+    writeAttemptEnd(this.db, this.log, this.ids, ending, this.policy(ending));
+  }
+
+  /** Lease lost or handed back: write nothing more. */
+  close(): void {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,98 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import YAML from 'yaml';
+import { buildApi } from '../../src/api/server.js';
+import { EventHub } from '../../src/events/hub.js';
+import { setPassword } from '../../src/app/people.js';
+import { applyImport, parseImport } from '../../src/import.js';
+import { openDb, type Db } from '../../src/store/db.js';
+
+// Browser tests: Debian's Chromium (never a downloaded build) driven by playwright-core, against
+// the daemon's API and console (buildApi on a loopback port, a temp database seeded through the
+// import path). With CI=true a suite whose Chromium cannot start FAILS instead of skipping.
+
+export const CHROMIUM = process.env.CALLBACKD_CHROMIUM ?? '/usr/bin/chromium';
+export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const inCi = process.env.CI === 'true';
+// Screenshots go to docs/ (committed) when CALLBACKD_SCREENSHOTS=docs, else to a temp folder, so an
+// ordinary test run leaves the work tree clean.
+export const SHOTS = process.env.CALLBACKD_SCREENSHOTS === 'docs' ? join(import.meta.dirname, '../../docs') : mkdtempSync(join(tmpdir(), 'cbd-shots-'));
+
+export interface Browser {
+  context: BrowserContext;
+  close: () => Promise<void>;
+}
+
+/** A fresh profile each time: no cookie or cache carries over between suites. */
+export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  const profile = mkdtempSync(join(tmpdir(), 'cbd-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1366, height: 900 }, timezoneId: 'Europe/Berlin', locale: 'en-GB', timeout: 30_000 });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts Chromium or says why not; the suite decides (skip loudly, or fail in CI). */
+export async function tryLaunch(): Promise<{ ok: true; browser: Browser } | { ok: false; reason: string }> {
+  try {
+    return { ok: true, browser: await launch() };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message.split('\n')[0]! };
+  }
+}
+
+export const PASSWORD = 'console pass 1';
+
+export interface Console {
+  db: Db;
+  api: FastifyInstance;
+  url: string;
+  close: () => Promise<void>;
+}
+
+export async function startConsole(file: unknown, now: () => number = Date.now): Promise<Console> {
+  const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-browser-')), 'db.sqlite'));
+  const f = parseImport(YAML.stringify(file), 'browser fixture');
+  applyImport(db, f, now());
+  for (const u of f.users) await setPassword(db, u.id, PASSWORD, now());
+  const log = pino({ level: 'silent' });
+  // The event stream (GET /events) as the daemon serves it: the agent screen follows it live.
+  const hub = new EventHub({ db, log, pollMs: 100 });
+  hub.start();
+  const api = await buildApi({ db, log, now, nudge: () => {}, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 256 * 1024, events: { hub, heartbeatMs: 5000 } });
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  const addr = api.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    db,
+    api,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      hub.stop();
+      await api.close();
+      db.$client.close();
+    },
+  };
+}
+
+/** Fills the sign-in form; with the right password, waits until the console shows who is signed in. */
+export async function signIn(page: Page, base: string, user: string, password = PASSWORD): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByLabel('User').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  if (password === PASSWORD) await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `console-${name}.png`), fullPage: false });
+}
