@@ -7,6 +7,7 @@ import { callbackReadCommands } from './callback-read.js';
 import { callbackWriteCommands } from './callback-write.js';
 import { daemonCommands } from './daemon.js';
 import { databaseCommands } from './database.js';
+import { dbCommands } from './db.js';
 import { dbPath, examples, openDatabase } from './shared.js';
 import { statusCommand } from './status.js';
 import { tokenCommands } from './tokens.js';
@@ -57,6 +58,7 @@ export function buildCli(): Command {
   daemonCommands(program);
   statusCommand(program);
   databaseCommands(program);
+  dbCommands(program);
   agentCommands(program);
   tokenCommands(program);
   userCommands(program, DB_HELP, withDbAsync);
