@@ -14,6 +14,7 @@ const N = Number(process.argv[2] ?? 200);
 const SPREAD_MS = Number(process.argv[3] ?? 30000);
 // Other callbacks already stored (future-dated, never due during the run), e.g. 100000 or 1000000.
 const STORED = Number(process.argv[4] ?? 0);
+const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 await runBench({
     name: 'bench',
@@ -28,6 +29,7 @@ await runBench({
   }, async (lab) => {
   const { agents, phones, trunk } = lab;
   const store = openDb(lab.db);
+  const rssAtReady = rssOf(lab.daemon.proc!.pid!, 'VmRSS');
   const t0 = Date.now() + 3000;
   const due = new Map<string, number>();
   agents.forEach((a, i) => {
@@ -57,13 +59,25 @@ await runBench({
     perPhone.set(ep, (perPhone.get(ep) ?? 0) + 1);
   }
   const rungTwice = [...perPhone.values()].filter((n) => n > 1).length;
-  const rssKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${lab.daemon.proc!.pid!}/status`, 'utf8'))?.[1] ?? 0);
+  const rssKb = rssOf(lab.daemon.proc!.pid!, 'VmHWM');
+  const rssNow = rssOf(lab.daemon.proc!.pid!, 'VmRSS');
+  // Where the resident memory sits after the run: V8 heap (reserved), buffers outside it.
+  const port = /"port":(\d+)[^\n]*HTTP API listening/.exec(lab.daemon.log)?.[1];
+  const metrics = port ? await (await fetch(`http://127.0.0.1:${port}/metrics`)).text() : '';
+  const mib = (name: string) => ((Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN)) / 1048576).toFixed(1);
   lat.sort((a, b) => a - b);
   const fmt = (x: number) => `${x.toFixed(0)} ms`;
   console.log(`trigger latency, ${lat.length}/${N} callbacks due over ${SPREAD_MS} ms, ${STORED} other callbacks stored, due instant → agent INVITE at SIPp`);
   console.log(`  min ${fmt(lat[0]!)}  p50 ${fmt(pct(lat, 50))}  p95 ${fmt(pct(lat, 95))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(lat[lat.length - 1]!)}  early: ${lat.filter((x) => x < 0).length}`);
   console.log(`  phones rung more than once: ${rungTwice}; customer INVITEs on the trunk: ${trunk.invites().length} for ${N} callbacks`);
-  console.log(`  daemon start to ready ${lab.startMs} ms; daemon peak RSS ${(rssKb / 1024).toFixed(1)} MiB; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
+  console.log(`  daemon start to ready ${lab.startMs} ms; daemon RSS at ready ${(rssAtReady / 1024).toFixed(1)} MiB, after the run ${(rssNow / 1024).toFixed(1)} MiB, peak ${(rssKb / 1024).toFixed(1)} MiB; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
+  console.log(`  after the run: V8 heap total ${mib('nodejs_heap_size_total_bytes')} MiB (used ${mib('nodejs_heap_size_used_bytes')}), external ${mib('nodejs_external_memory_bytes')} MiB`);
+  if (process.env.SNAPSHOT) {
+    // Run with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: the daemon writes Heap.*.heapsnapshot
+    // into the current directory (summarise it with bench/heap-summary.ts).
+    lab.daemon.proc!.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 8000));
+  }
   store.$client.close();
   return { file: `trigger-latency-${N}-${SPREAD_MS}-${STORED}.csv`, csv: 'latency_ms\n' + lat.join('\n') + '\n' };
 });
