@@ -57,16 +57,6 @@ const Readiness = z.object({
 
 const publicOp = { tags: ['operations'], security: [] };
 
-/** /readyz's body (app/readiness.ts adds phones and callbacks to the link states). */
-const Readiness = z.object({
-  ready: z.boolean(),
-  ari: z.boolean(),
-  ami: z.boolean(),
-  presence: z.boolean(),
-  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }).describe('as AMI last showed them; usable = may be rung now'),
-  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }).describe('whose moment has come, and how many are late'),
-});
-
 export const ops = {
   healthz: {
     ...publicOp,
