@@ -2,9 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { CallbackdError, ErrorCodes } from './errors.js';
+import { didYouMean } from './did-you-mean.js';
+import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 
-// One object holds every default; README's config reference is generated from the same names.
+// One object holds every default; README's "Configuration" table lists the same names (kept by hand).
 export const DEFAULTS = {
   database: { path: './callbackd.db' },
   ari: {
@@ -41,8 +42,24 @@ export const DEFAULTS = {
   // Webhook deliveries: a try gives up after timeoutMs; retries back off from retryBaseMs, doubling
   // up to retryMaxMs, jittered; after maxAttempts tries a delivery is dead-lettered.
   webhooks: { timeoutMs: 10000, maxAttempts: 12, retryBaseMs: 2000, retryMaxMs: 600000, concurrency: 16, perEndpoint: 4, idleMs: 1000 },
+  // Email to the owner of a USERONLY callback when it goes LIVE (campaign option email_when_live).
+  smtp: {
+    enabled: false, host: '127.0.0.1', port: 25, secure: false, requireTLS: false, ignoreTLS: false, from: 'callbackd <callbackd@localhost>',
+    timeoutMs: 10000, maxAttempts: 8, retryBaseMs: 30000, retryMaxMs: 3600000, concurrency: 2, idleMs: 1000, consoleUrl: 'http://127.0.0.1:8580/',
+  },
   log: { level: 'info' },
 } as const;
+
+function isHttpUrl(s: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** A secret the file or the environment variable `env` must give. */
+const secret = (env: string) => z.string({ required_error: `is required (or set ${env})` }).min(1, `is required (or set ${env})`);
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -52,9 +69,9 @@ export const ConfigSchema = z
     database: z.object({ path: z.string().min(1).default(DEFAULTS.database.path) }).strict().default({}),
     ari: z
       .object({
-        url: z.string().url().default(DEFAULTS.ari.url),
+        url: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL like http://127.0.0.1:8088').default(DEFAULTS.ari.url),
         username: z.string().min(1).default(DEFAULTS.ari.username),
-        password: z.string().min(1, 'is required (or set CALLBACKD_ARI_PASSWORD)'),
+        password: secret('CALLBACKD_ARI_PASSWORD'),
         app: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(DEFAULTS.ari.app),
         requestTimeoutMs: ms(100, 120000).default(DEFAULTS.ari.requestTimeoutMs),
         maxConcurrentRequests: z.number().int().min(1).max(64).default(DEFAULTS.ari.maxConcurrentRequests),
@@ -65,7 +82,7 @@ export const ConfigSchema = z
         host: z.string().min(1).default(DEFAULTS.ami.host),
         port: z.number().int().min(1).max(65535).default(DEFAULTS.ami.port),
         username: z.string().min(1).default(DEFAULTS.ami.username),
-        secret: z.string().min(1, 'is required (or set CALLBACKD_AMI_SECRET)'),
+        secret: secret('CALLBACKD_AMI_SECRET'),
         actionTimeoutMs: ms(100, 120000).default(DEFAULTS.ami.actionTimeoutMs),
       })
       .strict(),
@@ -132,6 +149,29 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    smtp: z
+      .object({
+        enabled: z.boolean().default(DEFAULTS.smtp.enabled),
+        host: z.string().min(1).default(DEFAULTS.smtp.host),
+        port: z.number().int().min(1).max(65535).default(DEFAULTS.smtp.port),
+        secure: z.boolean().default(DEFAULTS.smtp.secure),
+        requireTLS: z.boolean().default(DEFAULTS.smtp.requireTLS),
+        ignoreTLS: z.boolean().default(DEFAULTS.smtp.ignoreTLS),
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        from: z.string().min(3).default(DEFAULTS.smtp.from),
+        timeoutMs: ms(100, 120000).default(DEFAULTS.smtp.timeoutMs),
+        maxAttempts: z.number().int().min(1).max(100).default(DEFAULTS.smtp.maxAttempts),
+        retryBaseMs: ms(10, 3600000).default(DEFAULTS.smtp.retryBaseMs),
+        retryMaxMs: ms(10, 86400000).default(DEFAULTS.smtp.retryMaxMs),
+        concurrency: z.number().int().min(1).max(64).default(DEFAULTS.smtp.concurrency),
+        idleMs: ms(10, 60000).default(DEFAULTS.smtp.idleMs),
+        consoleUrl: z.string().url().default(DEFAULTS.smtp.consoleUrl),
+        subject: z.string().min(1).max(500).optional(),
+        body: z.string().min(1).max(20000).optional(),
+      })
+      .strict()
+      .default({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .strict()
@@ -143,7 +183,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 /** Zod issues as "ari.password: is required" lines, one per problem. */
 export function formatIssues(issues: z.ZodIssue[]): string[] {
-  return issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+  return issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}${didYouMean(ConfigSchema, i)}`);
 }
 
 /** Reads a YAML/JSON config file; secrets may come from the environment instead. */
@@ -154,12 +194,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_NOT_FOUND, `cannot read config file ${file}: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.CONFIG_NOT_FOUND, `cannot read config file ${file}: ${messageOf(err)}`);
     }
     try {
       raw = (YAML.parse(text) ?? {}) as Record<string, unknown>;
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML/JSON: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML/JSON: ${messageOf(err)}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} must hold a mapping of settings`);
@@ -173,6 +213,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   put('ari', 'password', env.CALLBACKD_ARI_PASSWORD);
   put('ami', 'secret', env.CALLBACKD_AMI_SECRET);
   put('database', 'path', env.CALLBACKD_DB);
+  put('smtp', 'password', env.CALLBACKD_SMTP_PASSWORD);
   put('agi', 'secretFile', env.CALLBACKD_AGI_SECRET_FILE);
   withEnv.ari ??= {};
   withEnv.ami ??= {};

@@ -53,7 +53,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     failpointBeforeOriginateMs: Number(process.env.CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS ?? 0) || undefined,
   });
 
-  const events = startEvents({ db, log: log.child({ adapter: 'events' }), config: config.events, webhooks: config.webhooks });
+  const events = startEvents({ db, log: log.child({ adapter: 'events' }), config: config.events, webhooks: config.webhooks, smtp: config.smtp });
   // A change made in this process: act on it now, and tell the event streams now.
   const nudge = () => {
     scheduler.nudge();

@@ -5,7 +5,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import type { Principal } from '../app/auth.js';
-import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
+import { readiness } from '../app/readiness.js';
+import { CallbackdError, ErrorCodes, httpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
@@ -17,6 +18,8 @@ import { CONSOLE_PUBLIC, consoleStatic, defaultConsoleDir } from './console-stat
 import { principalOfRequest } from './people-auth.js';
 import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
 import { webhookRoutes } from './webhooks.js';
+import { emailRoutes } from './emails.js';
+import { reportRoutes } from './reports.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -70,7 +73,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
       return reply.status(503).header('retry-after', '1').send({ code: 'DB_BUSY', message: 'the database is busy (another process holds its write lock); nothing was changed, try again', details: null });
     }
     if (e instanceof CallbackdError) {
-      const status = HttpStatus[e.code] ?? 500;
+      const status = httpStatus(e.code);
       return reply.status(status).send({ code: e.code, message: e.message, details: e.details ?? null });
     }
     if (e.validation || e instanceof ZodError || e.code === 'FST_ERR_VALIDATION') {
@@ -90,7 +93,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.get('/readyz', { schema: ops.readyz }, async (_req, reply) => {
     const r = d.ready();
     const ok = r.ari && r.ami && r.presence;
-    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r });
+    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...readiness(d.db, d.now()) });
   });
   app.get('/openapi.json', { schema: ops.openapi }, async () => app.swagger());
   app.get('/metrics', { schema: ops.metrics }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
@@ -99,6 +102,8 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(d));
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.register(webhookRoutes(d));
+  await app.register(emailRoutes(d));
+  await app.register(reportRoutes(d));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));

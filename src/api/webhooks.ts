@@ -11,7 +11,7 @@ import type { ApiDeps } from './server.js';
 // Webhook endpoints (admin only): create (the secret is shown once), change, delete, and see each
 // endpoint's deliveries, dead-lettered ones included, and send a dead one again.
 
-const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
+import { ApiError as Err } from './openapi.js';
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err };
 const Url = z
   .string()
@@ -66,7 +66,7 @@ export function webhookRoutes(d: ApiDeps) {
     };
     const Counts = z.object({ pending: z.number(), delivered: z.number(), dead: z.number() });
 
-    app.get('/webhooks', { schema: { summary: 'Webhook endpoints, with their delivery counts (admin)', response: { 200: z.object({ items: z.array(WebhookView.extend({ deliveries: Counts })) }), ...errors } } }, async () => ({
+    app.get('/webhooks', { schema: { operationId: 'listWebhooks', tags: ['events'], summary: 'Webhook endpoints, with their delivery counts (admin)', response: { 200: z.object({ items: z.array(WebhookView.extend({ deliveries: Counts })) }), ...errors } } }, async () => ({
       items: store.listWebhooks(db).map((w) => ({ ...store.withoutSecret(w), deliveries: counts(w.id) })),
     }));
 
@@ -74,6 +74,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks',
       {
         schema: {
+          operationId: 'addWebhook', tags: ['events'],
           summary: 'Add a webhook endpoint; it receives events from now on, signed with the secret returned once (admin)',
           body: z.object({ url: Url, events: Types.optional(), secret: z.string().min(16).max(200).optional(), description: z.string().max(500).nullable().optional() }).strict(),
           response: { 201: z.object({ webhook: WebhookView, secret: z.string() }), ...errors },
@@ -86,7 +87,7 @@ export function webhookRoutes(d: ApiDeps) {
       },
     );
 
-    app.get('/webhooks/:id', { schema: { summary: 'One webhook endpoint and its delivery counts (admin)', params: Params, response: { 200: WebhookView.extend({ deliveries: Counts }), ...errors } } }, async (req) => ({
+    app.get('/webhooks/:id', { schema: { operationId: 'getWebhook', tags: ['events'], summary: 'One webhook endpoint and its delivery counts (admin)', params: Params, response: { 200: WebhookView.extend({ deliveries: Counts }), ...errors } } }, async (req) => ({
       ...store.withoutSecret(one(req.params.id)),
       deliveries: counts(req.params.id),
     }));
@@ -95,6 +96,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks/:id',
       {
         schema: {
+          operationId: 'editWebhook', tags: ['events'],
           summary: 'Change an endpoint: url, events, enabled, description, or rotate the secret (admin)',
           params: Params,
           body: z.object({ url: Url.optional(), events: Types.optional(), enabled: z.boolean().optional(), description: z.string().max(500).nullable().optional(), rotateSecret: z.boolean().optional() }).strict(),
@@ -111,7 +113,7 @@ export function webhookRoutes(d: ApiDeps) {
       },
     );
 
-    app.delete('/webhooks/:id', { schema: { summary: 'Remove an endpoint and its deliveries (admin)', params: Params, response: { 200: z.object({ deleted: z.boolean() }), ...errors } } }, async (req) => {
+    app.delete('/webhooks/:id', { schema: { operationId: 'deleteWebhook', tags: ['events'], summary: 'Remove an endpoint and its deliveries (admin)', params: Params, response: { 200: z.object({ deleted: z.boolean() }), ...errors } } }, async (req) => {
       one(req.params.id);
       return { deleted: store.deleteWebhook(db, req.params.id) };
     });
@@ -120,6 +122,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks/:id/deliveries',
       {
         schema: {
+          operationId: 'listWebhookDeliveries', tags: ['events'],
           summary: "An endpoint's deliveries, newest first; state=DEAD lists the dead-lettered (admin)",
           params: Params,
           querystring: z.object({ state: z.enum(['PENDING', 'DELIVERED', 'DEAD']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
@@ -136,6 +139,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks/:id/deliveries/:deliveryId/retry',
       {
         schema: {
+          operationId: 'retryWebhookDelivery', tags: ['events'],
           summary: 'Send a dead-lettered delivery again, with a fresh retry budget (admin)',
           params: Params.extend({ deliveryId: z.coerce.number().int().positive() }),
           response: { 200: z.object({ requeued: z.boolean() }), ...errors },

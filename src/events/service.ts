@@ -1,12 +1,14 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
-import { trimEvents } from '../store/events.js';
+import { trimEmails } from '../store/emails.js';
+import { dropCursor, trimEvents } from '../store/events.js';
 import { trimDeliveries } from '../store/webhooks.js';
+import { emailLoop, type SmtpConfig } from './email.js';
 import { EventHub } from './hub.js';
 import { webhookLoop, type WebhookConfig } from './webhooks.js';
 
 // Everything that reads the outbox, started and stopped together by the daemon: the hub (SSE),
-// webhook deliveries, and retention. None of it runs inside the scheduler's loop, so nothing here can delay dialing.
+// webhook deliveries, email, and retention. None of it runs inside the scheduler's loop, so nothing here can delay dialing.
 
 export interface EventsConfig {
   pollMs: number;
@@ -25,19 +27,24 @@ export interface EventsService {
 const DAY = 86_400_000;
 const TRIM_EVERY_MS = 3_600_000;
 
-export function startEvents(o: { db: Db; log: Logger; config: EventsConfig; webhooks: WebhookConfig; now?: () => number; random?: () => number }): EventsService {
+export function startEvents(o: { db: Db; log: Logger; config: EventsConfig; webhooks: WebhookConfig; smtp?: (SmtpConfig & { enabled: boolean }) | undefined; now?: () => number; random?: () => number }): EventsService {
   const now = o.now ?? Date.now;
   const hub = new EventHub({ db: o.db, log: o.log, pollMs: o.config.pollMs });
   const webhooks = webhookLoop({ db: o.db, log: o.log.child({ consumer: 'webhooks' }), now, config: o.webhooks, random: o.random });
   hub.subscribe(() => webhooks.wake());
+  const email = o.smtp?.enabled ? emailLoop({ db: o.db, log: o.log.child({ consumer: 'email' }), now, config: o.smtp, random: o.random }) : null;
+  if (email) hub.subscribe(() => email.wake());
+  else dropCursor(o.db, 'email');
   hub.start();
   webhooks.start();
+  email?.start();
   const trim = () => {
     try {
       const cutoff = now() - o.config.retentionDays * DAY;
       const n = trimEvents(o.db, cutoff);
       const d = trimDeliveries(o.db, cutoff);
-      if (n || d) o.log.info({ events: n, deliveries: d, retentionDays: o.config.retentionDays }, 'old events and delivered webhooks deleted');
+      const m = trimEmails(o.db, cutoff);
+      if (n || d || m) o.log.info({ events: n, deliveries: d, emails: m, retentionDays: o.config.retentionDays }, 'old events, delivered webhooks and sent emails deleted');
     } catch (err) {
       o.log.warn({ err: (err as Error).message }, 'could not trim the event outbox');
     }
@@ -51,12 +58,14 @@ export function startEvents(o: { db: Db; log: Logger; config: EventsConfig; webh
     wake: () => {
       hub.wake();
       webhooks.wake();
+      email?.wake();
     },
     stop: async () => {
       clearInterval(trimTimer);
       hub.stop();
       // In-flight deliveries get a moment; one cut off is PENDING and is sent again at the next start.
-      await webhooks.stop(1000);
+      await Promise.all([webhooks.stop(1000), email?.stop(1000)]);
+      email?.close();
     },
   };
 }

@@ -46,7 +46,14 @@ export interface Page {
 
 function scopeSql(s: Scope): SQL | undefined {
   if (s.kind === 'all') return undefined;
-  if (s.kind === 'campaigns') return s.campaigns.length ? inArray(callbacks.campaignId, s.campaigns) : sql`0`;
+  if (s.kind === 'campaigns') {
+    if (s.campaigns.length === 0) return sql`0`;
+    if (s.campaigns.length === 1) return eq(callbacks.campaignId, s.campaigns[0]!);
+    // Several campaigns: the unary + keeps SQLite from reading each campaign's rows through
+    // callbacks_campaign_due and sorting them all (10 s for a manager's first page at 1M rows);
+    // it walks callbacks_due in order instead and stops at the page's end (12 ms).
+    return sql`+${callbacks.campaignId} IN (${sql.join(s.campaigns.map((c) => sql`${c}`), sql`, `)})`;
+  }
   const own = eq(callbacks.ownerAgentId, s.agentId);
   return s.campaigns.length ? or(own, and(eq(callbacks.type, 'ANYONE'), inArray(callbacks.campaignId, s.campaigns))) : own;
 }
@@ -116,4 +123,18 @@ export function listAllCallbacks(db: Conn, q: Omit<ListQuery, 'limit' | 'cursor'
 /** One callback as every view shows it, if the scope lets the reader see it. */
 export function listedCallback(db: Conn, id: number, scope: Scope = { kind: 'all' }): ListedCallback | undefined {
   return listCallbacks(db, { scope, ids: [id], limit: 1 }).items[0];
+}
+
+/**
+ * Callbacks whose moment has come (ACTIVE past due, LIVE past their next attempt), and how many of
+ * them are more than `lateMs` past it: what `callbackd status` and /readyz report.
+ */
+export function countDue(db: Conn, now: number, lateMs: number): { dueNow: number; late: number } {
+  const when = sql`CASE ${callbacks.state} WHEN 'ACTIVE' THEN ${callbacks.dueAt} ELSE coalesce(${callbacks.nextAttemptAt}, ${callbacks.dueAt}) END`;
+  const r = db
+    .select({ dueNow: sql<number>`count(*)`, late: sql<number>`coalesce(sum(${when} < ${now - lateMs}), 0)` })
+    .from(callbacks)
+    .where(and(inArray(callbacks.state, ['ACTIVE', 'LIVE']), sql`${when} <= ${now}`))
+    .get();
+  return { dueNow: r?.dueNow ?? 0, late: r?.late ?? 0 };
 }

@@ -82,6 +82,11 @@ export function setCursor(db: Db, consumer: string, lastId: number): void {
     .run(consumer, lastId);
 }
 
+/** A consumer turned off: it no longer holds back retention (turned on again, it starts afresh). */
+export function dropCursor(db: Db, consumer: string): void {
+  db.$client.prepare('DELETE FROM event_cursors WHERE consumer = ?').run(consumer);
+}
+
 /**
  * Deletes events older than `before` that every consumer has read (event_cursors and each webhook
  * endpoint's cursor). Returns how many were deleted.

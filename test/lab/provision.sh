@@ -14,10 +14,13 @@ die() { echo "provision: $*" >&2; exit 1; }
 need_pkgs=()
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v sipp >/dev/null || need_pkgs+=(sip-tester)
+# smtp-sink (from postfix, never started as a service here) is the real SMTP server of the email tests.
+[ -x /usr/sbin/smtp-sink ] || need_pkgs+=(postfix)
 # The console's browser tests (test/browser) drive Debian's Chromium; never a downloaded build.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "provision: installing ${need_pkgs[*]}"
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
