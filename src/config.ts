@@ -2,9 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { CallbackdError, ErrorCodes } from './errors.js';
+import { didYouMean } from './did-you-mean.js';
+import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 
-// One object holds every default; README's config reference is generated from the same names.
+// One object holds every default; README's "Configuration" table lists the same names (kept by hand).
 export const DEFAULTS = {
   database: { path: './callbackd.db' },
   ari: {
@@ -49,6 +50,17 @@ export const DEFAULTS = {
   log: { level: 'info' },
 } as const;
 
+function isHttpUrl(s: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** A secret the file or the environment variable `env` must give. */
+const secret = (env: string) => z.string({ required_error: `is required (or set ${env})` }).min(1, `is required (or set ${env})`);
+
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
 export const ConfigSchema = z
@@ -57,9 +69,9 @@ export const ConfigSchema = z
     database: z.object({ path: z.string().min(1).default(DEFAULTS.database.path) }).strict().default({}),
     ari: z
       .object({
-        url: z.string().url().default(DEFAULTS.ari.url),
+        url: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL like http://127.0.0.1:8088').default(DEFAULTS.ari.url),
         username: z.string().min(1).default(DEFAULTS.ari.username),
-        password: z.string().min(1, 'is required (or set CALLBACKD_ARI_PASSWORD)'),
+        password: secret('CALLBACKD_ARI_PASSWORD'),
         app: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(DEFAULTS.ari.app),
         requestTimeoutMs: ms(100, 120000).default(DEFAULTS.ari.requestTimeoutMs),
         maxConcurrentRequests: z.number().int().min(1).max(64).default(DEFAULTS.ari.maxConcurrentRequests),
@@ -70,7 +82,7 @@ export const ConfigSchema = z
         host: z.string().min(1).default(DEFAULTS.ami.host),
         port: z.number().int().min(1).max(65535).default(DEFAULTS.ami.port),
         username: z.string().min(1).default(DEFAULTS.ami.username),
-        secret: z.string().min(1, 'is required (or set CALLBACKD_AMI_SECRET)'),
+        secret: secret('CALLBACKD_AMI_SECRET'),
         actionTimeoutMs: ms(100, 120000).default(DEFAULTS.ami.actionTimeoutMs),
       })
       .strict(),
@@ -171,7 +183,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 /** Zod issues as "ari.password: is required" lines, one per problem. */
 export function formatIssues(issues: z.ZodIssue[]): string[] {
-  return issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+  return issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}${didYouMean(ConfigSchema, i)}`);
 }
 
 /** Reads a YAML/JSON config file; secrets may come from the environment instead. */
@@ -182,12 +194,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_NOT_FOUND, `cannot read config file ${file}: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.CONFIG_NOT_FOUND, `cannot read config file ${file}: ${messageOf(err)}`);
     }
     try {
       raw = (YAML.parse(text) ?? {}) as Record<string, unknown>;
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML/JSON: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML/JSON: ${messageOf(err)}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `config file ${file} must hold a mapping of settings`);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { isValidZone } from './domain/due.js';
 import { isRegion, toE164 } from './domain/phone-number.js';
 import { parseCalendar } from './domain/windows.js';
-import { CallbackdError, ErrorCodes } from './errors.js';
+import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import type { Conn } from './store/conn.js';
 import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
@@ -16,6 +16,8 @@ const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like
 const Zone = z.string().refine(isValidZone, 'must be an IANA time zone like America/New_York');
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only');
 const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
+/** Retry delays are seconds; a month is more than any carrier or person asks for. */
+const MONTH_S = 30 * 86_400;
 
 export const ImportSchema = strict({
   trunks: z
@@ -40,30 +42,32 @@ export const ImportSchema = strict({
         dial_order: z.enum(['agent_first', 'customer_first']).default('agent_first'),
         max_attempts: z.number().int().min(1).max(100).default(3),
         retry_delays: strict({
-          busy: z.number().int().min(0).default(300),
-          no_answer: z.number().int().min(0).default(900),
-          congestion: z.number().int().min(0).default(120),
-          max: z.number().int().min(0).default(3600),
+          busy: z.number().int().min(0).max(MONTH_S).default(300),
+          no_answer: z.number().int().min(0).max(MONTH_S).default(900),
+          congestion: z.number().int().min(0).max(MONTH_S).default(120),
+          max: z.number().int().min(0).max(MONTH_S).default(3600),
         }).default({}),
         agent_ring_seconds: z.number().int().min(5).max(300).default(20),
         customer_ring_seconds: z.number().int().min(5).max(300).default(30),
         // Callback rules (README "Callback rules").
         scheduled_callbacks: z.boolean().default(true),
         my_callback_default: z.enum(['useronly', 'anyone']).default('useronly'),
-        days_limit: z.number().int().min(0).default(0),
-        hours_block: z.number().int().min(0).default(0),
-        active_limit: z.number().int().min(0).default(0),
+        days_limit: z.number().int().min(0).max(3650).default(0),
+        // How far ahead any callback may be booked (issue 12): bounds every booking, edit and hook.
+        max_days_ahead: z.number().int().min(1).max(3650).default(365),
+        hours_block: z.number().int().min(0).max(8760).default(0),
+        active_limit: z.number().int().min(0).max(100_000).default(0),
         calltime_check: z.enum(['refuse', 'move', 'off']).default('refuse'),
         calling_windows: z.record(z.string()).optional(),
         holidays: z.array(z.string()).default([]),
-        lead_daily_cap: z.number().int().min(0).default(0),
+        lead_daily_cap: z.number().int().min(0).max(1000).default(0),
         auto_reschedule: z.enum(['off', 'next_day', 'next_week']).default('off'),
-        useronly_move_minutes: z.number().int().min(0).default(0),
+        useronly_move_minutes: z.number().int().min(0).max(525_600).default(0),
         allow_unassigned_agents: z.boolean().default(false),
         dnc_filter_useronly: z.boolean().default(true),
         default_region: z.string().refine(isRegion, 'must be a two-letter region like US or GB').default('US'),
         count_mode: z.enum(['live', 'active', 'all_active']).default('all_active'),
-        display_days: z.number().int().min(0).default(0),
+        display_days: z.number().int().min(0).max(3650).default(0),
         // Mail the owner of a USERONLY callback when it goes LIVE (README "Events, webhooks, email, reports").
         email_when_live: z.boolean().default(false),
       }).superRefine((c, ctx) => {
@@ -144,7 +148,7 @@ export function parseImport(text: string, source: string): ImportFile {
   try {
     raw = YAML.parse(text);
   } catch (err) {
-    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source} is not valid YAML/JSON: ${(err as Error).message}`);
+    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source} is not valid YAML/JSON: ${messageOf(err)}`);
   }
   const parsed = ImportSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -249,6 +253,7 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
         scheduledCallbacks: c.scheduled_callbacks,
         myCallbackDefault: c.my_callback_default === 'anyone' ? 'ANYONE' : 'USERONLY',
         daysLimit: c.days_limit,
+        maxDaysAhead: c.max_days_ahead,
         hoursBlock: c.hours_block,
         activeLimit: c.active_limit,
         calltimeCheck: c.calltime_check.toUpperCase() as 'REFUSE' | 'MOVE' | 'OFF',
@@ -314,7 +319,7 @@ export function importFile(db: Db, path: string, now: number): ImportCounts {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `cannot read ${path}: ${(err as Error).message}`);
+    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `cannot read ${path}: ${messageOf(err)}`);
   }
   return applyImport(db, parseImport(text, path), now);
 }

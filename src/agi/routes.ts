@@ -3,7 +3,7 @@ import { bookCallback, leadZone } from '../app/book.js';
 import { phoneBlockedReason } from '../domain/phone.js';
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError } from '../errors.js';
-import { insertLeadIfAbsent, lastAnsweredCallbackId, phoneWithAgent } from '../store/agi-lookups.js';
+import { lastAnsweredCallbackId, phoneWithAgent } from '../store/agi-lookups.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import { attemptOfChannel, getCallback } from '../store/callbacks.js';
@@ -97,33 +97,20 @@ export function requestCallback(d: RouteDeps) {
       return;
     }
     const now = d.now();
-    // The caller becomes a lead of the campaign unless the number already is one.
-    let lead = dir.leadByPhone(d.db, campaign.id, number.e164);
-    if (!lead) {
-      const listId = setup.listId;
-      if (!listId) {
-        s.log.error({ campaign: campaign.id }, `request-callback: campaign ${campaign.id} has no list for new callers; import one`);
-        await status(s, 'ERROR', 'campaign has no list');
-        await play(s, 'please-try-call-later', 'goodbye');
-        return;
-      }
-      // The number's usual id may belong to a lead of another campaign: that lead stays where it is.
-      const fields = { listId, firstName: s.request.env.agi_calleridname || null, lastName: null, phoneE164: number.e164, timeZone: null, updatedAt: now };
-      lead =
-        insertLeadIfAbsent(d.db, { id: `agi-${number.e164.slice(1)}`, ...fields }) ??
-        insertLeadIfAbsent(d.db, { id: `agi-${listId}-${number.e164.slice(1)}`, ...fields });
-      if (!lead) {
-        s.log.error({ number: number.e164, list: listId }, 'request-callback: no free lead id for this number; nothing booked');
-        await status(s, 'ERROR', 'no free lead id');
-        await play(s, 'please-try-call-later', 'goodbye');
-        return;
-      }
-    }
     let r;
     try {
       r = bookCallback(
         d.db,
-        { leadId: lead.id, due: minutes > 0 ? `+${minutes}m` : 'now', type: 'ANYONE', calltimeCheck: 'MOVE', notes: 'requested by phone', actor: 'agi' },
+        {
+          // The caller's lead in this campaign, else a new one in the list, created in the booking's
+          // transaction (a refused booking leaves none); a lead of another campaign is never moved.
+          byPhone: { phone: number.e164, campaignId: campaign.id, listId: setup.listId, firstName: s.request.env.agi_calleridname || null, source: 'agi' },
+          due: minutes > 0 ? `+${minutes}m` : 'now',
+          type: 'ANYONE',
+          calltimeCheck: 'MOVE',
+          notes: 'requested by phone',
+          actor: 'agi',
+        },
         now,
       );
     } catch (err) {
@@ -142,10 +129,10 @@ export function requestCallback(d: RouteDeps) {
 }
 
 /** The list new callers join and the minutes ahead, from the AGI() URL, or what is wrong with them. */
-function requestSetup(db: Db, campaignId: string, list: string | null, minutes: string | null): { listId: string | undefined; minutes: number } | { error: string } {
+function requestSetup(db: Db, campaignId: string, list: string | null, minutes: string | null): { listId: string | null; minutes: number } | { error: string } {
   if (minutes !== null && !/^\d{1,6}$/.test(minutes)) return { error: `minutes=${minutes.slice(0, 20)} is not a whole number of minutes` };
   if (list !== null && dir.getList(db, list)?.campaignId !== campaignId) return { error: `list ${list.slice(0, 40)} is not a list of campaign ${campaignId}` };
-  return { listId: list ?? dir.firstListOf(db, campaignId), minutes: Number(minutes ?? 0) };
+  return { listId: list, minutes: Number(minutes ?? 0) };
 }
 
 /** "PJSIP/agent1001-0000002a" → "agent1001": the endpoint a channel belongs to (names may hold "-"). */

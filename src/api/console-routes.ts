@@ -38,6 +38,7 @@ export function consoleRoutes(d: ApiDeps) {
       '/callbacks/facts',
       {
         schema: {
+          operationId: 'listCallbackFacts', tags: ['console'],
           summary: "Facts for a page of callbacks: the lead's number and name, the campaign and whether it is in calling hours",
           querystring: z.object({ ids: z.string().max(4000).transform((s) => s.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0).slice(0, 500)) }).strict(),
           response: { 200: z.object({ items: z.array(z.object({ id: z.number(), phone: z.string().nullable(), phoneNational: z.string().nullable(), leadName: z.string().nullable(), campaignName: z.string(), campaignRunning: z.boolean() })) }), ...errors },
@@ -49,6 +50,7 @@ export function consoleRoutes(d: ApiDeps) {
       '/callbacks/:id/facts',
       {
         schema: {
+          operationId: 'getCallbackFacts', tags: ['console'],
           summary: "One callback's lead, campaign (in hours, today's windows), call log in words and the lead's other callbacks",
           params: z.object({ id: z.coerce.number().int().positive() }),
           response: { 200: Facts, ...errors },
@@ -64,6 +66,7 @@ export function consoleRoutes(d: ApiDeps) {
       '/me/ringing',
       {
         schema: {
+          operationId: 'listMyRinging', tags: ['console'],
           summary: "The screen pop: callbacks callbackd is ringing (or has connected) on the agent's phone now, with the lead's facts",
           response: { 200: z.object({ items: z.array(z.object({ callback: CallbackView, facts: Facts, startedAt: z.string(), answered: z.boolean() })) }), ...errors },
         },
@@ -83,6 +86,7 @@ export function consoleRoutes(d: ApiDeps) {
       '/dashboard',
       {
         schema: {
+          operationId: 'getDashboard', tags: ['console'],
           summary: 'Supervisor dashboard: phones and why not rung, callbacks by state, lateness, outcomes per hour, trunks, Asterisk links',
           querystring: z.object({ from: z.string().datetime({ offset: true }), to: z.string().datetime({ offset: true }) }).strict(),
           response: {

@@ -19,7 +19,8 @@ export const OPENAPI: SwaggerOptions = {
     tags: [
       { name: 'callbacks', description: 'Book, find, change and cancel callbacks' },
       { name: 'admin', description: 'The directory: campaigns, lists, leads, agents, phones, trunks, numbers, users, DNC' },
-      { name: 'events', description: 'Changes as they happen' },
+      { name: 'events', description: 'Changes as they happen: the SSE stream and webhooks' },
+      { name: 'console', description: "People's sessions and the web console's views" },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no token needed' },
     ],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -47,6 +48,13 @@ function errorsAsJson(doc: Doc): Doc {
   return doc;
 }
 
+// The links, and what `callbackd status` prints beside them (src/app/readiness.ts).
+const Readiness = z.object({
+  ready: z.boolean(), ari: z.boolean(), ami: z.boolean(), presence: z.boolean(),
+  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
+  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
+});
+
 const publicOp = { tags: ['operations'], security: [] };
 
 export const ops = {
@@ -62,10 +70,7 @@ export const ops = {
     operationId: 'getReadiness',
     summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known',
     description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down.',
-    response: {
-      200: z.object({ ready: z.boolean(), ari: z.boolean(), ami: z.boolean(), presence: z.boolean() }),
-      503: z.object({ ready: z.boolean(), ari: z.boolean(), ami: z.boolean(), presence: z.boolean() }),
-    },
+    response: { 200: Readiness, 503: Readiness },
   },
   metrics: {
     ...publicOp,

@@ -50,6 +50,7 @@ export function peopleRoutes(d: ApiDeps) {
       '/sign-in',
       {
         schema: {
+          operationId: 'signIn', tags: ['console'],
           summary: 'Sign a person in to the console (sets the session cookie)',
           security: [],
           body: z.object({ user: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict(),
@@ -68,7 +69,7 @@ export function peopleRoutes(d: ApiDeps) {
     );
     app.get(
       '/session',
-      { schema: { summary: 'Who is signed in (cookie or token), with the CSRF token of a cookie session', response: { 200: SessionView, 401: Err, 403: Err } } },
+      { schema: { operationId: 'getSession', tags: ['console'], summary: 'Who is signed in (cookie or token), with the CSRF token of a cookie session', response: { 200: SessionView, 401: Err, 403: Err } } },
       async (req) => {
         const cookie = req.headers.authorization ? undefined : req.cookies[SESSION_COOKIE];
         if (!cookie) return sessionView(req.principal, null, null);
@@ -78,7 +79,7 @@ export function peopleRoutes(d: ApiDeps) {
     );
     app.post(
       '/sign-out',
-      { schema: { summary: 'End the console session', response: { 200: z.object({ signedOut: z.boolean() }), 401: Err, 403: Err } } },
+      { schema: { operationId: 'signOut', tags: ['console'], summary: 'End the console session', response: { 200: z.object({ signedOut: z.boolean() }), 401: Err, 403: Err } } },
       async (req, reply) => {
         const cookie = req.cookies[SESSION_COOKIE];
         if (cookie) signOut(d.db, cookie, d.now());

@@ -4,7 +4,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import type { Principal } from '../app/auth.js';
-import { CallbackdError, ErrorCodes, HttpStatus } from '../errors.js';
+import { readiness } from '../app/readiness.js';
+import { CallbackdError, ErrorCodes, httpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
@@ -58,7 +59,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string; statusCode?: number; validation?: unknown; validationContext?: string };
     if (e instanceof CallbackdError) {
-      const status = HttpStatus[e.code] ?? 500;
+      const status = httpStatus(e.code);
       return reply.status(status).send({ code: e.code, message: e.message, details: e.details ?? null });
     }
     if (e.validation || e instanceof ZodError || e.code === 'FST_ERR_VALIDATION') {
@@ -78,7 +79,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.get('/readyz', { schema: ops.readyz }, async (_req, reply) => {
     const r = d.ready();
     const ok = r.ari && r.ami && r.presence;
-    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r });
+    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...readiness(d.db, d.now()) });
   });
   app.get('/openapi.json', { schema: ops.openapi }, async () => app.swagger());
   app.get('/metrics', { schema: ops.metrics }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

@@ -74,8 +74,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks',
       {
         schema: {
-          operationId: 'createWebhook',
-          tags: ['events'],
+          operationId: 'addWebhook', tags: ['events'],
           summary: 'Add a webhook endpoint; it receives events from now on, signed with the secret returned once (admin)',
           body: z.object({ url: Url, events: Types.optional(), secret: z.string().min(16).max(200).optional(), description: z.string().max(500).nullable().optional() }).strict(),
           response: { 201: z.object({ webhook: WebhookView, secret: z.string() }), ...errors },
@@ -97,8 +96,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks/:id',
       {
         schema: {
-          operationId: 'updateWebhook',
-          tags: ['events'],
+          operationId: 'editWebhook', tags: ['events'],
           summary: 'Change an endpoint: url, events, enabled, description, or rotate the secret (admin)',
           params: Params,
           body: z.object({ url: Url.optional(), events: Types.optional(), enabled: z.boolean().optional(), description: z.string().max(500).nullable().optional(), rotateSecret: z.boolean().optional() }).strict(),
@@ -124,8 +122,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks/:id/deliveries',
       {
         schema: {
-          operationId: 'listWebhookDeliveries',
-          tags: ['events'],
+          operationId: 'listWebhookDeliveries', tags: ['events'],
           summary: "An endpoint's deliveries, newest first; state=DEAD lists the dead-lettered (admin)",
           params: Params,
           querystring: z.object({ state: z.enum(['PENDING', 'DELIVERED', 'DEAD']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
@@ -142,8 +139,7 @@ export function webhookRoutes(d: ApiDeps) {
       '/webhooks/:id/deliveries/:deliveryId/retry',
       {
         schema: {
-          operationId: 'retryWebhookDelivery',
-          tags: ['events'],
+          operationId: 'retryWebhookDelivery', tags: ['events'],
           summary: 'Send a dead-lettered delivery again, with a fresh retry budget (admin)',
           params: Params.extend({ deliveryId: z.coerce.number().int().positive() }),
           response: { 200: z.object({ requeued: z.boolean() }), ...errors },

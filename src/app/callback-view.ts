@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { MAX_DUE_AHEAD_MS } from '../domain/due.js';
 import { earliestDialable } from '../domain/windows.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { listedCallback, type ListedCallback, type Scope } from '../store/callback-list.js';
@@ -39,6 +40,7 @@ export const CallbackView = z.object({
   forceDial: z.boolean(),
   hiddenUntil: z.string().nullable().describe("hidden from the owner's list until then (hours block)"),
   replacedBy: z.number().nullable(),
+  dueOutOfRange: z.boolean().describe('the stored due time is beyond what callbackd can schedule (a booking from before max_days_ahead): shown as its raw value, never dialed; reschedule or cancel it'),
 });
 export type CallbackViewT = z.infer<typeof CallbackView>;
 
@@ -52,6 +54,7 @@ export type CampaignCache = Map<string, CampaignRow | undefined>;
 
 export function dialableOf(db: Conn, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Dialable {
   if (cb.state !== 'ACTIVE' && cb.state !== 'LIVE') return { earliestDialableAt: null, why: '' };
+  if (outOfRange(cb.dueAt, now)) return { earliestDialableAt: null, why: 'due time out of range: reschedule or cancel it' };
   if (!cache.has(cb.campaignId)) cache.set(cb.campaignId, dir.getCampaign(db, cb.campaignId));
   const campaign = cache.get(cb.campaignId);
   const lead = dir.getLead(db, cb.leadId);
@@ -67,9 +70,12 @@ export function dialableOf(db: Conn, cb: CallbackRow, now: number, cache: Campai
   return { earliestDialableAt: at, why: waiting };
 }
 
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+/** A stored instant a Date can show and the scheduler can reach (a row from an old database may hold any number). */
+const inRange = (t: number) => Number.isFinite(t) && Math.abs(t) <= 8.64e15;
+/** Further ahead than any booking may be today (parseDue's bound), or not a showable instant at all. */
+const outOfRange = (t: number, now: number) => !inRange(t) || t > now + MAX_DUE_AHEAD_MS;
+const iso = (t: number | null) => (t === null ? null : inRange(t) ? new Date(t).toISOString() : `out of range (${t})`);
 
-/** The view of a listed callback; pass one `cache` when viewing many of them. */
 // The same text as toLocaleString('sv-SE', { timeZone }) (which by the spec uses exactly these
 // fields), with the formatter built once per zone: building one per row cost ~0.3 ms, most of a
 // 1,000-row page (measured with bench/export.ts).
@@ -80,6 +86,7 @@ function localFormat(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The view of a listed callback; pass one `cache` when viewing many of them. */
 export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): CallbackViewT {
   const d = dialableOf(db, cb, now, cache);
   return {
@@ -92,7 +99,7 @@ export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: C
     list: cb.listId,
     campaign: cb.campaignId,
     dueAt: iso(cb.dueAt)!,
-    dueLocal: localFormat(cb.dueZone).format(cb.dueAt).replace(' ', 'T'),
+    dueLocal: inRange(cb.dueAt) ? localFormat(cb.dueZone).format(cb.dueAt).replace(' ', 'T') : iso(cb.dueAt)!,
     dueZone: cb.dueZone,
     earliestDialableAt: iso(d.earliestDialableAt),
     earliestDialableWhy: d.why,
@@ -109,6 +116,7 @@ export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: C
     forceDial: cb.forceDial,
     hiddenUntil: iso(cb.hiddenUntil),
     replacedBy: cb.replacedBy,
+    dueOutOfRange: outOfRange(cb.dueAt, now),
   };
 }
 

@@ -38,9 +38,13 @@ export function windowsToday(c: CampaignRow, zone: string, now: number): { start
 }
 
 export function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
-  const campaigns = new Map<string, CampaignRow | undefined>();
+  // One read and one calendar per campaign on the page, not per row.
+  const campaigns = new Map<string, { c: CampaignRow; running: boolean } | undefined>();
   const camp = (id: string) => {
-    if (!campaigns.has(id)) campaigns.set(id, dir.getCampaign(db, id));
+    if (!campaigns.has(id)) {
+      const c = dir.getCampaign(db, id);
+      campaigns.set(id, c ? { c, running: campaignRunning(c, now) } : undefined);
+    }
     return campaigns.get(id);
   };
   return ids
@@ -54,8 +58,8 @@ export function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
         phone: lead?.phoneE164 ?? null,
         phoneNational: lead ? national(lead.phoneE164) : null,
         leadName: leadName(lead),
-        campaignName: c?.name ?? cb.campaignId,
-        campaignRunning: c ? campaignRunning(c, now) : false,
+        campaignName: c?.c.name ?? cb.campaignId,
+        campaignRunning: c?.running ?? false,
       };
     });
 }

@@ -13,6 +13,7 @@ export function campaignRules(c: CampaignRow): CampaignRules {
     scheduledCallbacks: c.scheduledCallbacks,
     myCallbackDefault: c.myCallbackDefault,
     daysLimit: c.daysLimit,
+    maxDaysAhead: c.maxDaysAhead,
     hoursBlock: c.hoursBlock,
     activeLimit: c.activeLimit,
     calltimeCheck: c.calltimeCheck,

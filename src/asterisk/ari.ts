@@ -14,6 +14,8 @@ export interface AriChannel {
   state: string;
   caller?: { name: string; number: string };
   connected?: { name: string; number: string };
+  /** Where the channel is in the dialplan; app_name 'Stasis' = in an ARI application. */
+  dialplan?: { context: string; exten: string; priority: number; app_name?: string; app_data?: string };
 }
 
 export interface AriEvent {
@@ -27,6 +29,9 @@ export interface AriEvent {
   args?: string[];
   [k: string]: unknown;
 }
+
+/** The context of dialplan/callbackd-hold.conf that every leg is originated into. */
+export const HOLD_CONTEXT = 'callbackd-hold';
 
 export interface OriginateParams {
   channelId: string;
@@ -104,7 +109,9 @@ export class AriClient extends EventEmitter {
     const u = new URL('/ari/events', this.base);
     u.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
     u.searchParams.set('app', this.o.app);
-    u.searchParams.set('subscribeAll', 'false');
+    // Legs are originated into the hold dialplan, not into the app, so the app is not subscribed to
+    // them from their creation; subscribing after the originate would miss a leg refused at once.
+    u.searchParams.set('subscribeAll', 'true');
     const ws = new WebSocket(u, { headers: { Authorization: this.auth }, handshakeTimeout: this.o.requestTimeoutMs });
     this.ws = ws;
     let opened = false;
@@ -254,12 +261,29 @@ export class AriClient extends EventEmitter {
 
   // --- the few calls callbackd makes -------------------------------------------------------
 
-  /** Creates a channel with our own id and sends it into our Stasis app when answered. */
+  /**
+   * Creates a channel with our own id. When answered it runs dialplan/callbackd-hold.conf, which
+   * enters our Stasis app with `appArgs`, or holds the caller while we are away (a channel sent
+   * straight into an app that is not connected is hung up by Asterisk).
+   */
   async originate(p: OriginateParams): Promise<AriChannel> {
+    const variables = { ...p.variables, CALLBACKD_APP: this.o.app, CALLBACKD_ARGS: p.appArgs };
     return (await this.request<AriChannel>('POST', `/channels/${encodeURIComponent(p.channelId)}`, {
-      query: { endpoint: p.endpoint, app: this.o.app, appArgs: p.appArgs, callerId: p.callerId, timeout: p.timeoutSec },
-      body: p.variables ? { variables: p.variables } : undefined,
+      query: { endpoint: p.endpoint, context: HOLD_CONTEXT, extension: 'leg', priority: 1, callerId: p.callerId, timeout: p.timeoutSec },
+      body: { variables },
     }))!;
+  }
+
+  /**
+   * What the hold dialplan recorded about a leg (answered, held, apologised, ended; epoch
+   * seconds), read and deleted (global CBD_<id>). Null when nothing was recorded (not held).
+   */
+  async takeLegRecord(channelId: string): Promise<string | null> {
+    const variable = `CBD_${channelId}`;
+    const r = await this.request<{ value: string }>('GET', '/asterisk/variable', { query: { variable }, allow404: true });
+    if (!r?.value) return null;
+    await this.request('POST', '/asterisk/variable', { query: { variable } }); // no value: unset
+    return r.value;
   }
 
   getChannel(id: string): Promise<AriChannel | null> {
@@ -285,6 +309,11 @@ export class AriClient extends EventEmitter {
 
   async ring(channelId: string, on: boolean): Promise<void> {
     await this.request(on ? 'POST' : 'DELETE', `/channels/${encodeURIComponent(channelId)}/ring`, { allow404: true });
+  }
+
+  /** Stops music on hold (started by the hold dialplan); a no-op on a channel without it. */
+  async stopMoh(channelId: string): Promise<void> {
+    await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}/moh`, { allow404: true });
   }
 
   /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */

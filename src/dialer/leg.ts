@@ -1,12 +1,16 @@
 // One leg of a call (the agent's or the customer's), as a small state machine:
 //   idle → dialing → up → gone,  idle → gone (never dialed),  dialing → gone (not answered)
-// A transition not in the table is ignored, so a late or repeated event cannot move a leg back.
+//   dialing → held → up: answered while callbackd was away, kept by the hold dialplan until it
+//   could enter our app again (dialplan/callbackd-hold.conf)
+// 'up' means answered and in our Stasis app (it can be bridged). A transition not in the table is
+// ignored, so a late or repeated event cannot move a leg back.
 
-export type LegState = 'idle' | 'dialing' | 'up' | 'gone';
+export type LegState = 'idle' | 'dialing' | 'held' | 'up' | 'gone';
 
 const NEXT: Record<LegState, readonly LegState[]> = {
-  idle: ['dialing', 'up', 'gone'], // 'up': adopted after a restart, already answered
-  dialing: ['up', 'gone'],
+  idle: ['dialing', 'held', 'up', 'gone'], // 'held', 'up': adopted after a restart, already answered
+  dialing: ['held', 'up', 'gone'],
+  held: ['up', 'gone'],
   up: ['gone'],
   gone: [],
 };
@@ -28,6 +32,10 @@ export class Leg {
   get gone(): boolean {
     return this.s === 'gone';
   }
+  /** Answered (held or in our app), not gone. */
+  get answered(): boolean {
+    return this.s === 'held' || this.s === 'up';
+  }
   /** The leg was started (it may have ended since). */
   get dialed(): boolean {
     return this.s !== 'idle';
@@ -37,7 +45,7 @@ export class Leg {
   to(next: LegState, at?: number): boolean {
     if (!NEXT[this.s].includes(next)) return false;
     this.s = next;
-    if (next === 'up') this.upAt ??= at ?? null;
+    if (next === 'up' || next === 'held') this.upAt ??= at ?? null;
     if (next === 'gone') this.onGone();
     return true;
   }

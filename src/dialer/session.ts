@@ -1,6 +1,7 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
 import type { AutoReschedule, RetryPolicy } from '../domain/retry.js';
 import type { AttemptEnding, EndPolicy } from '../domain/attempt-end.js';
+import { endingWhileAway, parseLegRecord, type LegRecord } from '../domain/leg-record.js';
 import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
 import { isCode, ErrorCodes } from '../errors.js';
 import { windowWait, type Calendar } from '../domain/windows.js';
@@ -48,9 +49,15 @@ export interface SessionPlan {
   agentCallerId: string; // what the agent's phone shows: who the callback is for
 }
 
+/** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */
+export interface SeenLeg {
+  state: string;
+  inApp: boolean;
+}
+
 export class CallSession {
   phase: Phase = 'starting';
-  private readonly agent: Leg;
+  private agent: Leg; // replaced by a fresh leg when an agent is rung again after a restart
   private readonly customer: Leg;
   private readonly lease: LeaseKeeper;
   private readonly recorder: AttemptRecorder;
@@ -115,36 +122,59 @@ export class CallSession {
     else await this.dialCustomer();
   }
 
-  /** Attach to calls that survived our restart or a reconnect (see scheduler/recovery.ts). */
-  async adopt(state: { agent: string | null; customer: string | null }): Promise<void> {
+  /**
+   * Attach to a call that survived our restart (see scheduler/recovery.ts). A leg answered while
+   * we were away is held by the hold dialplan and enters our app again by itself (StasisStart);
+   * `customerRecord` is what that dialplan recorded about a customer leg that had to be held.
+   */
+  async adopt(seen: { agent: SeenLeg | null; customer: SeenLeg | null; customerRecord: LegRecord | null }): Promise<void> {
     this.startTimers();
-    const seen = (leg: Leg, st: string | null) => leg.to(st === null ? 'gone' : st === 'Up' ? 'up' : 'dialing', this.d.now());
-    seen(this.agent, state.agent);
-    if (this.plan.attempt.customerDialedAt !== null || state.customer !== null) seen(this.customer, state.customer);
-    const answered = state.customer === 'Up';
-    if (state.customer === null || (!this.agent.gone && state.agent !== 'Up' && this.agentFirst)) {
-      // The customer leg never started or is gone; nothing to continue.
+    const now = this.d.now();
+    const mark = (leg: Leg, s: SeenLeg | null, answeredAt: number | null) =>
+      leg.to(s === null ? 'gone' : s.state !== 'Up' ? 'dialing' : s.inApp ? 'up' : 'held', answeredAt ?? now);
+    const answeredAt = seen.customerRecord?.answeredAt ?? null;
+    // Customer-first: the agent is rung only once the customer answered, so no agent leg is normal.
+    if (seen.agent !== null || this.agentFirst || seen.customer?.state === 'Up') mark(this.agent, seen.agent, null);
+    if (this.plan.attempt.customerDialedAt !== null || seen.customer !== null) mark(this.customer, seen.customer, answeredAt);
+    if (seen.customer === null) {
+      // Gone or never dialed: the end is what the hold dialplan recorded, or unknown.
       await this.hangupBoth();
-      await this.finishInterrupted('restart found no customer call to continue');
+      const reason = this.customer.dialed ? 'restart found the customer leg gone; how it ended is unknown' : 'restart found no customer call to continue';
+      this.recorder.end(endingWhileAway(seen.customerRecord, reason));
+      this.agent.to('gone');
+      await this.destroyBridgeIfDone();
       return;
     }
-    if (answered && state.agent === 'Up') {
+    if (this.customer.answered) {
+      // Its StasisStart may have come before we were listening: stamp the answer (as recorded, if held).
+      if (this.plan.attempt.customerAnsweredAt === null) {
+        store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now });
+      }
       this.phase = 'secondRinging';
-      await this.connect(this.agentFirst ? this.customerChannel : this.agentChannel);
+      // Legs already back in our app may still have the hold dialplan's music on.
+      for (const leg of [this.agent, this.customer]) if (leg.state === 'up') await this.d.ari.stopMoh(leg.channelId).catch(() => undefined);
+      if (this.agent.state === 'up' && this.customer.state === 'up') return this.connect(this.customerChannel);
+      if (this.customer.state === 'up') await this.park(this.customerChannel);
+      if (this.agent.gone || this.agent.state === 'idle') {
+        // The customer answered and waits: ring the agent (again).
+        this.log.warn('restart found the customer answered and no agent on the line; ringing the agent');
+        this.agent = new Leg(this.agentChannel);
+        await this.dialAgent();
+      } else this.log.info({ agent: this.agent.state, customer: this.customer.state }, 'adopted an answered call; bridging when both legs are in the app');
       return;
     }
-    if (this.agent.gone) {
+    if (this.agent.gone || (this.agentFirst && !this.agent.answered)) {
       await this.hangupBoth();
       await this.finishInterrupted('restart found the agent leg gone');
       return;
     }
-    this.phase = this.agentFirst ? 'secondRinging' : answered ? 'secondRinging' : 'firstRinging';
+    this.phase = this.agentFirst ? 'secondRinging' : 'firstRinging';
     this.log.info({ phase: this.phase }, 'adopted a call in progress after restart');
   }
 
   private async dialAgent(): Promise<void> {
     const a = this.plan.attempt;
-    this.phase = this.agentFirst ? 'firstRinging' : 'secondRinging';
+    this.phase = this.agentFirst && !this.customer.answered ? 'firstRinging' : 'secondRinging';
     this.agent.to('dialing');
     const r = await this.startLeg(this.agent, {
       channelId: a.agentChannelId,
@@ -160,7 +190,7 @@ export class CallSession {
     }
     this.agent.to('gone');
     this.log.warn({ err: r.reason }, 'agent phone could not be rung');
-    if (this.agentFirst) {
+    if (this.agentFirst && !this.customer.answered) {
       this.recorder.end({ kind: 'requeue', outcome: 'AGENT_UNAVAILABLE', reason: `agent phone ${a.phoneEndpoint} could not be rung: ${r.reason}`, cause: null });
       this.end();
     } else {
@@ -253,12 +283,20 @@ export class CallSession {
           store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now });
         }
         return;
-      case 'StasisStart':
-        store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
-        (isAgent ? this.agent : this.customer).to('up', now);
+      case 'StasisStart': {
+        const leg = isAgent ? this.agent : this.customer;
+        // A held leg entering again was answered earlier (stamped when adopted); its hold music stops.
+        if (!leg.answered) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        else await this.d.ari.stopMoh(id).catch(() => undefined);
+        leg.to('up', now);
         if (this.phase === 'firstRinging') await this.firstAnswered();
-        else if (this.phase === 'secondRinging') await this.connect(id);
+        else if (this.phase === 'secondRinging') {
+          const other = isAgent ? this.customer : this.agent;
+          if (other.state === 'up') await this.connect(id);
+          else await this.park(id); // the other leg rings, or is held and enters next
+        }
         return;
+      }
       case 'ChannelDestroyed':
         await this.onDestroyed(isAgent, e.cause ?? null, typeof e.tech_cause === 'number' ? e.tech_cause : null);
         return;
@@ -281,14 +319,25 @@ export class CallSession {
     else await this.dialAgent();
   }
 
-  /** The second party answered: bridge both and keep the promise. */
-  private async connect(secondChannel: string): Promise<void> {
-    const first = this.agentFirst ? this.agentChannel : this.customerChannel;
+  /** A leg in our app hears ringing in the call's bridge while the other one is still coming. */
+  private async park(channelId: string): Promise<void> {
+    try {
+      await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // may exist already
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, channelId);
+      await this.d.ari.ring(channelId, true);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, channel: channelId }, 'could not park the leg with ringing');
+    }
+  }
+
+  /** Both legs are in our app (`arrived` entered last): bridge them and keep the promise. */
+  private async connect(arrived: string): Promise<void> {
+    const other = arrived === this.agentChannel ? this.customerChannel : this.agentChannel;
     try {
       await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // exists unless adopted
-      await this.d.ari.ring(first, false);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, first).catch(() => undefined);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, secondChannel);
+      await this.d.ari.ring(other, false);
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, other).catch(() => undefined); // already in unless adopted
+      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, arrived);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not bridge the two legs; hanging up');
       await this.hangupBoth();
@@ -311,10 +360,10 @@ export class CallSession {
     } else if (isAgent) {
       await this.agentLeft(cause, sipCode);
     } else if (!this.recorder.done) {
-      if (this.agent.gone && this.phase !== 'firstRinging' && this.agentFirst) {
-        this.endCustomer('NO_ANSWER', cause, sipCode, 'agent hung up while the customer was ringing');
-      } else if (!this.agentFirst && this.phase === 'secondRinging') {
+      if (this.phase === 'secondRinging' && (!this.agentFirst || this.customer.upAt !== null)) {
         this.recorder.end({ kind: 'requeue', outcome: 'AGENT_NO_ANSWER', reason: 'the customer answered but no agent did; the customer was released', cause });
+      } else if (this.agent.gone && this.phase !== 'firstRinging' && this.agentFirst) {
+        this.endCustomer('NO_ANSWER', cause, sipCode, 'agent hung up while the customer was ringing');
       } else {
         this.endCustomer(classifyUnanswered(cause, sipCode), cause, sipCode, describeCause(cause, sipCode));
       }
@@ -409,7 +458,10 @@ export class CallSession {
       else {
         this.customer.to('gone');
         await this.hangup(this.agentChannel);
-        await this.finishInterrupted('the customer leg ended while ARI was disconnected; outcome unknown');
+        const record = parseLegRecord(await this.d.ari.takeLegRecord(this.customerChannel).catch(() => null));
+        this.recorder.end(endingWhileAway(record, 'the customer leg ended while ARI was disconnected; outcome unknown'));
+        this.agent.to('gone');
+        await this.destroyBridgeIfDone();
       }
     }
   }

@@ -8,7 +8,7 @@ export type AttemptEnding =
   /** Both legs bridged: the promise is kept (the call's own end is recorded later). */
   | { kind: 'answered' }
   /** The customer leg ended unanswered; counted against the callback's attempts. */
-  | { kind: 'customer'; outcome: CustomerOutcome; cause: number | null; sipCode: number | null; detail: string }
+  | { kind: 'customer'; outcome: CustomerOutcome; cause: number | null; sipCode: number | null; detail: string; answeredAt?: number; endedAt?: number }
   /** The agent's side failed, or the window closed first: not charged to the customer. */
   | { kind: 'requeue'; outcome: string; reason: string; cause: number | null; notBefore?: number }
   /** Cut (restart, lost connection) with nothing known of its end: tried again now. */
@@ -29,6 +29,8 @@ export interface AttemptResult {
   sipCode: number | null;
   endedAt: number | null;
   detail: string | null;
+  /** When the customer answered, if learnt only now (a leg answered while callbackd was away). */
+  customerAnsweredAt?: number;
 }
 
 export interface EndPolicy {
@@ -61,7 +63,9 @@ export function planAttemptEnd(e: AttemptEnding, p: EndPolicy): { result: Attemp
             : plan.kind === 'reschedule'
               ? { state: 'ACTIVE', dueAt: plan.dueAt, note: plan.reason }
               : { state: plan.state, failReason: `${plan.reason} (${e.detail})` };
-      return { result: { outcome: e.outcome, cause: e.cause, sipCode: e.sipCode, endedAt: now, detail: e.detail }, next };
+      const result: AttemptResult = { outcome: e.outcome, cause: e.cause, sipCode: e.sipCode, endedAt: e.endedAt ?? now, detail: e.detail };
+      if (e.answeredAt !== undefined) result.customerAnsweredAt = e.answeredAt;
+      return { result, next };
     }
     case 'requeue':
       return {

@@ -13,6 +13,8 @@ export interface CampaignRules {
   scheduledCallbacks: boolean;
   myCallbackDefault: CallbackType;
   daysLimit: number; // 0 = unlimited
+  /** max_days_ahead: no callback is due further ahead than this, whoever books it. */
+  maxDaysAhead: number;
   hoursBlock: number; // 0 = none
   activeLimit: number; // 0 = unlimited
   calltimeCheck: 'REFUSE' | 'MOVE' | 'OFF';
@@ -88,6 +90,11 @@ export function decideCreate(req: CreateRequest, f: CreateFacts): CreateDecision
     }
   } else if (ownerId && req.ownerAgentId && !f.owner) {
     return refuse(ErrorCodes.RULE_OWNER_UNKNOWN, `no agent "${ownerId}"`);
+  }
+
+  const horizon = f.now + c.maxDaysAhead * 86_400_000;
+  if (!(req.dueAt <= horizon)) {
+    return refuse(ErrorCodes.RULE_DAYS_LIMIT, `that is more than ${c.maxDaysAhead} day(s) ahead; campaign ${c.id} takes callbacks up to ${show(horizon, f.zone)} (max_days_ahead)`);
   }
 
   const notices: string[] = [];

@@ -3,6 +3,8 @@ import { DateTime, IANAZone } from 'luxon';
 export type DueParse = { ok: true; dueAt: number; zone: string } | { ok: false; error: string };
 
 const RELATIVE = /^\+(\d+)(s|m|h|d)$/;
+/** Nothing is booked further ahead than this, whatever a campaign allows (max_days_ahead ≤ 3650): dates stay far inside what a Date holds. */
+export const MAX_DUE_AHEAD_MS = 3660 * 86_400_000;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export function isValidZone(zone: string): boolean {
@@ -21,7 +23,7 @@ export function parseDue(input: string, zone: string, now: number): DueParse {
   const rel = RELATIVE.exec(text);
   if (rel) {
     const n = Number(rel[1]);
-    return { ok: true, dueAt: now + n * UNIT_MS[rel[2] as keyof typeof UNIT_MS], zone };
+    return aheadCheck(now + n * UNIT_MS[rel[2] as keyof typeof UNIT_MS], input, now, zone);
   }
   if (text === 'now') return { ok: true, dueAt: now, zone };
   const hasOffset = /(Z|[+-]\d\d:?\d\d)$/i.test(text);
@@ -69,5 +71,10 @@ function pastCheck(dueAt: number, input: string, now: number, zone: string): Due
   if (dueAt < now - 1000) {
     return { ok: false, error: `${input} is in the past (now is ${DateTime.fromMillis(now, { zone }).toISO({ suppressMilliseconds: true })}); use "now" to call at once` };
   }
+  return aheadCheck(dueAt, input, now, zone);
+}
+
+function aheadCheck(dueAt: number, input: string, now: number, zone: string): DueParse {
+  if (!(dueAt <= now + MAX_DUE_AHEAD_MS)) return { ok: false, error: `${input.slice(0, 40)} is more than 10 years ahead; book callbacks within the campaign's max_days_ahead` };
   return { ok: true, dueAt, zone };
 }

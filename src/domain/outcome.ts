@@ -9,7 +9,11 @@ export type CustomerOutcome =
   | 'UNALLOCATED'
   | 'INVALID_NUMBER'
   | 'CONGESTION'
-  | 'UNKNOWN';
+  | 'UNKNOWN'
+  /** Answered while callbackd was away, held past the hold time, heard the apology (callbackd-hold.conf). */
+  | 'APOLOGISED'
+  /** Answered, then hung up before an agent was connected (held, or waiting in the app). */
+  | 'HUNG_UP_WAITING';
 
 export const Q850 = {
   UNALLOCATED: 1,

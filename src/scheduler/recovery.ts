@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AriClient } from '../asterisk/ari.js';
+import type { AriChannel, AriClient } from '../asterisk/ari.js';
+import { parseLegRecord } from '../domain/leg-record.js';
 import type { CallSession, SessionPlan } from '../dialer/session.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -45,9 +46,14 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
     await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
     const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
+    const seen = (ch: AriChannel | null) => (ch ? { state: ch.state, inApp: ch.dialplan?.app_name === 'Stasis' } : null);
+    // What the hold dialplan recorded about legs answered while we were away; taking it deletes it.
+    // (A held leg may already be back in our app by now: ARI connected before recovery ran.)
+    const take = (id: string) => d.ari.takeLegRecord(id).catch(() => null);
+    const [, customerRecord] = await Promise.all([take(attempt.agentChannelId), take(attempt.customerChannelId)]);
     const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead));
-    log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone' }, 'recovering a call that was in progress');
-    await session.adopt({ agent: agent?.state ?? null, customer: customer?.state ?? null });
+    log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone', customerRecord }, 'recovering a call that was in progress');
+    await session.adopt({ agent: seen(agent), customer: seen(customer), customerRecord: parseLegRecord(customerRecord) });
     n++;
   }
   return n;

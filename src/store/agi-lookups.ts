@@ -1,8 +1,8 @@
 import { and, desc, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { agents, callAttempts, leads, phones, type AgentRow, type LeadRow, type PhoneRow } from './schema.js';
+import { agents, callAttempts, phones, type AgentRow, type PhoneRow } from './schema.js';
 
-// The reads and the one write the dialplan hooks (agi/routes.ts) need, as one function each.
+// The reads the dialplan hooks (agi/routes.ts) need beyond the shared ones, one function each.
 
 /** A phone endpoint with the agent it belongs to. */
 export function phoneWithAgent(db: Db, endpoint: string): { phone: PhoneRow; agent: AgentRow } | undefined {
@@ -17,13 +17,4 @@ export function lastAnsweredCallbackId(db: Db, agentId: string): number | undefi
     .where(and(eq(callAttempts.agentId, agentId), isNotNull(callAttempts.customerAnsweredAt)))
     .orderBy(desc(callAttempts.customerAnsweredAt))
     .get()?.callbackId;
-}
-
-/**
- * Adds a lead; never touches an existing one. False when the id is taken: a booking never moves
- * a lead from its list (issue 12), so the caller picks another id or refuses.
- */
-export function insertLeadIfAbsent(db: Db, r: typeof leads.$inferInsert): LeadRow | undefined {
-  const done = db.insert(leads).values(r).onConflictDoNothing().run();
-  return done.changes === 1 ? db.select().from(leads).where(eq(leads.id, r.id)).get() : undefined;
 }

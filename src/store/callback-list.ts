@@ -117,3 +117,17 @@ export function listAllCallbacks(db: Conn, q: Omit<ListQuery, 'limit' | 'cursor'
 export function listedCallback(db: Conn, id: number, scope: Scope = { kind: 'all' }): ListedCallback | undefined {
   return listCallbacks(db, { scope, ids: [id], limit: 1 }).items[0];
 }
+
+/**
+ * Callbacks whose moment has come (ACTIVE past due, LIVE past their next attempt), and how many of
+ * them are more than `lateMs` past it: what `callbackd status` and /readyz report.
+ */
+export function countDue(db: Conn, now: number, lateMs: number): { dueNow: number; late: number } {
+  const when = sql`CASE ${callbacks.state} WHEN 'ACTIVE' THEN ${callbacks.dueAt} ELSE coalesce(${callbacks.nextAttemptAt}, ${callbacks.dueAt}) END`;
+  const r = db
+    .select({ dueNow: sql<number>`count(*)`, late: sql<number>`coalesce(sum(${when} < ${now - lateMs}), 0)` })
+    .from(callbacks)
+    .where(and(inArray(callbacks.state, ['ACTIVE', 'LIVE']), sql`${when} <= ${now}`))
+    .get();
+  return { dueNow: r?.dueNow ?? 0, late: r?.late ?? 0 };
+}

@@ -295,7 +295,14 @@ export function finishAttempt(
       writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
-      .set({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, endedAt: result.endedAt, detail: result.detail })
+      .set({
+        outcome: result.outcome,
+        cause: result.cause,
+        sipCode: result.sipCode,
+        endedAt: result.endedAt,
+        detail: result.detail,
+        ...(result.customerAnsweredAt !== undefined ? { customerAnsweredAt: result.customerAnsweredAt } : {}),
+      })
       .where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.outcome)))
       .run();
   });

@@ -9,7 +9,7 @@ import * as schema from './schema.js';
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 // sql/ sits at the package root; this file runs from src/store or dist/src/store.
-function sqlDir(): string {
+export function sqlDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     try {

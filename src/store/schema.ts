@@ -1,5 +1,5 @@
-// Mirrors sql/*.sql, which is the source of truth; test/integration/schema.test.ts checks that
-// every column here exists in the migrated database with the same name.
+// Mirrors sql/*.sql, which is the source of truth; test/integration/store.test.ts ("schema") checks
+// that every column here exists in the migrated database with the same name.
 import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const trunks = sqliteTable('trunks', {
@@ -48,6 +48,8 @@ export const campaigns = sqliteTable('campaigns', {
   defaultRegion: text('default_region').notNull().default('US'),
   countMode: text('count_mode', { enum: ['LIVE', 'ACTIVE', 'ALL_ACTIVE'] }).notNull().default('ALL_ACTIVE'),
   displayDays: integer('display_days').notNull().default(0),
+  // 0012
+  maxDaysAhead: integer('max_days_ahead').notNull().default(365),
   // 0011: events
   emailWhenLive: integer('email_when_live', { mode: 'boolean' }).notNull().default(false),
 });

@@ -16,6 +16,7 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', () => {
   let browser: Browser;
   let c: Console;
   let page: Page;
+  let cspViolations: string[] = [];
   beforeAll(() => {
     if (!started.ok) throw new Error(`Chromium did not start: ${started.reason}`);
     browser = started.browser;
@@ -27,8 +28,13 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', () => {
     c = await startConsole(FIXTURE);
     await browser.context.clearCookies();
     page = await browser.context.newPage();
+    cspViolations = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
   });
   afterEach(async () => {
+    expect(cspViolations, 'the console runs under its CSP without a violation').toEqual([]);
     await page.close();
     await c.close();
   });

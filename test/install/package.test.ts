@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,10 +20,12 @@ beforeAll(async () => {
   const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, maxBuffer: 64 << 20 });
   const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   files = info[0]!.files.map((f) => f.path);
-  await run('mkdir', ['-p', app]);
-  // npm 11 asks the installing project to approve dependencies' install scripts; better-sqlite3's
-  // builds (or fetches) its native binding, so a user approves it (README "Install on a server").
-  const inst = await run('npm', ['install', '--no-audit', '--no-fund', '--allow-scripts=better-sqlite3', join(work, info[0]!.filename)], {
+  mkdirSync(app);
+  // npm 11 asks the installing project to approve its dependencies' install scripts; better-sqlite3's
+  // builds (or fetches) its native binding, so the directory starts with that approval and nothing
+  // else, as README "Install on a server" shows.
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, allowScripts: { 'better-sqlite3': true } }));
+  const inst = await run('npm', ['install', '--no-audit', '--no-fund', join(work, info[0]!.filename)], {
     cwd: app, maxBuffer: 64 << 20, env: { ...process.env, npm_config_update_notifier: 'false' },
   });
   installLog = inst.stdout + inst.stderr;
@@ -45,6 +47,12 @@ describe('npm package', () => {
 
   it('installs into an empty directory with no warning', () => {
     expect(installLog).not.toMatch(/npm warn|EBADENGINE|deprecated/i);
+  });
+
+  it('leaves the dialplan readable by Asterisk (another user) at the path README shows', () => {
+    const pkg = join(app, 'node_modules/callbackd');
+    expect(statSync(join(pkg, 'dialplan/callbackd.conf')).mode & 0o777).toBe(0o644);
+    for (const dir of [pkg, join(pkg, 'dialplan')]) expect(statSync(dir).mode & 0o755).toBe(0o755);
   });
 
   it('runs callbackd --help, migrate, and start (Asterisk absent: /readyz 503, SIGTERM exits 0)', async () => {

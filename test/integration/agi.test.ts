@@ -305,7 +305,7 @@ describe('FastAGI routes: request-callback', () => {
     ]);
   });
 
-  it('a list of another campaign is refused before the caller is asked anything; minutes must be a number', async () => {
+  it('a list of another campaign is refused before the caller is asked anything; minutes must be a number within max_days_ahead', async () => {
     const port = server.address().port;
     expect(await asterisk(port, 'request-callback?campaign=C&list=L-OTHER', press1, { callerId: '+15551230050' })).toEqual([
       'SET VARIABLE CALLBACKD_STATUS ERROR',
@@ -314,8 +314,12 @@ describe('FastAGI routes: request-callback', () => {
       'STREAM FILE goodbye 0123456789*#',
     ]);
     expect(await asterisk(port, 'request-callback?campaign=C&minutes=1e12', press1, { callerId: '+15551230050' })).toContain('SET VARIABLE CALLBACKD_STATUS ERROR');
+    // A number of minutes beyond the campaign's max_days_ahead (365 days) is refused like any booking.
+    const far = await asterisk(port, 'request-callback?campaign=C&minutes=999999', press1, { callerId: '+15551230050' });
+    expect(far).toContain('SET VARIABLE CALLBACKD_STATUS REFUSED');
+    expect(far.find((c) => c.startsWith('SET VARIABLE CALLBACKD_DETAIL'))).toMatch(/more than 365 day\(s\) ahead/);
     expect(count('SELECT count(*) n FROM callbacks')).toBe(0);
-    expect(count('SELECT count(*) n FROM leads')).toBe(2);
+    expect(count('SELECT count(*) n FROM leads')).toBe(2); // the refused booking left no lead behind
   });
 
   it("a number that is a lead of another campaign gets a new lead in this campaign's list; the other lead is not moved", async () => {

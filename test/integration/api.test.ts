@@ -90,7 +90,10 @@ describe('the API surface', () => {
     expect((await call(null, 'GET', '/healthz')).body).toEqual({ ok: true });
     expect((await call(null, 'GET', '/readyz')).status).toBe(200);
     ready = { ari: false, ami: true, presence: false };
-    expect(await call(null, 'GET', '/readyz')).toEqual({ status: 503, body: { ready: false, ari: false, ami: true, presence: false } });
+    expect(await call(null, 'GET', '/readyz')).toEqual({
+      status: 503,
+      body: { ready: false, ari: false, ami: true, presence: false, phones: { total: 4, registered: 0, usable: 0 }, callbacks: { dueNow: 0, late: 0, lateAfterSeconds: 60 } },
+    });
   });
 
   it('serves Prometheus metrics without a token: callbacks by state, calls per trunk, link state', async () => {

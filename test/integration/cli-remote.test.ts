@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +9,10 @@ import { buildApi } from '../../src/api/server.js';
 import { createToken } from '../../src/app/auth.js';
 import { applyImport, parseImport } from '../../src/import.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { CLI } from '../lab/lab.js';
+import { runCli } from './cli-run.js';
 
 // The CLI through the daemon's API when it has a token, and through the database when the daemon
-// is down. Runs the built CLI (npm test builds first).
+// is down. The CLI runs in this process (test/integration/cli-run.ts).
 
 let db: Db;
 let dbFile: string;
@@ -39,16 +38,7 @@ afterEach(async () => {
   await api.close();
 });
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args, '--db', dbFile], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runCli([...args, '--db', dbFile], env);
 
 describe('CLI through the API', () => {
   it('with a token, callback add/edit/cancel go through the API: the role applies and the audit names the user', async () => {

@@ -12,7 +12,7 @@ export class FakeAri extends EventEmitter {
   /** What originate does, per leg; default: Asterisk said yes. */
   onOriginate: (p: OriginateParams) => Promise<void> = async () => {};
   /** What GET /channels/{id} finds. */
-  channels = new Map<string, { id: string; name: string; state: string }>();
+  channels = new Map<string, { id: string; name: string; state: string; dialplan?: { context: string; exten: string; priority: number; app_name?: string } }>();
   async originate(p: OriginateParams) {
     this.originates.push(p);
     await this.onOriginate(p);
@@ -21,6 +21,13 @@ export class FakeAri extends EventEmitter {
   async getChannel(id: string) {
     return this.channels.get(id) ?? null;
   }
+  /** What the hold dialplan recorded per channel (AstDB); taking it deletes it, as Asterisk does. */
+  legRecords = new Map<string, string>();
+  async takeLegRecord(id: string) {
+    const r = this.legRecords.get(id) ?? null;
+    this.legRecords.delete(id);
+    return r;
+  }
   async hangup(id: string) {
     this.hangups.push(id);
   }
@@ -28,6 +35,7 @@ export class FakeAri extends EventEmitter {
   async addToBridge() {}
   async destroyBridge() {}
   async ring() {}
+  async stopMoh() {}
   async subscribeChannel() {}
   event(e: AriEvent) {
     this.emit('event', e);

@@ -1,16 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupDb, openDb } from '../../src/store/db.js';
+import { runCli } from './cli-run.js';
 
 // The database holds people's names, numbers and notes: it, its -wal and -shm files and backups
 // are created readable by their owner only, whatever the umask (README "Configuration", SECURITY.md).
 
 const mode = (f: string) => (statSync(f).mode & 0o777).toString(8);
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../dist/src/cli.js');
 
 describe('file permissions', () => {
   it('a new database and its -wal and -shm files are 0600, also under umask 000', () => {
@@ -49,13 +47,17 @@ describe('file permissions', () => {
     }
   });
 
-  it('callbackd backup writes a 0600 copy (the CLI, as an admin runs it)', () => {
-    if (!existsSync(CLI)) throw new Error('run npm run build first (the test runs dist/src/cli.js)');
+  it('callbackd backup writes a 0600 copy (the CLI, as an admin runs it)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cbd-perm-'));
     const path = join(dir, 'callbackd.db');
     openDb(path).$client.close();
-    const r = spawnSync('sh', ['-c', `umask 022 && "${process.execPath}" "${CLI}" backup "${join(dir, 'b.db')}" --db "${path}"`], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const old = process.umask(0o022);
+    try {
+      const r = await runCli(['backup', join(dir, 'b.db'), '--db', path]); // in this process: no build needed
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      process.umask(old);
+    }
     expect(mode(join(dir, 'b.db'))).toBe('600');
   });
 });

@@ -20,11 +20,17 @@ import { FakeAri, FakePresence, pass, until } from './fakes.js';
 const FILE = {
   trunks: [{ id: 'carrier' }],
   numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' }],
-  lists: [{ id: 'L', campaign: 'C' }],
-  agents: [{ id: 'a1', name: 'A', campaigns: ['C'] }],
+  campaigns: [
+    { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
+    { id: 'CF', name: 'Customer first', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: 'customer_first' },
+  ],
+  lists: [{ id: 'L', campaign: 'C' }, { id: 'LF', campaign: 'CF' }],
+  agents: [{ id: 'a1', name: 'A', campaigns: ['C', 'CF'] }],
   phones: [{ endpoint: 'agent1001', agent: 'a1' }],
-  leads: [{ id: 'lead1', list: 'L', phone: '+15551230001' }],
+  leads: [
+    { id: 'lead1', list: 'L', phone: '+15551230001' },
+    { id: 'lead2', list: 'LF', phone: '+15551230002' },
+  ],
 };
 
 let dir: string;
@@ -197,5 +203,72 @@ describe('lease keeping', () => {
     expect(cb.leaseExpiresAt!).toBeLessThanOrEqual(Date.now());
     await vi.advanceTimersByTimeAsync(60_000);
     expect(store.getCallback(db, id)!.leaseExpiresAt).toBe(cb.leaseExpiresAt); // no renewal after the hand-back
+  });
+});
+
+describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.conf)', () => {
+  const T = Math.floor(Date.now() / 1000) - 2; // when the customer answered, as the dialplan wrote it
+  const inApp = { context: 'callbackd-hold', exten: 'leg', priority: 3, app_name: 'Stasis' };
+  const held = { context: 'callbackd-hold', exten: 'leg', priority: 12, app_name: 'Wait' };
+  /** Stops the first scheduler as a crash would leave things: the row DIALING, the lease expired. */
+  async function crash() {
+    await sched!.stop(0);
+    sched = null;
+  }
+
+  it('agent-first: the customer answered while we were away and is held; bridged once it is back in the app, with the real answer time', async () => {
+    const { id, a } = await untilCustomerDialed();
+    await crash();
+    ari.channels.set(a.agentChannelId, { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up', dialplan: inApp });
+    ari.channels.set(a.customerChannelId, { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up', dialplan: held });
+    ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T}`);
+    startScheduler();
+    await until('the attempt to be adopted', () => store.getCallback(db, id)!.leaseOwner === 'test' && attempt(id).customerAnsweredAt !== null);
+    expect(store.getCallback(db, id)!.state).toBe('DIALING'); // waits for the held leg to enter the app
+    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    expect(ari.legRecords.size).toBe(0); // taken: read and deleted
+    ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    expect(attempt(id).outcome).toBe('ANSWERED');
+    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    expect(ari.hangups).toEqual([]);
+    expect(ari.originates).toHaveLength(2); // nobody dialed twice
+  });
+
+  it('customer-first: the customer answered and no agent was rung yet; the agent is rung, then both are bridged', async () => {
+    startScheduler();
+    const id = store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    sched!.nudge();
+    await until('the customer leg', () => ari.originates.length === 1);
+    const a = attempt(id);
+    expect(ari.originates[0]!.channelId).toBe(a.customerChannelId);
+    await crash();
+    ari.channels.set(a.customerChannelId, { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up', dialplan: held });
+    ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T}`);
+    startScheduler();
+    await until('the agent to be rung for the waiting customer', () => ari.originates.length === 2);
+    expect(ari.originates[1]!.channelId).toBe(a.agentChannelId);
+    ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    expect(attempt(id).outcome).toBe('ANSWERED');
+    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    expect(store.getCallback(db, id)!.attempts).toBe(1);
+  });
+
+  it('the customer leg is gone and the dialplan says it heard the apology: APOLOGISED, retried per the policy', async () => {
+    const { id, a } = await untilCustomerDialed();
+    await crash();
+    ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T} apologised:${T + 20} ended:${T + 23}`);
+    startScheduler(); // no channel exists any more
+    await until('the attempt to be settled', () => attempt(id).outcome !== null);
+    const row = attempt(id);
+    expect(row.outcome).toBe('APOLOGISED');
+    expect(row.customerAnsweredAt).toBe(T * 1000);
+    expect(row.endedAt).toBe((T + 23) * 1000);
+    const cb = store.getCallback(db, id)!;
+    expect(cb.state).toBe('LIVE');
+    expect(cb.attempts).toBe(1);
+    expect(cb.waitReason).toMatch(/apologised on attempt 1 of 3; retry in/);
   });
 });

@@ -51,6 +51,19 @@ describe('schema', () => {
   });
 });
 
+describe('what status reports', () => {
+  it('counts callbacks whose moment has come, and those over a minute late', async () => {
+    const { countDue } = await import('../../src/store/callback-list.js');
+    newCb(T0 - 120_000); // ACTIVE, two minutes past due: late
+    newCb(T0 - 1000); // ACTIVE, just due
+    newCb(T0 + 1000); // not yet
+    const waiting = newCb(T0 - 600_000);
+    store.promoteDue(db, T0 - 600_000);
+    store.deferLive(db, waiting, T0 + 60_000, 'outside calling hours', T0); // LIVE, its next attempt is later
+    expect(countDue(db, T0, 60_000)).toEqual({ dueNow: 2, late: 1 });
+  });
+});
+
 describe('scheduler store operations (time travel by timestamps)', () => {
   it('promotes only what is due, and wakes at the next due instant', () => {
     const a = newCb(T0 + 1000);
@@ -168,7 +181,7 @@ describe('config', () => {
     } catch (e) {
       msg = (e as Error).message;
     }
-    expect(msg).toMatch(/ari\.url: Invalid url/);
+    expect(msg).toMatch(/ari\.url: must be an http:\/\/ or https:\/\/ URL like http:\/\/127\.0\.0\.1:8088/);
     expect(msg).toMatch(/ari\.password: /);
     expect(msg).toMatch(/ami\.port: /);
     expect(msg).toMatch(/Unrecognized key.*bogus/);
@@ -183,20 +196,19 @@ describe('config', () => {
 
 describe('storage and config safety', () => {
   it('backup makes a consistent copy while another connection writes', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { CLI } = await import('../lab/lab.js');
+    const { runCli } = await import('./cli-run.js');
     for (let i = 0; i < 200; i++) newCb(T0 + i);
     const file = (db.$client as unknown as { name: string }).name;
     const out = join(mkdtempSync(join(tmpdir(), 'cbd-bak-')), 'copy.db');
     const writer = setInterval(() => newCb(T0), 1);
-    const r = spawnSync(process.execPath, [CLI, 'backup', out, '--db', file], { encoding: 'utf8' });
+    const r = await runCli(['backup', out, '--db', file]);
     clearInterval(writer);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/integrity_check ok/);
     const copy = openDb(out, { migrate: false, readonly: true });
     expect((copy.$client.prepare('SELECT count(*) n FROM callbacks').get() as { n: number }).n).toBeGreaterThanOrEqual(200);
     copy.$client.close();
-    expect(spawnSync(process.execPath, [CLI, 'backup', out, '--db', file], { encoding: 'utf8' }).stderr).toMatch(/exists; give a new file name/);
+    expect((await runCli(['backup', out, '--db', file])).stderr).toMatch(/exists; give a new file name/);
   });
 
   it('warns when a config file with secrets is readable by everyone', async () => {

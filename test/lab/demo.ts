@@ -1,9 +1,13 @@
 // `npm run demo`: the lab Asterisk with SIPp playing the carrier and two agent softphones, the
 // sample call center imported, a callback due in 5 seconds, and what happened to it.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { openDb } from '../../src/store/db.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
-import { agentPhone, carrier, cli, DaemonProc, provisionLab, REPO, startAsterisk, stopAsterisk, tempDir, waitFor, type Sipp } from './lab.js';
+import { agentPhone, carrier, cli, CLI, DaemonProc, provisionLab, REPO, startAsterisk, stopAsterisk, tempDir, waitFor, type Sipp } from './lab.js';
 
 const say = (s: string) => console.log(`\n== ${s}`);
 const run = (args: string[]) => {
@@ -26,6 +30,12 @@ try {
   peers.push(trunk, await agentPhone(1001, dir), await agentPhone(1002, dir));
   say('importing examples/callcenter.yaml');
   run(['import', join(REPO, 'examples/callcenter.yaml'), '--db', db]);
+  // A console user for the demo: imported like any user, its password set with `user passwd`.
+  const password = randomBytes(9).toString('base64url');
+  writeFileSync(join(dir, 'demo-user.yaml'), 'users:\n  - id: demo\n    role: admin\n');
+  run(['import', join(dir, 'demo-user.yaml'), '--db', db]);
+  const pw = spawnSync(process.execPath, [CLI, 'user', 'passwd', 'demo', '--db', db], { input: `${password}\n`, encoding: 'utf8' });
+  if (pw.status !== 0) throw new Error(`callbackd user passwd failed: ${pw.stderr}`);
   say('starting callbackd');
   daemon = new DaemonProc({ db, dir, extra: { log: { level: 'info' } } }).start();
   await daemon.ready();
@@ -41,7 +51,17 @@ try {
   say('what the carrier received:');
   console.log(`  ${inv.firstLine}\n  From: ${inv.header('From')}\n  P-Asserted-Identity: ${inv.header('P-Asserted-Identity')}`);
   store.$client.close();
+  const port = /"port":(\d+),"msg":"HTTP API listening"/.exec(daemon.log)?.[1];
+  say(`the console: http://127.0.0.1:${port}/  — sign in as user "demo", password "${password}"`);
+  console.log(`  (the callback is #${id}: http://127.0.0.1:${port}/console/callbacks/${id})`);
   say(`done. Database: ${db}; daemon log lines: ${daemon.log.split('\n').length}`);
+  if (process.stdin.isTTY) {
+    // Interactive: keep the daemon (and its console) up until Enter, so the URL above works.
+    console.log('\nThe console stays up until you press Enter.');
+    const rl = createInterface({ input: process.stdin });
+    await new Promise<void>((resolve) => rl.once('line', () => resolve()));
+    rl.close();
+  }
 } catch (err) {
   console.error(`demo failed: ${(err as Error).message}`);
   if (daemon) console.error(daemon.log.slice(-4000));

@@ -12,7 +12,7 @@ const nine2five = (() => {
 })();
 
 const campaign = (o: Partial<CampaignRules> = {}): CampaignRules => ({
-  id: 'C', scheduledCallbacks: true, myCallbackDefault: 'USERONLY', daysLimit: 0, hoursBlock: 0, activeLimit: 0, calltimeCheck: 'REFUSE', calendar: ALWAYS, maxAttempts: 3, ...o,
+  id: 'C', scheduledCallbacks: true, myCallbackDefault: 'USERONLY', daysLimit: 0, maxDaysAhead: 365, hoursBlock: 0, activeLimit: 0, calltimeCheck: 'REFUSE', calendar: ALWAYS, maxAttempts: 3, ...o,
 });
 const agent = (o: Partial<AgentFacts> = {}): AgentFacts => ({ id: 'a1', scheduledCallbacks: true, agentOnlyCallbacks: true, activeLimit: null, ...o });
 const facts = (o: Partial<CreateFacts> = {}): CreateFacts => ({ campaign: campaign(), zone: ZONE, owner: agent(), ownerOpenUseronly: 0, existing: null, now: NOW, ...o });

@@ -107,7 +107,7 @@ export function EditDialog({ cb, facts, onClose, onSaved }: { cb: CallbackView; 
           </label>
           <label>
             Time
-            <input type="time" name="time" value={time} onChange={(e) => setTime(e.target.value)} required />
+            <input type="time" name="time" step={1} value={time} onChange={(e) => setTime(e.target.value)} required />
           </label>
         </fieldset>
         <Problem error={error} />

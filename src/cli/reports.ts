@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { callbacksCsv } from './app/export.js';
-import { callbackReport } from './app/report.js';
-import type { ReportDim } from './domain/report.js';
-import { CallbackdError, ErrorCodes } from './errors.js';
-import type { Db } from './store/db.js';
-import { CALLBACK_STATES } from './store/schema.js';
+import { callbacksCsv } from '../app/export.js';
+import { callbackReport } from '../app/report.js';
+import type { ReportDim } from '../domain/report.js';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { CALLBACK_STATES } from '../store/schema.js';
 
 // `callbackd report` and `callbackd export`: the same report and CSV as GET /reports/callbacks and
 // GET /export/callbacks.csv, read from the database (an admin's view: every campaign).

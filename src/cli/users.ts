@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { setPassword } from './app/people.js';
-import { CallbackdError, ErrorCodes } from './errors.js';
-import type { Db } from './store/db.js';
-import { getUser } from './store/directory.js';
+import { setPassword } from '../app/people.js';
+import { CallbackdError, ErrorCodes } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { getUser } from '../store/directory.js';
 
 // `callbackd user passwd U`: sets the console password of a user from the import file. The password
 // is read from the terminal without echo, or as the first line of stdin when piped (scripts, the

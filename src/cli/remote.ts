@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CallbackdError, ErrorCodes, type ErrorCode } from './errors.js';
+import { CallbackdError, ErrorCodes, type ErrorCode } from '../errors.js';
 
 // The CLI talks to the running daemon's API when it has a token (CALLBACKD_TOKEN, or a file named
 // by CALLBACKD_TOKEN_FILE): the change is checked against the caller's role and wakes the scheduler

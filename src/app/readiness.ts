@@ -1,0 +1,29 @@
+import { phoneUnusable } from '../domain/eligibility.js';
+import { countDue } from '../store/callback-list.js';
+import type { Db } from '../store/db.js';
+import { allPhones } from '../store/directory.js';
+import { readPresence } from '../store/presence.js';
+
+// What /readyz adds to the link states, and `callbackd status` prints: phones as AMI last showed
+// them (the daemon writes presence on change and every 30 s) and callbacks waiting past their time.
+
+/** A callback this far past its moment, not yet placed, is late. */
+export const LATE_MS = 60_000;
+
+export interface Readiness {
+  phones: { total: number; registered: number; usable: number };
+  callbacks: { dueNow: number; late: number; lateAfterSeconds: number };
+}
+
+export function readiness(db: Db, now: number): Readiness {
+  const seen = new Map(readPresence(db).map((p) => [p.endpoint, p]));
+  const phones = allPhones(db);
+  return {
+    phones: {
+      total: phones.length,
+      registered: phones.filter((ph) => seen.get(ph.endpoint)?.registered).length,
+      usable: phones.filter((ph) => phoneUnusable(ph, seen.get(ph.endpoint)) === null).length,
+    },
+    callbacks: { ...countDue(db, now, LATE_MS), lateAfterSeconds: LATE_MS / 1000 },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { loadConfig, looseSecretsWarning } from '../config.js';
+import { startDaemon } from '../daemon.js';
+import { createLogger } from '../log.js';
+import { examples, openDatabase } from './shared.js';
+
+// Running the daemon.
+
+export function daemonCommands(program: Command): void {
+  examples(
+    program
+      .command('start')
+      .description('run the daemon: ARI + AMI adapters, scheduler, dialer, API and FastAGI (SIGTERM stops it cleanly)')
+      .requiredOption('-c, --config <file>', '(required) config file, YAML or JSON (see README "Configuration")'),
+    ['callbackd start -c /etc/callbackd/callbackd.yaml', 'CALLBACKD_ARI_PASSWORD=… CALLBACKD_AMI_SECRET=… callbackd start -c callbackd.yaml'],
+  ).action(async (o: { config: string }) => {
+    const config = loadConfig(o.config);
+    // A wrong database.path is the admin's to fix: one line naming it, before anything starts.
+    openDatabase({ path: config.database.path, from: `database.path in ${o.config}` }, { create: true, migrate: false }).$client.close();
+    const log = createLogger(config.log.level);
+    const loose = looseSecretsWarning(o.config);
+    if (loose) log.warn({ file: o.config }, loose);
+    const d = startDaemon(config, log);
+    process.exitCode = await d.done;
+  });
+}
