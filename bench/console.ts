@@ -2,7 +2,8 @@
 // (manager) and the agent screen from navigation to the first meaningful paint (the first data row /
 // the agent's counts on screen), and the p50/p99 of the API calls behind each screen over real HTTP
 // with the session cookie. Not a test: it never fails on speed.
-//   npm run build && node dist/bench/console.js [N]
+//   npm run build && node dist/bench/console.js [N] [DB]   (DB: reuse a database an earlier run generated)
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApi } from '../src/api/server.js';
@@ -20,28 +21,34 @@ const SAMPLES = 200;
 const CAMPAIGNS = ['C1', 'C2', 'C3', 'C4'];
 const AGENTS = Array.from({ length: 200 }, (_, i) => `a${i}`);
 const NOW = Date.now();
-const db = openDb(join(tempDir('console-bench'), 'bench.db'));
-applyImport(
-  db,
-  parseImport(
-    JSON.stringify({
-      trunks: [{ id: 'carrier' }],
-      numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-      campaigns: CAMPAIGNS.map((id) => ({ id, name: id, time_zone: 'America/New_York', outbound_number: '+15550100001' })),
-      lists: CAMPAIGNS.map((c) => ({ id: `L-${c}`, campaign: c })),
-      agents: AGENTS.map((id, i) => ({ id, name: id, campaigns: [CAMPAIGNS[i % 4]!] })),
-      phones: AGENTS.map((id) => ({ endpoint: `p-${id}`, agent: id })),
-      users: [{ id: 'mgr', role: 'manager', campaigns: CAMPAIGNS, lead_modify: true }, { id: 'a0', role: 'agent' }],
-    }),
-    'bench',
-  ),
-  NOW,
-);
-const g0 = performance.now();
-generateCallbacks(db, N, { campaigns: CAMPAIGNS, agents: AGENTS, now: NOW });
-db.$client.pragma('wal_checkpoint(TRUNCATE)');
-console.log(`console bench: ${N.toLocaleString('en-US')} callbacks generated in ${((performance.now() - g0) / 1000).toFixed(1)} s`);
-for (const u of ['mgr', 'a0']) await setPassword(db, u, PASSWORD, NOW);
+const reuse = process.argv[3] && existsSync(process.argv[3]) ? process.argv[3] : null;
+const dbFile = reuse ?? join(tempDir('console-bench'), 'bench.db');
+const db = openDb(dbFile);
+if (!reuse) {
+  applyImport(
+    db,
+    parseImport(
+      JSON.stringify({
+        trunks: [{ id: 'carrier' }],
+        numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+        campaigns: CAMPAIGNS.map((id) => ({ id, name: id, time_zone: 'America/New_York', outbound_number: '+15550100001' })),
+        lists: CAMPAIGNS.map((c) => ({ id: `L-${c}`, campaign: c })),
+        agents: AGENTS.map((id, i) => ({ id, name: id, campaigns: [CAMPAIGNS[i % 4]!] })),
+        phones: AGENTS.map((id) => ({ endpoint: `p-${id}`, agent: id })),
+        users: [{ id: 'mgr', role: 'manager', campaigns: CAMPAIGNS, lead_modify: true }, { id: 'a0', role: 'agent' }],
+      }),
+      'bench',
+    ),
+    NOW,
+  );
+  const g0 = performance.now();
+  generateCallbacks(db, N, { campaigns: CAMPAIGNS, agents: AGENTS, now: NOW });
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  console.log(`console bench: ${N.toLocaleString('en-US')} callbacks generated in ${((performance.now() - g0) / 1000).toFixed(1)} s (${dbFile})`);
+  for (const u of ['mgr', 'a0']) await setPassword(db, u, PASSWORD, NOW);
+}
+const stored = (db.$client.prepare('SELECT count(*) n FROM callbacks').get() as { n: number }).n;
+console.log(`console bench: ${stored.toLocaleString('en-US')} callbacks stored`);
 
 const log = pino({ level: 'silent' });
 const hub = new EventHub({ db, log, pollMs: 500 });
@@ -79,7 +86,7 @@ async function paint(user: string, path: string, ready: string): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
       await page.goto(`${url}${path}`);
-      await page.locator(ready).first().waitFor();
+      await page.locator(ready).first().waitFor({ timeout: 120_000 });
       ms.push(performance.now() - t);
       fcp.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN));
     }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -35,7 +36,15 @@ export type Api = FastifyInstance;
 
 export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   // fastify's own request lines are left out (warn and up only); ours below name the user instead.
-  const app = Fastify({ loggerInstance: d.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: d.bodyLimit }).withTypeProvider<ZodTypeProvider>();
+  // A client must send its headers within headersMs and its whole request within requestMs (a body
+  // sent byte by byte is cut off); Node checks both every second. Responses (GET /events) are not bounded.
+  const t = { headersMs: d.timeouts?.headersMs ?? 10_000, requestMs: d.timeouts?.requestMs ?? 30_000 };
+  const app = Fastify({
+    loggerInstance: d.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger,
+    bodyLimit: d.bodyLimit,
+    requestTimeout: t.requestMs,
+    serverFactory: (handler) => createServer({ headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: 1000 }, handler),
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(fastifySwagger, OPENAPI);

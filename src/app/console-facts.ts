@@ -5,8 +5,8 @@ import { phoneUnusable } from '../domain/eligibility.js';
 import { mayDialAt } from '../domain/windows.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
-import { attemptsOf, getCallback } from '../store/callbacks.js';
-import { callbacksOfLead } from '../store/console-reads.js';
+import { attemptsOf } from '../store/callbacks.js';
+import { callbacksOfLead, callbacksWithLeads } from '../store/console-reads.js';
 import { readPresence } from '../store/presence.js';
 import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
 import { canSee, type Principal } from './auth.js';
@@ -47,17 +47,17 @@ export function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
     }
     return campaigns.get(id);
   };
+  const byId = new Map(callbacksWithLeads(db, ids).map((r) => [r.cb.id, r]));
   return ids
-    .map((id) => getCallback(db, id))
-    .filter((cb): cb is CallbackRow => cb !== undefined && canSee(p, cb))
-    .map((cb) => {
-      const lead = dir.getLead(db, cb.leadId);
+    .map((id) => byId.get(id))
+    .filter((r): r is NonNullable<typeof r> => r !== undefined && canSee(p, r.cb))
+    .map(({ cb, lead }) => {
       const c = camp(cb.campaignId);
       return {
         id: cb.id,
         phone: lead?.phoneE164 ?? null,
         phoneNational: lead ? national(lead.phoneE164) : null,
-        leadName: leadName(lead),
+        leadName: leadName(lead ?? undefined),
         campaignName: c?.c.name ?? cb.campaignId,
         campaignRunning: c?.running ?? false,
       };

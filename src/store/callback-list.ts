@@ -46,7 +46,14 @@ export interface Page {
 
 function scopeSql(s: Scope): SQL | undefined {
   if (s.kind === 'all') return undefined;
-  if (s.kind === 'campaigns') return s.campaigns.length ? inArray(callbacks.campaignId, s.campaigns) : sql`0`;
+  if (s.kind === 'campaigns') {
+    if (s.campaigns.length === 0) return sql`0`;
+    if (s.campaigns.length === 1) return eq(callbacks.campaignId, s.campaigns[0]!);
+    // Several campaigns: the unary + keeps SQLite from reading each campaign's rows through
+    // callbacks_campaign_due and sorting them all (10 s for a manager's first page at 1M rows);
+    // it walks callbacks_due in order instead and stops at the page's end (12 ms).
+    return sql`+${callbacks.campaignId} IN (${sql.join(s.campaigns.map((c) => sql`${c}`), sql`, `)})`;
+  }
   const own = eq(callbacks.ownerAgentId, s.agentId);
   return s.campaigns.length ? or(own, and(eq(callbacks.type, 'ANYONE'), inArray(callbacks.campaignId, s.campaigns))) : own;
 }

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gte, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { callAttempts, callbacks } from './schema.js';
+import { callAttempts, callbacks, leads } from './schema.js';
 
 // Read-only queries behind the console's detail, screen pop and dashboard (the API decides who
 // may see what; these only read).
@@ -58,4 +58,10 @@ export function openAttemptsOfAgent(db: Db, agentId: string) {
     .where(and(eq(callAttempts.agentId, agentId), isNull(callAttempts.endedAt)))
     .orderBy(desc(callAttempts.startedAt))
     .all();
+}
+
+/** Callbacks by id with their lead, in one read (a page of the list). */
+export function callbacksWithLeads(db: Db, ids: number[]) {
+  if (ids.length === 0) return [];
+  return db.select({ cb: callbacks, lead: leads }).from(callbacks).leftJoin(leads, eq(leads.id, callbacks.leadId)).where(inArray(callbacks.id, ids)).all();
 }

@@ -194,6 +194,17 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', () => {
     expect(await pop.textContent()).toContain(`#${earlier} CANCELLED`);
     await expect.poll(() => pop.locator('pre.transcript').textContent()).toContain('gold plan');
     expect(await pop.getByLabel('My callback').isChecked()).toBe(true); // the campaign's default: useronly
+    // Booking after the call, in the lead's zone: the API's refusals are shown in words.
+    const form = pop.getByRole('form', { name: 'Book a callback' });
+    await form.getByLabel('Date').fill('2027-03-14');
+    await form.getByLabel('Time').fill('02:30');
+    await form.getByRole('button', { name: 'Book' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/^2027-03-14T02:30 does not exist in America\/New_York .* e\.g\. 2027-03-14T01:30:00-05:00 or 2027-03-14T03:30:00-04:00$/);
+    await form.getByLabel('Time').fill('11:00');
+    await form.getByRole('button', { name: 'Book' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).not.toMatch(/does not exist/);
+    const said = await form.getByRole('alert').textContent();
+    expect(said).toBe(`callback ${id} for this lead is being dialed right now; set the new one after that call ends`); // one open callback per lead
     await shot(page, 'screen-pop');
   });
 
