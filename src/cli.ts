@@ -2,4 +2,9 @@
 import { main } from './cli/main.js';
 
 // The `callbackd` bin (package.json points here); the commands live in src/cli/.
+// `callbackd callback list | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 process.exitCode = await main(process.argv);

@@ -1,20 +1,22 @@
 import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { isValidZone } from './domain/due.js';
-import { isRegion, toE164 } from './domain/phone-number.js';
+import { isRegion } from './domain/phone-number.js';
 import { parseCalendar } from './domain/windows.js';
 import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
+import { checkEntries, formatProblems, knownIn, phoneE164, readSource, type Checked, type Path, type Problem, type Source } from './import-check.js';
 import type { Conn } from './store/conn.js';
-import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
 import { PHONE_STATUSES } from './store/schema.js';
 
 // The import file format is documented in README ("Import file"); examples/callcenter.yaml is a
 // complete one. Field names are snake_case as admins write them in YAML.
-const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551230001');
+// YAML reads an unquoted +15551230001 or 1001 as a number: numbers are taken as the text they were.
+const text = (t: z.ZodString, numberAs: (n: number) => string = String) => z.preprocess((v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? numberAs(v as number) : v), t);
+const E164 = text(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551230001'), (n) => `+${n}`);
+const Phone = text(z.string().min(1)); // E.164, or national in the campaign's default_region
 const Zone = z.string().refine(isValidZone, 'must be an IANA time zone like America/New_York');
-const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only');
+const Id = text(z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only'));
 const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
 /** Retry delays are seconds; a month is more than any carrier or person asks for. */
 const MONTH_S = 30 * 86_400;
@@ -108,7 +110,7 @@ export const ImportSchema = strict({
         list: Id,
         first_name: z.string().optional(),
         last_name: z.string().optional(),
-        phone: z.string().min(1), // E.164, or national in the campaign's default_region
+        phone: Phone,
         time_zone: Zone.optional(),
       }),
     )
@@ -124,39 +126,35 @@ export const ImportSchema = strict({
       }),
     )
     .default([]),
-  dnc: z.array(strict({ number: z.string().min(1), campaign: Id.optional(), region: z.string().refine(isRegion, 'must be a two-letter region like US').optional() })).default([]),
+  dnc: z.array(strict({ number: Phone, campaign: Id.optional(), region: z.string().refine(isRegion, 'must be a two-letter region like US').optional() })).default([]),
 });
 export type ImportFile = z.infer<typeof ImportSchema>;
 
-/** "leads[3] (id L7).phone: must be an E.164 number" — the entry and field an admin must fix. */
-function describePath(raw: unknown, path: (string | number)[]): string {
-  let out = '';
-  let node: unknown = raw;
-  for (const seg of path) {
-    node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[seg] : undefined;
-    if (typeof seg === 'number') {
-      out += `[${seg}]`;
-      const key = node && typeof node === 'object' ? ((node as Record<string, unknown>).id ?? (node as Record<string, unknown>).endpoint ?? (node as Record<string, unknown>).number) : undefined;
-      if (typeof key === 'string') out += ` (${key})`;
-    } else out += out ? `.${seg}` : seg;
-  }
-  return out || '(top level)';
+/** Parses and checks an import file's text; throws IMPORT_INVALID listing every schema problem. */
+export function parseImport(text: string, source: string): ImportFile {
+  const src = sourceOf(text, source);
+  const { ok, problems } = checkEntries(ImportSchema, src.raw);
+  if (problems.length) throw invalid(src, problems, '');
+  return plain(ok);
 }
 
-export function parseImport(text: string, source: string): ImportFile {
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text);
-  } catch (err) {
-    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source} is not valid YAML/JSON: ${messageOf(err)}`);
-  }
-  const parsed = ImportSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${describePath(raw, i.path)}: ${i.message}`);
-    throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${source}: ${lines.length} problem(s):\n  ${lines.join('\n  ')}`, lines);
-  }
-  return parsed.data;
+function sourceOf(text: string, name: string): Source {
+  const src = readSource(text, name);
+  if ('error' in src) throw new CallbackdError(ErrorCodes.IMPORT_INVALID, src.error);
+  const raw = src.raw as Record<string, unknown[] | null> | null;
+  const empty = raw === null || raw === undefined || (typeof raw === 'object' && Object.values(raw).every((v) => Array.isArray(v) && v.length === 0));
+  if (empty) throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${name} has nothing to import (an empty file, or only empty sections)`);
+  return src;
 }
+
+function invalid(src: Source, problems: Problem[], tail: string): CallbackdError {
+  const lines = formatProblems(src, problems);
+  return new CallbackdError(ErrorCodes.IMPORT_INVALID, `${src.name}: ${lines.length} problem(s), nothing imported${tail}:\n  ${lines.join('\n  ')}`, lines);
+}
+
+const plain = (c: Checked<ImportFile>): ImportFile => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, (v as { v: unknown }[]).map((e) => e.v)])) as ImportFile;
+const indexed = (f: ImportFile): Checked<ImportFile> =>
+  Object.fromEntries(Object.entries(f).map(([k, v]) => [k, (v as unknown[]).map((e, i) => ({ i, v: e }))])) as Checked<ImportFile>;
 
 export interface ImportCounts {
   trunks: number;
@@ -170,67 +168,70 @@ export interface ImportCounts {
   users: number;
 }
 
+/** References and duplicates: every problem of the entries that passed their schema. */
+function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, string>; dncNumbers: Map<number, string> } {
+  const problems: Problem[] = [];
+  const known = knownIn(tx, raw);
+  const need = (ok: boolean, path: Path, message: string) => ok || problems.push({ path, message });
+  f.numbers.forEach(({ i, v: n }) => need(known('trunks', n.trunk), ['numbers', i, 'trunk'], `no trunk "${n.trunk}"`));
+  f.campaigns.forEach(({ i, v: c }) => need(!c.outbound_number || known('numbers', c.outbound_number), ['campaigns', i, 'outbound_number'], `${c.outbound_number} is not in numbers`));
+  f.lists.forEach(({ i, v: l }) => need(known('campaigns', l.campaign), ['lists', i, 'campaign'], `no campaign "${l.campaign}"`));
+  f.agents.forEach(({ i, v: a }) => a.campaigns.forEach((c) => need(known('campaigns', c), ['agents', i, 'campaigns'], `no campaign "${c}"`)));
+  f.phones.forEach(({ i, v: p }) => need(known('agents', p.agent), ['phones', i, 'agent'], `no agent "${p.agent}"`));
+  f.leads.forEach(({ i, v: l }) => need(known('lists', l.list), ['leads', i, 'list'], `no list "${l.list}"`));
+  f.users.forEach(({ i, v: u }) => {
+    if (u.role === 'agent') need(known('agents', u.agent ?? u.id), ['users', i, 'agent'], `no agent "${u.agent ?? u.id}"`);
+    u.campaigns.forEach((c) => need(known('campaigns', c), ['users', i, 'campaigns'], `no campaign "${c}"`));
+  });
+  f.dnc.forEach(({ i, v: d }) => need(!d.campaign || known('campaigns', d.campaign), ['dnc', i, 'campaign'], `no campaign "${d.campaign}"`));
+  // Every number is stored in E.164; national ones are read in their campaign's region.
+  const regionOfCampaign = (id: string | undefined) =>
+    (id && (f.campaigns.find((c) => c.v.id === id)?.v.default_region ?? dir.getCampaign(tx, id)?.defaultRegion)) || 'US';
+  const campaignOfList = (id: string) => f.lists.find((l) => l.v.id === id)?.v.campaign ?? dir.getList(tx, id)?.campaignId;
+  const e164 = (out: Map<number, string>, i: number, path: Path, typed: string, region: string) => {
+    const r = phoneE164(typed, region);
+    if (r.ok) out.set(i, r.e164);
+    else problems.push({ path, message: r.error });
+  };
+  const leadPhones = new Map<number, string>();
+  f.leads.forEach(({ i, v: l }) => e164(leadPhones, i, ['leads', i, 'phone'], l.phone, regionOfCampaign(campaignOfList(l.list))));
+  const dncNumbers = new Map<number, string>();
+  f.dnc.forEach(({ i, v: d }) => e164(dncNumbers, i, ['dnc', i, 'number'], d.number, d.region ?? regionOfCampaign(d.campaign)));
+  const dup = <T>(section: keyof ImportFile, entries: { i: number; v: T }[], key: (v: T) => string) => {
+    const seen = new Set<string>();
+    for (const { i, v } of entries) {
+      const k = key(v);
+      if (seen.has(k)) problems.push({ path: [section, i], message: 'listed twice' });
+      seen.add(k);
+    }
+  };
+  dup('trunks', f.trunks, (t) => t.id);
+  dup('numbers', f.numbers, (n) => n.number);
+  dup('campaigns', f.campaigns, (c) => c.id);
+  dup('lists', f.lists, (l) => l.id);
+  dup('agents', f.agents, (a) => a.id);
+  dup('phones', f.phones, (p) => p.endpoint);
+  dup('leads', f.leads, (l) => l.id);
+  dup('users', f.users, (u) => u.id);
+  return { problems, leadPhones, dncNumbers };
+}
+
 /** Writes the whole file in one transaction: on any error nothing is written. */
 export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts {
   return db.transaction((tx) => {
-    const problems: string[] = [];
-    const known = (table: Parameters<typeof dir.exists>[1], id: string, inFile: Set<string>) => inFile.has(id) || dir.exists(tx, table, id);
-    const ids = {
-      trunks: new Set(f.trunks.map((t) => t.id)),
-      numbers: new Set(f.numbers.map((n) => n.number)),
-      campaigns: new Set(f.campaigns.map((c) => c.id)),
-      lists: new Set(f.lists.map((l) => l.id)),
-      agents: new Set(f.agents.map((a) => a.id)),
-    };
-    f.numbers.forEach((n, i) => known('trunks', n.trunk, ids.trunks) || problems.push(`numbers[${i}] (${n.number}).trunk: no trunk "${n.trunk}"`));
-    f.campaigns.forEach((c, i) => {
-      if (c.outbound_number && !known('numbers', c.outbound_number, ids.numbers)) {
-        problems.push(`campaigns[${i}] (${c.id}).outbound_number: ${c.outbound_number} is not in numbers`);
-      }
-    });
-    f.lists.forEach((l, i) => known('campaigns', l.campaign, ids.campaigns) || problems.push(`lists[${i}] (${l.id}).campaign: no campaign "${l.campaign}"`));
-    f.agents.forEach((a, i) =>
-      a.campaigns.forEach((c) => known('campaigns', c, ids.campaigns) || problems.push(`agents[${i}] (${a.id}).campaigns: no campaign "${c}"`)),
-    );
-    f.phones.forEach((p, i) => known('agents', p.agent, ids.agents) || problems.push(`phones[${i}] (${p.endpoint}).agent: no agent "${p.agent}"`));
-    f.leads.forEach((l, i) => known('lists', l.list, ids.lists) || problems.push(`leads[${i}] (${l.id}).list: no list "${l.list}"`));
-    f.users.forEach((u, i) => {
-      if (u.role === 'agent' && !known('agents', u.agent ?? u.id, ids.agents)) problems.push(`users[${i}] (${u.id}).agent: no agent "${u.agent ?? u.id}"`);
-      u.campaigns.forEach((c) => known('campaigns', c, ids.campaigns) || problems.push(`users[${i}] (${u.id}).campaigns: no campaign "${c}"`));
-    });
-    f.dnc.forEach((d, i) => {
-      if (d.campaign && !known('campaigns', d.campaign, ids.campaigns)) problems.push(`dnc[${i}] (${d.number}).campaign: no campaign "${d.campaign}"`);
-    });
-    // Every number is stored in E.164; national ones are read in their campaign's region.
-    const regionOfCampaign = (id: string | undefined) =>
-      (id && (f.campaigns.find((c) => c.id === id)?.default_region ?? dir.getCampaign(tx, id)?.defaultRegion)) || 'US';
-    const campaignOfList = (id: string) => f.lists.find((l) => l.id === id)?.campaign ?? dir.getList(tx, id)?.campaignId;
-    const leadPhones = f.leads.map((l, i) => {
-      const r = toE164(l.phone, regionOfCampaign(campaignOfList(l.list)));
-      if (!r.ok) problems.push(`leads[${i}] (${l.id}).phone: ${r.error}`);
-      return r.ok ? r.e164 : '';
-    });
-    const dncNumbers = f.dnc.map((d, i) => {
-      const r = toE164(d.number, d.region ?? regionOfCampaign(d.campaign));
-      if (!r.ok) problems.push(`dnc[${i}] (${d.number}).number: ${r.error}`);
-      return r.ok ? r.e164 : '';
-    });
-    const dup = (name: string, keys: string[]) => {
-      const seen = new Set<string>();
-      keys.forEach((k, i) => (seen.has(k) ? problems.push(`${name}[${i}] (${k}): listed twice`) : seen.add(k)));
-    };
-    dup('trunks', f.trunks.map((t) => t.id));
-    dup('numbers', f.numbers.map((n) => n.number));
-    dup('campaigns', f.campaigns.map((c) => c.id));
-    dup('lists', f.lists.map((l) => l.id));
-    dup('agents', f.agents.map((a) => a.id));
-    dup('phones', f.phones.map((p) => p.endpoint));
-    dup('leads', f.leads.map((l) => l.id));
-    dup('users', f.users.map((u) => u.id));
-    if (problems.length) {
-      throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${problems.length} problem(s), nothing imported:\n  ${problems.join('\n  ')}`, problems);
+    const checked = indexed(f);
+    const r = referenceProblems(tx, checked, f);
+    if (r.problems.length) {
+      const lines = formatProblems({ name: '', doc: null, lines: null, raw: f }, r.problems);
+      throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${lines.length} problem(s), nothing imported:\n  ${lines.join('\n  ')}`, lines);
     }
+    return write(tx, f, r.leadPhones, r.dncNumbers, now);
+  });
+}
 
+function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumbers: Map<number, string>, now: number): ImportCounts {
+  {
+    // Upserts keyed by the admin's own ids: re-importing a file changes nothing.
     for (const t of f.trunks) dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, updatedAt: now });
     for (const n of f.numbers) {
       dir.upsertNumber(tx, { e164: n.number, trunkId: n.trunk, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
@@ -291,7 +292,7 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
         listId: l.list,
         firstName: l.first_name ?? null,
         lastName: l.last_name ?? null,
-        phoneE164: leadPhones[i]!,
+        phoneE164: leadPhones.get(i)!,
         timeZone: l.time_zone ?? null,
         updatedAt: now,
       });
@@ -299,7 +300,7 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
     for (const u of f.users) {
       dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });
     }
-    f.dnc.forEach((d, i) => dir.addDnc(tx, { phoneE164: dncNumbers[i]!, campaignId: d.campaign ?? '', createdAt: now }));
+    f.dnc.forEach((d, i) => dir.addDnc(tx, { phoneE164: dncNumbers.get(i)!, campaignId: d.campaign ?? '', createdAt: now }));
     return {
       trunks: f.trunks.length,
       numbers: f.numbers.length,
@@ -311,15 +312,22 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
       dnc: f.dnc.length,
       users: f.users.length,
     };
-  });
+  }
 }
 
-export function importFile(db: Db, path: string, now: number): ImportCounts {
+/** Reads, checks and writes an import file: every problem at once, in file order; nothing written unless all is well. */
+export function importFile(db: Conn, path: string, now: number): ImportCounts {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `cannot read ${path}: ${messageOf(err)}`);
   }
-  return applyImport(db, parseImport(text, path), now);
+  const src = sourceOf(text, path);
+  return db.transaction((tx) => {
+    const { ok, problems } = checkEntries(ImportSchema, src.raw);
+    const refs = referenceProblems(tx, ok, src.raw);
+    if (problems.length || refs.problems.length) throw invalid(src, [...problems, ...refs.problems], '');
+    return write(tx, plain(ok), refs.leadPhones, refs.dncNumbers, now);
+  });
 }

@@ -110,6 +110,8 @@ export function requestCallback(d: RouteDeps) {
           calltimeCheck: 'MOVE',
           notes: 'requested by phone',
           actor: 'agi',
+          // A caller's new request replaces a shared (ANYONE) one, never an agent's own promise.
+          mayReplace: (existing) => existing.type === 'ANYONE',
         },
         now,
       );
@@ -177,7 +179,15 @@ export function agentCallback(d: RouteDeps) {
       due = t.toFormat("yyyy-LL-dd'T'HH:mm");
     } else return refuse(`"${minutes ?? at ?? ''}" is not minutes (*55N) or a time HHMM (*56HHMM)`);
     try {
-      const r = bookCallback(d.db, { leadId: lead.id, due, zone: 'lead', type: 'USERONLY', ownerAgentId: agent.id, bookedByAgentId: agent.id, actor: agent.id }, d.now());
+      const r = bookCallback(
+        d.db,
+        {
+          leadId: lead.id, due, zone: 'lead', type: 'USERONLY', ownerAgentId: agent.id, bookedByAgentId: agent.id, actor: agent.id,
+          // As in the API: an agent replaces only their own USERONLY callback.
+          mayReplace: (existing) => existing.type === 'USERONLY' && existing.ownerAgentId === agent.id,
+        },
+        d.now(),
+      );
       d.nudge();
       s.log.info({ callbackId: r.callback.id, lead: lead.id, agent: agent.id, notices: r.notices }, 'agent-callback: booked');
       await status(s, 'BOOKED');

@@ -23,7 +23,8 @@ export function adminRoutes(d: ApiDeps) {
   return async (root: FastifyInstance) => {
     const app = root.withTypeProvider<ZodTypeProvider>();
     const { db } = d;
-    app.addHook('preHandler', async (req) => {
+    // onRequest: the role is checked before the body is parsed or validated (no hints for a non-admin).
+    app.addHook('onRequest', async (req) => {
       if (req.principal.role !== 'admin') forbid('admin only');
     });
     const one = (entity: Section, id: string) => {

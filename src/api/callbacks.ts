@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { agentView } from '../app/agent-view.js';
-import { canEdit, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
+import { canEdit, canReplace, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
 import { bookCallback } from '../app/book.js';
 import { CallbackView, viewById, viewMany } from '../app/callback-view.js';
 import { bulk, cancelCallback, editCallback, purgeFinished, reassignAll } from '../app/edit.js';
 import { toE164 } from '../domain/phone-number.js';
+import { cleanText } from '../domain/text.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { auditOf } from '../store/audit.js';
 import { listCallbacks } from '../store/callback-list.js';
@@ -45,6 +46,9 @@ function visible(db: Db, p: Principal, id: number): CallbackRow {
 }
 
 function editable(db: Db, p: Principal, id: number): CallbackRow {
+  // Role first: a role that can never change a callback learns nothing about which ids exist.
+  if (p.role === 'agent') forbid('agents cannot change callbacks');
+  if (p.role === 'manager' && !p.leadModify) forbid('editing callbacks needs the lead-modify permission');
   const cb = visible(db, p, id);
   if (!canEdit(p, cb)) {
     forbid(p.role === 'manager' ? `editing callbacks needs the lead-modify permission on campaign ${cb.campaignId}` : `${p.role}s cannot change callbacks`);
@@ -72,8 +76,8 @@ export function callbackRoutes(d: ApiDeps) {
               zone: z.string().max(64).optional().describe('lead (default) | campaign | agent | an IANA zone'),
               type: CallbackType.optional(),
               owner: Id.nullable().optional(),
-              notes: z.string().max(4000).nullable().optional(),
-              transcript: z.string().max(MAX_TRANSCRIPT, `transcript is limited to ${MAX_TRANSCRIPT} characters`).optional(),
+              notes: z.string().max(4000).transform(cleanText).nullable().optional(),
+              transcript: z.string().max(MAX_TRANSCRIPT, `transcript is limited to ${MAX_TRANSCRIPT} characters`).transform(cleanText).optional(),
               forceDial: z.boolean().optional(),
               maxAttempts: z.number().int().min(1).max(100).optional(),
             })
@@ -110,6 +114,7 @@ export function callbackRoutes(d: ApiDeps) {
             maxAttempts: b.maxAttempts,
             transcript: b.transcript,
             actor: p.userId,
+            mayReplace: (existing) => canReplace(p, existing),
           },
           now,
         );
@@ -196,7 +201,7 @@ export function callbackRoutes(d: ApiDeps) {
               type: CallbackType.optional(),
               owner: Id.nullable().optional(),
               campaign: Id.optional(),
-              notes: z.string().max(4000).nullable().optional(),
+              notes: z.string().max(4000).transform(cleanText).nullable().optional(),
             })
             .strict(),
           response: { 200: CallbackView, ...errors },
@@ -219,7 +224,7 @@ export function callbackRoutes(d: ApiDeps) {
           operationId: 'cancelCallback', tags: ['callbacks'],
           summary: 'Cancel (only before it dials: 409 otherwise)',
           params: z.object({ id: z.coerce.number().int().positive() }),
-          body: z.object({ version: z.number().int().positive().optional(), reason: z.string().max(500).optional() }).strict().default({}),
+          body: z.object({ version: z.number().int().positive().optional(), reason: z.string().max(500).transform(cleanText).optional() }).strict().default({}),
           response: { 200: CallbackView, ...errors },
         },
       },
@@ -240,7 +245,7 @@ export function callbackRoutes(d: ApiDeps) {
           body: z.discriminatedUnion('action', [
             z.object({ action: z.literal('reassign'), fromAgent: Id, toAgent: Id }).strict(),
             z.object({ action: z.literal('convert'), fromAgent: Id }).strict().describe('USERONLY → ANYONE'),
-            z.object({ action: z.literal('cancel'), ids: z.array(z.number().int().positive()).min(1).max(1000), reason: z.string().max(500).optional() }).strict(),
+            z.object({ action: z.literal('cancel'), ids: z.array(z.number().int().positive()).min(1).max(1000), reason: z.string().max(500).transform(cleanText).optional() }).strict(),
           ]),
           response: { 200: z.object({ changed: z.array(z.number()), refused: z.array(z.object({ id: z.number(), code: z.string(), message: z.string() })) }), ...errors },
         },

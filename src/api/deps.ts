@@ -15,6 +15,8 @@ export interface ApiDeps {
   ready: () => { ari: boolean; ami: boolean; presence: boolean };
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** How long a client may take to send its headers / its whole request (default 10 s / 30 s). */
+  timeouts?: { headersMs: number; requestMs: number };
   /** The outbox follower behind GET /events (src/events); without it the route is not served. */
   events?: { hub: EventHub; heartbeatMs: number };
   /** The built console (dist/console); default: found next to the code, null: not served. */

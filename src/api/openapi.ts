@@ -48,9 +48,12 @@ function errorsAsJson(doc: Doc): Doc {
   return doc;
 }
 
-// The links, and what `callbackd status` prints beside them (src/app/readiness.ts).
+// The serializer drops what a schema does not name: every field /readyz sends is here (app/readiness.ts).
 const Readiness = z.object({
-  ready: z.boolean(), ari: z.boolean(), ami: z.boolean(), presence: z.boolean(),
+  ready: z.boolean(),
+  ari: z.boolean(),
+  ami: z.boolean(),
+  presence: z.boolean(),
   phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
   callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
 });
@@ -69,7 +72,7 @@ export const ops = {
     ...publicOp,
     operationId: 'getReadiness',
     summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known',
-    description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down.',
+    description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down; with phones and callbacks due (what `callbackd status` prints).',
     response: { 200: Readiness, 503: Readiness },
   },
   metrics: {

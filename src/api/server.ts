@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -18,6 +19,7 @@ import { principalOfRequest } from './people-auth.js';
 import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
 import { webhookRoutes } from './webhooks.js';
 import { emailRoutes } from './emails.js';
+import { reportRoutes } from './reports.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -34,7 +36,15 @@ export type Api = FastifyInstance;
 
 export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   // fastify's own request lines are left out (warn and up only); ours below name the user instead.
-  const app = Fastify({ loggerInstance: d.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: d.bodyLimit }).withTypeProvider<ZodTypeProvider>();
+  // A client must send its headers within headersMs and its whole request within requestMs (a body
+  // sent byte by byte is cut off); Node checks both every second. Responses (GET /events) are not bounded.
+  const t = { headersMs: d.timeouts?.headersMs ?? 10_000, requestMs: d.timeouts?.requestMs ?? 30_000 };
+  const app = Fastify({
+    loggerInstance: d.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger,
+    bodyLimit: d.bodyLimit,
+    requestTimeout: t.requestMs,
+    serverFactory: (handler) => createServer({ headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: 1000 }, handler),
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(fastifySwagger, OPENAPI);
@@ -88,6 +98,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
   await app.register(webhookRoutes(d));
   await app.register(emailRoutes(d));
+  await app.register(reportRoutes(d));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));

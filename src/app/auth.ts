@@ -79,6 +79,14 @@ export function canEdit(p: Principal, cb: Pick<CallbackRow, 'campaignId'>): bool
   return p.role === 'manager' && p.leadModify && p.campaigns.includes(cb.campaignId);
 }
 
+/**
+ * May a booking by `p` replace (cancel) this open callback of the lead? Whoever may edit it, and
+ * an agent re-booking their own USERONLY promise; never another agent's callback (issue 12).
+ */
+export function canReplace(p: Principal, cb: Pick<CallbackRow, 'campaignId' | 'type' | 'ownerAgentId'>): boolean {
+  return canEdit(p, cb) || (p.role === 'agent' && cb.type === 'USERONLY' && cb.ownerAgentId === p.agentId);
+}
+
 export function forbid(message: string): never {
   throw new CallbackdError(ErrorCodes.FORBIDDEN, message);
 }

@@ -37,6 +37,11 @@ export interface BookInput {
   transcript?: string;
   /** Who, for the audit log: a user id, 'cli', 'agi'. */
   actor: string;
+  /**
+   * May this booker replace (cancel) the lead's open callback? Absent: yes (the CLI on the
+   * database, an admin's tool). Refused: 409 naming no id the booker may not see.
+   */
+  mayReplace?: (existing: { id: number; campaignId: string; type: CallbackType; ownerAgentId: string | null }) => boolean;
 }
 
 export interface BookResult {
@@ -63,9 +68,12 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
     const zone = leadZone(lead, campaign);
     const d = decideCreate(
       { dueAt: due.dueAt, type: input.type, ownerAgentId: input.ownerAgentId, maxAttempts: input.maxAttempts, forceDial: input.forceDial, calltimeCheck: input.calltimeCheck, bookedByAgent: booker ? agentFacts(booker) : null },
-      { campaign: campaignRules(campaign), zone, owner: owner ? agentFacts(owner) : undefined, ownerOpenUseronly: ownerOpenUseronly(tx, ownerId), existing: existing ?? null, now },
+      { campaign: campaignRules(campaign), zone, owner: owner ? agentFacts(owner) : undefined, ownerOnCampaign: !ownerId || dir.isAgentOnCampaign(tx, ownerId, campaignId), ownerOpenUseronly: ownerOpenUseronly(tx, ownerId), existing: existing ?? null, now },
     );
     if (!d.ok) throw new CallbackdError(d.code, d.message);
+    if (existing && d.replaces !== null && input.mayReplace && !input.mayReplace({ ...existing, campaignId })) {
+      throw new CallbackdError(ErrorCodes.CONFLICT, `this lead already has an open callback in campaign ${campaignId} that you may not change; ask a manager to change or cancel it`);
+    }
 
     const id = insertCallback(
       tx,

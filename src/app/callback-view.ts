@@ -77,6 +77,16 @@ const outOfRange = (t: number, now: number) => !inRange(t) || t > now + MAX_DUE_
 const iso = (t: number | null) => (t === null ? null : inRange(t) ? new Date(t).toISOString() : `out of range (${t})`);
 
 /** The view of a listed callback; pass one `cache` when viewing many of them. */
+// The same text as toLocaleString('sv-SE', { timeZone }) (which by the spec uses exactly these
+// fields), with the formatter built once per zone: building one per row cost ~0.3 ms, most of a
+// 1,000-row page (measured with bench/export.ts).
+const formats = new Map<string, Intl.DateTimeFormat>();
+function localFormat(zone: string): Intl.DateTimeFormat {
+  let f = formats.get(zone);
+  if (!f) formats.set(zone, (f = new Intl.DateTimeFormat('sv-SE', { timeZone: zone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })));
+  return f;
+}
+
 export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): CallbackViewT {
   const d = dialableOf(db, cb, now, cache);
   return {
@@ -89,7 +99,7 @@ export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: C
     list: cb.listId,
     campaign: cb.campaignId,
     dueAt: iso(cb.dueAt)!,
-    dueLocal: inRange(cb.dueAt) ? new Date(cb.dueAt).toLocaleString('sv-SE', { timeZone: cb.dueZone }).replace(' ', 'T') : iso(cb.dueAt)!,
+    dueLocal: inRange(cb.dueAt) ? localFormat(cb.dueZone).format(cb.dueAt).replace(' ', 'T') : iso(cb.dueAt)!,
     dueZone: cb.dueZone,
     earliestDialableAt: iso(d.earliestDialableAt),
     earliestDialableWhy: d.why,

@@ -77,6 +77,8 @@ export function editCallback(db: Db, id: number, input: EditInput, actor: string
         campaign: campaignRules(campaign),
         zone: leadZone(lead, campaign),
         owner: owner ? agentFacts(owner) : undefined,
+        // Judged when the owner or campaign changes; an old owner who left is the scheduler's to move.
+        ownerOnCampaign: !ownerId || (input.ownerAgentId === undefined && campaignId === cb.campaignId) || dir.isAgentOnCampaign(tx, ownerId, campaignId),
         ownerOpenUseronly: ownerOpenUseronly(tx, ownerId, id),
         existing: null,
         now: input.due === undefined ? dueAt : now, // an unchanged time is not re-judged against the days limit

@@ -19,6 +19,7 @@ export function campaignRules(c: CampaignRow): CampaignRules {
     calltimeCheck: c.calltimeCheck,
     calendar: campaignCalendar(c),
     maxAttempts: c.maxAttempts,
+    allowUnassignedAgents: c.allowUnassignedAgents,
   };
 }
 

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig, looseSecretsWarning } from '../config.js';
-import { startDaemon } from '../daemon.js';
-import { createLogger } from '../log.js';
+import { startDaemon, type Daemon } from '../daemon.js';
+import { CallbackdError } from '../errors.js';
+import { createLogger, logFatal } from '../log.js';
+import { exitCodeOf } from './main.js';
 import { examples, openDatabase } from './shared.js';
 
 // Running the daemon.
@@ -20,7 +22,15 @@ export function daemonCommands(program: Command): void {
     const log = createLogger(config.log.level);
     const loose = looseSecretsWarning(o.config);
     if (loose) log.warn({ file: o.config }, loose);
-    const d = startDaemon(config, log);
+    let d: Daemon;
+    try {
+      d = startDaemon(config, log);
+    } catch (err) {
+      // The JSON log stream has begun: the error joins it as one line (journald keeps it whole).
+      logFatal(log, err);
+      process.exitCode = err instanceof CallbackdError ? exitCodeOf(err.code) : 1;
+      return;
+    }
     process.exitCode = await d.done;
   });
 }

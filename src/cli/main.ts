@@ -1,14 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CallbackdError, ErrorCodes, type ErrorCode } from '../errors.js';
+import type { Db } from '../store/db.js';
 import { agentCommands } from './agents.js';
 import { callbackReadCommands } from './callback-read.js';
 import { callbackWriteCommands } from './callback-write.js';
 import { daemonCommands } from './daemon.js';
 import { databaseCommands } from './database.js';
+import { dbCommands } from './db.js';
 import { dbPath, examples, openDatabase } from './shared.js';
 import { statusCommand } from './status.js';
 import { tokenCommands } from './tokens.js';
+import { reportCommands } from './reports.js';
 import { userCommands } from './users.js';
 
 // The command line: one file per command group, put together here. Exit codes: 0 ok, 2 a usage,
@@ -24,6 +27,18 @@ export function version(): string {
       /* keep walking up */
     }
     if (dir.pathname === '/') return 'unknown';
+  }
+}
+
+const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
+
+/** The database for a command that awaits (users, reports): closed when it is done. */
+async function withDbAsync<T>(o: { db?: string; config?: string }, f: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDatabase(dbPath(o));
+  try {
+    return await f(db);
+  } finally {
+    db.$client.close();
   }
 }
 
@@ -43,16 +58,11 @@ export function buildCli(): Command {
   daemonCommands(program);
   statusCommand(program);
   databaseCommands(program);
+  dbCommands(program);
   agentCommands(program);
   tokenCommands(program);
-  userCommands(program, 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)', async (o, f) => {
-    const db = openDatabase(dbPath(o));
-    try {
-      return await f(db);
-    } finally {
-      db.$client.close();
-    }
-  });
+  userCommands(program, DB_HELP, withDbAsync);
+  reportCommands(program, DB_HELP, withDbAsync);
   const cb = examples(program.command('callback').description('add, list, show, edit, cancel, reassign and purge callbacks'), [
     'callbackd callback add --lead L-0001 --due +2h --db callbackd.db',
     'callbackd callback list --state LIVE --db callbackd.db',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CallbackdError, ErrorCodes, type ErrorCode } from '../errors.js';
+import { CallbackdError, ErrorCodes, messageOf, type ErrorCode } from '../errors.js';
 
 // The CLI talks to the running daemon's API when it has a token (CALLBACKD_TOKEN, or a file named
 // by CALLBACKD_TOKEN_FILE): the change is checked against the caller's role and wakes the scheduler
@@ -16,7 +16,7 @@ export function remoteFromEnv(env: NodeJS.ProcessEnv = process.env): Remote | nu
     try {
       token = readFileSync(env.CALLBACKD_TOKEN_FILE, 'utf8').trim();
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `CALLBACKD_TOKEN_FILE: cannot read ${env.CALLBACKD_TOKEN_FILE}: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `CALLBACKD_TOKEN_FILE: cannot read ${env.CALLBACKD_TOKEN_FILE}: ${messageOf(err)}`);
     }
   }
   if (!token) return null;
@@ -35,7 +35,7 @@ export async function callApi<T>(r: Remote, method: string, path: string, body?:
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw new Unreachable(`${r.url}: ${((err as Error).cause as Error)?.message ?? (err as Error).message}`);
+    throw new Unreachable(`${r.url}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
   }
   const json = (await res.json().catch(() => ({}))) as { code?: string; message?: string; details?: unknown };
   if (!res.ok) throw new CallbackdError((json.code as ErrorCode) ?? ErrorCodes.INPUT_INVALID, `${json.message ?? `HTTP ${res.status}`} (API ${res.status})`, json.details);

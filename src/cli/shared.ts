@@ -17,15 +17,19 @@ export function dbPath(o: DbOptions, env: NodeJS.ProcessEnv = process.env): { pa
   if (o.db) return { path: o.db, from: '--db' };
   if (env.CALLBACKD_DB) return { path: env.CALLBACKD_DB, from: '$CALLBACKD_DB' };
   if (o.config) {
-    let raw: { database?: { path?: unknown } } | null;
-    try {
-      raw = YAML.parse(readFileSync(o.config, 'utf8')) as typeof raw;
-    } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `-c ${o.config}: cannot read the config file: ${messageOf(err)}`);
-    }
+    const raw = readConfigLoosely(o.config) as { database?: { path?: unknown } } | null;
     if (typeof raw?.database?.path === 'string') return { path: raw.database.path, from: `database.path in ${o.config}` };
   }
   return { path: './callbackd.db', from: 'the default database (give --db FILE or -c CONFIG)' };
+}
+
+/** A config file's settings, unchecked: admin commands read one or two of them and need no secrets. */
+export function readConfigLoosely(file: string): unknown {
+  try {
+    return YAML.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `-c ${file}: cannot read the config file: ${messageOf(err)}`);
+  }
 }
 
 export interface OpenMode {

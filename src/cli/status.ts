@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
 import type { Readiness } from '../app/readiness.js';
-import { CallbackdError, ErrorCodes, messageOf } from '../errors.js';
-import { examples, printJson } from './shared.js';
+import { messageOf } from '../errors.js';
+import { examples, printJson, readConfigLoosely } from './shared.js';
 
 // `callbackd status`: the running daemon's /readyz, for a person.
 
@@ -14,12 +12,7 @@ function apiUrl(o: { api?: string; config?: string }): string {
   if (o.api) return o.api;
   if (process.env.CALLBACKD_API) return process.env.CALLBACKD_API;
   if (o.config) {
-    let raw: { api?: { host?: unknown; port?: unknown } } | null;
-    try {
-      raw = YAML.parse(readFileSync(o.config, 'utf8')) as typeof raw;
-    } catch (err) {
-      throw new CallbackdError(ErrorCodes.CONFIG_INVALID, `-c ${o.config}: cannot read the config file: ${messageOf(err)}`);
-    }
+    const raw = readConfigLoosely(o.config) as { api?: { host?: unknown; port?: unknown } } | null;
     const host = typeof raw?.api?.host === 'string' && raw.api.host !== '0.0.0.0' ? raw.api.host : '127.0.0.1';
     return `http://${host.includes(':') ? `[${host}]` : host}:${typeof raw?.api?.port === 'number' ? raw.api.port : 8580}`;
   }

@@ -13,6 +13,8 @@ export class LeaseKeeper {
     private readonly token: string,
     private readonly leaseMs: number,
     private readonly now: () => number,
+    /** False once the attempt's end is written (the lease was released with it): renewing stops. */
+    private readonly wanted: () => boolean,
     /** Called once if a renewal finds the lease gone (another worker took the callback). */
     private readonly onLost: () => void,
   ) {}
@@ -23,6 +25,7 @@ export class LeaseKeeper {
   }
 
   private renew(): void {
+    if (!this.wanted()) return this.stop();
     if (!store.renewLease(this.db, this.callbackId, this.token, this.now() + this.leaseMs)) {
       this.stop();
       this.onLost();

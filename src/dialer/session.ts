@@ -1,18 +1,15 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
-import type { AutoReschedule, RetryPolicy } from '../domain/retry.js';
 import type { AttemptEnding, EndPolicy } from '../domain/attempt-end.js';
 import { endingWhileAway, parseLegRecord, type LegRecord } from '../domain/leg-record.js';
-import type { AriClient, AriEvent, OriginateParams } from '../asterisk/ari.js';
-import { isCode, ErrorCodes } from '../errors.js';
-import { windowWait, type Calendar } from '../domain/windows.js';
+import type { AriEvent } from '../asterisk/ari.js';
+import { windowWait } from '../domain/windows.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
-import type { CallAttemptRow, CallbackRow } from '../store/schema.js';
 import { closeAnsweredCall } from './close-answered.js';
 import { LeaseKeeper } from './lease.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
+import { startLeg } from './start-leg.js';
 
 // One attempt of one callback, driven by ARI events. The session's phase:
 //   agent-first:    firstRinging (agent) → secondRinging (customer dialed) → bridged → done
@@ -20,40 +17,8 @@ import { AttemptRecorder } from './recorder.js';
 // Each leg keeps its own state (leg.ts); the attempt's end is written once, by the recorder
 // (recorder.ts), which moves the callback out of DIALING (lease checked); lease.ts keeps the lease.
 
-export type Phase = 'starting' | 'firstRinging' | 'secondRinging' | 'bridged' | 'done';
-
-export interface SessionDeps {
-  db: Db;
-  ari: AriClient;
-  log: Logger;
-  now: () => number;
-  random: () => number;
-  leaseMs: number;
-  agentRetryDelayMs: number;
-  /** How often, and how far apart, to look for a channel whose originate got no answer. */
-  confirm: { tries: number; delayMs: number };
-  onEnd: (s: CallSession) => void;
-  onCustomerLegEnd: (s: CallSession) => void;
-}
-
-export interface SessionPlan {
-  callback: CallbackRow;
-  attempt: CallAttemptRow;
-  token: string;
-  agentRingSec: number;
-  customerRingSec: number;
-  retry: RetryPolicy;
-  reschedule: AutoReschedule;
-  /** Calling hours, checked again just before the customer leg; null = force-dial. */
-  window: { zone: string; calendar: Calendar } | null;
-  agentCallerId: string; // what the agent's phone shows: who the callback is for
-}
-
-/** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */
-export interface SeenLeg {
-  state: string;
-  inApp: boolean;
-}
+import type { Phase, SeenLeg, SessionDeps, SessionPlan } from './session-plan.js';
+export type { Phase, SeenLeg, SessionDeps, SessionPlan };
 
 export class CallSession {
   phase: Phase = 'starting';
@@ -73,7 +38,7 @@ export class CallSession {
     this.agent = new Leg(a.agentChannelId);
     // The trunk slot taken at claim is given back exactly once: when the customer leg is gone.
     this.customer = new Leg(a.customerChannelId, () => d.onCustomerLegEnd(this));
-    this.lease = new LeaseKeeper(d.db, a.callbackId, plan.token, d.leaseMs, d.now, () => {
+    this.lease = new LeaseKeeper(d.db, a.callbackId, plan.token, d.leaseMs, d.now, () => !this.recorder.done, () => {
       this.log.error('lease lost while dialing; another worker owns this callback now');
       this.recorder.close();
     });
@@ -137,10 +102,11 @@ export class CallSession {
     if (seen.agent !== null || this.agentFirst || seen.customer?.state === 'Up') mark(this.agent, seen.agent, null);
     if (this.plan.attempt.customerDialedAt !== null || seen.customer !== null) mark(this.customer, seen.customer, answeredAt);
     if (seen.customer === null) {
-      // Gone or never dialed: the end is what the hold dialplan recorded, or unknown.
-      await this.hangupBoth();
+      // Gone or never dialed: the end is what the hold dialplan recorded, or unknown. Written
+      // before the agent is hung up, so that hangup's event finds the attempt settled.
       const reason = this.customer.dialed ? 'restart found the customer leg gone; how it ended is unknown' : 'restart found no customer call to continue';
       this.recorder.end(endingWhileAway(seen.customerRecord, reason));
+      await this.hangupBoth();
       this.agent.to('gone');
       await this.destroyBridgeIfDone();
       return;
@@ -164,8 +130,9 @@ export class CallSession {
       return;
     }
     if (this.agent.gone || (this.agentFirst && !this.agent.answered)) {
+      this.recorder.end({ kind: 'interrupted', reason: 'restart found the agent leg gone' });
       await this.hangupBoth();
-      await this.finishInterrupted('restart found the agent leg gone');
+      await this.finishInterrupted('restart found the agent leg gone'); // (already written: legs and bridge only)
       return;
     }
     this.phase = this.agentFirst ? 'secondRinging' : 'firstRinging';
@@ -176,7 +143,7 @@ export class CallSession {
     const a = this.plan.attempt;
     this.phase = this.agentFirst && !this.customer.answered ? 'firstRinging' : 'secondRinging';
     this.agent.to('dialing');
-    const r = await this.startLeg(this.agent, {
+    const r = await startLeg(this.d, this.log, () => this.phase === 'done' || this.agent.gone, {
       channelId: a.agentChannelId,
       endpoint: `PJSIP/${a.phoneEndpoint}`,
       callerId: this.plan.agentCallerId,
@@ -223,7 +190,7 @@ export class CallSession {
       return;
     }
     this.customer.to('dialing');
-    const r = await this.startLeg(this.customer, {
+    const r = await startLeg(this.d, this.log, () => this.phase === 'done' || this.customer.gone, {
       channelId: a.customerChannelId,
       endpoint: `PJSIP/${a.customerNumber}@${a.trunkId}`,
       callerId: `"${a.callerId}" <${a.callerId}>`,
@@ -240,34 +207,6 @@ export class CallSession {
     this.endCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
     await this.hangup(this.agentChannel);
     await this.destroyBridgeIfDone();
-  }
-
-  /**
-   * Starts one leg. An originate whose answer was lost (timeout, dropped connection) may still
-   * have made the channel, and treating it as "not rung" would let the next attempt ring the same
-   * person again. So we ask Asterisk for the channel by its id first; if it never appears we hang
-   * that id up anyway (a no-op unless it shows up late) and report the leg as not started.
-   */
-  private async startLeg(leg: Leg, p: OriginateParams): Promise<{ ok: true } | { ok: false; reason: string }> {
-    try {
-      await this.d.ari.originate(p);
-      return { ok: true };
-    } catch (err) {
-      const reason = (err as Error).message;
-      if (!isCode(err, ErrorCodes.ARI_TIMEOUT) && !isCode(err, ErrorCodes.ARI_UNREACHABLE)) return { ok: false, reason };
-      this.log.warn({ channel: p.channelId, err: reason }, 'originate got no answer; asking Asterisk whether the channel exists');
-      for (let i = 0; i < this.d.confirm.tries; i++) {
-        if (this.phase === 'done' || leg.gone) return { ok: true };
-        const ch = await this.d.ari.getChannel(p.channelId).catch(() => undefined);
-        if (ch) {
-          this.log.info({ channel: p.channelId }, 'the channel exists after all; carrying on with it');
-          return { ok: true };
-        }
-        await new Promise((r) => setTimeout(r, this.d.confirm.delayMs));
-      }
-      await this.hangup(p.channelId);
-      return { ok: false, reason: `${reason}; channel ${p.channelId} never appeared` };
-    }
   }
 
   /** Routes an ARI event about one of our channels. */

@@ -20,6 +20,8 @@ export interface CampaignRules {
   calltimeCheck: 'REFUSE' | 'MOVE' | 'OFF';
   calendar: Calendar;
   maxAttempts: number;
+  /** Off: an owner must be one of the campaign's agents. */
+  allowUnassignedAgents: boolean;
 }
 
 export interface AgentFacts {
@@ -47,6 +49,8 @@ export interface CreateFacts {
   zone: string;
   /** The owner named (or the booking agent), if known; undefined = no such agent. */
   owner: AgentFacts | undefined;
+  /** Is the owner (or booking agent) one of the campaign's agents? */
+  ownerOnCampaign: boolean;
   /** ACTIVE/LIVE USERONLY callbacks the owner holds now. */
   ownerOpenUseronly: number;
   /** The lead's open callback in this campaign, if any (one per lead per campaign). */
@@ -91,6 +95,9 @@ export function decideCreate(req: CreateRequest, f: CreateFacts): CreateDecision
   } else if (ownerId && req.ownerAgentId && !f.owner) {
     return refuse(ErrorCodes.RULE_OWNER_UNKNOWN, `no agent "${ownerId}"`);
   }
+  if (ownerId && f.owner && !f.ownerOnCampaign && !c.allowUnassignedAgents) {
+    return refuse(ErrorCodes.RULE_OWNER_UNKNOWN, `agent ${ownerId} is not on campaign ${c.id}, which does not allow unassigned agents (allow_unassigned_agents)`);
+  }
 
   const horizon = f.now + c.maxDaysAhead * 86_400_000;
   if (!(req.dueAt <= horizon)) {
@@ -99,6 +106,8 @@ export function decideCreate(req: CreateRequest, f: CreateFacts): CreateDecision
 
   const notices: string[] = [];
   let dueAt = req.dueAt;
+  const maxAttempts = Math.min(req.maxAttempts ?? c.maxAttempts, c.maxAttempts);
+  if (req.maxAttempts !== undefined && req.maxAttempts > c.maxAttempts) notices.push(`maxAttempts ${req.maxAttempts} capped at campaign ${c.id}'s max_attempts ${c.maxAttempts}`);
   const forceDial = req.forceDial ?? false;
   if (forceDial) notices.push('force-dial: calling hours will be ignored for this callback');
   else if (!mayDialAt(dueAt, f.zone, c.calendar)) {
@@ -147,7 +156,7 @@ export function decideCreate(req: CreateRequest, f: CreateFacts): CreateDecision
     ownerAgentId: ownerId,
     dueAt,
     hiddenUntil: type === 'USERONLY' && c.hoursBlock > 0 ? f.now + c.hoursBlock * 3_600_000 : null,
-    maxAttempts: req.maxAttempts ?? c.maxAttempts,
+    maxAttempts,
     forceDial,
     replaces,
     notices,

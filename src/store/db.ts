@@ -3,7 +3,7 @@ import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { CallbackdError, ErrorCodes } from '../errors.js';
+import { CallbackdError, ErrorCodes, messageOf } from '../errors.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -52,7 +52,7 @@ export function migrate(client: Database.Database, migrations = listMigrations()
     try {
       apply();
     } catch (err) {
-      throw new CallbackdError(ErrorCodes.DB_MIGRATION, `migration ${m.name} failed: ${(err as Error).message}`);
+      throw new CallbackdError(ErrorCodes.DB_MIGRATION, `migration ${m.name} failed: ${messageOf(err)}`);
     }
     applied.push(m.name);
   }

@@ -420,7 +420,7 @@ describe.skipIf(!lab.ok && !inCi)('callbackd on the real Asterisk lab', () => {
     expect(db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state = 'DIALING'").get()).toEqual({ n: 0 });
     const port = await apiPort();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toMatch(/callbackd_asterisk_reconnects\{link="ari"\} [1-9]/);
+    expect(metrics).toMatch(/callbackd_asterisk_reconnects_total\{link="ari"\} [1-9]/);
     expect(metrics).toMatch(/callbackd_asterisk_connected\{link="ari"\} 1/);
     expect(metrics).toContain(`callbackd_dial_outcomes_total{outcome="${first!.outcome}",cause="${first!.cause ?? ''}"} 1`);
   });

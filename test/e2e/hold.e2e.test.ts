@@ -56,7 +56,8 @@ describe.skipIf(!lab.ok && !inCi)('hold, do not drop: calls answered while callb
     if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${dir}) ---\n${daemon.log.slice(-8000)}`);
   });
 
-  it('the customer answers while callbackd is down: held, adopted after the restart, bridged; the attempt is ANSWERED', async () => {
+  /** A patient customer rings for a callback of agent 1001's, and callbackd is SIGKILLed then. */
+  const killedWhileTheCustomerRings = async () => {
     const customer = patientCustomer(dir);
     const agent = await agentPhone(1001, dir);
     peers.push(customer, agent);
@@ -64,6 +65,11 @@ describe.skipIf(!lab.ok && !inCi)('hold, do not drop: calls answered while callb
     const id = add(['--lead', 'slow', '--due', 'now', '--owner', '1001']);
     await waitFor('the customer to ring', () => attemptsOf(db, id)[0]?.customerRingingAt);
     await daemon.kill('SIGKILL');
+    return { customer, agent, id };
+  };
+
+  it('the customer answers while callbackd is down: held, adopted after the restart, bridged; the attempt is ANSWERED', async () => {
+    const { customer, agent, id } = await killedWhileTheCustomerRings();
     await waitFor('the customer to answer', () => answersAndHangups(customer.messageFile).length === 1, 15000);
     await sleep(1500); // held for a while, as during a supervised restart
     await start();
@@ -82,13 +88,7 @@ describe.skipIf(!lab.ok && !inCi)('hold, do not drop: calls answered while callb
 
   it('callbackd stays down longer than the hold time: the customer hears the apology, the attempt says APOLOGISED, and the callback is retried', async () => {
     await setHoldSeconds(2);
-    const customer = patientCustomer(dir);
-    const agent = await agentPhone(1001, dir);
-    peers.push(customer, agent);
-    await start();
-    const id = add(['--lead', 'slow', '--due', 'now', '--owner', '1001']);
-    await waitFor('the customer to ring', () => attemptsOf(db, id)[0]?.customerRingingAt);
-    await daemon.kill('SIGKILL');
+    const { customer, id } = await killedWhileTheCustomerRings();
     // Asterisk hangs up on the held customer after the hold time and the apology.
     const [held] = await waitFor('Asterisk to hang up the held customer', () => {
       const byAsterisk = answersAndHangups(customer.messageFile).filter((c) => c.hungUpBy === 'asterisk');

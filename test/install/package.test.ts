@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,8 @@ let installLog = '';
 
 beforeAll(async () => {
   const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, maxBuffer: 64 << 20 });
-  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+  // prepack's build prints first; npm's JSON report is the last thing, starting on a line of its own.
+  const info = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[\s*$/m))) as { filename: string; files: { path: string }[] }[];
   files = info[0]!.files.map((f) => f.path);
   mkdirSync(app);
   // npm 11 asks the installing project to approve its dependencies' install scripts; better-sqlite3's
@@ -39,6 +40,8 @@ describe('npm package', () => {
     for (const need of ['package.json', 'README.md', 'LICENSE', 'sql/0001_init.sql', 'dialplan/callbackd.conf', 'sip-config/pjsip.conf', 'examples/callcenter.yaml', 'examples/callbackd.yaml', 'deploy/callbackd.service']) {
       expect(files, need).toContain(need);
     }
+    if (existsSync(join(repo, 'SECURITY.md'))) expect(files).toContain('SECURITY.md');
+    if (existsSync(join(repo, 'dist/console/index.html'))) expect(files).toContain('dist/console/index.html');
     const binPath = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin.callbackd!;
     expect(files).toContain(binPath.replace(/^\.\//, ''));
     const unwanted = files.filter((f) => /\.map$|^dist\/(test|bench)\/|^(src|test|bench|node_modules|\.ci)\/|tsconfig|vitest/.test(f));

@@ -134,7 +134,7 @@ describe('the API surface', () => {
       ['GET', `/callbacks/${london.id}`, () => undefined, { root: 200, mgr: 404, viewer: 404, a1: 404 }],
       ['GET', '/callbacks/search?phone=2125550102', () => undefined, { root: 200, mgr: 200, viewer: 200, a1: 200 }],
       ['PATCH', `/callbacks/${own.id}`, () => ({ version: v(own.id), notes: 'x' }), { a1: 403, viewer: 403, mgr: 200, root: 200 }],
-      ['POST', `/callbacks/${london.id}/cancel`, () => ({}), { a1: 404, viewer: 404, mgr: 404, root: 200 }],
+      ['POST', `/callbacks/${london.id}/cancel`, () => ({}), { a1: 403, viewer: 403, mgr: 404, root: 200 }], // role first (issue 12): agents and managers without lead-modify never learn which ids exist
       ['POST', '/callbacks/bulk', () => ({ action: 'convert', fromAgent: 'a9' }), { a1: 403, viewer: 403, mgr: 200, root: 200 }],
       ['POST', '/callbacks/purge', () => ({ olderThanDays: 30 }), { a1: 403, viewer: 403, mgr: 200, root: 200 }],
       ['GET', '/me/callbacks', () => undefined, { a1: 200, mgr: 403, root: 403 }],

@@ -48,7 +48,7 @@ describe('CLI through the API', () => {
     const id = JSON.parse(add.stdout).id as number;
     expect((await run(['callback', 'edit', String(id), '--notes', 'via api'], env)).code).toBe(0);
     const viewer = await run(['callback', 'cancel', String(id)], { CALLBACKD_TOKEN: createToken(db, 'viewer', null, Date.now()).token, CALLBACKD_API: url });
-    expect(viewer).toMatchObject({ code: 1, stderr: expect.stringMatching(/lead-modify permission on campaign C \(API 403\)/) });
+    expect(viewer).toMatchObject({ code: 1, stderr: expect.stringMatching(/editing callbacks needs the lead-modify permission \(API 403\)/) });
     expect((await run(['callback', 'cancel', String(id)], env)).code).toBe(0);
     const shown = JSON.parse((await run(['callback', 'show', String(id), '--json'], env)).stdout);
     expect(shown.audit.map((a: { actor: string; action: string }) => `${a.actor}:${a.action}`)).toEqual(['mgr:create', 'mgr:edit', 'mgr:cancel']);

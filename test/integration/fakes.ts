@@ -28,8 +28,16 @@ export class FakeAri extends EventEmitter {
     this.legRecords.delete(id);
     return r;
   }
+  /** As Asterisk does: a hung-up channel's ChannelDestroyed may arrive before the DELETE returns. */
+  destroyOnHangup = false;
   async hangup(id: string) {
     this.hangups.push(id);
+    const ch = this.channels.get(id);
+    if (this.destroyOnHangup && ch) {
+      this.channels.delete(id);
+      this.event({ type: 'ChannelDestroyed', channel: ch, cause: 16 });
+      await new Promise((r) => setImmediate(r));
+    }
   }
   async createBridge() {}
   async addToBridge() {}

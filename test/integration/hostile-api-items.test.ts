@@ -78,3 +78,88 @@ describe('item 1: due dates are bounded (max_days_ahead)', () => {
     expect(allLeads()).toHaveLength(4);
   });
 });
+
+describe("item 2: a booking replaces another's callback only if the booker may edit it", () => {
+  it("an agent, or a manager without lead-modify, gets 409 naming no id; the other agent's callback stays ACTIVE", async () => {
+    const theirs = await book('mgr', { lead: 'n1', due: '+2h', owner: 'a2', type: 'USERONLY' });
+    const before = allCallbacks();
+    for (const who of ['a1', 'viewer']) {
+      const r = await call(who, 'POST', '/callbacks', { lead: 'n1', due: '+1h', type: 'ANYONE' });
+      expect(r.status, `${who}: ${r.body}`).toBe(409);
+      expect(json(r)).toMatchObject({ code: 'CONFLICT', message: 'this lead already has an open callback in campaign C1 that you may not change; ask a manager to change or cancel it' });
+      expect(json(r).details ?? null).toBeNull(); // the exact message above names no id, nor do the details
+    }
+    expect(allCallbacks()).toEqual(before);
+    expect(allLeads()).toHaveLength(4);
+    await everythingStillAnswers();
+  });
+
+  it('a manager with lead-modify replaces it; the audit trail names who replaced what; an agent may re-book their own', async () => {
+    const theirs = await book('mgr', { lead: 'n1', due: '+2h', owner: 'a2', type: 'USERONLY' });
+    const r = await call('mgr', 'POST', '/callbacks', { lead: 'n1', due: '+1h', type: 'ANYONE' });
+    expect(r.status).toBe(201);
+    expect(json(r).replaced).toBe(theirs.id);
+    const old = json(await call('root', 'GET', `/callbacks/${theirs.id}`));
+    expect(old.callback).toMatchObject({ state: 'CANCELLED', replacedBy: json(r).callback.id });
+    expect(old.audit.map((a: { actor: string; action: string }) => `${a.actor}:${a.action}`)).toEqual(['mgr:create', 'mgr:replace']);
+    const own = await book('a1', { lead: 'n2', due: '+1h', type: 'USERONLY' });
+    const again = await call('a1', 'POST', '/callbacks', { lead: 'n2', due: '+3h', type: 'USERONLY' });
+    expect(again.status, again.body).toBe(201);
+    expect(json(again).replaced).toBe(own.id);
+  });
+});
+
+describe('low items: attempts capped, owners from the campaign', () => {
+  it("maxAttempts above the campaign's max_attempts is capped at it, with a notice", async () => {
+    const r = await call('a1', 'POST', '/callbacks', { lead: 'n1', due: '+1h', maxAttempts: 100 });
+    expect(r.status).toBe(201);
+    expect(json(r).callback.maxAttempts).toBe(3);
+    expect(json(r).notices).toContain("maxAttempts 100 capped at campaign C1's max_attempts 3");
+  });
+
+  it('an owner outside the campaign is refused at book and edit while allow_unassigned_agents is off; allowed once it is on', async () => {
+    const r = await call('mgr', 'POST', '/callbacks', { lead: 'n1', due: '+1h', owner: 'a3', type: 'USERONLY' });
+    expect(r.status).toBe(422);
+    expect(json(r).message).toMatch(/agent a3 is not on campaign C1, which does not allow unassigned agents/);
+    const cb = await book('mgr', { lead: 'n1', due: '+1h', owner: 'a2', type: 'USERONLY' });
+    const before = allCallbacks();
+    const moved = await call('mgr', 'PATCH', `/callbacks/${cb.id}`, { version: cb.version, owner: 'a3' });
+    expect(moved.status).toBe(422);
+    expect(allCallbacks()).toEqual(before);
+    expect((await call('root', 'PUT', '/admin/campaigns/C1', { name: 'One', time_zone: 'America/New_York', outbound_number: '+15550100001', allow_unassigned_agents: true })).status).toBe(200);
+    expect((await call('mgr', 'PATCH', `/callbacks/${cb.id}`, { version: cb.version, owner: 'a3' })).status).toBe(200);
+  });
+});
+
+describe('low items: existence, slow clients, text', () => {
+  it('admin routes check the role before the body: a non-admin gets 403 for a valid and an invalid body alike; agents get 403 on any id', async () => {
+    for (const who of ['mgr', 'a1']) {
+      for (const body of [{ max_channels: 3 }, { max_channels: 'nonsense', stray: 1 }]) {
+        const r = await call(who, 'PUT', '/admin/trunks/t9', body);
+        expect(r.status, r.body).toBe(403);
+        expect(json(r).message).toBe('admin only');
+      }
+    }
+    const mine = await book('mgr', { lead: 'n1', due: '+1h', type: 'ANYONE' });
+    for (const id of [mine.id, 99999]) {
+      const r = await call('a1', 'POST', `/callbacks/${id}/cancel`, {});
+      expect(r.status).toBe(403); // there or not, the same answer
+      expect((await call('viewer', 'PATCH', `/callbacks/${id}`, { version: 1, notes: 'x' })).status).toBe(403);
+    }
+    // A manager who may edit: the other campaign's callback and a missing one are the same 404.
+    const london = await book('root', { lead: 'u1', due: '+1h', type: 'ANYONE' });
+    const a = await call('mgr', 'POST', `/callbacks/${london.id}/cancel`, {});
+    const b = await call('mgr', 'POST', '/callbacks/99999/cancel', {});
+    expect([a.status, b.status]).toEqual([404, 404]);
+    expect(json(a).message.replace(String(london.id), 'N')).toBe(json(b).message.replace('99999', 'N'));
+    expect(json(await call('root', 'GET', `/callbacks/${london.id}`)).callback.state).toBe('ACTIVE');
+  });
+
+  it('notes and reasons: NUL is removed and a lone surrogate becomes U+FFFD before anything is stored', async () => {
+    const cb = await book('mgr', { lead: 'n1', due: '+1h', notes: 'a\u0000b\uD800c' });
+    expect(db.$client.prepare('SELECT notes FROM callbacks WHERE id = ?').get(cb.id)).toEqual({ notes: 'ab\uFFFDc' });
+    const r = await call('mgr', 'PATCH', `/callbacks/${cb.id}`, { version: cb.version, notes: '\uDC00\u0000' });
+    expect(r.status).toBe(200);
+    expect(json(r).notes).toBe('\uFFFD');
+  });
+});

@@ -53,13 +53,13 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-function startScheduler(): Scheduler {
+function startScheduler(logger = log): Scheduler {
   sched = new Scheduler({
     db,
     ari: ari as unknown as AriClient,
     presence: new FakePresence() as unknown as Presence,
     limiter: new TrunkLimiter(),
-    log,
+    log: logger,
     owner: 'test',
     leaseMs: 60_000,
     backstopPollMs: 60_000, // far away: only nudges can make these tests pass
@@ -76,8 +76,8 @@ const addDue = (d: Db, inMs = 0) =>
   store.insertCallback(d, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
 const attempt = (id: number) => store.attemptsOf(db, id)[0]!;
 /** Books a due callback and plays the agent answering: the customer leg has been originated. */
-async function untilCustomerDialed() {
-  startScheduler();
+async function untilCustomerDialed(logger = log) {
+  startScheduler(logger);
   const id = addDue(db);
   sched!.nudge();
   await until('the agent leg', () => ari.originates.length === 1);
@@ -204,6 +204,16 @@ describe('lease keeping', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(store.getCallback(db, id)!.leaseExpiresAt).toBe(cb.leaseExpiresAt); // no renewal after the hand-back
   });
+
+  it('stops renewing once the attempt is written: a bridged call that goes on logs no "lease lost"', async () => {
+    vi.useFakeTimers();
+    const lines: string[] = [];
+    const { id, a } = await untilCustomerDialed(pino({ level: 'warn' }, { write: (l: string) => lines.push(l) }));
+    ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    await vi.advanceTimersByTimeAsync(60_000); // the call goes on for a minute
+    expect(lines.filter((l) => /lease lost/.test(l))).toEqual([]);
+  });
 });
 
 describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.conf)', () => {
@@ -214,6 +224,7 @@ describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.c
   async function crash() {
     await sched!.stop(0);
     sched = null;
+    ari.removeAllListeners(); // the dead process hears nothing more
   }
 
   it('agent-first: the customer answered while we were away and is held; bridged once it is back in the app, with the real answer time', async () => {
@@ -260,7 +271,11 @@ describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.c
     const { id, a } = await untilCustomerDialed();
     await crash();
     ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T} apologised:${T + 20} ended:${T + 23}`);
-    startScheduler(); // no channel exists any more
+    // The agent still waits in the app; its hangup's ChannelDestroyed comes back at once (seen on
+    // the lab: it must find the attempt settled, not read it as "the agent left").
+    ari.channels.set(a.agentChannelId, { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up', dialplan: inApp });
+    ari.destroyOnHangup = true;
+    startScheduler(); // the customer's channel is gone
     await until('the attempt to be settled', () => attempt(id).outcome !== null);
     const row = attempt(id);
     expect(row.outcome).toBe('APOLOGISED');

@@ -12,10 +12,10 @@ const nine2five = (() => {
 })();
 
 const campaign = (o: Partial<CampaignRules> = {}): CampaignRules => ({
-  id: 'C', scheduledCallbacks: true, myCallbackDefault: 'USERONLY', daysLimit: 0, maxDaysAhead: 365, hoursBlock: 0, activeLimit: 0, calltimeCheck: 'REFUSE', calendar: ALWAYS, maxAttempts: 3, ...o,
+  id: 'C', scheduledCallbacks: true, myCallbackDefault: 'USERONLY', daysLimit: 0, maxDaysAhead: 365, hoursBlock: 0, activeLimit: 0, calltimeCheck: 'REFUSE', calendar: ALWAYS, maxAttempts: 3, allowUnassignedAgents: false, ...o,
 });
 const agent = (o: Partial<AgentFacts> = {}): AgentFacts => ({ id: 'a1', scheduledCallbacks: true, agentOnlyCallbacks: true, activeLimit: null, ...o });
-const facts = (o: Partial<CreateFacts> = {}): CreateFacts => ({ campaign: campaign(), zone: ZONE, owner: agent(), ownerOpenUseronly: 0, existing: null, now: NOW, ...o });
+const facts = (o: Partial<CreateFacts> = {}): CreateFacts => ({ campaign: campaign(), zone: ZONE, owner: agent(), ownerOnCampaign: true, ownerOpenUseronly: 0, existing: null, now: NOW, ...o });
 const req = (o: Partial<CreateRequest> = {}): CreateRequest => ({ dueAt: NOW + 3_600_000, ownerAgentId: 'a1', ...o });
 
 describe('creation rules', () => {

@@ -1,0 +1,45 @@
+import type { AutoReschedule, RetryPolicy } from '../domain/retry.js';
+import type { Calendar } from '../domain/windows.js';
+import type { AriClient } from '../asterisk/ari.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import type { CallAttemptRow, CallbackRow } from '../store/schema.js';
+import type { CallSession } from './session.js';
+
+// What a call session is given: its plan (from the rows) and its dependencies.
+
+export type Phase = 'starting' | 'firstRinging' | 'secondRinging' | 'bridged' | 'done';
+
+export interface SessionDeps {
+  db: Db;
+  ari: AriClient;
+  log: Logger;
+  now: () => number;
+  random: () => number;
+  leaseMs: number;
+  agentRetryDelayMs: number;
+  /** How often, and how far apart, to look for a channel whose originate got no answer. */
+  confirm: { tries: number; delayMs: number };
+  onEnd: (s: CallSession) => void;
+  onCustomerLegEnd: (s: CallSession) => void;
+}
+
+export interface SessionPlan {
+  callback: CallbackRow;
+  attempt: CallAttemptRow;
+  token: string;
+  agentRingSec: number;
+  customerRingSec: number;
+  retry: RetryPolicy;
+  reschedule: AutoReschedule;
+  /** Calling hours, checked again just before the customer leg; null = force-dial. */
+  window: { zone: string; calendar: Calendar } | null;
+  agentCallerId: string; // what the agent's phone shows: who the callback is for
+}
+
+/** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */
+export interface SeenLeg {
+  state: string;
+  inApp: boolean;
+}
+
