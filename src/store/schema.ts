@@ -52,6 +52,9 @@ export const campaigns = sqliteTable('campaigns', {
   maxDaysAhead: integer('max_days_ahead').notNull().default(365),
   // 0011: events
   emailWhenLive: integer('email_when_live', { mode: 'boolean' }).notNull().default(false),
+  // 0013: recording
+  record: text('record', { enum: ['off', 'agent_and_customer'] }).notNull().default('off'),
+  recordingRetentionDays: integer('recording_retention_days').notNull().default(90),
 });
 
 export const lists = sqliteTable('lists', {
@@ -179,6 +182,10 @@ export const callAttempts = sqliteTable('call_attempts', {
   sipCode: integer('sip_code'),
   durationMs: integer('duration_ms'),
   detail: text('detail'),
+  // 0013: the stored recording's name, or why the call was not recorded; when retention deleted it
+  recordingName: text('recording_name'),
+  recordingNote: text('recording_note'),
+  recordingDeletedAt: integer('recording_deleted_at'),
 });
 
 export type CallbackRow = typeof callbacks.$inferSelect;
