@@ -27,6 +27,9 @@ export interface Daemon {
 
 export function startDaemon(config: Config, log: Logger): Daemon {
   const db = openDb(config.database.path);
+  // The API's own connection: reads never wait (WAL), and a write that cannot get the lock within
+  // 250 ms answers 503 instead of holding the whole process (better-sqlite3 waits synchronously).
+  const apiDb = openDb(config.database.path, { migrate: false, busyTimeoutMs: 250 });
   log.info({ db: config.database.path, instanceId: config.instanceId }, 'callbackd starting');
   const ari = new AriClient({ ...config.ari, reconnect: config.reconnect, log: log.child({ adapter: 'ari' }) });
   const ami = new AmiClient({ ...config.ami, reconnect: config.reconnect, log: log.child({ adapter: 'ami' }) });
@@ -95,7 +98,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   const startApi = async () => {
     if (!config.api.enabled) return;
     api = await buildApi({
-      db, log: log.child({ adapter: 'api' }), now: Date.now, nudge, bodyLimit: config.api.bodyLimitBytes,
+      db: apiDb, log: log.child({ adapter: 'api' }), now: Date.now, nudge, bodyLimit: config.api.bodyLimitBytes,
       events: { hub: events.hub, heartbeatMs: events.heartbeatMs },
       ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready }),
       recordingFile: (name) => ari.storedRecordingFile(name),
@@ -130,6 +133,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       ari.stop();
       ami.stop();
       db.$client.close();
+      apiDb.$client.close();
       log.info({ exitCode }, 'callbackd stopped');
       resolveDone(exitCode);
     })();

@@ -9,6 +9,7 @@ const TABLE = {
   USAGE: [400, 'wrong command-line usage'],
   NOT_FOUND: [404, 'not found'],
   DB_UNAVAILABLE: [null, 'the database cannot be opened'],
+  DB_BUSY: [503, 'the database is busy (another process holds its write lock); nothing was changed, try again'],
   ARI_AUTH: [null, 'Asterisk refused the ARI credentials'],
   ARI_UNREACHABLE: [null, 'Asterisk ARI is not reachable'],
   ARI_TIMEOUT: [null, 'Asterisk ARI did not answer in time'],

@@ -17,6 +17,7 @@ import * as dir from '../store/directory.js';
 import { readPresence } from '../store/presence.js';
 import { CALLBACK_STATES, type CallbackRow } from '../store/schema.js';
 import type { ApiDeps } from './deps.js';
+import { listingFilters } from './query-params.js';
 
 // /callbacks: book, read, list, search, edit, cancel, bulk, purge; /me/callbacks; /phones.
 
@@ -25,15 +26,6 @@ export const MAX_TRANSCRIPT = 64 * 1024;
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@+-]+$/, 'letters, digits, _ . @ + - only');
 const CallbackType = z.enum(['USERONLY', 'ANYONE']);
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-  .optional();
-const instant = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant like 2026-11-26T19:00:00Z')
-  .transform((s) => Date.parse(s))
-  .optional();
 
 const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err, 409: Err, 413: Err, 422: Err };
@@ -131,11 +123,7 @@ export function callbackRoutes(d: ApiDeps) {
           summary: 'List callbacks (filters, cursor pagination, sorting); views by user, campaign and list',
           querystring: z
             .object({
-              state: csv, campaign: csv, list: csv, agent: csv, disposition: csv,
-              type: CallbackType.optional(),
-              from: instant, to: instant,
-              sort: z.enum(['due', 'id']).default('due'),
-              order: z.enum(['asc', 'desc']).default('asc'),
+              ...listingFilters,
               limit: z.coerce.number().int().min(1).max(500).default(50),
               cursor: z.string().max(200).optional(),
             })

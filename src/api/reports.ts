@@ -9,19 +9,12 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { CALLBACK_STATES } from '../store/schema.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './openapi.js';
+import { csv, instant, listingFilters } from './query-params.js';
 
 // Reports and export: promise-keeping per campaign / agent / day, and any callbacks listing as a
 // streamed CSV file.
 
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError };
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-  .optional();
-const instant = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant like 2026-11-26T19:00:00Z or a date like 2026-11-26')
-  .transform((s) => Date.parse(s));
 const ReportRowView = z.object({
   campaign: z.string().nullable(),
   agent: z.string().nullable().describe("the owner, else the agent of the first attempt; '' for an ANYONE callback never dialed"),
@@ -87,11 +80,7 @@ export function reportRoutes(d: ApiDeps) {
           summary: 'Any callbacks listing (the filters of GET /callbacks) as CSV, streamed: the columns of the callback view',
           querystring: z
             .object({
-              state: csv, campaign: csv, list: csv, agent: csv, disposition: csv,
-              type: z.enum(['USERONLY', 'ANYONE']).optional(),
-              from: instant.optional(), to: instant.optional(),
-              sort: z.enum(['due', 'id']).default('due'),
-              order: z.enum(['asc', 'desc']).default('asc'),
+              ...listingFilters,
             })
             .strict(),
           produces: ['text/csv'],

@@ -6,7 +6,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { ZodError } from 'zod';
 import type { Principal } from '../app/auth.js';
 import { readiness } from '../app/readiness.js';
-import { CallbackdError, ErrorCodes, httpStatus } from '../errors.js';
+import { CallbackdError, defaultMessage, ErrorCodes, httpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
 import { registry } from '../metrics.js';
@@ -68,6 +68,11 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string; statusCode?: number; validation?: unknown; validationContext?: string };
+    const sqlite = e.code ?? (e.cause as { code?: string } | undefined)?.code; // drizzle may wrap the driver's error
+    if (sqlite === 'SQLITE_BUSY' || sqlite === 'SQLITE_LOCKED') {
+      // Another process holds the write lock past our short wait: nothing was written; come back.
+      return reply.status(503).header('retry-after', '1').send({ code: ErrorCodes.DB_BUSY, message: defaultMessage(ErrorCodes.DB_BUSY), details: null });
+    }
     if (e instanceof CallbackdError) {
       const status = httpStatus(e.code);
       return reply.status(status).send({ code: e.code, message: e.message, details: e.details ?? null });

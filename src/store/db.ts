@@ -62,6 +62,8 @@ export function migrate(client: Database.Database, migrations = listMigrations()
 export interface OpenOptions {
   migrate?: boolean;
   readonly?: boolean;
+  /** How long a write waits for another process's write lock (default 5000 ms). better-sqlite3 waits synchronously: the HTTP API uses a short one and answers 503. */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -93,7 +95,7 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   // writer wait instead of failing with SQLITE_BUSY.
   if (!opts.readonly) client.pragma('journal_mode = WAL');
   client.pragma('foreign_keys = ON');
-  client.pragma('busy_timeout = 5000');
+  client.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
   client.pragma('synchronous = NORMAL');
   if (opts.migrate !== false && !opts.readonly) migrate(client);
   return drizzle(client, { schema }) as Db;

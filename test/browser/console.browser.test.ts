@@ -12,7 +12,8 @@ import { inCi, shot, signIn, startConsole, tryLaunch, type Browser, type Console
 const started = await tryLaunch();
 if (!started.ok && !inCi) console.warn(`\n*** browser suite SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
 
-describe.skipIf(!started.ok && !inCi)('the console in Chromium', () => {
+// A loaded CI machine (scrypt, a cold Chromium) can take a while: two minutes per test.
+describe.skipIf(!started.ok && !inCi)('the console in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
   let c: Console;
   let page: Page;

@@ -245,7 +245,8 @@ describe('FastAGI server: sessions, timeouts and limits', () => {
 
     // Four authenticated sessions waiting on a prompt fill the address: a fifth is refused, they stay.
     const holders = [1, 2, 3, 4].map(() => asterisk(port, 'request-callback?campaign=C', () => '', { callerId: 'anonymous' }));
-    await new Promise((r) => setTimeout(r, 200));
+    // Under a loaded test run the four may take a moment to authenticate: poll, do not guess.
+    for (let i = 0; i < 60 && small.connections().authenticated < 4; i++) await new Promise((r) => setTimeout(r, 50));
     expect(small.connections()).toEqual({ total: 4, authenticated: 4 });
     expect(await asterisk(port, 'callback-info', ok, { uniqueid: attempt.agentChannelId })).toEqual([]);
     expect(small.connections().authenticated).toBe(4);

@@ -151,7 +151,7 @@ describe.skipIf(!start.ok && !inCi)('callbackd db copy: SQLite into PostgreSQL',
     expect(isCode(err, 'CONFLICT')).toBe(true);
     expect((err as Error).message).toMatch(/not empty/);
     expect(Number((await target.query('SELECT count(*) AS n FROM callbacks')).rows[0].n)).toBe(N + 1);
-  });
+  }, 300_000);
 
   it('resumes a copy that stopped between tables, and refuses to resume over foreign rows', async () => {
     const url = await lab.createDatabase();

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api, ok } from '../api';
 import { alertClasses, type AlertStyle } from '../alert';
 import { Problem } from '../components/Problem';
@@ -31,9 +31,6 @@ export function AgentPage() {
     }
   }, []);
   const mode = useLiveUpdates(refresh);
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
   if (!mine) return error ? <Problem error={error} /> : <p>Loading…</p>;
   const classes = alertClasses(style, mine.counted, seen);
   return (

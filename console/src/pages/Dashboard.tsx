@@ -1,5 +1,5 @@
 import { BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Bar } from 'react-chartjs-2';
 import { api, ok } from '../api';
 import { Problem } from '../components/Problem';
@@ -25,9 +25,6 @@ export function DashboardPage() {
     }
   }, []);
   useLiveUpdates(refresh, 5000);
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
   if (!d) return error ? <Problem error={error} /> : <p>Loading…</p>;
   const outcomes = [...new Set(d.outcomesPerHour.flatMap((h) => Object.keys(h.outcomes)))];
   return (

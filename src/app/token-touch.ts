@@ -1,0 +1,37 @@
+import type { Db } from '../store/db.js';
+import * as tokens from '../store/tokens.js';
+
+// When a token was last used, written in the background: authenticating never writes, so it never
+// waits for a write lock another process holds (issue 12). Uses within the same second are
+// coalesced into one write per token; a write refused by a busy database is retried later, and
+// losing one at a crash only makes "last used" a second older.
+
+const FLUSH_MS = 1000;
+const pending = new WeakMap<Db, { at: Map<number, number>; timer: NodeJS.Timeout | null }>();
+
+export function touchLater(db: Db, tokenId: number, now: number): void {
+  let p = pending.get(db);
+  if (!p) pending.set(db, (p = { at: new Map(), timer: null }));
+  p.at.set(tokenId, Math.max(now, p.at.get(tokenId) ?? 0));
+  if (!p.timer) {
+    const q = p;
+    q.timer = setTimeout(() => flushTouches(db, q), FLUSH_MS);
+    q.timer.unref();
+  }
+}
+
+function flushTouches(db: Db, p: { at: Map<number, number>; timer: NodeJS.Timeout | null }): void {
+  p.timer = null;
+  const batch = [...p.at];
+  p.at.clear();
+  try {
+    db.transaction((tx) => batch.forEach(([id, at]) => tokens.touchToken(tx, id, at)));
+  } catch {
+    // Busy or closed: put them back (newer uses win) and try again later.
+    for (const [id, at] of batch) if (!p.at.has(id)) p.at.set(id, at);
+    if (db.$client.open && p.at.size) {
+      p.timer = setTimeout(() => flushTouches(db, p), FLUSH_MS * 5);
+      p.timer.unref();
+    }
+  }
+}
