@@ -126,6 +126,10 @@ describe.skipIf(!lab.ok && !inCi)('recording answered calls (record: agent_and_c
     expect(wav.bits).toBe(16);
     // As long as the talk: the bridge forms at the customer's answer and ends at the hangup.
     expect(Math.abs(wav.seconds * 1000 - talkMs), `wav ${wav.seconds}s vs talk ${talkMs}ms`).toBeLessThan(700);
+    console.info(`recording: ${wav.seconds.toFixed(2)} s of ${wav.rate} Hz audio for ${talkMs} ms of talk`);
+    // The call log the manager reads names the recording.
+    const shown = (await (await get(bossToken, `/callbacks/${id}`)).json()) as { callAttempts: { recordingName: string | null; recordingNote: string | null }[] };
+    expect(shown.callAttempts[0]).toMatchObject({ recordingName: a!.recordingName, recordingNote: null });
 
     // The agent who may not see this USERONLY callback of 1001's gets the same 404 as a missing callback.
     const hidden = await get(agentToken, `/callbacks/${id}/attempts/1/recording`);
