@@ -75,6 +75,9 @@ export const ImportSchema = strict({
         callback_alert: z.enum(['none', 'red', 'blink', 'blink_red', 'red_defer', 'blink_defer', 'blink_red_defer']).default('blink_red_defer'),
         // Mail the owner of a USERONLY callback when it goes LIVE (README "Events, webhooks, email, reports").
         email_when_live: z.boolean().default(false),
+        // Record answered calls (ARI bridge recording) and keep them this many days (README "Recording").
+        record: z.enum(['off', 'agent_and_customer']).default('off'),
+        recording_retention_days: z.number().int().min(1).max(3650).default(90),
       }).superRefine((c, ctx) => {
         const cal = parseCalendar(c.calling_windows, c.holidays);
         if (!cal.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.calling_windows ? 'calling_windows' : 'holidays'], message: cal.error });
@@ -273,6 +276,8 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
         displayDays: c.display_days,
         callbackAlert: c.callback_alert.toUpperCase() as AlertStyle,
         emailWhenLive: c.email_when_live,
+        record: c.record,
+        recordingRetentionDays: c.recording_retention_days,
       });
     }
     for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });

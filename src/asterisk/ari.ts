@@ -308,6 +308,40 @@ export class AriClient extends EventEmitter {
     await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}/moh`, { allow404: true });
   }
 
+  /**
+   * Records everything said in a bridge into the stored recording `name` (.wav, in Asterisk's
+   * recording dir). The recording ends when the bridge does, or at stopRecording.
+   */
+  async recordBridge(bridgeId: string, name: string): Promise<void> {
+    await this.request('POST', `/bridges/${encodeURIComponent(bridgeId)}/record`, {
+      query: { name, format: 'wav', ifExists: 'fail', beep: 'false', terminateOn: 'none' },
+    });
+  }
+
+  /** Stops a live recording (kept as a stored one); one already finished is not an error. */
+  async stopRecording(name: string): Promise<void> {
+    await this.request('POST', `/recordings/live/${encodeURIComponent(name)}/stop`, { allow404: true });
+  }
+
+  /** Deletes a stored recording; one already gone is not an error. */
+  async deleteStoredRecording(name: string): Promise<void> {
+    await this.request('DELETE', `/recordings/stored/${encodeURIComponent(name)}`, { allow404: true });
+  }
+
+  /** A stored recording's file as a streaming response, or null when Asterisk has no such recording. */
+  async storedRecordingFile(name: string): Promise<Response | null> {
+    const u = new URL(`/ari/recordings/stored/${encodeURIComponent(name)}/file`, this.base);
+    let res: Response;
+    try {
+      res = await fetch(u, { headers: { Authorization: this.auth }, signal: AbortSignal.timeout(this.o.requestTimeoutMs * 6) });
+    } catch (err) {
+      throw new CallbackdError(ErrorCodes.ARI_UNREACHABLE, `ARI GET recording file failed: ${(err as Error).message}`);
+    }
+    if (res.status === 404) return null;
+    if (!res.ok) throw new AriHttpError(res.status, 'GET', `/recordings/stored/${name}/file`, `ARI GET recording file → HTTP ${res.status}`);
+    return res;
+  }
+
   /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */
   async subscribeChannel(channelId: string): Promise<void> {
     await this.request('POST', `/applications/${encodeURIComponent(this.o.app)}/subscription`, {

@@ -55,6 +55,9 @@ export const campaigns = sqliteTable('campaigns', {
   callbackAlert: text('callback_alert', { enum: ALERT_STYLES }).notNull().default('BLINK_RED_DEFER'),
   // 0011: events
   emailWhenLive: integer('email_when_live', { mode: 'boolean' }).notNull().default(false),
+  // 0013: recording
+  record: text('record', { enum: ['off', 'agent_and_customer'] }).notNull().default('off'),
+  recordingRetentionDays: integer('recording_retention_days').notNull().default(90),
 });
 
 export const lists = sqliteTable('lists', {
@@ -182,6 +185,10 @@ export const callAttempts = sqliteTable('call_attempts', {
   sipCode: integer('sip_code'),
   durationMs: integer('duration_ms'),
   detail: text('detail'),
+  // 0013: the stored recording's name, or why the call was not recorded; when retention deleted it
+  recordingName: text('recording_name'),
+  recordingNote: text('recording_note'),
+  recordingDeletedAt: integer('recording_deleted_at'),
 });
 
 export type CallbackRow = typeof callbacks.$inferSelect;
