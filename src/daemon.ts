@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { AmiClient } from './asterisk/ami.js';
 import { AriClient } from './asterisk/ari.js';
+import { startRecordingRetention } from './dialer/recording-retention.js';
 import { BUSY_STATES, Presence } from './asterisk/presence.js';
 import { writePresence } from './store/presence.js';
 import { registerGauges } from './metrics.js';
@@ -91,6 +92,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   presence.on('change', () => (presenceTimer ??= setTimeout(savePresence, 250)));
   const presenceHeartbeat = setInterval(savePresence, 30_000);
   presenceHeartbeat.unref();
+  const stopRetention = startRecordingRetention({ db, ari, log: log.child({ adapter: 'recordings' }), now: Date.now });
 
   let api: Api | null = null;
   const startApi = async () => {
@@ -99,6 +101,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       db: apiDb, log: log.child({ adapter: 'api' }), now: Date.now, nudge, bodyLimit: config.api.bodyLimitBytes,
       events: { hub: events.hub, heartbeatMs: events.heartbeatMs },
       ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready }),
+      recordingFile: (name) => ari.storedRecordingFile(name),
     });
     try {
       await api.listen({ host: config.api.host, port: config.api.port });
@@ -125,6 +128,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       await scheduler.stop(config.scheduler.shutdownGraceMs);
       await events.stop();
       clearInterval(presenceHeartbeat);
+      stopRetention();
       if (presenceTimer) clearTimeout(presenceTimer);
       ari.stop();
       ami.stop();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { AlertStyle } from './domain/agent-view.js';
 import { isValidZone } from './domain/due.js';
 import { isRegion } from './domain/phone-number.js';
 import { parseCalendar } from './domain/windows.js';
@@ -70,8 +71,13 @@ export const ImportSchema = strict({
         default_region: z.string().refine(isRegion, 'must be a two-letter region like US or GB').default('US'),
         count_mode: z.enum(['live', 'active', 'all_active']).default('all_active'),
         display_days: z.number().int().min(0).max(3650).default(0),
+        // How the agent's callbacks alert line looks (README "Callback rules"; VICIdial's callbacks alert).
+        callback_alert: z.enum(['none', 'red', 'blink', 'blink_red', 'red_defer', 'blink_defer', 'blink_red_defer']).default('blink_red_defer'),
         // Mail the owner of a USERONLY callback when it goes LIVE (README "Events, webhooks, email, reports").
         email_when_live: z.boolean().default(false),
+        // Record answered calls (ARI bridge recording) and keep them this many days (README "Recording").
+        record: z.enum(['off', 'agent_and_customer']).default('off'),
+        recording_retention_days: z.number().int().min(1).max(3650).default(90),
       }).superRefine((c, ctx) => {
         const cal = parseCalendar(c.calling_windows, c.holidays);
         if (!cal.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.calling_windows ? 'calling_windows' : 'holidays'], message: cal.error });
@@ -268,7 +274,10 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
         defaultRegion: c.default_region,
         countMode: c.count_mode.toUpperCase() as 'LIVE' | 'ACTIVE' | 'ALL_ACTIVE',
         displayDays: c.display_days,
+        callbackAlert: c.callback_alert.toUpperCase() as AlertStyle,
         emailWhenLive: c.email_when_live,
+        record: c.record,
+        recordingRetentionDays: c.recording_retention_days,
       });
     }
     for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });

@@ -7,6 +7,7 @@ import { bookCallback } from '../app/book.js';
 import { CallbackView, viewById, viewMany } from '../app/callback-view.js';
 import { bulk, cancelCallback, editCallback, purgeFinished, reassignAll } from '../app/edit.js';
 import { toE164 } from '../domain/phone-number.js';
+import { ALERT_STYLES } from '../domain/agent-view.js';
 import { cleanText } from '../domain/text.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { auditOf } from '../store/audit.js';
@@ -279,14 +280,21 @@ export function callbackRoutes(d: ApiDeps) {
         schema: {
           operationId: 'listMyCallbacks', tags: ['callbacks'],
           summary: "An agent's own list, with LIVE / ACTIVE counts (the campaign's count mode, display days, hours block)",
-          response: { 200: z.object({ agent: z.string(), live: z.number(), active: z.number(), counted: z.number(), callbacks: z.array(CallbackView) }), ...errors },
+          response: {
+            200: z.object({
+              agent: z.string(), live: z.number(), active: z.number(), counted: z.number(),
+              alert: z.enum(ALERT_STYLES).describe("how the alert line looks: the strongest callback_alert among the campaigns of the counted callbacks (NONE when nothing is counted); the DEFER variants stop blinking once the agent opened the list, until `counted` changes"),
+              callbacks: z.array(CallbackView),
+            }),
+            ...errors,
+          },
         },
       },
       async (req) => {
         const p = req.principal;
         if (!p.agentId) forbid('this user is not an agent');
         const v = agentView(db, p.agentId, d.now());
-        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, callbacks: viewMany(db, v.callbacks, d.now()) };
+        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, alert: v.alert, callbacks: viewMany(db, v.callbacks, d.now()) };
       },
     );
 

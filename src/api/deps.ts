@@ -21,4 +21,6 @@ export interface ApiDeps {
   events?: { hub: EventHub; heartbeatMs: number };
   /** The built console (dist/console); default: found next to the code, null: not served. */
   consoleDir?: string | null;
+  /** A stored call recording's file from Asterisk (src/api/recordings.ts); null: none by that name. */
+  recordingFile?: (name: string) => Promise<Response | null>;
 }

@@ -20,6 +20,7 @@ import { cookieSupport, PEOPLE_PUBLIC, peopleRoutes } from './people-routes.js';
 import { webhookRoutes } from './webhooks.js';
 import { emailRoutes } from './emails.js';
 import { reportRoutes } from './reports.js';
+import { recordingRoutes } from './recordings.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -104,6 +105,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes(d));
   await app.register(emailRoutes(d));
   await app.register(reportRoutes(d));
+  await app.register(recordingRoutes(d));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));

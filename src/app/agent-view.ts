@@ -1,4 +1,4 @@
-import { agentSees, counted } from '../domain/agent-view.js';
+import { agentSees, counted, strongestAlert, type AlertStyle } from '../domain/agent-view.js';
 import { listAllCallbacks, type ListedCallback } from '../store/callback-list.js';
 import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
@@ -13,6 +13,8 @@ export interface AgentView {
   active: number;
   /** The number the agent's counter shows: each campaign counts by its own count_mode. */
   counted: number;
+  /** The alert line's style: the strongest callback_alert among the campaigns of the counted callbacks (NONE when none). */
+  alert: AlertStyle;
   callbacks: ListedCallback[];
 }
 
@@ -22,14 +24,16 @@ export function agentView(db: Conn, agentId: string, now: number): AgentView {
   const opts = (id: string) => {
     if (!campaigns.has(id)) campaigns.set(id, dir.getCampaign(db, id));
     const c = campaigns.get(id);
-    return { countMode: c?.countMode ?? 'ALL_ACTIVE', displayDays: c?.displayDays ?? 0 };
+    return { countMode: c?.countMode ?? 'ALL_ACTIVE', displayDays: c?.displayDays ?? 0, alert: c?.callbackAlert ?? 'BLINK_RED_DEFER' };
   };
   const seen = rows.filter((cb) => agentSees(cb, opts(cb.campaignId), agentId, now));
+  const inCounter = seen.filter((c) => counted(c.state, opts(c.campaignId).countMode));
   return {
     agentId,
     live: seen.filter((c) => c.state === 'LIVE').length,
     active: seen.filter((c) => c.state === 'ACTIVE').length,
-    counted: seen.filter((c) => counted(c.state, opts(c.campaignId).countMode)).length,
+    counted: inCounter.length,
+    alert: strongestAlert(inCounter.map((c) => opts(c.campaignId).alert)),
     callbacks: seen,
   };
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import { reconnectDelay } from './backoff.js';
+import { Reconnector } from './backoff.js';
 
 // Our own thin AMI client instead of asterisk-manager (README: "Why not asterisk-manager"):
 // keys keep Asterisk's spelling, an action sent while disconnected fails at once instead of being
@@ -68,8 +68,7 @@ export class AmiClient extends EventEmitter {
   private banner = false;
   private nextId = 1;
   private pending = new Map<string, Pending>();
-  private failures = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly retry = new Reconnector(() => this.connect());
   private stopped = false;
   connected = false;
   reconnects = 0;
@@ -85,8 +84,7 @@ export class AmiClient extends EventEmitter {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.retry.cancel();
     this.sock?.destroy();
     this.sock = null;
     this.failAll(new CallbackdError(ErrorCodes.AMI_NOT_CONNECTED, 'AMI client stopped'));
@@ -106,7 +104,7 @@ export class AmiClient extends EventEmitter {
     sock.on('connect', () => clearTimeout(connectTimer));
     sock.on('data', (chunk: string) => this.onData(chunk));
     sock.on('error', (err) => {
-      if (!this.connected) this.o.log.warn({ host: this.o.host, port: this.o.port, err: err.message, attempt: this.failures + 1 }, 'AMI not reachable; will retry');
+      if (!this.connected) this.o.log.warn({ host: this.o.host, port: this.o.port, err: err.message, attempt: this.retry.failures + 1 }, 'AMI not reachable; will retry');
       else this.o.log.warn({ err: err.message }, 'AMI socket error');
     });
     sock.on('close', () => {
@@ -126,14 +124,7 @@ export class AmiClient extends EventEmitter {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.timer) return;
-    this.failures++;
-    const delay = reconnectDelay(this.failures, this.o.reconnect.initialDelayMs, this.o.reconnect.maxDelayMs);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.connect();
-    }, delay);
-    this.timer.unref?.();
+    if (!this.stopped) this.retry.schedule(this.o.reconnect);
   }
 
   private onData(chunk: string): void {
@@ -175,9 +166,9 @@ export class AmiClient extends EventEmitter {
         this.sock?.destroy();
         return;
       }
-      if (this.failures > 0 || this.reconnects > 0) this.o.log.info('AMI connected again');
+      if (this.retry.failures > 0 || this.reconnects > 0) this.o.log.info('AMI connected again');
       else this.o.log.info({ host: this.o.host, port: this.o.port }, 'AMI connected');
-      this.failures = 0;
+      this.retry.succeeded();
       this.connected = true;
       this.emit('connected');
     } catch (err) {

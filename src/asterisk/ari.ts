@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import { reconnectDelay } from './backoff.js';
+import { Reconnector } from './backoff.js';
 
 // Our own thin ARI client instead of ari-client (README: "Why not ari-client"). Guarantees:
 // every REST call has a timeout; the event socket reconnects forever with capped backoff;
@@ -69,8 +69,7 @@ export declare interface AriClient {
 
 export class AriClient extends EventEmitter {
   private ws: WebSocket | null = null;
-  private failures = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly retry = new Reconnector(() => this.connect());
   private pingTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private awaitingPong = false;
@@ -94,9 +93,9 @@ export class AriClient extends EventEmitter {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.retry.cancel();
     if (this.pingTimer) clearInterval(this.pingTimer);
-    this.timer = this.pingTimer = null;
+    this.pingTimer = null;
     this.ws?.removeAllListeners();
     this.ws?.on('error', () => {});
     this.ws?.terminate();
@@ -118,9 +117,9 @@ export class AriClient extends EventEmitter {
     let refused = false; // Asterisk answered with an HTTP error; already reported
     ws.on('open', () => {
       opened = true;
-      if (this.failures > 0 || this.reconnects > 0) this.o.log.info({ url: this.o.url }, 'ARI connected again');
+      if (this.retry.failures > 0 || this.reconnects > 0) this.o.log.info({ url: this.o.url }, 'ARI connected again');
       else this.o.log.info({ url: this.o.url, app: this.o.app }, 'ARI connected');
-      this.failures = 0;
+      this.retry.succeeded();
       this.connected = true;
       this.awaitingPong = false;
       this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs ?? 5000);
@@ -158,7 +157,7 @@ export class AriClient extends EventEmitter {
     });
     ws.on('error', (err) => {
       if (this.stopped || refused) return; // our own shutdown, or a refusal already reported
-      if (!opened) this.o.log.warn({ url: this.o.url, err: err.message, attempt: this.failures + 1 }, 'ARI not reachable; will retry');
+      if (!opened) this.o.log.warn({ url: this.o.url, err: err.message, attempt: this.retry.failures + 1 }, 'ARI not reachable; will retry');
       else this.o.log.warn({ err: err.message }, 'ARI socket error');
     });
     ws.on('close', () => {
@@ -193,14 +192,7 @@ export class AriClient extends EventEmitter {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.timer) return;
-    this.failures++;
-    const delay = reconnectDelay(this.failures, this.o.reconnect.initialDelayMs, this.o.reconnect.maxDelayMs);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.connect();
-    }, delay);
-    this.timer.unref?.();
+    if (!this.stopped) this.retry.schedule(this.o.reconnect);
   }
 
   /** One REST call with a hard timeout. 404 → null when `allow404`. */
@@ -314,6 +306,40 @@ export class AriClient extends EventEmitter {
   /** Stops music on hold (started by the hold dialplan); a no-op on a channel without it. */
   async stopMoh(channelId: string): Promise<void> {
     await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}/moh`, { allow404: true });
+  }
+
+  /**
+   * Records everything said in a bridge into the stored recording `name` (.wav, in Asterisk's
+   * recording dir). The recording ends when the bridge does, or at stopRecording.
+   */
+  async recordBridge(bridgeId: string, name: string): Promise<void> {
+    await this.request('POST', `/bridges/${encodeURIComponent(bridgeId)}/record`, {
+      query: { name, format: 'wav', ifExists: 'fail', beep: 'false', terminateOn: 'none' },
+    });
+  }
+
+  /** Stops a live recording (kept as a stored one); one already finished is not an error. */
+  async stopRecording(name: string): Promise<void> {
+    await this.request('POST', `/recordings/live/${encodeURIComponent(name)}/stop`, { allow404: true });
+  }
+
+  /** Deletes a stored recording; one already gone is not an error. */
+  async deleteStoredRecording(name: string): Promise<void> {
+    await this.request('DELETE', `/recordings/stored/${encodeURIComponent(name)}`, { allow404: true });
+  }
+
+  /** A stored recording's file as a streaming response, or null when Asterisk has no such recording. */
+  async storedRecordingFile(name: string): Promise<Response | null> {
+    const u = new URL(`/ari/recordings/stored/${encodeURIComponent(name)}/file`, this.base);
+    let res: Response;
+    try {
+      res = await fetch(u, { headers: { Authorization: this.auth }, signal: AbortSignal.timeout(this.o.requestTimeoutMs * 6) });
+    } catch (err) {
+      throw new CallbackdError(ErrorCodes.ARI_UNREACHABLE, `ARI GET recording file failed: ${(err as Error).message}`);
+    }
+    if (res.status === 404) return null;
+    if (!res.ok) throw new AriHttpError(res.status, 'GET', `/recordings/stored/${name}/file`, `ARI GET recording file → HTTP ${res.status}`);
+    return res;
   }
 
   /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */

@@ -1,6 +1,7 @@
 import type { AriClient } from '../asterisk/ari.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
+import { stopRecording } from './recording.js';
 
 // Closing an answered call, in one place: used by the session when one side hangs up, by the
 // scheduler for a bridged call that outlived its session, and by recovery after a restart.
@@ -16,6 +17,7 @@ export interface AnsweredCall {
 export async function closeAnsweredCall(d: { db: Db; ari: AriClient; now: () => number }, call: AnsweredCall, hangUp: readonly string[]): Promise<void> {
   const now = d.now();
   store.closeAnsweredAttempt(d.db, call.attemptId, now, call.customerAnsweredAt !== null ? now - call.customerAnsweredAt : 0);
+  await stopRecording(d, call.attemptId);
   await Promise.all(hangUp.map((ch) => d.ari.hangup(ch).catch(() => undefined)));
   await d.ari.destroyBridge(call.bridgeId).catch(() => undefined);
 }

@@ -35,6 +35,8 @@ export interface SessionPlan {
   /** Calling hours, checked again just before the customer leg; null = force-dial. */
   window: { zone: string; calendar: Calendar } | null;
   agentCallerId: string; // what the agent's phone shows: who the callback is for
+  /** Record the bridged call (campaign option record: agent_and_customer). */
+  record?: boolean;
 }
 
 /** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import * as store from '../store/callbacks.js';
 import { closeAnsweredCall } from './close-answered.js';
 import { LeaseKeeper } from './lease.js';
+import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
 import { startLeg } from './start-leg.js';
@@ -286,6 +287,7 @@ export class CallSession {
     this.customer.upAt ??= this.d.now();
     this.log.info('agent and customer bridged');
     this.recorder.end({ kind: 'answered' });
+    if (this.plan.record) await startRecording({ db: this.d.db, ari: this.d.ari, log: this.log }, this.plan.attempt);
   }
 
   private async onDestroyed(isAgent: boolean, cause: number | null, sipCode: number | null): Promise<void> {

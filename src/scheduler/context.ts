@@ -115,5 +115,6 @@ export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: 
     reschedule: { mode: campaign.autoReschedule, type: cb.type, dueAt: cb.dueAt, zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
     window: cb.forceDial ? null : { zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
     agentCallerId: agentCallerId(lead),
+    record: campaign.record === 'agent_and_customer',
   };
 }

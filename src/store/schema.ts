@@ -1,6 +1,7 @@
 // Mirrors sql/*.sql, which is the source of truth; test/integration/store.test.ts ("schema") checks
 // that every column here exists in the migrated database with the same name.
 import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { ALERT_STYLES } from '../domain/agent-view.js';
 
 export const trunks = sqliteTable('trunks', {
   id: text('id').primaryKey(),
@@ -50,8 +51,13 @@ export const campaigns = sqliteTable('campaigns', {
   displayDays: integer('display_days').notNull().default(0),
   // 0012
   maxDaysAhead: integer('max_days_ahead').notNull().default(365),
+  // 0015: the agent's alert line
+  callbackAlert: text('callback_alert', { enum: ALERT_STYLES }).notNull().default('BLINK_RED_DEFER'),
   // 0011: events
   emailWhenLive: integer('email_when_live', { mode: 'boolean' }).notNull().default(false),
+  // 0013: recording
+  record: text('record', { enum: ['off', 'agent_and_customer'] }).notNull().default('off'),
+  recordingRetentionDays: integer('recording_retention_days').notNull().default(90),
 });
 
 export const lists = sqliteTable('lists', {
@@ -179,6 +185,10 @@ export const callAttempts = sqliteTable('call_attempts', {
   sipCode: integer('sip_code'),
   durationMs: integer('duration_ms'),
   detail: text('detail'),
+  // 0013: the stored recording's name, or why the call was not recorded; when retention deleted it
+  recordingName: text('recording_name'),
+  recordingNote: text('recording_note'),
+  recordingDeletedAt: integer('recording_deleted_at'),
 });
 
 export type CallbackRow = typeof callbacks.$inferSelect;

@@ -166,6 +166,7 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', { timeout: 120_
     expect(promoteDue(c.db, Date.now())).toBe(1); // what the scheduler does at the due instant
     await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/LIVE 1 · ACTIVE 0/);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // no reload
+    expect(await page.getByTestId('alert-style').textContent()).toBe("Alert style: BLINK_RED_DEFER (the campaign's)"); // C1's callback_alert
     expect(await line.getAttribute('class')).toContain('blink');
     expect(await line.evaluate((el) => getComputedStyle(el).animationName)).toBe('cbd-blink');
     await page.getByText(/Open my list/).click();
@@ -174,6 +175,20 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', { timeout: 120_
     await shot(page, 'agent');
     book('n4', 'a1', '+1h');
     await expect.poll(() => line.getAttribute('class'), { timeout: 10_000 }).toContain('blink'); // the count changed
+  });
+
+  it("the alert line takes the campaign's callback_alert: a LIVE callback of a red-only campaign is red and does not blink", async () => {
+    book('n3', 'a2', '+1s'); // n3 is on C2's list; C2 has callback_alert: red
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(promoteDue(c.db, Date.now())).toBe(1);
+    await signIn(page, c.url, 'a2');
+    await page.getByRole('heading', { name: 'My callbacks' }).waitFor();
+    const line = page.getByTestId('alert-line');
+    await expect.poll(() => line.textContent()).toMatch(/LIVE 1 · ACTIVE 0/);
+    expect(await page.getByTestId('alert-style').textContent()).toBe("Alert style: RED (the campaign's)");
+    expect((await line.getAttribute('class'))!.split(' ')).toEqual(['alert-line', 'red']);
+    expect(await line.evaluate((el) => getComputedStyle(el).animationName)).toBe('none');
+    expect(await page.getByRole('combobox', { name: /alert style/i }).count()).toBe(0); // no per-browser choice any more
   });
 
   it("pops the callback when callbackd rings the agent's phone", async () => {

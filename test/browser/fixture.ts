@@ -4,8 +4,9 @@ export const FIXTURE = {
   trunks: [{ id: 'carrier', max_channels: 10 }],
   numbers: [{ number: '+15550100001', trunk: 'carrier' }],
   campaigns: [
-    { id: 'C1', name: 'Renewals', time_zone: 'America/New_York', outbound_number: '+15550100001' },
-    { id: 'C2', name: 'Winback', time_zone: 'America/Chicago', outbound_number: '+15550100001' },
+    // The agent's alert line takes its style from here (callback_alert): C1 blinks red until seen, C2 is red only.
+    { id: 'C1', name: 'Renewals', time_zone: 'America/New_York', outbound_number: '+15550100001', callback_alert: 'blink_red_defer' },
+    { id: 'C2', name: 'Winback', time_zone: 'America/Chicago', outbound_number: '+15550100001', callback_alert: 'red' },
   ],
   lists: [
     { id: 'L1', campaign: 'C1' },

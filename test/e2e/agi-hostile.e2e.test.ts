@@ -113,6 +113,7 @@ describe.skipIf(!lab.ok && !inCi)('FastAGI against a hostile client, on the real
 
       // A real caller through the shipped dialplan: Asterisk's own AGI connection gets through.
       const t0 = Date.now();
+      const openedBefore = f.stats.opened;
       const caller = callIn('callback', dir);
       peers.push(caller);
       expect(await caller.exited, 'the caller scenario (INVITE, INFO "1", BYE from Asterisk)').toBe(0);
@@ -123,7 +124,10 @@ describe.skipIf(!lab.ok && !inCi)('FastAGI against a hostile client, on the real
       expect(Date.now() - t0).toBeLessThan(20000);
       await waitFor(`the requested callback ${row!.id} to complete`, () => cb(row!.id).state === 'COMPLETED', 30000);
       expect(trunk.invites().map((m) => /sip:(\+\d+)@/.exec(m.firstLine)?.[1])).toEqual(['+15551230001', '+15551230099']);
-      expect(f.open()).toBeGreaterThanOrEqual(100); // the flood was still on
+      // The flood was still on: hostile clients kept connecting while the real calls were made (how many are
+      // open at one instant dips as the server closes the oldest half-open ones to make room; 96 was seen).
+      expect(f.stats.opened).toBeGreaterThan(openedBefore + 50);
+      expect(f.open()).toBeGreaterThanOrEqual(50);
     } finally {
       await f.stop();
     }

@@ -322,6 +322,16 @@ describe('agents and admins', () => {
     expect((await call('a1', 'GET', '/me/callbacks')).body).toMatchObject({ agent: 'a1', live: 0, active: 1, counted: 1, callbacks: [{ lead: 'n1' }] });
   });
 
+  it("the agent's alert style is the campaign's callback_alert (default blink_red_defer), NONE with nothing counted", async () => {
+    expect((await call('a1', 'GET', '/me/callbacks')).body).toMatchObject({ counted: 0, alert: 'NONE' });
+    await book('a1', { lead: 'n1' });
+    expect((await call('a1', 'GET', '/me/callbacks')).body).toMatchObject({ counted: 1, alert: 'BLINK_RED_DEFER' });
+    const c1 = { name: 'One', time_zone: 'America/New_York', outbound_number: '+15550100001' };
+    expect(await call('root', 'PUT', '/admin/campaigns/C1', { ...c1, callback_alert: 'flash' })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/callback_alert/) } });
+    expect((await call('root', 'PUT', '/admin/campaigns/C1', { ...c1, callback_alert: 'red' })).body).toMatchObject({ id: 'C1', callbackAlert: 'RED' });
+    expect((await call('a1', 'GET', '/me/callbacks')).body).toMatchObject({ counted: 1, alert: 'RED' });
+  });
+
   it('admin CRUD goes through the import checks; a used entry cannot be deleted', async () => {
     expect(await call('root', 'PUT', '/admin/campaigns/C9', { name: 'Nine', time_zone: 'Nowhere/Zone' })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/time_zone: must be an IANA time zone/) } });
     expect((await call('root', 'PUT', '/admin/campaigns/C9', { name: 'Nine', time_zone: 'UTC', calling_windows: { 'mon-fri': '09:00-17:00' } })).body).toMatchObject({ id: 'C9', callingWindows: { 'mon-fri': '09:00-17:00' } });

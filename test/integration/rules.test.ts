@@ -271,10 +271,10 @@ describe('booking through the one path', () => {
 });
 
 describe('what listings show', () => {
-  it('scheduled vs earliest dialable, and the agent counts with hours block and count mode', async () => {
+  it('scheduled vs earliest dialable, the agent counts with hours block and count mode, and the alert style of what is counted', async () => {
     const { agentView } = await import('../../src/app/agent-view.js');
     const { dialableOf } = await import('../../src/app/callback-view.js');
-    setup({ calltime_check: 'off', hours_block: 1, count_mode: 'live' });
+    setup({ calltime_check: 'off', hours_block: 1, count_mode: 'live', callback_alert: 'red' });
     const evening = bookCallback(db, { leadId: 'ny', due: '2026-11-23T21:00', ownerAgentId: 'a1', actor: 't' }, clock).callback;
     expect(dialableOf(db, evening, clock)).toEqual({
       earliestDialableAt: Date.parse('2026-11-24T14:00:00Z'),
@@ -283,8 +283,8 @@ describe('what listings show', () => {
     bookCallback(db, { leadId: 'la', due: '2026-11-23T10:00', ownerAgentId: 'a1', actor: 't' }, clock);
     expect(agentView(db, 'a1', clock)).toMatchObject({ live: 0, active: 0, counted: 0, callbacks: [] }); // hours block
     const later = clock + 3_600_000;
-    expect(agentView(db, 'a1', later)).toMatchObject({ live: 0, active: 2, counted: 0 }); // count_mode live
+    expect(agentView(db, 'a1', later)).toMatchObject({ live: 0, active: 2, counted: 0, alert: 'NONE' }); // count_mode live: nothing counted, no alert
     store.promoteDue(db, Date.parse('2026-11-23T18:00:00Z'));
-    expect(agentView(db, 'a1', Date.parse('2026-11-23T18:00:00Z'))).toMatchObject({ live: 1, active: 1, counted: 1 });
+    expect(agentView(db, 'a1', Date.parse('2026-11-23T18:00:00Z'))).toMatchObject({ live: 1, active: 1, counted: 1, alert: 'RED' }); // the campaign's callback_alert
   });
 });

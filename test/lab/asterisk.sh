@@ -32,7 +32,7 @@ running() { local p; p=$(pid); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 install_config() {
   # Fresh state every start: registrations live in astdb, and a test must not inherit the last one's.
   rm -rf "$ETC" "$ROOTFS/var/lib/asterisk-lab"; mkdir -p "$ETC" "$ROOTFS/run/asterisk-lab" "$ROOTFS/var/log/asterisk-lab" \
-    "$ROOTFS/var/lib/asterisk-lab" "$ROOTFS/var/spool/asterisk-lab"
+    "$ROOTFS/var/lib/asterisk-lab" "$ROOTFS/var/spool/asterisk-lab" "$ROOTFS/var/spool/asterisk-lab/recording"
   # The sample configs that admins copy are loaded unchanged; the lab only adds its own files.
   cp "$repo"/sip-config/*.conf "$ETC/"
   cp "$repo"/dialplan/*.conf "$ETC/"

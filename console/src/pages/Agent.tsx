@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'react';
 import { api, ok } from '../api';
-import { alertClasses, type AlertStyle } from '../alert';
+import { alertClasses } from '../alert';
 import { Problem } from '../components/Problem';
 import { when } from '../format';
 import { useLiveUpdates } from '../live';
@@ -8,10 +8,8 @@ import { Link } from '../router';
 import type { MyCallbacks, Ringing } from '../types';
 import { ScreenPop } from './ScreenPop';
 
-const STYLES: AlertStyle[] = ['BLINK_RED_DEFER', 'BLINK_RED', 'BLINK', 'RED', 'BLINK_DEFER', 'RED_DEFER', 'NONE'];
-
 // The agent's screen: my callbacks (the API applies hours block, display days and count mode),
-// the alert line, and the screen pop while callbackd rings my phone. Updated live.
+// the alert line in the campaign's style (callback_alert, from the API), and the screen pop while callbackd rings my phone. Updated live.
 
 export function AgentPage() {
   const [mine, setMine] = useState<MyCallbacks | null>(null);
@@ -19,7 +17,6 @@ export function AgentPage() {
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState(false);
   const [seen, setSeen] = useState<number | null>(null);
-  const [style, setStyle] = useState<AlertStyle>(() => (localStorage.getItem('cbd.alertStyle') as AlertStyle | null) ?? 'BLINK_RED_DEFER');
   const refresh = useCallback(async () => {
     try {
       const [m, r] = await Promise.all([ok(api.GET('/me/callbacks')), ok(api.GET('/me/ringing'))]);
@@ -32,7 +29,7 @@ export function AgentPage() {
   }, []);
   const mode = useLiveUpdates(refresh);
   if (!mine) return error ? <Problem error={error} /> : <p>Loading…</p>;
-  const classes = alertClasses(style, mine.counted, seen);
+  const classes = alertClasses(mine.alert, mine.counted, seen);
   return (
     <section aria-labelledby="agent-title">
       <h1 id="agent-title">My callbacks</h1>
@@ -44,21 +41,7 @@ export function AgentPage() {
         Callbacks: {mine.counted} <small>(LIVE {mine.live} · ACTIVE {mine.active})</small>
       </p>
       <p className="muted">
-        Updates: {mode}.{' '}
-        <label className="inline">
-          Alert style
-          <select
-            value={style}
-            onChange={(e) => {
-              setStyle(e.target.value as AlertStyle);
-              localStorage.setItem('cbd.alertStyle', e.target.value);
-            }}
-          >
-            {STYLES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
+        Updates: {mode}. <span data-testid="alert-style">Alert style: {mine.alert} (the campaign's)</span>
       </p>
       <details
         open={open}

@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AriClient } from '../../src/asterisk/ari.js';
+import { recordingFailed, recordingNameFor } from '../../src/dialer/recording.js';
+import { sweepRecordings } from '../../src/dialer/recording-retention.js';
+import { importFile } from '../../src/import.js';
+import { createLogger } from '../../src/log.js';
+import { insertCallback } from '../../src/store/callbacks.js';
+import { openDb, type Db } from '../../src/store/db.js';
+import { recordingOfAttempt, setRecordingName } from '../../src/store/recordings.js';
+
+// The retention sweep and the call log's recording columns, on SQLite; Asterisk's side (ARI
+// DELETE /recordings/stored/{name}) is a recording fake of our own adapter.
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-11-28T12:00:00Z');
+let db: Db;
+
+beforeEach(() => {
+  const dir = mkdtempSync(join(tmpdir(), 'cbd-rec-'));
+  db = openDb(join(dir, 'db.sqlite'));
+  const f = join(dir, 'cc.yaml');
+  writeFileSync(
+    f,
+    `trunks: [{ id: t }]
+campaigns:
+  - { id: SHORT, name: S, time_zone: UTC, record: agent_and_customer, recording_retention_days: 7 }
+  - { id: LONG, name: L, time_zone: UTC, record: agent_and_customer, recording_retention_days: 90 }
+lists: [{ id: LS, campaign: SHORT }, { id: LL, campaign: LONG }]
+leads:
+  - { id: s, list: LS, phone: "+15551230001" }
+  - { id: l, list: LL, phone: "+15551230002" }
+`,
+  );
+  importFile(db, f, NOW);
+});
+
+/** One ended, recorded attempt of a new callback of `campaign`, ended `daysAgo` before NOW. */
+function recordedCall(campaign: string, lead: string, daysAgo: number): { attemptId: number; name: string; callbackId: number } {
+  const callbackId = insertCallback(db, { leadId: lead, campaignId: campaign, type: 'ANYONE', ownerAgentId: null, dueAt: NOW, dueZone: 'UTC', maxAttempts: 3, notes: null }, NOW);
+  const bridge = `cbd-${callbackId}-1-abcd-bridge`;
+  const r = db.$client
+    .prepare(
+      `INSERT INTO call_attempts (callback_id, seq, dial_order, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at, ended_at, outcome)
+       VALUES (?, 1, 'AGENT_FIRST', '+1', '+2', 't', 'a', 'c', ?, 'tok', ?, ?, 'ANSWERED')`,
+    )
+    .run(callbackId, bridge, NOW - daysAgo * DAY - 60_000, NOW - daysAgo * DAY);
+  const attemptId = Number(r.lastInsertRowid);
+  const name = recordingNameFor(bridge);
+  setRecordingName(db, attemptId, name);
+  return { attemptId, name, callbackId };
+}
+
+function fakeAri(fail = false) {
+  const deleted: string[] = [];
+  const ari = {
+    deleteStoredRecording: async (name: string) => {
+      if (fail) throw new Error('ARI DELETE /recordings/stored → connect ECONNREFUSED');
+      deleted.push(name);
+    },
+  } as unknown as AriClient;
+  return { ari, deleted };
+}
+
+const log = createLogger('silent');
+
+describe('recording retention', () => {
+  it("deletes recordings past their campaign's retention, from Asterisk and in the call log; keeps the others", async () => {
+    const oldShort = recordedCall('SHORT', 's', 8);
+    const newShort = recordedCall('SHORT', 's', 6);
+    const oldLong = recordedCall('LONG', 'l', 30);
+    const { ari, deleted } = fakeAri();
+    expect(await sweepRecordings({ db, ari, log, now: () => NOW })).toBe(1);
+    expect(deleted).toEqual([oldShort.name]);
+    expect(recordingOfAttempt(db, oldShort.callbackId, 1)!.deletedAt).toBe(NOW);
+    expect(recordingOfAttempt(db, newShort.callbackId, 1)!.deletedAt).toBeNull();
+    expect(recordingOfAttempt(db, oldLong.callbackId, 1)!.deletedAt).toBeNull();
+    // Once deleted it is not asked for again.
+    expect(await sweepRecordings({ db, ari, log, now: () => NOW })).toBe(0);
+    expect(deleted).toHaveLength(1);
+  });
+
+  it('ARI away: nothing is marked deleted, and the next sweep deletes it', async () => {
+    const old = recordedCall('SHORT', 's', 10);
+    expect(await sweepRecordings({ db, ari: fakeAri(true).ari, log, now: () => NOW })).toBe(0);
+    expect(recordingOfAttempt(db, old.callbackId, 1)!.deletedAt).toBeNull();
+    const ok = fakeAri();
+    expect(await sweepRecordings({ db, ari: ok.ari, log, now: () => NOW })).toBe(1);
+    expect(ok.deleted).toEqual([old.name]);
+  });
+});
+
+describe('recording in the call log', () => {
+  it('the name is derived from the callback and attempt; a RecordingFailed event notes why the file is incomplete', () => {
+    const call = recordedCall('SHORT', 's', 0);
+    expect(call.name).toBe(`cbd-${call.callbackId}-1-abcd-rec`);
+    recordingFailed(db, log, call.name, 'disk full');
+    expect(recordingOfAttempt(db, call.callbackId, 1)).toEqual({ name: call.name, note: 'recording failed during the call: disk full', deletedAt: null });
+    recordingFailed(db, log, 'someone-elses-recording', 'x'); // not ours: nothing written
+  });
+});
