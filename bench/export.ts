@@ -8,32 +8,15 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { buildApi } from '../src/api/server.js';
 import { createToken } from '../src/app/auth.js';
-import { applyImport, parseImport } from '../src/import.js';
 import { openDb } from '../src/store/db.js';
 import { tempDir } from '../test/lab/lab.js';
-import { generateCallbacks } from './generate.js';
+import { benchCenter } from './generate.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const db = openDb(join(tempDir('export'), 'export.db'));
 const NOW = Date.now();
-applyImport(
-  db,
-  parseImport(
-    JSON.stringify({
-      trunks: [{ id: 'carrier' }],
-      numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-      campaigns: ['C1', 'C2', 'C3', 'C4'].map((id) => ({ id, name: id, time_zone: 'America/New_York', outbound_number: '+15550100001' })),
-      lists: ['C1', 'C2', 'C3', 'C4'].map((c) => ({ id: `L-${c}`, campaign: c })),
-      agents: Array.from({ length: 200 }, (_, i) => ({ id: `a${i}`, name: `A${i}`, campaigns: [`C${(i % 4) + 1}`] })),
-      users: [{ id: 'root', role: 'admin' }],
-    }),
-    'bench',
-  ),
-  NOW,
-);
-const t0 = performance.now();
-generateCallbacks(db, N, { campaigns: ['C1', 'C2', 'C3', 'C4'], agents: Array.from({ length: 200 }, (_, i) => `a${i}`), now: NOW });
-console.log(`generated ${N.toLocaleString('en-US')} callbacks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const genMs = benchCenter(db, N, NOW);
+console.log(`generated ${N.toLocaleString('en-US')} callbacks in ${(genMs / 1000).toFixed(1)} s`);
 
 const api = await buildApi({ db, log: pino({ level: 'silent' }), now: Date.now, nudge: () => {}, bodyLimit: 65536, ready: () => ({ ari: true, ami: true, presence: true }), consoleDir: null });
 await api.listen({ host: '127.0.0.1', port: 0 });

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { buildApi } from '../src/api/server.js';
 import { createToken } from '../src/app/auth.js';
-import { applyImport, parseImport } from '../src/import.js';
 import * as store from '../src/store/callbacks.js';
 import { openDb } from '../src/store/db.js';
 import { REPO, tempDir } from '../test/lab/lab.js';
-import { generateCallbacks } from './generate.js';
+import { benchCenter } from './generate.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const dir = tempDir('scale');
@@ -21,25 +20,7 @@ const file = join(dir, 'scale.db');
 const db = openDb(file);
 const NOW = Date.now();
 
-applyImport(
-  db,
-  parseImport(
-    JSON.stringify({
-      trunks: [{ id: 'carrier' }],
-      numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-      campaigns: ['C1', 'C2', 'C3', 'C4'].map((id) => ({ id, name: id, time_zone: 'America/New_York', outbound_number: '+15550100001' })),
-      lists: ['C1', 'C2', 'C3', 'C4'].map((c) => ({ id: `L-${c}`, campaign: c })),
-      agents: Array.from({ length: 200 }, (_, i) => ({ id: `a${i}`, name: `A${i}`, campaigns: [`C${(i % 4) + 1}`] })),
-      users: [{ id: 'root', role: 'admin' }],
-    }),
-    'bench',
-  ),
-  NOW,
-);
-
-const t0 = performance.now();
-generateCallbacks(db, N, { campaigns: ['C1', 'C2', 'C3', 'C4'], agents: Array.from({ length: 200 }, (_, i) => `a${i}`), now: NOW });
-const genMs = performance.now() - t0;
+const genMs = benchCenter(db, N, NOW);
 const c = db.$client;
 c.pragma('wal_checkpoint(TRUNCATE)');
 
