@@ -8,6 +8,8 @@ import type { SessionPlan } from '../dialer/session.js';
 import { campaignCalendar, leadZone } from '../app/book.js';
 import type { AdmitFacts, TrunkAdmission } from '../domain/admit.js';
 import { customerDialsOfLead } from '../store/callbacks.js';
+import { agentAnswersOf } from '../store/call-prompts.js';
+import { promptOptionsOf, recentlyDeclined } from '../domain/call-prompts.js';
 
 export interface LoadedCallback {
   cb: CallbackRow;
@@ -32,6 +34,7 @@ export function loadDialContext(
   cb: CallbackRow,
   presence: (endpoint: string) => PhonePresence | undefined,
   busyAgents: ReadonlySet<string>,
+  now: number = Date.now(),
 ): LoadedCallback | { missing: string } {
   const lead = dir.getLead(db, cb.leadId);
   if (!lead) return { missing: `lead ${cb.leadId} no longer exists` };
@@ -60,6 +63,7 @@ export function loadDialContext(
       agents,
       presence,
       busyAgents,
+      declined: cb.type === 'ANYONE' ? recentlyDeclined(agentAnswersOf(db, cb.id), now) : undefined,
     },
   };
 }
@@ -79,7 +83,7 @@ export function readAdmitFacts(
   trunk: (trunkId: string) => TrunkAdmission,
 ): { facts: AdmitFacts; loaded: LoadedCallback | null } {
   if (trunkFull !== null) return { facts: { kind: 'trunkFull', reason: trunkFull }, loaded: null };
-  const loaded = loadDialContext(db, cb, presence, busyAgents);
+  const loaded = loadDialContext(db, cb, presence, busyAgents, now);
   if ('missing' in loaded) return { facts: { kind: 'missing', reason: loaded.missing }, loaded: null };
   const { campaign, lead, ctx } = loaded;
   const facts: AdmitFacts = {
@@ -116,5 +120,7 @@ export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: 
     window: cb.forceDial ? null : { zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
     agentCallerId: agentCallerId(lead),
     record: campaign.record === 'agent_and_customer',
+    prompts: promptOptionsOf(campaign),
+    lead: { firstName: lead.firstName, lastName: lead.lastName, phoneE164: lead.phoneE164 },
   };
 }

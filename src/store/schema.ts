@@ -2,6 +2,7 @@
 // that every column here exists in the migrated database with the same name.
 import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { ALERT_STYLES } from '../domain/agent-view.js';
+import { AGENT_RESPONSES, CUSTOMER_CHOICES } from '../domain/call-prompts.js';
 
 export const trunks = sqliteTable('trunks', {
   id: text('id').primaryKey(),
@@ -58,6 +59,12 @@ export const campaigns = sqliteTable('campaigns', {
   // 0013: recording
   record: text('record', { enum: ['off', 'agent_and_customer'] }).notNull().default('off'),
   recordingRetentionDays: integer('recording_retention_days').notNull().default(90),
+  // 0018: what the agent and the customer hear before the bridge
+  whisper: text('whisper', { enum: ['off', 'name', 'digits'] }).notNull().default('off'),
+  agentAccept: text('agent_accept', { enum: ['off', 'on'] }).notNull().default('off'),
+  acceptTimeoutSeconds: integer('accept_timeout_seconds').notNull().default(8),
+  customerChoice: text('customer_choice', { enum: ['off', 'on'] }).notNull().default('off'),
+  snoozeMinutes: integer('snooze_minutes').notNull().default(15),
 });
 
 export const lists = sqliteTable('lists', {
@@ -189,6 +196,9 @@ export const callAttempts = sqliteTable('call_attempts', {
   recordingName: text('recording_name'),
   recordingNote: text('recording_note'),
   recordingDeletedAt: integer('recording_deleted_at'),
+  // 0018: what the agent answered to the accept prompt, what the customer chose (null = not asked)
+  agentResponse: text('agent_response', { enum: AGENT_RESPONSES }),
+  customerChoice: text('customer_choice', { enum: CUSTOMER_CHOICES }),
 });
 
 export type CallbackRow = typeof callbacks.$inferSelect;
