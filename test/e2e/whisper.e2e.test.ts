@@ -68,26 +68,32 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
         'trunks:',
         '  - { id: carrier }',
         '  - { id: carrier-press }',
+        '  - { id: carrier-slow }',
         'numbers:',
         '  - { number: "+15550100001", trunk: carrier }',
         '  - { number: "+15550100021", trunk: carrier-press }',
+        '  - { number: "+15550100026", trunk: carrier-slow }',
         'campaigns:',
         // Whisper the name, press 1 to accept; the customer (trunk carrier) answers and talks 3 s.
         '  - { id: WHISPER, name: Whisper, time_zone: America/New_York, outbound_number: "+15550100001", whisper: name, agent_accept: on, accept_timeout_seconds: 5 }',
         // The customer chooses; snooze is 1 minute.
         '  - { id: CHOICE, name: Choice, time_zone: America/New_York, outbound_number: "+15550100021", customer_choice: on, snooze_minutes: 1 }',
+        // Customer-first with the choice; the customer (trunk carrier-slow, patient) presses nothing.
+        '  - { id: CFCHOICE, name: Customer first choice, time_zone: America/New_York, outbound_number: "+15550100026", dial_order: customer_first, customer_choice: on }',
         'lists:',
         '  - { id: L-WHISPER, campaign: WHISPER }',
         '  - { id: L-CHOICE, campaign: CHOICE }',
+        '  - { id: L-CFCHOICE, campaign: CFCHOICE }',
         'agents:',
         '  - { id: "1021", name: Rita Rejects, campaigns: [WHISPER, CHOICE] }',
-        '  - { id: "1022", name: Alex Accepts, campaigns: [WHISPER, CHOICE] }',
+        '  - { id: "1022", name: Alex Accepts, campaigns: [WHISPER, CHOICE, CFCHOICE] }',
         'phones:',
         '  - { endpoint: agent1021, agent: "1021", status: ACTIVE }',
         '  - { endpoint: agent1022, agent: "1022", status: ACTIVE }',
         'leads:',
         '  - { id: wes, list: L-WHISPER, first_name: Wes, last_name: Per, phone: "+15551230021" }',
         '  - { id: cho, list: L-CHOICE, first_name: Cho, phone: "+15551230022" }',
+        '  - { id: sil, list: L-CFCHOICE, first_name: Silent, phone: "+15551230026" }',
       ].join('\n'),
     );
     const imp = cli(['import', file, '--db', dbPath]);
@@ -168,5 +174,19 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
     expect(cb.state).toBe('CANCELLED');
     expect(cb.failReason).toBe('cancelled by the customer (pressed 3 at the choice prompt)');
     expect(attemptsOf(db, id)[0]).toMatchObject({ outcome: 'CUSTOMER_CANCELLED', customerChoice: 'CANCEL' });
+  }, 60_000);
+
+  it('customer-first, the customer presses nothing: never left in silence — after the timeout the agent is rung and the call bridged (choice NONE)', async () => {
+    const customer = new Sipp('carrier-patient', ['-sf', join(SIPP, 'carrier-patient.xml'), '-d', '500', '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start();
+    const alex = await pressingAgent(1022, '1', dir);
+    peers.push(customer, alex);
+    await start();
+    const id = add(['--lead', 'sil', '--due', 'now', '--owner', '1022']);
+    await waitFor('the call to be bridged', () => getCallback(db, id)?.state === 'COMPLETED', 40000, 200);
+    const [a] = attemptsOf(db, id);
+    expect(a).toMatchObject({ outcome: 'ANSWERED', customerChoice: 'NONE', agentResponse: null, customerAttempt: 1 });
+    // The agent was rung only once the choice prompt had played and its 8 s had passed.
+    expect(a!.agentAnsweredAt! - a!.customerAnsweredAt!).toBeGreaterThan(8000);
+    expect(daemon!.log).toMatch(/"stage":"choice","heard":"timeout","decision":"talk"/);
   }, 60_000);
 });
