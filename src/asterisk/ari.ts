@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Reconnector } from './backoff.js';
+import { AsteriskLink } from './link.js';
 
 // Our own thin ARI client instead of ari-client (README: "Why not ari-client"). Guarantees:
 // every REST call has a timeout; the event socket reconnects forever with capped backoff;
@@ -61,34 +60,19 @@ export class AriHttpError extends CallbackdError {
   }
 }
 
-export declare interface AriClient {
-  on(event: 'event', l: (e: AriEvent) => void): this;
-  on(event: 'connected' | 'disconnected', l: () => void): this;
-  on(event: 'authFailed', l: (err: CallbackdError) => void): this;
-}
-
-export class AriClient extends EventEmitter {
+export class AriClient extends AsteriskLink<AriEvent> {
   private ws: WebSocket | null = null;
-  private readonly retry = new Reconnector(() => this.connect());
   private pingTimer: NodeJS.Timeout | null = null;
-  private stopped = false;
   private awaitingPong = false;
-  connected = false;
-  reconnects = 0;
   private readonly auth: string;
   private readonly base: URL;
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
 
   constructor(private readonly o: AriOptions) {
-    super();
+    super(o.reconnect);
     this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
     this.base = new URL(o.url);
-  }
-
-  start(): void {
-    this.stopped = false;
-    this.connect();
   }
 
   stop(): void {
@@ -103,7 +87,7 @@ export class AriClient extends EventEmitter {
     this.connected = false;
   }
 
-  private connect(): void {
+  protected connect(): void {
     if (this.stopped) return;
     const u = new URL('/ari/events', this.base);
     u.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -189,10 +173,6 @@ export class AriClient extends EventEmitter {
     } catch {
       this.ws.terminate();
     }
-  }
-
-  private scheduleReconnect(): void {
-    if (!this.stopped) this.retry.schedule(this.o.reconnect);
   }
 
   /** One REST call with a hard timeout. 404 → null when `allow404`. */
