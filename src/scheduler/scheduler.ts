@@ -4,7 +4,7 @@ import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';
 import { closeAnsweredCall } from '../dialer/close-answered.js';
-import { recordingFailed } from '../dialer/recording.js';
+import { onRecordingEvent } from '../dialer/recording.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
@@ -143,7 +143,7 @@ export class Scheduler {
   }
 
   private async onAriEvent(e: AriEvent): Promise<void> {
-    if (e.type === 'RecordingFailed') return recordingFailed(this.o.db, this.o.log, String((e.recording as { name?: string })?.name ?? ''), (e.recording as { cause?: string })?.cause);
+    if (e.type === 'RecordingFailed' || e.type === 'RecordingFinished') return onRecordingEvent(this.o.db, this.o.log, e);
     const id = e.channel?.id;
     if (!id) return;
     const s = this.byChannel.get(id);
