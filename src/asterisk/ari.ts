@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Reconnector } from './backoff.js';
+import { AsteriskLink } from './link.js';
 import { RestLimiter, type Lane } from './rest-limiter.js';
 
 // Our own thin ARI client instead of ari-client (README: "Why not ari-client"). Guarantees:
@@ -29,6 +28,12 @@ export interface AriEvent {
   tech_cause?: number;
   args?: string[];
   [k: string]: unknown;
+}
+
+/** The channel a playback event is about (its target_uri is channel:<id>); events carry no channel of their own. */
+export function playbackChannel(e: AriEvent): string | undefined {
+  const uri = (e.playback as { target_uri?: string } | undefined)?.target_uri;
+  return uri?.startsWith('channel:') ? uri.slice('channel:'.length) : undefined;
 }
 
 /** The context of dialplan/callbackd-hold.conf that every leg is originated into. */
@@ -64,26 +69,16 @@ export class AriHttpError extends CallbackdError {
   }
 }
 
-export declare interface AriClient {
-  on(event: 'event', l: (e: AriEvent) => void): this;
-  on(event: 'connected' | 'disconnected', l: () => void): this;
-  on(event: 'authFailed', l: (err: CallbackdError) => void): this;
-}
-
-export class AriClient extends EventEmitter {
+export class AriClient extends AsteriskLink<AriEvent> {
   private ws: WebSocket | null = null;
-  private readonly retry = new Reconnector(() => this.connect());
   private pingTimer: NodeJS.Timeout | null = null;
-  private stopped = false;
   private awaitingPong = false;
-  connected = false;
-  reconnects = 0;
   private readonly auth: string;
   private readonly base: URL;
   private readonly limiter: RestLimiter;
 
   constructor(private readonly o: AriOptions) {
-    super();
+    super(o.reconnect);
     this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
     this.base = new URL(o.url);
     this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8);
@@ -92,11 +87,6 @@ export class AriClient extends EventEmitter {
   /** REST calls waiting for a slot now, and the most ever (src/asterisk/rest-limiter.ts). */
   get restQueue(): { now: number; peak: number } {
     return { now: this.limiter.queued, peak: this.limiter.peakQueued };
-  }
-
-  start(): void {
-    this.stopped = false;
-    this.connect();
   }
 
   stop(): void {
@@ -111,7 +101,7 @@ export class AriClient extends EventEmitter {
     this.connected = false;
   }
 
-  private connect(): void {
+  protected connect(): void {
     if (this.stopped) return;
     const u = new URL('/ari/events', this.base);
     u.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -197,10 +187,6 @@ export class AriClient extends EventEmitter {
     } catch {
       this.ws.terminate();
     }
-  }
-
-  private scheduleReconnect(): void {
-    if (!this.stopped) this.retry.schedule(this.o.reconnect);
   }
 
   /** One REST call with a hard timeout (counted from when it is sent). 404 → null when `allow404`. */
@@ -304,6 +290,19 @@ export class AriClient extends EventEmitter {
   /** Stops music on hold (started by the hold dialplan); a no-op on a channel without it. */
   async stopMoh(channelId: string): Promise<void> {
     await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}/moh`, { allow404: true });
+  }
+
+  /**
+   * Plays media (ARI media URIs: sound:, digits:, number:, characters:) to one channel, in order,
+   * as playback `playbackId`. Its end comes as PlaybackFinished (see playbackChannel).
+   */
+  async play(channelId: string, playbackId: string, media: readonly string[]): Promise<void> {
+    await this.request('POST', `/channels/${encodeURIComponent(channelId)}/play/${encodeURIComponent(playbackId)}`, { query: { media: media.join(',') } });
+  }
+
+  /** Stops a playback; one already finished is not an error. */
+  async stopPlayback(playbackId: string): Promise<void> {
+    await this.request('DELETE', `/playbacks/${encodeURIComponent(playbackId)}`, { allow404: true });
   }
 
   /**
