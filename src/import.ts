@@ -22,6 +22,40 @@ const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
 /** Retry delays are seconds; a month is more than any carrier or person asks for. */
 const MONTH_S = 30 * 86_400;
 
+/** One lead as an admin writes it: a `leads:` entry of an import file, or a row of a CSV (src/import-csv.ts). */
+export const LeadEntry = strict({
+  id: Id,
+  list: Id,
+  first_name: z.string().optional(),
+  last_name: z.string().optional(),
+  phone: Phone,
+  time_zone: Zone.optional(),
+});
+export type LeadEntry = z.infer<typeof LeadEntry>;
+
+/**
+ * The checks of one lead beyond its schema, the same for the YAML and the CSV import: its list must
+ * be known, its phone must read as a number (E.164, or national in the region of its list's campaign).
+ */
+export function checkLeadRefs(l: LeadEntry, listKnown: boolean, region: string): { e164: string | null; problems: { field: keyof LeadEntry; message: string }[] } {
+  const problems: { field: keyof LeadEntry; message: string }[] = [];
+  if (!listKnown) problems.push({ field: 'list', message: `no list "${l.list}"` });
+  const r = phoneE164(l.phone, region);
+  if (!r.ok) problems.push({ field: 'phone', message: r.error });
+  return { e164: r.ok ? r.e164 : null, problems };
+}
+
+/** The stored row of a checked lead. */
+export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
+  id: l.id,
+  listId: l.list,
+  firstName: l.first_name ?? null,
+  lastName: l.last_name ?? null,
+  phoneE164: e164,
+  timeZone: l.time_zone ?? null,
+  updatedAt: now,
+});
+
 export const ImportSchema = strict({
   trunks: z
     .array(
@@ -109,18 +143,7 @@ export const ImportSchema = strict({
       }),
     )
     .default([]),
-  leads: z
-    .array(
-      strict({
-        id: Id,
-        list: Id,
-        first_name: z.string().optional(),
-        last_name: z.string().optional(),
-        phone: Phone,
-        time_zone: Zone.optional(),
-      }),
-    )
-    .default([]),
+  leads: z.array(LeadEntry).default([]),
   users: z
     .array(
       strict({
@@ -184,7 +207,6 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
   f.lists.forEach(({ i, v: l }) => need(known('campaigns', l.campaign), ['lists', i, 'campaign'], `no campaign "${l.campaign}"`));
   f.agents.forEach(({ i, v: a }) => a.campaigns.forEach((c) => need(known('campaigns', c), ['agents', i, 'campaigns'], `no campaign "${c}"`)));
   f.phones.forEach(({ i, v: p }) => need(known('agents', p.agent), ['phones', i, 'agent'], `no agent "${p.agent}"`));
-  f.leads.forEach(({ i, v: l }) => need(known('lists', l.list), ['leads', i, 'list'], `no list "${l.list}"`));
   f.users.forEach(({ i, v: u }) => {
     if (u.role === 'agent') need(known('agents', u.agent ?? u.id), ['users', i, 'agent'], `no agent "${u.agent ?? u.id}"`);
     u.campaigns.forEach((c) => need(known('campaigns', c), ['users', i, 'campaigns'], `no campaign "${c}"`));
@@ -200,7 +222,11 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
     else problems.push({ path, message: r.error });
   };
   const leadPhones = new Map<number, string>();
-  f.leads.forEach(({ i, v: l }) => e164(leadPhones, i, ['leads', i, 'phone'], l.phone, regionOfCampaign(campaignOfList(l.list))));
+  f.leads.forEach(({ i, v: l }) => {
+    const r = checkLeadRefs(l, known('lists', l.list), regionOfCampaign(campaignOfList(l.list)));
+    for (const p of r.problems) problems.push({ path: ['leads', i, p.field], message: p.message });
+    if (r.e164) leadPhones.set(i, r.e164);
+  });
   const dncNumbers = new Map<number, string>();
   f.dnc.forEach(({ i, v: d }) => e164(dncNumbers, i, ['dnc', i, 'number'], d.number, d.region ?? regionOfCampaign(d.campaign)));
   const dup = <T>(section: keyof ImportFile, entries: { i: number; v: T }[], key: (v: T) => string) => {
@@ -296,15 +322,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
     }
     for (const p of f.phones) dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, updatedAt: now });
     for (const [i, l] of f.leads.entries()) {
-      dir.upsertLead(tx, {
-        id: l.id,
-        listId: l.list,
-        firstName: l.first_name ?? null,
-        lastName: l.last_name ?? null,
-        phoneE164: leadPhones.get(i)!,
-        timeZone: l.time_zone ?? null,
-        updatedAt: now,
-      });
+      dir.upsertLead(tx, leadRow(l, leadPhones.get(i)!, now));
     }
     for (const u of f.users) {
       dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });

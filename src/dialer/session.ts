@@ -5,6 +5,7 @@ import type { AriEvent } from '../asterisk/ari.js';
 import { windowWait } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import * as store from '../store/callbacks.js';
+import { CallBridge } from './bridge.js';
 import { closeAnsweredCall } from './close-answered.js';
 import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
@@ -27,6 +28,7 @@ export class CallSession {
   private readonly customer: Leg;
   private readonly lease: LeaseKeeper;
   private readonly recorder: AttemptRecorder;
+  private readonly bridge: CallBridge;
   private stuckTimer: NodeJS.Timeout | null = null;
   private reconcileTries = 0;
   readonly log: Logger;
@@ -44,6 +46,7 @@ export class CallSession {
       this.recorder.close();
     });
     this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e));
+    this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
   }
 
   get agentChannel(): string {
@@ -151,6 +154,8 @@ export class CallSession {
       timeoutSec: this.plan.agentRingSec,
       appArgs: `agent,${a.callbackId}`,
       variables: { CALLBACKD_ID: String(a.callbackId) },
+      // The first leg of a new call waits its turn; an agent for an answered customer does not.
+      lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
     });
     if (r.ok) {
       this.log.info({ phone: a.phoneEndpoint }, 'ringing agent');
@@ -198,6 +203,7 @@ export class CallSession {
       timeoutSec: this.plan.customerRingSec,
       appArgs: `customer,${a.callbackId}`,
       variables: { CALLBACKD_ID: String(a.callbackId) },
+      lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
     });
     if (r.ok) {
       this.log.info({ trunk: a.trunkId, attempt: n }, 'dialing customer');
@@ -246,41 +252,35 @@ export class CallSession {
   private async firstAnswered(): Promise<void> {
     const first = this.agentFirst ? this.agentChannel : this.customerChannel;
     this.log.info(this.agentFirst ? 'agent answered' : 'customer answered');
-    try {
-      await this.d.ari.createBridge(this.plan.attempt.bridgeId);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, first);
-      await this.d.ari.ring(first, true); // the first party hears ringing while we dial the other
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'could not set up the bridge; hanging up');
-      await this.hangupBoth();
-      return;
-    }
-    if (this.agentFirst) await this.dialCustomer();
-    else await this.dialAgent();
+    // The other party is dialed at once, while the first one is parked: under a burst these REST
+    // calls each wait for a slot, and doing them one after the other kept a customer waiting.
+    // A park that fails is not a reason to hang up an answered leg: connect() makes the bridge.
+    await Promise.all([this.park(first), this.agentFirst ? this.dialCustomer() : this.dialAgent()]);
   }
 
   /** A leg in our app hears ringing in the call's bridge while the other one is still coming. */
   private async park(channelId: string): Promise<void> {
     try {
-      await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // may exist already
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, channelId);
-      await this.d.ari.ring(channelId, true);
+      await this.bridge.park(channelId);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, channel: channelId }, 'could not park the leg with ringing');
+      this.log.warn({ err: (err as Error).message, channel: channelId }, 'could not park the leg in the bridge yet; bridging will try again');
     }
+    await this.d.ari.ring(channelId, true).catch((err: Error) => this.log.warn({ err: err.message, channel: channelId }, 'could not play ringing to the leg'));
   }
 
   /** Both legs are in our app (`arrived` entered last): bridge them and keep the promise. */
   private async connect(arrived: string): Promise<void> {
     const other = arrived === this.agentChannel ? this.customerChannel : this.agentChannel;
-    try {
-      await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // exists unless adopted
-      await this.d.ari.ring(other, false);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, other).catch(() => undefined); // already in unless adopted
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, arrived);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'could not bridge the two legs; hanging up');
-      await this.hangupBoth();
+    await this.d.ari.ring(other, false).catch(() => undefined);
+    // Retried while both legs are up: an answered customer is not hung up for our own transient
+    // failure (bridge.ts). The one parked first may already be in the bridge (adopted calls).
+    const r = await this.bridge.join([{ id: other, mayBeIn: true }, { id: arrived }], () => !this.agent.gone && !this.customer.gone && this.phase !== 'done');
+    if (!r.ok) {
+      if (r.legLeft) this.log.info('a leg left before the two could be bridged');
+      else {
+        this.log.error({ err: r.err }, 'could not bridge the two legs after retrying; hanging up');
+        await this.hangupBoth();
+      }
       return;
     }
     this.phase = 'bridged';
@@ -354,6 +354,7 @@ export class CallSession {
   private async destroyBridgeIfDone(): Promise<void> {
     if (!(this.agent.gone && (this.customer.gone || !this.customer.dialed))) return;
     // Already gone when an answered call was closed (close-answered.ts): nothing to report then.
+    this.bridge.gone();
     await this.d.ari.destroyBridge(this.plan.attempt.bridgeId).catch(() => undefined);
     this.end();
   }

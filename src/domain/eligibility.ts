@@ -18,6 +18,8 @@ export interface DialContext {
   ownerAgentId: string | null;
   customerNumber: string;
   dncHit: boolean;
+  /** Why dncHit, when the lead has several numbers (domain/alt-dial.ts); default names customerNumber. */
+  dncReason?: string;
   outboundNumber: { e164: string; outboundEnabled: boolean; trunkId: string } | null;
   /** USERONLY: the owner only. ANYONE: every agent of the campaign. */
   agents: CandidateAgent[];
@@ -80,7 +82,7 @@ function pickPhone(
  */
 export function decideDial(ctx: DialContext): DialDecision {
   if (ctx.dncHit) {
-    return { kind: 'fail', outcome: 'DNC', reason: `number ${ctx.customerNumber} is on the do-not-call list` };
+    return { kind: 'fail', outcome: 'DNC', reason: ctx.dncReason ?? `number ${ctx.customerNumber} is on the do-not-call list` };
   }
   if (!ctx.outboundNumber) {
     return { kind: 'fail', outcome: 'NO_OUTBOUND_NUMBER', reason: 'no outbound-enabled number: the campaign has no caller number set' };

@@ -326,7 +326,8 @@ export class Scheduler {
       agentId: d.agentId,
       phoneEndpoint: d.endpoint,
       callerId: d.callerId,
-      customerNumber: loaded.lead.phoneE164,
+      customerNumber: loaded.ctx.customerNumber,
+      phonePosition: loaded.number?.position ?? null,
       trunkId: d.trunkId,
       ids: (seq) => ({
         agentChannelId: `cbd-${cb.id}-${seq}-${tag}-agent`,
@@ -335,7 +336,7 @@ export class Scheduler {
       }),
     });
     if (!attempt) return false;
-    const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead));
+    const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead, loaded.number?.zone));
     const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
     triggerLateness.observe(Math.max(0, lateMs) / 1000);
     session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');
