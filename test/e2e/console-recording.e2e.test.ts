@@ -87,6 +87,10 @@ describe.skipIf(!lab.ok && !inCi)('the console plays a recorded lab call', () =>
     const { duration } = await state();
     console.info(`console played ${duration.toFixed(2)} s of recording for ${talkSeconds.toFixed(2)} s of talk`);
     expect(Math.abs(duration - talkSeconds)).toBeLessThan(0.7);
+    // It plays: a click on the player's play button, and its clock runs.
+    const box = (await player.boundingBox())!;
+    await page.mouse.click(box.x + 20, box.y + box.height / 2);
+    await waitFor('the recording to play', async () => (await player.evaluate((el: HTMLAudioElement) => el.currentTime)) > 0.5, 10_000, 200);
     await shot(page, 'recording-lab');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
