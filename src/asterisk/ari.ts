@@ -30,6 +30,12 @@ export interface AriEvent {
   [k: string]: unknown;
 }
 
+/** The channel a playback event is about (its target_uri is channel:<id>); events carry no channel of their own. */
+export function playbackChannel(e: AriEvent): string | undefined {
+  const uri = (e.playback as { target_uri?: string } | undefined)?.target_uri;
+  return uri?.startsWith('channel:') ? uri.slice('channel:'.length) : undefined;
+}
+
 /** The context of dialplan/callbackd-hold.conf that every leg is originated into. */
 export const HOLD_CONTEXT = 'callbackd-hold';
 
@@ -284,6 +290,19 @@ export class AriClient extends AsteriskLink<AriEvent> {
   /** Stops music on hold (started by the hold dialplan); a no-op on a channel without it. */
   async stopMoh(channelId: string): Promise<void> {
     await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}/moh`, { allow404: true });
+  }
+
+  /**
+   * Plays media (ARI media URIs: sound:, digits:, number:, characters:) to one channel, in order,
+   * as playback `playbackId`. Its end comes as PlaybackFinished (see playbackChannel).
+   */
+  async play(channelId: string, playbackId: string, media: readonly string[]): Promise<void> {
+    await this.request('POST', `/channels/${encodeURIComponent(channelId)}/play/${encodeURIComponent(playbackId)}`, { query: { media: media.join(',') } });
+  }
+
+  /** Stops a playback; one already finished is not an error. */
+  async stopPlayback(playbackId: string): Promise<void> {
+    await this.request('DELETE', `/playbacks/${encodeURIComponent(playbackId)}`, { allow404: true });
   }
 
   /**

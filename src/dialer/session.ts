@@ -11,6 +11,7 @@ import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
+import { CallPrompts } from './call-prompts.js';
 import { startLeg } from './start-leg.js';
 
 // One attempt of one callback, driven by ARI events. The session's phase:
@@ -29,6 +30,7 @@ export class CallSession {
   private readonly lease: LeaseKeeper;
   private readonly recorder: AttemptRecorder;
   private readonly bridge: CallBridge;
+  private readonly prompts: CallPrompts; // whisper, accept, customer choice (call-prompts.ts)
   private stuckTimer: NodeJS.Timeout | null = null;
   private reconcileTries = 0;
   readonly log: Logger;
@@ -47,6 +49,15 @@ export class CallSession {
     });
     this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e));
     this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
+    this.prompts = new CallPrompts({
+      plan, log: this.log, db: d.db, ari: d.ari, now: d.now,
+      endAttempt: (e) => this.recorder.end(e),
+      finish: async () => {
+        await this.hangupBoth();
+        if (!this.agent.dialed) this.agent.to('gone'); // customer-first: no agent leg will end
+        await this.destroyBridgeIfDone();
+      },
+    });
   }
 
   get agentChannel(): string {
@@ -73,7 +84,7 @@ export class CallSession {
   private startTimers(): void {
     this.lease.start();
     // Nothing but a lost event can keep an unanswered attempt alive this long; clean up then.
-    const limitMs = (this.plan.agentRingSec + this.plan.customerRingSec + 30) * 1000;
+    const limitMs = (this.plan.agentRingSec + this.plan.customerRingSec + 30 + this.prompts.extraSec) * 1000;
     this.stuckTimer = setTimeout(() => {
       if (this.phase !== 'bridged' && this.phase !== 'done') {
         this.log.error({ phase: this.phase }, 'attempt got no final event in time; hanging up both legs');
@@ -218,6 +229,7 @@ export class CallSession {
 
   /** Routes an ARI event about one of our channels. */
   async onEvent(e: AriEvent): Promise<void> {
+    this.prompts.onEvent(e); // first: a leg gone mid-prompt is written as the prompt's answer
     const id = e.channel?.id;
     if (!id) return;
     const isAgent = id === this.agentChannel;
@@ -231,12 +243,15 @@ export class CallSession {
         return;
       case 'StasisStart': {
         const leg = isAgent ? this.agent : this.customer;
+        const heldBefore = leg.answered;
         // A held leg entering again was answered earlier (stamped when adopted); its hold music stops.
-        if (!leg.answered) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        if (!heldBefore) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
         else await this.d.ari.stopMoh(id).catch(() => undefined);
         leg.to('up', now);
         if (this.phase === 'firstRinging') await this.firstAnswered();
         else if (this.phase === 'secondRinging') {
+          // Agent-first: the customer chooses before the bridge (customer-first: in firstAnswered).
+          if (!isAgent && this.agentFirst && !heldBefore && !(await this.prompts.customerAnswered())) return;
           const other = isAgent ? this.customer : this.agent;
           if (other.state === 'up') await this.connect(id);
           else await this.park(id); // the other leg rings, or is held and enters next
@@ -252,6 +267,8 @@ export class CallSession {
   private async firstAnswered(): Promise<void> {
     const first = this.agentFirst ? this.agentChannel : this.customerChannel;
     this.log.info(this.agentFirst ? 'agent answered' : 'customer answered');
+    if (!(await (this.agentFirst ? this.prompts.agentAnswered() : this.prompts.customerAnswered()))) return;
+    if (this.recorder.done) return; // a leg went away meanwhile
     // The other party is dialed at once, while the first one is parked: under a burst these REST
     // calls each wait for a slot, and doing them one after the other kept a customer waiting.
     // A park that fails is not a reason to hang up an answered leg: connect() makes the bridge.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import { playbackChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
 import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';
@@ -144,7 +144,7 @@ export class Scheduler {
 
   private async onAriEvent(e: AriEvent): Promise<void> {
     if (e.type === 'RecordingFailed' || e.type === 'RecordingFinished') return onRecordingEvent(this.o.db, this.o.log, e);
-    const id = e.channel?.id;
+    const id = e.channel?.id ?? playbackChannel(e); // a whisper's or choice prompt's end (dialer/call-prompts.ts)
     if (!id) return;
     const s = this.byChannel.get(id);
     if (!s) {
