@@ -11,7 +11,7 @@ import { bookCallback } from '../../src/app/book.js';
 import { loadConfig } from '../../src/config.js';
 import { claimForDial, promoteDue } from '../../src/store/callbacks.js';
 import type { Db } from '../../src/store/db.js';
-import { importedDb } from './fixture.js';
+import { importedDb, ONE_TRUNK } from './fixture.js';
 
 // The AGI server on a real socket, with the test playing Asterisk's side of res_agi.
 
@@ -23,8 +23,7 @@ const count = (sql: string) => (db.$client.prepare(sql).get() as { n: number }).
 
 beforeEach(async () => {
   ({ db } = importedDb('agi', {
-    trunks: [{ id: 'carrier' }],
-    numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+    ...ONE_TRUNK,
     campaigns: [
       { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
       { id: 'OTHER', name: 'Other', time_zone: 'UTC', outbound_number: '+15550100001' },
