@@ -10,6 +10,7 @@ import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
+import { whenNotBusy, WriteQueue } from './write-queue.js';
 import { startLeg } from './start-leg.js';
 
 // One attempt of one callback, driven by ARI events. The session's phase:
@@ -27,6 +28,8 @@ export class CallSession {
   private readonly customer: Leg;
   private readonly lease: LeaseKeeper;
   private readonly recorder: AttemptRecorder;
+  /** This call's stamps and end, in order; retried while another process holds the write lock. */
+  readonly writes: WriteQueue;
   private stuckTimer: NodeJS.Timeout | null = null;
   private reconcileTries = 0;
   readonly log: Logger;
@@ -43,7 +46,8 @@ export class CallSession {
       this.log.error('lease lost while dialing; another worker owns this callback now');
       this.recorder.close();
     });
-    this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e));
+    this.writes = new WriteQueue(this.log);
+    this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e), this.writes);
   }
 
   get agentChannel(): string {
@@ -115,7 +119,7 @@ export class CallSession {
     if (this.customer.answered) {
       // Its StasisStart may have come before we were listening: stamp the answer (as recorded, if held).
       if (this.plan.attempt.customerAnsweredAt === null) {
-        store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now });
+        this.writes.push('answer time', () => store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now }));
       }
       this.phase = 'secondRinging';
       // Legs already back in our app may still have the hold dialplan's music on.
@@ -183,7 +187,8 @@ export class CallSession {
     }
     let n: number;
     try {
-      n = store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now());
+      await this.writes.idle(); // after this call's earlier stamps
+      n = await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'not dialing the customer: lease lost');
       this.recorder.close();
@@ -220,13 +225,13 @@ export class CallSession {
     switch (e.type) {
       case 'ChannelStateChange':
         if (e.channel?.state === 'Ringing') {
-          store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now });
+          this.writes.push('ringing time', () => store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now }));
         }
         return;
       case 'StasisStart': {
         const leg = isAgent ? this.agent : this.customer;
         // A held leg entering again was answered earlier (stamped when adopted); its hold music stops.
-        if (!leg.answered) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        if (!leg.answered) this.writes.push('answer time', () => store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now }));
         else await this.d.ari.stopMoh(id).catch(() => undefined);
         leg.to('up', now);
         if (this.phase === 'firstRinging') await this.firstAnswered();
@@ -296,7 +301,7 @@ export class CallSession {
       // One side hung up: the call is over for both.
       const other = isAgent ? this.customer : this.agent;
       const a = this.plan.attempt;
-      await closeAnsweredCall(this.d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: this.customer.upAt }, other.gone ? [] : [other.channelId]);
+      await closeAnsweredCall(this.d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: this.customer.upAt }, other.gone ? [] : [other.channelId], this.writes);
       this.log.info({ by: isAgent ? 'agent' : 'customer' }, 'call ended');
     } else if (isAgent) {
       await this.agentLeft(cause, sipCode);
