@@ -20,6 +20,8 @@ const Phone = text(z.string().min(1)); // E.164, or national in the campaign's d
 const Zone = z.string().refine(isValidZone, 'must be an IANA time zone like America/New_York');
 const Id = text(z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only'));
 const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
+/** on | off; a YAML 1.1 reader's true/false for an unquoted on/off is taken as meant. */
+const OnOff = z.preprocess((v) => (v === true ? 'on' : v === false ? 'off' : v), z.enum(['off', 'on']));
 /** Retry delays are seconds; a month is more than any carrier or person asks for. */
 const MONTH_S = 30 * 86_400;
 /** Numbers per lead: ipSCAPE has 3, VICIdial 3 plus ALT/ADDR3; 10 leaves room without inviting lists. */
@@ -151,7 +153,13 @@ export const ImportSchema = strict({
         record: z.enum(['off', 'agent_and_customer']).default('off'),
         recording_retention_days: z.number().int().min(1).max(3650).default(90),
         // After NO_ANSWER/BUSY the next attempt dials the lead's next number (README "Several numbers per lead").
-        alt_dial: z.enum(['off', 'on']).default('off'),
+        alt_dial: OnOff.default('off'),
+        // Before the bridge (README "Whisper, accept and the customer's choice").
+        whisper: z.enum(['off', 'name', 'digits']).default('off'),
+        agent_accept: OnOff.default('off'),
+        accept_timeout_seconds: z.number().int().min(2).max(60).default(8),
+        customer_choice: OnOff.default('off'),
+        snooze_minutes: z.number().int().min(1).max(1440).default(15),
       }).superRefine((c, ctx) => {
         const cal = parseCalendar(c.calling_windows, c.holidays);
         if (!cal.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.calling_windows ? 'calling_windows' : 'holidays'], message: cal.error });
@@ -345,6 +353,11 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
         record: c.record,
         recordingRetentionDays: c.recording_retention_days,
         altDial: c.alt_dial,
+        whisper: c.whisper,
+        agentAccept: c.agent_accept,
+        acceptTimeoutSeconds: c.accept_timeout_seconds,
+        customerChoice: c.customer_choice,
+        snoozeMinutes: c.snooze_minutes,
       });
     }
     for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });

@@ -26,6 +26,8 @@ export interface DialContext {
   presence: (endpoint: string) => PhonePresence | undefined;
   /** Agents this daemon is already dialing for. */
   busyAgents: ReadonlySet<string>;
+  /** ANYONE: agents who declined this callback lately (domain/call-prompts.ts recentlyDeclined); not offered it again. */
+  declined?: ReadonlySet<string>;
 }
 
 export type DialDecision =
@@ -106,7 +108,7 @@ export function decideDial(ctx: DialContext): DialDecision {
 
   let best: { agentId: string; endpoint: string; idleSince: number } | null = null;
   for (const a of ctx.agents) {
-    if (!a.onCampaign) continue;
+    if (!a.onCampaign || ctx.declined?.has(a.agentId)) continue;
     const pick = pickPhone(a, ctx.presence, ctx.busyAgents);
     if ('reason' in pick) continue;
     // Longest idle first; ties go to the lower agent id so the choice is deterministic.
@@ -114,6 +116,9 @@ export function decideDial(ctx: DialContext): DialDecision {
       best = { agentId: a.agentId, ...pick };
     }
   }
-  if (!best) return { kind: 'wait', reason: 'no agent of the campaign has a usable, registered, idle phone' };
+  if (!best) {
+    const declined = ctx.declined?.size ? ` (declined lately by ${[...ctx.declined].sort().join(', ')})` : '';
+    return { kind: 'wait', reason: `no agent of the campaign has a usable, registered, idle phone${declined}` };
+  }
   return { kind: 'dial', agentId: best.agentId, endpoint: best.endpoint, ...base };
 }

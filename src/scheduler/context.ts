@@ -10,6 +10,8 @@ import type { AdmitFacts, TrunkAdmission } from '../domain/admit.js';
 import { customerDialsOfLead } from '../store/callbacks.js';
 import type { LeadNumber } from '../domain/alt-dial.js';
 import { chooseDialNumber } from '../app/dial-number.js';
+import { agentAnswersOf } from '../store/call-prompts.js';
+import { promptOptionsOf, recentlyDeclined } from '../domain/call-prompts.js';
 
 export interface LoadedCallback {
   cb: CallbackRow;
@@ -70,6 +72,7 @@ export function loadDialContext(
       agents,
       presence,
       busyAgents,
+      declined: cb.type === 'ANYONE' ? recentlyDeclined(agentAnswersOf(db, cb.id), now) : undefined,
     },
   };
 }
@@ -129,5 +132,7 @@ export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: 
     window: cb.forceDial ? null : { zone, calendar: campaignCalendar(campaign) },
     agentCallerId: agentCallerId(lead),
     record: campaign.record === 'agent_and_customer',
+    prompts: promptOptionsOf(campaign),
+    lead: { firstName: lead.firstName, lastName: lead.lastName, phoneE164: lead.phoneE164 },
   };
 }

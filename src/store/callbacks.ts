@@ -297,7 +297,7 @@ export function finishAttempt(
     const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
     if (changed !== 1) throw lost(id, token);
     if (next.state === 'ACTIVE') {
-      writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
+      writeAudit(tx, { at: now, actor: 'scheduler', action: next.action ?? 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
       .set({

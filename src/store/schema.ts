@@ -2,6 +2,7 @@
 // that every column here exists in the migrated database with the same name.
 import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { ALERT_STYLES } from '../domain/agent-view.js';
+import { AGENT_RESPONSES, CUSTOMER_CHOICES } from '../domain/call-prompts.js';
 
 export const trunks = sqliteTable('trunks', {
   id: text('id').primaryKey(),
@@ -60,6 +61,12 @@ export const campaigns = sqliteTable('campaigns', {
   recordingRetentionDays: integer('recording_retention_days').notNull().default(90),
   // 0017: after NO_ANSWER/BUSY the next attempt dials the lead's next number
   altDial: text('alt_dial', { enum: ['off', 'on'] }).notNull().default('off'),
+  // 0018: what the agent and the customer hear before the bridge
+  whisper: text('whisper', { enum: ['off', 'name', 'digits'] }).notNull().default('off'),
+  agentAccept: text('agent_accept', { enum: ['off', 'on'] }).notNull().default('off'),
+  acceptTimeoutSeconds: integer('accept_timeout_seconds').notNull().default(8),
+  customerChoice: text('customer_choice', { enum: ['off', 'on'] }).notNull().default('off'),
+  snoozeMinutes: integer('snooze_minutes').notNull().default(15),
 });
 
 export const lists = sqliteTable('lists', {
@@ -210,6 +217,9 @@ export const callAttempts = sqliteTable('call_attempts', {
   recordingDeletedAt: integer('recording_deleted_at'),
   // 0017: which of the lead's numbers was dialed (customer_number holds its digits)
   phonePosition: integer('phone_position'),
+  // 0018: what the agent answered to the accept prompt, what the customer chose (null = not asked)
+  agentResponse: text('agent_response', { enum: AGENT_RESPONSES }),
+  customerChoice: text('customer_choice', { enum: CUSTOMER_CHOICES }),
 });
 
 export type CallbackRow = typeof callbacks.$inferSelect;
