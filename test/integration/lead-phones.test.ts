@@ -15,6 +15,7 @@ import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { listCallbacks } from '../../src/store/callback-list.js';
 import * as store from '../../src/store/callbacks.js';
 import { listMigrations, migrate, openDb, type Db } from '../../src/store/db.js';
+import { runCli } from './cli-run.js';
 import { FakeAri, FakePresence, until } from './fakes.js';
 
 // Several numbers per lead (sql/0017): the migration, the import's `phones:`, booking on a chosen
@@ -139,6 +140,24 @@ describe('booking, search and view', () => {
     ]);
     // Number 3 was asked for, but it is on the campaign's DNC list: the rotation goes on to number 1.
     expect(v.nextNumber).toEqual({ position: 1, number: '+12125550101', why: 'number 3 (+14155550103) is on the do-not-call list' });
+  });
+});
+
+describe('the CLI', () => {
+  it('callback add --number books on that number and says which number it calls; callback show lists the numbers', async () => {
+    // The CLI reads the real clock: no calling window to fall outside of.
+    load({ alt_dial: 'on', calling_windows: { 'mon-sun': '00:00-24:00' } }, [THREE]);
+    db.$client.close();
+    const dbPath = join(dir, 'db.sqlite');
+    const add = await runCli(['callback', 'add', '--lead', 'p3', '--due', '+1h', '--number', '2', '--db', dbPath]);
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toMatch(/^callback 1 set: .*, calls \+13105550102 \(number 2\)\n$/);
+    const show = await runCli(['callback', 'show', '1', '--db', dbPath]);
+    expect(show.stdout).toContain('  number 1: +12125550101 home (America/New_York)\n  number 2: +13105550102 work (America/New_York)  <- dialed next\n  number 3: +14155550103 mobile (America/New_York)\n');
+    const bad = await runCli(['callback', 'add', '--lead', 'p3', '--due', '+1h', '--number', '7', '--db', dbPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/lead p3 has no number 7/);
+    db = openDb(dbPath);
   });
 });
 
