@@ -9,7 +9,7 @@ import { campaignCalendar, leadZone } from '../app/book.js';
 import type { AdmitFacts, TrunkAdmission } from '../domain/admit.js';
 import { customerDialsOfLead } from '../store/callbacks.js';
 import type { LeadNumber } from '../domain/alt-dial.js';
-import { chooseDialNumber } from './dial-number.js';
+import { chooseDialNumber } from '../app/dial-number.js';
 import { agentAnswersOf } from '../store/call-prompts.js';
 import { promptOptionsOf, recentlyDeclined } from '../domain/call-prompts.js';
 
