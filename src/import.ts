@@ -21,8 +21,44 @@ const Phone = text(z.string().min(1)); // E.164, or national in the campaign's d
 const Zone = z.string().refine(isValidZone, 'must be an IANA time zone like America/New_York');
 const Id = text(z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only'));
 const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
+/** on | off; a YAML 1.1 reader's true/false for an unquoted on/off is taken as meant. */
+const OnOff = z.preprocess((v) => (v === true ? 'on' : v === false ? 'off' : v), z.enum(['off', 'on']));
 /** Retry delays are seconds; a month is more than any carrier or person asks for. */
 const MONTH_S = 30 * 86_400;
+
+/** One lead as an admin writes it: a `leads:` entry of an import file, or a row of a CSV (src/import-csv.ts). */
+export const LeadEntry = strict({
+  id: Id,
+  list: Id,
+  first_name: z.string().optional(),
+  last_name: z.string().optional(),
+  phone: Phone,
+  time_zone: Zone.optional(),
+});
+export type LeadEntry = z.infer<typeof LeadEntry>;
+
+/**
+ * The checks of one lead beyond its schema, the same for the YAML and the CSV import: its list must
+ * be known, its phone must read as a number (E.164, or national in the region of its list's campaign).
+ */
+export function checkLeadRefs(l: LeadEntry, listKnown: boolean, region: string): { e164: string | null; problems: { field: keyof LeadEntry; message: string }[] } {
+  const problems: { field: keyof LeadEntry; message: string }[] = [];
+  if (!listKnown) problems.push({ field: 'list', message: `no list "${l.list}"` });
+  const r = phoneE164(l.phone, region);
+  if (!r.ok) problems.push({ field: 'phone', message: r.error });
+  return { e164: r.ok ? r.e164 : null, problems };
+}
+
+/** The stored row of a checked lead. */
+export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
+  id: l.id,
+  listId: l.list,
+  firstName: l.first_name ?? null,
+  lastName: l.last_name ?? null,
+  phoneE164: e164,
+  timeZone: l.time_zone ?? null,
+  updatedAt: now,
+});
 
 export const ImportSchema = strict({
   // Asterisk servers (README "Running several servers"). No secrets here: each daemon has its own.
@@ -96,6 +132,12 @@ export const ImportSchema = strict({
         // Record answered calls (ARI bridge recording) and keep them this many days (README "Recording").
         record: z.enum(['off', 'agent_and_customer']).default('off'),
         recording_retention_days: z.number().int().min(1).max(3650).default(90),
+        // Before the bridge (README "Whisper, accept and the customer's choice").
+        whisper: z.enum(['off', 'name', 'digits']).default('off'),
+        agent_accept: OnOff.default('off'),
+        accept_timeout_seconds: z.number().int().min(2).max(60).default(8),
+        customer_choice: OnOff.default('off'),
+        snooze_minutes: z.number().int().min(1).max(1440).default(15),
       }).superRefine((c, ctx) => {
         const cal = parseCalendar(c.calling_windows, c.holidays);
         if (!cal.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.calling_windows ? 'calling_windows' : 'holidays'], message: cal.error });
@@ -128,18 +170,7 @@ export const ImportSchema = strict({
       }),
     )
     .default([]),
-  leads: z
-    .array(
-      strict({
-        id: Id,
-        list: Id,
-        first_name: z.string().optional(),
-        last_name: z.string().optional(),
-        phone: Phone,
-        time_zone: Zone.optional(),
-      }),
-    )
-    .default([]),
+  leads: z.array(LeadEntry).default([]),
   users: z
     .array(
       strict({
@@ -211,7 +242,6 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
   f.lists.forEach(({ i, v: l }) => need(known('campaigns', l.campaign), ['lists', i, 'campaign'], `no campaign "${l.campaign}"`));
   f.agents.forEach(({ i, v: a }) => a.campaigns.forEach((c) => need(known('campaigns', c), ['agents', i, 'campaigns'], `no campaign "${c}"`)));
   f.phones.forEach(({ i, v: p }) => need(known('agents', p.agent), ['phones', i, 'agent'], `no agent "${p.agent}"`));
-  f.leads.forEach(({ i, v: l }) => need(known('lists', l.list), ['leads', i, 'list'], `no list "${l.list}"`));
   f.users.forEach(({ i, v: u }) => {
     if (u.role === 'agent') need(known('agents', u.agent ?? u.id), ['users', i, 'agent'], `no agent "${u.agent ?? u.id}"`);
     u.campaigns.forEach((c) => need(known('campaigns', c), ['users', i, 'campaigns'], `no campaign "${c}"`));
@@ -227,7 +257,11 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
     else problems.push({ path, message: r.error });
   };
   const leadPhones = new Map<number, string>();
-  f.leads.forEach(({ i, v: l }) => e164(leadPhones, i, ['leads', i, 'phone'], l.phone, regionOfCampaign(campaignOfList(l.list))));
+  f.leads.forEach(({ i, v: l }) => {
+    const r = checkLeadRefs(l, known('lists', l.list), regionOfCampaign(campaignOfList(l.list)));
+    for (const p of r.problems) problems.push({ path: ['leads', i, p.field], message: p.message });
+    if (r.e164) leadPhones.set(i, r.e164);
+  });
   const dncNumbers = new Map<number, string>();
   f.dnc.forEach(({ i, v: d }) => e164(dncNumbers, i, ['dnc', i, 'number'], d.number, d.region ?? regionOfCampaign(d.campaign)));
   const dup = <T>(section: keyof ImportFile, entries: { i: number; v: T }[], key: (v: T) => string) => {
@@ -315,6 +349,11 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
         emailWhenLive: c.email_when_live,
         record: c.record,
         recordingRetentionDays: c.recording_retention_days,
+        whisper: c.whisper,
+        agentAccept: c.agent_accept,
+        acceptTimeoutSeconds: c.accept_timeout_seconds,
+        customerChoice: c.customer_choice,
+        snoozeMinutes: c.snooze_minutes,
       });
     }
     for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });
@@ -335,15 +374,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
       dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, serverId: p.server ?? DEFAULT_SERVER, updatedAt: now });
     }
     for (const [i, l] of f.leads.entries()) {
-      dir.upsertLead(tx, {
-        id: l.id,
-        listId: l.list,
-        firstName: l.first_name ?? null,
-        lastName: l.last_name ?? null,
-        phoneE164: leadPhones.get(i)!,
-        timeZone: l.time_zone ?? null,
-        updatedAt: now,
-      });
+      dir.upsertLead(tx, leadRow(l, leadPhones.get(i)!, now));
     }
     for (const u of f.users) {
       dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });

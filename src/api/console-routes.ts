@@ -20,6 +20,10 @@ const Attempt = z.object({
   seq: z.number(), agent: z.string().nullable(), phone: z.string().nullable(), callerId: z.string(), number: z.string(), trunk: z.string(),
   startedAt: Instant, agentRingingAt: Instant, agentAnsweredAt: Instant, customerRingingAt: Instant, customerAnsweredAt: Instant, endedAt: Instant,
   outcome: z.string().nullable(), cause: z.string().nullable().describe('Q.850 cause and SIP code in words'), talkSeconds: z.number().nullable(),
+  recording: z.object({
+    url: z.string().nullable().describe("the recording's API route (GET, audio/wav) when one is stored; null = none to play"),
+    note: z.string().nullable().describe('why there is no recording, why it is incomplete, or that retention deleted it'),
+  }),
 });
 const Facts = z.object({
   lead: z.object({ id: z.string(), name: z.string().nullable(), phone: z.string().nullable(), phoneNational: z.string().nullable(), zone: z.string(), list: z.string().nullable() }),

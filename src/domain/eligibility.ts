@@ -20,6 +20,8 @@ export interface DialContext {
   ownerAgentId: string | null;
   customerNumber: string;
   dncHit: boolean;
+  /** Why dncHit, when the lead has several numbers (domain/alt-dial.ts); default names customerNumber. */
+  dncReason?: string;
   /** trunks: every trunk carrying the number, with its server (unset = trunkId on the default server). */
   outboundNumber: { e164: string; outboundEnabled: boolean; trunkId: string; trunks?: ServerTrunk[] } | null;
   /** The server this daemon places calls on; unset = no server check (one Asterisk). */
@@ -29,6 +31,8 @@ export interface DialContext {
   presence: (endpoint: string) => PhonePresence | undefined;
   /** Agents this daemon is already dialing for. */
   busyAgents: ReadonlySet<string>;
+  /** ANYONE: agents who declined this callback lately (domain/call-prompts.ts recentlyDeclined); not offered it again. */
+  declined?: ReadonlySet<string>;
 }
 
 export type DialDecision =
@@ -87,7 +91,7 @@ function pickPhone(
  */
 export function decideDial(ctx: DialContext): DialDecision {
   if (ctx.dncHit) {
-    return { kind: 'fail', outcome: 'DNC', reason: `number ${ctx.customerNumber} is on the do-not-call list` };
+    return { kind: 'fail', outcome: 'DNC', reason: ctx.dncReason ?? `number ${ctx.customerNumber} is on the do-not-call list` };
   }
   if (!ctx.outboundNumber) {
     return { kind: 'fail', outcome: 'NO_OUTBOUND_NUMBER', reason: 'no outbound-enabled number: the campaign has no caller number set' };
@@ -114,7 +118,7 @@ export function decideDial(ctx: DialContext): DialDecision {
   let best: { agentId: string; endpoint: string; idleSince: number; trunkId: string } | null = null;
   let offServer: string | null = null;
   for (const a of ctx.agents) {
-    if (!a.onCampaign) continue;
+    if (!a.onCampaign || ctx.declined?.has(a.agentId)) continue;
     const place = placement(ctx, a, num);
     if ('reason' in place) {
       offServer ??= place.reason;
@@ -130,7 +134,8 @@ export function decideDial(ctx: DialContext): DialDecision {
   if (!best) {
     // A number with no trunk here is the same for every agent: say so rather than blame the phones.
     if (offServer?.startsWith('number ')) return { kind: 'wait', reason: offServer };
-    return { kind: 'wait', reason: 'no agent of the campaign has a usable, registered, idle phone' };
+    const declined = ctx.declined?.size ? ` (declined lately by ${[...ctx.declined].sort().join(', ')})` : '';
+    return { kind: 'wait', reason: `no agent of the campaign has a usable, registered, idle phone${declined}` };
   }
   return { kind: 'dial', agentId: best.agentId, endpoint: best.endpoint, callerId: num.e164, trunkId: best.trunkId };
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import { playbackChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
 import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';
 import { closeAnsweredCall } from '../dialer/close-answered.js';
-import { recordingFailed } from '../dialer/recording.js';
+import { onRecordingEvent } from '../dialer/recording.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
@@ -155,8 +155,8 @@ export class Scheduler {
   }
 
   private async onAriEvent(e: AriEvent): Promise<void> {
-    if (e.type === 'RecordingFailed') return recordingFailed(this.o.db, this.o.log, String((e.recording as { name?: string })?.name ?? ''), (e.recording as { cause?: string })?.cause);
-    const id = e.channel?.id;
+    if (e.type === 'RecordingFailed' || e.type === 'RecordingFinished') return onRecordingEvent(this.o.db, this.o.log, e);
+    const id = e.channel?.id ?? playbackChannel(e); // a whisper's or choice prompt's end (dialer/call-prompts.ts)
     if (!id) return;
     const s = this.byChannel.get(id);
     if (!s) {
@@ -342,7 +342,8 @@ export class Scheduler {
       agentId: d.agentId,
       phoneEndpoint: d.endpoint,
       callerId: d.callerId,
-      customerNumber: loaded.lead.phoneE164,
+      customerNumber: loaded.ctx.customerNumber,
+      phonePosition: loaded.number?.position ?? null,
       trunkId: d.trunkId,
       ids: (seq) => ({
         agentChannelId: `cbd-${cb.id}-${seq}-${tag}-agent`,
@@ -351,7 +352,7 @@ export class Scheduler {
       }),
     });
     if (!attempt) return false;
-    const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead));
+    const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead, loaded.number?.zone));
     const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
     triggerLateness.observe(Math.max(0, lateMs) / 1000);
     session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');

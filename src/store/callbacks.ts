@@ -191,6 +191,8 @@ export interface ClaimInput {
   phoneEndpoint: string;
   callerId: string;
   customerNumber: string;
+  /** Which of the lead's numbers (0017); null for callers that do not choose one. */
+  phonePosition?: number | null;
   trunkId: string;
   /** Channel/bridge ids are chosen before anything is sent to Asterisk (see claimForDial). */
   ids: (seq: number) => { agentChannelId: string; customerChannelId: string; bridgeId: string };
@@ -229,6 +231,7 @@ export function claimForDial(db: Db, c: ClaimInput): CallAttemptRow | null {
         phoneEndpoint: c.phoneEndpoint,
         callerId: c.callerId,
         customerNumber: c.customerNumber,
+        phonePosition: c.phonePosition ?? null,
         trunkId: c.trunkId,
         ...ids,
         leaseToken: c.token,
@@ -318,7 +321,7 @@ export function finishAttempt(
     const changed = tx.update(callbacks).set(set).where(leaseHeld(id, token)).run().changes;
     if (changed !== 1) throw lost(id, token);
     if (next.state === 'ACTIVE') {
-      writeAudit(tx, { at: now, actor: 'scheduler', action: 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
+      writeAudit(tx, { at: now, actor: 'scheduler', action: next.action ?? 'auto-reschedule', callbackId: id, after: { dueAt: next.dueAt }, reason: next.note });
     }
     tx.update(callAttempts)
       .set({
