@@ -191,7 +191,9 @@ export class CallPrompts {
   async agentAnswered(): Promise<boolean> {
     const o = this.h.plan.prompts;
     if (!o || (o.whisper === 'off' && !o.agentAccept)) return true;
-    const media = agentMedia(o, this.h.plan.lead ?? { firstName: null, lastName: null, phoneE164: this.h.plan.attempt.customerNumber });
+    // The number this attempt dials (alt-dial may pick another of the lead's numbers).
+    const lead = this.h.plan.lead ?? { firstName: null, lastName: null };
+    const media = agentMedia(o, { firstName: lead.firstName, lastName: lead.lastName, phoneE164: this.h.plan.attempt.customerNumber });
     const agent = this.h.plan.attempt.agentChannelId;
     if (!o.agentAccept) {
       // A whisper only: played to the end, then the customer is dialed.
