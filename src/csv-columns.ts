@@ -21,10 +21,10 @@ export function parseMap(text: string | undefined): { map: Map<string, string> }
 /** "First Name", " first-name " and "FIRST_NAME" all name the field first_name. */
 export const normalizeHeader = (h: string): string => h.trim().toLowerCase().replace(/[\s-]+/g, '_');
 
-/** A close spelling, or else a name that contains the other ("Phone Number" for phone, first_name for first). */
+/** A name that contains the other ("Phone Number" for phone, last_name for last), or else a close spelling. */
 function suggest(word: string, candidates: string[]): string | undefined {
   const w = normalizeHeader(word);
-  return closest(word, candidates) ?? candidates.find((c) => w.length > 2 && (normalizeHeader(c).includes(w) || w.includes(normalizeHeader(c))));
+  return candidates.find((c) => w.length > 2 && (normalizeHeader(c).includes(w) || w.includes(normalizeHeader(c)))) ?? closest(word, candidates);
 }
 
 export interface ColumnPlan {
