@@ -18,8 +18,9 @@ export function parseMap(text: string | undefined): { map: Map<string, string> }
   return { map };
 }
 
-/** "First Name", " first-name " and "FIRST_NAME" all name the field first_name. */
-export const normalizeHeader = (h: string): string => h.trim().toLowerCase().replace(/[\s-]+/g, '_');
+/** "First Name", " first-name " and "FIRST_NAME" all name the field first_name; "Phone 2" names phone2. */
+export const normalizeHeader = (h: string): string =>
+  h.trim().toLowerCase().replace(/[\s-]+/g, '_').replace(/_(\d+)$/, '$1');
 
 /** A name that contains the other ("Phone Number" for phone, last_name for last), or else a close spelling. */
 function suggest(word: string, candidates: string[]): string | undefined {
@@ -74,7 +75,7 @@ export function planColumns(p: PlanInput): { plan: ColumnPlan } | { problems: st
   const mappedColumns = new Set(columns.values());
   // Columns not named in --map feed the field of their own name.
   header.forEach((h, i) => {
-    if (!h || mappedColumns.has(i)) return;
+    if (!h || mappedColumns.has(i) || indexOf.get(h) !== i) return;
     const field = normalizeHeader(h);
     if (p.fields.includes(field) && !p.map.has(field) && !columns.has(field)) columns.set(field, i);
     else if (p.fields.includes(field) && columns.get(field) !== i) {
