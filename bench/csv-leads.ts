@@ -36,7 +36,7 @@ const CLI = join(import.meta.dirname, import.meta.dirname.endsWith('/dist/bench'
 /** Runs the built CLI (dist/src/cli.js) and samples its VmHWM until it exits. */
 export async function runCliMeasured(args: string[]): Promise<Measured> {
   const t0 = performance.now();
-  const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let stdout = '';
   let stderr = '';
   c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
