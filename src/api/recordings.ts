@@ -4,7 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { canSee } from '../app/auth.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
+import { recordingShown } from '../domain/recording.js';
 import { getCallback } from '../store/callbacks.js';
+import { getCampaign } from '../store/directory.js';
 import { recordingOfAttempt } from '../store/recordings.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './openapi.js';
@@ -33,8 +35,9 @@ export function recordingRoutes(d: ApiDeps) {
         const cb = getCallback(d.db, id);
         if (!cb || !canSee(req.principal, cb)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
         const r = recordingOfAttempt(d.db, id, seq);
-        if (!r?.name || r.deletedAt !== null) {
-          throw new CallbackdError(ErrorCodes.NOT_FOUND, r?.deletedAt ? `the recording of attempt ${seq} was deleted (retention)` : `no recording for attempt ${seq} of callback ${id}${r?.note ? `: ${r.note}` : ''}`);
+        const shown = r ? recordingShown(r, getCampaign(d.db, cb.campaignId)?.recordingRetentionDays ?? null) : null;
+        if (!r?.name || !shown?.playable) {
+          throw new CallbackdError(ErrorCodes.NOT_FOUND, `no recording for attempt ${seq} of callback ${id}${shown?.note ? `: ${shown.note}` : ''}`);
         }
         const res = d.recordingFile ? await d.recordingFile(r.name) : null;
         if (!res?.body) throw new CallbackdError(ErrorCodes.NOT_FOUND, `Asterisk has no recording ${r.name}`);

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { describeCause } from '../domain/outcome.js';
+import { recordingShown } from '../domain/recording.js';
 import { phoneUnusable } from '../domain/eligibility.js';
 import { mayDialAt } from '../domain/windows.js';
 import type { Db } from '../store/db.js';
@@ -67,6 +68,12 @@ export function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
 /** Talk time of an attempt in seconds, when it was bridged. */
 const talkSeconds = (durationMs: number | null) => (durationMs === null ? null : Math.round(durationMs / 100) / 10);
 
+/** Where the console plays an attempt's recording (the API route, same session), or why there is none. */
+function attemptRecording(callbackId: number, a: { seq: number; recordingName: string | null; recordingNote: string | null; recordingDeletedAt: number | null }, retentionDays: number | null) {
+  const shown = recordingShown({ name: a.recordingName, note: a.recordingNote, deletedAt: a.recordingDeletedAt }, retentionDays);
+  return { url: shown.playable ? `/callbacks/${callbackId}/attempts/${a.seq}/recording` : null, note: shown.note };
+}
+
 export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
   const lead = dir.getLead(db, cb.leadId);
   const c = dir.getCampaign(db, cb.campaignId);
@@ -86,6 +93,7 @@ export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
       phone: a.phoneEndpoint,
       callerId: a.callerId,
       number: a.customerNumber,
+      numberPosition: a.phonePosition,
       trunk: a.trunkId,
       startedAt: iso(a.startedAt),
       agentRingingAt: iso(a.agentRingingAt),
@@ -96,6 +104,7 @@ export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
       outcome: a.outcome,
       cause: a.cause === null && a.sipCode === null ? null : describeCause(a.cause, a.sipCode),
       talkSeconds: talkSeconds(a.durationMs),
+      recording: attemptRecording(cb.id, a, c?.recordingRetentionDays ?? null),
     })),
     previous: callbacksOfLead(db, cb.leadId)
       .filter((o) => o.id !== cb.id)
@@ -109,7 +118,7 @@ export function phonesWhy(db: Db) {
   return dir.allPhones(db).map((p) => {
     const pr = presence.get(p.endpoint);
     const why = phoneUnusable(p, pr ? { registered: pr.registered, reachable: pr.reachable, inUse: pr.inUse } : undefined);
-    return { endpoint: p.endpoint, agent: p.agentId, status: p.status, activeAccount: p.activeAccount, registered: pr?.registered ?? false, inUse: pr?.inUse ?? false, deviceState: pr?.deviceState ?? null, notRungBecause: why?.reason ?? null };
+    return { endpoint: p.endpoint, agent: p.agentId, server: p.serverId, status: p.status, activeAccount: p.activeAccount, registered: pr?.registered ?? false, inUse: pr?.inUse ?? false, deviceState: pr?.deviceState ?? null, notRungBecause: why?.reason ?? null };
   });
 }
 

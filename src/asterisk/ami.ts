@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Reconnector } from './backoff.js';
+import { AsteriskLink } from './link.js';
 
 // Our own thin AMI client instead of asterisk-manager (README: "Why not asterisk-manager"):
 // keys keep Asterisk's spelling, an action sent while disconnected fails at once instead of being
@@ -56,30 +55,15 @@ export function formatAmiAction(fields: Record<string, string>): string {
   return Object.entries(fields).map(([k, v]) => `${k}: ${v.replace(/[\r\n]/g, ' ')}\r\n`).join('') + '\r\n';
 }
 
-export declare interface AmiClient {
-  on(event: 'event', l: (e: AmiMessage) => void): this;
-  on(event: 'connected' | 'disconnected', l: () => void): this;
-  on(event: 'authFailed', l: (err: CallbackdError) => void): this;
-}
-
-export class AmiClient extends EventEmitter {
+export class AmiClient extends AsteriskLink<AmiMessage> {
   private sock: Socket | null = null;
   private buf = '';
   private banner = false;
   private nextId = 1;
   private pending = new Map<string, Pending>();
-  private readonly retry = new Reconnector(() => this.connect());
-  private stopped = false;
-  connected = false;
-  reconnects = 0;
 
   constructor(private readonly o: AmiOptions) {
-    super();
-  }
-
-  start(): void {
-    this.stopped = false;
-    this.connect();
+    super(o.reconnect);
   }
 
   stop(): void {
@@ -91,7 +75,7 @@ export class AmiClient extends EventEmitter {
     this.connected = false;
   }
 
-  private connect(): void {
+  protected connect(): void {
     if (this.stopped) return;
     const sock = new Socket();
     this.sock = sock;
@@ -121,10 +105,6 @@ export class AmiClient extends EventEmitter {
       this.scheduleReconnect();
     });
     sock.connect(this.o.port, this.o.host);
-  }
-
-  private scheduleReconnect(): void {
-    if (!this.stopped) this.retry.schedule(this.o.reconnect);
   }
 
   private onData(chunk: string): void {

@@ -1,8 +1,8 @@
-import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Reconnector } from './backoff.js';
+import { AsteriskLink } from './link.js';
+import { RestLimiter, type Lane } from './rest-limiter.js';
 
 // Our own thin ARI client instead of ari-client (README: "Why not ari-client"). Guarantees:
 // every REST call has a timeout; the event socket reconnects forever with capped backoff;
@@ -30,6 +30,12 @@ export interface AriEvent {
   [k: string]: unknown;
 }
 
+/** The channel a playback event is about (its target_uri is channel:<id>); events carry no channel of their own. */
+export function playbackChannel(e: AriEvent): string | undefined {
+  const uri = (e.playback as { target_uri?: string } | undefined)?.target_uri;
+  return uri?.startsWith('channel:') ? uri.slice('channel:'.length) : undefined;
+}
+
 /** The context of dialplan/callbackd-hold.conf that every leg is originated into. */
 export const HOLD_CONTEXT = 'callbackd-hold';
 
@@ -40,6 +46,8 @@ export interface OriginateParams {
   timeoutSec: number;
   appArgs: string;
   variables?: Record<string, string>;
+  /** 'new' for the first leg of a call: it waits while work for calls already up is queued. */
+  lane?: Lane;
 }
 
 export interface AriOptions {
@@ -61,34 +69,24 @@ export class AriHttpError extends CallbackdError {
   }
 }
 
-export declare interface AriClient {
-  on(event: 'event', l: (e: AriEvent) => void): this;
-  on(event: 'connected' | 'disconnected', l: () => void): this;
-  on(event: 'authFailed', l: (err: CallbackdError) => void): this;
-}
-
-export class AriClient extends EventEmitter {
+export class AriClient extends AsteriskLink<AriEvent> {
   private ws: WebSocket | null = null;
-  private readonly retry = new Reconnector(() => this.connect());
   private pingTimer: NodeJS.Timeout | null = null;
-  private stopped = false;
   private awaitingPong = false;
-  connected = false;
-  reconnects = 0;
   private readonly auth: string;
   private readonly base: URL;
-  private inFlight = 0;
-  private readonly queue: (() => void)[] = [];
+  private readonly limiter: RestLimiter;
 
   constructor(private readonly o: AriOptions) {
-    super();
+    super(o.reconnect);
     this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
     this.base = new URL(o.url);
+    this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8);
   }
 
-  start(): void {
-    this.stopped = false;
-    this.connect();
+  /** REST calls waiting for a slot now, and the most ever (src/asterisk/rest-limiter.ts). */
+  get restQueue(): { now: number; peak: number } {
+    return { now: this.limiter.queued, peak: this.limiter.peakQueued };
   }
 
   stop(): void {
@@ -103,7 +101,7 @@ export class AriClient extends EventEmitter {
     this.connected = false;
   }
 
-  private connect(): void {
+  protected connect(): void {
     if (this.stopped) return;
     const u = new URL('/ari/events', this.base);
     u.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -191,28 +189,13 @@ export class AriClient extends EventEmitter {
     }
   }
 
-  private scheduleReconnect(): void {
-    if (!this.stopped) this.retry.schedule(this.o.reconnect);
-  }
-
-  /** One REST call with a hard timeout. 404 → null when `allow404`. */
+  /** One REST call with a hard timeout (counted from when it is sent). 404 → null when `allow404`. */
   async request<T = unknown>(
     method: 'GET' | 'POST' | 'DELETE' | 'PUT',
     path: string,
-    opts: { query?: Record<string, string | number | undefined>; body?: unknown; allow404?: boolean; timeoutMs?: number } = {},
+    opts: { query?: Record<string, string | number | undefined>; body?: unknown; allow404?: boolean; timeoutMs?: number; lane?: Lane } = {},
   ): Promise<T | null> {
-    // Why a limit: measured on Asterisk 22.10, 100 POST /channels at once left 64 unanswered for
-    // 10 s and 75 channels stuck half-made, while 20 at once all answered within 80 ms. So callbackd
-    // keeps a few requests in flight and queues the rest; the timeout starts when a request is sent.
-    const limit = this.o.maxConcurrentRequests ?? 8;
-    if (this.inFlight >= limit) await new Promise<void>((r) => this.queue.push(r));
-    this.inFlight++;
-    try {
-      return await this.send<T>(method, path, opts);
-    } finally {
-      this.inFlight--;
-      this.queue.shift()?.();
-    }
+    return this.limiter.run(opts.lane ?? 'urgent', () => this.send<T>(method, path, opts));
   }
 
   private async send<T>(
@@ -263,6 +246,7 @@ export class AriClient extends EventEmitter {
     return (await this.request<AriChannel>('POST', `/channels/${encodeURIComponent(p.channelId)}`, {
       query: { endpoint: p.endpoint, context: HOLD_CONTEXT, extension: 'leg', priority: 1, callerId: p.callerId, timeout: p.timeoutSec },
       body: { variables },
+      lane: p.lane ?? 'urgent',
     }))!;
   }
 
@@ -306,6 +290,19 @@ export class AriClient extends EventEmitter {
   /** Stops music on hold (started by the hold dialplan); a no-op on a channel without it. */
   async stopMoh(channelId: string): Promise<void> {
     await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}/moh`, { allow404: true });
+  }
+
+  /**
+   * Plays media (ARI media URIs: sound:, digits:, number:, characters:) to one channel, in order,
+   * as playback `playbackId`. Its end comes as PlaybackFinished (see playbackChannel).
+   */
+  async play(channelId: string, playbackId: string, media: readonly string[]): Promise<void> {
+    await this.request('POST', `/channels/${encodeURIComponent(channelId)}/play/${encodeURIComponent(playbackId)}`, { query: { media: media.join(',') } });
+  }
+
+  /** Stops a playback; one already finished is not an error. */
+  async stopPlayback(playbackId: string): Promise<void> {
+    await this.request('DELETE', `/playbacks/${encodeURIComponent(playbackId)}`, { allow404: true });
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { AriClient } from '../asterisk/ari.js';
+import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import { recordingCutNote, recordingFailedNote, recordingRefusedNote } from '../domain/recording.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as rec from '../store/recordings.js';
@@ -21,7 +22,7 @@ export async function startRecording(d: { db: Db; ari: AriClient; log: Logger },
     rec.setRecordingName(d.db, attempt.id, name);
     d.log.info({ recording: name }, 'recording the call');
   } catch (err) {
-    const why = `not recorded: Asterisk refused to start the recording (${(err as Error).message})`;
+    const why = recordingRefusedNote((err as Error).message);
     rec.setRecordingNote(d.db, attempt.id, why);
     d.log.warn({ recording: name, err: (err as Error).message }, 'could not start recording; the call goes on');
   }
@@ -34,11 +35,19 @@ export async function stopRecording(d: { db: Db; ari: AriClient }, attemptId: nu
 }
 
 /**
- * ARI says a recording failed after it started (e.g. the disk filled up): the call log keeps
- * the name (what was written so far stays playable) and says why it is incomplete.
+ * ARI's recording events for our bridges. RecordingFailed says so; RecordingFinished while the
+ * call is still up means Asterisk stopped writing by itself (a full disk: see recordingCutNote).
+ * Either way the call log keeps the name (what was written stays playable) and says why it is
+ * incomplete; the call itself is never touched.
  */
-export function recordingFailed(db: Db, log: Logger, name: string, cause: string | undefined): void {
-  if (rec.setRecordingNoteByName(db, name, `recording failed during the call: ${cause ?? 'Asterisk gave no reason'}`)) {
-    log.warn({ recording: name, cause }, 'recording failed; the call went on');
+export function onRecordingEvent(db: Db, log: Logger, e: AriEvent): void {
+  const r = (e.recording ?? {}) as { name?: string; cause?: string; duration?: number };
+  if (!r.name) return;
+  if (e.type === 'RecordingFailed') {
+    if (rec.setRecordingNoteByName(db, r.name, recordingFailedNote(r.cause ?? null))) log.warn({ recording: r.name, cause: r.cause }, 'recording failed; the call goes on');
+  } else if (e.type === 'RecordingFinished') {
+    if (rec.setRecordingNoteWhileCallUp(db, r.name, recordingCutNote(typeof r.duration === 'number' ? r.duration : null))) {
+      log.warn({ recording: r.name, seconds: r.duration }, 'Asterisk stopped the recording during the call (disk full?); the call goes on');
+    }
   }
 }

@@ -1,3 +1,4 @@
+import type { PromptOptions } from '../domain/call-prompts.js';
 import type { AutoReschedule, RetryPolicy } from '../domain/retry.js';
 import type { Calendar } from '../domain/windows.js';
 import type { AriClient } from '../asterisk/ari.js';
@@ -37,6 +38,10 @@ export interface SessionPlan {
   agentCallerId: string; // what the agent's phone shows: who the callback is for
   /** Record the bridged call (campaign option record: agent_and_customer). */
   record?: boolean;
+  /** Whisper, accept, customer choice (sql/0018); null or absent = none. */
+  prompts?: PromptOptions | null;
+  /** Whom the whisper names. */
+  lead?: { firstName: string | null; lastName: string | null; phoneE164: string };
 }
 
 /** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */

@@ -5,11 +5,14 @@ import type { AriEvent } from '../asterisk/ari.js';
 import { windowWait } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import * as store from '../store/callbacks.js';
+import { CallBridge } from './bridge.js';
 import { closeAnsweredCall } from './close-answered.js';
 import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
+import { whenNotBusy, WriteQueue } from './write-queue.js';
+import { CallPrompts } from './call-prompts.js';
 import { startLeg } from './start-leg.js';
 
 // One attempt of one callback, driven by ARI events. The session's phase:
@@ -27,6 +30,10 @@ export class CallSession {
   private readonly customer: Leg;
   private readonly lease: LeaseKeeper;
   private readonly recorder: AttemptRecorder;
+  /** This call's stamps and end, in order; retried while another process holds the write lock. */
+  readonly writes: WriteQueue;
+  private readonly bridge: CallBridge;
+  private readonly prompts: CallPrompts; // whisper, accept, customer choice (call-prompts.ts)
   private stuckTimer: NodeJS.Timeout | null = null;
   private reconcileTries = 0;
   readonly log: Logger;
@@ -43,7 +50,18 @@ export class CallSession {
       this.log.error('lease lost while dialing; another worker owns this callback now');
       this.recorder.close();
     });
-    this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e));
+    this.writes = new WriteQueue(this.log);
+    this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e), this.writes);
+    this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
+    this.prompts = new CallPrompts({
+      plan, log: this.log, db: d.db, ari: d.ari, now: d.now,
+      endAttempt: (e) => this.recorder.end(e),
+      finish: async () => {
+        await this.hangupBoth();
+        if (!this.agent.dialed) this.agent.to('gone'); // customer-first: no agent leg will end
+        await this.destroyBridgeIfDone();
+      },
+    });
   }
 
   get agentChannel(): string {
@@ -70,7 +88,7 @@ export class CallSession {
   private startTimers(): void {
     this.lease.start();
     // Nothing but a lost event can keep an unanswered attempt alive this long; clean up then.
-    const limitMs = (this.plan.agentRingSec + this.plan.customerRingSec + 30) * 1000;
+    const limitMs = (this.plan.agentRingSec + this.plan.customerRingSec + 30 + this.prompts.extraSec) * 1000;
     this.stuckTimer = setTimeout(() => {
       if (this.phase !== 'bridged' && this.phase !== 'done') {
         this.log.error({ phase: this.phase }, 'attempt got no final event in time; hanging up both legs');
@@ -115,7 +133,7 @@ export class CallSession {
     if (this.customer.answered) {
       // Its StasisStart may have come before we were listening: stamp the answer (as recorded, if held).
       if (this.plan.attempt.customerAnsweredAt === null) {
-        store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now });
+        this.writes.push('answer time', () => store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now }));
       }
       this.phase = 'secondRinging';
       // Legs already back in our app may still have the hold dialplan's music on.
@@ -151,6 +169,8 @@ export class CallSession {
       timeoutSec: this.plan.agentRingSec,
       appArgs: `agent,${a.callbackId}`,
       variables: { CALLBACKD_ID: String(a.callbackId) },
+      // The first leg of a new call waits its turn; an agent for an answered customer does not.
+      lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
     });
     if (r.ok) {
       this.log.info({ phone: a.phoneEndpoint }, 'ringing agent');
@@ -183,7 +203,8 @@ export class CallSession {
     }
     let n: number;
     try {
-      n = store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now());
+      await this.writes.idle(); // after this call's earlier stamps
+      n = await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'not dialing the customer: lease lost');
       this.recorder.close();
@@ -198,6 +219,7 @@ export class CallSession {
       timeoutSec: this.plan.customerRingSec,
       appArgs: `customer,${a.callbackId}`,
       variables: { CALLBACKD_ID: String(a.callbackId) },
+      lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
     });
     if (r.ok) {
       this.log.info({ trunk: a.trunkId, attempt: n }, 'dialing customer');
@@ -212,6 +234,7 @@ export class CallSession {
 
   /** Routes an ARI event about one of our channels. */
   async onEvent(e: AriEvent): Promise<void> {
+    this.prompts.onEvent(e); // first: a leg gone mid-prompt is written as the prompt's answer
     const id = e.channel?.id;
     if (!id) return;
     const isAgent = id === this.agentChannel;
@@ -220,17 +243,20 @@ export class CallSession {
     switch (e.type) {
       case 'ChannelStateChange':
         if (e.channel?.state === 'Ringing') {
-          store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now });
+          this.writes.push('ringing time', () => store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now }));
         }
         return;
       case 'StasisStart': {
         const leg = isAgent ? this.agent : this.customer;
+        const heldBefore = leg.answered;
         // A held leg entering again was answered earlier (stamped when adopted); its hold music stops.
-        if (!leg.answered) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        if (!heldBefore) this.writes.push('answer time', () => store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now }));
         else await this.d.ari.stopMoh(id).catch(() => undefined);
         leg.to('up', now);
         if (this.phase === 'firstRinging') await this.firstAnswered();
         else if (this.phase === 'secondRinging') {
+          // Agent-first: the customer chooses before the bridge (customer-first: in firstAnswered).
+          if (!isAgent && this.agentFirst && !heldBefore && !(await this.prompts.customerAnswered())) return;
           const other = isAgent ? this.customer : this.agent;
           if (other.state === 'up') await this.connect(id);
           else await this.park(id); // the other leg rings, or is held and enters next
@@ -246,41 +272,37 @@ export class CallSession {
   private async firstAnswered(): Promise<void> {
     const first = this.agentFirst ? this.agentChannel : this.customerChannel;
     this.log.info(this.agentFirst ? 'agent answered' : 'customer answered');
-    try {
-      await this.d.ari.createBridge(this.plan.attempt.bridgeId);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, first);
-      await this.d.ari.ring(first, true); // the first party hears ringing while we dial the other
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'could not set up the bridge; hanging up');
-      await this.hangupBoth();
-      return;
-    }
-    if (this.agentFirst) await this.dialCustomer();
-    else await this.dialAgent();
+    if (!(await (this.agentFirst ? this.prompts.agentAnswered() : this.prompts.customerAnswered()))) return;
+    if (this.recorder.done) return; // a leg went away meanwhile
+    // The other party is dialed at once, while the first one is parked: under a burst these REST
+    // calls each wait for a slot, and doing them one after the other kept a customer waiting.
+    // A park that fails is not a reason to hang up an answered leg: connect() makes the bridge.
+    await Promise.all([this.park(first), this.agentFirst ? this.dialCustomer() : this.dialAgent()]);
   }
 
   /** A leg in our app hears ringing in the call's bridge while the other one is still coming. */
   private async park(channelId: string): Promise<void> {
     try {
-      await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // may exist already
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, channelId);
-      await this.d.ari.ring(channelId, true);
+      await this.bridge.park(channelId);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, channel: channelId }, 'could not park the leg with ringing');
+      this.log.warn({ err: (err as Error).message, channel: channelId }, 'could not park the leg in the bridge yet; bridging will try again');
     }
+    await this.d.ari.ring(channelId, true).catch((err: Error) => this.log.warn({ err: err.message, channel: channelId }, 'could not play ringing to the leg'));
   }
 
   /** Both legs are in our app (`arrived` entered last): bridge them and keep the promise. */
   private async connect(arrived: string): Promise<void> {
     const other = arrived === this.agentChannel ? this.customerChannel : this.agentChannel;
-    try {
-      await this.d.ari.createBridge(this.plan.attempt.bridgeId).catch(() => undefined); // exists unless adopted
-      await this.d.ari.ring(other, false);
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, other).catch(() => undefined); // already in unless adopted
-      await this.d.ari.addToBridge(this.plan.attempt.bridgeId, arrived);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'could not bridge the two legs; hanging up');
-      await this.hangupBoth();
+    await this.d.ari.ring(other, false).catch(() => undefined);
+    // Retried while both legs are up: an answered customer is not hung up for our own transient
+    // failure (bridge.ts). The one parked first may already be in the bridge (adopted calls).
+    const r = await this.bridge.join([{ id: other, mayBeIn: true }, { id: arrived }], () => !this.agent.gone && !this.customer.gone && this.phase !== 'done');
+    if (!r.ok) {
+      if (r.legLeft) this.log.info('a leg left before the two could be bridged');
+      else {
+        this.log.error({ err: r.err }, 'could not bridge the two legs after retrying; hanging up');
+        await this.hangupBoth();
+      }
       return;
     }
     this.phase = 'bridged';
@@ -296,7 +318,7 @@ export class CallSession {
       // One side hung up: the call is over for both.
       const other = isAgent ? this.customer : this.agent;
       const a = this.plan.attempt;
-      await closeAnsweredCall(this.d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: this.customer.upAt }, other.gone ? [] : [other.channelId]);
+      await closeAnsweredCall(this.d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: this.customer.upAt }, other.gone ? [] : [other.channelId], this.writes);
       this.log.info({ by: isAgent ? 'agent' : 'customer' }, 'call ended');
     } else if (isAgent) {
       await this.agentLeft(cause, sipCode);
@@ -354,6 +376,7 @@ export class CallSession {
   private async destroyBridgeIfDone(): Promise<void> {
     if (!(this.agent.gone && (this.customer.gone || !this.customer.dialed))) return;
     // Already gone when an answered call was closed (close-answered.ts): nothing to report then.
+    this.bridge.gone();
     await this.d.ari.destroyBridge(this.plan.attempt.bridgeId).catch(() => undefined);
     this.end();
   }

@@ -12,15 +12,21 @@ export type AttemptEnding =
   /** The agent's side failed, or the window closed first: not charged to the customer. */
   | { kind: 'requeue'; outcome: string; reason: string; cause: number | null; notBefore?: number }
   /** Cut (restart, lost connection) with nothing known of its end: tried again now. */
-  | { kind: 'interrupted'; reason: string };
+  | { kind: 'interrupted'; reason: string }
+  /** The customer answered and chose at the prompt (domain/call-prompts.ts): call again later, or cancel. */
+  | { kind: 'customerChoice'; choice: 'SNOOZE'; minutes: number }
+  | { kind: 'customerChoice'; choice: 'CANCEL' };
 
 /** What the callback becomes. */
 export type Next =
   | { state: 'COMPLETED' }
   | { state: 'LIVE'; nextAttemptAt: number; waitReason: string | null }
-  | { state: 'BUSY' | 'NO_ANSWER' | 'FAILED'; failReason: string }
-  /** Auto-reschedule: a fresh promise at a new due time, attempts counted from zero again. */
-  | { state: 'ACTIVE'; dueAt: number; note: string };
+  | { state: 'BUSY' | 'NO_ANSWER' | 'FAILED' | 'CANCELLED'; failReason: string }
+  /**
+   * Auto-reschedule, or the customer's snooze: a fresh promise at a new due time, attempts counted
+   * from zero again. `action` names it in the audit (default auto-reschedule).
+   */
+  | { state: 'ACTIVE'; dueAt: number; note: string; action?: 'snooze' };
 
 /** What the attempt row records. */
 export interface AttemptResult {
@@ -77,5 +83,16 @@ export function planAttemptEnd(e: AttemptEnding, p: EndPolicy): { result: Attemp
         result: { outcome: 'INTERRUPTED', cause: null, sipCode: null, endedAt: now, detail: e.reason },
         next: { state: 'LIVE', ...requeueAfterInterruption(e.reason, now) },
       };
+    case 'customerChoice': {
+      if (e.choice === 'CANCEL') {
+        const reason = 'cancelled by the customer (pressed 3 at the choice prompt)';
+        return { result: { outcome: 'CUSTOMER_CANCELLED', cause: null, sipCode: null, endedAt: now, detail: reason }, next: { state: 'CANCELLED', failReason: reason } };
+      }
+      const note = `the customer asked to be called again in ${e.minutes} min (pressed 2 at the choice prompt)`;
+      return {
+        result: { outcome: 'CUSTOMER_SNOOZED', cause: null, sipCode: null, endedAt: now, detail: note },
+        next: { state: 'ACTIVE', dueAt: now + e.minutes * 60_000, note, action: 'snooze' },
+      };
+    }
   }
 }

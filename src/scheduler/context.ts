@@ -1,4 +1,4 @@
-import { dncApplies, type CandidateAgent, type DialContext } from '../domain/eligibility.js';
+import type { CandidateAgent, DialContext } from '../domain/eligibility.js';
 import type { PhonePresence } from '../domain/eligibility.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { Db } from '../store/db.js';
@@ -8,12 +8,20 @@ import type { SessionPlan } from '../dialer/session.js';
 import { campaignCalendar, leadZone } from '../app/book.js';
 import type { AdmitFacts, TrunkAdmission } from '../domain/admit.js';
 import { customerDialsOfLead } from '../store/callbacks.js';
+import { trunksOfNumber } from '../store/servers.js';
+import { trunkOnServer } from '../domain/server-placement.js';
+import type { LeadNumber } from '../domain/alt-dial.js';
+import { chooseDialNumber } from '../app/dial-number.js';
+import { agentAnswersOf } from '../store/call-prompts.js';
+import { promptOptionsOf, recentlyDeclined } from '../domain/call-prompts.js';
 
 export interface LoadedCallback {
   cb: CallbackRow;
   lead: LeadRow;
   campaign: CampaignRow;
   ctx: DialContext;
+  /** The lead's number this attempt dials (or waits for); null when every number is DNC'd. */
+  number: LeadNumber | null;
 }
 
 export function retryPolicyOf(c: CampaignRow, maxAttempts: number): RetryPolicy {
@@ -32,6 +40,8 @@ export function loadDialContext(
   cb: CallbackRow,
   presence: (endpoint: string) => PhonePresence | undefined,
   busyAgents: ReadonlySet<string>,
+  now: number,
+  serverId: string | null = null,
 ): LoadedCallback | { missing: string } {
   const lead = dir.getLead(db, cb.leadId);
   if (!lead) return { missing: `lead ${cb.leadId} no longer exists` };
@@ -45,21 +55,30 @@ export function loadDialContext(
     .map((id) => ({
       agentId: id,
       onCampaign: cb.type === 'ANYONE' || dir.isAgentOnCampaign(db, id, cb.campaignId),
-      phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status })),
+      phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status, serverId: p.serverId })),
     }));
+  // Which of the lead's numbers (alt-dial, per-number DNC and window): its own call, see dial-number.ts.
+  const choice = chooseDialNumber(db, cb, lead, campaign, now);
+  const number = choice.kind === 'none' ? null : choice.number;
   return {
     cb,
     lead,
     campaign,
+    number,
     ctx: {
       type: cb.type,
       ownerAgentId: cb.ownerAgentId,
-      customerNumber: lead.phoneE164,
-      dncHit: dncApplies(cb.type, campaign.dncFilterUseronly) && dir.isDnc(db, lead.phoneE164, cb.campaignId),
-      outboundNumber: num ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId } : null,
+      customerNumber: number?.e164 ?? lead.phoneE164,
+      dncHit: choice.kind === 'none',
+      ...(choice.kind === 'none' ? { dncReason: choice.reason } : {}),
+      outboundNumber: num
+        ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId, ...(serverId === null ? {} : { trunks: trunksOfNumber(db, num.e164) }) }
+        : null,
+      ...(serverId === null ? {} : { serverId }),
       agents,
       presence,
       busyAgents,
+      declined: cb.type === 'ANYONE' ? recentlyDeclined(agentAnswersOf(db, cb.id), now) : undefined,
     },
   };
 }
@@ -77,24 +96,35 @@ export function readAdmitFacts(
   busyAgents: ReadonlySet<string>,
   trunkFull: string | null,
   trunk: (trunkId: string) => TrunkAdmission,
+  serverId: string | null = null,
 ): { facts: AdmitFacts; loaded: LoadedCallback | null } {
   if (trunkFull !== null) return { facts: { kind: 'trunkFull', reason: trunkFull }, loaded: null };
-  const loaded = loadDialContext(db, cb, presence, busyAgents);
+  const loaded = loadDialContext(db, cb, presence, busyAgents, now, serverId);
   if ('missing' in loaded) return { facts: { kind: 'missing', reason: loaded.missing }, loaded: null };
-  const { campaign, lead, ctx } = loaded;
+  const { campaign, lead, ctx, number } = loaded;
   const facts: AdmitFacts = {
     kind: 'loaded',
     now,
     cb,
     campaign,
     leadId: lead.id,
-    zone: leadZone(lead, campaign),
+    // The chosen number's window: when none is in window, the one that opens first (the gate defers to it).
+    zone: number?.zone ?? leadZone(lead, campaign),
     calendar: campaignCalendar(campaign),
     leadDialsLast24h: campaign.leadDailyCap > 0 ? customerDialsOfLead(db, lead.id, now - 86_400_000) : [],
     ctx,
-    trunk: ctx.outboundNumber ? trunk(ctx.outboundNumber.trunkId) : null,
+    trunk: ((t) => (t === null ? null : trunk(t)))(trunkHere(ctx)),
   };
   return { facts, loaded };
+}
+
+/** The trunk this daemon would use for the campaign's number; null when none (decideDial says why). */
+export function trunkHere(ctx: DialContext): string | null {
+  const n = ctx.outboundNumber;
+  if (!n) return null;
+  if (ctx.serverId === undefined || !n.trunks) return n.trunkId;
+  const t = trunkOnServer(n.e164, n.trunks, ctx.serverId);
+  return 'trunkId' in t ? t.trunkId : null;
 }
 
 /** What the agent's phone shows when it rings: who the callback is for. */
@@ -104,7 +134,9 @@ export function agentCallerId(lead: LeadRow): string {
 }
 
 /** Everything a call session needs to know about its callback, from the rows. */
-export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: string, campaign: CampaignRow, lead: LeadRow): SessionPlan {
+export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: string, campaign: CampaignRow, lead: LeadRow, numberZone?: string): SessionPlan {
+  // The window the dialer checks again before the customer leg: the dialed number's (alt-dial), else the lead's.
+  const zone = numberZone ?? leadZone(lead, campaign);
   return {
     callback: cb,
     attempt,
@@ -113,8 +145,10 @@ export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: 
     customerRingSec: campaign.customerRingSec,
     retry: retryPolicyOf(campaign, cb.maxAttempts),
     reschedule: { mode: campaign.autoReschedule, type: cb.type, dueAt: cb.dueAt, zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
-    window: cb.forceDial ? null : { zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
+    window: cb.forceDial ? null : { zone, calendar: campaignCalendar(campaign) },
     agentCallerId: agentCallerId(lead),
     record: campaign.record === 'agent_and_customer',
+    prompts: promptOptionsOf(campaign),
+    lead: { firstName: lead.firstName, lastName: lead.lastName, phoneE164: lead.phoneE164 },
   };
 }

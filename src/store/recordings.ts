@@ -20,6 +20,11 @@ export function setRecordingNoteByName(db: Db, name: string, note: string): bool
   return db.update(callAttempts).set({ recordingNote: note }).where(eq(callAttempts.recordingName, name)).run().changes > 0;
 }
 
+/** Same, only while the call is still up (no talk time written yet): false once it has ended. */
+export function setRecordingNoteWhileCallUp(db: Db, name: string, note: string): boolean {
+  return db.update(callAttempts).set({ recordingNote: note }).where(and(eq(callAttempts.recordingName, name), isNull(callAttempts.durationMs))).run().changes > 0;
+}
+
 /** The attempt's live-or-stored recording name, if one was started and not deleted. */
 export function recordingNameOf(db: Db, attemptId: number): string | null {
   const r = db

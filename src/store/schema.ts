@@ -2,12 +2,14 @@
 // that every column here exists in the migrated database with the same name.
 import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { ALERT_STYLES } from '../domain/agent-view.js';
+import { AGENT_RESPONSES, CUSTOMER_CHOICES } from '../domain/call-prompts.js';
 
 export const trunks = sqliteTable('trunks', {
   id: text('id').primaryKey(),
   maxChannels: integer('max_channels').notNull().default(0),
   callsPerSecond: real('calls_per_second').notNull().default(0),
   updatedAt: integer('updated_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
 
 export const numbers = sqliteTable('numbers', {
@@ -58,6 +60,14 @@ export const campaigns = sqliteTable('campaigns', {
   // 0013: recording
   record: text('record', { enum: ['off', 'agent_and_customer'] }).notNull().default('off'),
   recordingRetentionDays: integer('recording_retention_days').notNull().default(90),
+  // 0017: after NO_ANSWER/BUSY the next attempt dials the lead's next number
+  altDial: text('alt_dial', { enum: ['off', 'on'] }).notNull().default('off'),
+  // 0018: what the agent and the customer hear before the bridge
+  whisper: text('whisper', { enum: ['off', 'name', 'digits'] }).notNull().default('off'),
+  agentAccept: text('agent_accept', { enum: ['off', 'on'] }).notNull().default('off'),
+  acceptTimeoutSeconds: integer('accept_timeout_seconds').notNull().default(8),
+  customerChoice: text('customer_choice', { enum: ['off', 'on'] }).notNull().default('off'),
+  snoozeMinutes: integer('snooze_minutes').notNull().default(15),
 });
 
 export const lists = sqliteTable('lists', {
@@ -76,6 +86,21 @@ export const leads = sqliteTable('leads', {
   timeZone: text('time_zone'),
   updatedAt: integer('updated_at').notNull(),
 });
+
+// 0017: a lead's numbers in dial order; position 1 is always leads.phone_e164 too.
+export const PHONE_LABELS = ['mobile', 'home', 'work', 'other'] as const;
+export const leadPhones = sqliteTable(
+  'lead_phones',
+  {
+    leadId: text('lead_id').notNull(),
+    position: integer('position').notNull(),
+    e164: text('e164').notNull(),
+    label: text('label', { enum: PHONE_LABELS }).notNull().default('mobile'),
+    dnc: integer('dnc', { mode: 'boolean' }).notNull().default(false),
+    timeZone: text('time_zone'),
+  },
+  (t) => [primaryKey({ columns: [t.leadId, t.position] })],
+);
 
 export const agents = sqliteTable('agents', {
   id: text('id').primaryKey(),
@@ -101,6 +126,7 @@ export const phones = sqliteTable('phones', {
   activeAccount: integer('active_account', { mode: 'boolean' }).notNull().default(true),
   status: text('status', { enum: PHONE_STATUSES }).notNull().default('ACTIVE'),
   updatedAt: integer('updated_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
 
 export const dnc = sqliteTable(
@@ -145,6 +171,8 @@ export const callbacks = sqliteTable('callbacks', {
   replacedBy: integer('replaced_by'),
   version: integer('version').notNull().default(1),
   context: text('context'),
+  // 0017: the number (position) the booking asked for; null = position 1
+  phonePosition: integer('phone_position'),
 });
 
 export const audit = sqliteTable('audit', {
@@ -189,6 +217,11 @@ export const callAttempts = sqliteTable('call_attempts', {
   recordingName: text('recording_name'),
   recordingNote: text('recording_note'),
   recordingDeletedAt: integer('recording_deleted_at'),
+  // 0017: which of the lead's numbers was dialed (customer_number holds its digits)
+  phonePosition: integer('phone_position'),
+  // 0018: what the agent answered to the accept prompt, what the customer chose (null = not asked)
+  agentResponse: text('agent_response', { enum: AGENT_RESPONSES }),
+  customerChoice: text('customer_choice', { enum: CUSTOMER_CHOICES }),
 });
 
 export type CallbackRow = typeof callbacks.$inferSelect;
@@ -197,6 +230,7 @@ export type CampaignRow = typeof campaigns.$inferSelect;
 export type PhoneRow = typeof phones.$inferSelect;
 export type AgentRow = typeof agents.$inferSelect;
 export type LeadRow = typeof leads.$inferSelect;
+export type LeadPhoneRow = typeof leadPhones.$inferSelect;
 export type NumberRow = typeof numbers.$inferSelect;
 export type TrunkRow = typeof trunks.$inferSelect;
 export type ListRow = typeof lists.$inferSelect;
@@ -210,7 +244,26 @@ export const phonePresence = sqliteTable('phone_presence', {
   inUse: integer('in_use', { mode: 'boolean' }).notNull(),
   changedAt: integer('changed_at').notNull(),
   writtenAt: integer('written_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
+
+// 0016: Asterisk servers; NULL connection fields = the daemon's own ari/ami config.
+export const servers = sqliteTable('servers', {
+  id: text('id').primaryKey(),
+  ariUrl: text('ari_url'),
+  ariUsername: text('ari_username'),
+  amiHost: text('ami_host'),
+  amiPort: integer('ami_port'),
+  amiUsername: text('ami_username'),
+  updatedAt: integer('updated_at').notNull(),
+});
+export type ServerRow = typeof servers.$inferSelect;
+
+export const numberTrunks = sqliteTable(
+  'number_trunks',
+  { e164: text('e164').notNull(), trunkId: text('trunk_id').notNull() },
+  (t) => [primaryKey({ columns: [t.e164, t.trunkId] })],
+);
 
 export const ROLES = ['agent', 'manager', 'admin'] as const;
 export const users = sqliteTable('users', {

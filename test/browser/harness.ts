@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import YAML from 'yaml';
+import type { ApiDeps } from '../../src/api/deps.js';
 import { buildApi } from '../../src/api/server.js';
 import { EventHub } from '../../src/events/hub.js';
 import { setPassword } from '../../src/app/people.js';
@@ -59,7 +60,8 @@ export interface Console {
   close: () => Promise<void>;
 }
 
-export async function startConsole(file: unknown, now: () => number = Date.now): Promise<Console> {
+/** `extra`: more of the daemon's API deps (e.g. recordingFile) for a suite that needs them. */
+export async function startConsole(file: unknown, now: () => number = Date.now, extra: Partial<ApiDeps> = {}): Promise<Console> {
   const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-browser-')), 'db.sqlite'));
   const f = parseImport(YAML.stringify(file), 'browser fixture');
   applyImport(db, f, now());
@@ -68,7 +70,7 @@ export async function startConsole(file: unknown, now: () => number = Date.now):
   // The event stream (GET /events) as the daemon serves it: the agent screen follows it live.
   const hub = new EventHub({ db, log, pollMs: 100 });
   hub.start();
-  const api = await buildApi({ db, log, now, nudge: () => {}, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 256 * 1024, events: { hub, heartbeatMs: 5000 } });
+  const api = await buildApi({ db, log, now, nudge: () => {}, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 256 * 1024, events: { hub, heartbeatMs: 5000 }, ...extra });
   await api.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

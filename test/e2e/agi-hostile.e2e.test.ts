@@ -4,15 +4,9 @@
 // the shipped dialplan. Skipped (loudly) only outside CI when the lab cannot start.
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { getCallback } from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { agentDials, agentPhone, callIn, carrier, cli, DaemonProc, REPO, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
-
-const lab = tryLab();
-const inCi = process.env.CI === 'true';
-if (!lab.ok && !inCi) console.warn(`\n*** AGI hostile-client suite SKIPPED: ${lab.reason}\n*** (with CI=true this is a failure)\n`);
+import { expect, it } from 'vitest';
+import { describeOnLab } from '../lab/e2e-fixture.js';
+import { agentDials, agentPhone, callIn, carrier, sleep, waitFor } from '../lab/lab.js';
 
 const AGI_PORT = 4573;
 const HEADER = 'agi_network: yes\nagi_network_script: request-callback?campaign=ANSWER\nagi_channel: PJSIP/agent1001-00000001\nagi_uniqueid: 1700000000.1\nagi_callerid: +15551230042\n';
@@ -66,59 +60,32 @@ function flood(workers: number) {
   };
 }
 
-describe.skipIf(!lab.ok && !inCi)('FastAGI against a hostile client, on the real lab', () => {
-  let dir: string;
-  let db: Db;
-  let daemon: DaemonProc;
-  const peers: Sipp[] = [];
-  const cb = (id: number) => getCallback(db, id)!;
+// The shipped AGI defaults (loopback, 200 connections, 100 per address, 5 s header deadline).
+const SUITE = { name: 'AGI hostile-client suite', prefix: 'agi-hostile', daemon: { agi: { enabled: true } } };
 
-  beforeAll(() => {
-    if (!lab.ok) throw new Error(`the lab could not start: ${lab.reason}`);
-  });
-  afterAll(() => {
-    if (lab.ok) stopAsterisk();
-  });
-
-  beforeEach(() => {
-    startAsterisk();
-    dir = tempDir('agi-hostile');
-    const dbPath = join(dir, 'callbackd.db');
-    const imp = cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', dbPath]);
-    expect(imp.code, imp.stderr).toBe(0);
-    db = openDb(dbPath);
-    // The shipped AGI defaults (loopback, 200 connections, 100 per address, 5 s header deadline).
-    daemon = new DaemonProc({ db: dbPath, dir, extra: { agi: { enabled: true } } }).start();
-  });
-
-  afterEach(async (ctx) => {
-    expect(await daemon.kill('SIGTERM'), 'exit code after SIGTERM').toBe(0);
-    peers.splice(0).forEach((p) => p.stop());
-    db.$client.close();
-    if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${dir}) ---\n${daemon.log.slice(-6000)}`);
-  });
+describeOnLab('FastAGI against a hostile client, on the real lab', SUITE, (t) => {
+  const { peers } = t;
+  const cb = (id: number) => t.cb(id);
 
   it('a flood of 150 hostile connections at once from Asterisk\'s own address: a placed callback completes, a real caller\'s request is booked and called back, no hostile client hears a byte', async () => {
-    const trunk = carrier('answer', dir);
-    const agent = await agentPhone(1001, dir);
+    const trunk = carrier('answer', t.dir);
+    const agent = await agentPhone(1001, t.dir);
     peers.push(trunk, agent);
-    await daemon.ready();
+    await t.daemon.ready();
     const f = flood(150);
     try {
       await waitFor('the flood to be at full strength', () => f.open() >= 100, 10000);
-      const added = cli(['callback', 'add', '--db', join(dir, 'callbackd.db'), '--json', '--lead', 'answer', '--due', '+1s', '--owner', '1001']);
-      expect(added.code, added.stderr).toBe(0);
-      const placed = JSON.parse(added.stdout).id as number;
+      const placed = t.add(['--lead', 'answer', '--due', '+1s', '--owner', '1001']);
       await waitFor(`callback ${placed} to complete`, () => cb(placed).state === 'COMPLETED', 30000);
 
       // A real caller through the shipped dialplan: Asterisk's own AGI connection gets through.
       const t0 = Date.now();
       const openedBefore = f.stats.opened;
-      const caller = callIn('callback', dir);
+      const caller = callIn('callback', t.dir);
       peers.push(caller);
       expect(await caller.exited, 'the caller scenario (INVITE, INFO "1", BYE from Asterisk)').toBe(0);
       const [row] = await waitFor('the booking', () => {
-        const r = db.$client.prepare("SELECT id FROM callbacks WHERE created_by = 'agi'").all() as { id: number }[];
+        const r = t.db.$client.prepare("SELECT id FROM callbacks WHERE created_by = 'agi'").all() as { id: number }[];
         return r.length === 1 && r;
       });
       expect(Date.now() - t0).toBeLessThan(20000);
@@ -134,22 +101,22 @@ describe.skipIf(!lab.ok && !inCi)('FastAGI against a hostile client, on the real
     expect(f.stats.opened).toBeGreaterThan(300);
     for (const k of KINDS) expect(f.stats.byKind.get(k), k).toBeGreaterThan(10);
     expect(f.stats.bytesBack).toBe(0); // an unauthenticated client learns nothing, not even a route name
-    expect(daemon.exitCode).toBeNull();
+    expect(t.daemon.exitCode).toBeNull();
     // Refusals are logged, but a flood cannot flood the log: at most one line per kind per 10 s.
-    const refusals = daemon.log.split('\n').filter((l) => /AGI request refused|not in agi.allow|AGI connection refused/.test(l));
+    const refusals = t.daemon.log.split('\n').filter((l) => /AGI request refused|not in agi.allow|AGI connection refused/.test(l));
     expect(refusals.length).toBeGreaterThan(0);
     expect(refusals.length).toBeLessThan(20);
     expect(refusals.join('\n')).not.toMatch(/auth=[0-9a-f]{40}/); // no token in the log
   });
 
   it('agent-callback: a SUSPENDED phone dialing *5530 is refused; the phone is the channel\'s, whatever the URL says', async () => {
-    const trunk = carrier('answer', dir);
-    peers.push(trunk, await agentPhone(1002, dir));
-    await daemon.ready();
-    const dial = agentDials(1002, '*5530', dir);
+    const trunk = carrier('answer', t.dir);
+    peers.push(trunk, await agentPhone(1002, t.dir));
+    await t.daemon.ready();
+    const dial = agentDials(1002, '*5530', t.dir);
     peers.push(dial);
     expect(await dial.exited).toBe(0);
-    await waitFor('the refusal in the log', () => /agent-callback refused: phone agent1002 has status SUSPENDED/.test(daemon.log));
-    expect(db.$client.prepare("SELECT count(*) n FROM callbacks WHERE created_by = '1002'").get()).toEqual({ n: 0 });
+    await waitFor('the refusal in the log', () => /agent-callback refused: phone agent1002 has status SUSPENDED/.test(t.daemon.log));
+    expect(t.db.$client.prepare("SELECT count(*) n FROM callbacks WHERE created_by = '1002'").get()).toEqual({ n: 0 });
   });
 });

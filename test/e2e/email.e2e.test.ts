@@ -1,20 +1,13 @@
 // Email when a callback goes LIVE, on the real lab: Asterisk 22 + SIPp, callbackd as a child
 // process, Postfix's smtp-sink as the SMTP server. Skipped (loudly) only outside CI when the lab or
 // smtp-sink cannot start.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { getCallback } from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
 import { listEmails } from '../../src/store/emails.js';
-import { carrier, cli, DaemonProc, REPO, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
+import { describeOnLab } from '../lab/e2e-fixture.js';
+import { carrier, sleep, waitFor } from '../lab/lab.js';
 import { parseMessage, smtpSinkMissing, startSmtpSink, type SmtpSink } from '../lab/smtp-sink.js';
-
-const lab = tryLab();
-const missing = lab.ok ? smtpSinkMissing() : lab.reason;
-const inCi = process.env.CI === 'true';
-if (missing && !inCi) console.warn(`\n*** email e2e SKIPPED: ${missing}\n*** (with CI=true this is a failure)\n`);
 
 // On top of the lab's call center: a campaign with email_when_live, and Lou (whose phone is not
 // registered in these tests) with an address and a zone far from the campaign's.
@@ -29,78 +22,48 @@ leads:
   - { id: mailed, list: L-MAILED, first_name: Mae, last_name: Ling, phone: "+15551230099" }
 `;
 
-describe.skipIf(missing !== null && !inCi)('callback email on the real lab', () => {
-  let dir: string;
-  let dbPath: string;
-  let db: Db;
-  let daemon: DaemonProc;
+describeOnLab('callback email on the real lab', { name: 'email e2e', prefix: 'e2e-email', needs: smtpSinkMissing, extraImport: EXTRA }, (t) => {
+  const { peers } = t;
   let sink: SmtpSink;
-  const peers: Sipp[] = [];
-  const add = (args: string[]) => {
-    const r = cli(['callback', 'add', '--db', dbPath, '--json', ...args]);
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout).id as number;
-  };
+  const add = (args: string[]) => t.add(args);
 
-  beforeAll(() => {
-    if (missing) throw new Error(`the email e2e cannot start: ${missing}`);
-  });
-  afterAll(() => {
-    if (lab.ok) stopAsterisk();
-  });
   beforeEach(async () => {
-    startAsterisk();
     sink = await startSmtpSink();
-    dir = tempDir('e2e-email');
-    dbPath = join(dir, 'callbackd.db');
-    expect(cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', dbPath]).code).toBe(0);
-    writeFileSync(join(dir, 'mail.yaml'), EXTRA);
-    const imp = cli(['import', join(dir, 'mail.yaml'), '--db', dbPath]);
-    expect(imp.code, imp.stderr).toBe(0);
-    db = openDb(dbPath);
-    daemon = new DaemonProc({
-      db: dbPath,
-      dir,
-      extra: { smtp: { enabled: true, port: sink.port, from: 'callbackd <callbackd@lab.test>', consoleUrl: 'http://console.lab.test/', retryBaseMs: 200 } },
-    }).start();
+    t.daemon = t.newDaemon({ smtp: { enabled: true, port: sink.port, from: 'callbackd <callbackd@lab.test>', consoleUrl: 'http://console.lab.test/', retryBaseMs: 200 } }).start();
   });
-  afterEach(async (ctx) => {
-    expect(await daemon.kill('SIGTERM')).toBe(0);
-    peers.splice(0).forEach((p) => p.stop());
+  afterEach(async () => {
     await sink.stop();
-    db.$client.close();
-    if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${dir}) ---\n${daemon.log.slice(-6000)}`);
   });
 
   it('a USERONLY callback goes LIVE while its owner is unregistered: the owner gets exactly one email, with the due time in their zone', async () => {
-    peers.push(carrier('answer', dir));
-    await daemon.ready();
+    peers.push(carrier('answer', t.dir));
+    await t.daemon.ready();
     const id = add(['--lead', 'mailed', '--due', '+1s', '--owner', '1004', '--type', 'USERONLY']);
-    await waitFor('LIVE, waiting for its unregistered owner', () => getCallback(db, id)!.state === 'LIVE' && /agent1004 is not registered/.test(getCallback(db, id)!.waitReason ?? ''), 20000);
-    await waitFor('the email to be sent', () => listEmails(db, { callbackId: id, limit: 5 })[0]?.state === 'SENT', 15000);
+    await waitFor('LIVE, waiting for its unregistered owner', () => getCallback(t.db, id)!.state === 'LIVE' && /agent1004 is not registered/.test(getCallback(t.db, id)!.waitReason ?? ''), 20000);
+    await waitFor('the email to be sent', () => listEmails(t.db, { callbackId: id, limit: 5 })[0]?.state === 'SENT', 15000);
     await sleep(3000); // the scheduler keeps re-checking the owner meanwhile: still one email
-    expect(getCallback(db, id)!.state).toBe('LIVE');
+    expect(getCallback(t.db, id)!.state).toBe('LIVE');
     const msgs = sink.messages();
     expect(msgs).toHaveLength(1);
     const m = parseMessage(msgs[0]!);
     expect(m.header('X-Rcpt-Args')).toBe('<lou@lab.test>');
     expect(m.header('Subject')).toBe('Callback due: Mae Ling +15551230099');
-    const due = DateTime.fromMillis(getCallback(db, id)!.dueAt, { zone: 'Asia/Tokyo' });
+    const due = DateTime.fromMillis(getCallback(t.db, id)!.dueAt, { zone: 'Asia/Tokyo' });
     expect(m.body).toContain(`Promised for: ${due.toFormat('cccc d LLLL yyyy, HH:mm')} (Asia/Tokyo, UTC+09:00)`);
     expect(m.body).toContain(`Open it: http://console.lab.test/callbacks/${id}`);
-    expect(listEmails(db, { limit: 10 })).toHaveLength(1);
+    expect(listEmails(t.db, { limit: 10 })).toHaveLength(1);
   });
 
   it('nothing is mailed for a campaign with the option off (while one with it on is mailed)', async () => {
-    peers.push(carrier('answer', dir));
-    await daemon.ready();
+    peers.push(carrier('answer', t.dir));
+    await t.daemon.ready();
     const off = add(['--lead', 'answer', '--due', '+1s', '--owner', '1004', '--type', 'USERONLY']);
     const on = add(['--lead', 'mailed', '--due', '+1s', '--owner', '1004', '--type', 'USERONLY']);
-    const waiting = (id: number) => getCallback(db, id)!.state === 'LIVE' && /agent1004 is not registered/.test(getCallback(db, id)!.waitReason ?? '');
+    const waiting = (id: number) => getCallback(t.db, id)!.state === 'LIVE' && /agent1004 is not registered/.test(getCallback(t.db, id)!.waitReason ?? '');
     await waitFor('both LIVE, waiting for their unregistered owner', () => waiting(off) && waiting(on), 20000);
-    await waitFor('the email of the one with the option', () => listEmails(db, { callbackId: on, limit: 5 })[0]?.state === 'SENT', 15000);
+    await waitFor('the email of the one with the option', () => listEmails(t.db, { callbackId: on, limit: 5 })[0]?.state === 'SENT', 15000);
     await sleep(2000);
-    expect(listEmails(db, { callbackId: off, limit: 5 })).toHaveLength(0);
+    expect(listEmails(t.db, { callbackId: off, limit: 5 })).toHaveLength(0);
     const msgs = sink.messages();
     expect(msgs).toHaveLength(1);
     expect(parseMessage(msgs[0]!).header('X-Callbackd-Callback')).toBe(String(on));

@@ -1,70 +1,33 @@
 // Hold, don't drop (issue 15): a leg answered while callbackd is away is held by
 // dialplan/callbackd-hold.conf and adopted when callbackd is back; one held past the hold time hears
 // the apology, and the call log says so. On the real lab, like core.e2e.test.ts.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../src/store/db.js';
-import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
-import { agentPhone, cli, DaemonProc, REPO, Sipp, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor } from '../lab/lab.js';
+import { attemptsOf } from '../../src/store/callbacks.js';
+import { describeOnLab } from '../lab/e2e-fixture.js';
+import { agentPhone, REPO, Sipp, sleep, waitFor } from '../lab/lab.js';
 import { answersAndHangups, setHoldSeconds } from './carrier-log.js';
-
-const lab = tryLab();
-const inCi = process.env.CI === 'true';
-if (!lab.ok && !inCi) console.warn(`\n*** hold suite SKIPPED: ${lab.reason}\n*** (with CI=true this is a failure)\n`);
 
 /** The customer on the 'slow' trunk (rings 6 s) who stays on the line up to 20 s once answered. */
 function patientCustomer(dir: string): Sipp {
   return new Sipp('carrier-patient', ['-sf', join(REPO, 'test/lab/sipp/carrier-patient.xml'), '-d', '6000', '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start();
 }
 
-describe.skipIf(!lab.ok && !inCi)('hold, do not drop: calls answered while callbackd is away', () => {
-  let dir: string;
-  let dbPath: string;
-  let db: Db;
-  let daemon: DaemonProc;
-  const peers: Sipp[] = [];
-
-  const add = (args: string[]) => {
-    const r = cli(['callback', 'add', '--db', dbPath, '--json', ...args]);
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout).id as number;
-  };
-  const cb = (id: number) => getCallback(db, id)!;
-  const start = async () => {
-    daemon = new DaemonProc({ db: dbPath, dir }).start();
-    await daemon.ready();
-  };
-
-  beforeAll(() => {
-    if (!lab.ok) throw new Error(`the lab could not start: ${lab.reason}`);
-  });
-  afterAll(() => {
-    if (lab.ok) stopAsterisk();
-  });
-  beforeEach(() => {
-    startAsterisk();
-    dir = tempDir('hold');
-    dbPath = join(dir, 'callbackd.db');
-    const imp = cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', dbPath]);
-    expect(imp.code, imp.stderr).toBe(0);
-    db = openDb(dbPath);
-  });
-  afterEach(async (ctx) => {
-    await daemon.kill('SIGTERM');
-    peers.splice(0).forEach((p) => p.stop());
-    db.$client.close();
-    if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${dir}) ---\n${daemon.log.slice(-8000)}`);
-  });
+describeOnLab('hold, do not drop: calls answered while callbackd is away', { name: 'hold suite', prefix: 'hold', exitCode: () => null }, (t) => {
+  const { peers } = t;
+  const add = (args: string[]) => t.add(args);
+  const cb = (id: number) => t.cb(id);
+  const start = () => t.startDaemon();
 
   /** A patient customer rings for a callback of agent 1001's, and callbackd is SIGKILLed then. */
   const killedWhileTheCustomerRings = async () => {
-    const customer = patientCustomer(dir);
-    const agent = await agentPhone(1001, dir);
+    const customer = patientCustomer(t.dir);
+    const agent = await agentPhone(1001, t.dir);
     peers.push(customer, agent);
     await start();
     const id = add(['--lead', 'slow', '--due', 'now', '--owner', '1001']);
-    await waitFor('the customer to ring', () => attemptsOf(db, id)[0]?.customerRingingAt);
-    await daemon.kill('SIGKILL');
+    await waitFor('the customer to ring', () => attemptsOf(t.db, id)[0]?.customerRingingAt);
+    await t.daemon.kill('SIGKILL');
     return { customer, agent, id };
   };
 
@@ -75,7 +38,7 @@ describe.skipIf(!lab.ok && !inCi)('hold, do not drop: calls answered while callb
     await start();
     const done = await waitFor('COMPLETED', () => cb(id).state === 'COMPLETED' && cb(id), 20000);
     expect(done.attempts).toBe(1);
-    const [a] = attemptsOf(db, id);
+    const [a] = attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     const [call] = answersAndHangups(customer.messageFile);
     // The answer time is the one the dialplan recorded (epoch seconds), not the adoption's.
@@ -83,7 +46,7 @@ describe.skipIf(!lab.ok && !inCi)('hold, do not drop: calls answered while callb
     expect(customer.invites()).toHaveLength(1);
     expect(agent.invites()).toHaveLength(1);
     expect(call!.hungUpAt).toBeNull(); // still talking: not dropped
-    expect(daemon.log).toMatch(/adopted an answered call|agent and customer bridged/);
+    expect(t.daemon.log).toMatch(/adopted an answered call|agent and customer bridged/);
   }, 60_000);
 
   it('callbackd stays down longer than the hold time: the customer hears the apology, the attempt says APOLOGISED, and the callback is retried', async () => {
@@ -97,8 +60,8 @@ describe.skipIf(!lab.ok && !inCi)('hold, do not drop: calls answered while callb
     expect(held!.hungUpAt! - held!.answeredAt).toBeGreaterThanOrEqual(2000);
     await setHoldSeconds(20);
     await start();
-    await waitFor('the first attempt to be settled', () => attemptsOf(db, id)[0]?.outcome, 15000);
-    const first = attemptsOf(db, id)[0]!;
+    await waitFor('the first attempt to be settled', () => attemptsOf(t.db, id)[0]?.outcome, 15000);
+    const first = attemptsOf(t.db, id)[0]!;
     expect(first.outcome).toBe('APOLOGISED');
     expect(first.customerAnsweredAt).not.toBeNull();
     expect(first.detail).toMatch(/apology/);

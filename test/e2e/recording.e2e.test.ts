@@ -1,19 +1,15 @@
 // Recording (issue 15 item 4), on the real lab: a campaign with record: agent_and_customer records
 // the bridged call with ARI; the WAV is playable (RIFF/WAVE header) and as long as the talk time,
 // served by the API to a manager of that campaign and a 404 to an agent who may not see the callback.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../src/store/db.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
-import { agentPhone, carrier, cli, DaemonProc, REPO, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
+import { describeOnLab } from '../lab/e2e-fixture.js';
+import { agentPhone, carrier, cli, waitFor } from '../lab/lab.js';
 
 /** Where the lab's Asterisk writes recordings (astspooldir/recording, test/lab/asterisk.sh makes it). */
 const RECORDING_DIR = join(process.env.CALLBACKD_LAB_CACHE ?? '/var/cache/callbackd-lab', 'sid-asterisk/var/spool/asterisk-lab/recording');
-
-const lab = tryLab();
-const inCi = process.env.CI === 'true';
-if (!lab.ok && !inCi) console.warn(`\n*** recording suite SKIPPED: ${lab.reason}\n*** (with CI=true this is a failure)\n`);
 
 /** The parts of a WAV file a player needs: format, rate, channels, sample size, and the audio's length. */
 function readWav(b: Buffer): { format: number; channels: number; rate: number; bits: number; seconds: number } {
@@ -35,83 +31,51 @@ function readWav(b: Buffer): { format: number; channels: number; rate: number; b
   throw new Error('no data chunk in the WAV file');
 }
 
-describe.skipIf(!lab.ok && !inCi)('recording answered calls (record: agent_and_customer)', () => {
-  let dir: string;
-  let dbPath: string;
-  let db: Db;
-  let daemon: DaemonProc;
-  const peers: Sipp[] = [];
+// The ANSWER campaign records; and the people: a manager of ANSWER, and agent 1005 of ANSWER
+// (a plain agent: 1004's phone grants admin) who may not see another agent's USERONLY callback.
+const RECORDING_CENTER = [
+  'campaigns:',
+  '  - { id: ANSWER, name: Answers, time_zone: America/New_York, outbound_number: "+15550100001", record: agent_and_customer, recording_retention_days: 30 }',
+  'agents:',
+  '  - { id: "1005", name: Eve, campaigns: [ANSWER] }',
+  'phones:',
+  '  - { endpoint: agent1005, agent: "1005", status: ACTIVE }',
+  'users:',
+  '  - { id: boss, role: manager, campaigns: [ANSWER] }',
+  '  - { id: "1005", role: agent }',
+].join('\n');
 
-  beforeAll(() => {
-    if (!lab.ok) throw new Error(`the lab could not start: ${lab.reason}`);
-  });
-  afterAll(() => {
-    if (lab.ok) stopAsterisk();
-  });
-  beforeEach(() => {
-    startAsterisk();
-    dir = tempDir('rec');
-    dbPath = join(dir, 'callbackd.db');
-    expect(cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', dbPath]).code).toBe(0);
-    // The ANSWER campaign records; and the people: a manager of ANSWER, and agent 1005 of ANSWER
-    // (a plain agent: 1004's phone grants admin) who may not see another agent's USERONLY callback.
-    const extra = join(dir, 'recording.yaml');
-    writeFileSync(
-      extra,
-      [
-        'campaigns:',
-        '  - { id: ANSWER, name: Answers, time_zone: America/New_York, outbound_number: "+15550100001", record: agent_and_customer, recording_retention_days: 30 }',
-        'agents:',
-        '  - { id: "1005", name: Eve, campaigns: [ANSWER] }',
-        'phones:',
-        '  - { endpoint: agent1005, agent: "1005", status: ACTIVE }',
-        'users:',
-        '  - { id: boss, role: manager, campaigns: [ANSWER] }',
-        '  - { id: "1005", role: agent }',
-      ].join('\n'),
-    );
-    const imp = cli(['import', extra, '--db', dbPath]);
-    expect(imp.code, imp.stderr).toBe(0);
-    db = openDb(dbPath);
-  });
-  afterEach(async (ctx) => {
-    await daemon?.kill('SIGTERM');
-    peers.splice(0).forEach((p) => p.stop());
-    db.$client.close();
-    if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${dir}) ---\n${daemon.log.slice(-8000)}`);
-  });
+describeOnLab('recording answered calls (record: agent_and_customer)', { name: 'recording suite', prefix: 'rec', extraImport: RECORDING_CENTER, exitCode: () => null }, (t) => {
+  const { peers } = t;
 
   /** Starts the daemon and books a callback of agent 1001's on ANSWER; resolves when its call has ended. */
   const oneAnsweredCall = async () => {
-    daemon = new DaemonProc({ db: dbPath, dir }).start();
-    await daemon.ready();
-    const r = cli(['callback', 'add', '--db', dbPath, '--json', '--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    expect(r.code, r.stderr).toBe(0);
-    const id = JSON.parse(r.stdout).id as number;
-    await waitFor('the call to end', () => getCallback(db, id)?.state === 'COMPLETED' && attemptsOf(db, id)[0]?.durationMs != null, 30000);
+    await t.startDaemon();
+    const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
+    await waitFor('the call to end', () => getCallback(t.db, id)?.state === 'COMPLETED' && attemptsOf(t.db, id)[0]?.durationMs != null, 30000);
     return id;
   };
 
   it('an answered call is recorded: a playable WAV as long as the talk, served to the campaign manager, 404 to an agent who may not see the callback', async () => {
-    const trunk = carrier('answer', dir); // answers after 0.5 s, hangs up after 3 s of talk
-    const phone = await agentPhone(1001, dir);
+    const trunk = carrier('answer', t.dir); // answers after 0.5 s, hangs up after 3 s of talk
+    const phone = await agentPhone(1001, t.dir);
     peers.push(trunk, phone);
     const token = (user: string) => {
-      const r = cli(['token', 'create', '--user', user, '--db', dbPath]);
+      const r = cli(['token', 'create', '--user', user, '--db', t.dbPath]);
       expect(r.code, r.stderr).toBe(0);
       return r.stdout.trim();
     };
     const bossToken = token('boss');
     const agentToken = token('1005');
     const id = await oneAnsweredCall();
-    const [a] = attemptsOf(db, id);
+    const [a] = attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.recordingNote).toBeNull();
     expect(a!.recordingName).toBe(`cbd-${id}-1-${a!.bridgeId.split('-')[3]}-rec`);
     const talkMs = a!.durationMs!;
     expect(talkMs).toBeGreaterThan(2000);
 
-    const port = await waitFor('the API to listen', () => Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(daemon.log)?.[1] ?? 0) || false);
+    const port = await t.apiPort();
     const get = (tok: string, path: string) => fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${tok}` } });
     // Asterisk finishes writing the file when the bridge is gone; the API streams what ARI serves.
     const res = await waitFor('the recording to be served', async () => {
@@ -141,16 +105,16 @@ describe.skipIf(!lab.ok && !inCi)('recording answered calls (record: agent_and_c
     expect(hb.message).toBe(`no callback ${id}`);
     // No recording for an attempt that does not exist.
     expect((await get(bossToken, `/callbacks/${id}/attempts/2/recording`)).status).toBe(404);
-    expect(daemon.log).toMatch(/recording the call/);
+    expect(t.daemon.log).toMatch(/recording the call/);
   }, 60_000);
 
   it('the recording cannot start (Asterisk cannot write its recording dir): the call goes on and is talked through, the call log says why it was not recorded', async () => {
-    const trunk = carrier('answer', dir);
-    const phone = await agentPhone(1001, dir);
+    const trunk = carrier('answer', t.dir);
+    const phone = await agentPhone(1001, t.dir);
     peers.push(trunk, phone);
     rmSync(RECORDING_DIR, { recursive: true, force: true }); // the next Asterisk start makes it again
     const id = await oneAnsweredCall();
-    const [a] = attemptsOf(db, id);
+    const [a] = attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.durationMs!).toBeGreaterThan(2000); // talked through: not cut when recording failed
     expect(a!.recordingName).toBeNull();

@@ -1,69 +1,42 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import { buildApi } from '../../src/api/server.js';
 import { createToken, revokeToken } from '../../src/app/auth.js';
-import { applyImport, parseImport } from '../../src/import.js';
-import { openDb, type Db } from '../../src/store/db.js';
+import type { Db } from '../../src/store/db.js';
+import { callCenter, importedDb, NOW, testApi, tokensFor } from './fixture.js';
 
 // The HTTP API through fastify's inject: every route, each role, bad input, concurrency.
 
-const FILE = {
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [
-    { id: 'C1', name: 'One', time_zone: 'America/New_York', outbound_number: '+15550100001' },
-    { id: 'C2', name: 'Two', time_zone: 'Europe/London', outbound_number: '+15550100001' },
-    { id: 'NONUM', name: 'No number', time_zone: 'UTC' },
-  ],
-  lists: [{ id: 'L1', campaign: 'C1' }, { id: 'L2', campaign: 'C2' }],
+const FILE = callCenter({
+  campaigns: [{ id: 'NONUM', name: 'No number', time_zone: 'UTC' }],
   agents: [
-    { id: 'a1', name: 'A1', campaigns: ['C1'] },
-    { id: 'a2', name: 'A2', campaigns: ['C1'] },
     { id: 'a3', name: 'A3', campaigns: ['C2'] },
     { id: 'boss', name: 'Boss', campaigns: ['C1'] },
   ],
   phones: [
-    { endpoint: 'p1', agent: 'a1' },
-    { endpoint: 'p2', agent: 'a2' },
     { endpoint: 'p3', agent: 'a3', status: 'SUSPENDED' },
     { endpoint: 'pb', agent: 'boss', status: 'ADMIN' },
   ],
-  leads: [
-    { id: 'n1', list: 'L1', first_name: 'Ann', phone: '+12125550101' },
-    { id: 'n2', list: 'L1', phone: '+12125550102' },
-    { id: 'n3', list: 'L1', phone: '+12125550103' },
-    { id: 'u1', list: 'L2', phone: '+442079460018' },
-  ],
   users: [
-    { id: 'root', role: 'admin' },
-    { id: 'mgr', role: 'manager', campaigns: ['C1'], lead_modify: true },
     { id: 'mgr2', role: 'manager', campaigns: ['C1'], lead_modify: true },
     { id: 'viewer', role: 'manager', campaigns: ['C1'] },
     { id: 'a1', role: 'agent' },
     { id: 'a3', role: 'agent' },
     { id: 'boss', role: 'agent' },
   ],
-};
+});
 
 let db: Db;
 let api: FastifyInstance;
 let nudges = 0;
 let ready = { ari: true, ami: true, presence: true };
-const tok: Record<string, string> = {};
-const NOW = Date.parse('2026-11-23T15:00:00Z'); // Monday 10:00 in New York
+let tok: Record<string, string> = {};
 
 beforeEach(async () => {
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-api-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), NOW);
-  for (const u of FILE.users) tok[u.id] = createToken(db, u.id, 'test', NOW).token;
+  ({ db } = importedDb('api', FILE));
+  tok = tokensFor(db, FILE);
   nudges = 0;
   ready = { ari: true, ami: true, presence: true };
-  api = await buildApi({ db, log: pino({ level: 'silent' }), now: () => NOW, nudge: () => nudges++, ready: () => ready, bodyLimit: 128 * 1024 });
+  api = await testApi(db, { nudge: () => nudges++, ready: () => ready });
 });
 afterEach(async () => {
   await api.close();

@@ -1,67 +1,34 @@
 import { request } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import { buildApi } from '../../src/api/server.js';
-import { createToken } from '../../src/app/auth.js';
 import { EventHub } from '../../src/events/hub.js';
-import { applyImport, parseImport } from '../../src/import.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { eventsOfCallback, lastEventId, setCursor, trimEvents } from '../../src/store/events.js';
+import { callCenter, importedDb, NOW, testApi, tokensFor } from './fixture.js';
 
 // The outbox (sql/0010_events.sql) and GET /events over a real loopback HTTP connection.
 
-const FILE = {
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [
-    { id: 'C1', name: 'One', time_zone: 'America/New_York', outbound_number: '+15550100001' },
-    { id: 'C2', name: 'Two', time_zone: 'Europe/London', outbound_number: '+15550100001' },
-  ],
-  lists: [{ id: 'L1', campaign: 'C1' }, { id: 'L2', campaign: 'C2' }],
-  agents: [
-    { id: 'a1', name: 'A1', campaigns: ['C1'] },
-    { id: 'a2', name: 'A2', campaigns: ['C1'] },
-  ],
-  phones: [{ endpoint: 'p1', agent: 'a1' }, { endpoint: 'p2', agent: 'a2' }],
-  leads: [
-    { id: 'n1', list: 'L1', first_name: 'Ann', phone: '+12125550101' },
-    { id: 'n2', list: 'L1', phone: '+12125550102' },
-    { id: 'n3', list: 'L1', phone: '+12125550103' },
-    { id: 'n4', list: 'L1', phone: '+12125550104' },
-    { id: 'u1', list: 'L2', phone: '+442079460018' },
-  ],
-  users: [
-    { id: 'root', role: 'admin' },
-    { id: 'mgr', role: 'manager', campaigns: ['C1'], lead_modify: true },
-    { id: 'a1', role: 'agent' },
-  ],
-};
-const NOW = Date.parse('2026-11-23T15:00:00Z'); // Monday 10:00 in New York
+const FILE = callCenter({
+  leads: [{ id: 'n4', list: 'L1', phone: '+12125550104' }],
+  users: [{ id: 'a1', role: 'agent' }],
+});
 
 let db: Db;
 let api: FastifyInstance;
 let hub: EventHub;
 let base: string;
-const tok: Record<string, string> = {};
+let tok: Record<string, string> = {};
 let clock = NOW;
 
 beforeEach(async () => {
   clock = NOW;
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-events-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), NOW);
-  for (const u of FILE.users) tok[u.id] = createToken(db, u.id, 'test', NOW).token;
+  ({ db } = importedDb('events', FILE));
+  tok = tokensFor(db, FILE);
   hub = new EventHub({ db, log: pino({ level: 'silent' }), pollMs: 20 });
   hub.start();
-  api = await buildApi({
-    db, log: pino({ level: 'silent' }), now: () => clock, nudge: () => hub.wake(), bodyLimit: 128 * 1024,
-    ready: () => ({ ari: true, ami: true, presence: true }), events: { hub, heartbeatMs: 100 },
-  });
+  api = await testApi(db, { now: () => clock, nudge: () => hub.wake(), events: { hub, heartbeatMs: 100 } });
   await api.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
 });

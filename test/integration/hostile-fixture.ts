@@ -1,66 +1,34 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { afterAll, expect } from 'vitest';
-import YAML from 'yaml';
-import { buildApi } from '../../src/api/server.js';
-import { createToken } from '../../src/app/auth.js';
-import { applyImport, parseImport } from '../../src/import.js';
-import { openDb, type Db } from '../../src/store/db.js';
+import type { Db } from '../../src/store/db.js';
+import { callCenter, importedDb, NOW, testApi, tokensFor } from './fixture.js';
 
 // The call center a hostile client attacks (test/integration/hostile-*.test.ts): two campaigns,
 // agents, a token for each role, the API through fastify's inject.
 
-export const FILE = {
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [
-    { id: 'C1', name: 'One', time_zone: 'America/New_York', outbound_number: '+15550100001' },
-    { id: 'C2', name: 'Two', time_zone: 'Europe/London', outbound_number: '+15550100001' },
-  ],
-  lists: [{ id: 'L1', campaign: 'C1' }, { id: 'L2', campaign: 'C2' }],
-  agents: [
-    { id: 'a1', name: 'A1', campaigns: ['C1'] },
-    { id: 'a2', name: 'A2', campaigns: ['C1'] },
-    { id: 'a3', name: 'A3', campaigns: ['C2'] },
-  ],
-  phones: [
-    { endpoint: 'p1', agent: 'a1' },
-    { endpoint: 'p2', agent: 'a2' },
-    { endpoint: 'p3', agent: 'a3' },
-  ],
-  leads: [
-    { id: 'n1', list: 'L1', first_name: 'Ann', phone: '+12125550101' },
-    { id: 'n2', list: 'L1', phone: '+12125550102' },
-    { id: 'n3', list: 'L1', phone: '+12125550103' },
-    { id: 'u1', list: 'L2', phone: '+442079460018' },
-  ],
+export const FILE = callCenter({
+  agents: [{ id: 'a3', name: 'A3', campaigns: ['C2'] }],
+  phones: [{ endpoint: 'p3', agent: 'a3' }],
   users: [
-    { id: 'root', role: 'admin' },
-    { id: 'mgr', role: 'manager', campaigns: ['C1'], lead_modify: true },
     { id: 'viewer', role: 'manager', campaigns: ['C1'] },
     { id: 'a1', role: 'agent' },
     { id: 'a3', role: 'agent' },
   ],
-};
-export const USERS = FILE.users.map((u) => u.id);
-export const NOW = Date.parse('2026-11-23T15:00:00Z');
+});
+export const USERS = FILE.users!.map((u) => u.id as string);
+export { NOW };
 
 export let db: Db;
 export let dbPath: string;
 let api: FastifyInstance | undefined;
-const tok: Record<string, string> = {};
+let tok: Record<string, string> = {};
 
 /** A new database and API for each property: one test's leftovers never excuse another's. */
 export async function fresh(): Promise<void> {
   await api?.close();
-  dbPath = join(mkdtempSync(join(tmpdir(), 'cbd-hostile-')), 'db.sqlite');
-  db = openDb(dbPath);
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), NOW);
-  for (const u of USERS) tok[u] = createToken(db, u, 'test', NOW).token;
-  api = await buildApi({ db, log: pino({ level: 'silent' }), now: () => NOW, nudge: () => undefined, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 256 * 1024 });
+  ({ db, dbPath } = importedDb('hostile', FILE));
+  tok = tokensFor(db, FILE);
+  api = await testApi(db, { bodyLimit: 256 * 1024 });
 }
 afterAll(async () => {
   await api?.close();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AriClient } from '../../src/asterisk/ari.js';
-import { recordingFailed, recordingNameFor } from '../../src/dialer/recording.js';
+import { onRecordingEvent, recordingNameFor } from '../../src/dialer/recording.js';
 import { sweepRecordings } from '../../src/dialer/recording-retention.js';
 import { importFile } from '../../src/import.js';
 import { createLogger } from '../../src/log.js';
@@ -93,11 +93,27 @@ describe('recording retention', () => {
 });
 
 describe('recording in the call log', () => {
+  const event = (type: string, recording: Record<string, unknown>) => ({ type, recording }) as Parameters<typeof onRecordingEvent>[2];
+  const talked = (attemptId: number) => db.$client.prepare('UPDATE call_attempts SET duration_ms = 3000 WHERE id = ?').run(attemptId);
+
   it('the name is derived from the callback and attempt; a RecordingFailed event notes why the file is incomplete', () => {
     const call = recordedCall('SHORT', 's', 0);
     expect(call.name).toBe(`cbd-${call.callbackId}-1-abcd-rec`);
-    recordingFailed(db, log, call.name, 'disk full');
-    expect(recordingOfAttempt(db, call.callbackId, 1)).toEqual({ name: call.name, note: 'recording failed during the call: disk full', deletedAt: null });
-    recordingFailed(db, log, 'someone-elses-recording', 'x'); // not ours: nothing written
+    onRecordingEvent(db, log, event('RecordingFailed', { name: call.name, cause: 'Failed to answer channel' }));
+    expect(recordingOfAttempt(db, call.callbackId, 1)).toEqual({ name: call.name, note: 'recording failed during the call: Failed to answer channel', deletedAt: null });
+    onRecordingEvent(db, log, event('RecordingFailed', { name: 'someone-elses-recording', cause: 'x' })); // not ours: nothing written
+    expect(recordingOfAttempt(db, call.callbackId, 1)!.note).toMatch(/Failed to answer channel/);
+  });
+
+  it('RecordingFinished while the call is still up (Asterisk could not write: disk full) is noted; after the call it is the normal end', () => {
+    const cut = recordedCall('SHORT', 's', 0);
+    onRecordingEvent(db, log, event('RecordingFinished', { name: cut.name, duration: 1 }));
+    expect(recordingOfAttempt(db, cut.callbackId, 1)!.note).toBe(
+      'recording stopped after 1 s while the call went on: Asterisk could not write the file (the recording disk is full or not writable); what was recorded before stays playable',
+    );
+    const normal = recordedCall('LONG', 'l', 0);
+    talked(normal.attemptId); // the call closed (talk time written) before the recording was stopped
+    onRecordingEvent(db, log, event('RecordingFinished', { name: normal.name, duration: 3 }));
+    expect(recordingOfAttempt(db, normal.callbackId, 1)).toEqual({ name: normal.name, note: null, deletedAt: null });
   });
 });

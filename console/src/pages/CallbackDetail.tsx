@@ -5,6 +5,7 @@ import { clock, when } from '../format';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Detail, Facts } from '../types';
+import { AttemptRecording } from './AttemptRecording';
 import { EditDialog } from './EditDialog';
 
 export function CallbackDetail({ id }: { id: number }) {
@@ -91,7 +92,7 @@ export function CallbackDetail({ id }: { id: number }) {
       <table className="grid" aria-label="Call log">
         <thead>
           <tr>
-            <th>#</th><th>Agent</th><th>Phone</th><th>From → number</th><th>Trunk</th><th>Started</th><th>Agent rang / answered</th><th>Customer rang / answered</th><th>Ended</th><th>Outcome</th><th>Cause</th><th>Talk</th>
+            <th>#</th><th>Agent</th><th>Phone</th><th>From → number</th><th>Trunk</th><th>Started</th><th>Agent rang / answered</th><th>Customer rang / answered</th><th>Ended</th><th>Outcome</th><th>Cause</th><th>Talk</th><th>Recording</th>
           </tr>
         </thead>
         <tbody>
@@ -115,11 +116,14 @@ export function CallbackDetail({ id }: { id: number }) {
               <td>{a.outcome ?? 'in progress'}</td>
               <td>{a.cause ?? '—'}</td>
               <td>{a.talkSeconds === null ? '—' : `${a.talkSeconds} s`}</td>
+              <td>
+                <AttemptRecording seq={a.seq} recording={a.recording} />
+              </td>
             </tr>
           ))}
           {facts.attempts.length === 0 && (
             <tr>
-              <td colSpan={12} className="empty">
+              <td colSpan={13} className="empty">
                 Not dialed yet
               </td>
             </tr>

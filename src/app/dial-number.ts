@@ -1,0 +1,33 @@
+import { chooseNumber, type LeadNumber, type NumberChoice } from '../domain/alt-dial.js';
+import { dncApplies } from '../domain/eligibility.js';
+import type { Conn } from '../store/conn.js';
+import * as dir from '../store/directory.js';
+import { lastAttemptNumber, numbersOfLead } from '../store/lead-phones.js';
+import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
+import { campaignCalendar, leadZone } from './calendar.js';
+
+// Reads what the alt-dial rule needs about one callback and asks it (domain/alt-dial.ts): the
+// scheduler's claim and the callback view call this, so both name the same number.
+
+/** The lead's numbers as the rule sees them: each DNC'd by its own flag or by a DNC list that applies. */
+export function leadNumbers(db: Conn, cb: Pick<CallbackRow, 'type' | 'campaignId'>, lead: LeadRow, campaign: CampaignRow): LeadNumber[] {
+  const lists = dncApplies(cb.type, campaign.dncFilterUseronly);
+  return numbersOfLead(db, lead).map((p) => ({
+    position: p.position,
+    e164: p.e164,
+    label: p.label,
+    dnc: p.dnc || (lists && dir.isDnc(db, p.e164, cb.campaignId)),
+    zone: p.timeZone ?? leadZone(lead, campaign),
+  }));
+}
+
+export function chooseDialNumber(db: Conn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): NumberChoice {
+  return chooseNumber({
+    numbers: leadNumbers(db, cb, lead, campaign),
+    altDial: campaign.altDial === 'on',
+    preferred: cb.phonePosition,
+    last: lastAttemptNumber(db, cb.id),
+    now,
+    calendar: cb.forceDial ? null : campaignCalendar(campaign),
+  });
+}

@@ -1,0 +1,121 @@
+// One e2e suite's lab, written once: the real Asterisk brought up for the file, a fresh database
+// with test/e2e/callcenter.yaml for each test, callbackd as a child process, SIPp peers, and one
+// teardown. Outside CI a lab that cannot start skips the file loudly; with CI=true the suite runs
+// and fails in beforeAll naming why (a suite whose real part cannot start never passes by skipping).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
+import { getCallback } from '../../src/store/callbacks.js';
+import { openDb, type Db } from '../../src/store/db.js';
+import { cli, DaemonProc, REPO, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from './lab.js';
+
+export interface LabSuiteOptions {
+  /** How the skip warning names the suite ("hold suite"). */
+  name: string;
+  /** Prefix of each test's temporary directory. */
+  prefix: string;
+  /** Something else the suite needs besides the lab (e.g. smtp-sink): why it is missing, or null. */
+  needs?: () => string | null;
+  /** YAML imported after test/e2e/callcenter.yaml into each test's database. */
+  extraImport?: string;
+  /** Config overrides of a daemon started (not yet ready) before each test; omitted: the test starts it. */
+  daemon?: Record<string, unknown>;
+  /** The exit code SIGTERM must give after a test (null: not checked); default 0. */
+  exitCode?: (testName: string) => number | null;
+}
+
+/** What a test of a lab suite uses; its fields are fresh for each test. */
+export class LabTest {
+  dir = '';
+  dbPath = '';
+  db!: Db;
+  /** The daemon the teardown stops (SIGTERM); a test may replace it. */
+  daemon!: DaemonProc;
+  /** SIPp processes the teardown kills. */
+  readonly peers: Sipp[] = [];
+
+  /** A daemon on this test's database and directory, not started. */
+  newDaemon(extra?: Record<string, unknown>, env?: Record<string, string>): DaemonProc {
+    return new DaemonProc({ db: this.dbPath, dir: this.dir, extra, env });
+  }
+
+  /** Starts a daemon (it becomes `daemon`) and waits until ARI is connected and presence is known. */
+  async startDaemon(extra?: Record<string, unknown>): Promise<DaemonProc> {
+    this.daemon = this.newDaemon(extra).start();
+    await this.daemon.ready();
+    return this.daemon;
+  }
+
+  /** `callbackd callback add --json ARGS` as another process would; its id. `quiet`: stderr must be empty too. */
+  add(args: string[], o: { quiet?: boolean } = {}): number {
+    const r = cli(['callback', 'add', '--db', this.dbPath, '--json', ...args]);
+    if (o.quiet) expect(r.stderr).toBe('');
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout).id as number;
+  }
+
+  /** `callbackd import FILE` of YAML/JSON text into this test's database. */
+  importText(name: string, text: string): void {
+    const f = join(this.dir, name);
+    writeFileSync(f, text);
+    const r = cli(['import', f, '--db', this.dbPath]);
+    expect(r.code, r.stderr).toBe(0);
+  }
+
+  cb(id: number) {
+    return getCallback(this.db, id)!;
+  }
+
+  untilState(id: number, states: string[], ms = 20000) {
+    return waitFor(`callback ${id} to reach ${states.join('/')}`, () => states.includes(this.cb(id).state) && this.cb(id), ms);
+  }
+
+  /** The port the daemon's HTTP API listens on (a free one each run), from its log. */
+  apiPort(): Promise<number> {
+    return waitFor('the API to listen', () => Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(this.daemon.log)?.[1] ?? 0) || false);
+  }
+}
+
+/**
+ * `describe` on the lab: `body` registers the tests and gets the LabTest they share. The lab is
+ * started once for the file, Asterisk restarted before each test (no registrations or calls left
+ * from the last one), and after each test the daemon is stopped, the peers killed, the database
+ * closed, and the daemon's log printed if the test failed.
+ */
+export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTest) => void): void {
+  const lab = tryLab();
+  const missing = lab.ok ? (o.needs?.() ?? null) : lab.reason;
+  const inCi = process.env.CI === 'true';
+  if (missing && !inCi) console.warn(`\n*** ${o.name} SKIPPED: ${missing}\n*** (with CI=true this is a failure)\n`);
+
+  describe.skipIf(missing !== null && !inCi)(title, () => {
+    const t = new LabTest();
+    beforeAll(() => {
+      if (missing) throw new Error(`the ${o.name} cannot start: ${missing}`);
+    });
+    afterAll(() => {
+      if (lab.ok) stopAsterisk();
+    });
+    beforeEach(() => {
+      startAsterisk();
+      t.dir = tempDir(o.prefix);
+      t.dbPath = join(t.dir, 'callbackd.db');
+      t.daemon = undefined as unknown as DaemonProc;
+      const imp = cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', t.dbPath]);
+      expect(imp.code, imp.stderr).toBe(0);
+      if (o.extraImport !== undefined) t.importText('extra.yaml', o.extraImport);
+      t.db = openDb(t.dbPath);
+      if (o.daemon) t.daemon = t.newDaemon(o.daemon).start();
+    });
+    afterEach(async (ctx) => {
+      const daemon = t.daemon as DaemonProc | undefined;
+      const code = await daemon?.kill('SIGTERM');
+      const want = o.exitCode ? o.exitCode(ctx.task.name) : 0;
+      t.peers.splice(0).forEach((p) => p.stop());
+      t.db.$client.close();
+      if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${t.dir}) ---\n${daemon?.log.slice(-8000)}`);
+      if (daemon && want !== null) expect(code, 'exit code after SIGTERM').toBe(want);
+    });
+    body(t);
+  });
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { RestLimiter } from '../../src/asterisk/rest-limiter.js';
+
+// The bound on REST calls to Asterisk, and its two lanes (src/asterisk/rest-limiter.ts).
+
+function gate() {
+  let open!: () => void;
+  const p = new Promise<void>((r) => (open = r));
+  return { p, open };
+}
+
+describe('RestLimiter', () => {
+  it('never has more than max in flight, and runs every request', async () => {
+    const l = new RestLimiter(3);
+    let now = 0;
+    let peak = 0;
+    const work = Array.from({ length: 20 }, (_, i) =>
+      l.run(i % 2 ? 'new' : 'urgent', async () => {
+        peak = Math.max(peak, ++now);
+        await new Promise((r) => setTimeout(r, 1 + (i % 3)));
+        now--;
+        return i;
+      }),
+    );
+    expect(await Promise.all(work)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(peak).toBe(3);
+    expect(l.queued).toBe(0);
+    expect(l.peakQueued).toBe(17);
+  });
+
+  it('a queued urgent request goes before new ones queued earlier', async () => {
+    const l = new RestLimiter(1);
+    const first = gate();
+    const order: string[] = [];
+    const busy = l.run('new', () => first.p);
+    const done = [
+      l.run('new', async () => void order.push('new-1')),
+      l.run('new', async () => void order.push('new-2')),
+      l.run('urgent', async () => void order.push('urgent')),
+    ];
+    first.open();
+    await Promise.all([busy, ...done]);
+    expect(order).toEqual(['urgent', 'new-1', 'new-2']);
+  });
+
+  it('a failing request frees its slot', async () => {
+    const l = new RestLimiter(1);
+    await expect(l.run('urgent', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await l.run('new', async () => 7)).toBe(7);
+  });
+});
