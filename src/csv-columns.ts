@@ -42,6 +42,8 @@ export interface PlanInput {
   /** fields every row must have a column for */
   required: readonly string[];
   map: Map<string, string>;
+  /** how messages list the fields (default: all of them) */
+  fieldsText?: string;
   /** columns that are not a field: refused (named, with did-you-mean) unless this is set */
   ignoreExtra: boolean;
 }
@@ -50,7 +52,7 @@ export interface PlanInput {
 export function planColumns(p: PlanInput): { plan: ColumnPlan } | { problems: string[] } {
   const problems: string[] = [];
   const header = p.header.map((h) => h.trim());
-  const fieldList = p.fields.join(', ');
+  const fieldList = p.fieldsText ?? p.fields.join(', ');
   const indexOf = new Map<string, number>();
   header.forEach((h, i) => {
     if (!h) return;

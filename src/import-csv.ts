@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { planColumns, rowEntry, type ColumnPlan } from './csv-columns.js';
 import { closest } from './did-you-mean.js';
 import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
-import { checkLeadRefs, LeadEntry, leadRow } from './import.js';
+import { checkLeadRefs, LeadEntry, leadRow, MAX_LEAD_PHONES, type LeadProblem } from './import.js';
 import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
 import { leadStaging, type StagedLead, type Staging } from './store/lead-staging.js';
@@ -51,8 +51,12 @@ export interface CsvLeadResult {
 /** Problems told in full; past this many only counted (a million bad rows must not fill memory). */
 export const MAX_PROBLEMS = 100;
 
-const FIELDS = Object.keys(LeadEntry.shape) as (keyof LeadEntry)[];
-const REQUIRED = FIELDS.filter((f) => !LeadEntry.shape[f].isOptional());
+/** A lead's numbers as columns: phone, phone2 … phone10, dialed in that order (`phones:` in YAML). */
+const PHONE_COLUMNS = ['phone', ...Array.from({ length: MAX_LEAD_PHONES - 1 }, (_, k) => `phone${k + 2}`)];
+/** The CSV's fields: a lead's own (LeadEntry) with `phones` spread over PHONE_COLUMNS. */
+const FIELDS = [...Object.keys(LeadEntry.shape).filter((f) => f !== 'phones' && f !== 'time_zone'), ...PHONE_COLUMNS.slice(1), 'time_zone'];
+const REQUIRED = ['id', 'list', 'phone'];
+const FIELDS_TEXT = `id, list, first_name, last_name, phone, phone2 … ${PHONE_COLUMNS.at(-1)}, time_zone`;
 
 const invalid = (message: string, lines?: string[]) => new CallbackdError(ErrorCodes.IMPORT_INVALID, message, lines);
 
@@ -128,23 +132,38 @@ function issueText(issue: z.ZodIssue): string {
 
 type Checked = { ok: true } | { ok: false; problems: string[] };
 
+/**
+ * A row's cells as a YAML `leads:` entry: one number stays `phone`; several become `phones` in column
+ * order (labelled mobile). `from[k]` is the field the k-th number came from, to name it in problems.
+ */
+function leadEntry(cells: Record<string, string>): { entry: Record<string, unknown>; from: string[] } {
+  const from = PHONE_COLUMNS.filter((f) => cells[f] !== undefined);
+  const entry: Record<string, unknown> = Object.fromEntries(Object.entries(cells).filter(([k]) => !PHONE_COLUMNS.includes(k)));
+  if (from.length === 1) entry.phone = cells[from[0]!];
+  else if (from.length > 1) entry.phones = from.map((f) => ({ number: cells[f] }));
+  return { entry, from };
+}
+
 /** One row through the YAML import's lead checks, plus "listed twice" within the file. */
 function checkRow(plan: ColumnPlan, row: Row, defaults: Record<string, string>, listOf: (id: string) => ListInfo | null, stage: (l: StagedLead) => boolean): Checked {
-  const raw = rowEntry(plan, row.cells, defaults);
-  const where = `line ${row.line}${raw.id ? ` (${raw.id})` : ''}`;
-  const col = (field: string) => {
-    const i = plan.columns.get(field);
-    return i === undefined ? (field === 'list' ? '--list' : field) : `column "${plan.header[i]}" (${field})`;
-  };
+  const cells = rowEntry(plan, row.cells, defaults);
+  const where = `line ${row.line}${cells.id ? ` (${cells.id})` : ''}`;
   if (row.cells.length !== plan.header.length) return { ok: false, problems: [`${where}: has ${row.cells.length} cells, the header has ${plan.header.length}`] };
-  const r = LeadEntry.safeParse(raw);
-  if (!r.success) return { ok: false, problems: r.error.issues.map((i) => `${where}: ${col(String(i.path[0]))}: ${issueText(i)}`) };
+  const { entry, from } = leadEntry(cells);
+  const col = (field: string, at?: readonly PropertyKey[]) => {
+    const f = field === 'phones' && typeof at?.[0] === 'number' ? (from[at[0]] ?? 'phone') : field === 'phones' ? 'phone' : field;
+    const i = plan.columns.get(f);
+    return i === undefined ? (f === 'list' ? '--list' : f) : `column "${plan.header[i]}" (${f})`;
+  };
+  const r = LeadEntry.safeParse(entry);
+  if (!r.success) return { ok: false, problems: r.error.issues.map((i) => `${where}: ${col(String(i.path[0]), i.path.slice(1))}: ${issueText(i)}`) };
   const info = listOf(r.data.list);
   const refs = checkLeadRefs(r.data, info !== null, info?.region ?? 'US');
-  const problems = refs.problems.map((p) => `${where}: ${col(p.field)}: ${p.message}`);
-  if (problems.length || !refs.e164) return { ok: false, problems };
+  const problems = refs.problems.map((p: LeadProblem) => `${where}: ${col(p.field, p.at)}: ${p.message}`);
+  if (problems.length || !refs.e164 || !refs.numbers) return { ok: false, problems };
   const { updatedAt: _, ...lead } = leadRow(r.data, refs.e164, 0);
-  return stage(lead) ? { ok: true } : { ok: false, problems: [`${where}: ${col('id')}: lead ${r.data.id} is listed twice in the file`] };
+  const numbers = JSON.stringify(refs.numbers.map((n) => [n.e164, n.label ?? 'mobile', n.dnc ? 1 : 0, n.timeZone ?? null]));
+  return stage({ ...lead, numbers }) ? { ok: true } : { ok: false, problems: [`${where}: ${col('id')}: lead ${r.data.id} is listed twice in the file`] };
 }
 
 /** Checks every row, staging the good ones (nothing is written to `leads` yet); the problems told. */
@@ -174,7 +193,7 @@ async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: s
   };
   for await (const row of records(file, (n) => (bytes = n))) {
     if (!plan) {
-      const r = planColumns({ header: row.cells, fields: FIELDS, required: REQUIRED.filter((f) => !(f === 'list' && o.list)), map: o.map, ignoreExtra: o.ignoreExtraColumns });
+      const r = planColumns({ header: row.cells, fields: FIELDS, required: REQUIRED.filter((f) => !(f === 'list' && o.list)), map: o.map, ignoreExtra: o.ignoreExtraColumns, fieldsText: FIELDS_TEXT });
       if ('problems' in r) throw invalid(`${file}: the header (line ${row.line}) has ${r.problems.length} problem(s), nothing imported:\n  ${r.problems.join('\n  ')}`, r.problems);
       plan = r.plan;
       continue;
@@ -183,7 +202,7 @@ async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: s
     if (batch.length >= o.batchRows) flush();
   }
   if (batch.length) flush();
-  if (!plan) throw invalid(`${file} is empty: give a header row (${FIELDS.join(',')}) and one lead per row`);
+  if (!plan) throw invalid(`${file} is empty: give a header row (id,list,first_name,last_name,phone,time_zone; phone2 … phone10 for more numbers) and one lead per row`);
   if (out.rows === 0) throw invalid(`${file} has a header and no rows: nothing to import`);
   if (untold) out.problems.push(`… and ${untold} more problem(s): ${out.problemRows} bad row(s) in all`);
   return out;

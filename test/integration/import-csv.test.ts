@@ -50,9 +50,9 @@ describe('import-leads: the header', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([
       `callbackd: ${csv}: the header (line 1) has 4 problem(s), nothing imported:`,
-      "  --map: last is not a lead field (did you mean 'last_name'?); the fields are id, list, first_name, last_name, phone, time_zone",
-      `  column "phon" is not a lead field (did you mean 'phone'? --map phone="phon"); map it with --map FIELD="phon", or pass --ignore-extra-columns (the fields are id, list, first_name, last_name, phone, time_zone)`,
-      `  column "Notes" is not a lead field; map it with --map FIELD="Notes", or pass --ignore-extra-columns (the fields are id, list, first_name, last_name, phone, time_zone)`,
+      "  --map: last is not a lead field (did you mean 'last_name'?); the fields are id, list, first_name, last_name, phone, phone2 … phone10, time_zone",
+      `  column "phon" is not a lead field (did you mean 'phone'? --map phone="phon"); map it with --map FIELD="phon", or pass --ignore-extra-columns (the fields are id, list, first_name, last_name, phone, phone2 … phone10, time_zone)`,
+      `  column "Notes" is not a lead field; map it with --map FIELD="Notes", or pass --ignore-extra-columns (the fields are id, list, first_name, last_name, phone, phone2 … phone10, time_zone)`,
       '  no column for phone: name a column "phone" or map one with --map phone=COLUMN (did you mean --map phone="phon"?)',
     ]);
     // The bad phone on line 2 is never reached: the header stops the import first.
@@ -198,5 +198,49 @@ describe('import-leads: --list and --campaign', () => {
     const nodb = await runCli(['import-leads', csv, '--list', 'L-US', '--db', join(dir, 'typo.db')]);
     expect(nodb.code).toBe(2);
     expect(nodb.stderr).toContain('--db: no database at');
+  });
+});
+
+describe('import-leads: several numbers per lead', () => {
+  const numbers = () => {
+    const db = openDb(dbFile);
+    try {
+      return db.$client.prepare('SELECT lead_id, position, e164, label, dnc, time_zone FROM lead_phones WHERE lead_id != ? ORDER BY lead_id, position').all('OLD');
+    } finally {
+      db.$client.close();
+    }
+  };
+
+  it('phone, phone2, phone3 columns store the same leads and numbers as the YAML import’s phones:', async () => {
+    const csv = file('p.csv', 'id,phone,Phone 2,phone3\nM1,2125550101,+442079460018,\nM2,,2125550103,2125550104\nM3,2125550105,,\n');
+    const r = await run(csv, '--list', 'L-US');
+    expect(r.code, r.stderr).toBe(0);
+    const viaCsv = { leads: leads(), numbers: numbers() };
+    expect(viaCsv.numbers).toEqual([
+      { lead_id: 'M1', position: 1, e164: '+12125550101', label: 'mobile', dnc: 0, time_zone: null },
+      { lead_id: 'M1', position: 2, e164: '+442079460018', label: 'mobile', dnc: 0, time_zone: null },
+      { lead_id: 'M2', position: 1, e164: '+12125550103', label: 'mobile', dnc: 0, time_zone: null },
+      { lead_id: 'M2', position: 2, e164: '+12125550104', label: 'mobile', dnc: 0, time_zone: null },
+      { lead_id: 'M3', position: 1, e164: '+12125550105', label: 'mobile', dnc: 0, time_zone: null },
+    ]);
+    // The same leads through `callbackd import` into a fresh database: the same rows.
+    const yaml = `${CENTER}  - { id: M1, list: L-US, phones: [{ number: "2125550101" }, { number: "+442079460018" }] }
+  - { id: M2, list: L-US, phones: [{ number: "2125550103" }, { number: "2125550104" }] }
+  - { id: M3, list: L-US, phone: "2125550105" }
+`;
+    dbFile = join(dir, 'yaml.sqlite');
+    expect((await runCli(['import', file('same.yaml', yaml), '--db', dbFile])).code).toBe(0);
+    expect({ leads: leads(), numbers: numbers() }).toEqual(viaCsv);
+  });
+
+  it('a re-import replaces a lead’s numbers; a bad or repeated second number is named by its column', async () => {
+    expect((await run(file('a.csv', 'id,phone,phone2\nM1,2125550101,2125550102\n'), '--list', 'L-US')).code).toBe(0);
+    expect((await run(file('b.csv', 'id,phone\nM1,2125550109\n'), '--list', 'L-US')).code).toBe(0);
+    expect(numbers()).toEqual([{ lead_id: 'M1', position: 1, e164: '+12125550109', label: 'mobile', dnc: 0, time_zone: null }]);
+    expect(leads().find((l) => l.id === 'M1')?.phone_e164).toBe('+12125550109');
+    const bad = await run(file('c.csv', 'id,phone,Alt Phone\nM1,2125550101,555\nM2,2125550101,(212) 555-0101\n'), '--list', 'L-US', '--map', 'phone2=Alt Phone');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('line 2 (M1): column "Alt Phone" (phone2): "555" is not a phone number');
+    expect(bad.stderr).toContain('line 3 (M2): column "Alt Phone" (phone2): +12125550101 is listed twice for this lead');
   });
 });
