@@ -7,7 +7,7 @@ import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import { checkLeadRefs, LeadEntry, leadRow, MAX_LEAD_PHONES, type LeadProblem } from './import.js';
 import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
-import { leadStaging, type StagedLead, type Staging } from './store/lead-staging.js';
+import { knownIds, leadStaging, type StagedLead, type Staging } from './store/lead-staging.js';
 
 // CSV lead import (README "Import leads from CSV"): the header is checked first, then every row with
 // the YAML import's own lead checks (LeadEntry, checkLeadRefs), streaming, so memory stays bounded
@@ -120,8 +120,7 @@ function targetList(db: Db, o: CsvLeadOptions): { list: string; campaignId: stri
 }
 
 function hint(db: Db, table: 'lists' | 'campaigns', id: string): string {
-  const ids = db.$client.prepare(`SELECT id FROM ${table} LIMIT 10000`).pluck().all() as string[];
-  const m = closest(id, ids);
+  const m = closest(id, knownIds(db, table));
   return m ? ` (did you mean "${m}"?)` : '';
 }
 

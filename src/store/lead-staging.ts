@@ -63,3 +63,8 @@ export function leadStaging(db: Db): Staging {
     drop: () => c.exec('DROP TABLE IF EXISTS temp.csv_leads'),
   };
 }
+
+/** The ids of a table, for a did-you-mean on a mistyped --list or --campaign (at most 10,000). */
+export function knownIds(db: Db, table: 'lists' | 'campaigns'): string[] {
+  return db.$client.prepare(`SELECT id FROM ${table === 'lists' ? 'lists' : 'campaigns'} LIMIT 10000`).pluck().all() as string[];
+}
