@@ -13,6 +13,7 @@ import { AgiServer } from './agi/server.js';
 import { readAgiSecret } from './agi/auth.js';
 import { agentCallback, callbackInfo, requestCallback } from './agi/routes.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { DIAL_BUSY_TIMEOUT_MS } from './store/busy.js';
 import { openDb } from './store/db.js';
 import { allServers, getServer } from './store/servers.js';
 import { bindServer } from './server-binding.js';
@@ -32,10 +33,14 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   // The API's own connection: reads never wait (WAL), and a write that cannot get the lock within
   // 250 ms answers 503 instead of holding the whole process (better-sqlite3 waits synchronously).
   const apiDb = openDb(config.database.path, { migrate: false, busyTimeoutMs: 250 });
+  // The scheduler's and dialer's own: a write refused by another process's lock within a few ms is
+  // retried on a timer (store/busy.ts) instead of freezing ARI events, AGI and the API for 5 s.
+  const dialDb = openDb(config.database.path, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
   const bound = bindServer(config, getServer(db, config.server), [...allServers(db).map((s) => s.id), 'default']);
   if ('error' in bound) {
     db.$client.close();
     apiDb.$client.close();
+    dialDb.$client.close();
     throw new CallbackdError(ErrorCodes.CONFIG_INVALID, bound.error);
   }
   log.info({ db: config.database.path, instanceId: config.instanceId, server: config.server, ari: bound.ari.url, ami: `${bound.ami.host}:${bound.ami.port}` }, 'callbackd starting');
@@ -50,7 +55,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     links: () => ({ ari: { connected: ari.connected, reconnects: ari.reconnects }, ami: { connected: ami.connected, reconnects: ami.reconnects } }),
   });
   const scheduler = new Scheduler({
-    db,
+    db: dialDb,
     ari,
     presence,
     limiter,
@@ -145,6 +150,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       ami.stop();
       db.$client.close();
       apiDb.$client.close();
+      dialDb.$client.close();
       log.info({ exitCode }, 'callbackd stopped');
       resolveDone(exitCode);
     })();

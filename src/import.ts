@@ -10,7 +10,8 @@ import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { setNumberTrunks, upsertServer } from './store/servers.js';
 import type { Conn } from './store/conn.js';
 import * as dir from './store/directory.js';
-import { PHONE_STATUSES } from './store/schema.js';
+import { writeLeadPhones, type NewLeadPhone } from './store/lead-phones.js';
+import { PHONE_LABELS, PHONE_STATUSES } from './store/schema.js';
 
 // The import file format is documented in README ("Import file"); examples/callcenter.yaml is a
 // complete one. Field names are snake_case as admins write them in YAML.
@@ -25,6 +26,16 @@ const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
 const OnOff = z.preprocess((v) => (v === true ? 'on' : v === false ? 'off' : v), z.enum(['off', 'on']));
 /** Retry delays are seconds; a month is more than any carrier or person asks for. */
 const MONTH_S = 30 * 86_400;
+/** Numbers per lead: ipSCAPE has 3, VICIdial 3 plus ALT/ADDR3; 10 leaves room without inviting lists. */
+const MAX_LEAD_PHONES = 10;
+
+/** One of a lead's numbers (`phones:`): dialed in the order listed; its own DNC flag and zone. */
+export const LeadPhoneEntry = strict({
+  number: Phone,
+  label: z.enum(PHONE_LABELS).default('mobile'),
+  time_zone: Zone.optional(),
+  dnc: z.boolean().default(false),
+});
 
 /** One lead as an admin writes it: a `leads:` entry of an import file, or a row of a CSV (src/import-csv.ts). */
 export const LeadEntry = strict({
@@ -32,24 +43,45 @@ export const LeadEntry = strict({
   list: Id,
   first_name: z.string().optional(),
   last_name: z.string().optional(),
-  phone: Phone,
+  /** One number; or `phones` for several (exactly one of the two). */
+  phone: Phone.optional(),
+  phones: z.array(LeadPhoneEntry).min(1, 'give at least one number').max(MAX_LEAD_PHONES, `at most ${MAX_LEAD_PHONES} numbers per lead`).optional(),
   time_zone: Zone.optional(),
 });
 export type LeadEntry = z.infer<typeof LeadEntry>;
 
+/** A problem of one lead: the field, and within it where (`phones` → [2, 'number']). */
+export type LeadProblem = { field: keyof LeadEntry; at?: Path; message: string };
+
 /**
  * The checks of one lead beyond its schema, the same for the YAML and the CSV import: its list must
- * be known, its phone must read as a number (E.164, or national in the region of its list's campaign).
+ * be known; `phone` or `phones` (not both, not neither); every number must read as a number (E.164,
+ * or national in the region of its list's campaign) and appear once. `numbers` are in dial order
+ * (null when any is wrong); `e164` is the first.
  */
-export function checkLeadRefs(l: LeadEntry, listKnown: boolean, region: string): { e164: string | null; problems: { field: keyof LeadEntry; message: string }[] } {
-  const problems: { field: keyof LeadEntry; message: string }[] = [];
+export function checkLeadRefs(l: LeadEntry, listKnown: boolean, region: string): { e164: string | null; numbers: NewLeadPhone[] | null; problems: LeadProblem[] } {
+  const problems: LeadProblem[] = [];
   if (!listKnown) problems.push({ field: 'list', message: `no list "${l.list}"` });
-  const r = phoneE164(l.phone, region);
-  if (!r.ok) problems.push({ field: 'phone', message: r.error });
-  return { e164: r.ok ? r.e164 : null, problems };
+  const numbers: NewLeadPhone[] = [];
+  if (l.phone !== undefined && l.phones !== undefined) problems.push({ field: 'phones', message: 'give phone (one number) or phones (several), not both' });
+  else if (l.phone === undefined && l.phones === undefined) problems.push({ field: 'phone', message: 'a lead needs phone (one number) or phones (several)' });
+  else if (l.phone !== undefined) {
+    const r = phoneE164(l.phone, region);
+    if (r.ok) numbers.push({ e164: r.e164, label: 'mobile', dnc: false, timeZone: null });
+    else problems.push({ field: 'phone', message: r.error });
+  } else {
+    l.phones!.forEach((p, k) => {
+      const r = phoneE164(p.number, region);
+      if (!r.ok) problems.push({ field: 'phones', at: [k, 'number'], message: r.error });
+      else if (numbers.some((n) => n.e164 === r.e164)) problems.push({ field: 'phones', at: [k, 'number'], message: `${r.e164} is listed twice for this lead` });
+      else numbers.push({ e164: r.e164, label: p.label, dnc: p.dnc, timeZone: p.time_zone ?? null });
+    });
+  }
+  const ok = problems.every((p) => p.field === 'list') && numbers.length > 0;
+  return { e164: ok ? numbers[0]!.e164 : null, numbers: ok ? numbers : null, problems };
 }
 
-/** The stored row of a checked lead. */
+/** The stored row of a checked lead (its numbers are written by storeLead). */
 export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
   id: l.id,
   listId: l.list,
@@ -59,6 +91,12 @@ export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
   timeZone: l.time_zone ?? null,
   updatedAt: now,
 });
+
+/** Writes a checked lead and its numbers (a re-import replaces the numbers, so leads.phone_e164 and lead_phones agree). */
+export function storeLead(tx: Conn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): void {
+  dir.upsertLead(tx, leadRow(l, numbers[0]!.e164, now));
+  writeLeadPhones(tx, l.id, numbers);
+}
 
 export const ImportSchema = strict({
   // Asterisk servers (README "Running several servers"). No secrets here: each daemon has its own.
@@ -132,6 +170,8 @@ export const ImportSchema = strict({
         // Record answered calls (ARI bridge recording) and keep them this many days (README "Recording").
         record: z.enum(['off', 'agent_and_customer']).default('off'),
         recording_retention_days: z.number().int().min(1).max(3650).default(90),
+        // After NO_ANSWER/BUSY the next attempt dials the lead's next number (README "Several numbers per lead").
+        alt_dial: OnOff.default('off'),
         // Before the bridge (README "Whisper, accept and the customer's choice").
         whisper: z.enum(['off', 'name', 'digits']).default('off'),
         agent_accept: OnOff.default('off'),
@@ -229,7 +269,7 @@ export interface ImportCounts {
 }
 
 /** References and duplicates: every problem of the entries that passed their schema. */
-function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, string>; dncNumbers: Map<number, string> } {
+function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> } {
   const problems: Problem[] = [];
   const known = knownIn(tx, raw);
   const knownServers = serverNames(tx, raw);
@@ -256,11 +296,11 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
     if (r.ok) out.set(i, r.e164);
     else problems.push({ path, message: r.error });
   };
-  const leadPhones = new Map<number, string>();
+  const leadPhones = new Map<number, NewLeadPhone[]>();
   f.leads.forEach(({ i, v: l }) => {
     const r = checkLeadRefs(l, known('lists', l.list), regionOfCampaign(campaignOfList(l.list)));
-    for (const p of r.problems) problems.push({ path: ['leads', i, p.field], message: p.message });
-    if (r.e164) leadPhones.set(i, r.e164);
+    for (const p of r.problems) problems.push({ path: ['leads', i, p.field, ...(p.at ?? [])], message: p.message });
+    if (r.numbers) leadPhones.set(i, r.numbers);
   });
   const dncNumbers = new Map<number, string>();
   f.dnc.forEach(({ i, v: d }) => e164(dncNumbers, i, ['dnc', i, 'number'], d.number, d.region ?? regionOfCampaign(d.campaign)));
@@ -297,7 +337,7 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
   });
 }
 
-function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumbers: Map<number, string>, now: number): ImportCounts {
+function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): ImportCounts {
   {
     // Upserts keyed by the admin's own ids: re-importing a file changes nothing.
     for (const s of f.servers) {
@@ -349,6 +389,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
         emailWhenLive: c.email_when_live,
         record: c.record,
         recordingRetentionDays: c.recording_retention_days,
+        altDial: c.alt_dial,
         whisper: c.whisper,
         agentAccept: c.agent_accept,
         acceptTimeoutSeconds: c.accept_timeout_seconds,
@@ -374,7 +415,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
       dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, serverId: p.server ?? DEFAULT_SERVER, updatedAt: now });
     }
     for (const [i, l] of f.leads.entries()) {
-      dir.upsertLead(tx, leadRow(l, leadPhones.get(i)!, now));
+      storeLead(tx, l, leadPhones.get(i)!, now);
     }
     for (const u of f.users) {
       dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });

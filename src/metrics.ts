@@ -22,6 +22,14 @@ export const triggerLateness = new Histogram({
   registers: [registry],
 });
 
+export const dbBusy = new Counter({
+  name: 'callbackd_db_busy_total',
+  help: 'Writes of the scheduler and dialer refused because another process held the database write lock (retried later)',
+  labelNames: ['where'] as const,
+  registers: [registry],
+});
+for (const where of ['scheduler', 'dialer']) dbBusy.inc({ where }, 0);
+
 export interface MetricSources {
   db: Db;
   /** The daemon's Asterisk server: a constant `server` label on every series it exports. */

@@ -17,7 +17,7 @@ const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err };
 const Instant = z.string().nullable();
 const Attempt = z.object({
-  seq: z.number(), agent: z.string().nullable(), phone: z.string().nullable(), callerId: z.string(), number: z.string(), trunk: z.string(),
+  seq: z.number(), agent: z.string().nullable(), phone: z.string().nullable(), callerId: z.string(), number: z.string(), numberPosition: z.number().nullable().describe("which of the lead's numbers (1, 2…); null before 0017"), trunk: z.string(),
   startedAt: Instant, agentRingingAt: Instant, agentAnsweredAt: Instant, customerRingingAt: Instant, customerAnsweredAt: Instant, endedAt: Instant,
   outcome: z.string().nullable(), cause: z.string().nullable().describe('Q.850 cause and SIP code in words'), talkSeconds: z.number().nullable(),
   recording: z.object({

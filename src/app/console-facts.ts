@@ -93,6 +93,7 @@ export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
       phone: a.phoneEndpoint,
       callerId: a.callerId,
       number: a.customerNumber,
+      numberPosition: a.phonePosition,
       trunk: a.trunkId,
       startedAt: iso(a.startedAt),
       agentRingingAt: iso(a.agentRingingAt),

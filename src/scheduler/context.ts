@@ -11,7 +11,7 @@ import { customerDialsOfLead } from '../store/callbacks.js';
 import { trunksOfNumber } from '../store/servers.js';
 import { trunkOnServer } from '../domain/server-placement.js';
 import type { LeadNumber } from '../domain/alt-dial.js';
-import { chooseDialNumber } from './dial-number.js';
+import { chooseDialNumber } from '../app/dial-number.js';
 import { agentAnswersOf } from '../store/call-prompts.js';
 import { promptOptionsOf, recentlyDeclined } from '../domain/call-prompts.js';
 

@@ -4,6 +4,7 @@ import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';
 import { closeAnsweredCall } from '../dialer/close-answered.js';
+import { WriteQueue } from '../dialer/write-queue.js';
 import { onRecordingEvent } from '../dialer/recording.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -15,11 +16,15 @@ import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.j
 import { admit, type Admission } from '../domain/admit.js';
 import type { CallbackRow } from '../store/schema.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
-import { triggerLateness } from '../metrics.js';
+import { dbBusy, triggerLateness } from '../metrics.js';
+import { isBusy } from '../store/busy.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
 // (an insert, a presence change, a call ending, another process writing the database), and polls
 // only as a backstop. States: idle → ticking → idle, and stopping → stopped.
+
+/** A tick refused by another process's write lock is tried again this soon (store/busy.ts). */
+const BUSY_RETRY_MS = 250;
 
 export interface SchedulerOptions {
   db: Db;
@@ -57,11 +62,14 @@ export class Scheduler {
   private readonly now: () => number;
   private readonly random: () => number;
   private drainWaiters: (() => void)[] = [];
+  /** Writes for calls no session owns (a restart's leftovers), retried while the database is locked. */
+  private readonly writes: WriteQueue;
 
   constructor(private readonly o: SchedulerOptions) {
+    this.writes = new WriteQueue(o.log);
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
-    o.ari.on('event', (e) => void this.onAriEvent(e));
+    o.ari.on('event', (e) => void this.onAriEvent(e).catch((err) => this.o.log.error({ err: (err as Error).message, event: e.type }, 'error handling an ARI event')));
     o.ari.on('connected', () => void this.onAriConnected());
     o.presence.on('change', () => this.nudge());
   }
@@ -133,6 +141,14 @@ export class Scheduler {
     this.nudge();
   }
 
+  /** Recovery refused by a locked database: run it again (dialing waits for it meanwhile). */
+  private async retryRecovery(): Promise<void> {
+    if (this.stopping || this.recovered || !this.o.ari.connected) return;
+    this.recovered = true;
+    await this.runRecovery();
+    this.nudge();
+  }
+
   private async runRecovery(): Promise<void> {
     try {
       const serverId = this.serverFilter();
@@ -149,13 +165,19 @@ export class Scheduler {
         makeSession: (plan) => this.newSession(plan),
       });
     } catch (err) {
-      this.o.log.error({ err: (err as Error).message }, 'recovery failed; will retry on the next ARI connect');
       this.recovered = false;
+      if (isBusy(err)) {
+        dbBusy.inc({ where: 'scheduler' });
+        this.o.log.warn({ err: (err as Error).message, cause: 'another process holds the database write lock' }, 'recovery failed; retrying');
+        setTimeout(() => void this.retryRecovery(), BUSY_RETRY_MS).unref?.();
+        return;
+      }
+      this.o.log.error({ err: (err as Error).message }, 'recovery failed; will retry on the next ARI connect');
     }
   }
 
   private async onAriEvent(e: AriEvent): Promise<void> {
-    if (e.type === 'RecordingFailed' || e.type === 'RecordingFinished') return onRecordingEvent(this.o.db, this.o.log, e);
+    if (e.type === 'RecordingFailed' || e.type === 'RecordingFinished') return this.writes.push('recording note', () => onRecordingEvent(this.o.db, this.o.log, e));
     const id = e.channel?.id ?? playbackChannel(e); // a whisper's or choice prompt's end (dialer/call-prompts.ts)
     if (!id) return;
     const s = this.byChannel.get(id);
@@ -185,7 +207,7 @@ export class Scheduler {
       if (e.type !== 'ChannelDestroyed' && e.type !== 'StasisEnd') return;
       const other = id === a.agentChannelId ? a.customerChannelId : a.agentChannelId;
       this.o.log.info({ callbackId: a.callbackId, channelId: id }, 'a call bridged before a restart ended; hanging up the other leg');
-      await closeAnsweredCall({ db: this.o.db, ari: this.o.ari, now: this.now }, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [other]);
+      await closeAnsweredCall({ db: this.o.db, ari: this.o.ari, now: this.now }, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [other], this.writes);
       return;
     }
     if (e.type !== 'StasisStart' && e.type !== 'ChannelStateChange') return;
@@ -234,9 +256,17 @@ export class Scheduler {
       const next = store.nextWakeAt(this.o.db, now);
       if (next !== null) wakeAt = wakeAt === null ? next : Math.min(wakeAt, next);
     } catch (err) {
-      // SQLITE_FULL, SQLITE_BUSY beyond the timeout...: say why and try again later.
-      this.o.log.error({ err: (err as Error).message }, 'scheduler tick failed; retrying');
-      wakeAt = this.now() + 1000;
+      if (isBusy(err)) {
+        // Another process holds the write lock: our short busy_timeout gave up instead of freezing
+        // the loop; nothing of this pass was half-written (each write is its own transaction).
+        dbBusy.inc({ where: 'scheduler' });
+        this.o.log.warn({ err: (err as Error).message, cause: 'another process holds the database write lock' }, 'scheduler tick failed; retrying');
+        wakeAt = this.now() + BUSY_RETRY_MS;
+      } else {
+        // SQLITE_FULL, a corrupt page...: say why and try again later.
+        this.o.log.error({ err: (err as Error).message }, 'scheduler tick failed; retrying');
+        wakeAt = this.now() + 1000;
+      }
     } finally {
       this.ticking = false;
     }

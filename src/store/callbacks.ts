@@ -24,6 +24,8 @@ export interface NewCallback {
   createdBy?: string | null;
   /** The conversation handed over with the booking (transcript). */
   context?: string | null;
+  /** The lead's number (position) the booking asked to be called on first (0017). */
+  phonePosition?: number | null;
 }
 
 export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
