@@ -60,6 +60,13 @@ describe('several numbers per lead over HTTP', () => {
       { position: 1, e164: '+12125550301', dnc: 0, time_zone: null },
       { position: 2, e164: '+12125550302', dnc: 1, time_zone: 'America/Chicago' },
     ]);
+    expect(put.body.phones.map((p: { e164: string }) => p.e164)).toEqual(['+12125550301', '+12125550302']);
+    // Deleting the lead takes its numbers along; a lead with a callback is refused and keeps them.
+    expect((await call('root', 'DELETE', '/admin/leads/fresh')).status).toBe(200);
+    expect(db.$client.prepare("SELECT count(*) n FROM lead_phones WHERE lead_id = 'fresh'").get()).toEqual({ n: 0 });
+    expect((await call('mgr', 'POST', '/callbacks', { lead: 'multi', due: '+1h' })).status).toBe(201);
+    expect((await call('root', 'DELETE', '/admin/leads/multi')).status).toBe(409);
+    expect(db.$client.prepare("SELECT count(*) n FROM lead_phones WHERE lead_id = 'multi'").get()).toEqual({ n: 2 });
     const both = await call('root', 'PUT', '/admin/leads/fresh2', { list: 'L1', phone: '+12125550303', phones: [{ number: '+12125550304' }] });
     expect(both.status).toBe(400);
     expect(both.body.message).toMatch(/give phone \(one number\) or phones \(several\), not both/);
