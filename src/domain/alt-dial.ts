@@ -48,10 +48,11 @@ export function dialOrder(q: Pick<NumberQuestion, 'numbers' | 'altDial' | 'prefe
   if (n === 0) return [];
   const indexOf = (pos: number | null) => (pos === null ? -1 : q.numbers.findIndex((x) => x.position === pos));
   const first = Math.max(0, indexOf(q.preferred));
+  // Without alt-dial every attempt dials the same number, whatever the last one did.
+  if (!q.altDial) return [q.numbers[first]!];
   let start = first;
   const lastIdx = q.last ? indexOf(q.last.position) : -1;
-  if (lastIdx >= 0) start = q.altDial && ALT_DIAL_OUTCOMES.has(q.last!.outcome ?? '') ? (lastIdx + 1) % n : lastIdx;
-  if (!q.altDial) return [q.numbers[start]!];
+  if (lastIdx >= 0) start = ALT_DIAL_OUTCOMES.has(q.last!.outcome ?? '') ? (lastIdx + 1) % n : lastIdx;
   return Array.from({ length: n }, (_, i) => q.numbers[(start + i) % n]!);
 }
 
