@@ -5,7 +5,9 @@ import { isValidZone } from './domain/due.js';
 import { isRegion } from './domain/phone-number.js';
 import { parseCalendar } from './domain/windows.js';
 import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
-import { checkEntries, formatProblems, knownIn, phoneE164, readSource, type Checked, type Path, type Problem, type Source } from './import-check.js';
+import { checkEntries, formatProblems, knownIn, phoneE164, readSource, serverNames, type Checked, type Path, type Problem, type Source } from './import-check.js';
+import { DEFAULT_SERVER } from './domain/server-placement.js';
+import { setNumberTrunks, upsertServer } from './store/servers.js';
 import type { Conn } from './store/conn.js';
 import * as dir from './store/directory.js';
 import { writeLeadPhones, type NewLeadPhone } from './store/lead-phones.js';
@@ -97,17 +99,33 @@ export function storeLead(tx: Conn, l: LeadEntry, numbers: readonly NewLeadPhone
 }
 
 export const ImportSchema = strict({
+  // Asterisk servers (README "Running several servers"). No secrets here: each daemon has its own.
+  // A field left out = the daemon's own ari/ami setting. None listed = the implicit server `default`.
+  servers: z
+    .array(
+      strict({
+        id: Id,
+        ari_url: z.string().url().refine((u) => /^https?:/.test(u), 'must be an http:// or https:// URL').optional(),
+        ari_username: z.string().min(1).optional(),
+        ami_host: z.string().min(1).optional(),
+        ami_port: z.number().int().min(1).max(65535).optional(),
+        ami_username: z.string().min(1).optional(),
+      }),
+    )
+    .default([]),
   trunks: z
     .array(
       strict({
         id: Id,
         max_channels: z.number().int().min(0).default(0),
         calls_per_second: z.number().min(0).default(0),
+        server: Id.optional(), // the server the trunk is configured on; default `default`
       }),
     )
     .default([]),
   numbers: z
-    .array(strict({ number: E164, trunk: Id, outbound_enabled: z.boolean().default(true), description: z.string().optional() }))
+    // trunk: one, or one per server the number goes out from (the first is the number's main trunk).
+    .array(strict({ number: E164, trunk: z.union([Id, z.array(Id).min(1)]), outbound_enabled: z.boolean().default(true), description: z.string().optional() }))
     .default([]),
   campaigns: z
     .array(
@@ -188,6 +206,7 @@ export const ImportSchema = strict({
         agent: Id,
         active_account: z.boolean().default(true),
         status: z.enum(PHONE_STATUSES).default('ACTIVE'),
+        server: Id.optional(), // the server the phone registers on; default `default`
       }),
     )
     .default([]),
@@ -206,6 +225,9 @@ export const ImportSchema = strict({
   dnc: z.array(strict({ number: Phone, campaign: Id.optional(), region: z.string().refine(isRegion, 'must be a two-letter region like US').optional() })).default([]),
 });
 export type ImportFile = z.infer<typeof ImportSchema>;
+
+/** A number's trunks as listed: `trunk: a` or `trunk: [a, b]`. */
+const trunksOf = (n: { trunk: string | string[] }): string[] => (Array.isArray(n.trunk) ? n.trunk : [n.trunk]);
 
 /** Parses and checks an import file's text; throws IMPORT_INVALID listing every schema problem. */
 export function parseImport(text: string, source: string): ImportFile {
@@ -234,6 +256,7 @@ const indexed = (f: ImportFile): Checked<ImportFile> =>
   Object.fromEntries(Object.entries(f).map(([k, v]) => [k, (v as unknown[]).map((e, i) => ({ i, v: e }))])) as Checked<ImportFile>;
 
 export interface ImportCounts {
+  servers: number;
   trunks: number;
   numbers: number;
   campaigns: number;
@@ -249,8 +272,12 @@ export interface ImportCounts {
 function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> } {
   const problems: Problem[] = [];
   const known = knownIn(tx, raw);
+  const knownServers = serverNames(tx, raw);
   const need = (ok: boolean, path: Path, message: string) => ok || problems.push({ path, message });
-  f.numbers.forEach(({ i, v: n }) => need(known('trunks', n.trunk), ['numbers', i, 'trunk'], `no trunk "${n.trunk}"`));
+  f.numbers.forEach(({ i, v: n }) => trunksOf(n).forEach((t) => need(known('trunks', t), ['numbers', i, 'trunk'], `no trunk "${t}"`)));
+  const server = (path: Path, id: string | undefined) => id === undefined || need(known('servers', id), path, `no server "${id}"${knownServers.suggest(id)}`);
+  f.trunks.forEach(({ i, v: t }) => server(['trunks', i, 'server'], t.server));
+  f.phones.forEach(({ i, v: p }) => server(['phones', i, 'server'], p.server));
   f.campaigns.forEach(({ i, v: c }) => need(!c.outbound_number || known('numbers', c.outbound_number), ['campaigns', i, 'outbound_number'], `${c.outbound_number} is not in numbers`));
   f.lists.forEach(({ i, v: l }) => need(known('campaigns', l.campaign), ['lists', i, 'campaign'], `no campaign "${l.campaign}"`));
   f.agents.forEach(({ i, v: a }) => a.campaigns.forEach((c) => need(known('campaigns', c), ['agents', i, 'campaigns'], `no campaign "${c}"`)));
@@ -285,6 +312,7 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
       seen.add(k);
     }
   };
+  dup('servers', f.servers, (s) => s.id);
   dup('trunks', f.trunks, (t) => t.id);
   dup('numbers', f.numbers, (n) => n.number);
   dup('campaigns', f.campaigns, (c) => c.id);
@@ -312,9 +340,18 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
 function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): ImportCounts {
   {
     // Upserts keyed by the admin's own ids: re-importing a file changes nothing.
-    for (const t of f.trunks) dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, updatedAt: now });
+    for (const s of f.servers) {
+      upsertServer(tx, {
+        id: s.id, ariUrl: s.ari_url ?? null, ariUsername: s.ari_username ?? null, amiHost: s.ami_host ?? null, amiPort: s.ami_port ?? null, amiUsername: s.ami_username ?? null, updatedAt: now,
+      });
+    }
+    for (const t of f.trunks) {
+      dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, serverId: t.server ?? DEFAULT_SERVER, updatedAt: now });
+    }
     for (const n of f.numbers) {
-      dir.upsertNumber(tx, { e164: n.number, trunkId: n.trunk, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
+      const trunks = trunksOf(n);
+      dir.upsertNumber(tx, { e164: n.number, trunkId: trunks[0]!, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
+      setNumberTrunks(tx, n.number, trunks);
     }
     for (const c of f.campaigns) {
       dir.upsertCampaign(tx, {
@@ -374,7 +411,9 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
       });
       dir.setAgentCampaigns(tx, a.id, a.campaigns);
     }
-    for (const p of f.phones) dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, updatedAt: now });
+    for (const p of f.phones) {
+      dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, serverId: p.server ?? DEFAULT_SERVER, updatedAt: now });
+    }
     for (const [i, l] of f.leads.entries()) {
       storeLead(tx, l, leadPhones.get(i)!, now);
     }
@@ -383,6 +422,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
     }
     f.dnc.forEach((d, i) => dir.addDnc(tx, { phoneE164: dncNumbers.get(i)!, campaignId: d.campaign ?? '', createdAt: now }));
     return {
+      servers: f.servers.length,
       trunks: f.trunks.length,
       numbers: f.numbers.length,
       campaigns: f.campaigns.length,
