@@ -331,7 +331,8 @@ export class CallSession {
       } else {
         this.endCustomer(classifyUnanswered(cause, sipCode), cause, sipCode, describeCause(cause, sipCode));
       }
-      await this.hangup(this.agentChannel);
+      if (this.agent.dialed) await this.hangup(this.agentChannel);
+      else this.agent.to('gone'); // customer-first, no agent rung yet: no agent leg will end, so the session closes now
     }
     await this.destroyBridgeIfDone();
   }
