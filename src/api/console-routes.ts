@@ -20,6 +20,8 @@ const Attempt = z.object({
   seq: z.number(), agent: z.string().nullable(), phone: z.string().nullable(), callerId: z.string(), number: z.string(), numberPosition: z.number().nullable().describe("which of the lead's numbers (1, 2…); null before 0017"), trunk: z.string(),
   startedAt: Instant, agentRingingAt: Instant, agentAnsweredAt: Instant, customerRingingAt: Instant, customerAnsweredAt: Instant, endedAt: Instant,
   outcome: z.string().nullable(), cause: z.string().nullable().describe('Q.850 cause and SIP code in words'), talkSeconds: z.number().nullable(),
+  agentAnswer: z.string().nullable().describe("the agent's answer to the accept prompt, in words; null = not asked"),
+  customerChoice: z.string().nullable().describe("the customer's choice at the prompt, in words; null = not asked"),
   recording: z.object({
     url: z.string().nullable().describe("the recording's API route (GET, audio/wav) when one is stored; null = none to play"),
     note: z.string().nullable().describe('why there is no recording, why it is incomplete, or that retention deleted it'),

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { describeCause } from '../domain/outcome.js';
+import { agentResponseInWords, customerChoiceInWords } from '../domain/call-prompts.js';
 import { recordingShown } from '../domain/recording.js';
 import { phoneUnusable } from '../domain/eligibility.js';
 import { mayDialAt } from '../domain/windows.js';
@@ -104,6 +105,8 @@ export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
       outcome: a.outcome,
       cause: a.cause === null && a.sipCode === null ? null : describeCause(a.cause, a.sipCode),
       talkSeconds: talkSeconds(a.durationMs),
+      agentAnswer: agentResponseInWords(a.agentResponse),
+      customerChoice: customerChoiceInWords(a.customerChoice),
       recording: attemptRecording(cb.id, a, c?.recordingRetentionDays ?? null),
     })),
     previous: callbacksOfLead(db, cb.leadId)

@@ -12,6 +12,24 @@ export type AgentResponse = (typeof AGENT_RESPONSES)[number];
 export const CUSTOMER_CHOICES = ['TALK', 'SNOOZE', 'CANCEL', 'NONE', 'HANGUP'] as const;
 export type CustomerChoice = (typeof CUSTOMER_CHOICES)[number];
 
+/** The agent's answer to the accept prompt, as the call log says it (null = not asked). */
+const AGENT_RESPONSE_WORDS: Record<AgentResponse, string> = {
+  ACCEPTED: 'accepted (pressed 1)',
+  REJECTED: 'declined (pressed 2)',
+  TIMEOUT: 'pressed no key in time (declined)',
+  HANGUP: 'hung up at the prompt (declined)',
+};
+/** The customer's choice, as the call log says it (null = not asked). */
+const CUSTOMER_CHOICE_WORDS: Record<CustomerChoice, string> = {
+  TALK: 'talk now (pressed 1)',
+  SNOOZE: 'call me later (pressed 2)',
+  CANCEL: 'cancel my callback (pressed 3)',
+  NONE: 'no key in time (put through)',
+  HANGUP: 'hung up at the prompt',
+};
+export const agentResponseInWords = (r: AgentResponse | null): string | null => (r === null ? null : AGENT_RESPONSE_WORDS[r]);
+export const customerChoiceInWords = (c: CustomerChoice | null): string | null => (c === null ? null : CUSTOMER_CHOICE_WORDS[c]);
+
 /** A campaign's prompt options (sql/0018_call_prompts.sql). */
 export interface PromptOptions {
   whisper: 'off' | 'name' | 'digits';

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { planAttemptEnd } from '../../src/domain/attempt-end.js';
 import {
+  AGENT_RESPONSES,
   agentMedia,
+  agentResponseInWords,
+  CUSTOMER_CHOICES,
+  customerChoiceInWords,
   choiceEnding,
   choiceMedia,
   decidePrompt,
@@ -111,5 +115,14 @@ describe('what is played', () => {
     const off = { whisper: 'off' as const, agentAccept: 'off' as const, acceptTimeoutSeconds: 8, customerChoice: 'off' as const, snoozeMinutes: 15 };
     expect(promptOptionsOf(off)).toBeNull();
     expect(promptOptionsOf({ ...off, customerChoice: 'on' })).toEqual({ whisper: 'off', agentAccept: false, acceptTimeoutSec: 8, customerChoice: true, snoozeMinutes: 15 });
+  });
+});
+
+describe('the prompts in the call log, in words', () => {
+  it('says every agent answer and customer choice, and nothing when not asked', () => {
+    expect(AGENT_RESPONSES.map(agentResponseInWords)).toEqual(['accepted (pressed 1)', 'declined (pressed 2)', 'pressed no key in time (declined)', 'hung up at the prompt (declined)']);
+    expect(CUSTOMER_CHOICES.map(customerChoiceInWords)).toEqual(['talk now (pressed 1)', 'call me later (pressed 2)', 'cancel my callback (pressed 3)', 'no key in time (put through)', 'hung up at the prompt']);
+    expect(agentResponseInWords(null)).toBeNull();
+    expect(customerChoiceInWords(null)).toBeNull();
   });
 });

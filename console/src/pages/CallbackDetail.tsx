@@ -108,7 +108,7 @@ export function CallbackDetail({ id }: { id: number }) {
       <table className="grid" aria-label="Call log">
         <thead>
           <tr>
-            <th>#</th><th>Agent</th><th>Phone</th><th>From → number</th><th>Trunk</th><th>Started</th><th>Agent rang / answered</th><th>Customer rang / answered</th><th>Ended</th><th>Outcome</th><th>Cause</th><th>Talk</th><th>Recording</th>
+            <th>#</th><th>Agent</th><th>Phone</th><th>From → number</th><th>Trunk</th><th>Started</th><th>Agent rang / answered</th><th>Customer rang / answered</th><th>Ended</th><th>Outcome</th><th>Cause</th><th>Talk</th><th>Agent's answer</th><th>Customer's choice</th><th>Recording</th>
           </tr>
         </thead>
         <tbody>
@@ -133,6 +133,8 @@ export function CallbackDetail({ id }: { id: number }) {
               <td>{a.outcome ?? 'in progress'}</td>
               <td>{a.cause ?? '—'}</td>
               <td>{a.talkSeconds === null ? '—' : `${a.talkSeconds} s`}</td>
+              <td>{a.agentAnswer ?? '—'}</td>
+              <td>{a.customerChoice ?? '—'}</td>
               <td>
                 <AttemptRecording seq={a.seq} recording={a.recording} />
               </td>
@@ -140,7 +142,7 @@ export function CallbackDetail({ id }: { id: number }) {
           ))}
           {facts.attempts.length === 0 && (
             <tr>
-              <td colSpan={13} className="empty">
+              <td colSpan={15} className="empty">
                 Not dialed yet
               </td>
             </tr>
