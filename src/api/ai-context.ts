@@ -39,7 +39,7 @@ export function aiContextRoutes(d: ApiDeps) {
           description: 'The URL comes in the INVITE header X-Callbackd-Context-Url; it is signed for one callback and expires shortly after the ring.',
           // Strings, checked by hand: a malformed query is refused like a tampered one (403), not explained (400).
           params: z.object({ id: z.string() }),
-          querystring: z.object({ exp: z.string().optional(), sig: z.string().optional() }),
+          querystring: z.object({ exp: z.unknown().optional().describe('expiry, epoch seconds'), sig: z.unknown().optional().describe('HMAC-SHA256, hex') }),
           response: { 200: AiContext, 403: Refused, 404: Refused },
         },
       },
@@ -49,8 +49,9 @@ export function aiContextRoutes(d: ApiDeps) {
         const secret = d.aiContextSecret;
         if (!secret) return reply.status(404).send({ code: 'NOT_FOUND' }); // AI agents not set up (config ai)
         const id = /^[1-9][0-9]{0,15}$/.test(req.params.id) ? Number(req.params.id) : NaN;
-        const exp = /^[0-9]{1,12}$/.test(req.query.exp ?? '') ? Number(req.query.exp) : NaN;
-        if (!verifyContext(secret, id, exp, req.query.sig ?? '', Math.floor(d.now() / 1000))) {
+        const { exp: e, sig } = req.query; // a repeated parameter arrives as an array: refused below
+        const exp = typeof e === 'string' && /^[0-9]{1,12}$/.test(e) ? Number(e) : NaN;
+        if (typeof sig !== 'string' || !verifyContext(secret, id, exp, sig, Math.floor(d.now() / 1000))) {
           return reply.status(403).send({ code: 'FORBIDDEN' });
         }
         const view = aiContextOf(d.db, id);
