@@ -43,7 +43,7 @@ export interface SessionPlan {
   /** Channel variables adding SIP headers to the agent's INVITE (an AI voice agent's callback id and context URL). */
   agentHeaders?: Record<string, string>;
   /** Whom the whisper names. */
-  lead?: { firstName: string | null; lastName: string | null; phoneE164: string };
+  lead?: { firstName: string | null; lastName: string | null };
 }
 
 /** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */
