@@ -2,7 +2,7 @@
 // PJSIP endpoint agent1004, its messages logged with -trace_msg) is the owner of callbacks. It must
 // receive the INVITE with X-Callbackd-Callback-Id and X-Callbackd-Context-Url, the URL must give
 // the callback's context (200, lead and notes) while a tampered one is refused (403), and with
-// max_calls: 2 two callbacks due together both ring it at once.
+// max_calls: 2 two callbacks due together both ring it at once (with max_calls: 1, one after the other).
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -97,5 +97,23 @@ describeOnLab('AI voice agent: SIP headers and the signed context URL', { name: 
     await t.untilState(b, ['COMPLETED'], 30000);
     expect(attemptsOf(t.db, a).map((x) => x.phoneEndpoint)).toEqual(['agent1004']);
     expect(attemptsOf(t.db, b).map((x) => x.phoneEndpoint)).toEqual(['agent1004']);
+  }, 60_000);
+
+  it('max_calls 1: the second callback rings the AI endpoint only after the first call ended', async () => {
+    t.peers.push(carrier('slow', t.dir), carrier('answer', t.dir));
+    t.importText('one.yaml', 'agents:\n  - { id: bot, name: Voice Bot, kind: ai, max_calls: 1, campaigns: [ANSWER, SLOW] }\n');
+    const bot = await agentPhone(1004, t.dir);
+    t.peers.push(bot);
+    await startWithSecret();
+    const a = t.add(['--lead', 'slow', '--due', 'now', '--owner', 'bot']);
+    const b = t.add(['--lead', 'answer', '--due', 'now', '--owner', 'bot']);
+    await t.untilState(a, ['COMPLETED'], 30000);
+    await t.untilState(b, ['COMPLETED'], 30000);
+    const msgs = bot.messages();
+    const initialInvites = msgs.flatMap((m, i) => (m.direction === 'received' && m.firstLine.startsWith('INVITE ') && !/;tag=/.test(m.header('To') ?? '') ? [i] : []));
+    const firstBye = msgs.findIndex((m) => m.direction === 'received' && m.firstLine.startsWith('BYE '));
+    expect(initialInvites).toHaveLength(2);
+    expect(firstBye).toBeGreaterThan(initialInvites[0]!);
+    expect(initialInvites[1]).toBeGreaterThan(firstBye);
   }, 60_000);
 });
