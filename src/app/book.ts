@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import type { CallbackRow, CampaignRow } from '../store/schema.js';
 import { leadZone, resolveZone } from './calendar.js';
+import { askedPosition } from './booking-number.js';
 import { leadForBooking, type LeadForBooking } from './lead-for-booking.js';
 import { agentFacts, campaignRules, ownerOpenUseronly } from './rule-facts.js';
 
@@ -33,8 +34,12 @@ export interface BookInput {
   calltimeCheck?: CampaignRow['calltimeCheck'];
   /** An agent booking (their own options apply); absent for managers, admins and the system. */
   bookedByAgentId?: string | null;
+  /** The number the customer asked to be called on: a position (1, 2…) or one of the lead's numbers. */
+  number?: string | null;
   /** A conversation handed over by a human or AI agent, kept with the callback. */
   transcript?: string;
+  /** When the caller joined the line (an inbound caller's request; domain/queue-place.ts). */
+  arrivedAt?: number | null;
   /** Who, for the audit log: a user id, 'cli', 'agi'. */
   actor: string;
   /**
@@ -51,6 +56,9 @@ export interface BookResult {
 }
 
 export function bookCallback(db: Db, input: BookInput, now: number): BookResult {
+  // IMMEDIATE: the booking reads, then writes. A deferred transaction whose snapshot another
+  // process wrote past (a daemon's presence or claim) fails at once with SQLITE_BUSY_SNAPSHOT
+  // instead of waiting; seen with two daemons on one file (test/e2e/servers.e2e.test.ts).
   return db.transaction((tx) => {
     const lead = leadForBooking(tx, input.byPhone ?? { id: input.leadId! }, now);
     const campaignId = dir.campaignOfLead(tx, lead.id)!;
@@ -64,6 +72,7 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
     const due = parseDue(input.due, typedZone, now);
     if (!due.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, due.error);
 
+    const phonePosition = askedPosition(tx, lead, campaign, { number: input.number, byPhone: input.byPhone?.phone });
     const existing = openCallbackOfLead(tx, lead.id, campaignId);
     const zone = leadZone(lead, campaign);
     const d = decideCreate(
@@ -91,6 +100,8 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
         forceDial: d.forceDial,
         createdBy: input.actor,
         context: input.transcript ?? null,
+        phonePosition,
+        arrivedAt: input.arrivedAt ?? null,
       },
       now,
     );
@@ -100,5 +111,5 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
     }
     writeAudit(tx, { at: now, actor: input.actor, action: 'create', callbackId: id, after: { type: d.type, owner: d.ownerAgentId, dueAt: d.dueAt, forceDial: d.forceDial }, reason: d.notices.join('; ') || null });
     return { callback: getCallback(tx, id)!, notices: d.notices, replaced: d.replaces };
-  });
+  }, { behavior: 'immediate' });
 }

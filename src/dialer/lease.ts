@@ -1,4 +1,6 @@
 import type { Db } from '../store/db.js';
+import { dbBusy } from '../metrics.js';
+import { isBusy } from '../store/busy.js';
 import * as store from '../store/callbacks.js';
 
 // Keeps a DIALING callback's lease alive while its call is placed: renewed every third of the
@@ -26,7 +28,17 @@ export class LeaseKeeper {
 
   private renew(): void {
     if (!this.wanted()) return this.stop();
-    if (!store.renewLease(this.db, this.callbackId, this.token, this.now() + this.leaseMs)) {
+    let held: boolean;
+    try {
+      held = store.renewLease(this.db, this.callbackId, this.token, this.now() + this.leaseMs);
+    } catch (err) {
+      // Another process holds the write lock: this renewal is skipped; the lease has two more
+      // renewals' worth of time left, and the next one tries again.
+      if (!isBusy(err)) throw err;
+      dbBusy.inc({ where: 'dialer' });
+      return;
+    }
+    if (!held) {
       this.stop();
       this.onLost();
     }
@@ -35,7 +47,12 @@ export class LeaseKeeper {
   /** Leaves the row with an already-expired lease: the next start adopts it at once. */
   handBack(): void {
     this.stop();
-    store.renewLease(this.db, this.callbackId, this.token, this.now());
+    try {
+      store.renewLease(this.db, this.callbackId, this.token, this.now());
+    } catch (err) {
+      if (!isBusy(err)) throw err; // locked: the lease then runs out by itself within leaseMs
+      dbBusy.inc({ where: 'dialer' });
+    }
   }
 
   stop(): void {

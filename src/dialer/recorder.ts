@@ -4,9 +4,11 @@ import type { Logger } from '../log.js';
 import { dialOutcomes } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
+import type { WriteQueue } from './write-queue.js';
 
 // The one place an attempt's end is written: the ending → (pure) row and callback plan → one
-// lease-checked store transaction. Used by the call session and by recovery.
+// lease-checked store transaction. Used by the call session (through its write queue, so a
+// database locked by another process delays the end instead of losing it) and by recovery.
 
 export interface AttemptIds {
   callbackId: number;
@@ -17,17 +19,24 @@ export interface AttemptIds {
 
 /** Writes one ending; false when the lease was lost (nothing written). */
 export function writeAttemptEnd(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): boolean {
+  return planned(db, log, ids, ending, policy)();
+}
+
+/** Decides the ending now (its outcome counted and logged once); the returned write may be retried. */
+function planned(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): () => boolean {
   const { result, next } = planAttemptEnd(ending, policy);
   dialOutcomes.inc({ outcome: result.outcome, cause: result.cause === null ? '' : String(result.cause) });
   log.info({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, next: next.state }, result.detail ?? 'attempt ended');
-  try {
-    store.finishAttempt(db, ids.callbackId, ids.token, ids.attemptId, result, next, policy.now);
-    return true;
-  } catch (err) {
-    if (!isCode(err, ErrorCodes.LEASE_LOST)) throw err;
-    log.error({ err: (err as Error).message }, 'result not written: lease lost');
-    return false;
-  }
+  return () => {
+    try {
+      store.finishAttempt(db, ids.callbackId, ids.token, ids.attemptId, result, next, policy.now);
+      return true;
+    } catch (err) {
+      if (!isCode(err, ErrorCodes.LEASE_LOST)) throw err;
+      log.error({ err: (err as Error).message }, 'result not written: lease lost');
+      return false;
+    }
+  };
 }
 
 /** One attempt's recorder: writes its end at most once, or nothing once closed. */
@@ -39,6 +48,8 @@ export class AttemptRecorder {
     private readonly log: Logger,
     private readonly ids: AttemptIds,
     private readonly policy: (ending: AttemptEnding) => EndPolicy,
+    /** The call's writes in order; a busy database delays the end, never drops it. */
+    private readonly writes: WriteQueue,
   ) {}
 
   /** The callback row has left DIALING, or this process may no longer write it. */
@@ -49,7 +60,7 @@ export class AttemptRecorder {
   end(ending: AttemptEnding): void {
     if (this.closed) return;
     this.closed = true;
-    writeAttemptEnd(this.db, this.log, this.ids, ending, this.policy(ending));
+    this.writes.push('attempt end', planned(this.db, this.log, this.ids, ending, this.policy(ending)));
   }
 
   /** Lease lost or handed back: write nothing more. */

@@ -11,6 +11,7 @@ import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
+import { whenNotBusy, WriteQueue } from './write-queue.js';
 import { CallPrompts } from './call-prompts.js';
 import { startLeg } from './start-leg.js';
 
@@ -29,6 +30,8 @@ export class CallSession {
   private readonly customer: Leg;
   private readonly lease: LeaseKeeper;
   private readonly recorder: AttemptRecorder;
+  /** This call's stamps and end, in order; retried while another process holds the write lock. */
+  readonly writes: WriteQueue;
   private readonly bridge: CallBridge;
   private readonly prompts: CallPrompts; // whisper, accept, customer choice (call-prompts.ts)
   private stuckTimer: NodeJS.Timeout | null = null;
@@ -47,7 +50,8 @@ export class CallSession {
       this.log.error('lease lost while dialing; another worker owns this callback now');
       this.recorder.close();
     });
-    this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e));
+    this.writes = new WriteQueue(this.log);
+    this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e), this.writes);
     this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
     this.prompts = new CallPrompts({
       plan, log: this.log, db: d.db, ari: d.ari, now: d.now,
@@ -129,7 +133,7 @@ export class CallSession {
     if (this.customer.answered) {
       // Its StasisStart may have come before we were listening: stamp the answer (as recorded, if held).
       if (this.plan.attempt.customerAnsweredAt === null) {
-        store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now });
+        this.writes.push('answer time', () => store.stampAttempt(this.d.db, this.plan.attempt.id, this.plan.token, { customerAnsweredAt: answeredAt ?? now }));
       }
       this.phase = 'secondRinging';
       // Legs already back in our app may still have the hold dialplan's music on.
@@ -199,7 +203,8 @@ export class CallSession {
     }
     let n: number;
     try {
-      n = store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now());
+      await this.writes.idle(); // after this call's earlier stamps
+      n = await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'not dialing the customer: lease lost');
       this.recorder.close();
@@ -238,14 +243,14 @@ export class CallSession {
     switch (e.type) {
       case 'ChannelStateChange':
         if (e.channel?.state === 'Ringing') {
-          store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now });
+          this.writes.push('ringing time', () => store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentRingingAt: now } : { customerRingingAt: now }));
         }
         return;
       case 'StasisStart': {
         const leg = isAgent ? this.agent : this.customer;
         const heldBefore = leg.answered;
         // A held leg entering again was answered earlier (stamped when adopted); its hold music stops.
-        if (!heldBefore) store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now });
+        if (!heldBefore) this.writes.push('answer time', () => store.stampAttempt(this.d.db, a.id, this.plan.token, isAgent ? { agentAnsweredAt: now } : { customerAnsweredAt: now }));
         else await this.d.ari.stopMoh(id).catch(() => undefined);
         leg.to('up', now);
         if (this.phase === 'firstRinging') await this.firstAnswered();
@@ -313,7 +318,7 @@ export class CallSession {
       // One side hung up: the call is over for both.
       const other = isAgent ? this.customer : this.agent;
       const a = this.plan.attempt;
-      await closeAnsweredCall(this.d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: this.customer.upAt }, other.gone ? [] : [other.channelId]);
+      await closeAnsweredCall(this.d, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: this.customer.upAt }, other.gone ? [] : [other.channelId], this.writes);
       this.log.info({ by: isAgent ? 'agent' : 'customer' }, 'call ended');
     } else if (isAgent) {
       await this.agentLeft(cause, sipCode);

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { coalesced } from './coalesced.js';
 
 // One loop shape for everything that leaves callbackd (webhook deliveries, emails): take what is
 // due, send it with bounded concurrency, record the result, sleep until the next due time or a
@@ -30,7 +31,7 @@ export class DeliveryLoop<J extends LoopJob> {
   private readonly inFlight = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private woken = false;
+  private readonly soon = coalesced(() => this.tick(), () => this.running);
   private idle: (() => void)[] = [];
 
   constructor(private readonly o: DeliveryLoopOptions<J>) {}
@@ -42,12 +43,7 @@ export class DeliveryLoop<J extends LoopJob> {
 
   /** New events, or a job finished: look again soon (coalesced). */
   wake(): void {
-    if (!this.running || this.woken) return;
-    this.woken = true;
-    setImmediate(() => {
-      this.woken = false;
-      this.tick();
-    });
+    this.soon();
   }
 
   /** Stops taking jobs and waits up to `graceMs` for those in flight. */

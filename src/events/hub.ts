@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
+import { coalesced } from './coalesced.js';
 import { eventsAfter, lastEventId, type OutboxEvent } from '../store/events.js';
 
 // Tails the outbox and fans new events out to in-process subscribers (the SSE streams, the
@@ -20,7 +21,7 @@ export class EventHub {
   private subs = new Set<Subscriber>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private pending = false;
+  private readonly soon = coalesced(() => this.pump(), () => this.running);
   /** The newest event fanned out; subscribers replay from the outbox up to here. */
   position: number;
 
@@ -42,12 +43,7 @@ export class EventHub {
 
   /** Something was just written here: read the outbox now instead of at the next poll. */
   wake(): void {
-    if (!this.running || this.pending) return;
-    this.pending = true;
-    setImmediate(() => {
-      this.pending = false;
-      this.pump();
-    });
+    this.soon();
   }
 
   subscribe(fn: Subscriber): () => void {

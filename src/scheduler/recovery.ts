@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
+import { numbersOfLead } from '../store/lead-phones.js';
 import { sessionPlanFor } from './context.js';
 import { closeAnsweredCall } from '../dialer/close-answered.js';
 import { writeAttemptEnd } from '../dialer/recorder.js';
@@ -19,6 +20,8 @@ export interface RecoveryDeps {
   now: () => number;
   skip: (callbackId: number) => boolean;
   makeSession: (plan: SessionPlan) => CallSession;
+  /** Several servers: only this server's attempts (store.recoverable). */
+  serverId?: string | null;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface RecoveryDeps {
  * restart can never place a second call for the same attempt.
  */
 export async function recover(d: RecoveryDeps): Promise<number> {
-  const rows = store.recoverable(d.db, d.owner, d.now());
+  const rows = store.recoverable(d.db, d.owner, d.now(), d.serverId ?? null);
   let n = 0;
   for (const { cb, attempt } of rows) {
     if (d.skip(cb.id)) continue;
@@ -51,7 +54,9 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     // (A held leg may already be back in our app by now: ARI connected before recovery ran.)
     const take = (id: string) => d.ari.takeLegRecord(id).catch(() => null);
     const [, customerRecord] = await Promise.all([take(attempt.agentChannelId), take(attempt.customerChannelId)]);
-    const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead));
+    // The dialed number's own zone (alt-dial), for the window check before an adopted customer leg.
+    const numberZone = numbersOfLead(d.db, lead).find((p) => p.position === attempt.phonePosition)?.timeZone ?? undefined;
+    const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead, numberZone));
     log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone', customerRecord }, 'recovering a call that was in progress');
     await session.adopt({ agent: seen(agent), customer: seen(customer), customerRecord: parseLegRecord(customerRecord) });
     n++;
@@ -65,9 +70,9 @@ export async function recover(d: RecoveryDeps): Promise<number> {
  * the end recorded. Calls with both legs up are left to run; their end reaches the scheduler as an
  * event (Scheduler.hangupOrphan). Skips attempts a live session owns.
  */
-export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | 'log' | 'now'> & { owned: (channelId: string) => boolean }): Promise<number> {
+export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | 'log' | 'now' | 'serverId'> & { owned: (channelId: string) => boolean }): Promise<number> {
   let n = 0;
-  for (const a of store.answeredNotEnded(d.db, d.now() - 24 * 3_600_000)) {
+  for (const a of store.answeredNotEnded(d.db, d.now() - 24 * 3_600_000, d.serverId ?? null)) {
     if (d.owned(a.agentChannelId)) continue;
     const [agent, customer] = await Promise.all([d.ari.getChannel(a.agentChannelId), d.ari.getChannel(a.customerChannelId)]);
     if (agent && customer) {

@@ -4,20 +4,27 @@ import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';
 import { closeAnsweredCall } from '../dialer/close-answered.js';
+import { WriteQueue } from '../dialer/write-queue.js';
 import { onRecordingEvent } from '../dialer/recording.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
+import { serverCount, trunksOfNumber } from '../store/servers.js';
+import { DEFAULT_SERVER, trunkOnServer } from '../domain/server-placement.js';
 import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
 import { admit, type Admission } from '../domain/admit.js';
 import type { CallbackRow } from '../store/schema.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
-import { triggerLateness } from '../metrics.js';
+import { dbBusy, triggerLateness } from '../metrics.js';
+import { isBusy } from '../store/busy.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
 // (an insert, a presence change, a call ending, another process writing the database), and polls
 // only as a backstop. States: idle → ticking → idle, and stopping → stopped.
+
+/** A tick refused by another process's write lock is tried again this soon (store/busy.ts). */
+const BUSY_RETRY_MS = 250;
 
 export interface SchedulerOptions {
   db: Db;
@@ -31,6 +38,8 @@ export interface SchedulerOptions {
   externalWriteCheckMs: number;
   agentRetryDelayMs: number;
   batch?: number;
+  /** The Asterisk server this daemon places calls on (config `server`; README "Running several servers"). */
+  serverId?: string;
   /** Test-only fault injection (CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS): a pause between the claim
    *  and the originate, so the crash test can kill the daemon exactly there. */
   failpointBeforeOriginateMs?: number;
@@ -53,11 +62,14 @@ export class Scheduler {
   private readonly now: () => number;
   private readonly random: () => number;
   private drainWaiters: (() => void)[] = [];
+  /** Writes for calls no session owns (a restart's leftovers), retried while the database is locked. */
+  private readonly writes: WriteQueue;
 
   constructor(private readonly o: SchedulerOptions) {
+    this.writes = new WriteQueue(o.log);
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
-    o.ari.on('event', (e) => void this.onAriEvent(e));
+    o.ari.on('event', (e) => void this.onAriEvent(e).catch((err) => this.o.log.error({ err: (err as Error).message, event: e.type }, 'error handling an ARI event')));
     o.ari.on('connected', () => void this.onAriConnected());
     o.presence.on('change', () => this.nudge());
   }
@@ -101,6 +113,12 @@ export class Scheduler {
     }
   }
 
+  /** This daemon's server once the directory names any (or it is bound to one), else null: one Asterisk, no filter, no extra reads. */
+  private serverFilter(): string | null {
+    const id = this.o.serverId;
+    return id !== undefined && (id !== DEFAULT_SERVER || serverCount(this.o.db) > 0) ? id : null;
+  }
+
   private readDataVersion(): number {
     return this.o.db.$client.pragma('data_version', { simple: true }) as number;
   }
@@ -123,10 +141,20 @@ export class Scheduler {
     this.nudge();
   }
 
+  /** Recovery refused by a locked database: run it again (dialing waits for it meanwhile). */
+  private async retryRecovery(): Promise<void> {
+    if (this.stopping || this.recovered || !this.o.ari.connected) return;
+    this.recovered = true;
+    await this.runRecovery();
+    this.nudge();
+  }
+
   private async runRecovery(): Promise<void> {
     try {
-      await settleAnsweredCalls({ db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, owned: (ch) => this.byChannel.has(ch) });
+      const serverId = this.serverFilter();
+      await settleAnsweredCalls({ db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, owned: (ch) => this.byChannel.has(ch), serverId });
       await recover({
+        serverId,
         db: this.o.db,
         ari: this.o.ari,
         log: this.o.log,
@@ -137,13 +165,19 @@ export class Scheduler {
         makeSession: (plan) => this.newSession(plan),
       });
     } catch (err) {
-      this.o.log.error({ err: (err as Error).message }, 'recovery failed; will retry on the next ARI connect');
       this.recovered = false;
+      if (isBusy(err)) {
+        dbBusy.inc({ where: 'scheduler' });
+        this.o.log.warn({ err: (err as Error).message, cause: 'another process holds the database write lock' }, 'recovery failed; retrying');
+        setTimeout(() => void this.retryRecovery(), BUSY_RETRY_MS).unref?.();
+        return;
+      }
+      this.o.log.error({ err: (err as Error).message }, 'recovery failed; will retry on the next ARI connect');
     }
   }
 
   private async onAriEvent(e: AriEvent): Promise<void> {
-    if (e.type === 'RecordingFailed' || e.type === 'RecordingFinished') return onRecordingEvent(this.o.db, this.o.log, e);
+    if (e.type === 'RecordingFailed' || e.type === 'RecordingFinished') return this.writes.push('recording note', () => onRecordingEvent(this.o.db, this.o.log, e));
     const id = e.channel?.id ?? playbackChannel(e); // a whisper's or choice prompt's end (dialer/call-prompts.ts)
     if (!id) return;
     const s = this.byChannel.get(id);
@@ -173,7 +207,7 @@ export class Scheduler {
       if (e.type !== 'ChannelDestroyed' && e.type !== 'StasisEnd') return;
       const other = id === a.agentChannelId ? a.customerChannelId : a.agentChannelId;
       this.o.log.info({ callbackId: a.callbackId, channelId: id }, 'a call bridged before a restart ended; hanging up the other leg');
-      await closeAnsweredCall({ db: this.o.db, ari: this.o.ari, now: this.now }, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [other]);
+      await closeAnsweredCall({ db: this.o.db, ari: this.o.ari, now: this.now }, { attemptId: a.id, bridgeId: a.bridgeId, customerAnsweredAt: a.customerAnsweredAt }, [other], this.writes);
       return;
     }
     if (e.type !== 'StasisStart' && e.type !== 'ChannelStateChange') return;
@@ -222,9 +256,17 @@ export class Scheduler {
       const next = store.nextWakeAt(this.o.db, now);
       if (next !== null) wakeAt = wakeAt === null ? next : Math.min(wakeAt, next);
     } catch (err) {
-      // SQLITE_FULL, SQLITE_BUSY beyond the timeout...: say why and try again later.
-      this.o.log.error({ err: (err as Error).message }, 'scheduler tick failed; retrying');
-      wakeAt = this.now() + 1000;
+      if (isBusy(err)) {
+        // Another process holds the write lock: our short busy_timeout gave up instead of freezing
+        // the loop; nothing of this pass was half-written (each write is its own transaction).
+        dbBusy.inc({ where: 'scheduler' });
+        this.o.log.warn({ err: (err as Error).message, cause: 'another process holds the database write lock' }, 'scheduler tick failed; retrying');
+        wakeAt = this.now() + BUSY_RETRY_MS;
+      } else {
+        // SQLITE_FULL, a corrupt page...: say why and try again later.
+        this.o.log.error({ err: (err as Error).message }, 'scheduler tick failed; retrying');
+        wakeAt = this.now() + 1000;
+      }
     } finally {
       this.ticking = false;
     }
@@ -247,7 +289,8 @@ export class Scheduler {
   private async dialReady(now: number): Promise<number | null> {
     let wakeAt: number | null = null;
     const trunks = new Map(allTrunks(this.o.db).map((t) => [t.id, t]));
-    const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500);
+    const server = this.serverFilter();
+    const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500, server);
     const busy = this.busyAgents();
     // A trunk found full in this pass stays full for the rest of it: callbacks of campaigns on it
     // are skipped before their context is loaded. Measured with bench/burst.ts (500 due at once,
@@ -257,7 +300,10 @@ export class Scheduler {
     const trunkOf = (campaignId: string) => {
       if (!trunkOfCampaign.has(campaignId)) {
         const c = getCampaign(this.o.db, campaignId);
-        trunkOfCampaign.set(campaignId, c?.outboundNumber ? (getNumber(this.o.db, c.outboundNumber)?.trunkId ?? null) : null);
+        const n = c?.outboundNumber ? getNumber(this.o.db, c.outboundNumber) : undefined;
+        // Several servers: the number's trunk on this one (domain/server-placement).
+        const here = n && server !== null ? trunkOnServer(n.e164, trunksOfNumber(this.o.db, n.e164), server) : null;
+        trunkOfCampaign.set(campaignId, here === null ? (n?.trunkId ?? null) : 'trunkId' in here ? here.trunkId : null);
       }
       return trunkOfCampaign.get(campaignId)!;
     };
@@ -267,7 +313,7 @@ export class Scheduler {
     };
     const read = (cb: CallbackRow) => {
       const t = trunkOf(cb.campaignId);
-      return readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays);
+      return readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays, server);
     };
     for (const row of ready) {
       if (this.stopping) break;

@@ -9,6 +9,7 @@ export const trunks = sqliteTable('trunks', {
   maxChannels: integer('max_channels').notNull().default(0),
   callsPerSecond: real('calls_per_second').notNull().default(0),
   updatedAt: integer('updated_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
 
 export const numbers = sqliteTable('numbers', {
@@ -67,6 +68,8 @@ export const campaigns = sqliteTable('campaigns', {
   acceptTimeoutSeconds: integer('accept_timeout_seconds').notNull().default(8),
   customerChoice: text('customer_choice', { enum: ['off', 'on'] }).notNull().default('off'),
   snoozeMinutes: integer('snooze_minutes').notNull().default(15),
+  // 0022: an inbound callback not placed this long after the caller arrived ends FAILED/EXPIRED; 0 = never
+  inboundCallbackExpiryHours: integer('inbound_callback_expiry_hours').notNull().default(96),
 });
 
 export const lists = sqliteTable('lists', {
@@ -125,6 +128,7 @@ export const phones = sqliteTable('phones', {
   activeAccount: integer('active_account', { mode: 'boolean' }).notNull().default(true),
   status: text('status', { enum: PHONE_STATUSES }).notNull().default('ACTIVE'),
   updatedAt: integer('updated_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
 
 export const dnc = sqliteTable(
@@ -171,6 +175,8 @@ export const callbacks = sqliteTable('callbacks', {
   context: text('context'),
   // 0017: the number (position) the booking asked for; null = position 1
   phonePosition: integer('phone_position'),
+  // 0022: when the caller joined the line (inbound callbacks); orders the ready callbacks
+  arrivedAt: integer('arrived_at'),
 });
 
 export const audit = sqliteTable('audit', {
@@ -242,7 +248,26 @@ export const phonePresence = sqliteTable('phone_presence', {
   inUse: integer('in_use', { mode: 'boolean' }).notNull(),
   changedAt: integer('changed_at').notNull(),
   writtenAt: integer('written_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
+
+// 0016: Asterisk servers; NULL connection fields = the daemon's own ari/ami config.
+export const servers = sqliteTable('servers', {
+  id: text('id').primaryKey(),
+  ariUrl: text('ari_url'),
+  ariUsername: text('ari_username'),
+  amiHost: text('ami_host'),
+  amiPort: integer('ami_port'),
+  amiUsername: text('ami_username'),
+  updatedAt: integer('updated_at').notNull(),
+});
+export type ServerRow = typeof servers.$inferSelect;
+
+export const numberTrunks = sqliteTable(
+  'number_trunks',
+  { e164: text('e164').notNull(), trunkId: text('trunk_id').notNull() },
+  (t) => [primaryKey({ columns: [t.e164, t.trunkId] })],
+);
 
 export const ROLES = ['agent', 'manager', 'admin'] as const;
 export const users = sqliteTable('users', {

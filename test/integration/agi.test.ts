@@ -4,15 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { agiToken, readAgiSecret } from '../../src/agi/auth.js';
 import { agentCallback, callbackInfo, requestCallback } from '../../src/agi/routes.js';
 import { AgiServer, type AgiServerOptions } from '../../src/agi/server.js';
 import { bookCallback } from '../../src/app/book.js';
 import { loadConfig } from '../../src/config.js';
-import { applyImport, parseImport } from '../../src/import.js';
 import { claimForDial, promoteDue } from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
+import type { Db } from '../../src/store/db.js';
+import { importedDb, ONE_TRUNK } from './fixture.js';
 
 // The AGI server on a real socket, with the test playing Asterisk's side of res_agi.
 
@@ -23,36 +22,27 @@ const started: AgiServer[] = [];
 const count = (sql: string) => (db.$client.prepare(sql).get() as { n: number }).n;
 
 beforeEach(async () => {
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-agi-')), 'db.sqlite'));
-  applyImport(
-    db,
-    parseImport(
-      YAML.stringify({
-        trunks: [{ id: 'carrier' }],
-        numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-        campaigns: [
-          { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
-          { id: 'OTHER', name: 'Other', time_zone: 'UTC', outbound_number: '+15550100001' },
-        ],
-        lists: [{ id: 'L', campaign: 'C' }, { id: 'L-OTHER', campaign: 'OTHER' }],
-        agents: [
-          { id: 'a1', name: 'A', campaigns: ['C'] },
-          { id: 'a2', name: 'B', campaigns: ['C'] },
-        ],
-        phones: [
-          { endpoint: 'agent1001', agent: 'a1' },
-          { endpoint: 'agent1002', agent: 'a2', status: 'SUSPENDED' },
-          { endpoint: 'agent1003', agent: 'a2', active_account: false },
-        ],
-        leads: [
-          { id: 'l1', list: 'L', first_name: 'Ann', last_name: 'Swer', phone: '+15551230001' },
-          { id: 'other', list: 'L-OTHER', first_name: 'Otto', phone: '+15551230077' },
-        ],
-      }),
-      'f',
-    ),
-    Date.now(),
-  );
+  ({ db } = importedDb('agi', {
+    ...ONE_TRUNK,
+    campaigns: [
+      { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
+      { id: 'OTHER', name: 'Other', time_zone: 'UTC', outbound_number: '+15550100001' },
+    ],
+    lists: [{ id: 'L', campaign: 'C' }, { id: 'L-OTHER', campaign: 'OTHER' }],
+    agents: [
+      { id: 'a1', name: 'A', campaigns: ['C'] },
+      { id: 'a2', name: 'B', campaigns: ['C'] },
+    ],
+    phones: [
+      { endpoint: 'agent1001', agent: 'a1' },
+      { endpoint: 'agent1002', agent: 'a2', status: 'SUSPENDED' },
+      { endpoint: 'agent1003', agent: 'a2', active_account: false },
+    ],
+    leads: [
+      { id: 'l1', list: 'L', first_name: 'Ann', last_name: 'Swer', phone: '+15551230001' },
+      { id: 'other', list: 'L-OTHER', first_name: 'Otto', phone: '+15551230077' },
+    ],
+  }, Date.now()));
   server = await startServer();
 });
 afterEach(async () => {

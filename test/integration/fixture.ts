@@ -19,6 +19,12 @@ export const NOW = Date.parse('2026-11-23T15:00:00Z');
 
 type ImportFile = Record<string, Record<string, unknown>[]>;
 
+/** One trunk, 'carrier', and the outbound number +15550100001 on it. */
+export const ONE_TRUNK: ImportFile = {
+  trunks: [{ id: 'carrier' }],
+  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+};
+
 /**
  * Two campaigns (C1 in New York, C2 in London) on one trunk, a list each, two agents of C1 with a
  * phone each, three leads in C1 and one in C2, an admin and a manager of C1 who may modify leads.
@@ -26,8 +32,7 @@ type ImportFile = Record<string, Record<string, unknown>[]>;
  */
 export function callCenter(more: ImportFile = {}): ImportFile {
   const base: ImportFile = {
-    trunks: [{ id: 'carrier' }],
-    numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+    ...ONE_TRUNK,
     campaigns: [
       { id: 'C1', name: 'One', time_zone: 'America/New_York', outbound_number: '+15550100001' },
       { id: 'C2', name: 'Two', time_zone: 'Europe/London', outbound_number: '+15550100001' },

@@ -4,7 +4,7 @@ import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { lastAttemptNumber, numbersOfLead } from '../store/lead-phones.js';
 import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
-import { campaignCalendar, leadZone } from '../app/calendar.js';
+import { campaignCalendar, leadZone } from './calendar.js';
 
 // Reads what the alt-dial rule needs about one callback and asks it (domain/alt-dial.ts): the
 // scheduler's claim and the callback view call this, so both name the same number.
@@ -22,11 +22,13 @@ export function leadNumbers(db: Conn, cb: Pick<CallbackRow, 'type' | 'campaignId
 }
 
 export function chooseDialNumber(db: Conn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): NumberChoice {
+  const altDial = campaign.altDial === 'on';
   return chooseNumber({
     numbers: leadNumbers(db, cb, lead, campaign),
-    altDial: campaign.altDial === 'on',
+    altDial,
     preferred: cb.phonePosition,
-    last: lastAttemptNumber(db, cb.id),
+    // Only alt-dial moves on from the last attempt's number: without it, no read for it.
+    last: altDial ? lastAttemptNumber(db, cb.id) : null,
     now,
     calendar: cb.forceDial ? null : campaignCalendar(campaign),
   });

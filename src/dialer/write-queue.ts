@@ -1,0 +1,93 @@
+import type { Logger } from '../log.js';
+import { dbBusy } from '../metrics.js';
+import { isBusy } from '../store/busy.js';
+
+// One call's writes, in order and off the event loop's hot path. A write refused because another
+// process holds the database's write lock (store/busy.ts) is retried with capped backoff on a
+// timer, and the writes queued after it wait their turn: an answer time is never written after
+// the attempt's end, and the end itself is never dropped. Each write keeps its own lease check
+// (the store functions it calls are guarded by the lease token), so a retry after the lease moved
+// on writes nothing. Any other error belongs to that write: logged, and the queue goes on.
+
+export interface Backoff {
+  firstMs: number;
+  maxMs: number;
+}
+
+const BACKOFF: Backoff = { firstMs: 50, maxMs: 1000 };
+
+export class WriteQueue {
+  private readonly q: { what: string; write: () => void }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private refused = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly log: Logger,
+    private readonly backoff: Backoff = BACKOFF,
+  ) {}
+
+  /** Writes now when nothing waits before it; otherwise after the writes before it. */
+  push(what: string, write: () => void): void {
+    this.q.push({ what, write });
+    if (!this.timer) this.drain();
+  }
+
+  /** Writes queued and not yet done. */
+  get pending(): number {
+    return this.q.length;
+  }
+
+  /** Resolves once every write queued so far is done. */
+  idle(): Promise<void> {
+    return this.q.length === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
+
+  private drain(): void {
+    this.timer = null;
+    while (this.q.length > 0) {
+      const head = this.q[0]!;
+      try {
+        head.write();
+      } catch (err) {
+        if (isBusy(err)) return this.retryLater(head.what);
+        this.log.error({ err: (err as Error).message, write: head.what }, 'write failed');
+      }
+      if (this.refused > 0) this.log.info({ write: head.what, retries: this.refused }, 'database write lock released; delayed write done');
+      this.refused = 0;
+      this.q.shift();
+    }
+    this.waiters.splice(0).forEach((w) => w());
+  }
+
+  private retryLater(what: string): void {
+    this.refused++;
+    dbBusy.inc({ where: 'dialer' });
+    if (this.refused === 1) this.log.warn({ write: what, pending: this.q.length }, 'another process holds the database write lock; the write waits and is retried');
+    this.timer = setTimeout(() => this.drain(), retryDelay(this.refused, this.backoff));
+  }
+}
+
+/** Doubles from firstMs up to maxMs. */
+export function retryDelay(refused: number, b: Backoff): number {
+  return Math.min(b.maxMs, b.firstMs * 2 ** Math.min(20, refused - 1));
+}
+
+/**
+ * Runs a write whose answer the caller needs now (e.g. the attempt number before dialing the
+ * customer), waiting between tries on a timer while the database is locked by another process.
+ * Gives up after `maxWaitMs` by throwing the last busy error.
+ */
+export async function whenNotBusy<T>(log: Logger, what: string, write: () => T, maxWaitMs: number, b: Backoff = BACKOFF): Promise<T> {
+  const until = Date.now() + maxWaitMs;
+  for (let refused = 1; ; refused++) {
+    try {
+      return write();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= until) throw err;
+      dbBusy.inc({ where: 'dialer' });
+      if (refused === 1) log.warn({ write: what }, 'another process holds the database write lock; waiting to write');
+      await new Promise((r) => setTimeout(r, retryDelay(refused, b)));
+    }
+  }
+}
