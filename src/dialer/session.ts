@@ -55,6 +55,7 @@ export class CallSession {
     this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
     this.prompts = new CallPrompts({
       plan, log: this.log, db: d.db, ari: d.ari, now: d.now,
+      write: (what, w) => this.writes.push(what, w),
       endAttempt: (e) => this.recorder.end(e),
       finish: async () => {
         await this.hangupBoth();
