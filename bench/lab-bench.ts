@@ -25,6 +25,8 @@ export interface BenchOptions {
   n: number;
   trunk?: { max_channels: number; calls_per_second: number };
   dialOrder?: 'agent_first' | 'customer_first';
+  /** Daemon configuration merged over the lab's (e.g. { ari: { maxConcurrentRequests: 2 } }). */
+  daemonConfig?: Record<string, unknown>;
   /** Runs after the import, before the daemon starts (e.g. to store other callbacks). */
   beforeDaemon?: (db: string) => void;
 }
@@ -80,7 +82,7 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
     if (r.code !== 0) throw new Error(r.stderr);
     o.beforeDaemon?.(db);
     const started = Date.now();
-    daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' } } }).start();
+    daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' }, ...o.daemonConfig } }).start();
     await daemon.ready();
     return { dir, db, agents, phones, trunk, daemon, startMs: Date.now() - started, number, close };
   } catch (err) {

@@ -7,6 +7,8 @@ import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 
 // One object holds every default; README's "Configuration" table lists the same names (kept by hand).
 export const DEFAULTS = {
+  // The Asterisk server this daemon places calls on (README "Running several servers").
+  server: 'default',
   database: { path: './callbackd.db' },
   ari: {
     url: 'http://127.0.0.1:8088',
@@ -66,6 +68,7 @@ const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 export const ConfigSchema = z
   .object({
     instanceId: z.string().min(1).default(hostname()),
+    server: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only').default(DEFAULTS.server),
     database: z.object({ path: z.string().min(1).default(DEFAULTS.database.path) }).strict().default({}),
     ari: z
       .object({
@@ -181,6 +184,11 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** CALLBACKD_SERVER_<ID>_ARI_PASSWORD: the id upper-cased, anything but letters and digits as _. */
+export function serverSecretEnv(serverId: string, what: 'ARI_PASSWORD' | 'AMI_SECRET'): string {
+  return `CALLBACKD_SERVER_${serverId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
+}
+
 /** Zod issues as "ari.password: is required" lines, one per problem. */
 export function formatIssues(issues: z.ZodIssue[]): string[] {
   return issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}${didYouMean(ConfigSchema, i)}`);
@@ -212,6 +220,13 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   };
   put('ari', 'password', env.CALLBACKD_ARI_PASSWORD);
   put('ami', 'secret', env.CALLBACKD_AMI_SECRET);
+  if (typeof raw.server === 'string' || env.CALLBACKD_SERVER) {
+    if (env.CALLBACKD_SERVER) withEnv.server = env.CALLBACKD_SERVER as unknown as Record<string, unknown>;
+    // A server's own secrets win over the shared ones: one environment can hold every server's.
+    const id = String(withEnv.server);
+    put('ari', 'password', env[serverSecretEnv(id, 'ARI_PASSWORD')]);
+    put('ami', 'secret', env[serverSecretEnv(id, 'AMI_SECRET')]);
+  }
   put('database', 'path', env.CALLBACKD_DB);
   put('smtp', 'password', env.CALLBACKD_SMTP_PASSWORD);
   put('agi', 'secretFile', env.CALLBACKD_AGI_SECRET_FILE);

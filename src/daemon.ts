@@ -15,6 +15,8 @@ import { agentCallback, callbackInfo, requestCallback } from './agi/routes.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { DIAL_BUSY_TIMEOUT_MS } from './store/busy.js';
 import { openDb } from './store/db.js';
+import { allServers, getServer } from './store/servers.js';
+import { bindServer } from './server-binding.js';
 import { startEvents } from './events/service.js';
 
 // The composition root: the only module that knows every room. Owns start, stop and signals.
@@ -34,12 +36,20 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   // The scheduler's and dialer's own: a write refused by another process's lock within a few ms is
   // retried on a timer (store/busy.ts) instead of freezing ARI events, AGI and the API for 5 s.
   const dialDb = openDb(config.database.path, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
-  log.info({ db: config.database.path, instanceId: config.instanceId }, 'callbackd starting');
-  const ari = new AriClient({ ...config.ari, reconnect: config.reconnect, log: log.child({ adapter: 'ari' }) });
-  const ami = new AmiClient({ ...config.ami, reconnect: config.reconnect, log: log.child({ adapter: 'ami' }) });
+  const bound = bindServer(config, getServer(db, config.server), [...allServers(db).map((s) => s.id), 'default']);
+  if ('error' in bound) {
+    db.$client.close();
+    apiDb.$client.close();
+    dialDb.$client.close();
+    throw new CallbackdError(ErrorCodes.CONFIG_INVALID, bound.error);
+  }
+  log.info({ db: config.database.path, instanceId: config.instanceId, server: config.server, ari: bound.ari.url, ami: `${bound.ami.host}:${bound.ami.port}` }, 'callbackd starting');
+  const ari = new AriClient({ ...bound.ari, reconnect: config.reconnect, log: log.child({ adapter: 'ari' }) });
+  const ami = new AmiClient({ ...bound.ami, reconnect: config.reconnect, log: log.child({ adapter: 'ami' }) });
   const presence = new Presence(ami, log.child({ adapter: 'presence' }));
   const limiter = new TrunkLimiter();
   registerGauges({
+    server: config.server,
     db,
     trunksInUse: () => limiter.snapshot(),
     links: () => ({ ari: { connected: ari.connected, reconnects: ari.reconnects }, ami: { connected: ami.connected, reconnects: ami.reconnects } }),
@@ -51,6 +61,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     limiter,
     log,
     owner: config.instanceId,
+    serverId: config.server,
     leaseMs: config.scheduler.leaseMs,
     backstopPollMs: config.scheduler.backstopPollMs,
     externalWriteCheckMs: config.scheduler.externalWriteCheckMs,
@@ -88,6 +99,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
           endpoint: p.endpoint, registered: p.registered, reachable: p.reachable, contactUri: p.contactUri, deviceState: p.deviceState,
           inUse: BUSY_STATES.has(p.deviceState), changedAt: p.changedAt, writtenAt: now,
         })),
+        config.server,
       );
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'could not save phone presence for `callbackd agents`');
@@ -104,7 +116,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     api = await buildApi({
       db: apiDb, log: log.child({ adapter: 'api' }), now: Date.now, nudge, bodyLimit: config.api.bodyLimitBytes,
       events: { hub: events.hub, heartbeatMs: events.heartbeatMs },
-      ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready }),
+      ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready, server: config.server, database: config.database.path }),
       recordingFile: (name) => ari.storedRecordingFile(name),
     });
     try {

@@ -1,6 +1,8 @@
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { didYouMean } from './did-you-mean.js';
+import { closest, didYouMean } from './did-you-mean.js';
+import { allServers, getServer } from './store/servers.js';
+import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { toE164 } from './domain/phone-number.js';
 import type { Conn } from './store/conn.js';
 import * as dir from './store/directory.js';
@@ -112,11 +114,27 @@ export function knownIn(tx: Conn, raw: unknown) {
   const inFile = (section: string, key: string) =>
     new Set(((raw as Record<string, unknown> | null)?.[section] as Record<string, unknown>[] | undefined ?? []).filter((e) => e && typeof e === 'object').map((e) => String(e[key])));
   const ids = {
+    servers: inFile('servers', 'id'),
     trunks: inFile('trunks', 'id'),
     numbers: inFile('numbers', 'number'),
     campaigns: inFile('campaigns', 'id'),
     lists: inFile('lists', 'id'),
     agents: inFile('agents', 'id'),
   };
-  return (table: keyof typeof ids, id: string) => ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || dir.exists(tx, table, id);
+  return (table: keyof typeof ids, id: string) =>
+    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' ? id === DEFAULT_SERVER || !!getServer(tx, id) : dir.exists(tx, table, id));
+}
+
+/** Every server id in the file or the database, and "; did you mean …?" for a mistyped one. */
+export function serverNames(tx: Conn, raw: unknown): { suggest: (id: string) => string } {
+  const inFile = ((raw as Record<string, unknown> | null)?.servers as Record<string, unknown>[] | undefined ?? [])
+    .filter((e) => e && typeof e === 'object' && e.id !== undefined)
+    .map((e) => String(e.id));
+  const all = [...new Set([...inFile, ...allServers(tx).map((s) => s.id), DEFAULT_SERVER])];
+  return {
+    suggest: (id) => {
+      const near = closest(id, all);
+      return near ? `; did you mean "${near}"?` : ` (servers: ${all.join(', ')})`;
+    },
+  };
 }

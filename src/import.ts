@@ -5,10 +5,13 @@ import { isValidZone } from './domain/due.js';
 import { isRegion } from './domain/phone-number.js';
 import { parseCalendar } from './domain/windows.js';
 import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
-import { checkEntries, formatProblems, knownIn, phoneE164, readSource, type Checked, type Path, type Problem, type Source } from './import-check.js';
+import { checkEntries, formatProblems, knownIn, phoneE164, readSource, serverNames, type Checked, type Path, type Problem, type Source } from './import-check.js';
+import { DEFAULT_SERVER } from './domain/server-placement.js';
+import { setNumberTrunks, upsertServer } from './store/servers.js';
 import type { Conn } from './store/conn.js';
 import * as dir from './store/directory.js';
-import { PHONE_STATUSES } from './store/schema.js';
+import { writeLeadPhones, type NewLeadPhone } from './store/lead-phones.js';
+import { PHONE_LABELS, PHONE_STATUSES } from './store/schema.js';
 
 // The import file format is documented in README ("Import file"); examples/callcenter.yaml is a
 // complete one. Field names are snake_case as admins write them in YAML.
@@ -23,6 +26,16 @@ const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
 const OnOff = z.preprocess((v) => (v === true ? 'on' : v === false ? 'off' : v), z.enum(['off', 'on']));
 /** Retry delays are seconds; a month is more than any carrier or person asks for. */
 const MONTH_S = 30 * 86_400;
+/** Numbers per lead: ipSCAPE has 3, VICIdial 3 plus ALT/ADDR3; 10 leaves room without inviting lists. */
+const MAX_LEAD_PHONES = 10;
+
+/** One of a lead's numbers (`phones:`): dialed in the order listed; its own DNC flag and zone. */
+export const LeadPhoneEntry = strict({
+  number: Phone,
+  label: z.enum(PHONE_LABELS).default('mobile'),
+  time_zone: Zone.optional(),
+  dnc: z.boolean().default(false),
+});
 
 /** One lead as an admin writes it: a `leads:` entry of an import file, or a row of a CSV (src/import-csv.ts). */
 export const LeadEntry = strict({
@@ -30,24 +43,45 @@ export const LeadEntry = strict({
   list: Id,
   first_name: z.string().optional(),
   last_name: z.string().optional(),
-  phone: Phone,
+  /** One number; or `phones` for several (exactly one of the two). */
+  phone: Phone.optional(),
+  phones: z.array(LeadPhoneEntry).min(1, 'give at least one number').max(MAX_LEAD_PHONES, `at most ${MAX_LEAD_PHONES} numbers per lead`).optional(),
   time_zone: Zone.optional(),
 });
 export type LeadEntry = z.infer<typeof LeadEntry>;
 
+/** A problem of one lead: the field, and within it where (`phones` → [2, 'number']). */
+export type LeadProblem = { field: keyof LeadEntry; at?: Path; message: string };
+
 /**
  * The checks of one lead beyond its schema, the same for the YAML and the CSV import: its list must
- * be known, its phone must read as a number (E.164, or national in the region of its list's campaign).
+ * be known; `phone` or `phones` (not both, not neither); every number must read as a number (E.164,
+ * or national in the region of its list's campaign) and appear once. `numbers` are in dial order
+ * (null when any is wrong); `e164` is the first.
  */
-export function checkLeadRefs(l: LeadEntry, listKnown: boolean, region: string): { e164: string | null; problems: { field: keyof LeadEntry; message: string }[] } {
-  const problems: { field: keyof LeadEntry; message: string }[] = [];
+export function checkLeadRefs(l: LeadEntry, listKnown: boolean, region: string): { e164: string | null; numbers: NewLeadPhone[] | null; problems: LeadProblem[] } {
+  const problems: LeadProblem[] = [];
   if (!listKnown) problems.push({ field: 'list', message: `no list "${l.list}"` });
-  const r = phoneE164(l.phone, region);
-  if (!r.ok) problems.push({ field: 'phone', message: r.error });
-  return { e164: r.ok ? r.e164 : null, problems };
+  const numbers: NewLeadPhone[] = [];
+  if (l.phone !== undefined && l.phones !== undefined) problems.push({ field: 'phones', message: 'give phone (one number) or phones (several), not both' });
+  else if (l.phone === undefined && l.phones === undefined) problems.push({ field: 'phone', message: 'a lead needs phone (one number) or phones (several)' });
+  else if (l.phone !== undefined) {
+    const r = phoneE164(l.phone, region);
+    if (r.ok) numbers.push({ e164: r.e164, label: 'mobile', dnc: false, timeZone: null });
+    else problems.push({ field: 'phone', message: r.error });
+  } else {
+    l.phones!.forEach((p, k) => {
+      const r = phoneE164(p.number, region);
+      if (!r.ok) problems.push({ field: 'phones', at: [k, 'number'], message: r.error });
+      else if (numbers.some((n) => n.e164 === r.e164)) problems.push({ field: 'phones', at: [k, 'number'], message: `${r.e164} is listed twice for this lead` });
+      else numbers.push({ e164: r.e164, label: p.label, dnc: p.dnc, timeZone: p.time_zone ?? null });
+    });
+  }
+  const ok = problems.every((p) => p.field === 'list') && numbers.length > 0;
+  return { e164: ok ? numbers[0]!.e164 : null, numbers: ok ? numbers : null, problems };
 }
 
-/** The stored row of a checked lead. */
+/** The stored row of a checked lead (its numbers are written by storeLead). */
 export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
   id: l.id,
   listId: l.list,
@@ -58,18 +92,40 @@ export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
   updatedAt: now,
 });
 
+/** Writes a checked lead and its numbers (a re-import replaces the numbers, so leads.phone_e164 and lead_phones agree). */
+export function storeLead(tx: Conn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): void {
+  dir.upsertLead(tx, leadRow(l, numbers[0]!.e164, now));
+  writeLeadPhones(tx, l.id, numbers);
+}
+
 export const ImportSchema = strict({
+  // Asterisk servers (README "Running several servers"). No secrets here: each daemon has its own.
+  // A field left out = the daemon's own ari/ami setting. None listed = the implicit server `default`.
+  servers: z
+    .array(
+      strict({
+        id: Id,
+        ari_url: z.string().url().refine((u) => /^https?:/.test(u), 'must be an http:// or https:// URL').optional(),
+        ari_username: z.string().min(1).optional(),
+        ami_host: z.string().min(1).optional(),
+        ami_port: z.number().int().min(1).max(65535).optional(),
+        ami_username: z.string().min(1).optional(),
+      }),
+    )
+    .default([]),
   trunks: z
     .array(
       strict({
         id: Id,
         max_channels: z.number().int().min(0).default(0),
         calls_per_second: z.number().min(0).default(0),
+        server: Id.optional(), // the server the trunk is configured on; default `default`
       }),
     )
     .default([]),
   numbers: z
-    .array(strict({ number: E164, trunk: Id, outbound_enabled: z.boolean().default(true), description: z.string().optional() }))
+    // trunk: one, or one per server the number goes out from (the first is the number's main trunk).
+    .array(strict({ number: E164, trunk: z.union([Id, z.array(Id).min(1)]), outbound_enabled: z.boolean().default(true), description: z.string().optional() }))
     .default([]),
   campaigns: z
     .array(
@@ -114,6 +170,8 @@ export const ImportSchema = strict({
         // Record answered calls (ARI bridge recording) and keep them this many days (README "Recording").
         record: z.enum(['off', 'agent_and_customer']).default('off'),
         recording_retention_days: z.number().int().min(1).max(3650).default(90),
+        // After NO_ANSWER/BUSY the next attempt dials the lead's next number (README "Several numbers per lead").
+        alt_dial: OnOff.default('off'),
         // Before the bridge (README "Whisper, accept and the customer's choice").
         whisper: z.enum(['off', 'name', 'digits']).default('off'),
         agent_accept: OnOff.default('off'),
@@ -148,6 +206,7 @@ export const ImportSchema = strict({
         agent: Id,
         active_account: z.boolean().default(true),
         status: z.enum(PHONE_STATUSES).default('ACTIVE'),
+        server: Id.optional(), // the server the phone registers on; default `default`
       }),
     )
     .default([]),
@@ -166,6 +225,9 @@ export const ImportSchema = strict({
   dnc: z.array(strict({ number: Phone, campaign: Id.optional(), region: z.string().refine(isRegion, 'must be a two-letter region like US').optional() })).default([]),
 });
 export type ImportFile = z.infer<typeof ImportSchema>;
+
+/** A number's trunks as listed: `trunk: a` or `trunk: [a, b]`. */
+const trunksOf = (n: { trunk: string | string[] }): string[] => (Array.isArray(n.trunk) ? n.trunk : [n.trunk]);
 
 /** Parses and checks an import file's text; throws IMPORT_INVALID listing every schema problem. */
 export function parseImport(text: string, source: string): ImportFile {
@@ -194,6 +256,7 @@ const indexed = (f: ImportFile): Checked<ImportFile> =>
   Object.fromEntries(Object.entries(f).map(([k, v]) => [k, (v as unknown[]).map((e, i) => ({ i, v: e }))])) as Checked<ImportFile>;
 
 export interface ImportCounts {
+  servers: number;
   trunks: number;
   numbers: number;
   campaigns: number;
@@ -206,11 +269,15 @@ export interface ImportCounts {
 }
 
 /** References and duplicates: every problem of the entries that passed their schema. */
-function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, string>; dncNumbers: Map<number, string> } {
+function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> } {
   const problems: Problem[] = [];
   const known = knownIn(tx, raw);
+  const knownServers = serverNames(tx, raw);
   const need = (ok: boolean, path: Path, message: string) => ok || problems.push({ path, message });
-  f.numbers.forEach(({ i, v: n }) => need(known('trunks', n.trunk), ['numbers', i, 'trunk'], `no trunk "${n.trunk}"`));
+  f.numbers.forEach(({ i, v: n }) => trunksOf(n).forEach((t) => need(known('trunks', t), ['numbers', i, 'trunk'], `no trunk "${t}"`)));
+  const server = (path: Path, id: string | undefined) => id === undefined || need(known('servers', id), path, `no server "${id}"${knownServers.suggest(id)}`);
+  f.trunks.forEach(({ i, v: t }) => server(['trunks', i, 'server'], t.server));
+  f.phones.forEach(({ i, v: p }) => server(['phones', i, 'server'], p.server));
   f.campaigns.forEach(({ i, v: c }) => need(!c.outbound_number || known('numbers', c.outbound_number), ['campaigns', i, 'outbound_number'], `${c.outbound_number} is not in numbers`));
   f.lists.forEach(({ i, v: l }) => need(known('campaigns', l.campaign), ['lists', i, 'campaign'], `no campaign "${l.campaign}"`));
   f.agents.forEach(({ i, v: a }) => a.campaigns.forEach((c) => need(known('campaigns', c), ['agents', i, 'campaigns'], `no campaign "${c}"`)));
@@ -229,11 +296,11 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
     if (r.ok) out.set(i, r.e164);
     else problems.push({ path, message: r.error });
   };
-  const leadPhones = new Map<number, string>();
+  const leadPhones = new Map<number, NewLeadPhone[]>();
   f.leads.forEach(({ i, v: l }) => {
     const r = checkLeadRefs(l, known('lists', l.list), regionOfCampaign(campaignOfList(l.list)));
-    for (const p of r.problems) problems.push({ path: ['leads', i, p.field], message: p.message });
-    if (r.e164) leadPhones.set(i, r.e164);
+    for (const p of r.problems) problems.push({ path: ['leads', i, p.field, ...(p.at ?? [])], message: p.message });
+    if (r.numbers) leadPhones.set(i, r.numbers);
   });
   const dncNumbers = new Map<number, string>();
   f.dnc.forEach(({ i, v: d }) => e164(dncNumbers, i, ['dnc', i, 'number'], d.number, d.region ?? regionOfCampaign(d.campaign)));
@@ -245,6 +312,7 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
       seen.add(k);
     }
   };
+  dup('servers', f.servers, (s) => s.id);
   dup('trunks', f.trunks, (t) => t.id);
   dup('numbers', f.numbers, (n) => n.number);
   dup('campaigns', f.campaigns, (c) => c.id);
@@ -269,12 +337,21 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
   });
 }
 
-function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumbers: Map<number, string>, now: number): ImportCounts {
+function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): ImportCounts {
   {
     // Upserts keyed by the admin's own ids: re-importing a file changes nothing.
-    for (const t of f.trunks) dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, updatedAt: now });
+    for (const s of f.servers) {
+      upsertServer(tx, {
+        id: s.id, ariUrl: s.ari_url ?? null, ariUsername: s.ari_username ?? null, amiHost: s.ami_host ?? null, amiPort: s.ami_port ?? null, amiUsername: s.ami_username ?? null, updatedAt: now,
+      });
+    }
+    for (const t of f.trunks) {
+      dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, serverId: t.server ?? DEFAULT_SERVER, updatedAt: now });
+    }
     for (const n of f.numbers) {
-      dir.upsertNumber(tx, { e164: n.number, trunkId: n.trunk, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
+      const trunks = trunksOf(n);
+      dir.upsertNumber(tx, { e164: n.number, trunkId: trunks[0]!, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
+      setNumberTrunks(tx, n.number, trunks);
     }
     for (const c of f.campaigns) {
       dir.upsertCampaign(tx, {
@@ -312,6 +389,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
         emailWhenLive: c.email_when_live,
         record: c.record,
         recordingRetentionDays: c.recording_retention_days,
+        altDial: c.alt_dial,
         whisper: c.whisper,
         agentAccept: c.agent_accept,
         acceptTimeoutSeconds: c.accept_timeout_seconds,
@@ -333,15 +411,18 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, string>, dncNumb
       });
       dir.setAgentCampaigns(tx, a.id, a.campaigns);
     }
-    for (const p of f.phones) dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, updatedAt: now });
+    for (const p of f.phones) {
+      dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, serverId: p.server ?? DEFAULT_SERVER, updatedAt: now });
+    }
     for (const [i, l] of f.leads.entries()) {
-      dir.upsertLead(tx, leadRow(l, leadPhones.get(i)!, now));
+      storeLead(tx, l, leadPhones.get(i)!, now);
     }
     for (const u of f.users) {
       dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });
     }
     f.dnc.forEach((d, i) => dir.addDnc(tx, { phoneE164: dncNumbers.get(i)!, campaignId: d.campaign ?? '', createdAt: now }));
     return {
+      servers: f.servers.length,
       trunks: f.trunks.length,
       numbers: f.numbers.length,
       campaigns: f.campaigns.length,

@@ -32,6 +32,8 @@ for (const where of ['scheduler', 'dialer']) dbBusy.inc({ where }, 0);
 
 export interface MetricSources {
   db: Db;
+  /** The daemon's Asterisk server: a constant `server` label on every series it exports. */
+  server?: string;
   trunksInUse: () => Map<string, number>;
   /** `reconnects`: times the link was lost and made again since start (a running count). */
   links: () => { ari: { connected: boolean; reconnects: number }; ami: { connected: boolean; reconnects: number } };
@@ -43,6 +45,8 @@ let defaultsOn = false;
 /** The daemon's scrape-time metrics and Node.js/process defaults. Call once per daemon. */
 export function registerGauges(s: MetricSources): void {
   for (const name of SCRAPED) registry.removeSingleMetric(name);
+  // Several daemons (one per server) scraped into one Prometheus: `server` tells their series apart.
+  registry.setDefaultLabels(s.server === undefined ? {} : { server: s.server });
   if (!defaultsOn) {
     collectDefaultMetrics({ register: registry });
     // Gauges named _total break Prometheus' naming rule (promtool check metrics fails on them);

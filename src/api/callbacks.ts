@@ -65,6 +65,7 @@ export function callbackRoutes(d: ApiDeps) {
               lead: Id.optional().describe('a lead id; or give phone + campaign'),
               phone: z.string().max(40).optional().describe('E.164 or national; a new number becomes a lead of the campaign'),
               campaign: Id.optional(),
+              number: z.string().min(1).max(40).optional().describe("the number the customer asked to be called on first: a position (1, 2…) or one of the lead's numbers; with phone, that number"),
               due: z.string().min(1).max(64).describe('+10m, now, 2026-11-26T14:00 (read in zone), or ISO with offset'),
               zone: z.string().max(64).optional().describe('lead (default) | campaign | agent | an IANA zone'),
               type: CallbackType.optional(),
@@ -97,6 +98,7 @@ export function callbackRoutes(d: ApiDeps) {
           {
             leadId: b.lead,
             byPhone: b.lead ? undefined : { phone: b.phone!, campaignId, source: 'api' },
+            number: b.number,
             due: b.due,
             zone: b.zone,
             type: b.type,

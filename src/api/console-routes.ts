@@ -17,7 +17,7 @@ const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err };
 const Instant = z.string().nullable();
 const Attempt = z.object({
-  seq: z.number(), agent: z.string().nullable(), phone: z.string().nullable(), callerId: z.string(), number: z.string(), trunk: z.string(),
+  seq: z.number(), agent: z.string().nullable(), phone: z.string().nullable(), callerId: z.string(), number: z.string(), numberPosition: z.number().nullable().describe("which of the lead's numbers (1, 2…); null before 0017"), trunk: z.string(),
   startedAt: Instant, agentRingingAt: Instant, agentAnsweredAt: Instant, customerRingingAt: Instant, customerAnsweredAt: Instant, endedAt: Instant,
   outcome: z.string().nullable(), cause: z.string().nullable().describe('Q.850 cause and SIP code in words'), talkSeconds: z.number().nullable(),
   recording: z.object({
@@ -96,7 +96,7 @@ export function consoleRoutes(d: ApiDeps) {
           response: {
             200: z.object({
               links: z.object({ ari: z.boolean(), ami: z.boolean(), presence: z.boolean() }),
-              phones: z.array(z.object({ endpoint: z.string(), agent: z.string(), status: z.string(), activeAccount: z.boolean(), registered: z.boolean(), inUse: z.boolean(), deviceState: z.string().nullable(), notRungBecause: z.string().nullable() })),
+              phones: z.array(z.object({ endpoint: z.string(), agent: z.string(), server: z.string(), status: z.string(), activeAccount: z.boolean(), registered: z.boolean(), inUse: z.boolean(), deviceState: z.string().nullable(), notRungBecause: z.string().nullable() })),
               byState: z.array(z.object({ state: z.string(), n: z.number() })),
               lateness: z.array(z.object({ le: z.string(), count: z.number() })),
               outcomesPerHour: z.array(z.object({ hour: z.string(), outcomes: z.record(z.number()) })),

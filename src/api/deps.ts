@@ -12,7 +12,8 @@ export interface ApiDeps {
   /** Wakes the scheduler: a change made here is acted on at once. */
   nudge: () => void;
   /** Readiness: is the daemon connected to Asterisk? */
-  ready: () => { ari: boolean; ami: boolean; presence: boolean };
+  /** server and database: which Asterisk server and which database this daemon uses (README "Running several servers"). */
+  ready: () => { ari: boolean; ami: boolean; presence: boolean; server?: string; database?: string };
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
   /** How long a client may take to send its headers / its whole request (default 10 s / 30 s). */

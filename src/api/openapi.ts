@@ -54,6 +54,8 @@ const Readiness = z.object({
   ari: z.boolean(),
   ami: z.boolean(),
   presence: z.boolean(),
+  server: z.string().optional().describe('the Asterisk server this daemon places calls on (config `server`)'),
+  database: z.string().optional().describe('the database this daemon uses (its path)'),
   phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
   callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
 });

@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import type { CallbackRow, CampaignRow } from '../store/schema.js';
 import { leadZone, resolveZone } from './calendar.js';
+import { askedPosition } from './booking-number.js';
 import { leadForBooking, type LeadForBooking } from './lead-for-booking.js';
 import { agentFacts, campaignRules, ownerOpenUseronly } from './rule-facts.js';
 
@@ -33,6 +34,8 @@ export interface BookInput {
   calltimeCheck?: CampaignRow['calltimeCheck'];
   /** An agent booking (their own options apply); absent for managers, admins and the system. */
   bookedByAgentId?: string | null;
+  /** The number the customer asked to be called on: a position (1, 2…) or one of the lead's numbers. */
+  number?: string | null;
   /** A conversation handed over by a human or AI agent, kept with the callback. */
   transcript?: string;
   /** Who, for the audit log: a user id, 'cli', 'agi'. */
@@ -64,6 +67,7 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
     const due = parseDue(input.due, typedZone, now);
     if (!due.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, due.error);
 
+    const phonePosition = askedPosition(tx, lead, campaign, { number: input.number, byPhone: input.byPhone?.phone });
     const existing = openCallbackOfLead(tx, lead.id, campaignId);
     const zone = leadZone(lead, campaign);
     const d = decideCreate(
@@ -91,6 +95,7 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
         forceDial: d.forceDial,
         createdBy: input.actor,
         context: input.transcript ?? null,
+        phonePosition,
       },
       now,
     );

@@ -8,6 +8,7 @@ import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { CALLBACK_STATES, type CallbackRow, type CampaignRow } from '../store/schema.js';
 import { campaignCalendar, leadZone } from './calendar.js';
+import { chooseDialNumber, leadNumbers } from './dial-number.js';
 
 // The one view of a callback: what the API answers, the CLI prints (text and --json), and events
 // and the console show. The promise (scheduled instant) sits next to the earliest instant
@@ -40,6 +41,15 @@ export const CallbackView = z.object({
   forceDial: z.boolean(),
   hiddenUntil: z.string().nullable().describe("hidden from the owner's list until then (hours block)"),
   replacedBy: z.number().nullable(),
+  numbers: z
+    .array(z.object({ position: z.number(), number: z.string(), label: z.string(), dnc: z.boolean().describe("its own flag or a DNC list that applies"), zone: z.string() }))
+    .optional()
+    .describe("the lead's numbers in dial order (shown when one callback is read, not in lists)"),
+  nextNumber: z
+    .object({ position: z.number(), number: z.string(), why: z.string().describe('numbers skipped and why (DNC, outside their window); empty when none') })
+    .nullable()
+    .optional()
+    .describe('the number the next attempt dials (ACTIVE/LIVE), from the same rule the scheduler uses; null when every number is DNC'),
   dueOutOfRange: z.boolean().describe('the stored due time is beyond what callbackd can schedule (a booking from before max_days_ahead): shown as its raw value, never dialed; reschedule or cancel it'),
 });
 export type CallbackViewT = z.infer<typeof CallbackView>;
@@ -129,5 +139,18 @@ export function viewMany(db: Conn, rows: ListedCallback[], now: number): Callbac
 export function viewById(db: Conn, id: number, now: number, scope: Scope = { kind: 'all' }): CallbackViewT {
   const cb = listedCallback(db, id, scope);
   if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
-  return callbackView(db, cb, now);
+  return { ...callbackView(db, cb, now), ...numbersView(db, cb, now) };
+}
+
+/** The lead's numbers and the one the next attempt dials: one callback's view only (a list would read them per row). */
+function numbersView(db: Conn, cb: CallbackRow, now: number): Pick<CallbackViewT, 'numbers' | 'nextNumber'> {
+  const lead = dir.getLead(db, cb.leadId);
+  const campaign = dir.getCampaign(db, cb.campaignId);
+  if (!lead || !campaign) return {};
+  const numbers = leadNumbers(db, cb, lead, campaign).map((n) => ({ position: n.position, number: n.e164, label: n.label, dnc: n.dnc, zone: n.zone }));
+  if (cb.state !== 'ACTIVE' && cb.state !== 'LIVE') return { numbers };
+  // An ACTIVE callback is asked about its due time (when it will first be tried), a LIVE one about now.
+  const c = chooseDialNumber(db, cb, lead, campaign, cb.state === 'ACTIVE' ? Math.max(now, cb.dueAt) : now);
+  if (c.kind === 'none') return { numbers, nextNumber: null };
+  return { numbers, nextNumber: { position: c.number.position, number: c.number.e164, why: c.skipped.join('; ') } };
 }

@@ -93,6 +93,7 @@ export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
       phone: a.phoneEndpoint,
       callerId: a.callerId,
       number: a.customerNumber,
+      numberPosition: a.phonePosition,
       trunk: a.trunkId,
       startedAt: iso(a.startedAt),
       agentRingingAt: iso(a.agentRingingAt),
@@ -117,7 +118,7 @@ export function phonesWhy(db: Db) {
   return dir.allPhones(db).map((p) => {
     const pr = presence.get(p.endpoint);
     const why = phoneUnusable(p, pr ? { registered: pr.registered, reachable: pr.reachable, inUse: pr.inUse } : undefined);
-    return { endpoint: p.endpoint, agent: p.agentId, status: p.status, activeAccount: p.activeAccount, registered: pr?.registered ?? false, inUse: pr?.inUse ?? false, deviceState: pr?.deviceState ?? null, notRungBecause: why?.reason ?? null };
+    return { endpoint: p.endpoint, agent: p.agentId, server: p.serverId, status: p.status, activeAccount: p.activeAccount, registered: pr?.registered ?? false, inUse: pr?.inUse ?? false, deviceState: pr?.deviceState ?? null, notRungBecause: why?.reason ?? null };
   });
 }
 

@@ -6,7 +6,8 @@ import { CallbackView, viewMany, type CallbackViewT } from './callback-view.js';
 // listing's keyset cursor: memory stays at one page however many rows there are. The columns are
 // the fields of the one callback view, in its order.
 
-export const CSV_COLUMNS = Object.keys(CallbackView.shape) as (keyof CallbackViewT)[];
+// numbers/nextNumber are read for one callback only (app/callback-view.ts numbersView), never in a listing.
+export const CSV_COLUMNS = (Object.keys(CallbackView.shape) as (keyof CallbackViewT)[]).filter((k) => k !== 'numbers' && k !== 'nextNumber');
 const PAGE = 1000;
 
 export function csvCell(v: unknown): string {

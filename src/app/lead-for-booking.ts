@@ -2,6 +2,7 @@ import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
+import { leadByAnyNumber, writeLeadPhones } from '../store/lead-phones.js';
 import type { LeadRow } from '../store/schema.js';
 
 // Which lead a booking is for (API by phone, FastAGI request-callback): the one place a lead is
@@ -35,13 +36,15 @@ export function leadForBooking(db: Conn, spec: LeadForBooking, now: number): Lea
   if (!campaign) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${spec.campaignId}"`);
   const n = toE164(spec.phone, campaign.defaultRegion);
   if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `phone: ${n.error}`);
-  const found = dir.leadByPhone(db, campaign.id, n.e164);
-  if (found) return found;
+  // Any of a lead's numbers finds it (0017); book.ts then asks for that number first.
+  const found = leadByAnyNumber(db, campaign.id, n.e164);
+  if (found) return found.lead;
   const listId = spec.listId ?? dir.firstListOf(db, campaign.id);
   if (!listId) throw new CallbackdError(ErrorCodes.CONFLICT, `campaign ${campaign.id} has no list for new numbers`);
   if (dir.getList(db, listId)?.campaignId !== campaign.id) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `list "${listId}" is not a list of campaign ${campaign.id}`);
   const lead = { id: freeLeadId(db, `${spec.source}-${n.e164.slice(1)}`), listId, firstName: spec.firstName ?? null, lastName: null, phoneE164: n.e164, timeZone: null, updatedAt: now };
   dir.insertLead(db, lead);
+  writeLeadPhones(db, lead.id, [{ e164: n.e164 }]);
   return lead;
 }
 

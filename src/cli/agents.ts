@@ -11,7 +11,7 @@ export function agentCommands(program: Command): void {
     dbOptions(
       program
         .command('agents')
-        .description("each agent's phones as the running daemon sees them in AMI: registered, contact, in use, last change, and whether callbackd may ring them")
+        .description("each agent's phones as the running daemons see them in AMI: server, registered, contact, in use, last change, and whether callbackd may ring them")
         .option('--json', 'print JSON'),
     ),
     ['callbackd agents -c /etc/callbackd/callbackd.yaml', 'callbackd agents --db callbackd.db --json'],
@@ -24,7 +24,7 @@ export function agentCommands(program: Command): void {
         const no = phoneUnusable(ph, p);
         const short = { blocked: no?.reason, unregistered: 'not registered', unreachable: 'unreachable (qualify)', inUse: 'in use' };
         return {
-          agent: ph.agentId, endpoint: ph.endpoint, status: ph.status, activeAccount: ph.activeAccount,
+          agent: ph.agentId, endpoint: ph.endpoint, server: ph.serverId, status: ph.status, activeAccount: ph.activeAccount,
           registered: p?.registered ?? false, reachable: p?.reachable ?? false, contact: p?.contactUri ?? null,
           inUse: p?.inUse ?? false, deviceState: p?.deviceState ?? null, lastChange: p ? new Date(p.changedAt).toISOString() : null,
           ringable: no === null, why: no ? short[no.kind]! : '',
@@ -38,9 +38,9 @@ export function agentCommands(program: Command): void {
     else if (age > 90) console.log(`presence is ${age} s old: is callbackd running and connected to AMI?`);
     if (rows.length === 0) return console.log('no phones (import some)');
     printTable([
-      ['AGENT', 'PHONE', 'STATUS', 'REGISTERED', 'CONTACT', 'IN USE', 'LAST CHANGE', 'RINGABLE'],
+      ['AGENT', 'PHONE', 'SERVER', 'STATUS', 'REGISTERED', 'CONTACT', 'IN USE', 'LAST CHANGE', 'RINGABLE'],
       ...rows.map((r) => [
-        r.agent, r.endpoint, `${r.status}${r.activeAccount ? '' : ' (inactive)'}`, r.registered ? (r.reachable ? 'yes' : 'unreachable') : 'no', r.contact ?? '-',
+        r.agent, r.endpoint, r.server, `${r.status}${r.activeAccount ? '' : ' (inactive)'}`, r.registered ? (r.reachable ? 'yes' : 'unreachable') : 'no', r.contact ?? '-',
         r.inUse ? 'yes' : 'no', r.lastChange ?? '-', r.ringable ? 'yes' : `no: ${r.why}`,
       ]),
     ]);

@@ -31,11 +31,17 @@ export function printCallbacks(rows: CallbackViewT[]): void {
 export function printShown({ callback: row, callAttempts, audit }: Shown): void {
   const earliest = row.earliestDialableAt && row.earliestDialableAt !== row.dueAt ? `; earliest dialable ${at(row.earliestDialableAt, row.dueZone)}` : '';
   console.log(`callback ${row.id}: ${row.state} ${row.type} lead ${row.lead} due ${at(row.dueAt, row.dueZone)}${earliest}; tries ${row.attempts}/${row.maxAttempts}; ${why(row)}`);
+  for (const n of row.numbers ?? []) {
+    const next = row.nextNumber?.position === n.position ? '  <- dialed next' : '';
+    console.log(`  number ${n.position}: ${n.number} ${n.label}${n.dnc ? ' DNC' : ''} (${n.zone})${next}`);
+  }
+  if (row.nextNumber?.why) console.log(`  skipped: ${row.nextNumber.why}`);
+  if (row.nextNumber === null) console.log('  no number may be dialed: every number is on the do-not-call list');
   for (const a of audit) console.log(`  ${new Date(a.at).toISOString()} ${a.actor} ${a.action}${a.reason ? `: ${a.reason}` : ''}`);
   for (const a of callAttempts) {
     const t = (ms: number | null) => (ms === null ? '-' : `+${((ms - a.startedAt) / 1000).toFixed(2)}s`);
     console.log(
-      `  #${a.seq} ${a.outcome ?? 'IN PROGRESS'}  agent ${a.agentId}@${a.phoneEndpoint}  ${a.callerId} -> ${a.customerNumber} via ${a.trunkId}` +
+      `  #${a.seq} ${a.outcome ?? 'IN PROGRESS'}  agent ${a.agentId}@${a.phoneEndpoint}  ${a.callerId} -> ${a.customerNumber}${a.phonePosition !== null ? ` (number ${a.phonePosition})` : ''} via ${a.trunkId}` +
         `  agent rang ${t(a.agentRingingAt)} answered ${t(a.agentAnsweredAt)}; customer rang ${t(a.customerRingingAt)} answered ${t(a.customerAnsweredAt)} ended ${t(a.endedAt)}` +
         (a.cause !== null || a.sipCode !== null ? `  cause ${a.cause ?? '-'} sip ${a.sipCode ?? '-'}` : '') +
         (a.durationMs !== null ? `  talk ${(a.durationMs / 1000).toFixed(1)}s` : ''),

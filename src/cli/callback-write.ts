@@ -19,7 +19,7 @@ function callbackType(v: string): CallbackType {
 const asAlias = () => new Option('--as-agent <agent>').hideHelp();
 
 type Booked = { callback: CallbackViewT; notices: string[]; replaced: number | null };
-type AddOptions = DbOptions & { lead: string; due: string; zone?: string; type?: string; owner?: string; as?: string; asAgent?: string; maxAttempts?: number; forceDial?: boolean; notes?: string; json?: boolean };
+type AddOptions = DbOptions & { lead: string; number?: string; due: string; zone?: string; type?: string; owner?: string; as?: string; asAgent?: string; maxAttempts?: number; forceDial?: boolean; notes?: string; json?: boolean };
 
 function addCommand(cb: Command): void {
   examples(
@@ -30,6 +30,7 @@ function addCommand(cb: Command): void {
         .requiredOption('--lead <id>', '(required) lead id (from the import file)')
         .requiredOption('--due <time>', '(required) when: +10m, +2h, +1d, "now", 2026-11-26T14:00 (read in --zone), or ISO with offset')
         .option('--zone <zone>', 'where a wall-clock --due is read: lead (default), campaign, agent, or an IANA zone')
+        .option('--number <n>', "the lead's number to call first: a position (1, 2…) or the number itself (default: its first)")
         .option('--type <type>', "USERONLY (only the owner may take it) or ANYONE (default: the campaign's my_callback_default with an owner, else ANYONE)")
         .option('--owner <agent>', 'agent id who owns the callback')
         .option('--as <agent>', "book as this agent: the agent's own options and limits apply, and they own it unless --owner says otherwise")
@@ -39,23 +40,24 @@ function addCommand(cb: Command): void {
         .option('--notes <text>', 'free text shown with the callback')
         .option('--json', 'print the created callback as JSON'),
     ),
-    ['callbackd callback add --lead L-0001 --due +2h --owner 1001 -c /etc/callbackd/callbackd.yaml', 'callbackd callback add --lead L-0001 --due 2026-11-26T14:00 --zone lead --type ANYONE --notes "asked about pricing"'],
+    ['callbackd callback add --lead L-0001 --due +2h --owner 1001 -c /etc/callbackd/callbackd.yaml', 'callbackd callback add --lead L-0001 --due 2026-11-26T14:00 --zone lead --type ANYONE --notes "asked about pricing"', 'callbackd callback add --lead L-0001 --due +1h --number 2'],
   ).action(async (o: AddOptions) => {
     const type = o.type === undefined ? undefined : callbackType(o.type);
     const agent = o.as ?? o.asAgent ?? null;
     const { value: r } = await viaApiOr<Booked>(
       remoteFromEnv(),
-      (api) => callApi<Booked>(api, 'POST', '/callbacks', { lead: o.lead, due: o.due, zone: o.zone, type, owner: o.owner, maxAttempts: o.maxAttempts, notes: o.notes, forceDial: o.forceDial }),
+      (api) => callApi<Booked>(api, 'POST', '/callbacks', { lead: o.lead, number: o.number, due: o.due, zone: o.zone, type, owner: o.owner, maxAttempts: o.maxAttempts, notes: o.notes, forceDial: o.forceDial }),
       () =>
         withDb(o, (db) => {
-          const input = { leadId: o.lead, due: o.due, zone: o.zone, type, ownerAgentId: o.owner ?? null, bookedByAgentId: agent, maxAttempts: o.maxAttempts, forceDial: o.forceDial ?? false, notes: o.notes ?? null, actor: agent ?? 'cli' };
+          const input = { leadId: o.lead, number: o.number ?? null, due: o.due, zone: o.zone, type, ownerAgentId: o.owner ?? null, bookedByAgentId: agent, maxAttempts: o.maxAttempts, forceDial: o.forceDial ?? false, notes: o.notes ?? null, actor: agent ?? 'cli' };
           const b = bookCallback(db, input, Date.now());
           return { callback: viewById(db, b.callback.id, Date.now()), notices: b.notices, replaced: b.replaced };
         }),
     );
     const out = r.callback;
     if (o.json) return printJson({ ...out, notices: r.notices, replaced: r.replaced });
-    console.log(`callback ${out.id} set: ${out.type}${out.owner ? ` for agent ${out.owner}` : ''}, due ${at(out.dueAt, out.dueZone)} (${out.dueZone})`);
+    const calls = out.nextNumber ? `, calls ${out.nextNumber.number} (number ${out.nextNumber.position})` : '';
+    console.log(`callback ${out.id} set: ${out.type}${out.owner ? ` for agent ${out.owner}` : ''}, due ${at(out.dueAt, out.dueZone)} (${out.dueZone})${calls}`);
     for (const n of r.notices) console.log(`  note: ${n}`);
   });
 }

@@ -1,4 +1,5 @@
 import { phoneBlockedReason, type PhoneGate } from './phone.js';
+import { canPlaceOn, DEFAULT_SERVER, type ServerTrunk } from './server-placement.js';
 
 export interface PhonePresence {
   registered: boolean;
@@ -10,7 +11,8 @@ export interface PhonePresence {
 export interface CandidateAgent {
   agentId: string;
   onCampaign: boolean;
-  phones: PhoneGate[];
+  /** serverId: where the phone registers (unset = the default server). */
+  phones: (PhoneGate & { serverId?: string })[];
 }
 
 export interface DialContext {
@@ -20,7 +22,10 @@ export interface DialContext {
   dncHit: boolean;
   /** Why dncHit, when the lead has several numbers (domain/alt-dial.ts); default names customerNumber. */
   dncReason?: string;
-  outboundNumber: { e164: string; outboundEnabled: boolean; trunkId: string } | null;
+  /** trunks: every trunk carrying the number, with its server (unset = trunkId on the default server). */
+  outboundNumber: { e164: string; outboundEnabled: boolean; trunkId: string; trunks?: ServerTrunk[] } | null;
+  /** The server this daemon places calls on; unset = no server check (one Asterisk). */
+  serverId?: string;
   /** USERONLY: the owner only. ANYONE: every agent of the campaign. */
   agents: CandidateAgent[];
   presence: (endpoint: string) => PhonePresence | undefined;
@@ -60,12 +65,14 @@ function pickPhone(
   agent: CandidateAgent,
   presence: DialContext['presence'],
   busy: ReadonlySet<string>,
+  onServer: ReadonlySet<string> | null,
 ): { endpoint: string; idleSince: number } | { reason: string } {
   if (agent.phones.length === 0) return { reason: `agent ${agent.agentId} has no phone` };
   if (busy.has(agent.agentId)) return { reason: `agent ${agent.agentId} is on another callback` };
   const reasons: string[] = [];
   let best: { endpoint: string; idleSince: number } | null = null;
   for (const p of agent.phones) {
+    if (onServer !== null && !onServer.has(p.endpoint)) continue;
     const no = phoneUnusable(p, presence(p.endpoint));
     if (no) {
       reasons.push(no.reason);
@@ -96,29 +103,54 @@ export function decideDial(ctx: DialContext): DialDecision {
       reason: `no outbound-enabled number: ${ctx.outboundNumber.e164} has outbound disabled`,
     };
   }
-  const base = { callerId: ctx.outboundNumber.e164, trunkId: ctx.outboundNumber.trunkId };
+  const num = ctx.outboundNumber;
 
   if (ctx.type === 'USERONLY') {
     const owner = ctx.agents.find((a) => a.agentId === ctx.ownerAgentId);
     if (!owner) return { kind: 'wait', reason: `owner agent ${ctx.ownerAgentId ?? '?'} is unknown` };
-    const pick = pickPhone(owner, ctx.presence, ctx.busyAgents);
+    const place = placement(ctx, owner, num);
+    if ('reason' in place) return { kind: 'wait', reason: `waiting for owner ${owner.agentId}: ${place.reason}` };
+    const pick = pickPhone(owner, ctx.presence, ctx.busyAgents, place.phones);
     if ('reason' in pick) return { kind: 'wait', reason: `waiting for owner ${owner.agentId}: ${pick.reason}` };
-    return { kind: 'dial', agentId: owner.agentId, endpoint: pick.endpoint, ...base };
+    return { kind: 'dial', agentId: owner.agentId, endpoint: pick.endpoint, callerId: num.e164, trunkId: place.trunkId };
   }
 
-  let best: { agentId: string; endpoint: string; idleSince: number } | null = null;
+  let best: { agentId: string; endpoint: string; idleSince: number; trunkId: string } | null = null;
+  let offServer: string | null = null;
   for (const a of ctx.agents) {
     if (!a.onCampaign || ctx.declined?.has(a.agentId)) continue;
-    const pick = pickPhone(a, ctx.presence, ctx.busyAgents);
+    const place = placement(ctx, a, num);
+    if ('reason' in place) {
+      offServer ??= place.reason;
+      continue;
+    }
+    const pick = pickPhone(a, ctx.presence, ctx.busyAgents, place.phones);
     if ('reason' in pick) continue;
     // Longest idle first; ties go to the lower agent id so the choice is deterministic.
     if (!best || pick.idleSince < best.idleSince || (pick.idleSince === best.idleSince && a.agentId < best.agentId)) {
-      best = { agentId: a.agentId, ...pick };
+      best = { agentId: a.agentId, ...pick, trunkId: place.trunkId };
     }
   }
   if (!best) {
+    // A number with no trunk here is the same for every agent: say so rather than blame the phones.
+    if (offServer?.startsWith('number ')) return { kind: 'wait', reason: offServer };
     const declined = ctx.declined?.size ? ` (declined lately by ${[...ctx.declined].sort().join(', ')})` : '';
     return { kind: 'wait', reason: `no agent of the campaign has a usable, registered, idle phone${declined}` };
   }
-  return { kind: 'dial', agentId: best.agentId, endpoint: best.endpoint, ...base };
+  return { kind: 'dial', agentId: best.agentId, endpoint: best.endpoint, callerId: num.e164, trunkId: best.trunkId };
+}
+
+/** With a server set: the trunk and the agent's phones on it (domain/server-placement); without: the number's trunk, every phone. */
+function placement(
+  ctx: DialContext,
+  agent: CandidateAgent,
+  num: NonNullable<DialContext['outboundNumber']>,
+): { trunkId: string; phones: ReadonlySet<string> | null } | { reason: string } {
+  if (ctx.serverId === undefined) return { trunkId: num.trunkId, phones: null };
+  const trunks = num.trunks ?? [{ trunkId: num.trunkId, serverId: DEFAULT_SERVER }];
+  const phones = agent.phones.map((p) => ({ endpoint: p.endpoint, serverId: p.serverId ?? DEFAULT_SERVER }));
+  const r = canPlaceOn(ctx.serverId, phones, { e164: num.e164, trunks });
+  // An agent without any phone keeps today's reason ("has no phone"), from pickPhone.
+  if (!r.ok) return agent.phones.length === 0 ? { trunkId: '', phones: new Set() } : { reason: r.reason };
+  return { trunkId: r.trunkId, phones: new Set(r.phones) };
 }

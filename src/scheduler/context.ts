@@ -8,8 +8,10 @@ import type { SessionPlan } from '../dialer/session.js';
 import { campaignCalendar, leadZone } from '../app/book.js';
 import type { AdmitFacts, TrunkAdmission } from '../domain/admit.js';
 import { customerDialsOfLead } from '../store/callbacks.js';
+import { trunksOfNumber } from '../store/servers.js';
+import { trunkOnServer } from '../domain/server-placement.js';
 import type { LeadNumber } from '../domain/alt-dial.js';
-import { chooseDialNumber } from './dial-number.js';
+import { chooseDialNumber } from '../app/dial-number.js';
 import { agentAnswersOf } from '../store/call-prompts.js';
 import { promptOptionsOf, recentlyDeclined } from '../domain/call-prompts.js';
 
@@ -39,6 +41,7 @@ export function loadDialContext(
   presence: (endpoint: string) => PhonePresence | undefined,
   busyAgents: ReadonlySet<string>,
   now: number,
+  serverId: string | null = null,
 ): LoadedCallback | { missing: string } {
   const lead = dir.getLead(db, cb.leadId);
   if (!lead) return { missing: `lead ${cb.leadId} no longer exists` };
@@ -52,7 +55,7 @@ export function loadDialContext(
     .map((id) => ({
       agentId: id,
       onCampaign: cb.type === 'ANYONE' || dir.isAgentOnCampaign(db, id, cb.campaignId),
-      phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status })),
+      phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status, serverId: p.serverId })),
     }));
   // Which of the lead's numbers (alt-dial, per-number DNC and window): its own call, see dial-number.ts.
   const choice = chooseDialNumber(db, cb, lead, campaign, now);
@@ -68,7 +71,10 @@ export function loadDialContext(
       customerNumber: number?.e164 ?? lead.phoneE164,
       dncHit: choice.kind === 'none',
       ...(choice.kind === 'none' ? { dncReason: choice.reason } : {}),
-      outboundNumber: num ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId } : null,
+      outboundNumber: num
+        ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId, ...(serverId === null ? {} : { trunks: trunksOfNumber(db, num.e164) }) }
+        : null,
+      ...(serverId === null ? {} : { serverId }),
       agents,
       presence,
       busyAgents,
@@ -90,9 +96,10 @@ export function readAdmitFacts(
   busyAgents: ReadonlySet<string>,
   trunkFull: string | null,
   trunk: (trunkId: string) => TrunkAdmission,
+  serverId: string | null = null,
 ): { facts: AdmitFacts; loaded: LoadedCallback | null } {
   if (trunkFull !== null) return { facts: { kind: 'trunkFull', reason: trunkFull }, loaded: null };
-  const loaded = loadDialContext(db, cb, presence, busyAgents, now);
+  const loaded = loadDialContext(db, cb, presence, busyAgents, now, serverId);
   if ('missing' in loaded) return { facts: { kind: 'missing', reason: loaded.missing }, loaded: null };
   const { campaign, lead, ctx, number } = loaded;
   const facts: AdmitFacts = {
@@ -106,9 +113,18 @@ export function readAdmitFacts(
     calendar: campaignCalendar(campaign),
     leadDialsLast24h: campaign.leadDailyCap > 0 ? customerDialsOfLead(db, lead.id, now - 86_400_000) : [],
     ctx,
-    trunk: ctx.outboundNumber ? trunk(ctx.outboundNumber.trunkId) : null,
+    trunk: ((t) => (t === null ? null : trunk(t)))(trunkHere(ctx)),
   };
   return { facts, loaded };
+}
+
+/** The trunk this daemon would use for the campaign's number; null when none (decideDial says why). */
+export function trunkHere(ctx: DialContext): string | null {
+  const n = ctx.outboundNumber;
+  if (!n) return null;
+  if (ctx.serverId === undefined || !n.trunks) return n.trunkId;
+  const t = trunkOnServer(n.e164, n.trunks, ctx.serverId);
+  return 'trunkId' in t ? t.trunkId : null;
 }
 
 /** What the agent's phone shows when it rings: who the callback is for. */

@@ -19,6 +19,8 @@ export interface RecoveryDeps {
   now: () => number;
   skip: (callbackId: number) => boolean;
   makeSession: (plan: SessionPlan) => CallSession;
+  /** Several servers: only this server's attempts (store.recoverable). */
+  serverId?: string | null;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface RecoveryDeps {
  * restart can never place a second call for the same attempt.
  */
 export async function recover(d: RecoveryDeps): Promise<number> {
-  const rows = store.recoverable(d.db, d.owner, d.now());
+  const rows = store.recoverable(d.db, d.owner, d.now(), d.serverId ?? null);
   let n = 0;
   for (const { cb, attempt } of rows) {
     if (d.skip(cb.id)) continue;
@@ -65,9 +67,9 @@ export async function recover(d: RecoveryDeps): Promise<number> {
  * the end recorded. Calls with both legs up are left to run; their end reaches the scheduler as an
  * event (Scheduler.hangupOrphan). Skips attempts a live session owns.
  */
-export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | 'log' | 'now'> & { owned: (channelId: string) => boolean }): Promise<number> {
+export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | 'log' | 'now' | 'serverId'> & { owned: (channelId: string) => boolean }): Promise<number> {
   let n = 0;
-  for (const a of store.answeredNotEnded(d.db, d.now() - 24 * 3_600_000)) {
+  for (const a of store.answeredNotEnded(d.db, d.now() - 24 * 3_600_000, d.serverId ?? null)) {
     if (d.owned(a.agentChannelId)) continue;
     const [agent, customer] = await Promise.all([d.ari.getChannel(a.agentChannelId), d.ari.getChannel(a.customerChannelId)]);
     if (agent && customer) {

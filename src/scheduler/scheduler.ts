@@ -10,6 +10,8 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
+import { serverCount, trunksOfNumber } from '../store/servers.js';
+import { DEFAULT_SERVER, trunkOnServer } from '../domain/server-placement.js';
 import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
 import { admit, type Admission } from '../domain/admit.js';
 import type { CallbackRow } from '../store/schema.js';
@@ -36,6 +38,8 @@ export interface SchedulerOptions {
   externalWriteCheckMs: number;
   agentRetryDelayMs: number;
   batch?: number;
+  /** The Asterisk server this daemon places calls on (config `server`; README "Running several servers"). */
+  serverId?: string;
   /** Test-only fault injection (CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS): a pause between the claim
    *  and the originate, so the crash test can kill the daemon exactly there. */
   failpointBeforeOriginateMs?: number;
@@ -109,6 +113,12 @@ export class Scheduler {
     }
   }
 
+  /** This daemon's server once the directory names any (or it is bound to one), else null: one Asterisk, no filter, no extra reads. */
+  private serverFilter(): string | null {
+    const id = this.o.serverId;
+    return id !== undefined && (id !== DEFAULT_SERVER || serverCount(this.o.db) > 0) ? id : null;
+  }
+
   private readDataVersion(): number {
     return this.o.db.$client.pragma('data_version', { simple: true }) as number;
   }
@@ -141,8 +151,10 @@ export class Scheduler {
 
   private async runRecovery(): Promise<void> {
     try {
-      await settleAnsweredCalls({ db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, owned: (ch) => this.byChannel.has(ch) });
+      const serverId = this.serverFilter();
+      await settleAnsweredCalls({ db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, owned: (ch) => this.byChannel.has(ch), serverId });
       await recover({
+        serverId,
         db: this.o.db,
         ari: this.o.ari,
         log: this.o.log,
@@ -277,7 +289,8 @@ export class Scheduler {
   private async dialReady(now: number): Promise<number | null> {
     let wakeAt: number | null = null;
     const trunks = new Map(allTrunks(this.o.db).map((t) => [t.id, t]));
-    const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500);
+    const server = this.serverFilter();
+    const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500, server);
     const busy = this.busyAgents();
     // A trunk found full in this pass stays full for the rest of it: callbacks of campaigns on it
     // are skipped before their context is loaded. Measured with bench/burst.ts (500 due at once,
@@ -287,7 +300,10 @@ export class Scheduler {
     const trunkOf = (campaignId: string) => {
       if (!trunkOfCampaign.has(campaignId)) {
         const c = getCampaign(this.o.db, campaignId);
-        trunkOfCampaign.set(campaignId, c?.outboundNumber ? (getNumber(this.o.db, c.outboundNumber)?.trunkId ?? null) : null);
+        const n = c?.outboundNumber ? getNumber(this.o.db, c.outboundNumber) : undefined;
+        // Several servers: the number's trunk on this one (domain/server-placement).
+        const here = n && server !== null ? trunkOnServer(n.e164, trunksOfNumber(this.o.db, n.e164), server) : null;
+        trunkOfCampaign.set(campaignId, here === null ? (n?.trunkId ?? null) : 'trunkId' in here ? here.trunkId : null);
       }
       return trunkOfCampaign.get(campaignId)!;
     };
@@ -297,7 +313,7 @@ export class Scheduler {
     };
     const read = (cb: CallbackRow) => {
       const t = trunkOf(cb.campaignId);
-      return readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays);
+      return readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays, server);
     };
     for (const row of ready) {
       if (this.stopping) break;

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Conn } from './conn.js';
+import { leadHasNumber } from './lead-phones.js';
 import { callAttempts, callbacks, leads, type CallbackRow } from './schema.js';
 
 // The one listing of callbacks (API, CLI, agent view, search, a single callback): filtered,
@@ -22,7 +23,7 @@ export interface ListQuery {
   list?: string[];
   /** Owner agent ids. */
   agent?: string[];
-  /** The lead's number, E.164. */
+  /** One of the lead's numbers, E.164. */
   phone?: string;
   from?: number;
   to?: number;
@@ -79,7 +80,8 @@ function filters(q: ListQuery): (SQL | undefined)[] {
     some(q.campaign) && inArray(callbacks.campaignId, q.campaign!),
     some(q.list) && inArray(leads.listId, q.list!),
     some(q.agent) && inArray(callbacks.ownerAgentId, q.agent!),
-    q.phone !== undefined ? eq(leads.phoneE164, q.phone) : undefined,
+    // Any of the lead's numbers (0017), not only the first.
+    q.phone !== undefined ? leadHasNumber(q.phone) : undefined,
     q.from !== undefined ? gte(callbacks.dueAt, q.from) : undefined,
     q.to !== undefined ? lte(callbacks.dueAt, q.to) : undefined,
     some(q.disposition) && inArray(callbacks.lastOutcome, q.disposition!),

@@ -4,7 +4,7 @@ import { writeAudit } from './audit.js';
 import type { Conn } from './conn.js';
 import type { Db } from './db.js';
 import type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
-import { callAttempts, callbacks, type CallAttemptRow, type CallbackRow } from './schema.js';
+import { callAttempts, callbacks, trunks, type CallAttemptRow, type CallbackRow } from './schema.js';
 
 // Read by tests and callers written before store/audit.ts.
 export { auditOf } from './audit.js';
@@ -24,6 +24,8 @@ export interface NewCallback {
   createdBy?: string | null;
   /** The conversation handed over with the booking (transcript). */
   context?: string | null;
+  /** The lead's number (position) the booking asked to be called on first (0017). */
+  phonePosition?: number | null;
 }
 
 export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
@@ -67,15 +69,41 @@ export function nextWakeAt(db: Db, now: number): number | null {
   return ts.length ? Math.min(...ts) : null;
 }
 
-/** LIVE callbacks whose next attempt is due, oldest promise first. */
-export function liveReady(db: Db, now: number, limit: number): CallbackRow[] {
+/**
+ * LIVE callbacks whose next attempt is due, oldest promise first. With `serverId` (several servers
+ * in the directory): only those a daemon on that server may place (placeableOn).
+ */
+export function liveReady(db: Db, now: number, limit: number, serverId: string | null = null): CallbackRow[] {
   return db
     .select()
     .from(callbacks)
-    .where(and(eq(callbacks.state, 'LIVE'), lte(callbacks.nextAttemptAt, now)))
+    .where(and(eq(callbacks.state, 'LIVE'), lte(callbacks.nextAttemptAt, now), serverId === null ? undefined : placeableOn(serverId)))
     .orderBy(asc(callbacks.nextAttemptAt), asc(callbacks.id))
     .limit(limit)
     .all();
+}
+
+/**
+ * The server filter of the claim path, coarse on purpose (domain/server-placement decides per agent):
+ * the candidate agents (the owner, or the campaign's agents) have a phone on the server, and the
+ * campaign's number has a trunk there. A callback no server can take (owner without any phone, a
+ * campaign without a number) passes everywhere, so some daemon still writes why it waits or fails.
+ */
+function placeableOn(serverId: string): SQL {
+  return sql`(
+    CASE ${callbacks.type}
+      WHEN 'USERONLY' THEN EXISTS (SELECT 1 FROM phones p WHERE p.agent_id = ${callbacks.ownerAgentId} AND p.server_id = ${serverId})
+        OR NOT EXISTS (SELECT 1 FROM phones p WHERE p.agent_id = ${callbacks.ownerAgentId})
+      ELSE EXISTS (SELECT 1 FROM agent_campaigns ac JOIN phones p ON p.agent_id = ac.agent_id WHERE ac.campaign_id = ${callbacks.campaignId} AND p.server_id = ${serverId})
+        OR NOT EXISTS (SELECT 1 FROM agent_campaigns ac JOIN phones p ON p.agent_id = ac.agent_id WHERE ac.campaign_id = ${callbacks.campaignId})
+    END
+    AND NOT EXISTS (
+      SELECT 1 FROM campaigns c JOIN numbers n ON n.e164 = c.outbound_number
+      WHERE c.id = ${callbacks.campaignId}
+        AND NOT EXISTS (SELECT 1 FROM trunks t WHERE t.server_id = ${serverId}
+          AND (t.id = n.trunk_id OR t.id IN (SELECT nt.trunk_id FROM number_trunks nt WHERE nt.e164 = n.e164)))
+    )
+  )`;
 }
 
 /** Records why a LIVE callback waits; written only when the reason changes. */
@@ -316,13 +344,18 @@ export function closeAnsweredAttempt(db: Db, attemptId: number, endedAt: number,
   db.update(callAttempts).set({ endedAt, durationMs }).where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.endedAt))).run();
 }
 
-/** DIALING rows that this instance may recover: its own, or any whose lease has expired. */
-export function recoverable(db: Db, owner: string, now: number): { cb: CallbackRow; attempt: CallAttemptRow | undefined }[] {
+/**
+ * DIALING rows that this instance may recover: its own, or any whose lease has expired. With
+ * `serverId`: only attempts whose trunk is on that server (another server's channels are not
+ * visible to this daemon's Asterisk: asking it would end a call that is still up there).
+ */
+export function recoverable(db: Db, owner: string, now: number, serverId: string | null = null): { cb: CallbackRow; attempt: CallAttemptRow | undefined }[] {
   const rows = db
     .select()
     .from(callbacks)
     .where(and(eq(callbacks.state, 'DIALING'), or(eq(callbacks.leaseOwner, owner), lte(callbacks.leaseExpiresAt, now))))
     .all();
+  const onServer = serverId === null ? null : new Set(db.select({ id: trunks.id }).from(trunks).where(eq(trunks.serverId, serverId)).all().map((t) => t.id));
   return rows.map((cb) => ({
     cb,
     attempt: db
@@ -330,7 +363,7 @@ export function recoverable(db: Db, owner: string, now: number): { cb: CallbackR
       .from(callAttempts)
       .where(and(eq(callAttempts.callbackId, cb.id), eq(callAttempts.seq, cb.dialSeq)))
       .get(),
-  }));
+  })).filter((r) => onServer === null || !r.attempt || onServer.has(r.attempt.trunkId));
 }
 
 /** Takes over a DIALING row for recovery, with a fresh lease token. */
@@ -362,11 +395,14 @@ export function attemptOfChannel(db: Db, channelId: string): CallAttemptRow | un
 }
 
 /** Answered attempts (since `since`) whose end was never recorded. */
-export function answeredNotEnded(db: Db, since: number): CallAttemptRow[] {
+export function answeredNotEnded(db: Db, since: number, serverId: string | null = null): CallAttemptRow[] {
   return db
     .select()
     .from(callAttempts)
-    .where(and(eq(callAttempts.outcome, 'ANSWERED'), isNull(callAttempts.endedAt), sql`${callAttempts.startedAt} > ${since}`))
+    .where(and(
+      eq(callAttempts.outcome, 'ANSWERED'), isNull(callAttempts.endedAt), sql`${callAttempts.startedAt} > ${since}`,
+      serverId === null ? undefined : sql`${callAttempts.trunkId} IN (SELECT id FROM trunks WHERE server_id = ${serverId})`,
+    ))
     .all();
 }
 

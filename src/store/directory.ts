@@ -43,17 +43,6 @@ export function campaignOfLead(db: W, leadId: string): string | undefined {
     .get()?.c;
 }
 
-/** A campaign's lead with this number, if any (oldest first). */
-export function leadByPhone(db: W, campaignId: string, phoneE164: string): LeadRow | undefined {
-  return db
-    .select({ lead: leads })
-    .from(leads)
-    .innerJoin(lists, eq(lists.id, leads.listId))
-    .where(and(eq(lists.campaignId, campaignId), eq(leads.phoneE164, phoneE164)))
-    .orderBy(leads.id)
-    .get()?.lead;
-}
-
 export function firstListOf(db: W, campaignId: string): string | undefined {
   return db.select({ id: lists.id }).from(lists).where(eq(lists.campaignId, campaignId)).orderBy(lists.id).get()?.id;
 }

@@ -9,6 +9,7 @@ export const trunks = sqliteTable('trunks', {
   maxChannels: integer('max_channels').notNull().default(0),
   callsPerSecond: real('calls_per_second').notNull().default(0),
   updatedAt: integer('updated_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
 
 export const numbers = sqliteTable('numbers', {
@@ -125,6 +126,7 @@ export const phones = sqliteTable('phones', {
   activeAccount: integer('active_account', { mode: 'boolean' }).notNull().default(true),
   status: text('status', { enum: PHONE_STATUSES }).notNull().default('ACTIVE'),
   updatedAt: integer('updated_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
 
 export const dnc = sqliteTable(
@@ -242,7 +244,26 @@ export const phonePresence = sqliteTable('phone_presence', {
   inUse: integer('in_use', { mode: 'boolean' }).notNull(),
   changedAt: integer('changed_at').notNull(),
   writtenAt: integer('written_at').notNull(),
+  serverId: text('server_id').notNull().default('default'), // 0016
 });
+
+// 0016: Asterisk servers; NULL connection fields = the daemon's own ari/ami config.
+export const servers = sqliteTable('servers', {
+  id: text('id').primaryKey(),
+  ariUrl: text('ari_url'),
+  ariUsername: text('ari_username'),
+  amiHost: text('ami_host'),
+  amiPort: integer('ami_port'),
+  amiUsername: text('ami_username'),
+  updatedAt: integer('updated_at').notNull(),
+});
+export type ServerRow = typeof servers.$inferSelect;
+
+export const numberTrunks = sqliteTable(
+  'number_trunks',
+  { e164: text('e164').notNull(), trunkId: text('trunk_id').notNull() },
+  (t) => [primaryKey({ columns: [t.e164, t.trunkId] })],
+);
 
 export const ROLES = ['agent', 'manager', 'admin'] as const;
 export const users = sqliteTable('users', {

@@ -108,6 +108,11 @@ describe.skipIf(!started.ok && !inCi)('the call log plays recordings (Chromium)'
     expect(duration).toBeGreaterThan(SECONDS - 0.1);
     expect(duration).toBeLessThan(SECONDS + 0.1);
     expect(served).toContain(`cbd-${id}-1-t-rec`);
+    // It plays: a click on the player's play button (a user gesture), and its clock runs.
+    const box = (await player.boundingBox())!;
+    await page.mouse.click(box.x + 20, box.y + box.height / 2);
+    await expect.poll(() => player.evaluate((a: HTMLAudioElement) => a.currentTime), { timeout: 10_000 }).toBeGreaterThan(0.5);
+    expect(await player.evaluate((a: HTMLAudioElement) => a.error)).toBeNull();
     // Only attempt 1 has a player; the others say why, as the API put it.
     expect(await log.locator('audio').count()).toBe(1);
     const rows = log.locator('tbody tr');

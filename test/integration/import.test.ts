@@ -60,7 +60,7 @@ describe('import', () => {
       '  line 11: lists[1] (L2).campaign: no campaign "NOPE"',
       "  line 13: agents[0] (1001): Unrecognized key(s) in object: 'campaings' (did you mean 'campaigns' for 'campaings'?)",
       '  line 19: leads[0] (l1).phone: "12" is not a phone number (give E.164 like +15551230001, or a national number of region US)',
-      '  line 20: leads[1] (l2).phone: Required',
+      '  line 20: leads[1] (l2).phone: a lead needs phone (one number) or phones (several)',
     ]);
     expect(count('trunks') + count('campaigns') + count('lists') + count('leads')).toBe(0);
   });

@@ -71,7 +71,7 @@ function buildSource(file: string): void {
     c.prepare("UPDATE callbacks SET state = 'CANCELLED', replaced_by = ?, fail_reason = 'replaced', updated_at = ? WHERE id = 3").run(N, NOW);
     c.prepare("UPDATE callbacks SET notes = 'tab\there, quote '' and \"double\", backslash \\ and null-ish NULL', context = ? WHERE id = 5").run('{"turns":[{"who":"caller","text":"rappelez-moi à 17 h"}]}');
     c.prepare("INSERT INTO dnc (phone_e164, campaign_id, created_at) VALUES ('+15559990000', '', ?), ('+15559990001', 'C1', ?)").run(NOW, NOW);
-    c.prepare("INSERT INTO phone_presence VALUES ('agent1001', 1, 1, 'sip:agent1001@127.0.0.1:5070', 'NOT_INUSE', 0, ?, ?)").run(NOW, NOW);
+    c.prepare("INSERT INTO phone_presence (endpoint, registered, reachable, contact_uri, device_state, in_use, changed_at, written_at) VALUES ('agent1001', 1, 1, 'sip:agent1001@127.0.0.1:5070', 'NOT_INUSE', 0, ?, ?)").run(NOW, NOW);
     c.prepare("INSERT INTO api_tokens (user_id, name, hash, created_at) VALUES ('root', 'ci', 'sha256-of-something', ?)").run(NOW);
     c.prepare("INSERT INTO event_cursors (consumer, last_id) VALUES ('email', 1234)").run();
     // Retention emptied the newest events: AUTOINCREMENT's high mark stays above max(id).

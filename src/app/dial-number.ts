@@ -4,7 +4,7 @@ import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { lastAttemptNumber, numbersOfLead } from '../store/lead-phones.js';
 import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
-import { campaignCalendar, leadZone } from '../app/calendar.js';
+import { campaignCalendar, leadZone } from './calendar.js';
 
 // Reads what the alt-dial rule needs about one callback and asks it (domain/alt-dial.ts): the
 // scheduler's claim and the callback view call this, so both name the same number.

@@ -1,0 +1,261 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { bookCallback } from '../../src/app/book.js';
+import { viewById } from '../../src/app/callback-view.js';
+import type { AriClient } from '../../src/asterisk/ari.js';
+import type { Presence } from '../../src/asterisk/presence.js';
+import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
+import { applyImport, importFile, parseImport } from '../../src/import.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { listCallbacks } from '../../src/store/callback-list.js';
+import * as store from '../../src/store/callbacks.js';
+import { listMigrations, migrate, openDb, type Db } from '../../src/store/db.js';
+import { runCli } from './cli-run.js';
+import { FakeAri, FakePresence, until } from './fakes.js';
+
+// Several numbers per lead (sql/0017): the migration, the import's `phones:`, booking on a chosen
+// number, the search in every number, the view's "dialed next", and alt-dial through the scheduler
+// with Asterisk faked (the lab proves the real calls: test/e2e/altdial.e2e.test.ts).
+
+const T0 = Date.parse('2026-11-23T15:00:00Z'); // Monday 10:00 in New York
+let dir: string;
+let db: Db;
+const rows = (q: string) => db.$client.prepare(q).all();
+
+const base = (campaign: Record<string, unknown> = {}, leads: unknown[] = [], extra: Record<string, unknown> = {}) => ({
+  trunks: [{ id: 'carrier' }],
+  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+  campaigns: [{ id: 'C', name: 'C', time_zone: 'America/New_York', outbound_number: '+15550100001', dial_order: 'customer_first', calling_windows: { 'mon-sun': '09:00-20:00' }, retry_delays: { busy: 60, no_answer: 60 }, max_attempts: 5, ...campaign }],
+  lists: [{ id: 'L', campaign: 'C' }],
+  agents: [{ id: 'a1', name: 'A1', campaigns: ['C'] }],
+  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
+  leads,
+  ...extra,
+});
+const THREE = { id: 'p3', list: 'L', phones: [{ number: '(212) 555-0101', label: 'home' }, { number: '+13105550102', label: 'work' }, { number: '+14155550103', label: 'mobile' }] };
+const load = (...a: Parameters<typeof base>) => applyImport(db, parseImport(YAML.stringify(base(...a)), 'fixture'), T0);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cbd-phones-'));
+  db = openDb(join(dir, 'db.sqlite'));
+});
+
+describe('migration 0017', () => {
+  it("gives every existing lead its one number at position 1, and alt_dial off", () => {
+    const c = new Database(':memory:');
+    c.pragma('foreign_keys = ON');
+    const all = listMigrations();
+    migrate(c, all.filter((m) => m.version < 17));
+    c.exec(`INSERT INTO campaigns (id, name, time_zone, updated_at) VALUES ('C', 'C', 'UTC', 0);
+            INSERT INTO lists (id, campaign_id, name, updated_at) VALUES ('L', 'C', 'L', 0);
+            INSERT INTO leads (id, list_id, phone_e164, time_zone, updated_at) VALUES ('old', 'L', '+12125550101', 'America/Chicago', 0);`);
+    migrate(c, all);
+    expect(c.prepare('SELECT lead_id, position, e164, label, dnc, time_zone FROM lead_phones').all()).toEqual([{ lead_id: 'old', position: 1, e164: '+12125550101', label: 'mobile', dnc: 0, time_zone: null }]);
+    expect(c.prepare('SELECT alt_dial FROM campaigns').get()).toEqual({ alt_dial: 'off' });
+  });
+});
+
+describe('import phones:', () => {
+  it('stores the numbers in order (national read in the default region), number 1 also as leads.phone_e164; a re-import replaces them', () => {
+    load({}, [THREE, { id: 'one', list: 'L', phone: '212-555-0199' }]);
+    expect(rows('SELECT lead_id, position, e164, label, dnc FROM lead_phones ORDER BY lead_id, position')).toEqual([
+      { lead_id: 'one', position: 1, e164: '+12125550199', label: 'mobile', dnc: 0 },
+      { lead_id: 'p3', position: 1, e164: '+12125550101', label: 'home', dnc: 0 },
+      { lead_id: 'p3', position: 2, e164: '+13105550102', label: 'work', dnc: 0 },
+      { lead_id: 'p3', position: 3, e164: '+14155550103', label: 'mobile', dnc: 0 },
+    ]);
+    expect(rows("SELECT phone_e164 FROM leads WHERE id = 'p3'")).toEqual([{ phone_e164: '+12125550101' }]);
+    load({}, [{ id: 'p3', list: 'L', phones: [{ number: '+13105550102', label: 'work', dnc: true, time_zone: 'America/Los_Angeles' }] }]);
+    expect(rows("SELECT position, e164, dnc, time_zone FROM lead_phones WHERE lead_id = 'p3'")).toEqual([{ position: 1, e164: '+13105550102', dnc: 1, time_zone: 'America/Los_Angeles' }]);
+    expect(rows("SELECT phone_e164 FROM leads WHERE id = 'p3'")).toEqual([{ phone_e164: '+13105550102' }]);
+  });
+
+  it('reports bad numbers, a number twice, phone and phones together, a bad label, with line numbers; writes nothing', () => {
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(
+      f,
+      `campaigns:
+  - { id: C, name: C, time_zone: UTC }
+lists:
+  - { id: L, campaign: C }
+leads:
+  - id: a
+    list: L
+    phones:
+      - { number: "+12125550101" }
+      - { number: "12" }
+      - { number: "(212) 555-0101", label: home }
+  - id: b
+    list: L
+    phone: "+12125550102"
+    phones: [{ number: "+12125550103" }]
+  - id: c
+    list: L
+    phones: [{ number: "+12125550104", label: fax }]
+`,
+    );
+    let msg = '';
+    try {
+      importFile(db, f, T0);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg.split('\n').slice(1)).toEqual([
+      '  line 10: leads[0] (a).phones[1] (12).number: "12" is not a phone number (give E.164 like +15551230001, or a national number of region US)',
+      '  line 11: leads[0] (a).phones[2] ((212) 555-0101).number: +12125550101 is listed twice for this lead',
+      "  line 15: leads[1] (b).phones: give phone (one number) or phones (several), not both",
+      expect.stringMatching(/^ {2}line 18: leads\[2\] \(c\)\.phones\[0\] \(\+12125550104\)\.label: Invalid enum value\. Expected 'mobile' \| 'home' \| 'work' \| 'other', received 'fax'/),
+    ]);
+    expect(rows('SELECT count(*) n FROM leads')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('booking, search and view', () => {
+  beforeEach(() => load({ alt_dial: 'on' }, [THREE], { dnc: [{ number: '+14155550103', campaign: 'C' }] }));
+
+  it('a booking may name the number by position or digits; by phone finds the lead by any number and asks for that one', () => {
+    expect(bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '2' }, T0).callback.phonePosition).toBe(2);
+    expect(bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '(310) 555-0102' }, T0).callback.phonePosition).toBe(2);
+    expect(() => bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '4' }, T0)).toThrow(/lead p3 has no number 4 \(its numbers: 1: \+12125550101 \(home\), 2: \+13105550102 \(work\), 3: \+14155550103 \(mobile\)\)/);
+    expect(() => bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '+19995550000' }, T0)).toThrow(/is not one of lead p3's numbers/);
+    const b = bookCallback(db, { byPhone: { phone: '+14155550103', campaignId: 'C', source: 'api' }, due: '+1h', actor: 't' }, T0);
+    expect(b.callback).toMatchObject({ leadId: 'p3', phonePosition: 3 });
+    expect(rows('SELECT count(*) n FROM leads')).toEqual([{ n: 1 }]); // found, not created
+  });
+
+  it('the search by phone finds the callback by its second number; the view lists the numbers and the next one (DNC skipped)', () => {
+    const id = bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '3' }, T0).callback.id;
+    expect(listCallbacks(db, { scope: { kind: 'all' }, phone: '+13105550102', limit: 10 }).items.map((c) => c.id)).toEqual([id]);
+    expect(listCallbacks(db, { scope: { kind: 'all' }, phone: '+19995550000', limit: 10 }).items).toEqual([]);
+    const v = viewById(db, id, T0);
+    expect(v.numbers).toEqual([
+      { position: 1, number: '+12125550101', label: 'home', dnc: false, zone: 'America/New_York' },
+      { position: 2, number: '+13105550102', label: 'work', dnc: false, zone: 'America/New_York' },
+      { position: 3, number: '+14155550103', label: 'mobile', dnc: true, zone: 'America/New_York' },
+    ]);
+    // Number 3 was asked for, but it is on the campaign's DNC list: the rotation goes on to number 1.
+    expect(v.nextNumber).toEqual({ position: 1, number: '+12125550101', why: 'number 3 (+14155550103) is on the do-not-call list' });
+  });
+});
+
+describe('the CLI', () => {
+  it('callback add --number books on that number and says which number it calls; callback show lists the numbers', async () => {
+    // The CLI reads the real clock: no calling window to fall outside of.
+    load({ alt_dial: 'on', calling_windows: { 'mon-sun': '00:00-24:00' } }, [THREE]);
+    db.$client.close();
+    const dbPath = join(dir, 'db.sqlite');
+    const add = await runCli(['callback', 'add', '--lead', 'p3', '--due', '+1h', '--number', '2', '--db', dbPath]);
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toMatch(/^callback 1 set: .*, calls \+13105550102 \(number 2\)\n$/);
+    const show = await runCli(['callback', 'show', '1', '--db', dbPath]);
+    expect(show.stdout).toContain('  number 1: +12125550101 home (America/New_York)\n  number 2: +13105550102 work (America/New_York)  <- dialed next\n  number 3: +14155550103 mobile (America/New_York)\n');
+    const bad = await runCli(['callback', 'add', '--lead', 'p3', '--due', '+1h', '--number', '7', '--db', dbPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/lead p3 has no number 7/);
+    db = openDb(dbPath);
+  });
+});
+
+describe('alt-dial through the scheduler (Asterisk faked)', () => {
+  let ari: FakeAri;
+  let sched: Scheduler | null = null;
+  let clock = T0;
+  afterEach(async () => {
+    await sched?.stop(0);
+    sched = null;
+  });
+  const start = () => {
+    ari = new FakeAri();
+    sched = new Scheduler({
+      db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
+      owner: 't', leaseMs: 60_000, backstopPollMs: 600_000, externalWriteCheckMs: 1000, agentRetryDelayMs: 30_000, now: () => clock,
+    });
+    sched.start();
+    ari.emit('connected');
+  };
+  const at = async (t: number) => {
+    clock = t;
+    sched!.nudge();
+    await new Promise((r) => setTimeout(r, 60));
+  };
+  /** The customer leg of the latest attempt ends with this Q.850 cause. */
+  const customerEnds = async (id: number, cause: number) => {
+    const a = store.attemptsOf(db, id).at(-1)!;
+    ari.event({ type: 'ChannelDestroyed', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Down' }, cause });
+    // The session hangs up the (never rung) agent channel id; Asterisk's answer ends the session.
+    await until('the agent channel hung up', () => ari.hangups.includes(a.agentChannelId));
+    ari.event({ type: 'ChannelDestroyed', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Down' }, cause: 16 });
+    await until('the attempt to end', () => sched!.busyAgents().size === 0);
+    expect(store.getCallback(db, id)!.state).toBe('LIVE');
+  };
+  const dialedTo = () => ari.originates.map((o) => /PJSIP\/(\+\d+)@/.exec(o.endpoint)?.[1]);
+
+  it('BUSY on number 1 → number 2; a DNC-flagged number is skipped; a non-busy ending stays; each attempt records its number', async () => {
+    clock = T0;
+    load({ alt_dial: 'on' }, [{ id: 'p', list: 'L', phones: [{ number: '+12125550101' }, { number: '+12125550102', dnc: true }, { number: '+12125550103' }] }]);
+    const id = bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE' }, clock).callback.id;
+    start();
+    await at(clock + 1000);
+    await until('attempt 1', () => ari.originates.length === 1);
+    await customerEnds(id, 17); // BUSY
+    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await until('attempt 2', () => ari.originates.length === 2);
+    await customerEnds(id, 34); // CONGESTION: says nothing about the number, tried again
+    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await until('attempt 3', () => ari.originates.length === 3);
+    await customerEnds(id, 19); // NO_ANSWER on 3 → wraps to 1
+    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await until('attempt 4', () => ari.originates.length === 4);
+    expect(dialedTo()).toEqual(['+12125550101', '+12125550103', '+12125550103', '+12125550101']);
+    expect(store.attemptsOf(db, id).map((a) => [a.phonePosition, a.customerNumber, a.outcome])).toEqual([
+      [1, '+12125550101', 'BUSY'],
+      [3, '+12125550103', 'CONGESTION'],
+      [3, '+12125550103', 'NO_ANSWER'],
+      [1, '+12125550101', null],
+    ]);
+  });
+
+  it("each number's own window: none open → waits for the earliest; the next number closed → skipped for an open one; alt_dial off keeps to one number", async () => {
+    // 13:30 UTC: 08:30 in New York, 05:30 in Los Angeles: both closed; New York opens first (14:00 UTC).
+    clock = Date.parse('2026-11-23T13:30:00Z');
+    load({ alt_dial: 'on' }, [{ id: 'p', list: 'L', phones: [{ number: '+13105550102', time_zone: 'America/Los_Angeles' }, { number: '+12125550101', time_zone: 'America/New_York' }] }]);
+    const id = bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE', calltimeCheck: 'OFF' }, clock).callback.id;
+    start();
+    await at(clock + 1000);
+    const waiting = store.getCallback(db, id)!;
+    expect(ari.originates).toHaveLength(0);
+    expect(waiting.nextAttemptAt).toBe(Date.parse('2026-11-23T14:00:00Z'));
+    expect(waiting.waitReason).toMatch(/outside calling hours in America\/New_York/);
+    await at(Date.parse('2026-11-23T14:00:00Z'));
+    await until('attempt 1', () => ari.originates.length === 1);
+    expect(dialedTo()).toEqual(['+12125550101']); // number 2, the one in its window
+    await customerEnds(id, 17);
+    // BUSY on number 2: the rotation's next is number 1 (Los Angeles, closed until 17:00 UTC), so number 2 again.
+    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await until('attempt 2', () => ari.originates.length === 2);
+    expect(dialedTo()).toEqual(['+12125550101', '+12125550101']);
+    await customerEnds(id, 17);
+
+    // The same lead with alt_dial off: number 1 only (Los Angeles): it waits for that window even
+    // though number 2 is open, and a BUSY there is retried on number 1.
+    await sched!.stop(0);
+    sched = null;
+    db.$client.prepare("UPDATE campaigns SET alt_dial = 'off'").run();
+    const off = bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE', calltimeCheck: 'OFF' }, clock).callback.id;
+    start();
+    await at(clock + 1000);
+    expect(ari.originates).toHaveLength(0);
+    expect(store.getCallback(db, off)!.nextAttemptAt).toBe(Date.parse('2026-11-23T17:00:00Z'));
+    await at(Date.parse('2026-11-23T17:00:00Z'));
+    await until('off: attempt 1', () => ari.originates.length === 1);
+    await customerEnds(off, 17);
+    await at(store.getCallback(db, off)!.nextAttemptAt! + 1);
+    await until('off: attempt 2', () => ari.originates.length === 2);
+    expect(dialedTo()).toEqual(['+13105550102', '+13105550102']);
+  });
+});

@@ -1,0 +1,190 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { bookCallback } from '../../src/app/book.js';
+import type { AriClient } from '../../src/asterisk/ari.js';
+import type { Presence } from '../../src/asterisk/presence.js';
+import { loadConfig } from '../../src/config.js';
+import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
+import { applyImport, importFile, parseImport } from '../../src/import.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { bindServer } from '../../src/server-binding.js';
+import * as store from '../../src/store/callbacks.js';
+import { openDb, type Db } from '../../src/store/db.js';
+import { allPhones } from '../../src/store/directory.js';
+import { allServers, getServer, trunksOfNumber } from '../../src/store/servers.js';
+import { FakeAri, FakePresence, pass, until } from './fakes.js';
+
+// Several Asterisk servers on one SQLite file (README "Running several servers"): the directory's
+// servers, the import's references, and two schedulers (two daemons, one per server) sharing
+// callbacks: each places only what its server can, and nothing is claimed twice.
+
+const FILE = {
+  servers: [
+    { id: 'a', ari_url: 'http://127.0.0.1:8088', ami_host: '127.0.0.1', ami_port: 5038 },
+    { id: 'b', ari_url: 'http://127.0.0.1:8089', ami_host: '127.0.0.1', ami_port: 5039, ari_username: 'cb-b' },
+  ],
+  trunks: [
+    { id: 'carrier-a', server: 'a' },
+    { id: 'carrier-b', server: 'b' },
+  ],
+  numbers: [{ number: '+15550100001', trunk: ['carrier-a', 'carrier-b'] }],
+  campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001', calltime_check: 'off', my_callback_default: 'anyone' }],
+  lists: [{ id: 'L', campaign: 'C' }],
+  agents: ['a1', 'a2', 'b1', 'b2'].map((id) => ({ id, name: id, campaigns: ['C'] })),
+  phones: [
+    { endpoint: 'pa1', agent: 'a1', server: 'a' },
+    { endpoint: 'pa2', agent: 'a2', server: 'a' },
+    { endpoint: 'pb1', agent: 'b1', server: 'b' },
+    { endpoint: 'pb2', agent: 'b2', server: 'b' },
+  ],
+  leads: Array.from({ length: 8 }, (_, i) => ({ id: `l${i}`, list: 'L', phone: `+1212555${String(i).padStart(4, '0')}` })),
+};
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'cbd-servers-'));
+const running: Scheduler[] = [];
+const dbs: Db[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop(0);
+  for (const d of dbs.splice(0)) d.$client.close();
+});
+
+function daemon(path: string, serverId: string) {
+  const db = openDb(path);
+  dbs.push(db);
+  const ari = new FakeAri();
+  const s = new Scheduler({
+    db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
+    owner: `d-${serverId}`, serverId, leaseMs: 60_000, backstopPollMs: 600_000, externalWriteCheckMs: 20, agentRetryDelayMs: 30_000,
+  });
+  running.push(s);
+  s.start();
+  ari.emit('connected');
+  return { db, ari, s };
+}
+
+describe('servers in the directory', () => {
+  it('imports servers, trunks and phones on them, and the trunks of a number; a file without servers keeps the default', () => {
+    const db = openDb(join(tmp(), 'db.sqlite'));
+    dbs.push(db);
+    expect(allServers(db)).toEqual([]);
+    applyImport(db, parseImport(YAML.stringify(FILE), 'f'), 1);
+    expect(allServers(db).map((s) => [s.id, s.ariUrl, s.amiPort])).toEqual([
+      ['a', 'http://127.0.0.1:8088', 5038],
+      ['b', 'http://127.0.0.1:8089', 5039],
+    ]);
+    expect(allPhones(db).map((p) => `${p.endpoint}@${p.serverId}`)).toEqual(['pa1@a', 'pa2@a', 'pb1@b', 'pb2@b']);
+    expect(trunksOfNumber(db, '+15550100001')).toEqual([
+      { trunkId: 'carrier-a', serverId: 'a' },
+      { trunkId: 'carrier-b', serverId: 'b' },
+    ]);
+    // A later file naming one trunk: that number now goes out there only.
+    applyImport(db, parseImport(YAML.stringify({ numbers: [{ number: '+15550100001', trunk: 'carrier-b' }] }), 'g'), 2);
+    expect(trunksOfNumber(db, '+15550100001')).toEqual([{ trunkId: 'carrier-b', serverId: 'b' }]);
+    // No servers, no server: fields: the implicit default server, as before.
+    applyImport(db, parseImport(YAML.stringify({ trunks: [{ id: 't' }], agents: [{ id: 'z', name: 'z' }], phones: [{ endpoint: 'pz', agent: 'z' }] }), 'h'), 3);
+    expect(allPhones(db).find((p) => p.endpoint === 'pz')?.serverId).toBe('default');
+  });
+
+  it('an unknown server is a problem with its line and a did-you-mean; nothing is imported', () => {
+    const dir = tmp();
+    const db = openDb(join(dir, 'db.sqlite'));
+    dbs.push(db);
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      'servers:\n  - id: east\ntrunks:\n  - id: t1\n    server: eastt\nagents:\n  - id: a\n    name: A\nphones:\n  - endpoint: p1\n    agent: a\n    server: west\n',
+    );
+    let msg = '';
+    try {
+      importFile(db, file, 1);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg.split('\n').slice(1)).toEqual([
+      '  line 5: trunks[0] (t1).server: no server "eastt"; did you mean "east"?',
+      '  line 12: phones[0] (p1).server: no server "west" (servers: east, default)',
+    ]);
+    expect(allServers(db)).toEqual([]);
+  });
+
+  it("a daemon's server: the directory's ARI/AMI settings, its own secrets; an unknown one is refused with a did-you-mean", () => {
+    const db = openDb(join(tmp(), 'db.sqlite'));
+    dbs.push(db);
+    applyImport(db, parseImport(YAML.stringify(FILE), 'f'), 1);
+    const config = loadConfig(undefined, { CALLBACKD_SERVER: 'b', CALLBACKD_ARI_PASSWORD: 'shared', CALLBACKD_SERVER_B_ARI_PASSWORD: 'only-b', CALLBACKD_AMI_SECRET: 's' });
+    expect(config.server).toBe('b');
+    expect(config.ari.password).toBe('only-b');
+    const bound = bindServer(config, getServer(db, 'b'), ['a', 'b', 'default']);
+    expect(bound).toMatchObject({ ari: { url: 'http://127.0.0.1:8089', username: 'cb-b', password: 'only-b' }, ami: { host: '127.0.0.1', port: 5039, username: 'callbackd', secret: 's' } });
+    // The default server: the daemon's own settings, untouched.
+    const dflt = loadConfig(undefined, { CALLBACKD_ARI_PASSWORD: 'x', CALLBACKD_AMI_SECRET: 'y' });
+    expect(bindServer(dflt, getServer(db, 'default'), ['a', 'b', 'default'])).toEqual({ ari: dflt.ari, ami: dflt.ami });
+    expect(bindServer({ ...dflt, server: 'bb' }, undefined, ['a', 'b', 'default'])).toEqual({
+      error: 'server: "bb" is not in the directory (known: a, b, default); did you mean "b"?; add it to the import file\'s servers: section and run callbackd import',
+    });
+  });
+});
+
+describe('two daemons, one per server, one SQLite file', () => {
+  it("a USERONLY callback is placed by its owner's server, through that server's trunk", async () => {
+    const path = join(tmp(), 'db.sqlite');
+    const setup = openDb(path);
+    dbs.push(setup);
+    applyImport(setup, parseImport(YAML.stringify(FILE), 'f'), Date.now());
+    const A = daemon(path, 'a');
+    const B = daemon(path, 'b');
+    const id = bookCallback(setup, { leadId: 'l0', due: '+0s', actor: 'test', type: 'USERONLY', ownerAgentId: 'b1' }, Date.now()).callback.id;
+    A.s.nudge();
+    B.s.nudge();
+    await until('B rings its agent', () => B.ari.originates.length === 1);
+    await pass(100);
+    expect(A.ari.originates).toHaveLength(0);
+    expect(B.ari.originates[0]!.endpoint).toBe('PJSIP/pb1');
+    expect(store.attemptsOf(setup, id)).toMatchObject([{ agentId: 'b1', phoneEndpoint: 'pb1', trunkId: 'carrier-b' }]);
+    expect(store.getCallback(setup, id)).toMatchObject({ state: 'DIALING', leaseOwner: 'd-b' });
+  });
+
+  it('an ANYONE burst uses free agents on both servers; each callback is claimed once', async () => {
+    const path = join(tmp(), 'db.sqlite');
+    const setup = openDb(path);
+    dbs.push(setup);
+    applyImport(setup, parseImport(YAML.stringify(FILE), 'f'), Date.now());
+    const ids = Array.from({ length: 8 }, (_, i) => bookCallback(setup, { leadId: `l${i}`, due: '+0s', actor: 'test', type: 'ANYONE' }, Date.now()).callback.id);
+    const A = daemon(path, 'a');
+    const B = daemon(path, 'b');
+    // Four agents, two per server: four calls at once (the others wait for a free agent).
+    await until('four agent legs', () => A.ari.originates.length + B.ari.originates.length === 4);
+    await pass(150);
+    expect(A.ari.originates.map((o) => o.endpoint).sort()).toEqual(['PJSIP/pa1', 'PJSIP/pa2']);
+    expect(B.ari.originates.map((o) => o.endpoint).sort()).toEqual(['PJSIP/pb1', 'PJSIP/pb2']);
+    const attempts = ids.flatMap((id) => store.attemptsOf(setup, id));
+    expect(attempts).toHaveLength(4);
+    expect(new Set(attempts.map((a) => a.callbackId)).size).toBe(4);
+    for (const a of attempts) expect(a.trunkId).toBe(a.agentId!.startsWith('a') ? 'carrier-a' : 'carrier-b');
+    // The ones not yet placed stay LIVE: a daemon never reaches for the other server's agents.
+    expect(ids.map((id) => store.getCallback(setup, id)!.state).sort()).toEqual([...Array(4).fill('DIALING'), ...Array(4).fill('LIVE')]);
+  });
+
+  it("the claim path's server filter: only what a daemon on the server could place", () => {
+    const db = openDb(join(tmp(), 'db.sqlite'));
+    dbs.push(db);
+    applyImport(db, parseImport(YAML.stringify(FILE), 'f'), 1);
+    const now = Date.now();
+    const owned = (lead: string, owner: string) => bookCallback(db, { leadId: lead, due: '+0s', actor: 'test', type: 'USERONLY', ownerAgentId: owner }, now).callback.id;
+    const [ua, ub] = [owned('l0', 'a1'), owned('l1', 'b1')];
+    const any = bookCallback(db, { leadId: 'l2', due: '+0s', actor: 'test', type: 'ANYONE' }, now).callback.id;
+    store.promoteDue(db, now + 1);
+    const ready = (s: string | null) => store.liveReady(db, now + 1, 100, s).map((c) => c.id).sort();
+    expect(ready(null)).toEqual([ua, ub, any].sort());
+    expect(ready('a')).toEqual([ua, any].sort());
+    expect(ready('b')).toEqual([ub, any].sort());
+    // The number goes out on b only: a takes nothing of campaign C.
+    applyImport(db, parseImport(YAML.stringify({ numbers: [{ number: '+15550100001', trunk: 'carrier-b' }] }), 'g'), 2);
+    expect(ready('a')).toEqual([]);
+    expect(ready('b')).toEqual([ub, any].sort());
+  });
+});
