@@ -3,72 +3,48 @@
 // loads the WAV Asterisk wrote (through the API and ARI, with the session cookie) and lasts as
 // long as the talk; an agent who may not see the callback gets no player and a 404 from the route.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
-import { openDb } from '../../src/store/db.js';
-import { inCi, launch, PASSWORD, shot, signIn, type Browser } from '../browser/harness.js';
-import { agentPhone, carrier, cli, CLI, DaemonProc, REPO, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
+import { launch, PASSWORD, shot, signIn, type Browser } from '../browser/harness.js';
+import { describeOnLab } from '../lab/e2e-fixture.js';
+import { agentPhone, carrier, CLI, waitFor } from '../lab/lab.js';
 
-const lab = tryLab();
-if (!lab.ok && !inCi) console.warn(`\n*** console recording e2e SKIPPED: ${lab.reason}\n*** (with CI=true this is a failure)\n`);
+// The ANSWER campaign records; a manager of ANSWER, and agent 1005 of ANSWER who may not see
+// agent 1001's USERONLY callback.
+const RECORDING_CENTER = [
+  'campaigns:',
+  '  - { id: ANSWER, name: Answers, time_zone: America/New_York, outbound_number: "+15550100001", record: agent_and_customer }',
+  'agents:',
+  '  - { id: "1005", name: Eve, campaigns: [ANSWER] }',
+  'phones:',
+  '  - { endpoint: agent1005, agent: "1005", status: ACTIVE }',
+  'users:',
+  '  - { id: mgr, role: manager, campaigns: [ANSWER] }',
+  '  - { id: "1005", role: agent }',
+].join('\n');
 
-describe.skipIf(!lab.ok && !inCi)('the console plays a recorded lab call', () => {
-  const peers: Sipp[] = [];
+describeOnLab('the console plays a recorded lab call', { name: 'console recording e2e', prefix: 'console-rec-e2e', extraImport: RECORDING_CENTER }, (t) => {
   const browsers: Browser[] = [];
-  let daemon: DaemonProc | null = null;
-  beforeAll(() => {
-    if (!lab.ok) throw new Error(`the lab could not start: ${lab.reason}`);
-  });
   afterAll(async () => {
     for (const b of browsers) await b.close();
-    await daemon?.kill('SIGTERM');
-    peers.forEach((p) => p.stop());
-    if (lab.ok) stopAsterisk();
   });
 
   it('the manager plays the recording of an answered call in the call log; a hidden callback has no player and a 404', async () => {
-    const dir = tempDir('console-rec-e2e');
-    const dbPath = join(dir, 'callbackd.db');
-    expect(cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', dbPath]).code).toBe(0);
-    writeFileSync(
-      join(dir, 'extra.yaml'),
-      [
-        'campaigns:',
-        '  - { id: ANSWER, name: Answers, time_zone: America/New_York, outbound_number: "+15550100001", record: agent_and_customer }',
-        'agents:',
-        '  - { id: "1005", name: Eve, campaigns: [ANSWER] }',
-        'phones:',
-        '  - { endpoint: agent1005, agent: "1005", status: ACTIVE }',
-        'users:',
-        '  - { id: mgr, role: manager, campaigns: [ANSWER] }',
-        '  - { id: "1005", role: agent }',
-      ].join('\n'),
-    );
-    const imp = cli(['import', join(dir, 'extra.yaml'), '--db', dbPath]);
-    expect(imp.code, imp.stderr).toBe(0);
     for (const u of ['mgr', '1005']) {
-      const r = spawnSync(process.execPath, [CLI, 'user', 'passwd', u, '--db', dbPath], { input: `${PASSWORD}\n`, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, 'user', 'passwd', u, '--db', t.dbPath], { input: `${PASSWORD}\n`, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
     }
-    const trunk = carrier('answer', dir); // answers after 0.5 s, hangs up after 3 s of talk
-    const phone = await agentPhone(1001, dir);
-    peers.push(trunk, phone);
-    daemon = new DaemonProc({ db: dbPath, dir }).start();
-    await daemon.ready();
-    const port = await waitFor('the API to listen', () => Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(daemon!.log)?.[1] ?? 0) || false);
-    const url = `http://127.0.0.1:${port}`;
-    const add = cli(['callback', 'add', '--db', dbPath, '--json', '--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    expect(add.code, add.stderr).toBe(0);
-    const id = JSON.parse(add.stdout).id as number;
-    const db = openDb(dbPath, { readonly: true });
-    await waitFor('the call to end', () => getCallback(db, id)?.state === 'COMPLETED' && attemptsOf(db, id)[0]?.durationMs != null, 30_000);
-    const [a] = attemptsOf(db, id);
+    const trunk = carrier('answer', t.dir); // answers after 0.5 s, hangs up after 3 s of talk
+    const phone = await agentPhone(1001, t.dir);
+    t.peers.push(trunk, phone);
+    await t.startDaemon();
+    const url = `http://127.0.0.1:${await t.apiPort()}`;
+    const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
+    await waitFor('the call to end', () => getCallback(t.db, id)?.state === 'COMPLETED' && attemptsOf(t.db, id)[0]?.durationMs != null, 30_000);
+    const [a] = attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.recordingName).not.toBeNull();
     const talkSeconds = a!.durationMs! / 1000;
-    db.$client.close();
 
     const b = await launch();
     browsers.push(b);

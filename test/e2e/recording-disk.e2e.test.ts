@@ -2,60 +2,36 @@
 // directory becomes a tiny tmpfs that fills up a moment into the call. The call must go on and be
 // talked through (the carrier, not Asterisk, hangs up after its full talk time) and the call log
 // must say, in an admin's words, why the recording is incomplete. Needs root (mount); the tmpfs is
-// always unmounted in afterAll.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// unmounted after each test and again after the file.
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../src/store/db.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
-import { agentPhone, carrier, cli, DaemonProc, REPO, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from '../lab/lab.js';
+import { describeOnLab } from '../lab/e2e-fixture.js';
+import { agentPhone, carrier, waitFor, type Sipp } from '../lab/lab.js';
 import { answersAndHangups } from './carrier-log.js';
 
 /** Where the lab's Asterisk writes recordings (astspooldir/recording, test/lab/asterisk.sh makes it). */
 const RECORDING_DIR = join(process.env.CALLBACKD_LAB_CACHE ?? '/var/cache/callbackd-lab', 'sid-asterisk/var/spool/asterisk-lab/recording');
 
-const lab = tryLab();
-const inCi = process.env.CI === 'true';
-if (!lab.ok && !inCi) console.warn(`\n*** recording-disk suite SKIPPED: ${lab.reason}\n*** (with CI=true this is a failure)\n`);
-
 const mounted = () => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === RECORDING_DIR);
+/** Unmounts the tmpfs; lazily if Asterisk still holds a file open on it (it is gone either way). */
 const unmount = () => {
-  if (mounted()) execFileSync('umount', [RECORDING_DIR]);
+  if (!mounted()) return;
+  try {
+    execFileSync('umount', [RECORDING_DIR]);
+  } catch {
+    execFileSync('umount', ['-l', RECORDING_DIR]);
+  }
 };
 
-describe.skipIf(!lab.ok && !inCi)('recording when the disk fills up during the call', () => {
-  let dir: string;
-  let dbPath: string;
-  let db: Db;
-  let daemon: DaemonProc;
-  const peers: Sipp[] = [];
+const RECORDING_CENTER = 'campaigns:\n  - { id: ANSWER, name: Answers, time_zone: America/New_York, outbound_number: "+15550100001", record: agent_and_customer }\n';
 
-  beforeAll(() => {
-    if (!lab.ok) throw new Error(`the lab could not start: ${lab.reason}`);
-  });
-  afterAll(() => {
-    unmount();
-    if (lab.ok) stopAsterisk();
-  });
-  beforeEach(() => {
-    startAsterisk();
-    dir = tempDir('rec-disk');
-    dbPath = join(dir, 'callbackd.db');
-    expect(cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', dbPath]).code).toBe(0);
-    const extra = join(dir, 'recording.yaml');
-    writeFileSync(extra, ['campaigns:', '  - { id: ANSWER, name: Answers, time_zone: America/New_York, outbound_number: "+15550100001", record: agent_and_customer }'].join('\n'));
-    const imp = cli(['import', extra, '--db', dbPath]);
-    expect(imp.code, imp.stderr).toBe(0);
-    db = openDb(dbPath);
-  });
-  afterEach(async (ctx) => {
-    await daemon?.kill('SIGTERM');
-    peers.splice(0).forEach((p) => p.stop());
-    db.$client.close();
-    unmount();
-    if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${dir}) ---\n${daemon.log.slice(-8000)}`);
-  });
+describeOnLab('recording when the disk fills up during the call', { name: 'recording-disk suite', prefix: 'rec-disk', extraImport: RECORDING_CENTER }, (t) => {
+  // Registered after the fixture's hooks, so they run before them (vitest runs after-hooks as a stack).
+  afterEach(unmount);
+  afterAll(unmount);
 
   /** Mounts a `size` tmpfs on the lab's recording dir; `fill` bytes of it taken by another file. */
   const tinyDisk = (size: string, fill = 0) => {
@@ -73,15 +49,12 @@ describe.skipIf(!lab.ok && !inCi)('recording when the disk fills up during the c
 
   /** One answered call on ANSWER (the carrier talks 3 s, then hangs up); its attempt row once ended. */
   const talkedCall = async (trunk: Sipp) => {
-    const phone = await agentPhone(1001, dir);
-    peers.push(trunk, phone);
-    daemon = new DaemonProc({ db: dbPath, dir }).start();
-    await daemon.ready();
-    const r = cli(['callback', 'add', '--db', dbPath, '--json', '--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    expect(r.code, r.stderr).toBe(0);
-    const id = JSON.parse(r.stdout).id as number;
-    await waitFor('the call to end', () => getCallback(db, id)?.state === 'COMPLETED' && attemptsOf(db, id)[0]?.durationMs != null, 30000);
-    const [a] = attemptsOf(db, id);
+    const phone = await agentPhone(1001, t.dir);
+    t.peers.push(trunk, phone);
+    await t.startDaemon();
+    const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
+    await waitFor('the call to end', () => getCallback(t.db, id)?.state === 'COMPLETED' && attemptsOf(t.db, id)[0]?.durationMs != null, 30000);
+    const [a] = attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     // Talked through: the carrier hung up after its full 3 s, Asterisk did not cut the call.
     const calls = answersAndHangups(trunk.messageFile);
@@ -90,11 +63,11 @@ describe.skipIf(!lab.ok && !inCi)('recording when the disk fills up during the c
     expect(calls[0]!.hungUpAt! - calls[0]!.answeredAt).toBeGreaterThan(2800);
     expect(a!.durationMs!).toBeGreaterThan(2500);
     expect(trunk.invites()).toHaveLength(1);
-    await waitFor('the call log to say why', () => attemptsOf(db, id)[0]?.recordingNote ?? false, 5000);
-    const after = attemptsOf(db, id)[0]!;
+    await waitFor('the call log to say why', () => attemptsOf(t.db, id)[0]?.recordingNote ?? false, 5000);
+    const after = attemptsOf(t.db, id)[0]!;
     console.info(`disk-full attempt: talk ${after.durationMs} ms, recording ${after.recordingName}, note: ${after.recordingNote}`);
     expect(after.recordingName).toBe(a!.recordingName);
-    expect(daemon.log).toMatch(/Asterisk stopped the recording during the call/);
+    expect(t.daemon.log).toMatch(/Asterisk stopped the recording during the call/);
     return after;
   };
 
@@ -111,7 +84,7 @@ describe.skipIf(!lab.ok && !inCi)('recording when the disk fills up during the c
   it('the disk fills a moment into the call: the call is talked through, the call log says the disk was full, what was written stays playable', async () => {
     // 8 kHz 16-bit mono is 16 kB a second: a 16 kB tmpfs is full about a second into the 3 s talk.
     tinyDisk('16k');
-    const a = await talkedCall(carrier('answer', dir)); // answers after 0.5 s, hangs up after 3 s of talk
+    const a = await talkedCall(carrier('answer', t.dir)); // answers after 0.5 s, hangs up after 3 s of talk
     // Asterisk 22 logs "No space left on device" and reports the recording as finished (not
     // failed) while the call is still up: the call log says the disk is full, and keeps the name.
     expect(a.recordingNote).toMatch(/^recording stopped (after \d+ s |within its first second )?while the call went on: Asterisk could not write the file \(the recording disk is full or not writable\)/);
@@ -123,7 +96,7 @@ describe.skipIf(!lab.ok && !inCi)('recording when the disk fills up during the c
 
   it('the disk is full before the call: the call is talked through, the call log says the disk was full', async () => {
     tinyDisk('16k', 16 * 1024);
-    const a = await talkedCall(carrier('answer', dir));
+    const a = await talkedCall(carrier('answer', t.dir));
     expect(a.recordingNote).toMatch(/^recording stopped (after \d+ s |within its first second )?while the call went on: Asterisk could not write the file \(the recording disk is full or not writable\)/);
   }, 60_000);
 });
