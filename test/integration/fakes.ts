@@ -2,12 +2,6 @@ import { vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { AriEvent, OriginateParams } from '../../src/asterisk/ari.js';
 import type { PhonePresence } from '../../src/domain/eligibility.js';
-import type { AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
-import type { Logger } from '../../src/log.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
-import type { Db } from '../../src/store/db.js';
 
 // Fakes of our own adapters (never of ari/ami libraries): scripted Asterisk answers and presence.
 
@@ -63,26 +57,6 @@ export class FakePresence extends EventEmitter {
   of(endpoint: string): PhonePresence {
     return this.phones.get(endpoint) ?? { registered: true, inUse: false, idleSince: 0 };
   }
-}
-
-/** A scheduler over a fake ARI and presence, started and connected: only nudges make it dial. */
-export function fakeScheduler(db: Db, ari: FakeAri, log: Logger): Scheduler {
-  const sched = new Scheduler({
-    db,
-    ari: ari as unknown as AriClient,
-    presence: new FakePresence() as unknown as Presence,
-    limiter: new TrunkLimiter(),
-    log,
-    owner: 'test',
-    leaseMs: 60_000,
-    backstopPollMs: 60_000,
-    externalWriteCheckMs: 50,
-    agentRetryDelayMs: 60_000,
-    confirm: { tries: 3, delayMs: 20 },
-  });
-  sched.start();
-  ari.emit('connected');
-  return sched;
 }
 
 /**
