@@ -10,8 +10,8 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
-import { serverCount, trunksOfNumber } from '../store/servers.js';
-import { DEFAULT_SERVER, trunkOnServer } from '../domain/server-placement.js';
+import { serverFilterOf, trunksOfNumber } from '../store/servers.js';
+import { trunkOnServer } from '../domain/server-placement.js';
 import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
 import { admit, type Admission } from '../domain/admit.js';
 import type { CallbackRow } from '../store/schema.js';
@@ -115,8 +115,7 @@ export class Scheduler {
 
   /** This daemon's server once the directory names any (or it is bound to one), else null: one Asterisk, no filter, no extra reads. */
   private serverFilter(): string | null {
-    const id = this.o.serverId;
-    return id !== undefined && (id !== DEFAULT_SERVER || serverCount(this.o.db) > 0) ? id : null;
+    return serverFilterOf(this.o.db, this.o.serverId);
   }
 
   private readDataVersion(): number {

@@ -19,6 +19,9 @@ import { allServers, getServer, trunksOfNumber } from '../../src/store/servers.j
 import { FakeAri, FakePresence, pass, until } from './fakes.js';
 import { testApi } from './fixture.js';
 import { runCli } from './cli-run.js';
+import { sweepRecordings } from '../../src/dialer/recording-retention.js';
+import { setRecordingName } from '../../src/store/recordings.js';
+import { createLogger } from '../../src/log.js';
 import { writePresence } from '../../src/store/presence.js';
 import { registerGauges, registry } from '../../src/metrics.js';
 
@@ -223,5 +226,32 @@ describe('ops: which server', () => {
     expect(text).toMatch(/^callbackd_asterisk_connected\{link="ari",server="b"\} 1$/m);
     registerGauges({ db, trunksInUse: () => new Map(), links: () => ({ ari: { connected: true, reconnects: 0 }, ami: { connected: true, reconnects: 0 } }) });
     expect(await registry.metrics()).not.toMatch(/server="b"/);
+  });
+});
+
+describe('recording retention per server', () => {
+  it("each daemon deletes only its own server's expired recordings (another Asterisk's are not its to count as gone)", async () => {
+    const db = openDb(join(tmp(), 'db.sqlite'));
+    dbs.push(db);
+    applyImport(db, parseImport(YAML.stringify({ ...FILE, campaigns: [{ ...FILE.campaigns[0], recording_retention_days: 1 }] }), 'f'), 1);
+    const now = Date.now();
+    const recorded = (lead: string, trunk: string) => {
+      const id = store.insertCallback(db, { leadId: lead, campaignId: 'C', type: 'ANYONE', ownerAgentId: null, dueAt: now, dueZone: 'UTC', maxAttempts: 3, notes: null }, now);
+      const r = db.$client
+        .prepare(
+          `INSERT INTO call_attempts (callback_id, seq, dial_order, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at, ended_at, outcome)
+           VALUES (?, 1, 'AGENT_FIRST', '+1', '+2', ?, ?, ?, ?, 'tok', ?, ?, 'ANSWERED')`,
+        )
+        .run(id, trunk, `a${id}`, `c${id}`, `b${id}`, now - 3 * 86_400_000, now - 2 * 86_400_000);
+      setRecordingName(db, Number(r.lastInsertRowid), `rec-${trunk}`);
+    };
+    recorded('l0', 'carrier-a');
+    recorded('l1', 'carrier-b');
+    const deleted: string[] = [];
+    const ari = { deleteStoredRecording: async (name: string) => void deleted.push(name) } as unknown as AriClient;
+    expect(await sweepRecordings({ db, ari, log: createLogger('silent'), now: () => now, serverId: 'b' })).toBe(1);
+    expect(deleted).toEqual(['rec-carrier-b']);
+    expect(await sweepRecordings({ db, ari, log: createLogger('silent'), now: () => now, serverId: 'a' })).toBe(1);
+    expect(deleted).toEqual(['rec-carrier-b', 'rec-carrier-a']);
   });
 });
