@@ -333,14 +333,14 @@ export class Scheduler {
         if (await this.dial(cb, loaded!, d, now)) busy.add(d.agentId);
         continue;
       }
-      this.write(cb, d, now);
+      this.write(cb, d, now, server);
       if (d.kind === 'wait' && d.wakeAt !== null) wakeAt = wakeAt === null ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
     }
     return wakeAt;
   }
 
   /** The one store write for a decision that dials nothing. */
-  private write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number): void {
+  private write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number, server: string | null): void {
     switch (d.kind) {
       case 'fail':
         store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
@@ -350,8 +350,9 @@ export class Scheduler {
         store.deferLive(this.o.db, cb.id, d.until, d.reason, now);
         return;
       case 'wait':
-        if (d.ownerClock) store.waitForOwner(this.o.db, cb.id, d.reason, now);
-        else store.setWaitReason(this.o.db, cb.id, d.reason, now); // a no-op unless the reason changed
+        // Several servers: the reason names this server, and another server's is left alone (store).
+        if (d.ownerClock) store.waitForOwner(this.o.db, cb.id, d.reason, now, server);
+        else store.setWaitReason(this.o.db, cb.id, d.reason, now, server); // a no-op unless the reason changed
         return;
     }
   }

@@ -59,12 +59,12 @@ afterEach(async () => {
   for (const d of dbs.splice(0)) d.$client.close();
 });
 
-function daemon(path: string, serverId: string) {
+function daemon(path: string, serverId: string, presence = new FakePresence()) {
   const db = openDb(path);
   dbs.push(db);
   const ari = new FakeAri();
   const s = new Scheduler({
-    db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
+    db, ari: ari as unknown as AriClient, presence: presence as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
     owner: `d-${serverId}`, serverId, leaseMs: 60_000, backstopPollMs: 600_000, externalWriteCheckMs: 20, agentRetryDelayMs: 30_000,
   });
   running.push(s);
@@ -174,6 +174,33 @@ describe('two daemons, one per server, one SQLite file', () => {
     for (const a of attempts) expect(a.trunkId).toBe(a.agentId!.startsWith('a') ? 'carrier-a' : 'carrier-b');
     // The ones not yet placed stay LIVE: a daemon never reaches for the other server's agents.
     expect(ids.map((id) => store.getCallback(setup, id)!.state).sort()).toEqual([...Array(4).fill('DIALING'), ...Array(4).fill('LIVE')]);
+  });
+
+  it("two servers waiting for one owner (a phone on each) do not rewrite each other's reason", async () => {
+    const path = join(tmp(), 'db.sqlite');
+    const setup = openDb(path);
+    dbs.push(setup);
+    applyImport(setup, parseImport(YAML.stringify({ ...FILE, phones: [...FILE.phones, { endpoint: 'pa1-b', agent: 'a1', server: 'b' }] }), 'f'), Date.now());
+    const id = bookCallback(setup, { leadId: 'l0', due: '+0s', actor: 'test', type: 'USERONLY', ownerAgentId: 'a1' }, Date.now()).callback.id;
+    // The owner's phones are registered nowhere: each server has its own reason to wait.
+    const away = () => {
+      const p = new FakePresence();
+      for (const ep of ['pa1', 'pa1-b']) p.phones.set(ep, { registered: false, inUse: false, idleSince: 0 });
+      return p;
+    };
+    const A = daemon(path, 'a', away());
+    const B = daemon(path, 'b', away());
+    await until('a reason', () => store.getCallback(setup, id)!.waitReason !== null);
+    await pass(300);
+    const v0 = store.getCallback(setup, id)!.version;
+    for (let i = 0; i < 10; i++) {
+      A.s.nudge();
+      B.s.nudge();
+      await pass(50);
+    }
+    expect(store.getCallback(setup, id)!.version - v0, 'writes while nothing changed').toBe(0);
+    expect(store.getCallback(setup, id)!.waitReason).toMatch(/^server [ab]: waiting for owner a1: phone pa1(-b)? is not registered$/);
+    expect(A.ari.originates.length + B.ari.originates.length).toBe(0);
   });
 
   it("the claim path's server filter: only what a daemon on the server could place", () => {
