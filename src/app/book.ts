@@ -38,6 +38,8 @@ export interface BookInput {
   number?: string | null;
   /** A conversation handed over by a human or AI agent, kept with the callback. */
   transcript?: string;
+  /** When the caller joined the line (an inbound caller's request; domain/queue-place.ts). */
+  arrivedAt?: number | null;
   /** Who, for the audit log: a user id, 'cli', 'agi'. */
   actor: string;
   /**
@@ -99,6 +101,7 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
         createdBy: input.actor,
         context: input.transcript ?? null,
         phonePosition,
+        arrivedAt: input.arrivedAt ?? null,
       },
       now,
     );
