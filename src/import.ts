@@ -178,6 +178,8 @@ export const ImportSchema = strict({
         accept_timeout_seconds: z.number().int().min(2).max(60).default(8),
         customer_choice: OnOff.default('off'),
         snooze_minutes: z.number().int().min(1).max(1440).default(15),
+        // An inbound callback not placed this long after the caller arrived ends FAILED/EXPIRED (README "Inbound callbacks keep their place").
+        inbound_callback_expiry_hours: z.number().int().min(0).max(8760).default(96),
       }).superRefine((c, ctx) => {
         const cal = parseCalendar(c.calling_windows, c.holidays);
         if (!cal.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.calling_windows ? 'calling_windows' : 'holidays'], message: cal.error });
@@ -395,6 +397,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
         acceptTimeoutSeconds: c.accept_timeout_seconds,
         customerChoice: c.customer_choice,
         snoozeMinutes: c.snooze_minutes,
+        inboundCallbackExpiryHours: c.inbound_callback_expiry_hours,
       });
     }
     for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });

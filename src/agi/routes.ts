@@ -2,11 +2,13 @@ import { DateTime } from 'luxon';
 import { bookCallback, leadZone } from '../app/book.js';
 import { phoneBlockedReason } from '../domain/phone.js';
 import { toE164 } from '../domain/phone-number.js';
+import { arrivalMaxAgeMs, arrivalOf } from '../domain/queue-place.js';
 import { CallbackdError } from '../errors.js';
 import { lastAnsweredCallbackId, phoneWithAgent } from '../store/agi-lookups.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import { attemptOfChannel, getCallback } from '../store/callbacks.js';
+import { positionInLine } from '../store/queue-place.js';
 import type { AgiSession } from './server.js';
 
 // The dialplan hooks (README "Dialplan hooks"). Prompts are Asterisk's stock English sounds, so
@@ -47,8 +49,9 @@ async function status(s: AgiSession, value: string, detail = ''): Promise<void> 
 /**
  * request-callback?campaign=C[&minutes=N][&ask=1][&list=L]: the caller's own number (or, with
  * ask=1 or no usable caller ID, digits they type) is confirmed with "1", then an ANYONE callback is
- * booked in C at the next dialable moment (or N minutes from now). Requests are dialed first come,
- * first served: same due instant, lower id first. L must be a list of C. A number that is a lead
+ * booked in C at the next dialable moment (or N minutes from now). The caller keeps their place in
+ * line: the callback carries their arrival (&arrived=${CALLBACKD_ARRIVED}, else their channel's
+ * creation time) and is dialed in arrival order; CALLBACKD_POSITION tells the dialplan where they stand. L must be a list of C. A number that is a lead
  * of C is booked for that lead; otherwise a new lead is added to L (or C's first list): a lead
  * of another campaign is never moved.
  */
@@ -97,6 +100,8 @@ export function requestCallback(d: RouteDeps) {
       return;
     }
     const now = d.now();
+    // The caller keeps the place they had in the queue (README "Inbound callbacks keep their place").
+    const arrival = arrivalOf(q.get('arrived'), s.request.env.agi_uniqueid, now, arrivalMaxAgeMs(campaign.inboundCallbackExpiryHours));
     let r;
     try {
       r = bookCallback(
@@ -109,6 +114,7 @@ export function requestCallback(d: RouteDeps) {
           type: 'ANYONE',
           calltimeCheck: 'MOVE',
           notes: 'requested by phone',
+          arrivedAt: arrival.at,
           actor: 'agi',
           // A caller's new request replaces a shared (ANYONE) one, never an agent's own promise.
           mayReplace: (existing) => existing.type === 'ANYONE',
@@ -123,10 +129,13 @@ export function requestCallback(d: RouteDeps) {
       return;
     }
     d.nudge();
-    s.log.info({ callbackId: r.callback.id, number: number.e164, notices: r.notices }, 'request-callback: booked');
+    const position = positionInLine(d.db, r.callback);
+    s.log.info({ callbackId: r.callback.id, number: number.e164, notices: r.notices, arrivedAt: arrival.at, arrivalFrom: arrival.source, position }, 'request-callback: booked');
     await status(s, 'BOOKED');
     await s.setVariable('CALLBACKD_ID', String(r.callback.id));
-    await play(s, 'auth-thankyou', 'goodbye');
+    // The shipped dialplan says it: "You are currently caller number <N>", then goodbye.
+    await s.setVariable('CALLBACKD_POSITION', String(position));
+    await play(s, 'auth-thankyou');
   };
 }
 

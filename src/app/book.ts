@@ -38,6 +38,8 @@ export interface BookInput {
   number?: string | null;
   /** A conversation handed over by a human or AI agent, kept with the callback. */
   transcript?: string;
+  /** When the caller joined the line (an inbound caller's request; domain/queue-place.ts). */
+  arrivedAt?: number | null;
   /** Who, for the audit log: a user id, 'cli', 'agi'. */
   actor: string;
   /**
@@ -54,6 +56,9 @@ export interface BookResult {
 }
 
 export function bookCallback(db: Db, input: BookInput, now: number): BookResult {
+  // IMMEDIATE: the booking reads, then writes. A deferred transaction whose snapshot another
+  // process wrote past (a daemon's presence or claim) fails at once with SQLITE_BUSY_SNAPSHOT
+  // instead of waiting; seen with two daemons on one file (test/e2e/servers.e2e.test.ts).
   return db.transaction((tx) => {
     const lead = leadForBooking(tx, input.byPhone ?? { id: input.leadId! }, now);
     const campaignId = dir.campaignOfLead(tx, lead.id)!;
@@ -96,6 +101,7 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
         createdBy: input.actor,
         context: input.transcript ?? null,
         phonePosition,
+        arrivedAt: input.arrivedAt ?? null,
       },
       now,
     );
@@ -105,5 +111,5 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
     }
     writeAudit(tx, { at: now, actor: input.actor, action: 'create', callbackId: id, after: { type: d.type, owner: d.ownerAgentId, dueAt: d.dueAt, forceDial: d.forceDial }, reason: d.notices.join('; ') || null });
     return { callback: getCallback(tx, id)!, notices: d.notices, replaced: d.replaces };
-  });
+  }, { behavior: 'immediate' });
 }

@@ -1,5 +1,6 @@
 import { decideDial, type DialContext } from './eligibility.js';
 import { ownershipDeadline, ownershipMove } from './ownership.js';
+import { inboundExpiry } from './queue-place.js';
 import { dailyCapUntil } from './retry.js';
 import { mayDialAt, windowWait, type Calendar } from './windows.js';
 
@@ -15,6 +16,8 @@ export interface AdmitCallback {
   forceDial: boolean;
   ownerAgentId: string | null;
   ownerWaitingSince: number | null;
+  /** When the caller joined the line (inbound callbacks; domain/queue-place.ts). */
+  arrivedAt?: number | null;
 }
 
 export interface AdmitCampaign {
@@ -22,6 +25,7 @@ export interface AdmitCampaign {
   allowUnassignedAgents: boolean;
   useronlyMoveMinutes: number;
   leadDailyCap: number;
+  inboundCallbackExpiryHours?: number;
 }
 
 export type AdmitFacts =
@@ -57,6 +61,8 @@ export function admit(f: AdmitFacts): Admission {
   if (f.kind === 'trunkFull') return { kind: 'wait', reason: f.reason, ownerClock: false, wakeAt: null, fullTrunk: null };
   if (f.kind === 'missing') return { kind: 'fail', outcome: 'MISSING', reason: f.reason };
   const { now, cb, campaign } = f;
+  const expired = inboundExpiry(cb.arrivedAt, campaign.inboundCallbackExpiryHours, now);
+  if (expired !== null) return { kind: 'fail', outcome: 'EXPIRED', reason: expired };
   const gate = gateOf(f);
   if (gate !== null) {
     return gate.until === null ? { kind: 'fail', outcome: 'NO_CALLING_HOURS', reason: gate.reason } : { kind: 'defer', until: gate.until, reason: gate.reason };

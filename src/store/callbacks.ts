@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from './audit.js';
+import { LINE_ORDER } from './queue-place.js';
 import type { Conn } from './conn.js';
 import type { Db } from './db.js';
 import type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
@@ -26,6 +27,8 @@ export interface NewCallback {
   context?: string | null;
   /** The lead's number (position) the booking asked to be called on first (0017). */
   phonePosition?: number | null;
+  /** When the caller joined the line (inbound callbacks, 0022). */
+  arrivedAt?: number | null;
 }
 
 export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
@@ -70,7 +73,8 @@ export function nextWakeAt(db: Db, now: number): number | null {
 }
 
 /**
- * LIVE callbacks whose next attempt is due, oldest promise first. With `serverId` (several servers
+ * LIVE callbacks whose next attempt is due, in line order (domain/queue-place.ts: an inbound
+ * caller's arrival, else the due time). With `serverId` (several servers
  * in the directory): only those a daemon on that server may place (placeableOn).
  */
 export function liveReady(db: Db, now: number, limit: number, serverId: string | null = null): CallbackRow[] {
@@ -78,7 +82,7 @@ export function liveReady(db: Db, now: number, limit: number, serverId: string |
     .select()
     .from(callbacks)
     .where(and(eq(callbacks.state, 'LIVE'), lte(callbacks.nextAttemptAt, now), serverId === null ? undefined : placeableOn(serverId)))
-    .orderBy(asc(callbacks.nextAttemptAt), asc(callbacks.id))
+    .orderBy(...LINE_ORDER)
     .limit(limit)
     .all();
 }

@@ -68,6 +68,8 @@ export const campaigns = sqliteTable('campaigns', {
   acceptTimeoutSeconds: integer('accept_timeout_seconds').notNull().default(8),
   customerChoice: text('customer_choice', { enum: ['off', 'on'] }).notNull().default('off'),
   snoozeMinutes: integer('snooze_minutes').notNull().default(15),
+  // 0022: an inbound callback not placed this long after the caller arrived ends FAILED/EXPIRED; 0 = never
+  inboundCallbackExpiryHours: integer('inbound_callback_expiry_hours').notNull().default(96),
 });
 
 export const lists = sqliteTable('lists', {
@@ -173,6 +175,8 @@ export const callbacks = sqliteTable('callbacks', {
   context: text('context'),
   // 0017: the number (position) the booking asked for; null = position 1
   phonePosition: integer('phone_position'),
+  // 0022: when the caller joined the line (inbound callbacks); orders the ready callbacks
+  arrivedAt: integer('arrived_at'),
 });
 
 export const audit = sqliteTable('audit', {
