@@ -169,7 +169,7 @@ export class CallSession {
       callerId: this.plan.agentCallerId,
       timeoutSec: this.plan.agentRingSec,
       appArgs: `agent,${a.callbackId}`,
-      variables: { CALLBACKD_ID: String(a.callbackId) },
+      variables: { ...this.plan.agentHeaders, CALLBACKD_ID: String(a.callbackId) },
       // The first leg of a new call waits its turn; an agent for an answered customer does not.
       lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
     });
