@@ -27,7 +27,7 @@ const OnOff = z.preprocess((v) => (v === true ? 'on' : v === false ? 'off' : v),
 /** Retry delays are seconds; a month is more than any carrier or person asks for. */
 const MONTH_S = 30 * 86_400;
 /** Numbers per lead: ipSCAPE has 3, VICIdial 3 plus ALT/ADDR3; 10 leaves room without inviting lists. */
-const MAX_LEAD_PHONES = 10;
+export const MAX_LEAD_PHONES = 10;
 
 /** One of a lead's numbers (`phones:`): dialed in the order listed; its own DNC flag and zone. */
 export const LeadPhoneEntry = strict({

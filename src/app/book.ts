@@ -56,6 +56,9 @@ export interface BookResult {
 }
 
 export function bookCallback(db: Db, input: BookInput, now: number): BookResult {
+  // IMMEDIATE: the booking reads, then writes. A deferred transaction whose snapshot another
+  // process wrote past (a daemon's presence or claim) fails at once with SQLITE_BUSY_SNAPSHOT
+  // instead of waiting; seen with two daemons on one file (test/e2e/servers.e2e.test.ts).
   return db.transaction((tx) => {
     const lead = leadForBooking(tx, input.byPhone ?? { id: input.leadId! }, now);
     const campaignId = dir.campaignOfLead(tx, lead.id)!;
@@ -108,5 +111,5 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
     }
     writeAudit(tx, { at: now, actor: input.actor, action: 'create', callbackId: id, after: { type: d.type, owner: d.ownerAgentId, dueAt: d.dueAt, forceDial: d.forceDial }, reason: d.notices.join('; ') || null });
     return { callback: getCallback(tx, id)!, notices: d.notices, replaced: d.replaces };
-  });
+  }, { behavior: 'immediate' });
 }

@@ -22,11 +22,13 @@ export function leadNumbers(db: Conn, cb: Pick<CallbackRow, 'type' | 'campaignId
 }
 
 export function chooseDialNumber(db: Conn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): NumberChoice {
+  const altDial = campaign.altDial === 'on';
   return chooseNumber({
     numbers: leadNumbers(db, cb, lead, campaign),
-    altDial: campaign.altDial === 'on',
+    altDial,
     preferred: cb.phonePosition,
-    last: lastAttemptNumber(db, cb.id),
+    // Only alt-dial moves on from the last attempt's number: without it, no read for it.
+    last: altDial ? lastAttemptNumber(db, cb.id) : null,
     now,
     calendar: cb.forceDial ? null : campaignCalendar(campaign),
   });

@@ -8,6 +8,7 @@ import { callbackWriteCommands } from './callback-write.js';
 import { daemonCommands } from './daemon.js';
 import { databaseCommands } from './database.js';
 import { dbCommands } from './db.js';
+import { importLeadsCommand } from './import-leads.js';
 import { dbPath, examples, openDatabase } from './shared.js';
 import { statusCommand } from './status.js';
 import { tokenCommands } from './tokens.js';
@@ -58,6 +59,7 @@ export function buildCli(): Command {
   daemonCommands(program);
   statusCommand(program);
   databaseCommands(program);
+  importLeadsCommand(program);
   dbCommands(program);
   agentCommands(program);
   tokenCommands(program);

@@ -39,12 +39,18 @@ export interface PromptHost {
   finish: () => Promise<void>;
 }
 
-/** One prompt on one channel: plays its media, then listens for a key until a decision. */
+/**
+ * One prompt on one channel: plays its media item by item (a key stops it at the next item; see
+ * domain agentMedia for why not one playback), then listens for a key until a decision.
+ */
 class PromptRun {
   private timer: NodeJS.Timeout | null = null;
   private guard: NodeJS.Timeout | null = null;
   private decided = false;
-  readonly playbackId: string;
+  private queue: string[] = [];
+  private current: string | null = null; // the playback in progress
+  private seq = 0;
+  private onPlayed: (() => void) | null = null;
 
   constructor(
     private readonly h: PromptHost,
@@ -52,20 +58,33 @@ class PromptRun {
     readonly stage: PromptStage,
     private readonly timeoutSec: number,
     private readonly onDecision: (d: PromptDecision) => void,
-  ) {
-    this.playbackId = `${channelId}-${stage}`;
-  }
+  ) {}
 
   async start(media: readonly string[]): Promise<void> {
     this.guard = setTimeout(() => this.input({ kind: 'timeout' }), (MAX_MEDIA_SEC + this.timeoutSec) * 1000);
     this.guard.unref?.();
-    if (media.length === 0) return this.listen();
-    try {
-      await this.h.ari.play(this.channelId, this.playbackId, media);
-    } catch (err) {
-      // Nothing to hear: the keys are still taken, and the silence times out as usual.
-      this.h.log.warn({ err: (err as Error).message, stage: this.stage }, 'prompt could not be played');
+    this.queue = [...media];
+    await this.playNext();
+  }
+
+  /** The next item, or (all played, or a key was heard) the end of the media. */
+  private async playNext(): Promise<void> {
+    const item = this.decided ? undefined : this.queue.shift();
+    if (item === undefined) {
+      this.current = null;
+      this.onPlayed?.();
       this.listen();
+      return;
+    }
+    const id = `${this.channelId}-${this.stage}-${this.seq++}`;
+    this.current = id;
+    try {
+      await this.h.ari.play(this.channelId, id, [item]);
+    } catch (err) {
+      // Nothing more to hear (the channel may be gone): the keys are still taken, the silence times out.
+      this.h.log.warn({ err: (err as Error).message, stage: this.stage, item }, 'prompt could not be played');
+      this.queue = [];
+      if (this.current === id) await this.playNext();
     }
   }
 
@@ -78,8 +97,24 @@ class PromptRun {
 
   onEvent(e: AriEvent): void {
     if (e.type === 'ChannelDtmfReceived' && e.channel?.id === this.channelId) this.input({ kind: 'digit', digit: String(e.digit ?? '') });
-    else if (e.type === 'PlaybackFinished' && (e.playback as { id?: string } | undefined)?.id === this.playbackId) this.listen();
+    else if (e.type === 'PlaybackFinished' && this.current !== null && (e.playback as { id?: string } | undefined)?.id === this.current) void this.playNext();
     else if (e.type === 'ChannelDestroyed' && e.channel?.id === this.channelId) this.input({ kind: 'hangup' });
+  }
+
+  /**
+   * Stops the item still playing and waits for its end: Asterisk holds a channel's bridge join
+   * until its playback is over (measured on the lab: addChannel got no answer within 3 s while the
+   * whisper played on).
+   */
+  async quiet(): Promise<void> {
+    const playing = this.current;
+    if (playing === null) return;
+    await this.h.ari.stopPlayback(playing).catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      if (this.current === null) return resolve();
+      this.onPlayed = resolve;
+      setTimeout(resolve, 3000).unref?.();
+    });
   }
 
   /** Synchronous, so a hangup's decision is written before the session handles the same event. */
@@ -89,7 +124,6 @@ class PromptRun {
     if (d.kind === 'ignore') return;
     this.decided = true;
     for (const t of [this.timer, this.guard]) if (t) clearTimeout(t);
-    if (i.kind === 'digit') void this.h.ari.stopPlayback(this.playbackId).catch(() => undefined);
     this.h.log.info({ stage: this.stage, heard: i.kind === 'digit' ? i.digit : i.kind, decision: d.kind }, 'prompt answered');
     this.onDecision(d);
   }
@@ -116,8 +150,13 @@ export class CallPrompts {
   private ask(channelId: string, stage: PromptStage, timeoutSec: number, media: readonly string[]): Promise<PromptDecision> {
     return new Promise((resolve) => {
       const run = new PromptRun(this.h, channelId, stage, timeoutSec, (d) => {
-        if (this.run === run) this.run = null;
-        resolve(this.settle(stage, d));
+        this.settle(stage, d);
+        const done = () => {
+          if (this.run === run) this.run = null;
+          resolve(d);
+        };
+        if (d.kind === 'hangup' || (d.kind === 'reject' && d.response === 'HANGUP')) done();
+        else void run.quiet().then(done);
       });
       this.run = run;
       void run.start(media);
@@ -125,7 +164,7 @@ export class CallPrompts {
   }
 
   /** Writes what the answer means at once (before any other event of the call is handled). */
-  private settle(stage: PromptStage, d: PromptDecision): PromptDecision {
+  private settle(stage: PromptStage, d: PromptDecision): void {
     const { plan, db, now } = this.h;
     const a = plan.attempt;
     const at = { attemptId: a.id, callbackId: a.callbackId, token: plan.token, agentId: a.agentId };
@@ -135,7 +174,7 @@ export class CallPrompts {
         markPromptAnswer(db, at, { agentResponse: d.response, reason: d.reason }, now());
         this.h.endAttempt(rejectionEnding(plan.callback.type, a.agentId, d, now()));
       }
-      return d;
+      return;
     }
     if (d.kind === 'talk') markPromptAnswer(db, at, { customerChoice: d.choice }, now());
     if (d.kind === 'snooze' || d.kind === 'cancel') {
@@ -146,14 +185,15 @@ export class CallPrompts {
       markPromptAnswer(db, at, { customerChoice: 'HANGUP' }, now());
       this.h.endAttempt({ kind: 'customer', outcome: 'HUNG_UP_WAITING', cause: null, sipCode: null, detail: 'the customer hung up at the choice prompt' });
     }
-    return d;
   }
 
   /** Agent-first, the agent answered: the whisper, then (accept on) their key. True = dial the customer. */
   async agentAnswered(): Promise<boolean> {
     const o = this.h.plan.prompts;
     if (!o || (o.whisper === 'off' && !o.agentAccept)) return true;
-    const media = agentMedia(o, this.h.plan.lead ?? { firstName: null, lastName: null, phoneE164: this.h.plan.attempt.customerNumber });
+    // The number this attempt dials (alt-dial may pick another of the lead's numbers).
+    const lead = this.h.plan.lead ?? { firstName: null, lastName: null };
+    const media = agentMedia(o, { firstName: lead.firstName, lastName: lead.lastName, phoneE164: this.h.plan.attempt.customerNumber });
     const agent = this.h.plan.attempt.agentChannelId;
     if (!o.agentAccept) {
       // A whisper only: played to the end, then the customer is dialed.
@@ -180,10 +220,12 @@ export class CallPrompts {
     return new Promise((resolve) => {
       // No key is asked for: the timer after the media is 0 s, so its "timeout" only means "played".
       const run = new PromptRun(this.h, channelId, 'accept', 0, (d) => {
-        if (this.run === run) this.run = null;
         const hungUp = d.kind === 'reject' && d.response === 'HANGUP';
         if (hungUp) this.settle('accept', d);
-        resolve(!hungUp);
+        void (hungUp ? Promise.resolve() : run.quiet()).then(() => {
+          if (this.run === run) this.run = null;
+          resolve(!hungUp);
+        });
       });
       this.run = run;
       void run.start(media);

@@ -41,7 +41,7 @@ export interface SessionPlan {
   /** Whisper, accept, customer choice (sql/0018); null or absent = none. */
   prompts?: PromptOptions | null;
   /** Whom the whisper names. */
-  lead?: { firstName: string | null; lastName: string | null; phoneE164: string };
+  lead?: { firstName: string | null; lastName: string | null };
 }
 
 /** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */

@@ -48,10 +48,11 @@ export function dialOrder(q: Pick<NumberQuestion, 'numbers' | 'altDial' | 'prefe
   if (n === 0) return [];
   const indexOf = (pos: number | null) => (pos === null ? -1 : q.numbers.findIndex((x) => x.position === pos));
   const first = Math.max(0, indexOf(q.preferred));
+  // Without alt-dial every attempt dials the same number, whatever the last one did.
+  if (!q.altDial) return [q.numbers[first]!];
   let start = first;
   const lastIdx = q.last ? indexOf(q.last.position) : -1;
-  if (lastIdx >= 0) start = q.altDial && ALT_DIAL_OUTCOMES.has(q.last!.outcome ?? '') ? (lastIdx + 1) % n : lastIdx;
-  if (!q.altDial) return [q.numbers[start]!];
+  if (lastIdx >= 0) start = ALT_DIAL_OUTCOMES.has(q.last!.outcome ?? '') ? (lastIdx + 1) % n : lastIdx;
   return Array.from({ length: n }, (_, i) => q.numbers[(start + i) % n]!);
 }
 
@@ -60,20 +61,18 @@ export function chooseNumber(q: NumberQuestion): NumberChoice {
   const order = dialOrder(q);
   if (order.length === 0) return { kind: 'none', reason: 'the lead has no number' };
   const skipped: string[] = [];
-  const allowed = order.filter((x) => {
+  const cal = q.calendar;
+  for (const x of order) {
     if (x.dnc) skipped.push(`number ${x.position} (${x.e164}) is on the do-not-call list`);
-    return !x.dnc;
-  });
+    else if (cal === null || mayDialAt(q.now, x.zone, cal)) return { kind: 'dial', number: x, skipped };
+    else skipped.push(`number ${x.position} (${x.e164}) is outside its calling hours in ${x.zone}`);
+  }
+  const allowed = order.filter((x) => !x.dnc);
   if (allowed.length === 0) {
     return {
       kind: 'none',
       reason: order.length === 1 ? `number ${order[0]!.e164} is on the do-not-call list` : `all ${order.length} numbers of the lead are on the do-not-call list`,
     };
-  }
-  const cal = q.calendar;
-  for (const x of allowed) {
-    if (cal === null || mayDialAt(q.now, x.zone, cal)) return { kind: 'dial', number: x, skipped };
-    skipped.push(`number ${x.position} (${x.e164}) is outside its calling hours in ${x.zone}`);
   }
   // None in window: wait for the earliest opening; a tie goes to the number earlier in the order.
   let best: { number: LeadNumber; until: number | null } | null = null;

@@ -104,13 +104,18 @@ function spellable(word: string): string {
   return word.replace(/[^A-Za-z0-9]/g, '').slice(0, 15);
 }
 
-/** The agent's whisper and, when accept is on, "press 1". Empty when there is nothing to play. */
+/**
+ * The agent's whisper and, when accept is on, "press 1". Empty when there is nothing to play.
+ * One item per letter or digit: the dialer plays the items one by one, because Asterisk does not
+ * stop a `characters:` or `digits:` playback mid-way (measured on the lab: DELETE /playbacks let
+ * "characters:Wes" and what followed play on), and a key must cut the whisper short.
+ */
 export function agentMedia(o: Pick<PromptOptions, 'whisper' | 'agentAccept'>, lead: { firstName: string | null; lastName: string | null; phoneE164: string }): string[] {
-  const digits = `digits:${lead.phoneE164.replace(/\D/g, '')}`;
-  const words = [lead.firstName, lead.lastName].map((w) => spellable(w ?? '')).filter(Boolean);
+  const digits = [...lead.phoneE164.replace(/\D/g, '')].map((d) => `digits:${d}`);
+  const letters = [lead.firstName, lead.lastName].map((w) => spellable(w ?? '')).filter(Boolean).flatMap((w) => [...w].map((c) => `characters:${c}`));
   const media =
-    o.whisper === 'digits' ? ['sound:telephone-number', digits]
-    : o.whisper === 'name' ? (words.length ? ['sound:for', ...words.map((w) => `characters:${w}`)] : ['sound:telephone-number', digits])
+    o.whisper === 'digits' ? ['sound:telephone-number', ...digits]
+    : o.whisper === 'name' ? (letters.length ? ['sound:for', ...letters] : ['sound:telephone-number', ...digits])
     : [];
   if (o.agentAccept) media.push('sound:vm-press', 'digits:1');
   return media;

@@ -7,8 +7,14 @@ const RELATIVE = /^\+(\d+)(s|m|h|d)$/;
 export const MAX_DUE_AHEAD_MS = 3660 * 86_400_000;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+// Luxon builds an Intl.DateTimeFormat for every check (the CSV import's top cost per row): the valid
+// names, a few hundred at most, are remembered.
+const validZones = new Set<string>();
 export function isValidZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  if (validZones.has(zone)) return true;
+  const ok = IANAZone.isValidZone(zone);
+  if (ok) validZones.add(zone);
+  return ok;
 }
 
 /**

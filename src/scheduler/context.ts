@@ -149,6 +149,6 @@ export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: 
     agentCallerId: agentCallerId(lead),
     record: campaign.record === 'agent_and_customer',
     prompts: promptOptionsOf(campaign),
-    lead: { firstName: lead.firstName, lastName: lead.lastName, phoneE164: lead.phoneE164 },
+    lead: { firstName: lead.firstName, lastName: lead.lastName },
   };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
+import { numbersOfLead } from '../store/lead-phones.js';
 import { sessionPlanFor } from './context.js';
 import { closeAnsweredCall } from '../dialer/close-answered.js';
 import { writeAttemptEnd } from '../dialer/recorder.js';
@@ -53,7 +54,9 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     // (A held leg may already be back in our app by now: ARI connected before recovery ran.)
     const take = (id: string) => d.ari.takeLegRecord(id).catch(() => null);
     const [, customerRecord] = await Promise.all([take(attempt.agentChannelId), take(attempt.customerChannelId)]);
-    const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead));
+    // The dialed number's own zone (alt-dial), for the window check before an adopted customer leg.
+    const numberZone = numbersOfLead(d.db, lead).find((p) => p.position === attempt.phonePosition)?.timeZone ?? undefined;
+    const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead, numberZone));
     log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone', customerRecord }, 'recovering a call that was in progress');
     await session.adopt({ agent: seen(agent), customer: seen(customer), customerRecord: parseLegRecord(customerRecord) });
     n++;

@@ -29,7 +29,10 @@ export function listEntries(db: Conn, section: Section, limit: number): Entry[] 
 
 export function getEntry(db: Conn, section: Section, id: string): Entry | undefined {
   const t = TABLES[section];
-  return db.select().from(t.table).where(eq(t.key, id)).get() as Entry | undefined;
+  const row = db.select().from(t.table).where(eq(t.key, id)).get() as Entry | undefined;
+  // A lead shows its numbers in dial order (0017).
+  if (section === 'leads' && row) return { ...row, phones: db.select().from(schema.leadPhones).where(eq(schema.leadPhones.leadId, id)).orderBy(schema.leadPhones.position).all() };
+  return row;
 }
 
 /** Deletes one entry (an agent with its campaign links). CONFLICT while something still uses it. */
@@ -37,6 +40,8 @@ export function deleteEntry(db: Conn, section: Section, id: string): void {
   try {
     db.transaction((tx) => {
       if (section === 'agents') tx.delete(schema.agentCampaigns).where(eq(schema.agentCampaigns.agentId, id)).run();
+      // A lead's numbers go with it (a lead still used by callbacks is refused below and nothing is deleted).
+      if (section === 'leads') tx.delete(schema.leadPhones).where(eq(schema.leadPhones.leadId, id)).run();
       tx.delete(TABLES[section].table).where(eq(TABLES[section].key, id)).run();
     });
   } catch (err) {

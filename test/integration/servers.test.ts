@@ -17,6 +17,10 @@ import { openDb, type Db } from '../../src/store/db.js';
 import { allPhones } from '../../src/store/directory.js';
 import { allServers, getServer, trunksOfNumber } from '../../src/store/servers.js';
 import { FakeAri, FakePresence, pass, until } from './fakes.js';
+import { testApi } from './fixture.js';
+import { runCli } from './cli-run.js';
+import { writePresence } from '../../src/store/presence.js';
+import { registerGauges, registry } from '../../src/metrics.js';
 
 // Several Asterisk servers on one SQLite file (README "Running several servers"): the directory's
 // servers, the import's references, and two schedulers (two daemons, one per server) sharing
@@ -186,5 +190,38 @@ describe('two daemons, one per server, one SQLite file', () => {
     applyImport(db, parseImport(YAML.stringify({ numbers: [{ number: '+15550100001', trunk: 'carrier-b' }] }), 'g'), 2);
     expect(ready('a')).toEqual([]);
     expect(ready('b')).toEqual([ub, any].sort());
+  });
+});
+
+describe('ops: which server', () => {
+  it('/readyz says the server and the database; /metrics carries a server label; the phone listings name each phone\'s server', async () => {
+    const path = join(tmp(), 'db.sqlite');
+    const db = openDb(path);
+    dbs.push(db);
+    applyImport(db, parseImport(YAML.stringify(FILE), 'f'), 1);
+    const api = await testApi(db, { ready: () => ({ ari: true, ami: true, presence: true, server: 'b', database: path }) });
+    try {
+      const r = await api.inject({ method: 'GET', url: '/readyz' });
+      expect(r.statusCode).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ ready: true, server: 'b', database: path });
+    } finally {
+      await api.close();
+    }
+    // callbackd agents: each phone's server, and presence as each server's daemon wrote it.
+    writePresence(db, [{ endpoint: 'pb1', registered: true, reachable: true, contactUri: 'sip:pb1@127.0.0.1:5093', deviceState: 'NOT_INUSE', inUse: false, changedAt: 1, writtenAt: Date.now() }], 'b');
+    const agents = await runCli(['agents', '--db', path, '--json']);
+    expect(agents.code, agents.stderr).toBe(0);
+    expect(JSON.parse(agents.stdout).phones.map((p: { endpoint: string; server: string; registered: boolean }) => [p.endpoint, p.server, p.registered])).toEqual([
+      ['pa1', 'a', false], ['pa2', 'a', false], ['pb1', 'b', true], ['pb2', 'b', false],
+    ]);
+    const table = await runCli(['agents', '--db', path]);
+    expect(table.stdout).toMatch(/^AGENT\s+PHONE\s+SERVER\s+STATUS/m);
+    expect(table.stdout).toMatch(/^b1\s+pb1\s+b\s+ACTIVE\s+yes/m);
+    registerGauges({ db, server: 'b', trunksInUse: () => new Map(), links: () => ({ ari: { connected: true, reconnects: 0 }, ami: { connected: true, reconnects: 0 } }) });
+    const text = await registry.metrics();
+    expect(text).toMatch(/^callbackd_callbacks\{state="LIVE",server="b"\} 0$/m);
+    expect(text).toMatch(/^callbackd_asterisk_connected\{link="ari",server="b"\} 1$/m);
+    registerGauges({ db, trunksInUse: () => new Map(), links: () => ({ ari: { connected: true, reconnects: 0 }, ami: { connected: true, reconnects: 0 } }) });
+    expect(await registry.metrics()).not.toMatch(/server="b"/);
   });
 });

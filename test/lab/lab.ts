@@ -14,8 +14,8 @@ const SIPP_DIR = join(REPO, 'test/lab/sipp');
 /** The FastAGI secret test/lab/asterisk.sh writes at every Asterisk start; callbackd reads it per request. */
 export const LAB_AGI_SECRET_FILE = join(process.env.CALLBACKD_LAB_CACHE ?? '/var/cache/callbackd-lab', 'sid-asterisk/etc/asterisk-lab/callbackd-agi-secret.conf');
 
-export function sh(cmd: string, args: string[], opts: { quiet?: boolean } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+export function sh(cmd: string, args: string[], opts: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...(opts.env ? { env: opts.env } : {}) });
   if (r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
@@ -34,6 +34,23 @@ export function stopAsterisk(): void {
 }
 export function asteriskCli(command: string): string {
   return sh('bash', [join(REPO, 'test/lab/asterisk.sh'), 'cli', command]);
+}
+
+/**
+ * The lab's second Asterisk server (README "Running several servers"): the same chroot, its own
+ * dirs and ports (test/lab/asterisk.sh with CALLBACKD_LAB_INSTANCE=b), its own trunk carrier-b.
+ */
+export const LAB_SERVER_B = { ariUrl: 'http://127.0.0.1:8089', amiPort: 5039, sipPort: 5160, carrierPort: 5181 } as const;
+const asteriskB = (args: string[], quiet = true) =>
+  sh('bash', [join(REPO, 'test/lab/asterisk.sh'), ...args], { quiet, env: { ...process.env, CALLBACKD_LAB_INSTANCE: 'b' } });
+export function startAsteriskB(): void {
+  asteriskB(['restart']);
+}
+export function stopAsteriskB(): void {
+  asteriskB(['stop']);
+}
+export function asteriskCliB(command: string): string {
+  return asteriskB(['cli', command], false);
 }
 
 /** Tries to bring the lab up; the reason when it cannot (not root, no debootstrap, ...). */
@@ -162,6 +179,11 @@ export function carrier(kind: CarrierKind, dir: string): Sipp {
   return new Sipp(`carrier-${kind}`, [...c.args, '-i', '127.0.0.1', '-p', String(c.port), '-mp', String(17000 + (c.port - 5080) * 10)], dir).start();
 }
 
+/** Server b's carrier (trunk carrier-b): answers every call, as carrier('answer') does for server a. */
+export function carrierB(dir: string): Sipp {
+  return new Sipp('carrier-b', [...CARRIERS.answer.args, '-i', '127.0.0.1', '-p', String(LAB_SERVER_B.carrierPort), '-mp', '17500'], dir).start();
+}
+
 /** A customer calling `exten` on the lab (context lab-inbound) who presses 1 when asked. */
 export function callIn(exten: string, dir: string): Sipp {
   return new Sipp(`caller-${exten}`, [
@@ -179,13 +201,13 @@ export function agentDials(id: number, code: string, dir: string): Sipp {
   ], dir).start();
 }
 
-/** An agent softphone: registers as agent<id> with digest auth and answers calls. */
-export async function agentPhone(id: number, dir: string, opts: { answers?: boolean } = {}): Promise<Sipp> {
+/** An agent softphone: registers as agent<id> with digest auth and answers calls; on server a unless `server: 'b'`. */
+export async function agentPhone(id: number, dir: string, opts: { answers?: boolean; server?: 'a' | 'b' } = {}): Promise<Sipp> {
   const port = 5090 + (id - 1000);
   const s = new Sipp(
     `agent${id}`,
     [
-      '127.0.0.1:5060',
+      opts.server === 'b' ? `127.0.0.1:${LAB_SERVER_B.sipPort}` : '127.0.0.1:5060',
       '-sf', join(SIPP_DIR, 'agent-register.xml'),
       '-oocsf', join(SIPP_DIR, opts.answers === false ? 'agent-noanswer.xml' : 'agent-answer.xml'),
       '-i', '127.0.0.1', '-p', String(port), '-mp', String(18000 + (id - 1000) * 10),

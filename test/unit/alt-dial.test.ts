@@ -44,6 +44,8 @@ describe('alt-dial: which number the next attempt dials', () => {
   it('skips a DNC-flagged number and says so; all DNC means nothing to dial', () => {
     const c = chooseNumber(ask({ numbers: [num(1), num(2, { dnc: true }), num(3)], last: { position: 1, outcome: 'BUSY' } }));
     expect(c).toMatchObject({ kind: 'dial', number: { position: 3 }, skipped: ['number 2 (+15550000002) is on the do-not-call list'] });
+    // Only the numbers passed over before the chosen one are named: a DNC'd number after it is not.
+    expect(chooseNumber(ask({ numbers: [num(1, { dnc: true }), num(2), num(3)], last: { position: 2, outcome: 'BUSY' } }))).toMatchObject({ kind: 'dial', number: { position: 3 }, skipped: [] });
     expect(chooseNumber(ask({ numbers: three.map((n) => ({ ...n, dnc: true })) }))).toEqual({ kind: 'none', reason: 'all 3 numbers of the lead are on the do-not-call list' });
     expect(chooseNumber(ask({ numbers: [] })).kind).toBe('none');
   });
@@ -99,6 +101,7 @@ describe('alt-dial properties', () => {
           expect(c.number.dnc).toBe(false);
           expect(open(c.number)).toBe(true);
           expect(c.number).toEqual(firstOk);
+          expect(c.skipped).toHaveLength(order.indexOf(firstOk!));
         } else if (c.kind === 'wait') {
           expect(firstOk).toBeUndefined();
           expect(c.number.dnc).toBe(false);
@@ -114,7 +117,7 @@ describe('alt-dial properties', () => {
     );
   });
 
-  it('the order is a rotation of the numbers (alt on) or one number (alt off), starting after a BUSY/NO_ANSWER number', () => {
+  it('the order is a rotation of the numbers starting after a BUSY/NO_ANSWER number (alt on), or the asked-for/first number alone (alt off)', () => {
     fc.assert(
       fc.property(questionArb, (q) => {
         const order = dialOrder(q).map((n) => n.position);
@@ -126,8 +129,8 @@ describe('alt-dial properties', () => {
           const s = all.indexOf(order[0]!);
           expect(order).toEqual(all.map((_, i) => all[(s + i) % all.length]));
         }
-        const lastIdx = q.last?.position != null ? all.indexOf(q.last.position) : -1;
-        if (lastIdx >= 0 && q.altDial && (q.last!.outcome === 'BUSY' || q.last!.outcome === 'NO_ANSWER')) expect(order[0]).toBe(all[(lastIdx + 1) % all.length]);
+        const lastIdx = q.altDial && q.last?.position != null ? all.indexOf(q.last.position) : -1;
+        if (lastIdx >= 0 && (q.last!.outcome === 'BUSY' || q.last!.outcome === 'NO_ANSWER')) expect(order[0]).toBe(all[(lastIdx + 1) % all.length]);
         else if (lastIdx >= 0) expect(order[0]).toBe(all[lastIdx]);
         else expect(order[0]).toBe(all.includes(q.preferred ?? -1) ? q.preferred : 1);
       }),

@@ -95,11 +95,12 @@ describe('the declined agent is not offered the callback again for a while', () 
 
 describe('what is played', () => {
   const lead = { firstName: "Ann-Marie", lastName: "O'Neil", phoneE164: '+15551230001' };
-  it('the whisper names the lead (spelled) or says the number; accept adds "press 1"', () => {
-    expect(agentMedia({ whisper: 'digits', agentAccept: false }, lead)).toEqual(['sound:telephone-number', 'digits:15551230001']);
-    expect(agentMedia({ whisper: 'name', agentAccept: true }, lead)).toEqual(['sound:for', 'characters:AnnMarie', 'characters:ONeil', 'sound:vm-press', 'digits:1']);
+  it('the whisper names the lead (spelled) or says the number, one letter or digit per item; accept adds "press 1"', () => {
+    const digits = [...'15551230001'].map((d) => `digits:${d}`);
+    expect(agentMedia({ whisper: 'digits', agentAccept: false }, lead)).toEqual(['sound:telephone-number', ...digits]);
+    expect(agentMedia({ whisper: 'name', agentAccept: true }, lead)).toEqual(['sound:for', ...[...'AnnMarieONeil'].map((c) => `characters:${c}`), 'sound:vm-press', 'digits:1']);
     // No name on the lead: the number instead.
-    expect(agentMedia({ whisper: 'name', agentAccept: false }, { ...lead, firstName: null, lastName: ',' })).toEqual(['sound:telephone-number', 'digits:15551230001']);
+    expect(agentMedia({ whisper: 'name', agentAccept: false }, { ...lead, firstName: null, lastName: ',' })).toEqual(['sound:telephone-number', ...digits]);
     expect(agentMedia({ whisper: 'off', agentAccept: true }, lead)).toEqual(['sound:vm-press', 'digits:1']);
     expect(agentMedia({ whisper: 'off', agentAccept: false }, lead)).toEqual([]);
   });

@@ -61,6 +61,22 @@ export function CallbackDetail({ id }: { id: number }) {
         <dd>
           <span className={facts.campaign?.running ? 'dot on' : 'dot off'} /> {facts.campaign?.name ?? cb.campaign} ({facts.campaign?.running ? 'in calling hours' : 'outside calling hours'}); list {cb.list ?? facts.lead.list}
         </dd>
+        {cb.numbers && cb.numbers.length > 1 && (
+          <>
+            <dt>Numbers</dt>
+            <dd>
+              <ol className="numbers" aria-label="Numbers">
+                {cb.numbers.map((n) => (
+                  <li key={n.position}>
+                    {n.number} {n.label} ({n.zone}){n.dnc && ' · DNC'}
+                    {cb.nextNumber?.position === n.position && ' · dialed next'}
+                  </li>
+                ))}
+              </ol>
+              {cb.nextNumber?.why && <small>{cb.nextNumber.why}</small>}
+            </dd>
+          </>
+        )}
         <dt>Type / agent</dt>
         <dd>
           {cb.type} {cb.owner ? `— ${cb.owner}` : ''}
@@ -103,6 +119,7 @@ export function CallbackDetail({ id }: { id: number }) {
               <td>{a.phone ?? '—'}</td>
               <td>
                 {a.callerId} → {a.number}
+                {a.numberPosition !== null && ` (number ${a.numberPosition})`}
               </td>
               <td>{a.trunk}</td>
               <td>{when(a.startedAt)}</td>
