@@ -49,6 +49,10 @@ export const DEFAULTS = {
     enabled: false, host: '127.0.0.1', port: 25, secure: false, requireTLS: false, ignoreTLS: false, from: 'callbackd <callbackd@localhost>',
     timeoutMs: 10000, maxAttempts: 8, retryBaseMs: 30000, retryMaxMs: 3600000, concurrency: 2, idleMs: 1000, consoleUrl: 'http://127.0.0.1:8580/',
   },
+  // AI voice agents (README "AI voice agents"): the HMAC secret of the context URLs (a file, or the
+  // env CALLBACKD_AI_CONTEXT_SECRET), the API's address as the bot reaches it, and how long after the
+  // ring a URL stays valid. No secret = no headers on INVITEs and no GET /ai/context.
+  ai: { contextSecretFile: null as string | null, contextBaseUrl: 'http://127.0.0.1:8580', contextGraceSec: 300 },
   log: { level: 'info' },
 } as const;
 
@@ -175,6 +179,14 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    ai: z
+      .object({
+        contextSecretFile: z.string().min(1).nullable().default(DEFAULTS.ai.contextSecretFile),
+        contextBaseUrl: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL the AI endpoint can reach').default(DEFAULTS.ai.contextBaseUrl),
+        contextGraceSec: z.number().int().min(30).max(3600).default(DEFAULTS.ai.contextGraceSec),
+      })
+      .strict()
+      .default({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .strict()
@@ -230,6 +242,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   put('database', 'path', env.CALLBACKD_DB);
   put('smtp', 'password', env.CALLBACKD_SMTP_PASSWORD);
   put('agi', 'secretFile', env.CALLBACKD_AGI_SECRET_FILE);
+  put('ai', 'contextSecretFile', env.CALLBACKD_AI_CONTEXT_SECRET_FILE);
   withEnv.ari ??= {};
   withEnv.ami ??= {};
   const parsed = ConfigSchema.safeParse(withEnv);

@@ -18,6 +18,8 @@ import { openDb } from './store/db.js';
 import { allServers, getServer } from './store/servers.js';
 import { bindServer } from './server-binding.js';
 import { startEvents } from './events/service.js';
+import { readAiContextSecret } from './ai-secret.js';
+import { contextExpiry, contextUrl } from './domain/ai-context.js';
 
 // The composition root: the only module that knows every room. Owns start, stop and signals.
 
@@ -43,6 +45,14 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     dialDb.$client.close();
     throw new CallbackdError(ErrorCodes.CONFIG_INVALID, bound.error);
   }
+  const ai = readAiContextSecret(config.ai.contextSecretFile);
+  if ('error' in ai) {
+    db.$client.close();
+    apiDb.$client.close();
+    dialDb.$client.close();
+    throw new CallbackdError(ErrorCodes.CONFIG_INVALID, ai.error);
+  }
+  const aiSecret = ai.secret;
   log.info({ db: config.database.path, instanceId: config.instanceId, server: config.server, ari: bound.ari.url, ami: `${bound.ami.host}:${bound.ami.port}` }, 'callbackd starting');
   const ari = new AriClient({ ...bound.ari, reconnect: config.reconnect, log: log.child({ adapter: 'ari' }) });
   const ami = new AmiClient({ ...bound.ami, reconnect: config.reconnect, log: log.child({ adapter: 'ami' }) });
@@ -66,6 +76,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     backstopPollMs: config.scheduler.backstopPollMs,
     externalWriteCheckMs: config.scheduler.externalWriteCheckMs,
     agentRetryDelayMs: config.scheduler.agentRetryDelayMs,
+    ...(aiSecret ? { aiContextUrl: (id: number, ringSec: number, now: number) => contextUrl(config.ai.contextBaseUrl, aiSecret, id, contextExpiry(now, ringSec, config.ai.contextGraceSec)) } : {}),
     failpointBeforeOriginateMs: Number(process.env.CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS ?? 0) || undefined,
   });
 
@@ -118,6 +129,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       events: { hub: events.hub, heartbeatMs: events.heartbeatMs },
       ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready, server: config.server, database: config.database.path }),
       recordingFile: (name) => ari.storedRecordingFile(name),
+      ...(aiSecret ? { aiContextSecret: aiSecret } : {}),
     });
     try {
       await api.listen({ host: config.api.host, port: config.api.port });

@@ -198,7 +198,11 @@ export const ImportSchema = strict({
         time_zone: Zone.optional(),
         active_limit: z.number().int().min(0).optional(),
         email: z.string().email().max(254).optional(),
-      }),
+        // An AI voice agent (README "AI voice agents"): a bot's endpoint taking up to max_calls callbacks at once.
+        kind: z.enum(['human', 'ai']).default('human'),
+        max_calls: z.number().int().min(1).max(1000).optional(),
+      })
+      .refine((a) => a.kind === 'ai' || a.max_calls === undefined || a.max_calls === 1, { message: 'max_calls is for kind: ai (a human agent takes one call at a time)', path: ['max_calls'] }),
     )
     .default([]),
   phones: z
@@ -410,6 +414,8 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
         timeZone: a.time_zone ?? null,
         activeLimit: a.active_limit ?? null,
         email: a.email ?? null,
+        kind: a.kind,
+        maxCalls: a.max_calls ?? 1,
         updatedAt: now,
       });
       dir.setAgentCampaigns(tx, a.id, a.campaigns);

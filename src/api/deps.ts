@@ -24,4 +24,6 @@ export interface ApiDeps {
   consoleDir?: string | null;
   /** A stored call recording's file from Asterisk (src/api/recordings.ts); null: none by that name. */
   recordingFile?: (name: string) => Promise<Response | null>;
+  /** The AI context URLs' HMAC secret (config ai.contextSecretFile); without it GET /ai/context answers 404. */
+  aiContextSecret?: Buffer;
 }

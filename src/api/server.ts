@@ -21,6 +21,7 @@ import { webhookRoutes } from './webhooks.js';
 import { emailRoutes } from './emails.js';
 import { reportRoutes } from './reports.js';
 import { recordingRoutes } from './recordings.js';
+import { AI_CONTEXT_ROUTE, aiContextRoutes } from './ai-context.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -106,6 +107,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(emailRoutes(d));
   await app.register(reportRoutes(d));
   await app.register(recordingRoutes(d));
+  await app.register(aiContextRoutes(d));
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));
@@ -114,5 +116,6 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 }
 
 // Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics', ...PEOPLE_PUBLIC, ...CONSOLE_PUBLIC]);
+// The AI context route's credential is its signed URL (src/api/ai-context.ts).
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics', AI_CONTEXT_ROUTE, ...PEOPLE_PUBLIC, ...CONSOLE_PUBLIC]);
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);

@@ -33,6 +33,8 @@ export interface PromptHost {
   db: Db;
   ari: AriClient;
   now: () => number;
+  /** Through the session's write queue (write-queue.ts): in order, retried while the database is locked. */
+  write: (what: string, w: () => void) => void;
   /** The session's recorder: the attempt's one ending. */
   endAttempt: (e: AttemptEnding) => void;
   /** The attempt is written: hang up what is left and end the session once the legs are gone. */
@@ -163,26 +165,30 @@ export class CallPrompts {
     });
   }
 
-  /** Writes what the answer means at once (before any other event of the call is handled). */
+  /** Queues what the answer means at once: in the call's write order, before what the session writes for the same event. */
   private settle(stage: PromptStage, d: PromptDecision): void {
     const { plan, db, now } = this.h;
     const a = plan.attempt;
     const at = { attemptId: a.id, callbackId: a.callbackId, token: plan.token, agentId: a.agentId };
+    const mark = (answer: Parameters<typeof markPromptAnswer>[2]) => {
+      const t = now();
+      this.h.write('prompt answer', () => markPromptAnswer(db, at, answer, t));
+    };
     if (stage === 'accept') {
-      if (d.kind === 'accept') markPromptAnswer(db, at, { agentResponse: 'ACCEPTED' }, now());
+      if (d.kind === 'accept') mark({ agentResponse: 'ACCEPTED' });
       if (d.kind === 'reject') {
-        markPromptAnswer(db, at, { agentResponse: d.response, reason: d.reason }, now());
+        mark({ agentResponse: d.response, reason: d.reason });
         this.h.endAttempt(rejectionEnding(plan.callback.type, a.agentId, d, now()));
       }
       return;
     }
-    if (d.kind === 'talk') markPromptAnswer(db, at, { customerChoice: d.choice }, now());
+    if (d.kind === 'talk') mark({ customerChoice: d.choice });
     if (d.kind === 'snooze' || d.kind === 'cancel') {
-      markPromptAnswer(db, at, { customerChoice: d.kind === 'snooze' ? 'SNOOZE' : 'CANCEL', reason: d.kind === 'snooze' ? `call again in ${d.minutes} min` : 'cancel my callback' }, now());
+      mark({ customerChoice: d.kind === 'snooze' ? 'SNOOZE' : 'CANCEL', reason: d.kind === 'snooze' ? `call again in ${d.minutes} min` : 'cancel my callback' });
       this.h.endAttempt(choiceEnding(d));
     }
     if (d.kind === 'hangup') {
-      markPromptAnswer(db, at, { customerChoice: 'HANGUP' }, now());
+      mark({ customerChoice: 'HANGUP' });
       this.h.endAttempt({ kind: 'customer', outcome: 'HUNG_UP_WAITING', cause: null, sipCode: null, detail: 'the customer hung up at the choice prompt' });
     }
   }

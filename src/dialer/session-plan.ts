@@ -40,6 +40,8 @@ export interface SessionPlan {
   record?: boolean;
   /** Whisper, accept, customer choice (sql/0018); null or absent = none. */
   prompts?: PromptOptions | null;
+  /** Channel variables adding SIP headers to the agent's INVITE (an AI voice agent's callback id and context URL). */
+  agentHeaders?: Record<string, string>;
   /** Whom the whisper names. */
   lead?: { firstName: string | null; lastName: string | null };
 }

@@ -55,6 +55,7 @@ export class CallSession {
     this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
     this.prompts = new CallPrompts({
       plan, log: this.log, db: d.db, ari: d.ari, now: d.now,
+      write: (what, w) => this.writes.push(what, w),
       endAttempt: (e) => this.recorder.end(e),
       finish: async () => {
         await this.hangupBoth();
@@ -168,7 +169,7 @@ export class CallSession {
       callerId: this.plan.agentCallerId,
       timeoutSec: this.plan.agentRingSec,
       appArgs: `agent,${a.callbackId}`,
-      variables: { CALLBACKD_ID: String(a.callbackId) },
+      variables: { ...this.plan.agentHeaders, CALLBACKD_ID: String(a.callbackId) },
       // The first leg of a new call waits its turn; an agent for an answered customer does not.
       lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
     });

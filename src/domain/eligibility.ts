@@ -1,5 +1,6 @@
 import { phoneBlockedReason, type PhoneGate } from './phone.js';
 import { canPlaceOn, DEFAULT_SERVER, type ServerTrunk } from './server-placement.js';
+import { aiAgentBusyReason, type AiLimit } from './ai-agent.js';
 
 export interface PhonePresence {
   registered: boolean;
@@ -13,6 +14,8 @@ export interface CandidateAgent {
   onCampaign: boolean;
   /** serverId: where the phone registers (unset = the default server). */
   phones: (PhoneGate & { serverId?: string })[];
+  /** Set for an AI voice agent (domain/ai-agent.ts): several calls at once, device state not read. */
+  ai?: AiLimit;
 }
 
 export interface DialContext {
@@ -31,6 +34,8 @@ export interface DialContext {
   presence: (endpoint: string) => PhonePresence | undefined;
   /** Agents this daemon is already dialing for. */
   busyAgents: ReadonlySet<string>;
+  /** How many callbacks this daemon is dialing for each busy agent (AI agents take several); absent = 1 each. */
+  agentCalls?: ReadonlyMap<string, number>;
   /** ANYONE: agents who declined this callback lately (domain/call-prompts.ts recentlyDeclined); not offered it again. */
   declined?: ReadonlySet<string>;
 }
@@ -66,14 +71,21 @@ function pickPhone(
   presence: DialContext['presence'],
   busy: ReadonlySet<string>,
   onServer: ReadonlySet<string> | null,
+  calls?: ReadonlyMap<string, number>,
 ): { endpoint: string; idleSince: number } | { reason: string } {
   if (agent.phones.length === 0) return { reason: `agent ${agent.agentId} has no phone` };
-  if (busy.has(agent.agentId)) return { reason: `agent ${agent.agentId} is on another callback` };
+  if (agent.ai) {
+    const n = calls?.get(agent.agentId) ?? (busy.has(agent.agentId) ? 1 : 0);
+    const full = aiAgentBusyReason(agent.agentId, n, agent.ai);
+    if (full) return { reason: full };
+  } else if (busy.has(agent.agentId)) return { reason: `agent ${agent.agentId} is on another callback` };
   const reasons: string[] = [];
   let best: { endpoint: string; idleSince: number } | null = null;
   for (const p of agent.phones) {
     if (onServer !== null && !onServer.has(p.endpoint)) continue;
-    const no = phoneUnusable(p, presence(p.endpoint));
+    const pr0 = presence(p.endpoint);
+    // An AI endpoint shows "in use" from its first call on: its limit is max_calls, counted above.
+    const no = phoneUnusable(p, agent.ai && pr0 ? { ...pr0, inUse: false } : pr0);
     if (no) {
       reasons.push(no.reason);
       continue;
@@ -110,7 +122,7 @@ export function decideDial(ctx: DialContext): DialDecision {
     if (!owner) return { kind: 'wait', reason: `owner agent ${ctx.ownerAgentId ?? '?'} is unknown` };
     const place = placement(ctx, owner, num);
     if ('reason' in place) return { kind: 'wait', reason: `waiting for owner ${owner.agentId}: ${place.reason}` };
-    const pick = pickPhone(owner, ctx.presence, ctx.busyAgents, place.phones);
+    const pick = pickPhone(owner, ctx.presence, ctx.busyAgents, place.phones, ctx.agentCalls);
     if ('reason' in pick) return { kind: 'wait', reason: `waiting for owner ${owner.agentId}: ${pick.reason}` };
     return { kind: 'dial', agentId: owner.agentId, endpoint: pick.endpoint, callerId: num.e164, trunkId: place.trunkId };
   }
@@ -124,7 +136,7 @@ export function decideDial(ctx: DialContext): DialDecision {
       offServer ??= place.reason;
       continue;
     }
-    const pick = pickPhone(a, ctx.presence, ctx.busyAgents, place.phones);
+    const pick = pickPhone(a, ctx.presence, ctx.busyAgents, place.phones, ctx.agentCalls);
     if ('reason' in pick) continue;
     // Longest idle first; ties go to the lower agent id so the choice is deterministic.
     if (!best || pick.idleSince < best.idleSince || (pick.idleSince === best.idleSince && a.agentId < best.agentId)) {

@@ -39,7 +39,8 @@ export function loadDialContext(
   db: Db,
   cb: CallbackRow,
   presence: (endpoint: string) => PhonePresence | undefined,
-  busyAgents: ReadonlySet<string>,
+  /** Agents this daemon is dialing for, with how many callbacks each (AI agents take several). */
+  busyAgents: ReadonlyMap<string, number>,
   now: number,
   serverId: string | null = null,
 ): LoadedCallback | { missing: string } {
@@ -50,12 +51,14 @@ export function loadDialContext(
   const num = campaign.outboundNumber ? dir.getNumber(db, campaign.outboundNumber) : undefined;
   const agentIds = cb.type === 'USERONLY' ? (cb.ownerAgentId ? [cb.ownerAgentId] : []) : dir.agentIdsOfCampaign(db, cb.campaignId);
   const phones = dir.phonesOfAgents(db, agentIds);
+  const aiLimits = dir.aiLimitsOf(db, agentIds); // AI voice agents: several calls at once (domain/ai-agent.ts)
   const agents: CandidateAgent[] = agentIds
     .filter((id) => cb.type === 'ANYONE' || dir.getAgent(db, id))
     .map((id) => ({
       agentId: id,
       onCampaign: cb.type === 'ANYONE' || dir.isAgentOnCampaign(db, id, cb.campaignId),
       phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status, serverId: p.serverId })),
+      ...(aiLimits.has(id) ? { ai: aiLimits.get(id)! } : {}),
     }));
   // Which of the lead's numbers (alt-dial, per-number DNC and window): its own call, see dial-number.ts.
   const choice = chooseDialNumber(db, cb, lead, campaign, now);
@@ -77,7 +80,8 @@ export function loadDialContext(
       ...(serverId === null ? {} : { serverId }),
       agents,
       presence,
-      busyAgents,
+      busyAgents: new Set(busyAgents.keys()),
+      agentCalls: busyAgents,
       declined: cb.type === 'ANYONE' ? recentlyDeclined(agentAnswersOf(db, cb.id), now) : undefined,
     },
   };
@@ -93,7 +97,7 @@ export function readAdmitFacts(
   cb: CallbackRow,
   now: number,
   presence: (endpoint: string) => PhonePresence | undefined,
-  busyAgents: ReadonlySet<string>,
+  busyAgents: ReadonlyMap<string, number>,
   trunkFull: string | null,
   trunk: (trunkId: string) => TrunkAdmission,
   serverId: string | null = null,

@@ -18,6 +18,7 @@ import type { CallbackRow } from '../store/schema.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
 import { dbBusy, triggerLateness } from '../metrics.js';
 import { isBusy } from '../store/busy.js';
+import { inviteHeaderVariables } from '../domain/ai-context.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
 // (an insert, a presence change, a call ending, another process writing the database), and polls
@@ -40,6 +41,8 @@ export interface SchedulerOptions {
   batch?: number;
   /** The Asterisk server this daemon places calls on (config `server`; README "Running several servers"). */
   serverId?: string;
+  /** AI voice agents: the signed context URL for a callback rung now (README "AI voice agents"); absent = no headers. */
+  aiContextUrl?: (callbackId: number, ringSec: number, now: number) => string;
   /** Test-only fault injection (CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS): a pause between the claim
    *  and the originate, so the crash test can kill the daemon exactly there. */
   failpointBeforeOriginateMs?: number;
@@ -75,7 +78,14 @@ export class Scheduler {
   }
 
   busyAgents(): Set<string> {
-    return new Set([...this.sessions.values()].map((s) => s.agentId).filter((a): a is string => a !== null));
+    return new Set(this.agentCalls().keys());
+  }
+
+  /** Callbacks in progress per agent (an AI agent may have several). */
+  agentCalls(): Map<string, number> {
+    const calls = new Map<string, number>();
+    for (const s of this.sessions.values()) if (s.agentId !== null) calls.set(s.agentId, (calls.get(s.agentId) ?? 0) + 1);
+    return calls;
   }
 
   start(): void {
@@ -291,7 +301,7 @@ export class Scheduler {
     const trunks = new Map(allTrunks(this.o.db).map((t) => [t.id, t]));
     const server = this.serverFilter();
     const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500, server);
-    const busy = this.busyAgents();
+    const busy = this.agentCalls();
     // A trunk found full in this pass stays full for the rest of it: callbacks of campaigns on it
     // are skipped before their context is loaded. Measured with bench/burst.ts (500 due at once,
     // 50 channels): re-loading every waiting callback on every nudge kept the loop busy.
@@ -331,7 +341,7 @@ export class Scheduler {
       }
       if (d.kind === 'wait' && d.fullTrunk !== null) full.set(d.fullTrunk, d.reason);
       if (d.kind === 'dial') {
-        if (await this.dial(cb, loaded!, d, now)) busy.add(d.agentId);
+        if (await this.dial(cb, loaded!, d, now)) busy.set(d.agentId, (busy.get(d.agentId) ?? 0) + 1);
         continue;
       }
       this.write(cb, d, now);
@@ -382,7 +392,11 @@ export class Scheduler {
       }),
     });
     if (!attempt) return false;
-    const session = this.newSession(sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead, loaded.number?.zone));
+    const plan = sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead, loaded.number?.zone);
+    // An AI voice agent is told which callback this is and where its context is (SIP headers).
+    const ai = loaded.ctx.agents.find((a) => a.agentId === d.agentId)?.ai;
+    if (ai && this.o.aiContextUrl) plan.agentHeaders = inviteHeaderVariables(cb.id, this.o.aiContextUrl(cb.id, loaded.campaign.agentRingSec, now));
+    const session = this.newSession(plan);
     const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
     triggerLateness.observe(Math.max(0, lateMs) / 1000);
     session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');

@@ -103,6 +103,15 @@ export const insertLead = (db: W, r: typeof leads.$inferInsert) => db.insert(lea
 export const getUser = (db: W, id: string): UserRow | undefined => db.select().from(users).where(eq(users.id, id)).get();
 export const addDnc = (db: W, r: typeof dnc.$inferInsert) => db.insert(dnc).values(r).onConflictDoNothing().run();
 
+/** The AI voice agents among these, with their limits (sql/0021); humans are left out. */
+export function aiLimitsOf(db: W, agentIds: string[]): Map<string, { maxCalls: number }> {
+  if (agentIds.length === 0) return new Map();
+  // AI agents are few: read them all rather than send a campaign's every agent id as parameters.
+  const ids = new Set(agentIds);
+  const rows = db.select({ id: agents.id, maxCalls: agents.maxCalls }).from(agents).where(eq(agents.kind, 'ai')).all();
+  return new Map(rows.filter((r) => ids.has(r.id)).map((r) => [r.id, { maxCalls: r.maxCalls }]));
+}
+
 /** An agent's campaigns become exactly the listed ones. */
 export function setAgentCampaigns(db: W, agentId: string, campaignIds: string[]): void {
   db.delete(agentCampaigns).where(eq(agentCampaigns.agentId, agentId)).run();

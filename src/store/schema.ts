@@ -113,6 +113,9 @@ export const agents = sqliteTable('agents', {
   timeZone: text('time_zone'),
   activeLimit: integer('active_limit'),
   email: text('email'), // 0011
+  // 0021: 'ai' = a voice bot endpoint taking up to maxCalls callbacks at once (README "AI voice agents")
+  kind: text('kind', { enum: ['human', 'ai'] }).notNull().default('human'),
+  maxCalls: integer('max_calls').notNull().default(1),
 });
 
 export const agentCampaigns = sqliteTable(
