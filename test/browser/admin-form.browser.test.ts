@@ -36,7 +36,7 @@ describe.skipIf(!started.ok && !inCi)('admin form drawn from the API schema (Chr
   /** GET /admin/campaigns/{id} as the signed-in admin's browser does it (session cookie). */
   const campaign = (id: string) => page.evaluate(async (u) => (await fetch(u)).json() as Promise<Record<string, unknown>>, `/admin/campaigns/${id}`);
 
-  it('an admin changes whisper (select) and snooze_minutes (number) of a campaign; GET returns them; the rest is kept', async () => {
+  it('an admin changes whisper (select), snooze_minutes (number) and holidays (JSON field) of a campaign; GET returns them; the rest is kept', async () => {
     await signIn(page, c.url, 'root');
     await page.goto(`${c.url}/console/admin/campaigns`);
     await page.getByRole('button', { name: 'Edit C1' }).click();
@@ -49,6 +49,8 @@ describe.skipIf(!started.ok && !inCi)('admin form drawn from the API schema (Chr
     expect(await form.getByLabel('snooze_minutes', { exact: true }).getAttribute('max')).toBe('1440');
     await form.getByLabel('whisper', { exact: true }).selectOption('name');
     await form.getByLabel('snooze_minutes', { exact: true }).fill('25');
+    // A list option is a JSON field of its own.
+    await form.getByLabel('holidays', { exact: true }).fill('["2026-12-25", "2026-12-26"]');
     await form.getByLabel('whisper', { exact: true }).evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 300));
     await shot(page, 'admin-form');
     await form.getByRole('button', { name: 'Save campaign' }).click();
@@ -59,6 +61,7 @@ describe.skipIf(!started.ok && !inCi)('admin form drawn from the API schema (Chr
     expect(row.dialOrder).toBe('CUSTOMER_FIRST');
     expect(row.retryBusySec).toBe(77);
     expect(row.name).toBe('Renewals');
+    expect(row.holidays).toEqual(['2026-12-25', '2026-12-26']);
   });
 
   it("a bad value shows the server's message next to that option and saves nothing", async () => {

@@ -134,11 +134,20 @@ function Input({ id, path, schema: s, value, onChange, errors }: FieldProps & { 
   return <JsonInput common={common} value={value} placeholder={s.default !== undefined ? JSON.stringify(s.default) : ''} onChange={onChange} />;
 }
 
+const same = (text: string, value: unknown) => {
+  try {
+    return JSON.stringify(text.trim() === '' ? undefined : JSON.parse(text)) === JSON.stringify(value);
+  } catch {
+    return false;
+  }
+};
+
 /** Arrays, records and unions (calling_windows, holidays, phones, trunk): a JSON field for that one option. */
 function JsonInput({ common, value, placeholder, onChange }: { common: Record<string, unknown>; value: unknown; placeholder: string; onChange: (v: unknown) => void }) {
   const [text, setText] = useState(value === undefined ? '' : JSON.stringify(value));
   const [bad, setBad] = useState(false);
-  useEffect(() => setText(value === undefined ? '' : JSON.stringify(value)), [value]);
+  // Follow a value set from outside (Edit, reset), but not the echo of what is being typed.
+  useEffect(() => setText((t) => (same(t, value) ? t : value === undefined ? '' : JSON.stringify(value))), [value]);
   return (
     <>
       <textarea
