@@ -119,7 +119,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   presence.on('change', () => (presenceTimer ??= setTimeout(savePresence, 250)));
   const presenceHeartbeat = setInterval(savePresence, 30_000);
   presenceHeartbeat.unref();
-  const stopRetention = startRecordingRetention({ db, ari, log: log.child({ adapter: 'recordings' }), now: Date.now });
+  const stopRetention = startRecordingRetention({ db, ari, log: log.child({ adapter: 'recordings' }), now: Date.now, serverId: config.server });
 
   let api: Api | null = null;
   const startApi = async () => {

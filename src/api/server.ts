@@ -22,6 +22,7 @@ import { emailRoutes } from './emails.js';
 import { reportRoutes } from './reports.js';
 import { recordingRoutes } from './recordings.js';
 import { AI_CONTEXT_ROUTE, aiContextRoutes } from './ai-context.js';
+import { isBusy } from '../store/busy.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -69,8 +70,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string; statusCode?: number; validation?: unknown; validationContext?: string };
-    const sqlite = e.code ?? (e.cause as { code?: string } | undefined)?.code; // drizzle may wrap the driver's error
-    if (sqlite === 'SQLITE_BUSY' || sqlite === 'SQLITE_LOCKED') {
+    if (isBusy(e)) {
       // Another process holds the write lock past our short wait: nothing was written; come back.
       return reply.status(503).header('retry-after', '1').send({ code: ErrorCodes.DB_BUSY, message: defaultMessage(ErrorCodes.DB_BUSY), details: null });
     }

@@ -3,6 +3,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AsteriskLink } from './link.js';
 import { RestLimiter, type Lane } from './rest-limiter.js';
+import { KeepAliveHttp } from './ari-http.js';
 
 // Our own thin ARI client instead of ari-client (README: "Why not ari-client"). Guarantees:
 // every REST call has a timeout; the event socket reconnects forever with capped backoff;
@@ -76,12 +77,14 @@ export class AriClient extends AsteriskLink<AriEvent> {
   private readonly auth: string;
   private readonly base: URL;
   private readonly limiter: RestLimiter;
+  private readonly http: KeepAliveHttp;
 
   constructor(private readonly o: AriOptions) {
     super(o.reconnect);
     this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
     this.base = new URL(o.url);
     this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8);
+    this.http = new KeepAliveHttp(this.base.protocol === 'https:', this.limiter.max);
   }
 
   /** REST calls waiting for a slot now, and the most ever (src/asterisk/rest-limiter.ts). */
@@ -99,6 +102,7 @@ export class AriClient extends AsteriskLink<AriEvent> {
     this.ws?.terminate();
     this.ws = null;
     this.connected = false;
+    this.http.close();
   }
 
   protected connect(): void {
@@ -205,24 +209,19 @@ export class AriClient extends AsteriskLink<AriEvent> {
   ): Promise<T | null> {
     const u = new URL(`/ari${path}`, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
-    let res: Response;
+    const timeoutMs = opts.timeoutMs ?? this.o.requestTimeoutMs;
+    let res: { status: number; statusText: string; text: string };
     try {
-      res = await fetch(u, {
-        method,
-        headers: { Authorization: this.auth, ...(opts.body ? { 'Content-Type': 'application/json' } : {}) },
-        body: opts.body ? JSON.stringify(opts.body) : undefined,
-        signal: AbortSignal.timeout(opts.timeoutMs ?? this.o.requestTimeoutMs),
-      });
+      const headers: Record<string, string> = { Authorization: this.auth, ...(opts.body ? { 'Content-Type': 'application/json' } : {}) };
+      res = await this.http.request(method, u, headers, opts.body ? JSON.stringify(opts.body) : undefined, timeoutMs);
     } catch (err) {
       const e = err as Error;
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-        throw new CallbackdError(ErrorCodes.ARI_TIMEOUT, `ARI ${method} ${path} got no answer within ${opts.timeoutMs ?? this.o.requestTimeoutMs} ms`);
-      }
-      throw new CallbackdError(ErrorCodes.ARI_UNREACHABLE, `ARI ${method} ${path} failed: ${(e.cause as Error)?.message ?? e.message}`);
+      if (e.name === 'TimeoutError') throw new CallbackdError(ErrorCodes.ARI_TIMEOUT, `ARI ${method} ${path} got no answer within ${timeoutMs} ms`);
+      throw new CallbackdError(ErrorCodes.ARI_UNREACHABLE, `ARI ${method} ${path} failed: ${e.message}`);
     }
-    const text = await res.text();
+    const text = res.text;
     if (res.status === 404 && opts.allow404) return null;
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       let msg = text;
       try {
         msg = (JSON.parse(text) as { message?: string }).message ?? text;

@@ -10,8 +10,8 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
-import { serverCount, trunksOfNumber } from '../store/servers.js';
-import { DEFAULT_SERVER, trunkOnServer } from '../domain/server-placement.js';
+import { serverFilterOf, trunksOfNumber } from '../store/servers.js';
+import { trunkOnServer } from '../domain/server-placement.js';
 import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
 import { admit, type Admission } from '../domain/admit.js';
 import type { CallbackRow } from '../store/schema.js';
@@ -125,8 +125,7 @@ export class Scheduler {
 
   /** This daemon's server once the directory names any (or it is bound to one), else null: one Asterisk, no filter, no extra reads. */
   private serverFilter(): string | null {
-    const id = this.o.serverId;
-    return id !== undefined && (id !== DEFAULT_SERVER || serverCount(this.o.db) > 0) ? id : null;
+    return serverFilterOf(this.o.db, this.o.serverId);
   }
 
   private readDataVersion(): number {
@@ -344,14 +343,14 @@ export class Scheduler {
         if (await this.dial(cb, loaded!, d, now)) busy.set(d.agentId, (busy.get(d.agentId) ?? 0) + 1);
         continue;
       }
-      this.write(cb, d, now);
+      this.write(cb, d, now, server);
       if (d.kind === 'wait' && d.wakeAt !== null) wakeAt = wakeAt === null ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
     }
     return wakeAt;
   }
 
   /** The one store write for a decision that dials nothing. */
-  private write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number): void {
+  private write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number, server: string | null): void {
     switch (d.kind) {
       case 'fail':
         store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
@@ -361,8 +360,9 @@ export class Scheduler {
         store.deferLive(this.o.db, cb.id, d.until, d.reason, now);
         return;
       case 'wait':
-        if (d.ownerClock) store.waitForOwner(this.o.db, cb.id, d.reason, now);
-        else store.setWaitReason(this.o.db, cb.id, d.reason, now); // a no-op unless the reason changed
+        // Several servers: the reason names this server, and another server's is left alone (store).
+        if (d.ownerClock) store.waitForOwner(this.o.db, cb.id, d.reason, now, server);
+        else store.setWaitReason(this.o.db, cb.id, d.reason, now, server); // a no-op unless the reason changed
         return;
     }
   }

@@ -51,7 +51,8 @@ export function recordingOfAttempt(db: Db, callbackId: number, seq: number): Att
 }
 
 /** Recordings past their campaign's retention (counted from the call's end), oldest first. */
-export function expiredRecordings(db: Db, now: number, limit = 200): { attemptId: number; name: string }[] {
+/** With `serverId`: only calls placed through that server's trunks (its Asterisk holds the files). */
+export function expiredRecordings(db: Db, now: number, limit = 200, serverId: string | null = null): { attemptId: number; name: string }[] {
   return db
     .select({ attemptId: callAttempts.id, name: sql<string>`${callAttempts.recordingName}` })
     .from(callAttempts)
@@ -63,6 +64,7 @@ export function expiredRecordings(db: Db, now: number, limit = 200): { attemptId
         isNull(callAttempts.recordingDeletedAt),
         isNotNull(callAttempts.endedAt),
         lt(callAttempts.endedAt, sql`${now} - ${campaigns.recordingRetentionDays} * 86400000`),
+        serverId === null ? undefined : sql`${callAttempts.trunkId} IN (SELECT id FROM trunks WHERE server_id = ${serverId})`,
       ),
     )
     .orderBy(callAttempts.endedAt)

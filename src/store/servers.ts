@@ -1,5 +1,5 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { ServerTrunk } from '../domain/server-placement.js';
+import { DEFAULT_SERVER, type ServerTrunk } from '../domain/server-placement.js';
 import type { Conn } from './conn.js';
 import { numberTrunks, numbers, servers, trunks, type ServerRow } from './schema.js';
 
@@ -14,6 +14,14 @@ export const allServers = (db: Conn): ServerRow[] => db.select().from(servers).o
 
 /** How many servers the directory holds (0: one Asterisk, the implicit `default`; no filter needed). */
 export const serverCount = (db: Conn): number => db.select({ n: sql<number>`count(*)` }).from(servers).get()?.n ?? 0;
+
+/**
+ * The server a daemon filters its work by: its own once the directory names any server (or it is
+ * bound to one other than the implicit default), else null: one Asterisk, no filter, no extra reads.
+ */
+export function serverFilterOf(db: Conn, serverId: string | undefined): string | null {
+  return serverId !== undefined && (serverId !== DEFAULT_SERVER || serverCount(db) > 0) ? serverId : null;
+}
 
 /** The number's trunks: every row of number_trunks, and numbers.trunk_id, each with its server. */
 export function trunksOfNumber(db: Conn, e164: string): ServerTrunk[] {

@@ -387,9 +387,10 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     expect(t.db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state = 'DIALING'").get()).toEqual({ n: 0 });
     const port = await apiPort();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toMatch(/callbackd_asterisk_reconnects_total\{link="ari"\} [1-9]/);
-    expect(metrics).toMatch(/callbackd_asterisk_connected\{link="ari"\} 1/);
-    expect(metrics).toContain(`callbackd_dial_outcomes_total{outcome="${first!.outcome}",cause="${first!.cause ?? ''}"} 1`);
+    // Every series also carries the daemon's server="…" label (metrics.ts registerGauges).
+    expect(metrics).toMatch(/callbackd_asterisk_reconnects_total\{link="ari",server="default"\} [1-9]/);
+    expect(metrics).toMatch(/callbackd_asterisk_connected\{link="ari",server="default"\} 1/);
+    expect(metrics).toContain(`callbackd_dial_outcomes_total{outcome="${first!.outcome}",cause="${first!.cause ?? ''}",server="default"} 1`);
   });
 
   it('Asterisk down when the daemon starts: it retries with a clear log line, is not ready, then works once Asterisk is up', async () => {
@@ -422,7 +423,8 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     const leads = join(t.dir, 'crash.json');
     const number = (i: number) => `+1555888${String(i).padStart(4, '0')}`;
     writeFileSync(leads, JSON.stringify({ leads: Array.from({ length: RUNS }, (_, i) => ({ id: `crash${i}`, list: 'L-ANSWER', phone: number(i) })) }));
-    expect(cli(['import', leads, '--db', t.dbPath]).code).toBe(0);
+    const imp = cli(['import', leads, '--db', t.dbPath]);
+    expect(imp.code, imp.stderr).toBe(0);
     // A pause between claim and originate (test-only failpoint) makes that point reachable.
     const env = { CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS: '400' };
     const restart = async () => {

@@ -1,18 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import { AriHttpError, type AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
+import { AriHttpError } from '../../src/asterisk/ari.js';
 import { CallbackdError, ErrorCodes } from '../../src/errors.js';
-import { applyImport, parseImport } from '../../src/import.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import * as store from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
+import type { Db } from '../../src/store/db.js';
+import { FakeAri, until } from './fakes.js';
+import { DIALER_CENTER, importedDb, testScheduler } from './fixture.js';
 
 // issue 15 under a burst: a bridge that could not be made (a create that failed or timed out on
 // our side) must not cost an answered customer the call. This fake keeps bridges as Asterisk
@@ -40,44 +34,15 @@ class BridgingAri extends FakeAri {
   }
 }
 
-const FILE = {
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [
-    { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
-    { id: 'CF', name: 'Customer first', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: 'customer_first' },
-  ],
-  lists: [{ id: 'L', campaign: 'C' }, { id: 'LF', campaign: 'CF' }],
-  agents: [{ id: 'a1', name: 'A', campaigns: ['C', 'CF'] }],
-  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
-  leads: [
-    { id: 'lead1', list: 'L', phone: '+15551230001' },
-    { id: 'lead2', list: 'LF', phone: '+15551230002' },
-  ],
-};
-
 let db: Db;
 let ari: BridgingAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 beforeEach(() => {
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-bridge-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
+  ({ db } = importedDb('bridge', DIALER_CENTER, Date.now()));
   ari = new BridgingAri();
-  sched = new Scheduler({
-    db,
-    ari: ari as unknown as AriClient,
-    presence: new FakePresence() as unknown as Presence,
-    limiter: new TrunkLimiter(),
-    log,
-    owner: 'test',
-    leaseMs: 60_000,
-    backstopPollMs: 60_000,
-    externalWriteCheckMs: 50,
-    agentRetryDelayMs: 60_000,
-    confirm: { tries: 3, delayMs: 20 },
-  });
+  sched = testScheduler(db, ari, log);
   sched.start();
   ari.emit('connected');
 });

@@ -59,7 +59,6 @@ export class FakePresence extends EventEmitter {
   }
 }
 
-
 /**
  * Waits for `cond`. Under vi.useFakeTimers() it moves the fake clock instead of sleeping, so a
  * test of something that waits for time (a retry after 1 s, a grace period) takes no real time.

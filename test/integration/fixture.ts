@@ -9,10 +9,16 @@ import { buildApi } from '../../src/api/server.js';
 import { createToken } from '../../src/app/auth.js';
 import { applyImport, parseImport } from '../../src/import.js';
 import { openDb, type Db } from '../../src/store/db.js';
+import type { AriClient } from '../../src/asterisk/ari.js';
+import type { Presence } from '../../src/asterisk/presence.js';
+import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
+import type { Logger } from '../../src/log.js';
+import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
+import { FakePresence, type FakeAri } from './fakes.js';
 
-// The integration tests' call center and API, written once: a fresh database with an import file,
-// a token per user, and the HTTP API through fastify's inject (test/integration/{api,events,
-// hostile-*,agi}.test.ts).
+// The integration tests' call centers, API and scheduler, written once: a fresh database with an
+// import file, a token per user, the HTTP API through fastify's inject (test/integration/{api,
+// events,hostile-*,agi}.test.ts), and a scheduler over fakes (scheduler, bridge-retry, scheduler-busy).
 
 /** Monday 10:00 in New York. */
 export const NOW = Date.parse('2026-11-23T15:00:00Z');
@@ -79,5 +85,36 @@ export function testApi(db: Db, o: Partial<ApiDeps> = {}): Promise<FastifyInstan
   return buildApi({
     db, log: pino({ level: 'silent' }), now: () => NOW, nudge: () => undefined,
     ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 128 * 1024, ...o,
+  });
+}
+
+/**
+ * The dialer's call center (test/integration/{scheduler,bridge-retry}.test.ts): agent a1 on phone
+ * agent1001 in an agent-first campaign C and a customer-first campaign CF, one lead in each.
+ */
+export const DIALER_CENTER: ImportFile = {
+  ...ONE_TRUNK,
+  campaigns: [
+    { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
+    { id: 'CF', name: 'Customer first', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: 'customer_first' },
+  ],
+  lists: [{ id: 'L', campaign: 'C' }, { id: 'LF', campaign: 'CF' }],
+  agents: [{ id: 'a1', name: 'A', campaigns: ['C', 'CF'] }],
+  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
+  leads: [
+    { id: 'lead1', list: 'L', phone: '+15551230001' },
+    { id: 'lead2', list: 'LF', phone: '+15551230002' },
+  ],
+};
+
+/**
+ * A scheduler over fakes of our ARI and presence adapters, not started: a 60 s lease, and a backstop
+ * poll so far away that only nudges and data_version make a test pass. `o` overrides any option.
+ */
+export function testScheduler(db: Db, ari: FakeAri, log: Logger, o: Partial<SchedulerOptions> = {}): Scheduler {
+  return new Scheduler({
+    db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log,
+    owner: 'test', leaseMs: 60_000, backstopPollMs: 60_000, externalWriteCheckMs: 50, agentRetryDelayMs: 60_000, confirm: { tries: 3, delayMs: 20 },
+    ...o,
   });
 }

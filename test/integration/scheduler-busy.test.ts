@@ -1,16 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import { registry } from '../../src/metrics.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { DIAL_BUSY_TIMEOUT_MS } from '../../src/store/busy.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
-import { importedDb, ONE_TRUNK } from './fixture.js';
+import { FakeAri, until } from './fakes.js';
+import { importedDb, ONE_TRUNK, testScheduler } from './fixture.js';
 
 // Issue 12's last gap: another process (the CLI, a backup, the sqlite3 shell) holds the database's
 // write lock for seconds while calls go on. The scheduler's and dialer's connection (as daemon.ts
@@ -44,11 +40,7 @@ describe('another process holds the write lock while calls go on', () => {
     const dialDb = openDb(dbPath, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
     const lines: string[] = [];
     const ari = new FakeAri();
-    const sched = new Scheduler({
-      db: dialDb, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(),
-      log: pino({ level: 'info' }, { write: (l: string) => lines.push(l) }),
-      owner: 'test', leaseMs: 6000, backstopPollMs: 60_000, externalWriteCheckMs: 50, agentRetryDelayMs: 60_000, confirm: { tries: 3, delayMs: 20 },
-    });
+    const sched = testScheduler(dialDb, ari, pino({ level: 'info' }, { write: (l: string) => lines.push(l) }), { leaseMs: 6000 });
     sched.start();
     ari.emit('connected');
     stops.push(() => void db.$client.close(), () => void dialDb.$client.close(), () => sched.stop(0));
@@ -110,8 +102,8 @@ describe('another process holds the write lock while calls go on', () => {
     const maxLagMs = lag.max / 1e6;
     console.info(`write lock held ${releasedAt - lockedAt} ms: event loop delay max ${maxLagMs.toFixed(1)} ms (p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms), worst 10 ms timer gap ${worstGap.toFixed(1)} ms`);
     expect(releasedAt - lockedAt).toBeGreaterThanOrEqual(LOCK_MS);
-    expect(maxLagMs).toBeLessThan(150);
-    expect(worstGap).toBeLessThan(150);
+    expect(maxLagMs).toBeLessThan(250); // each refused try costs up to 20 ms; tries of several calls can fall in one turn
+    expect(worstGap).toBeLessThan(250);
 
     // After the release: both ends written, C dialed once.
     await until('A: the answered call end', () => attempt(a).endedAt !== null, 3000);

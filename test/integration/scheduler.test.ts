@@ -4,34 +4,16 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
-import type { AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import { CallbackdError, ErrorCodes } from '../../src/errors.js';
 import { applyImport, parseImport } from '../../src/import.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, pass, until } from './fakes.js';
+import { FakeAri, pass, until } from './fakes.js';
+import { DIALER_CENTER, testScheduler } from './fixture.js';
 
 // The scheduler and a call session against fakes of our own ARI and presence adapters; what
 // Asterisk really does is proven in test/e2e. Here: the races those fakes can script exactly.
-
-const FILE = {
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [
-    { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
-    { id: 'CF', name: 'Customer first', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: 'customer_first' },
-  ],
-  lists: [{ id: 'L', campaign: 'C' }, { id: 'LF', campaign: 'CF' }],
-  agents: [{ id: 'a1', name: 'A', campaigns: ['C', 'CF'] }],
-  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
-  leads: [
-    { id: 'lead1', list: 'L', phone: '+15551230001' },
-    { id: 'lead2', list: 'LF', phone: '+15551230002' },
-  ],
-};
 
 let dir: string;
 let db: Db;
@@ -42,7 +24,7 @@ const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cbd-sched-'));
   db = openDb(join(dir, 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
+  applyImport(db, parseImport(YAML.stringify(DIALER_CENTER), 'fixture'), Date.now());
   ari = new FakeAri();
   sched = null;
 });
@@ -54,19 +36,7 @@ afterEach(async () => {
 });
 
 function startScheduler(logger = log): Scheduler {
-  sched = new Scheduler({
-    db,
-    ari: ari as unknown as AriClient,
-    presence: new FakePresence() as unknown as Presence,
-    limiter: new TrunkLimiter(),
-    log: logger,
-    owner: 'test',
-    leaseMs: 60_000,
-    backstopPollMs: 60_000, // far away: only nudges can make these tests pass
-    externalWriteCheckMs: 50,
-    agentRetryDelayMs: 60_000,
-    confirm: { tries: 3, delayMs: 20 },
-  });
+  sched = testScheduler(db, ari, logger);
   sched.start();
   ari.emit('connected');
   return sched;

@@ -19,6 +19,9 @@ import { allServers, getServer, trunksOfNumber } from '../../src/store/servers.j
 import { FakeAri, FakePresence, pass, until } from './fakes.js';
 import { testApi } from './fixture.js';
 import { runCli } from './cli-run.js';
+import { sweepRecordings } from '../../src/dialer/recording-retention.js';
+import { setRecordingName } from '../../src/store/recordings.js';
+import { createLogger } from '../../src/log.js';
 import { writePresence } from '../../src/store/presence.js';
 import { registerGauges, registry } from '../../src/metrics.js';
 
@@ -56,12 +59,12 @@ afterEach(async () => {
   for (const d of dbs.splice(0)) d.$client.close();
 });
 
-function daemon(path: string, serverId: string) {
+function daemon(path: string, serverId: string, presence = new FakePresence()) {
   const db = openDb(path);
   dbs.push(db);
   const ari = new FakeAri();
   const s = new Scheduler({
-    db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
+    db, ari: ari as unknown as AriClient, presence: presence as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
     owner: `d-${serverId}`, serverId, leaseMs: 60_000, backstopPollMs: 600_000, externalWriteCheckMs: 20, agentRetryDelayMs: 30_000,
   });
   running.push(s);
@@ -173,6 +176,33 @@ describe('two daemons, one per server, one SQLite file', () => {
     expect(ids.map((id) => store.getCallback(setup, id)!.state).sort()).toEqual([...Array(4).fill('DIALING'), ...Array(4).fill('LIVE')]);
   });
 
+  it("two servers waiting for one owner (a phone on each) do not rewrite each other's reason", async () => {
+    const path = join(tmp(), 'db.sqlite');
+    const setup = openDb(path);
+    dbs.push(setup);
+    applyImport(setup, parseImport(YAML.stringify({ ...FILE, phones: [...FILE.phones, { endpoint: 'pa1-b', agent: 'a1', server: 'b' }] }), 'f'), Date.now());
+    const id = bookCallback(setup, { leadId: 'l0', due: '+0s', actor: 'test', type: 'USERONLY', ownerAgentId: 'a1' }, Date.now()).callback.id;
+    // The owner's phones are registered nowhere: each server has its own reason to wait.
+    const away = () => {
+      const p = new FakePresence();
+      for (const ep of ['pa1', 'pa1-b']) p.phones.set(ep, { registered: false, inUse: false, idleSince: 0 });
+      return p;
+    };
+    const A = daemon(path, 'a', away());
+    const B = daemon(path, 'b', away());
+    await until('a reason', () => store.getCallback(setup, id)!.waitReason !== null);
+    await pass(300);
+    const v0 = store.getCallback(setup, id)!.version;
+    for (let i = 0; i < 10; i++) {
+      A.s.nudge();
+      B.s.nudge();
+      await pass(50);
+    }
+    expect(store.getCallback(setup, id)!.version - v0, 'writes while nothing changed').toBe(0);
+    expect(store.getCallback(setup, id)!.waitReason).toMatch(/^server [ab]: waiting for owner a1: phone pa1(-b)? is not registered$/);
+    expect(A.ari.originates.length + B.ari.originates.length).toBe(0);
+  });
+
   it("the claim path's server filter: only what a daemon on the server could place", () => {
     const db = openDb(join(tmp(), 'db.sqlite'));
     dbs.push(db);
@@ -223,5 +253,32 @@ describe('ops: which server', () => {
     expect(text).toMatch(/^callbackd_asterisk_connected\{link="ari",server="b"\} 1$/m);
     registerGauges({ db, trunksInUse: () => new Map(), links: () => ({ ari: { connected: true, reconnects: 0 }, ami: { connected: true, reconnects: 0 } }) });
     expect(await registry.metrics()).not.toMatch(/server="b"/);
+  });
+});
+
+describe('recording retention per server', () => {
+  it("each daemon deletes only its own server's expired recordings (another Asterisk's are not its to count as gone)", async () => {
+    const db = openDb(join(tmp(), 'db.sqlite'));
+    dbs.push(db);
+    applyImport(db, parseImport(YAML.stringify({ ...FILE, campaigns: [{ ...FILE.campaigns[0], recording_retention_days: 1 }] }), 'f'), 1);
+    const now = Date.now();
+    const recorded = (lead: string, trunk: string) => {
+      const id = store.insertCallback(db, { leadId: lead, campaignId: 'C', type: 'ANYONE', ownerAgentId: null, dueAt: now, dueZone: 'UTC', maxAttempts: 3, notes: null }, now);
+      const r = db.$client
+        .prepare(
+          `INSERT INTO call_attempts (callback_id, seq, dial_order, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at, ended_at, outcome)
+           VALUES (?, 1, 'AGENT_FIRST', '+1', '+2', ?, ?, ?, ?, 'tok', ?, ?, 'ANSWERED')`,
+        )
+        .run(id, trunk, `a${id}`, `c${id}`, `b${id}`, now - 3 * 86_400_000, now - 2 * 86_400_000);
+      setRecordingName(db, Number(r.lastInsertRowid), `rec-${trunk}`);
+    };
+    recorded('l0', 'carrier-a');
+    recorded('l1', 'carrier-b');
+    const deleted: string[] = [];
+    const ari = { deleteStoredRecording: async (name: string) => void deleted.push(name) } as unknown as AriClient;
+    expect(await sweepRecordings({ db, ari, log: createLogger('silent'), now: () => now, serverId: 'b' })).toBe(1);
+    expect(deleted).toEqual(['rec-carrier-b']);
+    expect(await sweepRecordings({ db, ari, log: createLogger('silent'), now: () => now, serverId: 'a' })).toBe(1);
+    expect(deleted).toEqual(['rec-carrier-b', 'rec-carrier-a']);
   });
 });
