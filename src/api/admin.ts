@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { zodToJsonSchema } from 'zod-to-json-schema';
 import { forbid } from '../app/auth.js';
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
@@ -35,6 +36,13 @@ export function adminRoutes(d: ApiDeps) {
 
     app.get('/admin/:entity', { schema: { operationId: 'listEntries', tags: ['admin'], summary: 'List campaigns, lists, leads, agents, phones, trunks, numbers or users (admin)', params: z.object({ entity: Entity }), querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(), response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async (req) => ({
       items: listEntries(db, req.params.entity, req.query.limit),
+    }));
+
+    // The console's per-option forms are drawn from this (the import file's own zod schema as JSON
+    // Schema: types, enums, min/max, defaults, descriptions), so a new option shows up without console code.
+    app.get('/admin/schema/:entity', { schema: { operationId: 'entrySchema', tags: ['admin'], summary: 'The JSON Schema of one entry of a section, as a PUT body takes it (idField comes from the URL)', params: z.object({ entity: Entity }), response: { 200: z.object({ idField: z.string(), schema: z.record(z.unknown()) }), ...errors } } }, async (req) => ({
+      idField: ID_FIELD[req.params.entity],
+      schema: entrySchema(req.params.entity),
     }));
 
     app.get('/admin/:entity/:id', { schema: { operationId: 'getEntry', tags: ['admin'], summary: 'One directory entry (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => one(req.params.entity, req.params.id));
@@ -108,3 +116,59 @@ export function adminRoutes(d: ApiDeps) {
   };
 }
 
+
+/**
+ * Help for the options (README "Callback rules" and the campaign sections), as the console shows it
+ * under each input. Options without a line here still get their type, bounds and default.
+ */
+const HELP: Partial<Record<Section, Record<string, string>>> = {
+  campaigns: {
+    name: 'shown to managers and agents',
+    time_zone: 'IANA zone of the campaign (a lead without its own zone is called in this one)',
+    outbound_number: 'caller id presented to the customer (E.164)',
+    dial_order: 'who is rung first: the agent, or the customer',
+    max_attempts: 'customer attempts before a callback fails',
+    retry_delays: 'seconds before the next attempt per outcome; doubled per retry, capped at max',
+    agent_ring_seconds: 'how long the agent\'s phone rings',
+    customer_ring_seconds: 'how long the customer\'s phone rings',
+    scheduled_callbacks: 'off: the campaign takes no callbacks',
+    my_callback_default: 'the type when a booking names an owner but no type',
+    days_limit: 'no callback further ahead than N days (0: unlimited)',
+    max_days_ahead: 'the hard horizon for every booking, edit and hook',
+    hours_block: 'a USERONLY callback is hidden from its owner for N hours after it is set',
+    active_limit: 'max open USERONLY callbacks per agent (0: unlimited)',
+    calltime_check: 'a booking outside calling hours: refuse, move to the next opening, or keep (off)',
+    calling_windows: 'per weekday in the lead\'s zone, e.g. {"mon-fri": "09:00-20:00"}; none = any time',
+    holidays: 'local dates with no calling, e.g. ["2026-12-25"]',
+    lead_daily_cap: 'customer legs per lead in any 24 h (0: none)',
+    auto_reschedule: 'an ANYONE callback out of attempts on busy / no answer comes back next day or week',
+    useronly_move_minutes: 'a LIVE USERONLY callback whose owner could not be rung for N minutes becomes ANYONE (0: never)',
+    allow_unassigned_agents: 'an owner no longer on the campaign still gets the callback',
+    dnc_filter_useronly: 'check USERONLY callbacks against the DNC lists too',
+    default_region: 'region for numbers given in national format',
+    count_mode: 'what the agent\'s counter counts',
+    display_days: 'the agent\'s list shows callbacks due within N days (0: all)',
+    callback_alert: 'how the agent\'s callbacks alert line looks',
+    email_when_live: 'mail the owner of a USERONLY callback when it goes LIVE',
+    record: 'record answered calls',
+    recording_retention_days: 'days a recording is kept',
+    alt_dial: 'after NO_ANSWER/BUSY the next attempt dials the lead\'s next number',
+    whisper: 'agent-first: what the agent hears once they answer, before the customer is dialed (the lead\'s name or number)',
+    agent_accept: 'agent-first: the agent must press 1 to have the customer dialed',
+    accept_timeout_seconds: 'how long after the whisper the agent has to press a key',
+    customer_choice: 'the customer chooses when they answer, before the bridge (talk, snooze, cancel)',
+    snooze_minutes: '"call me again in N minutes"',
+    inbound_callback_expiry_hours: 'an inbound callback not placed this long after the caller arrived ends FAILED/EXPIRED (0: never)',
+  },
+};
+
+/** One section's entry schema (the element of its array in ImportSchema) as JSON Schema; effects render as their input. */
+function entrySchema(entity: Section): Record<string, unknown> {
+  const section = ImportSchema.shape[entity] as unknown as z.ZodDefault<z.ZodArray<z.ZodTypeAny>>;
+  const json = zodToJsonSchema(section._def.innerType.element, { $refStrategy: 'none', effectStrategy: 'input' }) as { properties?: Record<string, { description?: string }> };
+  for (const [k, text] of Object.entries(HELP[entity] ?? {})) {
+    const p = json.properties?.[k];
+    if (p && !p.description) p.description = text; // a .describe() in the schema itself wins
+  }
+  return json as Record<string, unknown>;
+}

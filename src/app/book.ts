@@ -1,4 +1,5 @@
 import { decideCreate, type CallbackType } from '../domain/create-rules.js';
+import { keptArrival } from '../domain/queue-place.js';
 import { parseDue } from '../domain/due.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from '../store/audit.js';
@@ -101,7 +102,8 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
         createdBy: input.actor,
         context: input.transcript ?? null,
         phonePosition,
-        arrivedAt: input.arrivedAt ?? null,
+        // A caller asking again keeps the place their replaced request had (domain/queue-place.ts).
+        arrivedAt: keptArrival(input.arrivedAt ?? null, d.replaces !== null ? (existing?.arrivedAt ?? null) : null),
       },
       now,
     );

@@ -62,3 +62,12 @@ export function inboundExpiry(arrivedAt: number | null | undefined, expiryHours:
   if (now < end) return null;
   return `inbound callback expired: the caller joined the line at ${new Date(arrivedAt).toISOString()} and was not reached within ${expiryHours} h (campaign option inbound_callback_expiry_hours)`;
 }
+
+/**
+ * The arrival of a caller's new request that replaces their open one: the earlier of the two, so
+ * calling again never sends a caller to the back of the line. Null when neither has one.
+ */
+export function keptArrival(requested: number | null, replaced: number | null): number | null {
+  if (requested === null || replaced === null) return requested;
+  return Math.min(requested, replaced);
+}

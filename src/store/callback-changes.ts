@@ -9,12 +9,12 @@ import { audit, callAttempts, callbacks, callbacksArchive, type CallbackRow } fr
 export const EDITABLE = ['ACTIVE', 'LIVE'] as const;
 export const FINISHED = ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'] as const;
 
-export type OpenCallback = Pick<CallbackRow, 'id' | 'state' | 'type' | 'ownerAgentId'>;
+export type OpenCallback = Pick<CallbackRow, 'id' | 'state' | 'type' | 'ownerAgentId' | 'arrivedAt'>;
 
 /** The lead's newest open (ACTIVE, LIVE or DIALING) callback in a campaign: one promise per lead. */
 export function openCallbackOfLead(db: Conn, leadId: string, campaignId: string): OpenCallback | undefined {
   return db
-    .select({ id: callbacks.id, state: callbacks.state, type: callbacks.type, ownerAgentId: callbacks.ownerAgentId })
+    .select({ id: callbacks.id, state: callbacks.state, type: callbacks.type, ownerAgentId: callbacks.ownerAgentId, arrivedAt: callbacks.arrivedAt })
     .from(callbacks)
     .where(and(eq(callbacks.leadId, leadId), eq(callbacks.campaignId, campaignId), inArray(callbacks.state, ['ACTIVE', 'LIVE', 'DIALING'])))
     .orderBy(desc(callbacks.id))

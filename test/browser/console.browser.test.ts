@@ -239,7 +239,8 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', { timeout: 120_
     await page.getByText('phone p2 saved').waitFor();
     await shot(page, 'admin');
     await page.goto(`${c.url}/console/admin/campaigns`);
-    await page.getByLabel('id').fill('C3');
+    await page.getByLabel('id', { exact: true }).fill('C3');
+    await page.getByLabel('Advanced: edit as JSON').check();
     await page.getByLabel(/Entry/).fill('{"name": "Bad", "time_zone": "Mars/Olympus"}');
     await page.getByRole('button', { name: 'Save campaign' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/time_zone/);

@@ -73,11 +73,12 @@ describe('request-callback keeps the caller\'s place in line', () => {
     expect(positionSaid(b)).toBe('1');
     expect(b.at(-1)).toBe('STREAM FILE auth-thankyou 0123456789*#'); // the dialplan says the position and goodbye
     // A arrived 5 minutes ago (before B) and books second: position 1; B is now 2.
-    const a = await caller('request-callback?campaign=C', '+15552220001', uniqueidAgo(300_000, 7));
+    const uidA = uniqueidAgo(300_000, 7);
+    const a = await caller('request-callback?campaign=C', '+15552220001', uidA);
     expect(positionSaid(a)).toBe('1');
     const [idA, idB] = [idOf(a), idOf(b)];
     expect(positionInLine(db, getCallback(db, idB)!)).toBe(2);
-    expect(getCallback(db, idA)!.arrivedAt).toBe(Math.floor((Date.now() - 300_000) / 1000) * 1000);
+    expect(getCallback(db, idA)!.arrivedAt).toBe(Number(uidA.split('.')[0]) * 1000);
     // D's dialplan says it arrived 10 s ago (CALLBACKD_ARRIVED=${EPOCH}); its channel is older: the dialplan wins.
     const arrived = (Date.now() - 10_000) / 1000;
     const d = await caller(`request-callback?campaign=C&arrived=${arrived.toFixed(3)}`, '+15552220004', uniqueidAgo(600_000, 3));
@@ -86,6 +87,16 @@ describe('request-callback keeps the caller\'s place in line', () => {
 
     promoteDue(db, Date.now() + 1000);
     expect(liveReady(db, Date.now() + 1000, 10).map((r) => r.id)).toEqual([idA, idB, idOf(d)]);
+  });
+
+  it('a caller who asks again keeps the place of their first request', async () => {
+    const first = await caller('request-callback?campaign=C', '+15552220001', uniqueidAgo(300_000, 1));
+    await caller('request-callback?campaign=C', '+15552220002', uniqueidAgo(120_000, 2));
+    const again = await caller('request-callback?campaign=C', '+15552220001', uniqueidAgo(10_000, 3));
+    const [was, now] = [getCallback(db, idOf(first))!, getCallback(db, idOf(again))!];
+    expect(was.state).toBe('CANCELLED'); // replaced: one open callback per lead
+    expect(now.arrivedAt).toBe(was.arrivedAt);
+    expect(positionSaid(again)).toBe('1');
   });
 
   it('without a plausible arrival (a UNIQUEID from 2023, no arrived=) the booking instant is the arrival', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { admit, type AdmitFacts } from '../../src/domain/admit.js';
-import { arrivalMaxAgeMs, arrivalOf, compareInLine, inboundExpiry, linePlace, type InLine } from '../../src/domain/queue-place.js';
+import { arrivalMaxAgeMs, arrivalOf, compareInLine, inboundExpiry, keptArrival, linePlace, type InLine } from '../../src/domain/queue-place.js';
 import { ALWAYS } from '../../src/domain/windows.js';
 
 // Inbound callbacks keep their place in line: the order rule, where an arrival comes from, expiry.
@@ -45,6 +45,15 @@ describe('line order (compareInLine)', () => {
       const [p, q] = [xs[once[i - 1]! - 1]!, xs[once[i]! - 1]!];
       expect(linePlace(p)).toBeLessThanOrEqual(linePlace(q));
     }
+  });
+});
+
+describe('keptArrival', () => {
+  it('a caller asking again keeps the earlier of their two arrivals; nothing queued, nothing kept', () => {
+    expect(keptArrival(NOW, NOW - MIN)).toBe(NOW - MIN);
+    expect(keptArrival(NOW - MIN, NOW)).toBe(NOW - MIN);
+    expect(keptArrival(NOW, null)).toBe(NOW);
+    expect(keptArrival(null, NOW - MIN)).toBeNull(); // an agent's rebooking is not an arrival
   });
 });
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, ok } from '../api';
+import { api, ApiFailure, ok } from '../api';
 import { Problem } from '../components/Problem';
+import { SchemaForm, type FieldErrors, type JsonSchema, type Values } from '../components/SchemaForm';
 import { Link } from '../router';
 
 // Admin screens over /admin/*: the directory as the API lists it, and a change as an entry of the
@@ -28,15 +29,20 @@ export function AdminPage({ entity }: { entity: string }) {
     void load();
   }, [load]);
   const cols = [...new Set(items.flatMap((i) => Object.keys(i)))].filter((c) => c !== 'updatedAt');
-  const put = async (id: string, body: Record<string, unknown>) => {
+  const [editing, setEditing] = useState<{ id: string; row: Record<string, unknown> } | null>(null);
+  useEffect(() => setEditing(null), [e]);
+  /** Saves; resolves to the API's failure (shown by the form next to its fields) or null. */
+  const put = async (id: string, body: Record<string, unknown>): Promise<unknown> => {
     setSaid(null);
     try {
       await ok(api.PUT('/admin/{entity}/{id}', { params: { path: { entity: e, id } }, body }));
       setSaid(`${e.slice(0, -1)} ${id} saved`);
       setError(null);
       await load();
+      return null;
     } catch (err) {
       setError(err);
+      return err;
     }
   };
   return (
@@ -52,7 +58,7 @@ export function AdminPage({ entity }: { entity: string }) {
       </nav>
       <Problem error={error} />
       {said && <p role="status">{said}</p>}
-      <EntryForm entity={e} onSave={put} />
+      <EntryForm entity={e} editing={editing} onSave={put} />
       <table className="grid" aria-label={e}>
         <thead>
           <tr>
@@ -71,6 +77,9 @@ export function AdminPage({ entity }: { entity: string }) {
                   <td key={c}>{typeof i[c] === 'object' ? JSON.stringify(i[c]) : String(i[c] ?? '')}</td>
                 ))}
                 <td>
+                  <button type="button" aria-label={`Edit ${id}`} onClick={() => setEditing({ id, row: i })}>
+                    Edit
+                  </button>
                   {VIEW[e] && <Link to={`/console/callbacks?${VIEW[e]}=${encodeURIComponent(id)}`}>callbacks</Link>}
                   {e === 'phones' && (
                     <>
@@ -94,20 +103,56 @@ export function AdminPage({ entity }: { entity: string }) {
   );
 }
 
-/** Create or replace one entry, written as in the import file (README "Import file"). */
-function EntryForm({ entity, onSave }: { entity: Entity; onSave: (id: string, body: Record<string, unknown>) => Promise<void> }) {
+/**
+ * Create or replace one entry: a form drawn from the API's schema of the section (one input per
+ * option), or the same entry as JSON ("advanced"). A save sends only the options set; the server
+ * fills the defaults, checks, and its messages are shown next to the option they name.
+ */
+function EntryForm({ entity, editing, onSave }: { entity: Entity; editing: { id: string; row: Record<string, unknown> } | null; onSave: (id: string, body: Record<string, unknown>) => Promise<unknown> }) {
+  const [shape, setShape] = useState<{ idField: string; schema: JsonSchema } | null>(null);
   const [id, setId] = useState('');
+  const [values, setValues] = useState<Values>({});
+  const [json, setJson] = useState(false);
   const [text, setText] = useState('{}');
   const [bad, setBad] = useState<string | null>(null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  useEffect(() => {
+    setShape(null);
+    ok(api.GET('/admin/schema/{entity}', { params: { path: { entity } } })).then(
+      (r) => setShape({ idField: r.idField, schema: r.schema as JsonSchema }),
+      (err: unknown) => setBad(err instanceof ApiFailure ? err.message : String(err)),
+    );
+  }, [entity]);
+  useEffect(() => {
+    setId(editing?.id ?? '');
+    setValues(editing && shape ? entryOfRow(shape.schema, editing.row) : {});
+    setErrors({});
+  }, [editing, shape]);
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
-    try {
-      const body = JSON.parse(text) as Record<string, unknown>;
-      setBad(null);
-      await onSave(id, body);
-    } catch (err) {
-      setBad(err instanceof SyntaxError ? `not JSON: ${err.message}` : null);
+    let body = values;
+    if (json) {
+      try {
+        body = JSON.parse(text) as Values;
+        setValues(body);
+      } catch (err) {
+        return setBad(`not JSON: ${(err as Error).message}`);
+      }
     }
+    setBad(null);
+    setErrors(fieldErrors(await onSave(id, body)));
+  };
+  const toggle = (on: boolean) => {
+    if (on) setText(JSON.stringify(values, null, 2));
+    else {
+      try {
+        setValues(JSON.parse(text) as Values);
+      } catch {
+        return setBad('not JSON: fix it before leaving the JSON view');
+      }
+    }
+    setBad(null);
+    setJson(on);
   };
   return (
     <form onSubmit={submit} className="entry" aria-label={`Save one of ${entity}`}>
@@ -115,14 +160,67 @@ function EntryForm({ entity, onSave }: { entity: Entity; onSave: (id: string, bo
         {KEY[entity]}
         <input value={id} onChange={(e) => setId(e.target.value)} required />
       </label>
-      <label>
-        Entry (import-file fields, JSON; every option not given takes its default)
-        <textarea rows={4} cols={60} value={text} onChange={(e) => setText(e.target.value)} />
+      <label className="inline">
+        <input type="checkbox" checked={json} onChange={(e) => toggle(e.target.checked)} /> Advanced: edit as JSON
       </label>
+      {json ? (
+        <label>
+          Entry (import-file fields, JSON; every option not given takes its default)
+          <textarea rows={8} cols={60} value={text} onChange={(e) => setText(e.target.value)} />
+        </label>
+      ) : shape ? (
+        <SchemaForm schema={shape.schema} skip={shape.idField} values={values} onChange={setValues} errors={errors} />
+      ) : (
+        !bad && <p>Loading the options…</p>
+      )}
       <button type="submit">Save {entity.slice(0, -1)}</button>
       {bad && <p role="alert" className="error">{bad}</p>}
     </form>
   );
+}
+
+/** The server's 400 issues (zod paths under [section, 0, …]) by option path. */
+function fieldErrors(err: unknown): FieldErrors {
+  const issues = err instanceof ApiFailure && Array.isArray(err.body.details) ? (err.body.details as { path?: unknown[]; message?: string }[]) : [];
+  const out: FieldErrors = {};
+  for (const i of issues) {
+    const key = (i.path ?? []).slice(2).filter((x) => typeof x === 'string').join('.');
+    if (key && i.message) out[key] = out[key] ? `${out[key]}; ${i.message}` : i.message;
+  }
+  return out;
+}
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const pascal = (s: string) => camel(s).replace(/^./, (c) => c.toUpperCase());
+
+/**
+ * A listed row (the store's camelCase columns) read back as the schema's options, so an edit starts
+ * from what is stored: same name in camelCase; an enum value matched without case (AGENT_FIRST →
+ * agent_first); a nested option from the columns that start with its parent's first word
+ * (retry_delays.busy ← retryBusySec). An option not found stays unset (its default).
+ */
+function entryOfRow(schema: JsonSchema, row: Record<string, unknown>): Values {
+  const out: Values = {};
+  for (const [k, s] of Object.entries(schema.properties ?? {})) {
+    if (s.properties) {
+      const prefix = camel(k.split('_')[0]!);
+      const nested: Values = {};
+      for (const [c, cs] of Object.entries(s.properties)) {
+        const col = Object.keys(row).find((r) => r.startsWith(prefix) && r.includes(pascal(c)));
+        if (col !== undefined) put(nested, c, cs, row[col]);
+      }
+      if (Object.keys(nested).length) out[k] = nested;
+    } else put(out, k, s, row[camel(k)]);
+  }
+  return out;
+}
+
+function put(out: Values, k: string, s: JsonSchema, v: unknown) {
+  if (v === undefined || v === null) return;
+  if (s.enum && typeof v === 'string') {
+    const m = s.enum.find((e) => String(e).toLowerCase() === v.toLowerCase());
+    if (m !== undefined) out[k] = m;
+  } else out[k] = v;
 }
 
 export function DncPage() {

@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { bookCallback } from '../../src/app/book.js';
+import type { AriClient } from '../../src/asterisk/ari.js';
+import type { Presence } from '../../src/asterisk/presence.js';
+import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
+import { applyImport, parseImport } from '../../src/import.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import * as store from '../../src/store/callbacks.js';
+import { openDb, type Db } from '../../src/store/db.js';
+import { FakeAri, FakePresence, until } from './fakes.js';
+
+// Inbound callbacks in the scheduler (fake ARI and presence, the clock a variable): the line order
+// decides who gets the one free agent, and inbound_callback_expiry_hours ends a waiting one.
+
+const T0 = Date.parse('2026-11-23T15:00:00Z');
+const MIN = 60_000;
+let db: Db;
+let ari: FakeAri;
+let presence: FakePresence;
+let sched: Scheduler | null = null;
+let clock = T0;
+
+beforeEach(() => {
+  clock = T0;
+  ari = new FakeAri();
+  presence = new FakePresence();
+  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-queue-sched-')), 'db.sqlite'));
+  applyImport(db, parseImport(YAML.stringify({
+    trunks: [{ id: 'carrier' }],
+    numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+    campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001', inbound_callback_expiry_hours: 1 }],
+    lists: [{ id: 'L', campaign: 'C' }],
+    agents: [{ id: 'a1', name: 'A1', campaigns: ['C'] }],
+    phones: [{ endpoint: 'agent1001', agent: 'a1' }],
+    leads: [
+      { id: 'b', list: 'L', phone: '+15552220002' },
+      { id: 'a', list: 'L', phone: '+15552220001' },
+      { id: 'plain', list: 'L', phone: '+15552220003' },
+    ],
+  }), 'fixture'), T0);
+});
+afterEach(async () => {
+  await sched?.stop(0);
+  sched = null;
+});
+
+function start(): void {
+  sched = new Scheduler({
+    db, ari: ari as unknown as AriClient, presence: presence as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
+    owner: 't', leaseMs: 60_000, backstopPollMs: 600_000, externalWriteCheckMs: 1000, agentRetryDelayMs: 30_000, now: () => clock,
+  });
+  sched.start();
+  ari.emit('connected');
+}
+async function at(t: number) {
+  clock = t;
+  sched!.nudge();
+  await new Promise((r) => setTimeout(r, 60));
+}
+const inbound = (leadId: string, arrivedAt: number | null) =>
+  bookCallback(db, { leadId, due: 'now', type: 'ANYONE', actor: 'agi', ...(arrivedAt === null ? {} : { arrivedAt }) }, clock).callback.id;
+
+describe('inbound callbacks in the scheduler', () => {
+  it('the one free agent gets the earlier arrival, though it was booked last and is due last', async () => {
+    const b = inbound('b', T0 - 2 * MIN);
+    clock += 1000;
+    const plain = inbound('plain', null); // due now (T0 + 1 s): stands behind both arrivals
+    clock += 1000;
+    const a = inbound('a', T0 - 5 * MIN);
+    start();
+    await at(clock + 1000);
+    await until('the agent leg', () => ari.originates.length === 1);
+    expect(store.getCallback(db, a)!.state).toBe('DIALING');
+    expect(store.getCallback(db, b)!.state).toBe('LIVE');
+    expect(store.getCallback(db, plain)!.state).toBe('LIVE');
+  });
+
+  it('a waiting inbound callback ends FAILED/EXPIRED after inbound_callback_expiry_hours; one without an arrival does not', async () => {
+    presence.phones.set('agent1001', { registered: false, inUse: false, idleSince: 0 });
+    const a = inbound('a', T0 - 30 * MIN);
+    const plain = inbound('plain', null);
+    start();
+    await at(T0 + 1000);
+    expect(store.getCallback(db, a)!.state).toBe('LIVE'); // waiting for an agent
+    await at(T0 + 30 * MIN - 1000);
+    expect(store.getCallback(db, a)!.state).toBe('LIVE');
+    await at(T0 + 30 * MIN);
+    await until('expired', () => store.getCallback(db, a)!.state === 'FAILED');
+    expect(store.getCallback(db, a)).toMatchObject({
+      lastOutcome: 'EXPIRED',
+      failReason: 'inbound callback expired: the caller joined the line at 2026-11-23T14:30:00.000Z and was not reached within 1 h (campaign option inbound_callback_expiry_hours)',
+    });
+    expect(store.getCallback(db, plain)!.state).toBe('LIVE');
+    expect(ari.originates).toHaveLength(0);
+  });
+});
