@@ -8,6 +8,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { applyImport, ImportSchema } from '../import.js';
 import { writeAudit } from '../store/audit.js';
 import { addDnc, getCampaign } from '../store/directory.js';
+import { importEntry } from '../store/directory-entry.js';
 import { deleteEntry, getEntry, listDnc, listEntries, removeDnc, SECTIONS, type Section } from '../store/directory-admin.js';
 import type { ApiDeps } from './deps.js';
 
@@ -46,6 +47,15 @@ export function adminRoutes(d: ApiDeps) {
     }));
 
     app.get('/admin/:entity/:id', { schema: { operationId: 'getEntry', tags: ['admin'], summary: 'One directory entry (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => one(req.params.entity, req.params.id));
+
+    // The entry as the import file writes it (the PUT body): the console's Edit starts from this, so a
+    // save keeps what the listing does not show (an agent's campaigns, a number's trunks, a lead's numbers).
+    app.get('/admin/:entity/:id/entry', { schema: { operationId: 'getImportEntry', tags: ['admin'], summary: 'One directory entry as an import-file entry: the PUT body that leaves it unchanged (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => {
+      const { entity, id } = req.params;
+      const entry = importEntry(db, entity, id);
+      if (!entry) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no ${entity.slice(0, -1)} "${id}"`);
+      return entry;
+    });
 
     app.put(
       '/admin/:entity/:id',

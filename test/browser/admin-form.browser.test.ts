@@ -6,6 +6,7 @@ import { inCi, shot, signIn, startConsole, tryLaunch, type Browser, type Console
 // The admin console edits a campaign with a form drawn from the API's schema (GET
 // /admin/schema/{entity}) in Debian's Chromium: a select for an enum, a number input for an
 // integer, the server's 400 message next to the option it names, and nothing saved on a bad value.
+// Edit starts from GET /admin/{entity}/{id}/entry, so what the listing lacks (an agent's campaigns) is kept.
 
 const started = await tryLaunch();
 if (!started.ok && !inCi) console.warn(`\n*** admin-form browser suite SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
@@ -82,6 +83,21 @@ describe.skipIf(!started.ok && !inCi)('admin form drawn from the API schema (Chr
     const row = await campaign('C1');
     expect(row.acceptTimeoutSeconds).toBe(8);
     expect(row.whisper).toBe('off');
+  });
+
+  it("an agent's name changed through Edit: its campaign memberships (not in the listing) are kept", async () => {
+    const entry = () => page.evaluate(async (u) => (await fetch(u)).json() as Promise<Record<string, unknown>>, '/admin/agents/a1/entry');
+    await signIn(page, c.url, 'root');
+    await page.goto(`${c.url}/console/admin/agents`);
+    expect(await page.getByRole('table', { name: 'agents' }).getByRole('columnheader', { name: 'campaigns' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Edit a1' }).click();
+    const form = page.getByRole('form', { name: 'Save one of agents' });
+    await expect.poll(() => form.getByLabel('id', { exact: true }).inputValue()).toBe('a1');
+    expect(JSON.parse(await form.getByLabel('campaigns', { exact: true }).inputValue())).toEqual(['C1', 'C2']);
+    await form.getByLabel('name', { exact: true }).fill('Alice Renamed');
+    await form.getByRole('button', { name: 'Save agent' }).click();
+    await page.getByText('agent a1 saved').waitFor();
+    expect(await entry()).toMatchObject({ name: 'Alice Renamed', campaigns: ['C1', 'C2'] });
   });
 
   it('an agent cannot reach the admin page', async () => {

@@ -29,7 +29,7 @@ export function AdminPage({ entity }: { entity: string }) {
     void load();
   }, [load]);
   const cols = [...new Set(items.flatMap((i) => Object.keys(i)))].filter((c) => c !== 'updatedAt');
-  const [editing, setEditing] = useState<{ id: string; row: Record<string, unknown> } | null>(null);
+  const [editing, setEditing] = useState<{ id: string } | null>(null);
   useEffect(() => setEditing(null), [e]);
   /** Saves; resolves to the API's failure (shown by the form next to its fields) or null. */
   const put = async (id: string, body: Record<string, unknown>): Promise<unknown> => {
@@ -43,6 +43,15 @@ export function AdminPage({ entity }: { entity: string }) {
     } catch (err) {
       setError(err);
       return err;
+    }
+  };
+  /** Changes some options of a stored entry: the rest is sent as the server reads it back (nothing dropped). */
+  const change = async (id: string, options: Record<string, unknown>) => {
+    try {
+      const { [shapeKey(e)]: _, ...entry } = await entryOf(e, id);
+      await put(id, { ...entry, ...options });
+    } catch (err) {
+      setError(err);
     }
   };
   return (
@@ -77,16 +86,16 @@ export function AdminPage({ entity }: { entity: string }) {
                   <td key={c}>{typeof i[c] === 'object' ? JSON.stringify(i[c]) : String(i[c] ?? '')}</td>
                 ))}
                 <td>
-                  <button type="button" aria-label={`Edit ${id}`} onClick={() => setEditing({ id, row: i })}>
+                  <button type="button" aria-label={`Edit ${id}`} onClick={() => setEditing({ id })}>
                     Edit
                   </button>
                   {VIEW[e] && <Link to={`/console/callbacks?${VIEW[e]}=${encodeURIComponent(id)}`}>callbacks</Link>}
                   {e === 'phones' && (
                     <>
-                      <button type="button" onClick={() => void put(id, { agent: i.agentId, active_account: !i.activeAccount, status: i.status })}>
+                      <button type="button" onClick={() => void change(id, { active_account: !i.activeAccount })}>
                         {i.activeAccount ? 'Deactivate account' : 'Activate account'}
                       </button>
-                      <select aria-label={`Status of ${id}`} value={String(i.status)} onChange={(ev) => void put(id, { agent: i.agentId, active_account: i.activeAccount, status: ev.target.value })}>
+                      <select aria-label={`Status of ${id}`} value={String(i.status)} onChange={(ev) => void change(id, { status: ev.target.value })}>
                         {['ACTIVE', 'ADMIN', 'SUSPENDED', 'CLOSED', 'PENDING', 'DELETED'].map((s) => (
                           <option key={s}>{s}</option>
                         ))}
@@ -108,7 +117,7 @@ export function AdminPage({ entity }: { entity: string }) {
  * option), or the same entry as JSON ("advanced"). A save sends only the options set; the server
  * fills the defaults, checks, and its messages are shown next to the option they name.
  */
-function EntryForm({ entity, editing, onSave }: { entity: Entity; editing: { id: string; row: Record<string, unknown> } | null; onSave: (id: string, body: Record<string, unknown>) => Promise<unknown> }) {
+function EntryForm({ entity, editing, onSave }: { entity: Entity; editing: { id: string } | null; onSave: (id: string, body: Record<string, unknown>) => Promise<unknown> }) {
   const [shape, setShape] = useState<{ idField: string; schema: JsonSchema } | null>(null);
   const [id, setId] = useState('');
   const [values, setValues] = useState<Values>({});
@@ -123,11 +132,24 @@ function EntryForm({ entity, editing, onSave }: { entity: Entity; editing: { id:
       (err: unknown) => setBad(err instanceof ApiFailure ? err.message : String(err)),
     );
   }, [entity]);
+  // Edit starts from the entry as the server reads it back (GET …/entry: the PUT body that changes
+  // nothing), so options the listing does not carry (an agent's campaigns…) are kept by a save.
   useEffect(() => {
-    setId(editing?.id ?? '');
-    setValues(editing && shape ? entryOfRow(shape.schema, editing.row) : {});
+    let current = true;
+    setId('');
+    setValues({});
     setErrors({});
-  }, [editing, shape]);
+    if (editing && shape) {
+      // The id is shown with the entry, once it is here (not before: a save then would replace it with defaults).
+      entryOf(entity, editing.id).then(
+        ({ [shape.idField]: _, ...entry }) => current && (setId(editing.id), setValues(entry as Values)),
+        (err: unknown) => current && setBad(err instanceof ApiFailure ? err.message : String(err)),
+      );
+    }
+    return () => {
+      current = false;
+    };
+  }, [entity, editing, shape]);
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
     let body = values;
@@ -190,38 +212,10 @@ function fieldErrors(err: unknown): FieldErrors {
   return out;
 }
 
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const pascal = (s: string) => camel(s).replace(/^./, (c) => c.toUpperCase());
-
-/**
- * A listed row (the store's camelCase columns) read back as the schema's options, so an edit starts
- * from what is stored: same name in camelCase; an enum value matched without case (AGENT_FIRST →
- * agent_first); a nested option from the columns that start with its parent's first word
- * (retry_delays.busy ← retryBusySec). An option not found stays unset (its default).
- */
-function entryOfRow(schema: JsonSchema, row: Record<string, unknown>): Values {
-  const out: Values = {};
-  for (const [k, s] of Object.entries(schema.properties ?? {})) {
-    if (s.properties) {
-      const prefix = camel(k.split('_')[0]!);
-      const nested: Values = {};
-      for (const [c, cs] of Object.entries(s.properties)) {
-        const col = Object.keys(row).find((r) => r.startsWith(prefix) && r.includes(pascal(c)));
-        if (col !== undefined) put(nested, c, cs, row[col]);
-      }
-      if (Object.keys(nested).length) out[k] = nested;
-    } else put(out, k, s, row[camel(k)]);
-  }
-  return out;
-}
-
-function put(out: Values, k: string, s: JsonSchema, v: unknown) {
-  if (v === undefined || v === null) return;
-  if (s.enum && typeof v === 'string') {
-    const m = s.enum.find((e) => String(e).toLowerCase() === v.toLowerCase());
-    if (m !== undefined) out[k] = m;
-  } else out[k] = v;
-}
+/** One entry as the import file writes it (the body a PUT takes unchanged). */
+const entryOf = (entity: Entity, id: string) => ok(api.GET('/admin/{entity}/{id}/entry', { params: { path: { entity, id } } }));
+/** The field of an import-file entry that holds its id (the listing's KEY is the store's column). */
+const shapeKey = (e: Entity) => (e === 'numbers' ? 'number' : KEY[e]);
 
 export function DncPage() {
   const [items, setItems] = useState<Record<string, unknown>[]>([]);
