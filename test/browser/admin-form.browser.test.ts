@@ -1,33 +1,22 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { FIXTURE } from './fixture.js';
-import { inCi, shot, signIn, startConsole, tryLaunch, type Browser, type Console } from './harness.js';
+import { describeInChromium, shot, signIn, startConsole, type Console } from './harness.js';
 
 // The admin console edits a campaign with a form drawn from the API's schema (GET
 // /admin/schema/{entity}) in Debian's Chromium: a select for an enum, a number input for an
 // integer, the server's 400 message next to the option it names, and nothing saved on a bad value.
 // Edit starts from GET /admin/{entity}/{id}/entry, so what the listing lacks (an agent's campaigns) is kept.
 
-const started = await tryLaunch();
-if (!started.ok && !inCi) console.warn(`\n*** admin-form browser suite SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
-
-describe.skipIf(!started.ok && !inCi)('admin form drawn from the API schema (Chromium)', { timeout: 120_000 }, () => {
-  let browser: Browser;
+await describeInChromium('admin form drawn from the API schema (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
-  beforeAll(() => {
-    if (!started.ok) throw new Error(`Chromium did not start: ${started.reason}`);
-    browser = started.browser;
-  });
-  afterAll(async () => {
-    if (started.ok) await started.browser.close();
-  });
   beforeEach(async () => {
     // C1 starts with non-default retry delays and dial order: an edit must keep them.
     const file = { ...FIXTURE, campaigns: FIXTURE.campaigns.map((k) => (k.id === 'C1' ? { ...k, dial_order: 'customer_first', retry_delays: { busy: 77 } } : k)) };
     c = await startConsole(file, Date.now);
-    await browser.context.clearCookies();
-    page = await browser.context.newPage();
+    await chromium.browser.context.clearCookies();
+    page = await chromium.browser.context.newPage();
   });
   afterEach(async () => {
     await page.close();

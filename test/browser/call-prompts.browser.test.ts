@@ -1,30 +1,19 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { bookCallback } from '../../src/app/book.js';
 import { FIXTURE } from './fixture.js';
-import { inCi, signIn, startConsole, tryLaunch, type Browser, type Console } from './harness.js';
+import { describeInChromium, signIn, startConsole, type Console } from './harness.js';
 
 // A callback's call log in Debian's Chromium shows the agent's answer to the accept prompt and the
 // customer's choice, in the words the API chose (src/domain/call-prompts.ts), from the stored columns.
 
-const started = await tryLaunch();
-if (!started.ok && !inCi) console.warn(`\n*** call-prompts browser suite SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
-
-describe.skipIf(!started.ok && !inCi)('whisper/accept and the customer choice in the call log (Chromium)', { timeout: 120_000 }, () => {
-  let browser: Browser;
+await describeInChromium('whisper/accept and the customer choice in the call log (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
-  beforeAll(() => {
-    if (!started.ok) throw new Error(`Chromium did not start: ${started.reason}`);
-    browser = started.browser;
-  });
-  afterAll(async () => {
-    if (started.ok) await started.browser.close();
-  });
   beforeEach(async () => {
     c = await startConsole(FIXTURE, Date.now);
-    await browser.context.clearCookies();
-    page = await browser.context.newPage();
+    await chromium.browser.context.clearCookies();
+    page = await chromium.browser.context.newPage();
   });
   afterEach(async () => {
     await page.close();

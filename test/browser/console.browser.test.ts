@@ -1,34 +1,22 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { bookCallback } from '../../src/app/book.js';
 import { cancelCallback } from '../../src/app/edit.js';
 import { claimForDial, getCallback, promoteDue } from '../../src/store/callbacks.js';
 import { FIXTURE } from './fixture.js';
-import { inCi, shot, signIn, startConsole, tryLaunch, type Browser, type Console } from './harness.js';
+import { describeInChromium, shot, signIn, startConsole, type Console } from './harness.js';
 
 // The console in Debian's Chromium: sign-in, CSRF, what an agent may see, the manager's list,
 // search, edit dialog, bulk, the agent's live screen and screen pop. Screenshots go to docs/.
 
-const started = await tryLaunch();
-if (!started.ok && !inCi) console.warn(`\n*** browser suite SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
-
-// A loaded CI machine (scrypt, a cold Chromium) can take a while: two minutes per test.
-describe.skipIf(!started.ok && !inCi)('the console in Chromium', { timeout: 120_000 }, () => {
-  let browser: Browser;
+await describeInChromium('the console in Chromium', (chromium) => {
   let c: Console;
   let page: Page;
   let cspViolations: string[] = [];
-  beforeAll(() => {
-    if (!started.ok) throw new Error(`Chromium did not start: ${started.reason}`);
-    browser = started.browser;
-  });
-  afterAll(async () => {
-    if (started.ok) await started.browser.close();
-  });
   beforeEach(async () => {
     c = await startConsole(FIXTURE);
-    await browser.context.clearCookies();
-    page = await browser.context.newPage();
+    await chromium.browser.context.clearCookies();
+    page = await chromium.browser.context.newPage();
     cspViolations = [];
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -58,7 +46,7 @@ describe.skipIf(!started.ok && !inCi)('the console in Chromium', { timeout: 120_
     await page.getByRole('heading', { name: /Callbacks — All callbacks/ }).waitFor();
     expect(await page.locator('.who').textContent()).toBe('mgr (manager)');
     expect(page.url()).toBe(`${c.url}/console/callbacks`);
-    const cookies = await browser.context.cookies(c.url);
+    const cookies = await chromium.browser.context.cookies(c.url);
     expect(cookies.find((k) => k.name === 'cbd_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,32 @@ export async function tryLaunch(): Promise<{ ok: true; browser: Browser } | { ok
   } catch (err) {
     return { ok: false, reason: (err as Error).message.split('\n')[0]! };
   }
+}
+
+/**
+ * One Chromium per test file around `body`. Outside CI a Chromium that cannot start skips the suite
+ * with a loud notice; with CI=true that is a failure. A loaded CI machine (scrypt, a cold Chromium)
+ * can take a while: two minutes per test.
+ */
+export async function describeInChromium(title: string, body: (chromium: { readonly browser: Browser }) => void): Promise<void> {
+  const started = await tryLaunch();
+  if (!started.ok && !inCi) console.warn(`\n*** ${title} SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
+  let browser: Browser | undefined;
+  describe.skipIf(!started.ok && !inCi)(title, { timeout: 120_000 }, () => {
+    beforeAll(() => {
+      if (!started.ok) throw new Error(`Chromium did not start: ${started.reason}`);
+      browser = started.browser;
+    });
+    afterAll(async () => {
+      if (started.ok) await started.browser.close();
+    });
+    body({
+      get browser(): Browser {
+        if (!browser) throw new Error('Chromium is not started yet');
+        return browser;
+      },
+    });
+  });
 }
 
 export const PASSWORD = 'console pass 1';

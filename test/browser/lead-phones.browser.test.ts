@@ -1,26 +1,15 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { bookCallback } from '../../src/app/book.js';
 import { FIXTURE } from './fixture.js';
-import { inCi, signIn, startConsole, tryLaunch, type Browser, type Console } from './harness.js';
+import { describeInChromium, signIn, startConsole, type Console } from './harness.js';
 
 // A callback's page in Debian's Chromium shows the lead's numbers, which one is dialed next (and
 // why others are skipped), and each call attempt's number position in the call log.
 
-const started = await tryLaunch();
-if (!started.ok && !inCi) console.warn(`\n*** lead-phones browser suite SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
-
-describe.skipIf(!started.ok && !inCi)('several numbers per lead in the console (Chromium)', { timeout: 120_000 }, () => {
-  let browser: Browser;
+await describeInChromium('several numbers per lead in the console (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
-  beforeAll(() => {
-    if (!started.ok) throw new Error(`Chromium did not start: ${started.reason}`);
-    browser = started.browser;
-  });
-  afterAll(async () => {
-    if (started.ok) await started.browser.close();
-  });
   beforeEach(async () => {
     const file = {
       ...FIXTURE,
@@ -31,8 +20,8 @@ describe.skipIf(!started.ok && !inCi)('several numbers per lead in the console (
       ],
     };
     c = await startConsole(file, Date.now);
-    await browser.context.clearCookies();
-    page = await browser.context.newPage();
+    await chromium.browser.context.clearCookies();
+    page = await chromium.browser.context.newPage();
   });
   afterEach(async () => {
     await page.close();

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,15 +6,12 @@ import type { Page } from 'playwright-core';
 import { bookCallback } from '../../src/app/book.js';
 import { recordingCutNote, recordingRefusedNote } from '../../src/domain/recording.js';
 import { FIXTURE } from './fixture.js';
-import { inCi, shot, signIn, startConsole, tryLaunch, type Browser, type Console } from './harness.js';
+import { describeInChromium, shot, signIn, startConsole, type Console } from './harness.js';
 
 // The call log's recording player in Debian's Chromium: a real WAV, served by the API from a temp
 // recording dir (standing in for ARI's /recordings/stored/{name}/file), loads in the <audio>
 // element of an admin's call log; an agent who may not see the callback gets no player and a 404
 // from the route; attempts without a recording say why, in words the API chose.
-
-const started = await tryLaunch();
-if (!started.ok && !inCi) console.warn(`\n*** recording browser suite SKIPPED: ${started.reason}\n*** (with CI=true this is a failure)\n`);
 
 const SECONDS = 2;
 /** A real PCM WAV: 8 kHz 16-bit mono, a 440 Hz tone, as Asterisk writes its .wav recordings. */
@@ -38,20 +35,12 @@ function toneWav(seconds: number): Buffer {
   return b;
 }
 
-describe.skipIf(!started.ok && !inCi)('the call log plays recordings (Chromium)', { timeout: 120_000 }, () => {
-  let browser: Browser;
+await describeInChromium('the call log plays recordings (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
   let recDir: string;
   const served: string[] = [];
   let cspViolations: string[] = [];
-  beforeAll(() => {
-    if (!started.ok) throw new Error(`Chromium did not start: ${started.reason}`);
-    browser = started.browser;
-  });
-  afterAll(async () => {
-    if (started.ok) await started.browser.close();
-  });
   beforeEach(async () => {
     recDir = mkdtempSync(join(tmpdir(), 'cbd-recordings-'));
     const file = { ...FIXTURE, campaigns: FIXTURE.campaigns.map((k) => (k.id === 'C1' ? { ...k, record: 'agent_and_customer', recording_retention_days: 30 } : k)) };
@@ -64,8 +53,8 @@ describe.skipIf(!started.ok && !inCi)('the call log plays recordings (Chromium)'
       return new Response(body, { headers: { 'content-type': 'audio/wav', 'content-length': String(body.length) } });
     };
     c = await startConsole(file, Date.now, { recordingFile });
-    await browser.context.clearCookies();
-    page = await browser.context.newPage();
+    await chromium.browser.context.clearCookies();
+    page = await chromium.browser.context.newPage();
     cspViolations = [];
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());

@@ -89,8 +89,9 @@ describe.skipIf(!lab.ok && !inCi)('the console on the real lab', () => {
     await mgr.reload();
     const log = mgr.getByRole('table', { name: 'Call log' });
     await log.getByRole('cell', { name: 'ANSWERED', exact: true }).waitFor();
-    // (the last column, Recording, is "—": this campaign does not record)
-    expect(await log.locator('tbody tr').first().textContent()).toMatch(/agent1001.*\+15551230001.*carrier.*ANSWERED.*\d+(\.\d)? s—$/);
+    // (the last three columns are "—": this campaign does not record, and asks neither the agent
+    // to accept nor the customer to choose)
+    expect(await log.locator('tbody tr').first().textContent()).toMatch(/agent1001.*\+15551230001.*carrier.*ANSWERED.*\d+(\.\d)? s———$/);
     db.$client.close();
   });
 });
