@@ -134,11 +134,15 @@ function EntryForm({ entity, editing, onSave }: { entity: Entity; editing: { id:
   }, [entity]);
   // Edit starts from the entry as the server reads it back (GET …/entry: the PUT body that changes
   // nothing), so options the listing does not carry (an agent's campaigns…) are kept by a save.
+  // A new entry or another one to edit starts empty; the schema arriving does not wipe what the
+  // admin has typed meanwhile (it did: an id typed before the options loaded was lost).
   useEffect(() => {
-    let current = true;
     setId('');
     setValues({});
     setErrors({});
+  }, [entity, editing]);
+  useEffect(() => {
+    let current = true;
     if (editing && shape) {
       // The id is shown with the entry, once it is here (not before: a save then would replace it with defaults).
       entryOf(entity, editing.id).then(
