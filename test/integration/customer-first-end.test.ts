@@ -1,37 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import type { AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
-import { applyImport, parseImport } from '../../src/import.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
+import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import * as store from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
+import type { Db } from '../../src/store/db.js';
+import { FakeAri, until } from './fakes.js';
+import { DIALER_CENTER, importedDb, testScheduler } from './fixture.js';
 
 // Customer-first: the customer leg ends (busy, rejected) before any agent was rung. The attempt
 // must end and the session close at once: an open session keeps its agent reserved and its
 // callback out of the scheduler's reach until the stuck timer (ring times + 30 s) fires.
-
-const FILE = {
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [
-    { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
-    { id: 'CF', name: 'Customer first', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: 'customer_first' },
-  ],
-  lists: [{ id: 'L', campaign: 'C' }, { id: 'LF', campaign: 'CF' }],
-  agents: [{ id: 'a1', name: 'A', campaigns: ['C', 'CF'] }],
-  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
-  leads: [
-    { id: 'lead1', list: 'L', phone: '+15551230001' },
-    { id: 'lead2', list: 'LF', phone: '+15551230002' },
-  ],
-};
 
 let db: Db;
 let ari: FakeAri;
@@ -39,13 +16,9 @@ let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 beforeEach(() => {
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-cfend-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
+  ({ db } = importedDb('cfend', DIALER_CENTER, Date.now()));
   ari = new FakeAri();
-  sched = new Scheduler({
-    db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log, owner: 'test',
-    leaseMs: 60_000, backstopPollMs: 60_000, externalWriteCheckMs: 50, agentRetryDelayMs: 60_000, confirm: { tries: 3, delayMs: 20 },
-  });
+  sched = testScheduler(db, ari, log);
   sched.start();
   ari.emit('connected');
 });
