@@ -64,6 +64,9 @@ export interface AriOptions {
   log: Logger;
 }
 
+/** Refusals with 404 tolerated while Asterisk starts (about 7 s with the default backoff: 0.5, 1, 2, 4 s) before it is logged as an error. */
+const ARI_START_404_TRIES = 5;
+
 export class AriHttpError extends CallbackdError {
   constructor(readonly status: number, readonly method: string, readonly path: string, message: string) {
     super(status === 401 ? ErrorCodes.ARI_AUTH : ErrorCodes.ARI_HTTP, message, { status });
@@ -149,9 +152,10 @@ export class AriClient extends AsteriskLink<AriEvent> {
             `ARI at ${this.o.url} rejected user "${this.o.username}" (HTTP 401): check ari.username and ari.password / CALLBACKD_ARI_PASSWORD against ari.conf`,
           ),
         );
-      } else if (status === 503) {
-        // Seen on every Asterisk restart: HTTP is up a moment before ARI is. Not an admin's problem.
-        this.o.log.warn({ status }, 'ARI not ready yet (HTTP 503 while Asterisk starts); will retry');
+      } else if (status === 503 || (status === 404 && this.retry.failures < ARI_START_404_TRIES)) {
+        // Seen on Asterisk restarts: HTTP is up a moment before ARI is (503), or before res_ari has
+        // registered its routes (404, seen on the lab now and then). Only a 404 that lasts is an admin's problem.
+        this.o.log.warn({ status }, `ARI not ready yet (HTTP ${status} while Asterisk starts); will retry`);
       } else {
         this.o.log.error({ status }, `ARI event socket refused with HTTP ${status} (is the Stasis app name "${this.o.app}" valid and res_ari loaded?)`);
       }
