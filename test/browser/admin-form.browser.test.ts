@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { FIXTURE } from './fixture.js';
-import { describeInChromium, shot, signIn, startConsole, type Console } from './harness.js';
+import { describeInChromium, openConsole, shot, signIn, type Console } from './harness.js';
 
 // The admin console edits a campaign with a form drawn from the API's schema (GET
 // /admin/schema/{entity}) in Debian's Chromium: a select for an enum, a number input for an
@@ -11,17 +11,13 @@ import { describeInChromium, shot, signIn, startConsole, type Console } from './
 await describeInChromium('admin form drawn from the API schema (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
+  let close: () => Promise<void>;
   beforeEach(async () => {
     // C1 starts with non-default retry delays and dial order: an edit must keep them.
     const file = { ...FIXTURE, campaigns: FIXTURE.campaigns.map((k) => (k.id === 'C1' ? { ...k, dial_order: 'customer_first', retry_delays: { busy: 77 } } : k)) };
-    c = await startConsole(file, Date.now);
-    await chromium.browser.context.clearCookies();
-    page = await chromium.browser.context.newPage();
+    ({ c, page, close } = await openConsole(chromium, file));
   });
-  afterEach(async () => {
-    await page.close();
-    await c.close();
-  });
+  afterEach(() => close());
 
   /** GET /admin/campaigns/{id} as the signed-in admin's browser does it (session cookie). */
   const campaign = (id: string) => page.evaluate(async (u) => (await fetch(u)).json() as Promise<Record<string, unknown>>, `/admin/campaigns/${id}`);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { bookCallback } from '../../src/app/book.js';
 import { FIXTURE } from './fixture.js';
-import { describeInChromium, signIn, startConsole, type Console } from './harness.js';
+import { describeInChromium, openConsole, signIn, type Console } from './harness.js';
 
 // A callback's call log in Debian's Chromium shows the agent's answer to the accept prompt and the
 // customer's choice, in the words the API chose (src/domain/call-prompts.ts), from the stored columns.
@@ -10,15 +10,11 @@ import { describeInChromium, signIn, startConsole, type Console } from './harnes
 await describeInChromium('whisper/accept and the customer choice in the call log (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
+  let close: () => Promise<void>;
   beforeEach(async () => {
-    c = await startConsole(FIXTURE, Date.now);
-    await chromium.browser.context.clearCookies();
-    page = await chromium.browser.context.newPage();
+    ({ c, page, close } = await openConsole(chromium, FIXTURE));
   });
-  afterEach(async () => {
-    await page.close();
-    await c.close();
-  });
+  afterEach(() => close());
 
   it("shows each attempt's agent answer and customer choice in words, and a dash where nobody was asked", async () => {
     const id = bookCallback(c.db, { leadId: FIXTURE.leads[0]!.id, due: '+2h', type: 'ANYONE', actor: 'test' }, Date.now()).callback.id;

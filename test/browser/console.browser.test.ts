@@ -4,7 +4,7 @@ import { bookCallback } from '../../src/app/book.js';
 import { cancelCallback } from '../../src/app/edit.js';
 import { claimForDial, getCallback, promoteDue } from '../../src/store/callbacks.js';
 import { FIXTURE } from './fixture.js';
-import { describeInChromium, shot, signIn, startConsole, type Console } from './harness.js';
+import { describeInChromium, openConsole, shot, signIn, type Console } from './harness.js';
 
 // The console in Debian's Chromium: sign-in, CSRF, what an agent may see, the manager's list,
 // search, edit dialog, bulk, the agent's live screen and screen pop. Screenshots go to docs/.
@@ -12,21 +12,11 @@ import { describeInChromium, shot, signIn, startConsole, type Console } from './
 await describeInChromium('the console in Chromium', (chromium) => {
   let c: Console;
   let page: Page;
-  let cspViolations: string[] = [];
+  let close: () => Promise<void>;
   beforeEach(async () => {
-    c = await startConsole(FIXTURE);
-    await chromium.browser.context.clearCookies();
-    page = await chromium.browser.context.newPage();
-    cspViolations = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    ({ c, page, close } = await openConsole(chromium, FIXTURE, { csp: 'the console runs' }));
   });
-  afterEach(async () => {
-    expect(cspViolations, 'the console runs under its CSP without a violation').toEqual([]);
-    await page.close();
-    await c.close();
-  });
+  afterEach(() => close());
 
   const book = (lead: string, owner: string | null, due = '+2h', notes: string | null = null) =>
     bookCallback(c.db, { leadId: lead, due, type: owner ? 'USERONLY' : 'ANYONE', ownerAgentId: owner, notes, actor: 'test' }, Date.now()).callback.id;

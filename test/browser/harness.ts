@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,30 @@ export async function describeInChromium(title: string, body: (chromium: { reado
       },
     });
   });
+}
+
+/**
+ * One test's console over `file` and a fresh page with no cookies. `close()` closes both; when
+ * `csp` says what runs, it first checks the page logged no Content Security Policy violation.
+ */
+export async function openConsole(
+  chromium: { readonly browser: Browser },
+  file: unknown,
+  o: { extra?: Partial<ApiDeps>; csp?: string } = {},
+): Promise<{ c: Console; page: Page; close: () => Promise<void> }> {
+  const c = await startConsole(file, Date.now, o.extra);
+  await chromium.browser.context.clearCookies();
+  const page = await chromium.browser.context.newPage();
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  const close = async () => {
+    if (o.csp) expect(violations, `${o.csp} under the console CSP without a violation`).toEqual([]);
+    await page.close();
+    await c.close();
+  };
+  return { c, page, close };
 }
 
 export const PASSWORD = 'console pass 1';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { bookCallback } from '../../src/app/book.js';
 import { FIXTURE } from './fixture.js';
-import { describeInChromium, signIn, startConsole, type Console } from './harness.js';
+import { describeInChromium, openConsole, signIn, type Console } from './harness.js';
 
 // A callback's page in Debian's Chromium shows the lead's numbers, which one is dialed next (and
 // why others are skipped), and each call attempt's number position in the call log.
@@ -10,6 +10,7 @@ import { describeInChromium, signIn, startConsole, type Console } from './harnes
 await describeInChromium('several numbers per lead in the console (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
+  let close: () => Promise<void>;
   beforeEach(async () => {
     const file = {
       ...FIXTURE,
@@ -19,14 +20,9 @@ await describeInChromium('several numbers per lead in the console (Chromium)', (
         { id: 'm1', list: 'L1', first_name: 'Mia', phones: [{ number: '+12125550201', label: 'home', dnc: true }, { number: '+12125550202', label: 'work' }, { number: '+12125550203' }] },
       ],
     };
-    c = await startConsole(file, Date.now);
-    await chromium.browser.context.clearCookies();
-    page = await chromium.browser.context.newPage();
+    ({ c, page, close } = await openConsole(chromium, file));
   });
-  afterEach(async () => {
-    await page.close();
-    await c.close();
-  });
+  afterEach(() => close());
 
   it("lists the numbers, marks the DNC'd one and the one dialed next; the call log names the number", async () => {
     const id = bookCallback(c.db, { leadId: 'm1', due: '+2h', type: 'ANYONE', actor: 'test' }, Date.now()).callback.id;

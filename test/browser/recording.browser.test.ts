@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { bookCallback } from '../../src/app/book.js';
 import { recordingCutNote, recordingRefusedNote } from '../../src/domain/recording.js';
 import { FIXTURE } from './fixture.js';
-import { describeInChromium, shot, signIn, startConsole, type Console } from './harness.js';
+import { describeInChromium, openConsole, shot, signIn, type Console } from './harness.js';
 
 // The call log's recording player in Debian's Chromium: a real WAV, served by the API from a temp
 // recording dir (standing in for ARI's /recordings/stored/{name}/file), loads in the <audio>
@@ -38,9 +38,9 @@ function toneWav(seconds: number): Buffer {
 await describeInChromium('the call log plays recordings (Chromium)', (chromium) => {
   let c: Console;
   let page: Page;
+  let close: () => Promise<void>;
   let recDir: string;
   const served: string[] = [];
-  let cspViolations: string[] = [];
   beforeEach(async () => {
     recDir = mkdtempSync(join(tmpdir(), 'cbd-recordings-'));
     const file = { ...FIXTURE, campaigns: FIXTURE.campaigns.map((k) => (k.id === 'C1' ? { ...k, record: 'agent_and_customer', recording_retention_days: 30 } : k)) };
@@ -52,19 +52,9 @@ await describeInChromium('the call log plays recordings (Chromium)', (chromium) 
       const body = readFileSync(p);
       return new Response(body, { headers: { 'content-type': 'audio/wav', 'content-length': String(body.length) } });
     };
-    c = await startConsole(file, Date.now, { recordingFile });
-    await chromium.browser.context.clearCookies();
-    page = await chromium.browser.context.newPage();
-    cspViolations = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    ({ c, page, close } = await openConsole(chromium, file, { extra: { recordingFile }, csp: 'the player runs' }));
   });
-  afterEach(async () => {
-    expect(cspViolations, 'the player runs under the console CSP without a violation').toEqual([]);
-    await page.close();
-    await c.close();
-  });
+  afterEach(() => close());
 
   /** An ended, answered attempt of callback `id` with the given recording columns (as the dialer writes them). */
   const attempt = (id: number, seq: number, rec: { name?: string; note?: string; deletedAt?: number }) =>
