@@ -82,7 +82,7 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
     if (r.code !== 0) throw new Error(r.stderr);
     o.beforeDaemon?.(db);
     const started = Date.now();
-    daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' }, ...o.daemonConfig } }).start();
+    daemon = new DaemonProc({ db, dir, ...(process.env.BENCH_CLI ? { cli: process.env.BENCH_CLI } : {}), extra: { log: { level: process.env.BENCH_LOG ?? 'info' }, ...o.daemonConfig } }).start();
     await daemon.ready();
     return { dir, db, agents, phones, trunk, daemon, startMs: Date.now() - started, number, close };
   } catch (err) {
