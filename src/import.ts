@@ -448,7 +448,7 @@ async function write(tx: LegacyConn, f: ImportFile, leadPhones: Map<number, NewL
 }
 
 /** Reads, checks and writes an import file: every problem at once, in file order; nothing written unless all is well. */
-export async function importFile(db: Conn, path: string, now: number): Promise<ImportCounts> {
+export async function importFile(db: LegacyConn, path: string, now: number): Promise<ImportCounts> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
