@@ -8,7 +8,7 @@ import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import { checkEntries, formatProblems, knownIn, phoneE164, readSource, serverNames, type Checked, type Path, type Problem, type Source } from './import-check.js';
 import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { setNumberTrunks, upsertServer } from './store/servers.js';
-import type { Conn } from './store/conn.js';
+import type { LegacyConn } from './store/conn.js';
 import * as dir from './store/directory.js';
 import { writeLeadPhones, type NewLeadPhone } from './store/lead-phones.js';
 import { PHONE_LABELS, PHONE_STATUSES } from './store/schema.js';
@@ -93,7 +93,7 @@ export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
 });
 
 /** Writes a checked lead and its numbers (a re-import replaces the numbers, so leads.phone_e164 and lead_phones agree). */
-export function storeLead(tx: Conn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): void {
+export function storeLead(tx: LegacyConn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): void {
   dir.upsertLead(tx, leadRow(l, numbers[0]!.e164, now));
   writeLeadPhones(tx, l.id, numbers);
 }
@@ -275,7 +275,7 @@ export interface ImportCounts {
 }
 
 /** References and duplicates: every problem of the entries that passed their schema. */
-function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> } {
+function referenceProblems(tx: LegacyConn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> } {
   const problems: Problem[] = [];
   const known = knownIn(tx, raw);
   const knownServers = serverNames(tx, raw);
@@ -331,7 +331,7 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
 }
 
 /** Writes the whole file in one transaction: on any error nothing is written. */
-export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts {
+export function applyImport(db: LegacyConn, f: ImportFile, now: number): ImportCounts {
   return db.transaction((tx) => {
     const checked = indexed(f);
     const r = referenceProblems(tx, checked, f);
@@ -343,7 +343,7 @@ export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts 
   });
 }
 
-function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): ImportCounts {
+function write(tx: LegacyConn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): ImportCounts {
   {
     // Upserts keyed by the admin's own ids: re-importing a file changes nothing.
     for (const s of f.servers) {
@@ -446,7 +446,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
 }
 
 /** Reads, checks and writes an import file: every problem at once, in file order; nothing written unless all is well. */
-export function importFile(db: Conn, path: string, now: number): ImportCounts {
+export function importFile(db: LegacyConn, path: string, now: number): ImportCounts {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -1,6 +1,6 @@
 import { agentSees, counted, strongestAlert, type AlertStyle } from '../domain/agent-view.js';
 import { listAllCallbacks, type ListedCallback } from '../store/callback-list.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import type { CampaignRow } from '../store/schema.js';
 
@@ -18,7 +18,7 @@ export interface AgentView {
   callbacks: ListedCallback[];
 }
 
-export function agentView(db: Conn, agentId: string, now: number): AgentView {
+export function agentView(db: LegacyConn, agentId: string, now: number): AgentView {
   const rows = listAllCallbacks(db, { scope: { kind: 'all' }, agent: [agentId], type: 'USERONLY', state: ['ACTIVE', 'LIVE'], sort: 'due' });
   const campaigns = new Map<string, CampaignRow | undefined>();
   const opts = (id: string) => {

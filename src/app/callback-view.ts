@@ -4,7 +4,7 @@ import { MAX_DUE_AHEAD_MS } from '../domain/due.js';
 import { earliestDialable } from '../domain/windows.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { listedCallback, type ListedCallback, type Scope } from '../store/callback-list.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { CALLBACK_STATES, type CallbackRow, type CampaignRow } from '../store/schema.js';
 import { campaignCalendar, leadZone } from './calendar.js';
@@ -62,7 +62,7 @@ export interface Dialable {
 
 export type CampaignCache = Map<string, CampaignRow | undefined>;
 
-export function dialableOf(db: Conn, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Dialable {
+export function dialableOf(db: LegacyConn, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Dialable {
   if (cb.state !== 'ACTIVE' && cb.state !== 'LIVE') return { earliestDialableAt: null, why: '' };
   if (outOfRange(cb.dueAt, now)) return { earliestDialableAt: null, why: 'due time out of range: reschedule or cancel it' };
   if (!cache.has(cb.campaignId)) cache.set(cb.campaignId, dir.getCampaign(db, cb.campaignId));
@@ -97,7 +97,7 @@ function localFormat(zone: string): Intl.DateTimeFormat {
 }
 
 /** The view of a listed callback; pass one `cache` when viewing many of them. */
-export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): CallbackViewT {
+export function callbackView(db: LegacyConn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): CallbackViewT {
   const d = dialableOf(db, cb, now, cache);
   return {
     id: cb.id,
@@ -130,20 +130,20 @@ export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: C
   };
 }
 
-export function viewMany(db: Conn, rows: ListedCallback[], now: number): CallbackViewT[] {
+export function viewMany(db: LegacyConn, rows: ListedCallback[], now: number): CallbackViewT[] {
   const cache: CampaignCache = new Map();
   return rows.map((cb) => callbackView(db, cb, now, cache));
 }
 
 /** The view of callback `id`; a reader outside `scope` is told it does not exist (ids do not leak). */
-export function viewById(db: Conn, id: number, now: number, scope: Scope = { kind: 'all' }): CallbackViewT {
+export function viewById(db: LegacyConn, id: number, now: number, scope: Scope = { kind: 'all' }): CallbackViewT {
   const cb = listedCallback(db, id, scope);
   if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
   return { ...callbackView(db, cb, now), ...numbersView(db, cb, now) };
 }
 
 /** The lead's numbers and the one the next attempt dials: one callback's view only (a list would read them per row). */
-function numbersView(db: Conn, cb: CallbackRow, now: number): Pick<CallbackViewT, 'numbers' | 'nextNumber'> {
+function numbersView(db: LegacyConn, cb: CallbackRow, now: number): Pick<CallbackViewT, 'numbers' | 'nextNumber'> {
   const lead = dir.getLead(db, cb.leadId);
   const campaign = dir.getCampaign(db, cb.campaignId);
   if (!lead || !campaign) return {};

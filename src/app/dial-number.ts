@@ -1,6 +1,6 @@
 import { chooseNumber, type LeadNumber, type NumberChoice } from '../domain/alt-dial.js';
 import { dncApplies } from '../domain/eligibility.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { lastAttemptNumber, numbersOfLead } from '../store/lead-phones.js';
 import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
@@ -10,7 +10,7 @@ import { campaignCalendar, leadZone } from './calendar.js';
 // scheduler's claim and the callback view call this, so both name the same number.
 
 /** The lead's numbers as the rule sees them: each DNC'd by its own flag or by a DNC list that applies. */
-export function leadNumbers(db: Conn, cb: Pick<CallbackRow, 'type' | 'campaignId'>, lead: LeadRow, campaign: CampaignRow): LeadNumber[] {
+export function leadNumbers(db: LegacyConn, cb: Pick<CallbackRow, 'type' | 'campaignId'>, lead: LeadRow, campaign: CampaignRow): LeadNumber[] {
   const lists = dncApplies(cb.type, campaign.dncFilterUseronly);
   return numbersOfLead(db, lead).map((p) => ({
     position: p.position,
@@ -21,7 +21,7 @@ export function leadNumbers(db: Conn, cb: Pick<CallbackRow, 'type' | 'campaignId
   }));
 }
 
-export function chooseDialNumber(db: Conn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): NumberChoice {
+export function chooseDialNumber(db: LegacyConn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): NumberChoice {
   const altDial = campaign.altDial === 'on';
   return chooseNumber({
     numbers: leadNumbers(db, cb, lead, campaign),
