@@ -130,14 +130,22 @@ function txConn(client: pg.PoolClient, t: Tables, ended: () => boolean): PgConn 
 /** One transaction on its own pooled client: BEGIN, the body, COMMIT, or ROLLBACK and rethrow. */
 async function runOnce<T>(pool: pg.Pool, t: Tables, fn: (tx: PgConn) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let ended = false;
+  let broken: Error | undefined;
+  // pg-pool listens for a client's 'error' only while it is idle: a connection lost during the
+  // transaction would otherwise be an unhandled 'error' event, which ends the process. The queries
+  // in flight fail on their own; the client must not go back to the pool.
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
   } catch (err) {
+    client.removeListener('error', onError);
     client.release(err as Error);
     throw err;
   }
-  let ended = false;
-  let broken: Error | undefined;
   try {
     const r = await fn(txConn(client, t, () => ended));
     await client.query('COMMIT');
@@ -146,11 +154,12 @@ async function runOnce<T>(pool: pg.Pool, t: Tables, fn: (tx: PgConn) => Promise<
     // After a failed COMMIT the transaction is already over: ROLLBACK only warns. If ROLLBACK itself
     // fails the connection is in an unknown state: release(err) destroys it rather than pool it.
     await client.query('ROLLBACK').catch((e: unknown) => {
-      broken = e as Error;
+      broken ??= e as Error;
     });
     throw err;
   } finally {
     ended = true;
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }
@@ -170,10 +179,16 @@ export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promis
   try {
     if (o.migrate !== false) {
       const c = await pool.connect();
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      c.on('error', onError);
       try {
         await migratePg(c);
       } finally {
-        c.release();
+        c.removeListener('error', onError);
+        c.release(lost);
       }
     } else {
       await pool.query('SELECT 1');
