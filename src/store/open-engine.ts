@@ -52,5 +52,5 @@ export async function openEngine(database: DatabaseSetting, o: OpenEngineOptions
     });
   }
   // The transitional SQLite Db (src/store/db.ts) is the store contract's Engine too.
-  return openDb(database.path ?? DEFAULTS.database.path, { migrate: o.migrate, busyTimeoutMs: o.busyTimeoutMs }) as unknown as Engine;
+  return openDb(database.path ?? DEFAULTS.database.path, { migrate: o.migrate, busyTimeoutMs: o.busyTimeoutMs });
 }

@@ -46,7 +46,7 @@ function withCleanup<E extends Engine>(e: E, location: string, drop: () => Promi
 function sqliteEngine(file: string, dir: string | null): Db & TestEngine {
   const db = openDb(file, { migrate: dir !== null });
   // The transitional Db (src/store/db.ts) is the store contract's Engine too.
-  return withCleanup(db as Db & Engine, file, async () => {
+  return withCleanup(db, file, async () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 }

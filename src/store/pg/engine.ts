@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Conn, Engine, Q, Tables } from '../conn.js';
+import { storeErrorKind, type TxOptions } from '../engine.js';
 import type { Change, WatchLog } from '../engine-watch.js';
 import { PgListener } from './listener.js';
 import { migratePg } from './migrate.js';
@@ -23,11 +24,6 @@ export interface PgEngineOptions {
   /** The LISTEN client's reconnect backoff (config.reconnect). */
   reconnect?: { initialDelayMs: number; maxDelayMs: number };
   log?: WatchLog;
-}
-
-export interface TxOptions {
-  /** Run the whole body again, once, after a serialization failure or a deadlock (40001, 40P01). */
-  retry?: boolean;
 }
 
 /** A pg connection: the engine (pool) or an open transaction. `transaction()` nests as a SAVEPOINT. */
@@ -75,7 +71,6 @@ export function pgWhere(url: string): string {
   return `${host}:${u.port || '5432'}/${db}`;
 }
 
-const RETRYABLE = new Set(['40001', '40P01']);
 /** The pg error code, looking through drizzle's DrizzleQueryError (which keeps the driver's error as `cause`). */
 export function pgCode(err: unknown): string | undefined {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -84,7 +79,8 @@ export function pgCode(err: unknown): string | undefined {
   }
   return undefined;
 }
-const isRetryable = (err: unknown) => RETRYABLE.has(pgCode(err) ?? '');
+/** 40001/40P01: the body may run again ({ retry: true }; it must not have done anything outside the database). */
+const isRetryable = (err: unknown) => storeErrorKind(err) === 'retry';
 
 /**
  * The client as the transaction's drizzle sees it: once the transaction has ended (the client is back
