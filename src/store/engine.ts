@@ -70,7 +70,10 @@ interface Frame {
   readonly root: object;
   readonly kind: 'tx' | 'op';
   readonly parent: Frame | undefined;
-  /** A tx frame is closed when its transaction ends: work spawned inside and still running later is free. */
+  /**
+   * Closed when its transaction or op ends: work spawned inside (a promise nobody awaited, a timer) that
+   * runs later is then on its own, neither refused as inside the transaction nor exempt from waiting.
+   */
   open: boolean;
 }
 const flow = new AsyncLocalStorage<Frame>();
@@ -81,7 +84,7 @@ function inOpenTx(f: Frame | undefined, root: object): boolean {
 }
 function opDepth(f: Frame | undefined, root: object): number {
   let n = 0;
-  for (; f; f = f.parent) if (f.kind === 'op' && f.root === root) n++;
+  for (; f; f = f.parent) if (f.kind === 'op' && f.open && f.root === root) n++;
   return n;
 }
 
@@ -96,21 +99,25 @@ function uncount(r: SqliteRoot, n: number): void {
   r.inflight -= n;
   if (r.drained && r.inflight <= r.drained.target) r.drained.resolve();
 }
-const onSettle = (r: SqliteRoot): void => uncount(r, 1);
+function onSettle(r: SqliteRoot, frame: Frame): void {
+  frame.open = false;
+  uncount(r, 1);
+}
 
 function runCounted<A extends unknown[], R>(r: SqliteRoot, parent: Frame | undefined, f: (c: Conn, ...a: A) => Promise<R>, c: Conn, a: A): Promise<R> {
   r.inflight++;
+  const frame: Frame = { root: r, kind: 'op', parent, open: true };
   let p: Promise<R>;
   try {
-    p = flow.run({ root: r, kind: 'op', parent, open: true }, f, c, ...a);
+    p = flow.run(frame, f, c, ...a);
   } catch (err) {
-    onSettle(r);
+    onSettle(r, frame);
     return Promise.reject(err);
   }
   return p.then(
-    (v) => (onSettle(r), v),
+    (v) => (onSettle(r, frame), v),
     (err: unknown) => {
-      onSettle(r);
+      onSettle(r, frame);
       throw err;
     },
   );
