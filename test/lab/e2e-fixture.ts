@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
-import { getCallback } from '../../src/store/callbacks.js';
+import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { cli, DaemonProc, REPO, startAsterisk, startAsteriskB, stopAsterisk, stopAsteriskB, tempDir, tryLab, waitFor, type Sipp } from './lab.js';
 
@@ -77,6 +77,11 @@ export class LabTest {
 
   untilState(id: number, states: string[], ms = 20000) {
     return waitFor(`callback ${id} to reach ${states.join('/')}`, () => states.includes(this.cb(id).state) && this.cb(id), ms);
+  }
+
+  /** Waits until callback `id` is COMPLETED and its first attempt's end is recorded; that attempt. */
+  untilCallEnded(id: number, ms = 30000) {
+    return waitFor(`callback ${id}'s call to end`, () => this.cb(id).state === 'COMPLETED' && attemptsOf(this.db, id)[0]?.durationMs != null && attemptsOf(this.db, id)[0], ms);
   }
 
   /** The port the daemon's HTTP API listens on (a free one each run), from its log. */
