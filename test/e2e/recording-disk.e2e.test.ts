@@ -62,8 +62,8 @@ describeOnLab('recording when the disk fills up during the call', { name: 'recor
     expect(calls[0]!.hungUpAt! - calls[0]!.answeredAt).toBeGreaterThan(2800);
     expect(a.durationMs!).toBeGreaterThan(2500);
     expect(trunk.invites()).toHaveLength(1);
-    await waitFor('the call log to say why', () => attemptsOf(t.db, id)[0]?.recordingNote ?? false, 5000);
-    const after = attemptsOf(t.db, id)[0]!;
+    await waitFor('the call log to say why', async () => (await attemptsOf(t.db, id))[0]?.recordingNote ?? false, 5000);
+    const after = (await attemptsOf(t.db, id))[0]!;
     console.info(`disk-full attempt: talk ${after.durationMs} ms, recording ${after.recordingName}, note: ${after.recordingNote}`);
     expect(after.recordingName).toBe(a.recordingName);
     expect(t.daemon.log).toMatch(/Asterisk stopped the recording during the call/);

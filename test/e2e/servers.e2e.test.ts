@@ -56,7 +56,7 @@ describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 
     const phoneB = await agentPhone(1003, t.dir, { server: 'b' });
     t.peers.push(trunkA, trunkB, phoneA, phoneB);
     const id = add(['--lead', 'lead0', '--due', '+1s', '--owner', '1003']);
-    await waitFor(`callback ${id} COMPLETED`, () => t.cb(id).state === 'COMPLETED', 20000);
+    await waitFor(`callback ${id} COMPLETED`, async () => (await t.cb(id)).state === 'COMPLETED', 20000);
 
     const inv = trunkB.invites();
     expect(inv).toHaveLength(1);
@@ -65,7 +65,7 @@ describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 
     expect(trunkA.invites()).toHaveLength(0);
     expect(phoneB.invites()).toHaveLength(1);
     expect(phoneA.invites()).toHaveLength(0);
-    expect(attemptsOf(t.db, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
+    expect(await attemptsOf(t.db, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
     // b's daemon claimed it; a's never did.
     const claimed = new RegExp(`"callbackId":${id},[^\\n]*"msg":"claimed; dialing"`);
     expect(t.others[0]!.log).toMatch(claimed);
@@ -80,13 +80,15 @@ describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 
     // One instant for all eight, booked through the one booking path from this (third) process:
     // eight CLI runs take longer than the gap on a loaded 2-core box.
     const due = new Date(Date.now() + 1500).toISOString();
-    const ids = Array.from({ length: 8 }, (_, i) => bookCallback(t.db, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now()).callback.id);
+    const ids: number[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await bookCallback(t.db, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now())).callback.id);
     const final = ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'];
-    await waitFor('every callback final', () => ids.every((id) => final.includes(t.cb(id).state)), 90000, 200);
+    const stateOf = async (id: number) => (await t.cb(id)).state;
+    await waitFor('every callback final', async () => (await Promise.all(ids.map(stateOf))).every((s) => final.includes(s)), 90000, 200);
 
-    const states = ids.map((id) => t.cb(id).state);
+    const states = await Promise.all(ids.map(stateOf));
     expect(states).toEqual(Array(8).fill('COMPLETED'));
-    const attempts = ids.flatMap((id) => attemptsOf(t.db, id));
+    const attempts = (await Promise.all(ids.map((id) => attemptsOf(t.db, id)))).flat();
     expect(attempts).toHaveLength(8); // one attempt each: nothing placed twice
     // Carrier INVITEs = counted attempts, each number once, each through its own server's trunk.
     const invited = [...trunkA.invites(), ...trunkB.invites()].map((m) => /sip:([^@]+)@/.exec(m.firstLine)![1]).sort();

@@ -76,15 +76,15 @@ describeOnLab('whisper and accept for agents, a choice for customers', { name: '
     await start();
     const id = add(['--lead', 'wes', '--due', 'now', '--type', 'ANYONE']);
 
-    const first = await waitFor('the first agent to decline', () => (attemptsOf(t.db, id)[0]?.outcome ? attemptsOf(t.db, id)[0] : null), 20000);
+    const first = await waitFor('the first agent to decline', async () => ((await attemptsOf(t.db, id))[0]?.outcome ? (await attemptsOf(t.db, id))[0] : null), 20000);
     expect(trunk.invites()).toHaveLength(0); // the customer was not called for Rita's attempt
     expect(first).toMatchObject({ agentId: '1021', outcome: 'AGENT_REJECTED', agentResponse: 'REJECTED', customerDialedAt: null, customerAttempt: null, customerChoice: null });
     expect(first.detail).toBe('agent 1021 declined: the agent pressed 2 (reject); offered to the next eligible agent');
-    expect(t.cb(id).attempts).toBe(0);
+    expect((await t.cb(id)).attempts).toBe(0);
     expect(keysSent(rita)).toEqual(['2']);
 
     const done = await t.untilState(id, ['COMPLETED'], 30000);
-    const attempts = attemptsOf(t.db, id);
+    const attempts = await attemptsOf(t.db, id);
     expect(attempts).toHaveLength(2); // Rita was not rung again
     expect(attempts[1]).toMatchObject({ agentId: '1022', outcome: 'ANSWERED', agentResponse: 'ACCEPTED', customerAttempt: 1 });
     expect(attempts[1]!.customerDialedAt).toBeGreaterThan(attempts[1]!.agentAnsweredAt!); // dialed after the accept
@@ -92,7 +92,7 @@ describeOnLab('whisper and accept for agents, a choice for customers', { name: '
     expect(trunk.invites()).toHaveLength(1);
     expect(keysSent(alex)).toEqual(['1']);
     // The decline is in the audit, by the agent, with the reason.
-    expect(auditOf(t.db, id).filter((a) => a.action === 'agent-decline')).toMatchObject([{ actor: '1021', reason: 'the agent pressed 2 (reject)' }]);
+    expect((await auditOf(t.db, id)).filter((a) => a.action === 'agent-decline')).toMatchObject([{ actor: '1021', reason: 'the agent pressed 2 (reject)' }]);
     expect(t.daemon.log).toMatch(/"stage":"accept","heard":"2","decision":"reject"/);
   }, 60_000);
 
@@ -102,10 +102,10 @@ describeOnLab('whisper and accept for agents, a choice for customers', { name: '
     peers.push(customer, alex);
     await start();
     const id = add(['--lead', 'cho', '--due', 'now', '--owner', '1022']);
-    await waitFor('the customer to choose', () => attemptsOf(t.db, id)[0]?.outcome, 30000);
-    const cb = t.cb(id);
+    await waitFor('the customer to choose', async () => (await attemptsOf(t.db, id))[0]?.outcome, 30000);
+    const cb = await t.cb(id);
     expect(cb.state).toBe('ACTIVE');
-    const [a] = attemptsOf(t.db, id);
+    const [a] = await attemptsOf(t.db, id);
     expect(a).toMatchObject({ outcome: 'CUSTOMER_SNOOZED', customerChoice: 'SNOOZE', agentResponse: null, customerAttempt: 1 });
     expect(a!.customerAnsweredAt).not.toBeNull();
     expect(cb.dueAt - a!.endedAt!).toBe(60_000);
@@ -113,7 +113,7 @@ describeOnLab('whisper and accept for agents, a choice for customers', { name: '
     expect(keysSent(customer)).toEqual(['2']);
     // Both legs are hung up by callbackd: the customer and the agent each got a BYE.
     await waitFor('both BYEs', () => [customer, alex].every((s) => s.messages().some((m) => m.direction === 'received' && m.firstLine.startsWith('BYE '))), 10000);
-    expect(auditOf(t.db, id).map((r) => r.action)).toEqual(expect.arrayContaining(['customer-choice', 'snooze']));
+    expect((await auditOf(t.db, id)).map((r) => r.action)).toEqual(expect.arrayContaining(['customer-choice', 'snooze']));
   }, 60_000);
 
   it('the customer presses 3: the callback is CANCELLED as the customer chose', async () => {
@@ -122,11 +122,11 @@ describeOnLab('whisper and accept for agents, a choice for customers', { name: '
     peers.push(customer, alex);
     await start();
     const id = add(['--lead', 'cho', '--due', 'now', '--owner', '1022']);
-    await waitFor('the customer to choose', () => attemptsOf(t.db, id)[0]?.outcome, 30000);
-    const cb = t.cb(id);
+    await waitFor('the customer to choose', async () => (await attemptsOf(t.db, id))[0]?.outcome, 30000);
+    const cb = await t.cb(id);
     expect(cb.state).toBe('CANCELLED');
     expect(cb.failReason).toBe('cancelled by the customer (pressed 3 at the choice prompt)');
-    expect(attemptsOf(t.db, id)[0]).toMatchObject({ outcome: 'CUSTOMER_CANCELLED', customerChoice: 'CANCEL' });
+    expect((await attemptsOf(t.db, id))[0]).toMatchObject({ outcome: 'CUSTOMER_CANCELLED', customerChoice: 'CANCEL' });
   }, 60_000);
 
   it('customer-first, the customer presses nothing: never left in silence — after the timeout the agent is rung and the call bridged (choice NONE)', async () => {
@@ -136,7 +136,7 @@ describeOnLab('whisper and accept for agents, a choice for customers', { name: '
     await start();
     const id = add(['--lead', 'sil', '--due', 'now', '--owner', '1022']);
     await t.untilState(id, ['COMPLETED'], 40000);
-    const [a] = attemptsOf(t.db, id);
+    const [a] = await attemptsOf(t.db, id);
     expect(a).toMatchObject({ outcome: 'ANSWERED', customerChoice: 'NONE', agentResponse: null, customerAttempt: 1 });
     // The agent was rung only once the choice prompt had played and its 8 s had passed.
     expect(a!.agentAnsweredAt! - a!.customerAnsweredAt!).toBeGreaterThan(8000);

@@ -71,17 +71,20 @@ export class LabTest {
     expect(r.code, r.stderr).toBe(0);
   }
 
-  cb(id: number) {
-    return getCallback(this.db, id)!;
+  async cb(id: number) {
+    return (await getCallback(this.db, id))!;
   }
 
   untilState(id: number, states: string[], ms = 20000) {
-    return waitFor(`callback ${id} to reach ${states.join('/')}`, () => states.includes(this.cb(id).state) && this.cb(id), ms);
+    return waitFor(`callback ${id} to reach ${states.join('/')}`, async () => states.includes((await this.cb(id)).state) && await this.cb(id), ms);
   }
 
   /** Waits until callback `id` is COMPLETED and its first attempt's end is recorded; that attempt. */
   untilCallEnded(id: number, ms = 30000) {
-    return waitFor(`callback ${id}'s call to end`, () => this.cb(id).state === 'COMPLETED' && attemptsOf(this.db, id)[0]?.durationMs != null && attemptsOf(this.db, id)[0], ms);
+    return waitFor(`callback ${id}'s call to end`, async () => {
+      const [a] = await attemptsOf(this.db, id);
+      return (await this.cb(id)).state === 'COMPLETED' && a?.durationMs != null && a;
+    }, ms);
   }
 
   /** The port the daemon's HTTP API listens on (a free one each run), from its log. */
