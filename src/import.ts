@@ -8,7 +8,8 @@ import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import { checkEntries, formatProblems, knownIn, phoneE164, readSource, serverNames, type Checked, type Path, type Problem, type Source } from './import-check.js';
 import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { setNumberTrunks, upsertServer } from './store/servers.js';
-import type { Conn } from './store/conn.js';
+import type { LegacyConn } from './store/conn.js';
+import type { Db } from './store/db.js';
 import { transaction } from './store/engine.js';
 import * as dir from './store/directory.js';
 import { writeLeadPhones, type NewLeadPhone } from './store/lead-phones.js';
@@ -94,7 +95,7 @@ export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
 });
 
 /** Writes a checked lead and its numbers (a re-import replaces the numbers, so leads.phone_e164 and lead_phones agree). */
-export async function storeLead(tx: Conn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): Promise<void> {
+export async function storeLead(tx: LegacyConn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): Promise<void> {
   await dir.upsertLead(tx, leadRow(l, numbers[0]!.e164, now));
   await writeLeadPhones(tx, l.id, numbers);
 }
@@ -276,7 +277,7 @@ export interface ImportCounts {
 }
 
 /** References and duplicates: every problem of the entries that passed their schema. */
-async function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): Promise<{ problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> }> {
+async function referenceProblems(tx: LegacyConn, f: Checked<ImportFile>, raw: unknown): Promise<{ problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> }> {
   const problems: Problem[] = [];
   const known = knownIn(tx, raw);
   const knownServers = await serverNames(tx, raw);
@@ -333,7 +334,7 @@ async function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown)
 }
 
 /** Writes the whole file in one transaction: on any error nothing is written. */
-export async function applyImport(db: Conn, f: ImportFile, now: number): Promise<ImportCounts> {
+export async function applyImport(db: Db, f: ImportFile, now: number): Promise<ImportCounts> {
   return transaction(db, async (tx) => {
     const checked = indexed(f);
     const r = await referenceProblems(tx, checked, f);
@@ -345,7 +346,7 @@ export async function applyImport(db: Conn, f: ImportFile, now: number): Promise
   });
 }
 
-async function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): Promise<ImportCounts> {
+async function write(tx: LegacyConn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): Promise<ImportCounts> {
   {
     // Upserts keyed by the admin's own ids: re-importing a file changes nothing.
     for (const s of f.servers) {
@@ -448,7 +449,7 @@ async function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPho
 }
 
 /** Reads, checks and writes an import file: every problem at once, in file order; nothing written unless all is well. */
-export async function importFile(db: Conn, path: string, now: number): Promise<ImportCounts> {
+export async function importFile(db: Db, path: string, now: number): Promise<ImportCounts> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
