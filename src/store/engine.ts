@@ -65,6 +65,11 @@ function sqliteRoot(c: Conn): SqliteRoot {
   return r;
 }
 
+/** The better-sqlite3 client behind a SQLite connection or transaction: for the few SQLite-only paths (prepared statements measured hot). */
+export function sqliteClient(c: Conn): Database.Database {
+  return sqliteRoot(c).client;
+}
+
 /** The async flow's open transactions and running ops, innermost first (AsyncLocalStorage). */
 interface Frame {
   readonly root: object;
