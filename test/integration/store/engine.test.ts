@@ -69,6 +69,8 @@ describe(`engine contract on ${TEST_ENGINE}`, () => {
     const out = await transaction(e, async (tx) => {
       expect(tx.inTx).toBe(true);
       await tx.q.insert(tx.t.trunks).values([trunk('a'), trunk('b')]);
+      // drizzle's relational queries work on a transaction too (pg: its drizzle is built per transaction).
+      expect(await tx.q.query.trunks.findMany({ columns: { id: true }, orderBy: (tr, { asc: up }) => [up(tr.id)] })).toEqual([{ id: 'a' }, { id: 'b' }]);
       return 'done';
     });
     expect(out).toBe('done');
@@ -380,32 +382,55 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only (several daemons on one d
   it('{ retry: true } runs the body again once after a deadlock (40P01); without it the error surfaces', async () => {
     await e.q.insert(e.t.trunks).values([trunk('a'), trunk('b')]);
     const other = await secondConnection(e);
-    // Two transactions lock a then b, and b then a: PostgreSQL kills one with 40P01.
-    const both = async (retry: boolean) => {
-      let runs = 0;
-      const lockBoth = (c: Conn, x: string, y: string, r: boolean) =>
-        transaction(
-          c,
-          async (tx) => {
-            runs++;
-            await tx.q.update(tx.t.trunks).set({ maxChannels: sql`${tx.t.trunks.maxChannels} + 1` }).where(eq(tx.t.trunks.id, x));
-            await new Promise((res) => setTimeout(res, 100));
-            await tx.q.update(tx.t.trunks).set({ maxChannels: sql`${tx.t.trunks.maxChannels} + 1` }).where(eq(tx.t.trunks.id, y));
-          },
-          { retry: r },
-        );
-      const out = await Promise.allSettled([lockBoth(e, 'a', 'b', retry), lockBoth(other, 'b', 'a', retry)]);
-      return { runs, out };
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    const bump = (tx: Conn, id: string) => tx.q.update(tx.t.trunks).set({ maxChannels: sql`${tx.t.trunks.maxChannels} + 1` }).where(eq(tx.t.trunks.id, id));
+    // X locks a, then b; Y locks b, then a. A session checks for a deadlock once, deadlock_timeout
+    // after it starts waiting, and the one that finds it is killed. X asks for b only once Y waits for a
+    // (the cycle is then complete) and checks after 100 ms: X gets 40P01; Y (10 s) commits.
+    const race = async (retry: boolean) => {
+      let xRuns = 0;
+      let xHasA = false;
+      let yWaits = false;
+      const x = transaction(
+        e,
+        async (tx) => {
+          // A rerun waits for Y to finish: it must not race Y for a again.
+          if (++xRuns > 1) await sleep(200);
+          await run(tx, sql`SET LOCAL deadlock_timeout = '100ms'`);
+          await bump(tx, 'a');
+          xHasA = true;
+          if (xRuns === 1) await until(() => yWaits, 5000, 'Y to wait for a');
+          await bump(tx, 'b');
+        },
+        { retry },
+      );
+      const y = transaction(other, async (tx) => {
+        await run(tx, sql`SET LOCAL deadlock_timeout = '10s'`);
+        await bump(tx, 'b');
+        await until(() => xHasA, 5000, 'X to lock a');
+        const [me] = await all<{ pid: number }>(tx, sql`SELECT pg_backend_pid() AS pid`);
+        const watching = (async () => {
+          for (let i = 0; i < 500 && !yWaits; i++) {
+            const [w] = await all<{ w: string | null }>(e, sql`SELECT wait_event_type AS w FROM pg_stat_activity WHERE pid = ${me!.pid}::int`);
+            yWaits = w?.w === 'Lock';
+            if (!yWaits) await sleep(10);
+          }
+        })();
+        await bump(tx, 'a');
+        await watching;
+      });
+      const out = await Promise.allSettled([x, y]);
+      return { xRuns, out };
     };
-    const plain = await both(false);
-    expect(plain.runs).toBe(2);
-    const failed = plain.out.filter((o) => o.status === 'rejected') as PromiseRejectedResult[];
-    expect(failed).toHaveLength(1);
-    expect(pgCode(failed[0]!.reason)).toBe('40P01');
-    const retried = await both(true);
-    expect(retried.runs).toBe(3);
+    const plain = await race(false);
+    expect(plain.xRuns).toBe(1);
+    expect(plain.out[0].status).toBe('rejected');
+    expect(pgCode((plain.out[0] as PromiseRejectedResult).reason)).toBe('40P01');
+    expect(plain.out[1].status).toBe('fulfilled');
+    const retried = await race(true);
+    expect(retried.xRuns).toBe(2);
     expect(retried.out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
-    // 1 (plain: one committed) + 2 (retried: both committed) increments on each row.
+    // Y twice, X once (its retried run): 3 increments on each row, none lost or doubled.
     expect(await channelsOf(e, 'a')).toBe(3);
     expect(await channelsOf(e, 'b')).toBe(3);
   });
