@@ -121,16 +121,16 @@ export function knownIn(tx: LegacyConn, raw: unknown) {
     lists: inFile('lists', 'id'),
     agents: inFile('agents', 'id'),
   };
-  return (table: keyof typeof ids, id: string) =>
-    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' ? id === DEFAULT_SERVER || !!getServer(tx, id) : dir.exists(tx, table, id));
+  return async (table: keyof typeof ids, id: string) =>
+    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' ? id === DEFAULT_SERVER || !!await getServer(tx, id) : await dir.exists(tx, table, id));
 }
 
 /** Every server id in the file or the database, and "; did you mean …?" for a mistyped one. */
-export function serverNames(tx: LegacyConn, raw: unknown): { suggest: (id: string) => string } {
+export async function serverNames(tx: LegacyConn, raw: unknown): Promise<{ suggest: (id: string) => string }> {
   const inFile = ((raw as Record<string, unknown> | null)?.servers as Record<string, unknown>[] | undefined ?? [])
     .filter((e) => e && typeof e === 'object' && e.id !== undefined)
     .map((e) => String(e.id));
-  const all = [...new Set([...inFile, ...allServers(tx).map((s) => s.id), DEFAULT_SERVER])];
+  const all = [...new Set([...inFile, ...(await allServers(tx)).map((s) => s.id), DEFAULT_SERVER])];
   return {
     suggest: (id) => {
       const near = closest(id, all);

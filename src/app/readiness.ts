@@ -15,15 +15,15 @@ export interface Readiness {
   callbacks: { dueNow: number; late: number; lateAfterSeconds: number };
 }
 
-export function readiness(db: Db, now: number): Readiness {
-  const seen = new Map(readPresence(db).map((p) => [p.endpoint, p]));
-  const phones = allPhones(db);
+export async function readiness(db: Db, now: number): Promise<Readiness> {
+  const seen = new Map((await readPresence(db)).map((p) => [p.endpoint, p]));
+  const phones = await allPhones(db);
   return {
     phones: {
       total: phones.length,
       registered: phones.filter((ph) => seen.get(ph.endpoint)?.registered).length,
       usable: phones.filter((ph) => phoneUnusable(ph, seen.get(ph.endpoint)) === null).length,
     },
-    callbacks: { ...countDue(db, now, LATE_MS), lateAfterSeconds: LATE_MS / 1000 },
+    callbacks: { ...await countDue(db, now, LATE_MS), lateAfterSeconds: LATE_MS / 1000 },
   };
 }

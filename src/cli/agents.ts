@@ -15,11 +15,11 @@ export function agentCommands(program: Command): void {
         .option('--json', 'print JSON'),
     ),
     ['callbackd agents -c /etc/callbackd/callbackd.yaml', 'callbackd agents --db callbackd.db --json'],
-  ).action((o: DbOptions & { json?: boolean }) => {
+  ).action(async (o: DbOptions & { json?: boolean }) => {
     const now = Date.now();
-    const { rows, last } = withDb(o, (db) => {
-      const seen = new Map(readPresence(db).map((p) => [p.endpoint, p]));
-      const rows = allPhones(db).map((ph) => {
+    const { rows, last } = await withDb(o, async (db) => {
+      const seen = new Map((await readPresence(db)).map((p) => [p.endpoint, p]));
+      const rows = (await allPhones(db)).map((ph) => {
         const p = seen.get(ph.endpoint);
         const no = phoneUnusable(ph, p);
         const short = { blocked: no?.reason, unregistered: 'not registered', unreachable: 'unreachable (qualify)', inUse: 'in use' };
@@ -30,7 +30,7 @@ export function agentCommands(program: Command): void {
           ringable: no === null, why: no ? short[no.kind]! : '',
         };
       });
-      return { rows, last: lastPresenceWrite(db) };
+      return { rows, last: await lastPresenceWrite(db) };
     });
     const age = last === null ? null : Math.round((now - last) / 1000);
     if (o.json) return printJson({ presenceWrittenAt: last === null ? null : new Date(last).toISOString(), phones: rows });
