@@ -127,9 +127,11 @@ async function waitThenRun<A extends unknown[], R>(r: SqliteRoot, parent: Frame 
  * it runs at once (no tick beyond the async call itself). A root call inside that root's own transaction
  * throws STORE_MISUSE (both engines). A `tx` (inTx) goes straight through.
  *
- * Cost (test/unit/store-engine.test.ts "op() cost", 100k getCallback-like primary-key selects on a 1-row
- * table, Node 20, this machine): sync drizzle .get() ~2.9 µs/op; async body awaited without op() ~3.4 µs;
- * through op() ~3.9 µs, so op() adds ~0.5 µs (AsyncLocalStorage frame + count) on top of the async call.
+ * Cost (bench/store-op.ts, `npm run bench:store-op`; 100k getCallback-like primary-key reads, Node 20, on a
+ * shared 2-core machine at load ~15, so the absolute figures are inflated; medians of 10 chunks): drizzle sync
+ * .get() 121-132 µs/op, the async body awaited 138-163 µs, through op() 140-165 µs. op() itself adds
+ * 0.5-0.7 µs (measured on an empty async body: 0.2-0.4 → 0.9-1.0 µs): an AsyncLocalStorage frame and a count.
+ * The sync→async gap (17-30 µs here, noisy) is there with or without op(): the awaited drizzle builder path.
  */
 export function op<A extends unknown[], R>(name: string, f: (c: Conn, ...a: A) => Promise<R>): (c: Conn, ...a: A) => Promise<R> {
   const wrapped = (c: Conn, ...a: A): Promise<R> => {
