@@ -322,6 +322,31 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only (several daemons on one d
     }
   });
 
+  it('events.xid (0023): a reader below the snapshot horizon never passes an id whose transaction is still open', async () => {
+    const other = await secondConnection(e);
+    const ids = async (horizon: boolean) =>
+      (await all<{ id: number }>(e, horizon ? sql`SELECT id FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY id` : sql`SELECT id FROM events ORDER BY id`)).map((r) => r.id);
+    await insertEvent(e, 1);
+    let commitLate!: () => void;
+    const late = new Promise<void>((r) => (commitLate = r));
+    let inserted!: () => void;
+    const pending = new Promise<void>((r) => (inserted = r));
+    const slow = transaction(other, async (tx) => {
+      await insertEvent(tx, 2);
+      inserted();
+      await late;
+    });
+    await pending;
+    await insertEvent(e, 3);
+    // By id alone a reader sees 1 and 3 and would move its cursor past 2, losing it for good.
+    expect(await ids(false)).toEqual([1, 3]);
+    // Below the horizon it stops before the open transaction: 3 waits until 2 is decided.
+    expect(await ids(true)).toEqual([1]);
+    commitLate();
+    await slow;
+    expect(await ids(true)).toEqual([1, 2, 3]);
+  });
+
   it('busyTimeoutMs is lock_timeout: a write waiting on a peer\'s row lock fails "busy" (55P03) after it, not never', async () => {
     await e.q.insert(e.t.trunks).values(trunk('held'));
     const api = await openEngine({ url: e.location }, { busyTimeoutMs: 250, statementTimeoutMs: 5000, poolSize: 2 });
