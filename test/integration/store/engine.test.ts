@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Conn } from '../../../src/store/conn.js';
 import { listMigrations } from '../../../src/store/db.js';
 import { affected, all, first, run, storeErrorKind, transaction } from '../../../src/store/engine.js';
-import { watchEngine, type Change } from '../../../src/store/engine-watch.js';
+import { notifyChange, watchEngine, type Change } from '../../../src/store/engine-watch.js';
 import { openEngine } from '../../../src/store/open-engine.js';
 import { pgCode, type PgEngine } from '../../../src/store/pg/engine.js';
 import { cleanupEngines, dbExec, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
@@ -35,6 +35,8 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 /** The error's message and its causes' (drizzle wraps driver errors in DrizzleQueryError). */
 async function failure(p: Promise<unknown>): Promise<string> {
@@ -317,6 +319,14 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only (several daemons on one d
       await until(() => seen.filter((w) => w === 'any').length === 2, 10_000, 'the listener to reconnect');
       await insertEvent(other, 4);
       await until(() => seen.filter((w) => w === 'events').length === 2, 5000, 'a notification after the reconnect');
+      // A write without an events row says so itself, delivered at its commit.
+      await transaction(other, async (tx) => {
+        await tx.q.insert(tx.t.trunks).values(trunk('new'));
+        await notifyChange(tx, 'directory');
+        await sleep(100);
+        expect(seen).not.toContain('directory');
+      });
+      await until(() => seen.includes('directory'), 5000, 'the directory notification');
     } finally {
       stop();
     }
@@ -407,7 +417,6 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only (several daemons on one d
   it('{ retry: true } runs the body again once after a deadlock (40P01); without it the error surfaces', async () => {
     await e.q.insert(e.t.trunks).values([trunk('a'), trunk('b')]);
     const other = await secondConnection(e);
-    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
     const bump = (tx: Conn, id: string) => tx.q.update(tx.t.trunks).set({ maxChannels: sql`${tx.t.trunks.maxChannels} + 1` }).where(eq(tx.t.trunks.id, id));
     // X locks a, then b; Y locks b, then a. A session checks for a deadlock once, deadlock_timeout
     // after it starts waiting, and the one that finds it is killed. X asks for b only once Y waits for a
