@@ -160,10 +160,12 @@ let savepoints = 0;
  * throws. Inside one (`c.inTx`), a SAVEPOINT: its rollback keeps the outer transaction. Do not run two nested
  * transactions of one `tx` in parallel (Promise.all): their savepoints would interleave.
  */
-export async function transaction<T>(c: Conn, fn: (tx: Conn) => Promise<T>, o?: TxOptions): Promise<T> {
+// Generic over the connection type while the store is half flipped: a transaction on the transitional
+// SQLite Db hands its body a Db (same connection inside BEGIN), which not-yet-async store functions accept.
+export async function transaction<C extends Conn, T>(c: C, fn: (tx: C) => Promise<T>, o?: TxOptions): Promise<T> {
   const parent = flow.getStore();
   if (c.kind === 'pg') {
-    const pg = c as unknown as { transaction(fn: (tx: Conn) => Promise<T>, o?: TxOptions): Promise<T> };
+    const pg = c as unknown as { transaction(fn: (tx: C) => Promise<T>, o?: TxOptions): Promise<T> };
     if (c.inTx) return pg.transaction(fn, o);
     if (inOpenTx(parent, c)) throw selfDeadlock('transaction()');
     const frame: Frame = { root: c, kind: 'tx', parent, open: true };
@@ -194,7 +196,7 @@ export async function transaction<T>(c: Conn, fn: (tx: Conn) => Promise<T>, o?: 
       r.drained = undefined;
     }
     r.client.exec('BEGIN IMMEDIATE');
-    const tx = Object.create(c, { inTx: { value: true } }) as Conn;
+    const tx = Object.create(c, { inTx: { value: true } }) as C;
     const frame: Frame = { root: r, kind: 'tx', parent, open: true };
     try {
       const out = await flow.run(frame, fn, tx);
@@ -211,7 +213,7 @@ export async function transaction<T>(c: Conn, fn: (tx: Conn) => Promise<T>, o?: 
   }
 }
 
-async function savepoint<T>(client: Database.Database, tx: Conn, fn: (tx: Conn) => Promise<T>): Promise<T> {
+async function savepoint<C extends Conn, T>(client: Database.Database, tx: C, fn: (tx: C) => Promise<T>): Promise<T> {
   const name = `cbd_sp${++savepoints}`;
   client.exec(`SAVEPOINT ${name}`);
   try {
