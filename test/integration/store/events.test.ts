@@ -1,6 +1,7 @@
 // The event outbox (src/store/events.ts) on SQLite and PostgreSQL: reading in id order, cursors,
 // retention, the newest id, and on PostgreSQL the commit horizon (a late committer is not skipped).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { transaction } from '../../../src/store/engine.js';
 import { dropCursor, eventsAfter, eventsOfCallback, getCursor, lastEventId, setCursor, trimEvents } from '../../../src/store/events.js';
 import { createWebhook, updateWebhook } from '../../../src/store/webhooks.js';
 import { cleanupEngines, dbExec, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
@@ -88,9 +89,9 @@ describe(`event outbox on ${TEST_ENGINE}`, () => {
     const [pending] = await eventsOfCallback(e, b).then((x) => x.filter((v) => v.type === 'callback.live'));
     expect(pending!.id).toBeGreaterThan(from + 1);
     // The later id is committed, but an older one may still come: held back (and not the new start).
-    expect(await eventsAfter(e, from, 10)).toEqual([]);
-    expect(await lastEventId(e)).toBe(from);
+    const whileOpen = [await eventsAfter(e, from, 10), await lastEventId(e)] as const;
     await late.commit();
+    expect(whileOpen).toEqual([[], from]);
     const evs = await eventsAfter(e, from, 10);
     expect(evs.map((x) => [x.callbackId, x.type])).toEqual([
       [a, 'callback.live'],
@@ -98,5 +99,36 @@ describe(`event outbox on ${TEST_ENGINE}`, () => {
     ]);
     expect(evs[1]!.id).toBe(pending!.id);
     expect(await lastEventId(e)).toBe(pending!.id);
+  });
+
+  // KNOWN GAP (reported, not fixed): `xid < xmin` (0023's events.xid = the writer's transaction id) is
+  // exact only when a transaction takes its transaction id with its event. One that took it earlier (a
+  // FOR UPDATE, an earlier write) and commits a later event id first is read past an older open one;
+  // a cursor moved there never sees the older event. `it.fails` until the horizon is exact.
+  it.runIf(TEST_ENGINE === 'pg').fails('pg: nor when the earlier-committed transaction had its transaction id before the late committer took its', async () => {
+    const a = await book(e);
+    const b = await book(e);
+    const from = await lastEventId(e);
+    // B writes first (its transaction id), writes its event only later, and commits first.
+    const third = await secondConnection(e);
+    let goB!: () => void;
+    const gateB = new Promise<void>((r) => (goB = r));
+    let hasXid!: () => void;
+    const xidTaken = new Promise<void>((r) => (hasXid = r));
+    const bDone = transaction(third, async (tx) => {
+      await dbExec(tx, "UPDATE leads SET first_name = 'Ada B' WHERE id = 'lead1'");
+      hasXid();
+      await gateB;
+      await setState(tx, b, 'LIVE');
+    });
+    await xidTaken;
+    // A: a later transaction id, the smaller event id, still open.
+    const late = await openWriter(await secondConnection(e), a);
+    goB();
+    await bDone;
+    const whileOpen = await eventsAfter(e, from, 10);
+    await late.commit();
+    expect((await eventsAfter(e, from, 10)).map((x) => x.callbackId)).toEqual([a, b]);
+    expect(whileOpen.map((x) => x.callbackId)).toEqual([]); // today: [b], and a cursor at b's id skips a
   });
 });
