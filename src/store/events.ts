@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Conn } from './conn.js';
 import { all, first, op, run } from './engine.js';
 
@@ -62,19 +62,56 @@ const toEvent = (r: EventRow): OutboxEvent => ({
 });
 
 /**
- * The outbox's commit horizon, as a condition on `events` (plan §4). SQLite has one writer at a
- * time, so ids commit in order: nothing to add. PostgreSQL hands out ids at INSERT while
- * transactions commit in any order: a reader of `id > cursor` could pass an id whose transaction is
- * still open and never see that row. Only rows written by transactions older than every running one
- * (`xid`, sql/pg/0023) are read; a running transaction holds back what came after it.
+ * The outbox's commit horizon (plan §4): the highest id below which every id is settled (committed,
+ * or rolled back for good). SQLite has one writer at a time, so ids commit in order and every id it
+ * can see is settled. PostgreSQL hands out ids at INSERT while transactions commit in any order: a
+ * reader of `id > cursor` could pass an id whose transaction is still open and never see that row.
+ * (0023's `xid < pg_snapshot_xmin(…)` alone is not enough: a transaction that got its transaction id
+ * before an open one can commit a later event id first; test/integration/store/events.test.ts.)
+ *
+ * So, per engine: read the id sequence's last value L, then take a transaction id X in a statement of
+ * its own (autocommit: X ends at once). Every transaction that took an id <= L had its transaction id
+ * before that (events rows come from AFTER triggers, after the write that gave it one), so below X.
+ * Once no transaction below X runs (`pg_snapshot_xmin(pg_current_snapshot()) >= X`), every id <= L is
+ * settled. Observations wait in `pending` until then; a transaction id is taken only when there are
+ * new ids. A long transaction holds back what came after it, never loses it.
  */
-function committedOnly(c: Conn): SQL {
-  return c.kind === 'pg' ? sql` AND xid < pg_snapshot_xmin(pg_current_snapshot())` : sql``;
+interface Horizon {
+  settled: number;
+  pending: { l: number; x: bigint }[];
+  busy?: Promise<number>;
+}
+const horizons = new WeakMap<object, Horizon>();
+
+async function pgHorizon(c: Conn): Promise<number> {
+  // In a transaction, the transaction id taken would be its own, which ends only at its commit.
+  if (c.inTx) throw new Error('the outbox horizon is read with the root connection, not inside a transaction');
+  let h = horizons.get(c);
+  if (!h) horizons.set(c, (h = { settled: 0, pending: [] }));
+  // One observation at a time per engine (the hub and the delivery loops read concurrently).
+  h.busy ??= observe(c, h).finally(() => (h.busy = undefined));
+  return h.busy;
+}
+
+async function observe(c: Conn, h: Horizon): Promise<number> {
+  const last = first(await all<{ l: number | null }>(c, sql`SELECT pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass) AS l`))?.l ?? 0;
+  if (last > h.settled && !h.pending.some((p) => p.l >= last)) {
+    const x = first(await all<{ x: string }>(c, sql`SELECT pg_current_xact_id()::text AS x`))!.x;
+    h.pending.push({ l: last, x: BigInt(x) });
+  }
+  if (h.pending.length) {
+    const xmin = BigInt(first(await all<{ m: string }>(c, sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS m`))!.m);
+    const done = h.pending.filter((p) => xmin >= p.x);
+    for (const p of done) h.settled = Math.max(h.settled, p.l);
+    h.pending = h.pending.filter((p) => xmin < p.x);
+  }
+  return h.settled;
 }
 
 /** Events after `afterId`, oldest first (on PostgreSQL, up to the commit horizon). */
 export const eventsAfter = op('eventsAfter', async (db: Conn, afterId: number, limit: number): Promise<OutboxEvent[]> => {
-  const rows = await all<EventRow>(db, sql`SELECT ${COLS} FROM events WHERE id > ${afterId}${committedOnly(db)} ORDER BY id LIMIT ${limit}`);
+  const upTo = db.kind === 'pg' ? sql` AND id <= ${await pgHorizon(db)}` : sql``;
+  const rows = await all<EventRow>(db, sql`SELECT ${COLS} FROM events WHERE id > ${afterId}${upTo} ORDER BY id LIMIT ${limit}`);
   return rows.map(toEvent);
 });
 
@@ -84,15 +121,12 @@ export const eventsOfCallback = op('eventsOfCallback', async (db: Conn, callback
 
 /**
  * Where a new consumer starts: the newest event id. SQLite: the id AUTOINCREMENT last gave (kept
- * even when retention empties the table). PostgreSQL: the newest id below the commit horizon, so an
- * event still being committed is not skipped (an empty table gives 0: whatever comes is new).
+ * even when retention empties the table). PostgreSQL: the commit horizon (every id up to it settled),
+ * so an event still being committed is not skipped.
  */
 export const lastEventId = op('lastEventId', async (db: Conn): Promise<number> => {
-  const q =
-    db.kind === 'pg'
-      ? sql`SELECT coalesce(max(id), 0) AS seq FROM events WHERE true${committedOnly(db)}`
-      : sql`SELECT seq FROM sqlite_sequence WHERE name = 'events'`;
-  return first(await all<{ seq: number }>(db, q))?.seq ?? 0;
+  if (db.kind === 'pg') return pgHorizon(db);
+  return first(await all<{ seq: number }>(db, sql`SELECT seq FROM sqlite_sequence WHERE name = 'events'`))?.seq ?? 0;
 });
 
 export const getCursor = op('getCursor', async (db: Conn, consumer: string): Promise<number | undefined> => {
