@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { backoffMs } from '../domain/retry.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { dueEmails, liveContext, markEmailFailed, markSent, nextEmailAt, queueEmails, type Email, type EmailDraft } from '../store/emails.js';
 import type { OutboxEvent } from '../store/events.js';
 import { DeliveryLoop } from './delivery-loop.js';
@@ -33,7 +33,7 @@ export interface SmtpConfig {
 }
 
 /** The email a LIVE event calls for, or null. */
-export async function draftFor(db: Db, e: OutboxEvent, cfg: Pick<SmtpConfig, 'consoleUrl' | 'subject' | 'body'>): Promise<EmailDraft | null> {
+export async function draftFor(db: Conn, e: OutboxEvent, cfg: Pick<SmtpConfig, 'consoleUrl' | 'subject' | 'body'>): Promise<EmailDraft | null> {
   if (e.type !== 'callback.live' || e.data.from !== 'ACTIVE' || e.callbackType !== 'USERONLY') return null;
   const c = await liveContext(db, e.callbackId);
   // Read after the fact: a callback already dialed to the end, or moved to someone else, is not mailed.
@@ -42,7 +42,7 @@ export async function draftFor(db: Db, e: OutboxEvent, cfg: Pick<SmtpConfig, 'co
   return { callbackId: c.callbackId, agentId: c.agentId, toAddress: c.agentEmail, ...m };
 }
 
-export function emailLoop(o: { db: Db; log: Logger; now: () => number; config: SmtpConfig; random?: () => number }): DeliveryLoop<Email> & { close(): void } {
+export function emailLoop(o: { db: Conn; log: Logger; now: () => number; config: SmtpConfig; random?: () => number }): DeliveryLoop<Email> & { close(): void } {
   const { db, log, now, config } = o;
   const random = o.random ?? Math.random;
   const transport = nodemailer.createTransport({

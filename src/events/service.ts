@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { trimEmails } from '../store/emails.js';
 import { dropCursor, trimEvents } from '../store/events.js';
 import { leader } from '../store/leader.js';
@@ -28,7 +28,7 @@ export interface EventsService {
 const DAY = 86_400_000;
 const TRIM_EVERY_MS = 3_600_000;
 
-export async function startEvents(o: { db: Db; log: Logger; config: EventsConfig; webhooks: WebhookConfig; smtp?: (SmtpConfig & { enabled: boolean }) | undefined; now?: () => number; random?: () => number }): Promise<EventsService> {
+export async function startEvents(o: { db: Conn; log: Logger; config: EventsConfig; webhooks: WebhookConfig; smtp?: (SmtpConfig & { enabled: boolean }) | undefined; now?: () => number; random?: () => number }): Promise<EventsService> {
   const now = o.now ?? Date.now;
   const hub = await EventHub.open({ db: o.db, log: o.log, pollMs: o.config.pollMs });
   const webhooks = webhookLoop({ db: o.db, log: o.log.child({ consumer: 'webhooks' }), now, config: o.webhooks, random: o.random });
