@@ -121,8 +121,16 @@ export function knownIn(tx: Conn, raw: unknown) {
     lists: inFile('lists', 'id'),
     agents: inFile('agents', 'id'),
   };
+  // Each id is asked of the database once: 10,000 leads of one list are one lookup, not 10,000 (a round trip each on PostgreSQL).
+  const asked = new Map<string, Promise<boolean>>();
+  const inDb = (table: keyof typeof ids, id: string): Promise<boolean> => {
+    const k = `${table}\u0000${id}`;
+    let p = asked.get(k);
+    if (!p) asked.set(k, (p = table === 'servers' ? getServer(tx, id).then((s) => !!s) : dir.exists(tx, table, id)));
+    return p;
+  };
   return async (table: keyof typeof ids, id: string) =>
-    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' ? id === DEFAULT_SERVER || !!await getServer(tx, id) : await dir.exists(tx, table, id));
+    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' && id === DEFAULT_SERVER) || await inDb(table, id);
 }
 
 /** Every server id in the file or the database, and "; did you mean …?" for a mistyped one. */

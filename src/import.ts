@@ -290,9 +290,18 @@ async function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown)
   }
   for (const { i, v: d } of f.dnc) need(!d.campaign || await known('campaigns', d.campaign), ['dnc', i, 'campaign'], `no campaign "${d.campaign}"`);
   // Every number is stored in E.164; national ones are read in their campaign's region.
-  const regionOfCampaign = async (id: string | undefined) =>
-    (id && (f.campaigns.find((c) => c.v.id === id)?.v.default_region ?? (await dir.getCampaign(tx, id))?.defaultRegion)) || 'US';
-  const campaignOfList = async (id: string) => f.lists.find((l) => l.v.id === id)?.v.campaign ?? (await dir.getList(tx, id))?.campaignId;
+  // Asked once per campaign and per list (not per lead: 10,000 leads of one list are one lookup).
+  const regions = new Map<string, Promise<string>>();
+  const regionOfCampaign = async (id: string | undefined): Promise<string> => {
+    if (!id) return 'US';
+    if (!regions.has(id)) regions.set(id, (async () => (f.campaigns.find((c) => c.v.id === id)?.v.default_region ?? (await dir.getCampaign(tx, id))?.defaultRegion) || 'US')());
+    return regions.get(id)!;
+  };
+  const listCampaigns = new Map<string, Promise<string | undefined>>();
+  const campaignOfList = (id: string): Promise<string | undefined> => {
+    if (!listCampaigns.has(id)) listCampaigns.set(id, (async () => f.lists.find((l) => l.v.id === id)?.v.campaign ?? (await dir.getList(tx, id))?.campaignId)());
+    return listCampaigns.get(id)!;
+  };
   const e164 = (out: Map<number, string>, i: number, path: Path, typed: string, region: string) => {
     const r = phoneE164(typed, region);
     if (r.ok) out.set(i, r.e164);
