@@ -86,7 +86,7 @@ function filters(c: Conn, q: ListQuery): (SQL | undefined)[] {
     some(q.list) && inArray(leads.listId, q.list!),
     some(q.agent) && inArray(callbacks.ownerAgentId, q.agent!),
     // Any of the lead's numbers (0017), not only the first.
-    q.phone !== undefined ? leadHasNumber(q.phone) : undefined,
+    q.phone !== undefined ? leadHasNumber(q.phone, c.t) : undefined,
     q.from !== undefined ? gte(callbacks.dueAt, q.from) : undefined,
     q.to !== undefined ? lte(callbacks.dueAt, q.to) : undefined,
     some(q.disposition) && inArray(callbacks.lastOutcome, q.disposition!),

@@ -1,7 +1,6 @@
 import { and, desc, eq, inArray, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Conn, Tables } from './conn.js';
 import { first, op } from './engine.js';
-import * as sqliteTables from './schema.js';
 import type { LeadPhoneRow, LeadRow } from './schema.js';
 
 // A lead's numbers (sql/0017_lead_phones.sql). leads.phone_e164 is kept equal to position 1, so
@@ -55,9 +54,9 @@ export const writeLeadsPhones = op('writeLeadsPhones', async (c: Conn, phonesOf:
 
 /**
  * "The lead has this number" for a WHERE on leads: any of its numbers (or the pre-0017 column).
- * `t`: the connection's tables (`c.t`); SQLite's when left out.
+ * `t`: the connection's tables (`c.t`).
  */
-export function leadHasNumber(e164: string, t: Pick<Tables, 'leads' | 'leadPhones'> = sqliteTables as unknown as Tables): SQL {
+export function leadHasNumber(e164: string, t: Pick<Tables, 'leads' | 'leadPhones'>): SQL {
   const { leads, leadPhones } = t;
   return or(eq(leads.phoneE164, e164), inArray(leads.id, sql`(SELECT ${leadPhones.leadId} FROM ${leadPhones} WHERE ${leadPhones.e164} = ${e164})`))!;
 }
