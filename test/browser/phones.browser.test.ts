@@ -5,8 +5,9 @@ import { claimForDial, promoteDue } from '../../src/store/callbacks.js';
 import { writePresence } from '../../src/store/presence.js';
 import { describeInChromium, openConsole, shot, signIn, type Console } from './harness.js';
 
-// The dashboard's phone table in Chromium (issue 16 item 5): each phone's server, and an AI
-// agent's calls against max_calls where a person's phone says whether it is in use.
+// The console's phone tables in Chromium (issue 16 item 5): the dashboard shows each phone's server,
+// and an AI agent's calls against max_calls where a person's phone says whether it is in use; the
+// admin phone list shows the server of each stored phone.
 
 const FILE = {
   servers: [
@@ -66,5 +67,14 @@ await describeInChromium('the phone table in Chromium', (chromium) => {
     expect(alice.at(-1)).toBe('phone alice-desk is in use');
     expect(bot.at(-1)).toBe('ready');
     await shot(page, 'dashboard-phones');
+    // The directory's phone list (admin) names the server too: the stored row's serverId.
+    await page.goto(`${c.url}/console/admin/phones`);
+    const admin = page.getByRole('table', { name: 'phones' });
+    await admin.getByRole('row').filter({ hasText: 'ai-bot' }).waitFor();
+    const headers = (await admin.getByRole('columnheader').allTextContents()).map((t) => t.trim());
+    const serverColumn = headers.indexOf('serverId');
+    expect(serverColumn, headers.join(' | ')).toBeGreaterThanOrEqual(0);
+    const botRow = (await admin.getByRole('row').filter({ hasText: 'ai-bot' }).getByRole('cell').allTextContents()).map((t) => t.trim());
+    expect(botRow[serverColumn]).toBe('west');
   });
 });
