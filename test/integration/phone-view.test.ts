@@ -116,6 +116,28 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
     }
   });
 
+  it('callbackd status prints the server and database /readyz names, and the bot under its limit as usable', async () => {
+    const made = importedDb('phone-view-status', FILE);
+    const d = (db = made.db);
+    writePresence(d, [seen('ph2', false), seen('ai-bot', true)], 'b');
+    botCall(d, 'l0', 0);
+    const api = await testApi(d, { ready: () => ({ ari: true, ami: true, presence: true, server: 'b', database: made.dbPath }) });
+    try {
+      await api.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+      const r = await runCli(['status', '--api', url]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split('\n').slice(0, 4)).toEqual([
+        `callbackd at ${url}: ready`,
+        `  server b, database ${made.dbPath}`,
+        '  ARI connected, AMI connected, presence loaded',
+        '  phones: 2 registered, 2 usable now, of 3',
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('an unregistered AI endpoint is not rung, though it has room for calls', async () => {
     const made = importedDb('phone-view-ai', FILE);
     const d = (db = made.db);
