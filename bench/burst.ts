@@ -18,9 +18,9 @@ const ORDER = (process.argv[5] ?? 'agent_first') as 'agent_first' | 'customer_fi
 await runBench({ name: 'burst', n: N, dialOrder: ORDER, trunk: { max_channels: C, calls_per_second: R } }, async (lab) => {
   const store = openDb(lab.db);
   const due = Date.now() + 3000;
-  lab.agents.forEach((a) =>
-    insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now()),
-  );
+  for (const a of lab.agents) {
+    await insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
+  }
   const trunk = lab.trunk;
   const numbers = () => new Set(trunk.invites().map((m) => /^INVITE sip:([^@]+)@/.exec(m.firstLine)?.[1])).size;
   await waitFor('a customer INVITE for every number', () => numbers() >= N, 60000 + (R > 0 ? (N / R) * 1000 * 2 : 0) + N * 300, 500);

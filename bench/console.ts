@@ -25,7 +25,7 @@ const reuse = process.argv[3] && existsSync(process.argv[3]) ? process.argv[3] :
 const dbFile = reuse ?? join(tempDir('console-bench'), 'bench.db');
 const db = openDb(dbFile);
 if (!reuse) {
-  applyImport(
+  await applyImport(
     db,
     parseImport(
       JSON.stringify({
@@ -51,7 +51,7 @@ const stored = (db.$client.prepare('SELECT count(*) n FROM callbacks').get() as 
 console.log(`console bench: ${stored.toLocaleString('en-US')} callbacks stored`);
 
 const log = pino({ level: 'silent' });
-const hub = new EventHub({ db, log, pollMs: 500 });
+const hub = await EventHub.open({ db, log, pollMs: 500 });
 hub.start();
 const api = await buildApi({ db, log, now: Date.now, nudge: () => {}, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 1 << 20, events: { hub, heartbeatMs: 15_000 } });
 await api.listen({ host: '127.0.0.1', port: 0 });

@@ -39,14 +39,14 @@ export async function crashStorm(o: StormOptions): Promise<StormResult> {
   const bench = await benchLab({
     name: 'storm',
     n: o.callbacks,
-    beforeDaemon: (path) => {
+    beforeDaemon: async (path) => {
       const db = openDb(path);
       // Quick retries, so a retried callback completes within the storm.
       db.$client.prepare('UPDATE campaigns SET retry_busy_sec = 1, retry_no_answer_sec = 1, retry_congestion_sec = 1').run();
       const now = Date.now();
       for (let i = 0; i < o.callbacks; i++) {
         const due = now + 3000 + Math.floor((i * o.spreadMs) / o.callbacks);
-        ids.push(insertCallback(db, { leadId: `lead-bench${2001 + i}`, campaignId: 'B', type: 'ANYONE', ownerAgentId: null, dueAt: due, dueZone: 'UTC', maxAttempts: 5, notes: null }, now));
+        ids.push(await insertCallback(db, { leadId: `lead-bench${2001 + i}`, campaignId: 'B', type: 'ANYONE', ownerAgentId: null, dueAt: due, dueZone: 'UTC', maxAttempts: 5, notes: null }, now));
       }
       db.$client.close();
     },
@@ -67,11 +67,11 @@ export async function crashStorm(o: StormOptions): Promise<StormResult> {
       down.push({ from, to: Date.now() });
       await daemon.ready();
     }
-    const settled = () =>
-      ids.every((id) => getCallback(db, id)!.state === 'COMPLETED') &&
+    const settled = async () =>
+      (await Promise.all(ids.map((id) => getCallback(db, id)))).every((cb) => cb!.state === 'COMPLETED') &&
       db.$client.prepare("SELECT count(*) n FROM call_attempts WHERE outcome IS NULL OR (outcome = 'ANSWERED' AND ended_at IS NULL)").get() as { n: number };
-    await waitFor('every callback completed and every call ended', () => {
-      const s = settled();
+    await waitFor('every callback completed and every call ended', async () => {
+      const s = await settled();
       return s && s.n === 0;
     }, 60_000, 250);
 
@@ -79,15 +79,15 @@ export async function crashStorm(o: StormOptions): Promise<StormResult> {
     const invites = bench.trunk.invites();
     const outcomes: Record<string, number> = {};
     for (const id of ids) {
-      check(getCallback(db, id)!.state === 'COMPLETED', `callback ${id} is ${getCallback(db, id)!.state}, not COMPLETED`);
-      attemptsOf(db, id).forEach((a) => (outcomes[a.outcome!] = (outcomes[a.outcome!] ?? 0) + 1));
+      check((await getCallback(db, id))!.state === 'COMPLETED', `callback ${id} is ${(await getCallback(db, id))!.state}, not COMPLETED`);
+      (await attemptsOf(db, id)).forEach((a) => (outcomes[a.outcome!] = (outcomes[a.outcome!] ?? 0) + 1));
     }
     // Per number (one callback per lead): INVITEs = counted attempts, answers = recorded answers.
     const byNumber = new Map<string, { counted: number; answered: number }>();
     for (const id of ids) {
-      const rows = attemptsOf(db, id);
+      const rows = await attemptsOf(db, id);
       const e = byNumber.get(rows[0]!.customerNumber) ?? { counted: 0, answered: 0 };
-      e.counted += getCallback(db, id)!.attempts;
+      e.counted += (await getCallback(db, id))!.attempts;
       e.answered += rows.filter((a) => a.customerAnsweredAt !== null).length;
       byNumber.set(rows[0]!.customerNumber, e);
     }

@@ -13,7 +13,7 @@ const ROWS = Number(process.argv[2] ?? 1_000_000);
 const dir = tempDir('csv-import');
 const db = join(dir, 'callbackd.db');
 const g = openDb(db);
-benchCenter(g, 0, Date.now()); // campaigns C1…C4 with lists L-C1…L-C4
+await benchCenter(g, 0, Date.now()); // campaigns C1…C4 with lists L-C1…L-C4
 g.$client.close();
 
 async function run(rows: number, prefix: string) {

@@ -15,12 +15,12 @@ import { benchCenter } from './generate.js';
 const N = Number(process.argv[2] ?? 1_000_000);
 const db = openDb(join(tempDir('export'), 'export.db'));
 const NOW = Date.now();
-const genMs = benchCenter(db, N, NOW);
+const genMs = await benchCenter(db, N, NOW);
 console.log(`generated ${N.toLocaleString('en-US')} callbacks in ${(genMs / 1000).toFixed(1)} s`);
 
 const api = await buildApi({ db, log: pino({ level: 'silent' }), now: Date.now, nudge: () => {}, bodyLimit: 65536, ready: () => ({ ari: true, ami: true, presence: true }), consoleDir: null });
 await api.listen({ host: '127.0.0.1', port: 0 });
-const token = createToken(db, 'root', 'bench', NOW).token;
+const token = (await createToken(db, 'root', 'bench', NOW)).token;
 const url = `http://127.0.0.1:${(api.server.address() as { port: number }).port}/export/callbacks.csv`;
 
 global.gc?.();

@@ -29,8 +29,8 @@ export const BENCH_CAMPAIGNS = ['C1', 'C2', 'C3', 'C4'];
 export const BENCH_AGENTS = Array.from({ length: 200 }, (_, i) => `a${i}`);
 
 /** The benches' call center (4 campaigns, 200 agents, an admin user `root`) with `n` callbacks; ms spent generating. */
-export function benchCenter(db: Db, n: number, now: number): number {
-  applyImport(
+export async function benchCenter(db: Db, n: number, now: number): Promise<number> {
+  await applyImport(
     db,
     parseImport(
       JSON.stringify({

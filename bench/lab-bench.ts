@@ -28,7 +28,7 @@ export interface BenchOptions {
   /** Daemon configuration merged over the lab's (e.g. { ari: { maxConcurrentRequests: 2 } }). */
   daemonConfig?: Record<string, unknown>;
   /** Runs after the import, before the daemon starts (e.g. to store other callbacks). */
-  beforeDaemon?: (db: string) => void;
+  beforeDaemon?: (db: string) => void | Promise<void>;
 }
 
 export async function benchLab(o: BenchOptions): Promise<BenchLab> {
@@ -80,7 +80,7 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
     writeFileSync(join(dir, 'bench.json'), JSON.stringify(imp));
     const r = cli(['import', join(dir, 'bench.json'), '--db', db]);
     if (r.code !== 0) throw new Error(r.stderr);
-    o.beforeDaemon?.(db);
+    await o.beforeDaemon?.(db);
     const started = Date.now();
     daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' }, ...o.daemonConfig } }).start();
     await daemon.ready();

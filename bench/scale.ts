@@ -20,7 +20,7 @@ const file = join(dir, 'scale.db');
 const db = openDb(file);
 const NOW = Date.now();
 
-const genMs = benchCenter(db, N, NOW);
+const genMs = await benchCenter(db, N, NOW);
 const c = db.$client;
 c.pragma('wal_checkpoint(TRUNCATE)');
 
@@ -40,15 +40,15 @@ async function measure(name: string, samples: number, fn: (i: number) => unknown
 console.log(`scale: ${N.toLocaleString('en-US')} callbacks (${(N / 20).toLocaleString('en-US')} future, the rest history), ${N.toLocaleString('en-US')} leads; generated in ${(genMs / 1000).toFixed(1)} s; file ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB`);
 
 // The scheduler's questions on every wake-up.
-await measure('scheduler: promoteDue + nextWakeAt + liveReady', 200, () => {
-  store.promoteDue(db, NOW);
-  store.nextWakeAt(db, NOW);
-  store.liveReady(db, NOW, 500);
+await measure('scheduler: promoteDue + nextWakeAt + liveReady', 200, async () => {
+  await store.promoteDue(db, NOW);
+  await store.nextWakeAt(db, NOW);
+  await store.liveReady(db, NOW, 500);
 });
 const live = c.prepare("SELECT id FROM callbacks WHERE state = 'ACTIVE' ORDER BY due_at LIMIT 200").all() as { id: number }[];
 c.prepare(`UPDATE callbacks SET state = 'LIVE', next_attempt_at = ? WHERE id IN (${live.map((r) => r.id).join(',')})`).run(NOW);
-await measure('scheduler: atomic claim (lease + attempt row)', live.length, (i) =>
-  store.claimForDial(db, {
+await measure('scheduler: atomic claim (lease + attempt row)', live.length, async (i) =>
+  await store.claimForDial(db, {
     callbackId: live[i]!.id, owner: 'bench', token: `t${i}`, leaseMs: 60_000, now: NOW, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'p1',
     callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
     ids: (seq) => ({ agentChannelId: `b-${i}-${seq}-a`, customerChannelId: `b-${i}-${seq}-c`, bridgeId: `b-${i}-${seq}-b` }),
@@ -56,7 +56,7 @@ await measure('scheduler: atomic claim (lease + attempt row)', live.length, (i) 
 );
 
 const api = await buildApi({ db, log: pino({ level: 'silent' }), now: () => NOW, nudge: () => undefined, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 262_144 });
-const token = createToken(db, 'root', 'bench', NOW).token;
+const token = (await createToken(db, 'root', 'bench', NOW)).token;
 const get = async (url: string) => {
   const r = await api.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
   if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body}`);

@@ -32,11 +32,11 @@ await runBench({
   const rssAtReady = rssOf(lab.daemon.proc!.pid!, 'VmRSS');
   const t0 = Date.now() + 3000;
   const due = new Map<string, number>();
-  agents.forEach((a, i) => {
+  for (const [i, a] of agents.entries()) {
     const at = t0 + Math.round((i * SPREAD_MS) / N);
     due.set(a, at);
-    insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: at, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
-  });
+    await insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: at, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
+  }
   // Parsing SIPp's growing log takes CPU the lab shares (measured: it pushed bench:vs-callfiles'
   // p99 from 95 to 648 ms): wait out the schedule before looking.
   await new Promise((r) => setTimeout(r, t0 + SPREAD_MS + 2000 - Date.now()));

@@ -56,11 +56,11 @@ await runBench({ name: 'vscallfiles', n: N, dialOrder: 'customer_first' }, async
   const store = openDb(lab.db);
   const t1 = Date.now() + 5000;
   const cbDue = new Map<string, number>();
-  lab.agents.forEach((a, i) => {
+  for (const [i, a] of lab.agents.entries()) {
     const due = t1 + Math.round((i * SPREAD_MS) / N);
     cbDue.set(lab.number(i), due);
-    insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
-  });
+    await insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
+  }
   await new Promise((r) => setTimeout(r, t1 + SPREAD_MS + 2000 - Date.now()));
   await waitFor('every callbackd INVITE', () => trunkInvites('+1555200').size >= N, 30000, 1000);
   const cd = [...trunkInvites('+1555200')].map(([num, at]) => at - cbDue.get(num)!);

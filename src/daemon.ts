@@ -30,7 +30,7 @@ export interface Daemon {
   scheduler: Scheduler;
 }
 
-export function startDaemon(config: Config, log: Logger): Daemon {
+export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const db = openDb(config.database.path);
   // The API's own connection: reads never wait (WAL), and a write that cannot get the lock within
   // 250 ms answers 503 instead of holding the whole process (better-sqlite3 waits synchronously).
@@ -38,7 +38,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
   // The scheduler's and dialer's own: a write refused by another process's lock within a few ms is
   // retried on a timer (store/busy.ts) instead of freezing ARI events, AGI and the API for 5 s.
   const dialDb = openDb(config.database.path, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
-  const bound = bindServer(config, getServer(db, config.server), [...allServers(db).map((s) => s.id), 'default']);
+  const bound = bindServer(config, await getServer(db, config.server), [...(await allServers(db)).map((s) => s.id), 'default']);
   if ('error' in bound) {
     db.$client.close();
     apiDb.$client.close();
@@ -80,7 +80,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     failpointBeforeOriginateMs: Number(process.env.CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS ?? 0) || undefined,
   });
 
-  const events = startEvents({ db, log: log.child({ adapter: 'events' }), config: config.events, webhooks: config.webhooks, smtp: config.smtp });
+  const events = await startEvents({ db, log: log.child({ adapter: 'events' }), config: config.events, webhooks: config.webhooks, smtp: config.smtp });
   // A change made in this process: act on it now, and tell the event streams now.
   const nudge = () => {
     scheduler.nudge();
@@ -99,12 +99,12 @@ export function startDaemon(config: Config, log: Logger): Daemon {
 
   // `callbackd agents` runs in another process: hand it what AMI shows, on change and every 30 s.
   let presenceTimer: NodeJS.Timeout | null = null;
-  const savePresence = () => {
+  const savePresence = async () => {
     presenceTimer = null;
     if (!presence.ready) return;
     const now = Date.now();
     try {
-      writePresence(
+      await writePresence(
         db,
         presence.list().map((p) => ({
           endpoint: p.endpoint, registered: p.registered, reachable: p.reachable, contactUri: p.contactUri, deviceState: p.deviceState,

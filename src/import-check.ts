@@ -4,7 +4,7 @@ import { closest, didYouMean } from './did-you-mean.js';
 import { allServers, getServer } from './store/servers.js';
 import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { toE164 } from './domain/phone-number.js';
-import type { Conn } from './store/conn.js';
+import type { LegacyConn } from './store/conn.js';
 import * as dir from './store/directory.js';
 
 // Everything wrong with an import file, found in one pass and told in file order with line numbers:
@@ -110,7 +110,7 @@ export function phoneE164(typed: string, region: string): ReturnType<typeof toE1
 }
 
 /** Does `id` exist in the file (any entry, even a bad one) or in the database? */
-export function knownIn(tx: Conn, raw: unknown) {
+export function knownIn(tx: LegacyConn, raw: unknown) {
   const inFile = (section: string, key: string) =>
     new Set(((raw as Record<string, unknown> | null)?.[section] as Record<string, unknown>[] | undefined ?? []).filter((e) => e && typeof e === 'object').map((e) => String(e[key])));
   const ids = {
@@ -121,16 +121,16 @@ export function knownIn(tx: Conn, raw: unknown) {
     lists: inFile('lists', 'id'),
     agents: inFile('agents', 'id'),
   };
-  return (table: keyof typeof ids, id: string) =>
-    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' ? id === DEFAULT_SERVER || !!getServer(tx, id) : dir.exists(tx, table, id));
+  return async (table: keyof typeof ids, id: string) =>
+    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' ? id === DEFAULT_SERVER || !!await getServer(tx, id) : await dir.exists(tx, table, id));
 }
 
 /** Every server id in the file or the database, and "; did you mean …?" for a mistyped one. */
-export function serverNames(tx: Conn, raw: unknown): { suggest: (id: string) => string } {
+export async function serverNames(tx: LegacyConn, raw: unknown): Promise<{ suggest: (id: string) => string }> {
   const inFile = ((raw as Record<string, unknown> | null)?.servers as Record<string, unknown>[] | undefined ?? [])
     .filter((e) => e && typeof e === 'object' && e.id !== undefined)
     .map((e) => String(e.id));
-  const all = [...new Set([...inFile, ...allServers(tx).map((s) => s.id), DEFAULT_SERVER])];
+  const all = [...new Set([...inFile, ...(await allServers(tx)).map((s) => s.id), DEFAULT_SERVER])];
   return {
     suggest: (id) => {
       const near = closest(id, all);

@@ -92,35 +92,40 @@ interface ListInfo {
   region: string;
 }
 
-/** The list facts a row needs, looked up once per list (a file has a few lists and many rows). */
+/**
+ * The list facts a row needs, looked up once per list (a file has a few lists and many rows).
+ * `load` asks the database (async); `get` answers from what was loaded, so the per-row check and
+ * its staging writes stay one synchronous batch.
+ */
 function listLookup(db: Db, pending: { list: string; campaignId: string } | null) {
   const cache = new Map<string, ListInfo | null>();
-  return (id: string): ListInfo | null => {
-    if (!cache.has(id)) {
-      const campaignId = pending?.list === id ? pending.campaignId : dir.getList(db, id)?.campaignId;
-      const c = campaignId ? dir.getCampaign(db, campaignId) : undefined;
+  return {
+    async load(id: string): Promise<void> {
+      if (cache.has(id)) return;
+      const campaignId = pending?.list === id ? pending.campaignId : (await dir.getList(db, id))?.campaignId;
+      const c = campaignId ? await dir.getCampaign(db, campaignId) : undefined;
       cache.set(id, campaignId ? { campaignId, region: c?.defaultRegion ?? 'US' } : null);
-    }
-    return cache.get(id)!;
+    },
+    get: (id: string): ListInfo | null => cache.get(id) ?? null,
   };
 }
 
 /** --list and --campaign, checked before any row: the list to create, if any. */
-function targetList(db: Db, o: CsvLeadOptions): { list: string; campaignId: string } | null {
-  if (o.campaign && !dir.getCampaign(db, o.campaign)) throw invalid(`--campaign: no campaign "${o.campaign}"${hint(db, 'campaigns', o.campaign)}`);
+async function targetList(db: Db, o: CsvLeadOptions): Promise<{ list: string; campaignId: string } | null> {
+  if (o.campaign && !await dir.getCampaign(db, o.campaign)) throw invalid(`--campaign: no campaign "${o.campaign}"${await hint(db, 'campaigns', o.campaign)}`);
   if (!o.list) {
     if (o.campaign) throw invalid('--campaign names the campaign of a new --list; give --list too');
     return null;
   }
-  const existing = dir.getList(db, o.list);
+  const existing = await dir.getList(db, o.list);
   if (existing && o.campaign && existing.campaignId !== o.campaign) throw invalid(`--list ${o.list} is in campaign "${existing.campaignId}", not "${o.campaign}"`);
   if (existing) return null;
-  if (!o.campaign) throw invalid(`--list: no list "${o.list}"${hint(db, 'lists', o.list)}; give --campaign C to create it`);
+  if (!o.campaign) throw invalid(`--list: no list "${o.list}"${await hint(db, 'lists', o.list)}; give --campaign C to create it`);
   return { list: o.list, campaignId: o.campaign };
 }
 
-function hint(db: Db, table: 'lists' | 'campaigns', id: string): string {
-  const m = closest(id, knownIds(db, table));
+async function hint(db: Db, table: 'lists' | 'campaigns', id: string): Promise<string> {
+  const m = closest(id, await knownIds(db, table));
   return m ? ` (did you mean "${m}"?)` : '';
 }
 
@@ -175,11 +180,15 @@ async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: s
   const defaults: Record<string, string> = o.list ? { list: o.list } : {};
   let plan: ColumnPlan | null = null;
   let batch: Row[] = [];
-  const flush = () => {
+  const flush = async () => {
+    for (const row of batch) {
+      const list = rowEntry(plan!, row.cells, defaults).list;
+      if (typeof list === 'string') await listOf.load(list);
+    }
     // One transaction per batch: only the temporary database is written, the main one is only read.
     db.transaction(() => {
       for (const row of batch) {
-        const c = checkRow(plan!, row, defaults, listOf, (l) => staging.add(l));
+        const c = checkRow(plan!, row, defaults, listOf.get, (l) => staging.add(l));
         if (c.ok) continue;
         out.problemRows++;
         for (const p of c.problems) if (out.problems.length < MAX_PROBLEMS) out.problems.push(p);
@@ -198,9 +207,9 @@ async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: s
       continue;
     }
     batch.push(row);
-    if (batch.length >= o.batchRows) flush();
+    if (batch.length >= o.batchRows) await flush();
   }
-  if (batch.length) flush();
+  if (batch.length) await flush();
   if (!plan) throw invalid(`${file} is empty: give a header row (id,list,first_name,last_name,phone,time_zone; phone2 … phone10 for more numbers) and one lead per row`);
   if (out.rows === 0) throw invalid(`${file} has a header and no rows: nothing to import`);
   if (untold) out.problems.push(`… and ${untold} more problem(s): ${out.problemRows} bad row(s) in all`);
@@ -214,8 +223,8 @@ export async function importCsvLeads(db: Db, file: string, o: CsvLeadOptions): P
   } catch (err) {
     throw invalid(`cannot read ${file}: ${messageOf(err)}`);
   }
-  const pending = targetList(db, o);
-  const staging = leadStaging(db);
+  const pending = await targetList(db, o);
+  const staging = await leadStaging(db);
   try {
     const checked = await stage(db, file, o, pending, staging);
     const good = staging.count();
@@ -223,7 +232,7 @@ export async function importCsvLeads(db: Db, file: string, o: CsvLeadOptions): P
       throw invalid(`${file}: ${checked.problemRows} of ${checked.rows} row(s) have problems, nothing imported (--skip-bad imports the others):\n  ${checked.problems.join('\n  ')}`, checked.problems);
     }
     if (good === 0) throw invalid(`${file}: every one of its ${checked.rows} row(s) has a problem, nothing imported:\n  ${checked.problems.join('\n  ')}`, checked.problems);
-    if (pending) dir.upsertList(db, { id: pending.list, campaignId: pending.campaignId, name: pending.list, updatedAt: o.now });
+    if (pending) await dir.upsertList(db, { id: pending.list, campaignId: pending.campaignId, name: pending.list, updatedAt: o.now });
     // Existing leads (same id) are updated in place, as the YAML import does.
     const { created, updated } = staging.copy(o.batchRows, o.now, (done) => o.progress?.({ phase: 'writing', rows: done, bytes: done, totalBytes: good }));
     return { file, rows: checked.rows, created, updated, skipped: checked.problemRows, problems: checked.problems, problemRows: checked.problemRows, listCreated: pending?.list ?? null };

@@ -8,7 +8,8 @@ import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import { checkEntries, formatProblems, knownIn, phoneE164, readSource, serverNames, type Checked, type Path, type Problem, type Source } from './import-check.js';
 import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { setNumberTrunks, upsertServer } from './store/servers.js';
-import type { Conn } from './store/conn.js';
+import type { LegacyConn } from './store/conn.js';
+import { transaction } from './store/engine.js';
 import * as dir from './store/directory.js';
 import { writeLeadPhones, type NewLeadPhone } from './store/lead-phones.js';
 import { PHONE_LABELS, PHONE_STATUSES } from './store/schema.js';
@@ -93,9 +94,9 @@ export const leadRow = (l: LeadEntry, e164: string, now: number) => ({
 });
 
 /** Writes a checked lead and its numbers (a re-import replaces the numbers, so leads.phone_e164 and lead_phones agree). */
-export function storeLead(tx: Conn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): void {
-  dir.upsertLead(tx, leadRow(l, numbers[0]!.e164, now));
-  writeLeadPhones(tx, l.id, numbers);
+export async function storeLead(tx: LegacyConn, l: LeadEntry, numbers: readonly NewLeadPhone[], now: number): Promise<void> {
+  await dir.upsertLead(tx, leadRow(l, numbers[0]!.e164, now));
+  await writeLeadPhones(tx, l.id, numbers);
 }
 
 export const ImportSchema = strict({
@@ -275,41 +276,42 @@ export interface ImportCounts {
 }
 
 /** References and duplicates: every problem of the entries that passed their schema. */
-function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> } {
+async function referenceProblems(tx: LegacyConn, f: Checked<ImportFile>, raw: unknown): Promise<{ problems: Problem[]; leadPhones: Map<number, NewLeadPhone[]>; dncNumbers: Map<number, string> }> {
   const problems: Problem[] = [];
   const known = knownIn(tx, raw);
-  const knownServers = serverNames(tx, raw);
+  const knownServers = await serverNames(tx, raw);
   const need = (ok: boolean, path: Path, message: string) => ok || problems.push({ path, message });
-  f.numbers.forEach(({ i, v: n }) => trunksOf(n).forEach((t) => need(known('trunks', t), ['numbers', i, 'trunk'], `no trunk "${t}"`)));
-  const server = (path: Path, id: string | undefined) => id === undefined || need(known('servers', id), path, `no server "${id}"${knownServers.suggest(id)}`);
-  f.trunks.forEach(({ i, v: t }) => server(['trunks', i, 'server'], t.server));
-  f.phones.forEach(({ i, v: p }) => server(['phones', i, 'server'], p.server));
-  f.campaigns.forEach(({ i, v: c }) => need(!c.outbound_number || known('numbers', c.outbound_number), ['campaigns', i, 'outbound_number'], `${c.outbound_number} is not in numbers`));
-  f.lists.forEach(({ i, v: l }) => need(known('campaigns', l.campaign), ['lists', i, 'campaign'], `no campaign "${l.campaign}"`));
-  f.agents.forEach(({ i, v: a }) => a.campaigns.forEach((c) => need(known('campaigns', c), ['agents', i, 'campaigns'], `no campaign "${c}"`)));
-  f.phones.forEach(({ i, v: p }) => need(known('agents', p.agent), ['phones', i, 'agent'], `no agent "${p.agent}"`));
-  f.users.forEach(({ i, v: u }) => {
-    if (u.role === 'agent') need(known('agents', u.agent ?? u.id), ['users', i, 'agent'], `no agent "${u.agent ?? u.id}"`);
-    u.campaigns.forEach((c) => need(known('campaigns', c), ['users', i, 'campaigns'], `no campaign "${c}"`));
-  });
-  f.dnc.forEach(({ i, v: d }) => need(!d.campaign || known('campaigns', d.campaign), ['dnc', i, 'campaign'], `no campaign "${d.campaign}"`));
+  // for-of, not forEach: `known` may ask the database, and each answer is awaited in file order.
+  for (const { i, v: n } of f.numbers) for (const t of trunksOf(n)) need(await known('trunks', t), ['numbers', i, 'trunk'], `no trunk "${t}"`);
+  const server = async (path: Path, id: string | undefined) => id === undefined || need(await known('servers', id), path, `no server "${id}"${knownServers.suggest(id)}`);
+  for (const { i, v: t } of f.trunks) await server(['trunks', i, 'server'], t.server);
+  for (const { i, v: p } of f.phones) await server(['phones', i, 'server'], p.server);
+  for (const { i, v: c } of f.campaigns) need(!c.outbound_number || await known('numbers', c.outbound_number), ['campaigns', i, 'outbound_number'], `${c.outbound_number} is not in numbers`);
+  for (const { i, v: l } of f.lists) need(await known('campaigns', l.campaign), ['lists', i, 'campaign'], `no campaign "${l.campaign}"`);
+  for (const { i, v: a } of f.agents) for (const c of a.campaigns) need(await known('campaigns', c), ['agents', i, 'campaigns'], `no campaign "${c}"`);
+  for (const { i, v: p } of f.phones) need(await known('agents', p.agent), ['phones', i, 'agent'], `no agent "${p.agent}"`);
+  for (const { i, v: u } of f.users) {
+    if (u.role === 'agent') need(await known('agents', u.agent ?? u.id), ['users', i, 'agent'], `no agent "${u.agent ?? u.id}"`);
+    for (const c of u.campaigns) need(await known('campaigns', c), ['users', i, 'campaigns'], `no campaign "${c}"`);
+  }
+  for (const { i, v: d } of f.dnc) need(!d.campaign || await known('campaigns', d.campaign), ['dnc', i, 'campaign'], `no campaign "${d.campaign}"`);
   // Every number is stored in E.164; national ones are read in their campaign's region.
-  const regionOfCampaign = (id: string | undefined) =>
-    (id && (f.campaigns.find((c) => c.v.id === id)?.v.default_region ?? dir.getCampaign(tx, id)?.defaultRegion)) || 'US';
-  const campaignOfList = (id: string) => f.lists.find((l) => l.v.id === id)?.v.campaign ?? dir.getList(tx, id)?.campaignId;
+  const regionOfCampaign = async (id: string | undefined) =>
+    (id && (f.campaigns.find((c) => c.v.id === id)?.v.default_region ?? (await dir.getCampaign(tx, id))?.defaultRegion)) || 'US';
+  const campaignOfList = async (id: string) => f.lists.find((l) => l.v.id === id)?.v.campaign ?? (await dir.getList(tx, id))?.campaignId;
   const e164 = (out: Map<number, string>, i: number, path: Path, typed: string, region: string) => {
     const r = phoneE164(typed, region);
     if (r.ok) out.set(i, r.e164);
     else problems.push({ path, message: r.error });
   };
   const leadPhones = new Map<number, NewLeadPhone[]>();
-  f.leads.forEach(({ i, v: l }) => {
-    const r = checkLeadRefs(l, known('lists', l.list), regionOfCampaign(campaignOfList(l.list)));
+  for (const { i, v: l } of f.leads) {
+    const r = checkLeadRefs(l, await known('lists', l.list), await regionOfCampaign(await campaignOfList(l.list)));
     for (const p of r.problems) problems.push({ path: ['leads', i, p.field, ...(p.at ?? [])], message: p.message });
     if (r.numbers) leadPhones.set(i, r.numbers);
-  });
+  }
   const dncNumbers = new Map<number, string>();
-  f.dnc.forEach(({ i, v: d }) => e164(dncNumbers, i, ['dnc', i, 'number'], d.number, d.region ?? regionOfCampaign(d.campaign)));
+  for (const { i, v: d } of f.dnc) e164(dncNumbers, i, ['dnc', i, 'number'], d.number, d.region ?? await regionOfCampaign(d.campaign));
   const dup = <T>(section: keyof ImportFile, entries: { i: number; v: T }[], key: (v: T) => string) => {
     const seen = new Set<string>();
     for (const { i, v } of entries) {
@@ -331,36 +333,36 @@ function referenceProblems(tx: Conn, f: Checked<ImportFile>, raw: unknown): { pr
 }
 
 /** Writes the whole file in one transaction: on any error nothing is written. */
-export function applyImport(db: Conn, f: ImportFile, now: number): ImportCounts {
-  return db.transaction((tx) => {
+export async function applyImport(db: LegacyConn, f: ImportFile, now: number): Promise<ImportCounts> {
+  return transaction(db, async (tx) => {
     const checked = indexed(f);
-    const r = referenceProblems(tx, checked, f);
+    const r = await referenceProblems(tx, checked, f);
     if (r.problems.length) {
       const lines = formatProblems({ name: '', doc: null, lines: null, raw: f }, r.problems);
       throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `${lines.length} problem(s), nothing imported:\n  ${lines.join('\n  ')}`, lines);
     }
-    return write(tx, f, r.leadPhones, r.dncNumbers, now);
+    return await write(tx, f, r.leadPhones, r.dncNumbers, now);
   });
 }
 
-function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): ImportCounts {
+async function write(tx: LegacyConn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>, dncNumbers: Map<number, string>, now: number): Promise<ImportCounts> {
   {
     // Upserts keyed by the admin's own ids: re-importing a file changes nothing.
     for (const s of f.servers) {
-      upsertServer(tx, {
+      await upsertServer(tx, {
         id: s.id, ariUrl: s.ari_url ?? null, ariUsername: s.ari_username ?? null, amiHost: s.ami_host ?? null, amiPort: s.ami_port ?? null, amiUsername: s.ami_username ?? null, updatedAt: now,
       });
     }
     for (const t of f.trunks) {
-      dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, serverId: t.server ?? DEFAULT_SERVER, updatedAt: now });
+      await dir.upsertTrunk(tx, { id: t.id, maxChannels: t.max_channels, callsPerSecond: t.calls_per_second, serverId: t.server ?? DEFAULT_SERVER, updatedAt: now });
     }
     for (const n of f.numbers) {
       const trunks = trunksOf(n);
-      dir.upsertNumber(tx, { e164: n.number, trunkId: trunks[0]!, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
-      setNumberTrunks(tx, n.number, trunks);
+      await dir.upsertNumber(tx, { e164: n.number, trunkId: trunks[0]!, outboundEnabled: n.outbound_enabled, description: n.description ?? null, updatedAt: now });
+      await setNumberTrunks(tx, n.number, trunks);
     }
     for (const c of f.campaigns) {
-      dir.upsertCampaign(tx, {
+      await dir.upsertCampaign(tx, {
         id: c.id,
         name: c.name,
         timeZone: c.time_zone,
@@ -404,9 +406,9 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
         inboundCallbackExpiryHours: c.inbound_callback_expiry_hours,
       });
     }
-    for (const l of f.lists) dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });
+    for (const l of f.lists) await dir.upsertList(tx, { id: l.id, campaignId: l.campaign, name: l.name ?? l.id, updatedAt: now });
     for (const a of f.agents) {
-      dir.upsertAgent(tx, {
+      await dir.upsertAgent(tx, {
         id: a.id,
         name: a.name,
         scheduledCallbacks: a.scheduled_callbacks,
@@ -418,18 +420,18 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
         maxCalls: a.max_calls ?? 1,
         updatedAt: now,
       });
-      dir.setAgentCampaigns(tx, a.id, a.campaigns);
+      await dir.setAgentCampaigns(tx, a.id, a.campaigns);
     }
     for (const p of f.phones) {
-      dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, serverId: p.server ?? DEFAULT_SERVER, updatedAt: now });
+      await dir.upsertPhone(tx, { endpoint: p.endpoint, agentId: p.agent, activeAccount: p.active_account, status: p.status, serverId: p.server ?? DEFAULT_SERVER, updatedAt: now });
     }
     for (const [i, l] of f.leads.entries()) {
-      storeLead(tx, l, leadPhones.get(i)!, now);
+      await storeLead(tx, l, leadPhones.get(i)!, now);
     }
     for (const u of f.users) {
-      dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });
+      await dir.upsertUser(tx, { id: u.id, role: u.role, agentId: u.role === 'agent' ? (u.agent ?? u.id) : (u.agent ?? null), campaigns: u.campaigns, leadModify: u.lead_modify, updatedAt: now });
     }
-    f.dnc.forEach((d, i) => dir.addDnc(tx, { phoneE164: dncNumbers.get(i)!, campaignId: d.campaign ?? '', createdAt: now }));
+    for (const [i, d] of f.dnc.entries()) await dir.addDnc(tx, { phoneE164: dncNumbers.get(i)!, campaignId: d.campaign ?? '', createdAt: now });
     return {
       servers: f.servers.length,
       trunks: f.trunks.length,
@@ -446,7 +448,7 @@ function write(tx: Conn, f: ImportFile, leadPhones: Map<number, NewLeadPhone[]>,
 }
 
 /** Reads, checks and writes an import file: every problem at once, in file order; nothing written unless all is well. */
-export function importFile(db: Conn, path: string, now: number): ImportCounts {
+export async function importFile(db: LegacyConn, path: string, now: number): Promise<ImportCounts> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -454,10 +456,10 @@ export function importFile(db: Conn, path: string, now: number): ImportCounts {
     throw new CallbackdError(ErrorCodes.IMPORT_INVALID, `cannot read ${path}: ${messageOf(err)}`);
   }
   const src = sourceOf(text, path);
-  return db.transaction((tx) => {
+  return transaction(db, async (tx) => {
     const { ok, problems } = checkEntries(ImportSchema, src.raw);
-    const refs = referenceProblems(tx, ok, src.raw);
+    const refs = await referenceProblems(tx, ok, src.raw);
     if (problems.length || refs.problems.length) throw invalid(src, [...problems, ...refs.problems], '');
-    return write(tx, plain(ok), refs.leadPhones, refs.dncNumbers, now);
+    return await write(tx, plain(ok), refs.leadPhones, refs.dncNumbers, now);
   });
 }

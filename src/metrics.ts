@@ -59,8 +59,8 @@ export function registerGauges(s: MetricSources): void {
     help: 'Callbacks by state',
     labelNames: ['state'] as const,
     registers: [registry],
-    collect() {
-      for (const [state, n] of Object.entries(countCallbacksByState(s.db))) this.set({ state }, n);
+    async collect() {
+      for (const [state, n] of Object.entries(await countCallbacksByState(s.db))) this.set({ state }, n);
     },
   });
   new Gauge({
@@ -68,9 +68,9 @@ export function registerGauges(s: MetricSources): void {
     help: 'Customer legs in progress, per trunk',
     labelNames: ['trunk'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      for (const trunk of trunkIds(s.db)) this.set({ trunk }, 0);
+      for (const trunk of await trunkIds(s.db)) this.set({ trunk }, 0);
       for (const [trunk, n] of s.trunksInUse()) this.set({ trunk }, n);
     },
   });

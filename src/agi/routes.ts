@@ -59,14 +59,14 @@ export function requestCallback(d: RouteDeps) {
   return async (s: AgiSession): Promise<void> => {
     const q = s.request.query;
     const campaignId = q.get('campaign') ?? s.request.args[0] ?? '';
-    const campaign = dir.getCampaign(d.db, campaignId);
+    const campaign = await dir.getCampaign(d.db, campaignId);
     if (!campaign) {
       s.log.error({ campaign: campaignId }, `request-callback: no campaign "${campaignId}"; fix the AGI() URL (?campaign=ID)`);
       await status(s, 'ERROR', `no campaign ${campaignId}`);
       await play(s, 'please-try-call-later', 'goodbye');
       return;
     }
-    const setup = requestSetup(d.db, campaign.id, q.get('list'), q.get('minutes'));
+    const setup = await requestSetup(d.db, campaign.id, q.get('list'), q.get('minutes'));
     if ('error' in setup) {
       s.log.error({ campaign: campaign.id }, `request-callback: ${setup.error}; fix the AGI() URL`);
       await status(s, 'ERROR', setup.error);
@@ -104,7 +104,7 @@ export function requestCallback(d: RouteDeps) {
     const arrival = arrivalOf(q.get('arrived'), s.request.env.agi_uniqueid, now, arrivalMaxAgeMs(campaign.inboundCallbackExpiryHours));
     let r;
     try {
-      r = bookCallback(
+      r = await bookCallback(
         d.db,
         {
           // The caller's lead in this campaign, else a new one in the list, created in the booking's
@@ -129,7 +129,7 @@ export function requestCallback(d: RouteDeps) {
       return;
     }
     d.nudge();
-    const position = positionInLine(d.db, r.callback);
+    const position = await positionInLine(d.db, r.callback);
     s.log.info({ callbackId: r.callback.id, number: number.e164, notices: r.notices, arrivedAt: arrival.at, arrivalFrom: arrival.source, position }, 'request-callback: booked');
     await status(s, 'BOOKED');
     await s.setVariable('CALLBACKD_ID', String(r.callback.id));
@@ -140,9 +140,9 @@ export function requestCallback(d: RouteDeps) {
 }
 
 /** The list new callers join and the minutes ahead, from the AGI() URL, or what is wrong with them. */
-function requestSetup(db: Db, campaignId: string, list: string | null, minutes: string | null): { listId: string | null; minutes: number } | { error: string } {
+async function requestSetup(db: Db, campaignId: string, list: string | null, minutes: string | null): Promise<{ listId: string | null; minutes: number } | { error: string }> {
   if (minutes !== null && !/^\d{1,6}$/.test(minutes)) return { error: `minutes=${minutes.slice(0, 20)} is not a whole number of minutes` };
-  if (list !== null && dir.getList(db, list)?.campaignId !== campaignId) return { error: `list ${list.slice(0, 40)} is not a list of campaign ${campaignId}` };
+  if (list !== null && (await dir.getList(db, list))?.campaignId !== campaignId) return { error: `list ${list.slice(0, 40)} is not a list of campaign ${campaignId}` };
   return { listId: list, minutes: Number(minutes ?? 0) };
 }
 
@@ -167,16 +167,16 @@ export function agentCallback(d: RouteDeps) {
       await status(s, 'REFUSED', why);
       await play(s, 'invalid', 'goodbye');
     };
-    const owned = phoneWithAgent(d.db, endpoint);
+    const owned = await phoneWithAgent(d.db, endpoint);
     if (!owned) return refuse(`phone ${endpoint || '(not a PJSIP channel)'} belongs to no agent`);
     const blocked = phoneBlockedReason(owned.phone);
     if (blocked) return refuse(blocked);
     const agent = owned.agent;
-    const lastId = lastAnsweredCallbackId(d.db, agent.id);
-    const lastCb = lastId === undefined ? undefined : getCallback(d.db, lastId);
+    const lastId = await lastAnsweredCallbackId(d.db, agent.id);
+    const lastCb = lastId === undefined ? undefined : await getCallback(d.db, lastId);
     if (!lastCb) return refuse(`agent ${agent.id} has not spoken to a lead yet`);
-    const lead = dir.getLead(d.db, lastCb.leadId)!;
-    const campaign = dir.getCampaign(d.db, lastCb.campaignId)!;
+    const lead = (await dir.getLead(d.db, lastCb.leadId))!;
+    const campaign = (await dir.getCampaign(d.db, lastCb.campaignId))!;
     let due: string;
     const minutes = q.get('minutes');
     const at = q.get('at');
@@ -188,7 +188,7 @@ export function agentCallback(d: RouteDeps) {
       due = t.toFormat("yyyy-LL-dd'T'HH:mm");
     } else return refuse(`"${minutes ?? at ?? ''}" is not minutes (*55N) or a time HHMM (*56HHMM)`);
     try {
-      const r = bookCallback(
+      const r = await bookCallback(
         d.db,
         {
           leadId: lead.id, due, zone: 'lead', type: 'USERONLY', ownerAgentId: agent.id, bookedByAgentId: agent.id, actor: agent.id,
@@ -222,14 +222,14 @@ export function callbackInfo(d: RouteDeps) {
   return async (s: AgiSession): Promise<void> => {
     const asked = s.request.query.get('id') ?? s.request.args[0] ?? '';
     const uniqueid = s.request.env.agi_uniqueid ?? '';
-    const attempt = uniqueid ? attemptOfChannel(d.db, uniqueid) : undefined;
-    const cb = attempt && (asked === '' || asked === String(attempt.callbackId)) ? getCallback(d.db, attempt.callbackId) : undefined;
+    const attempt = uniqueid ? await attemptOfChannel(d.db, uniqueid) : undefined;
+    const cb = attempt && (asked === '' || asked === String(attempt.callbackId)) ? await getCallback(d.db, attempt.callbackId) : undefined;
     if (!cb) {
       s.log.warn({ id: asked.slice(0, 40), uniqueid }, 'callback-info: not a channel callbackd placed for this callback; nothing said');
       await status(s, 'NOT_FOUND');
       return;
     }
-    const lead = dir.getLead(d.db, cb.leadId);
+    const lead = await dir.getLead(d.db, cb.leadId);
     await s.setVariable('CB_ID', String(cb.id));
     await s.setVariable('CB_LEAD_NAME', oneLine([lead?.firstName, lead?.lastName].filter(Boolean).join(' ')));
     await s.setVariable('CB_LEAD_PHONE', lead?.phoneE164 ?? '');

@@ -11,6 +11,7 @@ import { addDnc, getCampaign } from '../store/directory.js';
 import { importEntry } from '../store/directory-entry.js';
 import { deleteEntry, getEntry, listDnc, listEntries, removeDnc, SECTIONS, type Section } from '../store/directory-admin.js';
 import type { ApiDeps } from './deps.js';
+import { transaction } from '../store/engine.js';
 
 // Admin CRUD for the directory. A PUT goes through the import file's own schema and checks, one
 // entry at a time, so the API and `callbackd import` accept exactly the same things.
@@ -29,14 +30,14 @@ export function adminRoutes(d: ApiDeps) {
     app.addHook('onRequest', async (req) => {
       if (req.principal.role !== 'admin') forbid('admin only');
     });
-    const one = (entity: Section, id: string) => {
-      const row = getEntry(db, entity, id);
+    const one = async (entity: Section, id: string) => {
+      const row = await getEntry(db, entity, id);
       if (!row) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no ${entity.slice(0, -1)} "${id}"`);
       return row;
     };
 
     app.get('/admin/:entity', { schema: { operationId: 'listEntries', tags: ['admin'], summary: 'List campaigns, lists, leads, agents, phones, trunks, numbers or users (admin)', params: z.object({ entity: Entity }), querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(), response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async (req) => ({
-      items: listEntries(db, req.params.entity, req.query.limit),
+      items: await listEntries(db, req.params.entity, req.query.limit),
     }));
 
     // The console's per-option forms are drawn from this (the import file's own zod schema as JSON
@@ -46,13 +47,13 @@ export function adminRoutes(d: ApiDeps) {
       schema: entrySchema(req.params.entity),
     }));
 
-    app.get('/admin/:entity/:id', { schema: { operationId: 'getEntry', tags: ['admin'], summary: 'One directory entry (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => one(req.params.entity, req.params.id));
+    app.get('/admin/:entity/:id', { schema: { operationId: 'getEntry', tags: ['admin'], summary: 'One directory entry (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => await one(req.params.entity, req.params.id));
 
     // The entry as the import file writes it (the PUT body): the console's Edit starts from this, so a
     // save keeps what the listing does not show (an agent's campaigns, a number's trunks, a lead's numbers).
     app.get('/admin/:entity/:id/entry', { schema: { operationId: 'getImportEntry', tags: ['admin'], summary: 'One directory entry as an import-file entry: the PUT body that leaves it unchanged (admin)', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => {
       const { entity, id } = req.params;
-      const entry = importEntry(db, entity, id);
+      const entry = await importEntry(db, entity, id);
       if (!entry) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no ${entity.slice(0, -1)} "${id}"`);
       return entry;
     });
@@ -75,22 +76,22 @@ export function adminRoutes(d: ApiDeps) {
         if (!parsed.success) {
           throw new CallbackdError(ErrorCodes.INPUT_INVALID, parsed.error.issues.map((i) => `${i.path.slice(2).join('.') || entity}: ${i.message}`).join('; '), parsed.error.issues);
         }
-        db.transaction((tx) => {
-          const before = getEntry(tx, entity, id) ?? null;
-          applyImport(tx, parsed.data, d.now());
-          writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: `admin-put ${entity}`, before, after: { ...entry } });
+        await transaction(db, async (tx) => {
+          const before = await getEntry(tx, entity, id) ?? null;
+          await applyImport(tx, parsed.data, d.now());
+          await writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: `admin-put ${entity}`, before, after: { ...entry } });
         });
         d.nudge();
-        return one(entity, id);
+        return await one(entity, id);
       },
     );
 
     app.delete('/admin/:entity/:id', { schema: { operationId: 'deleteEntry', tags: ['admin'], summary: 'Delete one entry; refused (409) while something still uses it', params: z.object({ entity: Entity, id: z.string().min(1).max(64) }), response: { 200: z.object({ deleted: z.string() }), ...errors } } }, async (req) => {
       const { entity, id } = req.params;
-      const before = one(entity, id);
-      db.transaction((tx) => {
-        deleteEntry(tx, entity, id);
-        writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: `admin-delete ${entity}`, before });
+      const before = await one(entity, id);
+      await transaction(db, async (tx) => {
+        await deleteEntry(tx, entity, id);
+        await writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: `admin-delete ${entity}`, before });
       });
       d.nudge();
       return { deleted: id };
@@ -103,22 +104,22 @@ export function adminRoutes(d: ApiDeps) {
       if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `number: ${n.error}`);
       return { phoneE164: n.e164, campaignId: b.campaign };
     };
-    app.get('/admin/dnc', { schema: { operationId: 'listDnc', tags: ['admin'], summary: 'DNC entries (admin)', response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async () => ({ items: listDnc(db) }));
+    app.get('/admin/dnc', { schema: { operationId: 'listDnc', tags: ['admin'], summary: 'DNC entries (admin)', response: { 200: z.object({ items: z.array(z.record(z.unknown())) }), ...errors } } }, async () => ({ items: await listDnc(db) }));
     app.post('/admin/dnc', { schema: { operationId: 'addDnc', tags: ['admin'], summary: 'Add a number to the global (campaign "") or a campaign DNC list', body: Dnc, response: { 200: z.record(z.unknown()), ...errors } } }, async (req) => {
       const k = dncKey(req.body);
-      if (k.campaignId && !getCampaign(db, k.campaignId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${k.campaignId}"`);
-      db.transaction((tx) => {
-        addDnc(tx, { ...k, createdAt: d.now() });
-        writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: 'admin-dnc-add', after: k });
+      if (k.campaignId && !await getCampaign(db, k.campaignId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${k.campaignId}"`);
+      await transaction(db, async (tx) => {
+        await addDnc(tx, { ...k, createdAt: d.now() });
+        await writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: 'admin-dnc-add', after: k });
       });
       d.nudge();
       return k;
     });
     app.post('/admin/dnc/remove', { schema: { operationId: 'removeDnc', tags: ['admin'], summary: 'Remove a number from a DNC list', body: Dnc, response: { 200: z.object({ removed: z.boolean() }), ...errors } } }, async (req) => {
       const k = dncKey(req.body);
-      const removed = db.transaction((tx) => {
-        const gone = removeDnc(tx, k);
-        writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: 'admin-dnc-remove', before: k });
+      const removed = await transaction(db, async (tx) => {
+        const gone = await removeDnc(tx, k);
+        await writeAudit(tx, { at: d.now(), actor: req.principal.userId, action: 'admin-dnc-remove', before: k });
         return gone;
       });
       return { removed };

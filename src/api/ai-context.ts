@@ -54,7 +54,7 @@ export function aiContextRoutes(d: ApiDeps) {
         if (typeof sig !== 'string' || !verifyContext(secret, id, exp, sig, Math.floor(d.now() / 1000))) {
           return reply.status(403).send({ code: 'FORBIDDEN' });
         }
-        const view = aiContextOf(d.db, id);
+        const view = await aiContextOf(d.db, id);
         if (!view) return reply.status(404).send({ code: 'NOT_FOUND' });
         return view;
       },

@@ -31,18 +31,18 @@ const CallbackType = z.enum(['USERONLY', 'ANYONE']);
 const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err, 409: Err, 413: Err, 422: Err };
 
-function visible(db: Db, p: Principal, id: number): CallbackRow {
-  const cb = getCallback(db, id);
+async function visible(db: Db, p: Principal, id: number): Promise<CallbackRow> {
+  const cb = await getCallback(db, id);
   // Someone who may not see it is told it does not exist: ids of other campaigns do not leak.
   if (!cb || !canSee(p, cb)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
   return cb;
 }
 
-function editable(db: Db, p: Principal, id: number): CallbackRow {
+async function editable(db: Db, p: Principal, id: number): Promise<CallbackRow> {
   // Role first: a role that can never change a callback learns nothing about which ids exist.
   if (p.role === 'agent') forbid('agents cannot change callbacks');
   if (p.role === 'manager' && !p.leadModify) forbid('editing callbacks needs the lead-modify permission');
-  const cb = visible(db, p, id);
+  const cb = await visible(db, p, id);
   if (!canEdit(p, cb)) {
     forbid(p.role === 'manager' ? `editing callbacks needs the lead-modify permission on campaign ${cb.campaignId}` : `${p.role}s cannot change callbacks`);
   }
@@ -86,14 +86,14 @@ export function callbackRoutes(d: ApiDeps) {
         const now = d.now();
         // Who may book where is checked before anything is written; the lead is found or created
         // inside the booking's transaction (app/lead-for-booking.ts).
-        const campaignId = b.lead ? dir.campaignOfLead(db, b.lead) : dir.getCampaign(db, b.campaign!)?.id;
+        const campaignId = b.lead ? await dir.campaignOfLead(db, b.lead) : (await dir.getCampaign(db, b.campaign!))?.id;
         if (!campaignId) throw new CallbackdError(ErrorCodes.NOT_FOUND, b.lead ? `no lead "${b.lead}"` : `no campaign "${b.campaign}"`);
         if (p.role !== 'admin' && !p.campaigns.includes(campaignId)) forbid(`you may not book callbacks in campaign ${campaignId}`);
         if (p.role === 'agent') {
           if (b.owner && b.owner !== p.agentId) forbid('agents book callbacks for themselves (owner must be you) or as ANYONE');
           if (b.forceDial) forbid('force-dial is for managers and admins');
         }
-        const r = bookCallback(
+        const r = await bookCallback(
           db,
           {
             leadId: b.lead,
@@ -114,7 +114,7 @@ export function callbackRoutes(d: ApiDeps) {
           now,
         );
         d.nudge();
-        return reply.status(201).send({ callback: viewById(db, r.callback.id, now), notices: r.notices, replaced: r.replaced });
+        return reply.status(201).send({ callback: await viewById(db, r.callback.id, now), notices: r.notices, replaced: r.replaced });
       },
     );
 
@@ -138,8 +138,8 @@ export function callbackRoutes(d: ApiDeps) {
         const q = req.query;
         const bad = q.state?.find((s) => !(CALLBACK_STATES as readonly string[]).includes(s.toUpperCase()));
         if (bad) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `state "${bad}" is not one of ${CALLBACK_STATES.join(', ')}`);
-        const page = listCallbacks(db, { ...q, scope: scopeOf(req.principal), state: q.state?.map((s) => s.toUpperCase()) });
-        return { items: viewMany(db, page.items, d.now()), nextCursor: page.nextCursor };
+        const page = await listCallbacks(db, { ...q, scope: scopeOf(req.principal), state: q.state?.map((s) => s.toUpperCase()) });
+        return { items: await viewMany(db, page.items, d.now()), nextCursor: page.nextCursor };
       },
     );
 
@@ -156,8 +156,8 @@ export function callbackRoutes(d: ApiDeps) {
       async (req) => {
         const n = toE164(req.query.phone, req.query.region);
         if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, n.error);
-        const page = listCallbacks(db, { scope: scopeOf(req.principal), phone: n.e164, sort: 'due', order: 'desc', limit: req.query.limit });
-        return { e164: n.e164, items: viewMany(db, page.items, d.now()) };
+        const page = await listCallbacks(db, { scope: scopeOf(req.principal), phone: n.e164, sort: 'due', order: 'desc', limit: req.query.limit });
+        return { e164: n.e164, items: await viewMany(db, page.items, d.now()) };
       },
     );
 
@@ -172,8 +172,8 @@ export function callbackRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        const cb = visible(db, req.principal, req.params.id);
-        return { callback: viewById(db, cb.id, d.now()), context: cb.context, callAttempts: attemptsOf(db, cb.id), audit: auditOf(db, cb.id) };
+        const cb = await visible(db, req.principal, req.params.id);
+        return { callback: await viewById(db, cb.id, d.now()), context: cb.context, callAttempts: await attemptsOf(db, cb.id), audit: await auditOf(db, cb.id) };
       },
     );
 
@@ -199,12 +199,12 @@ export function callbackRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        editable(db, req.principal, req.params.id);
+        await editable(db, req.principal, req.params.id);
         const b = req.body;
         if (b.campaign && req.principal.role !== 'admin' && !req.principal.campaigns.includes(b.campaign)) forbid(`you do not manage campaign ${b.campaign}`);
-        editCallback(db, req.params.id, { version: b.version, due: b.due, zone: b.zone, type: b.type, ownerAgentId: b.owner, campaignId: b.campaign, notes: b.notes }, req.principal.userId, d.now());
+        await editCallback(db, req.params.id, { version: b.version, due: b.due, zone: b.zone, type: b.type, ownerAgentId: b.owner, campaignId: b.campaign, notes: b.notes }, req.principal.userId, d.now());
         d.nudge();
-        return viewById(db, req.params.id, d.now());
+        return await viewById(db, req.params.id, d.now());
       },
     );
 
@@ -220,10 +220,10 @@ export function callbackRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        editable(db, req.principal, req.params.id);
-        cancelCallback(db, req.params.id, req.body.version, req.principal.userId, req.body.reason ?? null, d.now());
+        await editable(db, req.principal, req.params.id);
+        await cancelCallback(db, req.params.id, req.body.version, req.principal.userId, req.body.reason ?? null, d.now());
         d.nudge();
-        return viewById(db, req.params.id, d.now());
+        return await viewById(db, req.params.id, d.now());
       },
     );
 
@@ -249,11 +249,11 @@ export function callbackRoutes(d: ApiDeps) {
         const scope = p.role === 'admin' ? null : p.campaigns;
         const r =
           b.action === 'cancel'
-            ? bulk(b.ids, (id) => {
-                editable(db, p, id);
-                cancelCallback(db, id, undefined, p.userId, b.reason ?? 'bulk cancel', now);
+            ? await bulk(b.ids, async (id) => {
+                await editable(db, p, id);
+                await cancelCallback(db, id, undefined, p.userId, b.reason ?? 'bulk cancel', now);
               })
-            : reassignAll(db, b.fromAgent, b.action === 'reassign' ? { owner: b.toAgent } : 'ANYONE', scope, p.userId, now);
+            : await reassignAll(db, b.fromAgent, b.action === 'reassign' ? { owner: b.toAgent } : 'ANYONE', scope, p.userId, now);
         d.nudge();
         return r;
       },
@@ -272,7 +272,7 @@ export function callbackRoutes(d: ApiDeps) {
       async (req) => {
         const p = req.principal;
         if (p.role === 'agent' || (p.role === 'manager' && !p.leadModify)) forbid('purging needs a manager with lead-modify, or an admin');
-        return { archived: purgeFinished(db, req.body.olderThanDays, p.role === 'admin' ? null : p.campaigns, p.userId, d.now()) };
+        return { archived: await purgeFinished(db, req.body.olderThanDays, p.role === 'admin' ? null : p.campaigns, p.userId, d.now()) };
       },
     );
 
@@ -295,8 +295,8 @@ export function callbackRoutes(d: ApiDeps) {
       async (req) => {
         const p = req.principal;
         if (!p.agentId) forbid('this user is not an agent');
-        const v = agentView(db, p.agentId, d.now());
-        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, alert: v.alert, callbacks: viewMany(db, v.callbacks, d.now()) };
+        const v = await agentView(db, p.agentId, d.now());
+        return { agent: v.agentId, live: v.live, active: v.active, counted: v.counted, alert: v.alert, callbacks: await viewMany(db, v.callbacks, d.now()) };
       },
     );
 

@@ -51,7 +51,7 @@ export function consoleRoutes(d: ApiDeps) {
           response: { 200: z.object({ items: z.array(z.object({ id: z.number(), phone: z.string().nullable(), phoneNational: z.string().nullable(), leadName: z.string().nullable(), campaignName: z.string(), campaignRunning: z.boolean() })) }), ...errors },
         },
       },
-      async (req) => ({ items: rowFacts(d.db, req.principal, req.query.ids, d.now()) }),
+      async (req) => ({ items: await rowFacts(d.db, req.principal, req.query.ids, d.now()) }),
     );
     app.get(
       '/callbacks/:id/facts',
@@ -64,9 +64,9 @@ export function consoleRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        const cb = getCallback(d.db, req.params.id);
+        const cb = await getCallback(d.db, req.params.id);
         if (!cb || !canSee(req.principal, cb)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${req.params.id}`);
-        return callbackFacts(d.db, cb, d.now());
+        return await callbackFacts(d.db, cb, d.now());
       },
     );
     app.get(
@@ -82,10 +82,11 @@ export function consoleRoutes(d: ApiDeps) {
         const p = req.principal;
         if (!p.agentId) forbid('this user is not an agent');
         const now = d.now();
-        const items = openAttemptsOfAgent(d.db, p.agentId).flatMap((a) => {
-          const cb = getCallback(d.db, a.callbackId);
-          return cb ? [{ callback: viewById(d.db, cb.id, now), facts: callbackFacts(d.db, cb, now), startedAt: new Date(a.startedAt).toISOString(), answered: a.agentAnsweredAt !== null }] : [];
-        });
+        const items = [];
+        for (const a of await openAttemptsOfAgent(d.db, p.agentId)) {
+          const cb = await getCallback(d.db, a.callbackId);
+          if (cb) items.push({ callback: await viewById(d.db, cb.id, now), facts: await callbackFacts(d.db, cb, now), startedAt: new Date(a.startedAt).toISOString(), answered: a.agentAnsweredAt !== null });
+        }
         return { items };
       },
     );

@@ -43,13 +43,13 @@ export function emailRoutes(d: ApiDeps) {
           response: { 200: z.object({ items: z.array(EmailView) }), ...errors },
         },
       },
-      async (req) => ({ items: listEmails(d.db, { state: req.query.state, callbackId: req.query.callback, limit: req.query.limit }).map(({ body: _b, updatedAt: _u, ...m }) => m) }),
+      async (req) => ({ items: (await listEmails(d.db, { state: req.query.state, callbackId: req.query.callback, limit: req.query.limit })).map(({ body: _b, updatedAt: _u, ...m }) => m) }),
     );
     app.post(
       '/emails/:id/retry',
       { schema: { operationId: 'retryEmail', tags: ['events'], summary: 'Send a given-up email again (admin)', params: z.object({ id: z.coerce.number().int().positive() }), response: { 200: z.object({ requeued: z.boolean() }), ...errors } } },
       async (req) => {
-        if (!retryEmail(d.db, req.params.id, d.now())) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no given-up email ${req.params.id}`);
+        if (!await retryEmail(d.db, req.params.id, d.now())) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no given-up email ${req.params.id}`);
         d.nudge();
         return { requeued: true };
       },

@@ -100,7 +100,7 @@ export function eventRoutes(d: EventRouteDeps) {
         // last (empty) read and subscribe() run in one tick, so no event falls between them.
         for (;;) {
           if (closed) return;
-          const page = eventsAfter(d.db, sent, PAGE);
+          const page = await eventsAfter(d.db, sent, PAGE);
           if (page.length === 0) break;
           if (!write(page)) await drained(res);
         }

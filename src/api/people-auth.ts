@@ -13,12 +13,12 @@ export const SESSION_COOKIE = 'cbd_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function principalOfRequest(db: Db, req: FastifyRequest, now: number): Principal {
+export async function principalOfRequest(db: Db, req: FastifyRequest, now: number): Promise<Principal> {
   const h = req.headers.authorization;
-  if (h?.startsWith('Bearer ')) return authenticate(db, h.slice(7).trim(), now);
+  if (h?.startsWith('Bearer ')) return await authenticate(db, h.slice(7).trim(), now);
   const cookie = req.cookies?.[SESSION_COOKIE];
-  if (!cookie) return authenticate(db, undefined, now); // the usual 401 saying how to authenticate
-  const s = sessionPrincipal(db, cookie, now);
+  if (!cookie) return await authenticate(db, undefined, now); // the usual 401 saying how to authenticate
+  const s = await sessionPrincipal(db, cookie, now);
   if (!SAFE.has(req.method)) {
     const sent = req.headers[CSRF_HEADER];
     if (!csrfMatches(s.csrf, typeof sent === 'string' ? sent : undefined)) {

@@ -73,7 +73,7 @@ export function peopleRoutes(d: ApiDeps) {
       async (req) => {
         const cookie = req.headers.authorization ? undefined : req.cookies[SESSION_COOKIE];
         if (!cookie) return sessionView(req.principal, null, null);
-        const s = sessionPrincipal(d.db, cookie, d.now());
+        const s = await sessionPrincipal(d.db, cookie, d.now());
         return sessionView(s.principal, s.csrf, s.expiresAt);
       },
     );
@@ -82,7 +82,7 @@ export function peopleRoutes(d: ApiDeps) {
       { schema: { operationId: 'signOut', tags: ['console'], summary: 'End the console session', response: { 200: z.object({ signedOut: z.boolean() }), 401: Err, 403: Err } } },
       async (req, reply) => {
         const cookie = req.cookies[SESSION_COOKIE];
-        if (cookie) signOut(d.db, cookie, d.now());
+        if (cookie) await signOut(d.db, cookie, d.now());
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         return { signedOut: Boolean(cookie) };
       },

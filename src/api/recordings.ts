@@ -32,10 +32,10 @@ export function recordingRoutes(d: ApiDeps) {
       },
       async (req, reply) => {
         const { id, seq } = req.params;
-        const cb = getCallback(d.db, id);
+        const cb = await getCallback(d.db, id);
         if (!cb || !canSee(req.principal, cb)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
-        const r = recordingOfAttempt(d.db, id, seq);
-        const shown = r ? recordingShown(r, getCampaign(d.db, cb.campaignId)?.recordingRetentionDays ?? null) : null;
+        const r = await recordingOfAttempt(d.db, id, seq);
+        const shown = r ? recordingShown(r, (await getCampaign(d.db, cb.campaignId))?.recordingRetentionDays ?? null) : null;
         if (!r?.name || !shown?.playable) {
           throw new CallbackdError(ErrorCodes.NOT_FOUND, `no recording for attempt ${seq} of callback ${id}${shown?.note ? `: ${shown.note}` : ''}`);
         }

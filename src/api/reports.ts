@@ -66,7 +66,7 @@ export function reportRoutes(d: ApiDeps) {
         const to = req.query.to ?? d.now();
         const from = req.query.from ?? to - 7 * DAY;
         if (from >= to) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'from must be before to');
-        const items = callbackReport(d.db, { scope: scopeOf(req.principal), from, to, campaign: req.query.campaign, agent: req.query.agent, by: req.query.by, onTimeSec: req.query.onTimeSec });
+        const items = await callbackReport(d.db, { scope: scopeOf(req.principal), from, to, campaign: req.query.campaign, agent: req.query.agent, by: req.query.by, onTimeSec: req.query.onTimeSec });
         return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), onTimeSec: req.query.onTimeSec, items };
       },
     );
@@ -99,7 +99,7 @@ export function reportRoutes(d: ApiDeps) {
         const res = reply.raw;
         res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="callbacks.csv"', 'cache-control': 'no-store' });
         try {
-          for (const chunk of rows) {
+          for await (const chunk of rows) {
             if (res.destroyed) return; // the client went away
             if (!res.write(chunk)) await once(res, 'drain');
             else await new Promise((r) => setImmediate(r));

@@ -59,7 +59,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const route = req.routeOptions.url;
     if (!route || PUBLIC.has(route) || route.startsWith('/docs')) return; // public, or a 404 that needs no token
-    req.principal = principalOfRequest(d.db, req, d.now()); // bearer token, or the console's cookie (+ CSRF)
+    req.principal = await principalOfRequest(d.db, req, d.now()); // bearer token, or the console's cookie (+ CSRF)
     req.log = req.log.child({ user: req.principal.userId, role: req.principal.role });
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -95,7 +95,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.get('/readyz', { schema: ops.readyz }, async (_req, reply) => {
     const r = d.ready();
     const ok = r.ari && r.ami && r.presence;
-    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...readiness(d.db, d.now()) });
+    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...await readiness(d.db, d.now()) });
   });
   app.get('/openapi.json', { schema: ops.openapi }, async () => app.swagger());
   app.get('/metrics', { schema: ops.metrics }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

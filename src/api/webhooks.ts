@@ -53,8 +53,8 @@ export function webhookRoutes(d: ApiDeps) {
     app.addHook('preHandler', async (req) => {
       if (req.principal.role !== 'admin') forbid('webhooks are managed by admins');
     });
-    const one = (id: number) => {
-      const w = store.getWebhook(db, id);
+    const one = async (id: number) => {
+      const w = await store.getWebhook(db, id);
       if (!w) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no webhook ${id}`);
       return w;
     };
@@ -67,7 +67,7 @@ export function webhookRoutes(d: ApiDeps) {
     const Counts = z.object({ pending: z.number(), delivered: z.number(), dead: z.number() });
 
     app.get('/webhooks', { schema: { operationId: 'listWebhooks', tags: ['events'], summary: 'Webhook endpoints, with their delivery counts (admin)', response: { 200: z.object({ items: z.array(WebhookView.extend({ deliveries: Counts })) }), ...errors } } }, async () => ({
-      items: store.listWebhooks(db).map((w) => ({ ...store.withoutSecret(w), deliveries: counts(w.id) })),
+      items: (await store.listWebhooks(db)).map((w) => ({ ...store.withoutSecret(w), deliveries: counts(w.id) })),
     }));
 
     app.post(
@@ -81,14 +81,14 @@ export function webhookRoutes(d: ApiDeps) {
         },
       },
       async (req, reply) => {
-        const w = store.createWebhook(db, { url: req.body.url, events: req.body.events ?? [], secret: req.body.secret ?? newSecret(), description: req.body.description ?? null }, d.now());
+        const w = await store.createWebhook(db, { url: req.body.url, events: req.body.events ?? [], secret: req.body.secret ?? newSecret(), description: req.body.description ?? null }, d.now());
         req.log.info({ webhook: w.id, url: w.url }, 'webhook added');
         return reply.status(201).send({ webhook: store.withoutSecret(w), secret: w.secret });
       },
     );
 
     app.get('/webhooks/:id', { schema: { operationId: 'getWebhook', tags: ['events'], summary: 'One webhook endpoint and its delivery counts (admin)', params: Params, response: { 200: WebhookView.extend({ deliveries: Counts }), ...errors } } }, async (req) => ({
-      ...store.withoutSecret(one(req.params.id)),
+      ...store.withoutSecret(await one(req.params.id)),
       deliveries: counts(req.params.id),
     }));
 
@@ -104,18 +104,18 @@ export function webhookRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        one(req.params.id);
+        await one(req.params.id);
         const { rotateSecret, ...rest } = req.body;
         const secret = rotateSecret ? newSecret() : undefined;
-        const w = store.updateWebhook(db, req.params.id, { ...rest, secret }, d.now())!;
+        const w = (await store.updateWebhook(db, req.params.id, { ...rest, secret }, d.now()))!;
         d.nudge();
         return { webhook: store.withoutSecret(w), secret: secret ?? null };
       },
     );
 
     app.delete('/webhooks/:id', { schema: { operationId: 'deleteWebhook', tags: ['events'], summary: 'Remove an endpoint and its deliveries (admin)', params: Params, response: { 200: z.object({ deleted: z.boolean() }), ...errors } } }, async (req) => {
-      one(req.params.id);
-      return { deleted: store.deleteWebhook(db, req.params.id) };
+      await one(req.params.id);
+      return { deleted: await store.deleteWebhook(db, req.params.id) };
     });
 
     app.get(
@@ -130,8 +130,8 @@ export function webhookRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        one(req.params.id);
-        return { items: store.listDeliveries(db, req.params.id, req.query.state, req.query.limit).map(({ payload: _p, webhookId: _w, ...x }) => x) };
+        await one(req.params.id);
+        return { items: (await store.listDeliveries(db, req.params.id, req.query.state, req.query.limit)).map(({ payload: _p, webhookId: _w, ...x }) => x) };
       },
     );
 
@@ -146,8 +146,8 @@ export function webhookRoutes(d: ApiDeps) {
         },
       },
       async (req) => {
-        one(req.params.id);
-        const ok = store.retryDelivery(db, req.params.id, req.params.deliveryId, d.now());
+        await one(req.params.id);
+        const ok = await store.retryDelivery(db, req.params.id, req.params.deliveryId, d.now());
         if (!ok) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no dead delivery ${req.params.deliveryId} for webhook ${req.params.id}`);
         d.nudge();
         return { requeued: true };

@@ -1,6 +1,6 @@
 import { agentSees, counted, strongestAlert, type AlertStyle } from '../domain/agent-view.js';
 import { listAllCallbacks, type ListedCallback } from '../store/callback-list.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import type { CampaignRow } from '../store/schema.js';
 
@@ -18,11 +18,12 @@ export interface AgentView {
   callbacks: ListedCallback[];
 }
 
-export function agentView(db: Conn, agentId: string, now: number): AgentView {
-  const rows = listAllCallbacks(db, { scope: { kind: 'all' }, agent: [agentId], type: 'USERONLY', state: ['ACTIVE', 'LIVE'], sort: 'due' });
+export async function agentView(db: LegacyConn, agentId: string, now: number): Promise<AgentView> {
+  const rows = await listAllCallbacks(db, { scope: { kind: 'all' }, agent: [agentId], type: 'USERONLY', state: ['ACTIVE', 'LIVE'], sort: 'due' });
+  // One read per campaign on the list, before the rows are judged.
   const campaigns = new Map<string, CampaignRow | undefined>();
+  for (const id of new Set(rows.map((r) => r.campaignId))) campaigns.set(id, await dir.getCampaign(db, id));
   const opts = (id: string) => {
-    if (!campaigns.has(id)) campaigns.set(id, dir.getCampaign(db, id));
     const c = campaigns.get(id);
     return { countMode: c?.countMode ?? 'ALL_ACTIVE', displayDays: c?.displayDays ?? 0, alert: c?.callbackAlert ?? 'BLINK_RED_DEFER' };
   };

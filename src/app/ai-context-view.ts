@@ -1,4 +1,4 @@
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import { getCallback } from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
 import { numbersOfLead } from '../store/lead-phones.js';
@@ -16,16 +16,16 @@ export interface AiContextView {
 }
 
 /** The view, or null when the callback or its lead is gone (the route then answers 404). */
-export function aiContextOf(db: Conn, callbackId: number): AiContextView | null {
-  const cb = getCallback(db, callbackId);
+export async function aiContextOf(db: LegacyConn, callbackId: number): Promise<AiContextView | null> {
+  const cb = await getCallback(db, callbackId);
   if (!cb) return null;
-  const lead = getLead(db, cb.leadId);
+  const lead = await getLead(db, cb.leadId);
   if (!lead) return null;
   return {
     callback: {
       id: cb.id,
       campaign: cb.campaignId,
-      campaignName: getCampaign(db, cb.campaignId)?.name ?? null,
+      campaignName: (await getCampaign(db, cb.campaignId))?.name ?? null,
       type: cb.type,
       owner: cb.ownerAgentId,
       state: cb.state,
@@ -38,7 +38,7 @@ export function aiContextOf(db: Conn, callbackId: number): AiContextView | null 
       firstName: lead.firstName,
       lastName: lead.lastName,
       phone: lead.phoneE164,
-      phones: numbersOfLead(db, lead).map((p) => ({ position: p.position, number: p.e164, label: p.label })),
+      phones: (await numbersOfLead(db, lead)).map((p) => ({ position: p.position, number: p.e164, label: p.label })),
     },
     notes: cb.notes,
     context: cb.context,

@@ -22,10 +22,10 @@ export interface Principal {
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export function createToken(db: Db, userId: string, name: string | null, now: number): { id: number; token: string } {
-  if (!dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
+export async function createToken(db: Db, userId: string, name: string | null, now: number): Promise<{ id: number; token: string }> {
+  if (!await dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
   const token = `cbd_${randomBytes(32).toString('base64url')}`;
-  return { id: tokens.insertToken(db, userId, name, hash(token), now), token };
+  return { id: await tokens.insertToken(db, userId, name, hash(token), now), token };
 }
 
 export const revokeToken = tokens.revokeToken;
@@ -35,29 +35,29 @@ export const listTokens = tokens.listTokens;
  * The principal behind a bearer token, or an error saying why not. An agent is refused while none
  * of their phones has Status ACTIVE or ADMIN (VICIdial's rule); a phone with ADMIN grants admin.
  */
-export function authenticate(db: Db, token: string | undefined, now: number): Principal {
+export async function authenticate(db: Db, token: string | undefined, now: number): Promise<Principal> {
   if (!token) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'send "Authorization: Bearer <token>" (create one with `callbackd token create --user U`)');
-  const row = tokens.tokenByHash(db, hash(token));
+  const row = await tokens.tokenByHash(db, hash(token));
   if (!row || row.revokedAt !== null) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'unknown or revoked token');
-  const user = dir.getUser(db, row.userId);
+  const user = await dir.getUser(db, row.userId);
   if (!user) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'the token\'s user no longer exists');
   touchLater(db, row.id, now); // never a write on the request's path (app/token-touch.ts)
-  return principalOf(db, user);
+  return await principalOf(db, user);
 }
 
-export function principalOf(db: Db, user: UserRow): Principal {
+export async function principalOf(db: Db, user: UserRow): Promise<Principal> {
   if (user.role !== 'agent') {
     return { userId: user.id, role: user.role, agentId: user.agentId, campaigns: user.campaigns, leadModify: user.role === 'admin' || user.leadModify };
   }
   const agentId = user.agentId ?? user.id;
-  const own = dir.phonesOfAgents(db, [agentId]);
+  const own = await dir.phonesOfAgents(db, [agentId]);
   const usable = own.filter((p) => phoneBlockedReason(p) === null);
   if (usable.length === 0) {
     const why = own.length ? own.map((p) => phoneBlockedReason(p)).join('; ') : `agent ${agentId} has no phone`;
     throw new CallbackdError(ErrorCodes.FORBIDDEN, `agent access refused: ${why}`);
   }
   if (usable.some(grantsAdmin)) return { userId: user.id, role: 'admin', agentId, campaigns: [], leadModify: true };
-  return { userId: user.id, role: 'agent', agentId, campaigns: dir.campaignsOfAgent(db, agentId), leadModify: false };
+  return { userId: user.id, role: 'agent', agentId, campaigns: await dir.campaignsOfAgent(db, agentId), leadModify: false };
 }
 
 /** What `p` may see, as the listing's scope; the same rule as canSee below, in SQL. */

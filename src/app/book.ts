@@ -12,6 +12,7 @@ import { leadZone, resolveZone } from './calendar.js';
 import { askedPosition } from './booking-number.js';
 import { leadForBooking, type LeadForBooking } from './lead-for-booking.js';
 import { agentFacts, campaignRules, ownerOpenUseronly } from './rule-facts.js';
+import { transaction } from '../store/engine.js';
 
 // Kept for callers written before app/calendar.ts (scheduler, agi routes); new code imports calendar.js.
 export { campaignCalendar, leadZone, resolveZone } from './calendar.js';
@@ -56,36 +57,36 @@ export interface BookResult {
   replaced: number | null;
 }
 
-export function bookCallback(db: Db, input: BookInput, now: number): BookResult {
+export async function bookCallback(db: Db, input: BookInput, now: number): Promise<BookResult> {
   // IMMEDIATE: the booking reads, then writes. A deferred transaction whose snapshot another
   // process wrote past (a daemon's presence or claim) fails at once with SQLITE_BUSY_SNAPSHOT
   // instead of waiting; seen with two daemons on one file (test/e2e/servers.e2e.test.ts).
-  return db.transaction((tx) => {
-    const lead = leadForBooking(tx, input.byPhone ?? { id: input.leadId! }, now);
-    const campaignId = dir.campaignOfLead(tx, lead.id)!;
-    const campaign = dir.getCampaign(tx, campaignId)!;
-    const booker = input.bookedByAgentId ? dir.getAgent(tx, input.bookedByAgentId) : undefined;
+  return transaction(db, async (tx) => {
+    const lead = await leadForBooking(tx, input.byPhone ?? { id: input.leadId! }, now);
+    const campaignId = (await dir.campaignOfLead(tx, lead.id))!;
+    const campaign = (await dir.getCampaign(tx, campaignId))!;
+    const booker = input.bookedByAgentId ? await dir.getAgent(tx, input.bookedByAgentId) : undefined;
     if (input.bookedByAgentId && !booker) throw new CallbackdError(ErrorCodes.RULE_OWNER_UNKNOWN, `no agent "${input.bookedByAgentId}"`);
     const ownerId = input.ownerAgentId ?? booker?.id ?? null;
-    const owner = ownerId ? dir.getAgent(tx, ownerId) : undefined;
+    const owner = ownerId ? await dir.getAgent(tx, ownerId) : undefined;
 
     const typedZone = resolveZone(input.zone, lead, campaign, owner ?? booker);
     const due = parseDue(input.due, typedZone, now);
     if (!due.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, due.error);
 
-    const phonePosition = askedPosition(tx, lead, campaign, { number: input.number, byPhone: input.byPhone?.phone });
-    const existing = openCallbackOfLead(tx, lead.id, campaignId);
+    const phonePosition = await askedPosition(tx, lead, campaign, { number: input.number, byPhone: input.byPhone?.phone });
+    const existing = await openCallbackOfLead(tx, lead.id, campaignId);
     const zone = leadZone(lead, campaign);
     const d = decideCreate(
       { dueAt: due.dueAt, type: input.type, ownerAgentId: input.ownerAgentId, maxAttempts: input.maxAttempts, forceDial: input.forceDial, calltimeCheck: input.calltimeCheck, bookedByAgent: booker ? agentFacts(booker) : null },
-      { campaign: campaignRules(campaign), zone, owner: owner ? agentFacts(owner) : undefined, ownerOnCampaign: !ownerId || dir.isAgentOnCampaign(tx, ownerId, campaignId), ownerOpenUseronly: ownerOpenUseronly(tx, ownerId), existing: existing ?? null, now },
+      { campaign: campaignRules(campaign), zone, owner: owner ? agentFacts(owner) : undefined, ownerOnCampaign: !ownerId || await dir.isAgentOnCampaign(tx, ownerId, campaignId), ownerOpenUseronly: await ownerOpenUseronly(tx, ownerId), existing: existing ?? null, now },
     );
     if (!d.ok) throw new CallbackdError(d.code, d.message);
     if (existing && d.replaces !== null && input.mayReplace && !input.mayReplace({ ...existing, campaignId })) {
       throw new CallbackdError(ErrorCodes.CONFLICT, `this lead already has an open callback in campaign ${campaignId} that you may not change; ask a manager to change or cancel it`);
     }
 
-    const id = insertCallback(
+    const id = await insertCallback(
       tx,
       {
         leadId: lead.id,
@@ -108,10 +109,10 @@ export function bookCallback(db: Db, input: BookInput, now: number): BookResult 
       now,
     );
     if (d.replaces !== null) {
-      if (!markReplaced(tx, d.replaces, id, now)) throw new CallbackdError(ErrorCodes.RULE_LEAD_BUSY, `callback ${d.replaces} for this lead started dialing meanwhile; try again after that call`);
-      writeAudit(tx, { at: now, actor: input.actor, action: 'replace', callbackId: d.replaces, before: existing, after: { state: 'CANCELLED', replacedBy: id }, reason: 'a lead has one open callback per campaign' });
+      if (!await markReplaced(tx, d.replaces, id, now)) throw new CallbackdError(ErrorCodes.RULE_LEAD_BUSY, `callback ${d.replaces} for this lead started dialing meanwhile; try again after that call`);
+      await writeAudit(tx, { at: now, actor: input.actor, action: 'replace', callbackId: d.replaces, before: existing, after: { state: 'CANCELLED', replacedBy: id }, reason: 'a lead has one open callback per campaign' });
     }
-    writeAudit(tx, { at: now, actor: input.actor, action: 'create', callbackId: id, after: { type: d.type, owner: d.ownerAgentId, dueAt: d.dueAt, forceDial: d.forceDial }, reason: d.notices.join('; ') || null });
-    return { callback: getCallback(tx, id)!, notices: d.notices, replaced: d.replaces };
-  }, { behavior: 'immediate' });
+    await writeAudit(tx, { at: now, actor: input.actor, action: 'create', callbackId: id, after: { type: d.type, owner: d.ownerAgentId, dueAt: d.dueAt, forceDial: d.forceDial }, reason: d.notices.join('; ') || null });
+    return { callback: (await getCallback(tx, id))!, notices: d.notices, replaced: d.replaces };
+  });
 }

@@ -4,7 +4,7 @@ import { MAX_DUE_AHEAD_MS } from '../domain/due.js';
 import { earliestDialable } from '../domain/windows.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { listedCallback, type ListedCallback, type Scope } from '../store/callback-list.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { CALLBACK_STATES, type CallbackRow, type CampaignRow } from '../store/schema.js';
 import { campaignCalendar, leadZone } from './calendar.js';
@@ -62,12 +62,12 @@ export interface Dialable {
 
 export type CampaignCache = Map<string, CampaignRow | undefined>;
 
-export function dialableOf(db: Conn, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Dialable {
+export async function dialableOf(db: LegacyConn, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Promise<Dialable> {
   if (cb.state !== 'ACTIVE' && cb.state !== 'LIVE') return { earliestDialableAt: null, why: '' };
   if (outOfRange(cb.dueAt, now)) return { earliestDialableAt: null, why: 'due time out of range: reschedule or cancel it' };
-  if (!cache.has(cb.campaignId)) cache.set(cb.campaignId, dir.getCampaign(db, cb.campaignId));
+  if (!cache.has(cb.campaignId)) cache.set(cb.campaignId, await dir.getCampaign(db, cb.campaignId));
   const campaign = cache.get(cb.campaignId);
-  const lead = dir.getLead(db, cb.leadId);
+  const lead = await dir.getLead(db, cb.leadId);
   if (!campaign || !lead) return { earliestDialableAt: null, why: 'lead or campaign missing' };
   // A LIVE callback cannot go before its next attempt (retry, window, daily cap), nor before now.
   const from = cb.state === 'LIVE' ? Math.max(now, cb.nextAttemptAt ?? cb.dueAt) : cb.dueAt;
@@ -97,8 +97,8 @@ function localFormat(zone: string): Intl.DateTimeFormat {
 }
 
 /** The view of a listed callback; pass one `cache` when viewing many of them. */
-export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): CallbackViewT {
-  const d = dialableOf(db, cb, now, cache);
+export async function callbackView(db: LegacyConn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): Promise<CallbackViewT> {
+  const d = await dialableOf(db, cb, now, cache);
   return {
     id: cb.id,
     version: cb.version,
@@ -130,27 +130,29 @@ export function callbackView(db: Conn, cb: ListedCallback, now: number, cache: C
   };
 }
 
-export function viewMany(db: Conn, rows: ListedCallback[], now: number): CallbackViewT[] {
+export async function viewMany(db: LegacyConn, rows: ListedCallback[], now: number): Promise<CallbackViewT[]> {
   const cache: CampaignCache = new Map();
-  return rows.map((cb) => callbackView(db, cb, now, cache));
+  const out: CallbackViewT[] = [];
+  for (const cb of rows) out.push(await callbackView(db, cb, now, cache));
+  return out;
 }
 
 /** The view of callback `id`; a reader outside `scope` is told it does not exist (ids do not leak). */
-export function viewById(db: Conn, id: number, now: number, scope: Scope = { kind: 'all' }): CallbackViewT {
-  const cb = listedCallback(db, id, scope);
+export async function viewById(db: LegacyConn, id: number, now: number, scope: Scope = { kind: 'all' }): Promise<CallbackViewT> {
+  const cb = await listedCallback(db, id, scope);
   if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
-  return { ...callbackView(db, cb, now), ...numbersView(db, cb, now) };
+  return { ...await callbackView(db, cb, now), ...await numbersView(db, cb, now) };
 }
 
 /** The lead's numbers and the one the next attempt dials: one callback's view only (a list would read them per row). */
-function numbersView(db: Conn, cb: CallbackRow, now: number): Pick<CallbackViewT, 'numbers' | 'nextNumber'> {
-  const lead = dir.getLead(db, cb.leadId);
-  const campaign = dir.getCampaign(db, cb.campaignId);
+async function numbersView(db: LegacyConn, cb: CallbackRow, now: number): Promise<Pick<CallbackViewT, 'numbers' | 'nextNumber'>> {
+  const lead = await dir.getLead(db, cb.leadId);
+  const campaign = await dir.getCampaign(db, cb.campaignId);
   if (!lead || !campaign) return {};
-  const numbers = leadNumbers(db, cb, lead, campaign).map((n) => ({ position: n.position, number: n.e164, label: n.label, dnc: n.dnc, zone: n.zone }));
+  const numbers = (await leadNumbers(db, cb, lead, campaign)).map((n) => ({ position: n.position, number: n.e164, label: n.label, dnc: n.dnc, zone: n.zone }));
   if (cb.state !== 'ACTIVE' && cb.state !== 'LIVE') return { numbers };
   // An ACTIVE callback is asked about its due time (when it will first be tried), a LIVE one about now.
-  const c = chooseDialNumber(db, cb, lead, campaign, cb.state === 'ACTIVE' ? Math.max(now, cb.dueAt) : now);
+  const c = await chooseDialNumber(db, cb, lead, campaign, cb.state === 'ACTIVE' ? Math.max(now, cb.dueAt) : now);
   if (c.kind === 'none') return { numbers, nextNumber: null };
   return { numbers, nextNumber: { position: c.number.position, number: c.number.e164, why: c.skipped.join('; ') } };
 }

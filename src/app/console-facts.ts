@@ -37,17 +37,16 @@ export function windowsToday(c: CampaignRow, zone: string, now: number): { start
   return (cal.week[day.weekday as 1 | 2 | 3 | 4 | 5 | 6 | 7] ?? []).map((w) => ({ start: day.plus({ seconds: w.start }).toISO()!, end: day.plus({ seconds: w.end }).toISO()! }));
 }
 
-export function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
+export async function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
   // One read and one calendar per campaign on the page, not per row.
   const campaigns = new Map<string, { c: CampaignRow; running: boolean } | undefined>();
-  const camp = (id: string) => {
-    if (!campaigns.has(id)) {
-      const c = dir.getCampaign(db, id);
-      campaigns.set(id, c ? { c, running: campaignRunning(c, now) } : undefined);
-    }
-    return campaigns.get(id);
-  };
-  const byId = new Map(callbacksWithLeads(db, ids).map((r) => [r.cb.id, r]));
+  const byId = new Map((await callbacksWithLeads(db, ids)).map((r) => [r.cb.id, r]));
+  for (const { cb } of byId.values()) {
+    if (campaigns.has(cb.campaignId)) continue;
+    const c = await dir.getCampaign(db, cb.campaignId);
+    campaigns.set(cb.campaignId, c ? { c, running: campaignRunning(c, now) } : undefined);
+  }
+  const camp = (id: string) => campaigns.get(id);
   return ids
     .map((id) => byId.get(id))
     .filter((r): r is NonNullable<typeof r> => r !== undefined && canSee(p, r.cb))
@@ -73,11 +72,11 @@ function attemptRecording(callbackId: number, a: { seq: number; recordingName: s
   return { url: shown.playable ? `/callbacks/${callbackId}/attempts/${a.seq}/recording` : null, note: shown.note };
 }
 
-export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
-  const lead = dir.getLead(db, cb.leadId);
-  const c = dir.getCampaign(db, cb.campaignId);
+export async function callbackFacts(db: Db, cb: CallbackRow, now: number) {
+  const lead = await dir.getLead(db, cb.leadId);
+  const c = await dir.getCampaign(db, cb.campaignId);
   const zone = lead && c ? leadZone(lead, c) : cb.dueZone;
-  const owner = cb.ownerAgentId ? dir.getAgent(db, cb.ownerAgentId) : undefined;
+  const owner = cb.ownerAgentId ? await dir.getAgent(db, cb.ownerAgentId) : undefined;
   return {
     lead: { id: cb.leadId, name: leadName(lead), phone: lead?.phoneE164 ?? null, phoneNational: lead ? national(lead.phoneE164) : null, zone, list: lead?.listId ?? null },
     campaign: c
@@ -86,7 +85,7 @@ export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
     agentZone: owner?.timeZone ?? null,
     nextAttemptAt: iso(cb.nextAttemptAt),
     pastDue: cb.dueAt < now && (cb.state === 'ACTIVE' || cb.state === 'LIVE'),
-    attempts: attemptsOf(db, cb.id).map((a) => ({
+    attempts: (await attemptsOf(db, cb.id)).map((a) => ({
       seq: a.seq,
       agent: a.agentId,
       phone: a.phoneEndpoint,
@@ -107,7 +106,7 @@ export function callbackFacts(db: Db, cb: CallbackRow, now: number) {
       customerChoice: customerChoiceInWords(a.customerChoice),
       recording: attemptRecording(cb.id, a, c?.recordingRetentionDays ?? null),
     })),
-    previous: callbacksOfLead(db, cb.leadId)
+    previous: (await callbacksOfLead(db, cb.leadId))
       .filter((o) => o.id !== cb.id)
       .map((o) => ({ ...o, dueAt: iso(o.dueAt)! })),
   };

@@ -23,7 +23,7 @@ export async function latenessBuckets(): Promise<{ le: string; count: number }[]
 export async function dashboard(db: Db, p: Principal, a: { from: number; to: number }, links: Links) {
   const scope = p.role === 'admin' ? null : p.campaigns;
   const hours = new Map<string, Record<string, number>>();
-  for (const r of attemptsEndedSince(db, a.from, scope)) {
+  for (const r of await attemptsEndedSince(db, a.from, scope)) {
     if (r.endedAt === null || r.endedAt >= a.to) continue;
     const hour = new Date(Math.floor(r.endedAt / 3_600_000) * 3_600_000).toISOString();
     const row = hours.get(hour) ?? {};
@@ -31,13 +31,13 @@ export async function dashboard(db: Db, p: Principal, a: { from: number; to: num
     row[k] = (row[k] ?? 0) + 1;
     hours.set(hour, row);
   }
-  const inUse = legsInProgressByTrunk(db);
+  const inUse = await legsInProgressByTrunk(db);
   return {
     links,
-    phones: phoneViews(db).phones,
-    byState: countByStateDue(db, a.from, a.to, scope),
+    phones: (await phoneViews(db)).phones,
+    byState: await countByStateDue(db, a.from, a.to, scope),
     lateness: await latenessBuckets(),
     outcomesPerHour: [...hours].map(([hour, outcomes]) => ({ hour, outcomes })),
-    trunks: dir.allTrunks(db).map((t) => ({ id: t.id, inUse: inUse.get(t.id) ?? 0, maxChannels: t.maxChannels })),
+    trunks: (await dir.allTrunks(db)).map((t) => ({ id: t.id, inUse: inUse.get(t.id) ?? 0, maxChannels: t.maxChannels })),
   };
 }

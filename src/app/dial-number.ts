@@ -1,6 +1,6 @@
 import { chooseNumber, type LeadNumber, type NumberChoice } from '../domain/alt-dial.js';
 import { dncApplies } from '../domain/eligibility.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { lastAttemptNumber, numbersOfLead } from '../store/lead-phones.js';
 import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
@@ -10,25 +10,27 @@ import { campaignCalendar, leadZone } from './calendar.js';
 // scheduler's claim and the callback view call this, so both name the same number.
 
 /** The lead's numbers as the rule sees them: each DNC'd by its own flag or by a DNC list that applies. */
-export function leadNumbers(db: Conn, cb: Pick<CallbackRow, 'type' | 'campaignId'>, lead: LeadRow, campaign: CampaignRow): LeadNumber[] {
+export async function leadNumbers(db: LegacyConn, cb: Pick<CallbackRow, 'type' | 'campaignId'>, lead: LeadRow, campaign: CampaignRow): Promise<LeadNumber[]> {
   const lists = dncApplies(cb.type, campaign.dncFilterUseronly);
-  return numbersOfLead(db, lead).map((p) => ({
+  const out: LeadNumber[] = [];
+  for (const p of await numbersOfLead(db, lead)) out.push({
     position: p.position,
     e164: p.e164,
     label: p.label,
-    dnc: p.dnc || (lists && dir.isDnc(db, p.e164, cb.campaignId)),
+    dnc: p.dnc || (lists && await dir.isDnc(db, p.e164, cb.campaignId)),
     zone: p.timeZone ?? leadZone(lead, campaign),
-  }));
+  });
+  return out;
 }
 
-export function chooseDialNumber(db: Conn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): NumberChoice {
+export async function chooseDialNumber(db: LegacyConn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): Promise<NumberChoice> {
   const altDial = campaign.altDial === 'on';
   return chooseNumber({
-    numbers: leadNumbers(db, cb, lead, campaign),
+    numbers: await leadNumbers(db, cb, lead, campaign),
     altDial,
     preferred: cb.phonePosition,
     // Only alt-dial moves on from the last attempt's number: without it, no read for it.
-    last: altDial ? lastAttemptNumber(db, cb.id) : null,
+    last: altDial ? await lastAttemptNumber(db, cb.id) : null,
     now,
     calendar: cb.forceDial ? null : campaignCalendar(campaign),
   });

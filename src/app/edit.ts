@@ -4,12 +4,13 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from '../store/audit.js';
 import { archiveFinished, EDITABLE, openUseronlyOf, updateIfUnchanged } from '../store/callback-changes.js';
 import { getCallback } from '../store/callbacks.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import type { CallbackRow } from '../store/schema.js';
 import { leadZone, resolveZone } from './calendar.js';
 import { agentFacts, campaignRules, ownerOpenUseronly } from './rule-facts.js';
+import { transaction } from '../store/engine.js';
 
 // Changing callbacks after they are booked: reschedule, convert, reassign, move, notes, cancel,
 // and the bulk forms. Same rules as booking (domain/create-rules.ts), an audit row per change, and
@@ -26,8 +27,8 @@ export interface EditInput {
   notes?: string | null;
 }
 
-function load(db: Conn, id: number): CallbackRow {
-  const cb = getCallback(db, id);
+async function load(db: LegacyConn, id: number): Promise<CallbackRow> {
+  const cb = await getCallback(db, id);
   if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
   return cb;
 }
@@ -44,23 +45,23 @@ function checkEditable(cb: CallbackRow, what: string): void {
   }
 }
 
-export function editCallback(db: Db, id: number, input: EditInput, actor: string, now: number): CallbackRow {
-  return db.transaction((tx) => {
-    const cb = load(tx, id);
+export async function editCallback(db: Db, id: number, input: EditInput, actor: string, now: number): Promise<CallbackRow> {
+  return transaction(db, async (tx) => {
+    const cb = await load(tx, id);
     checkVersion(cb, input.version);
     checkEditable(cb, 'changed');
     const campaignId = input.campaignId ?? cb.campaignId;
-    const campaign = dir.getCampaign(tx, campaignId);
+    const campaign = await dir.getCampaign(tx, campaignId);
     if (!campaign) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${campaignId}"`);
-    const lead = dir.getLead(tx, cb.leadId)!;
+    const lead = (await dir.getLead(tx, cb.leadId))!;
     const type = input.type ?? cb.type;
     const ownerId = input.ownerAgentId !== undefined ? input.ownerAgentId : cb.ownerAgentId;
-    const owner = ownerId ? dir.getAgent(tx, ownerId) : undefined;
+    const owner = ownerId ? await dir.getAgent(tx, ownerId) : undefined;
     if (ownerId && !owner) throw new CallbackdError(ErrorCodes.RULE_OWNER_UNKNOWN, `no agent "${ownerId}"`);
     if (campaignId !== cb.campaignId) {
       // Moving: the target must be able to keep this promise the same way.
       if (!campaign.outboundNumber) throw new CallbackdError(ErrorCodes.CONFLICT, `campaign ${campaignId} has no outbound number: it cannot place this callback`);
-      if (type === 'USERONLY' && ownerId && !dir.isAgentOnCampaign(tx, ownerId, campaignId) && !campaign.allowUnassignedAgents) {
+      if (type === 'USERONLY' && ownerId && !await dir.isAgentOnCampaign(tx, ownerId, campaignId) && !campaign.allowUnassignedAgents) {
         throw new CallbackdError(ErrorCodes.CONFLICT, `agent ${ownerId} is not on campaign ${campaignId}, which does not allow unassigned agents; reassign or convert to ANYONE first`);
       }
     }
@@ -78,8 +79,8 @@ export function editCallback(db: Db, id: number, input: EditInput, actor: string
         zone: leadZone(lead, campaign),
         owner: owner ? agentFacts(owner) : undefined,
         // Judged when the owner or campaign changes; an old owner who left is the scheduler's to move.
-        ownerOnCampaign: !ownerId || (input.ownerAgentId === undefined && campaignId === cb.campaignId) || dir.isAgentOnCampaign(tx, ownerId, campaignId),
-        ownerOpenUseronly: ownerOpenUseronly(tx, ownerId, id),
+        ownerOnCampaign: !ownerId || (input.ownerAgentId === undefined && campaignId === cb.campaignId) || await dir.isAgentOnCampaign(tx, ownerId, campaignId),
+        ownerOpenUseronly: await ownerOpenUseronly(tx, ownerId, id),
         existing: null,
         now: input.due === undefined ? dueAt : now, // an unchanged time is not re-judged against the days limit
       },
@@ -89,22 +90,22 @@ export function editCallback(db: Db, id: number, input: EditInput, actor: string
     if (input.notes !== undefined) set.notes = input.notes;
     if (input.due !== undefined) Object.assign(set, { dueAt: d.dueAt, state: 'ACTIVE', nextAttemptAt: null, waitReason: null });
     if (input.ownerAgentId !== undefined || input.type !== undefined) set.ownerWaitingSince = null;
-    if (!updateIfUnchanged(tx, id, cb.version, set)) throw new CallbackdError(ErrorCodes.CONFLICT, `callback ${id} changed while it was being edited; reload it and try again`);
-    const after = load(tx, id);
-    writeAudit(tx, { at: now, actor, action: 'edit', callbackId: id, before: pick(cb), after: pick(after), reason: (input.due !== undefined && d.notices.join('; ')) || null });
+    if (!await updateIfUnchanged(tx, id, cb.version, set)) throw new CallbackdError(ErrorCodes.CONFLICT, `callback ${id} changed while it was being edited; reload it and try again`);
+    const after = await load(tx, id);
+    await writeAudit(tx, { at: now, actor, action: 'edit', callbackId: id, before: pick(cb), after: pick(after), reason: (input.due !== undefined && d.notices.join('; ')) || null });
     return after;
   });
 }
 
-export function cancelCallback(db: Db, id: number, version: number | undefined, actor: string, reason: string | null, now: number): CallbackRow {
-  return db.transaction((tx) => {
-    const cb = load(tx, id);
+export async function cancelCallback(db: Db, id: number, version: number | undefined, actor: string, reason: string | null, now: number): Promise<CallbackRow> {
+  return transaction(db, async (tx) => {
+    const cb = await load(tx, id);
     checkVersion(cb, version);
     checkEditable(cb, 'cancelled');
     const set = { state: 'CANCELLED' as const, failReason: reason ? `cancelled: ${reason}` : `cancelled by ${actor}`, waitReason: null, nextAttemptAt: null, updatedAt: now };
-    if (!updateIfUnchanged(tx, id, cb.version, set)) throw new CallbackdError(ErrorCodes.CONFLICT, `callback ${id} started dialing meanwhile; it can no longer be cancelled`);
-    const after = load(tx, id);
-    writeAudit(tx, { at: now, actor, action: 'cancel', callbackId: id, before: pick(cb), after: pick(after), reason });
+    if (!await updateIfUnchanged(tx, id, cb.version, set)) throw new CallbackdError(ErrorCodes.CONFLICT, `callback ${id} started dialing meanwhile; it can no longer be cancelled`);
+    const after = await load(tx, id);
+    await writeAudit(tx, { at: now, actor, action: 'cancel', callbackId: id, before: pick(cb), after: pick(after), reason });
     return after;
   });
 }
@@ -115,11 +116,11 @@ export interface BulkResult {
 }
 
 /** Applies `one` to each id; one refusal does not stop the others, and each says why. */
-export function bulk(ids: number[], one: (id: number) => void): BulkResult {
+export async function bulk(ids: number[], one: (id: number) => unknown): Promise<BulkResult> {
   const out: BulkResult = { changed: [], refused: [] };
   for (const id of ids) {
     try {
-      one(id);
+      await one(id);
       out.changed.push(id);
     } catch (err) {
       if (!(err instanceof CallbackdError)) throw err;
@@ -133,17 +134,17 @@ export function bulk(ids: number[], one: (id: number) => void): BulkResult {
  * All of one agent's open USERONLY callbacks (within `campaigns` unless null) to another owner, or
  * to ANYONE: each edited on its own, with its own audit row and refusal.
  */
-export function reassignAll(db: Db, fromAgent: string, to: { owner: string } | 'ANYONE', campaigns: string[] | null, actor: string, now: number): BulkResult {
+export async function reassignAll(db: Db, fromAgent: string, to: { owner: string } | 'ANYONE', campaigns: string[] | null, actor: string, now: number): Promise<BulkResult> {
   const change: EditInput = to === 'ANYONE' ? { type: 'ANYONE' } : { ownerAgentId: to.owner };
-  return bulk(openUseronlyOf(db, fromAgent, campaigns), (id) => editCallback(db, id, change, actor, now));
+  return await bulk(await openUseronlyOf(db, fromAgent, campaigns), (id) => editCallback(db, id, change, actor, now));
 }
 
 /**
  * Moves finished callbacks not touched for `days` days (and their attempts and audit rows) to
  * callbacks_archive. Returns how many. `campaigns` limits it for a manager.
  */
-export function purgeFinished(db: Db, days: number, campaigns: string[] | null, actor: string, now: number): number {
-  return db.transaction((tx) => archiveFinished(tx, now - days * 86_400_000, campaigns, actor, now));
+export async function purgeFinished(db: Db, days: number, campaigns: string[] | null, actor: string, now: number): Promise<number> {
+  return transaction(db, async (tx) => await archiveFinished(tx, now - days * 86_400_000, campaigns, actor, now));
 }
 
 function pick(cb: CallbackRow) {

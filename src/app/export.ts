@@ -18,13 +18,13 @@ export function csvCell(v: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function* callbacksCsv(db: Db, q: Omit<ListQuery, 'limit' | 'cursor'>, now: () => number): Generator<string> {
+export async function* callbacksCsv(db: Db, q: Omit<ListQuery, 'limit' | 'cursor'>, now: () => number): AsyncGenerator<string> {
   yield CSV_COLUMNS.join(',') + '\r\n';
   let cursor: string | undefined;
   do {
-    const page = listCallbacks(db, { ...q, limit: PAGE, cursor });
+    const page = await listCallbacks(db, { ...q, limit: PAGE, cursor });
     let chunk = '';
-    for (const v of viewMany(db, page.items, now())) chunk += CSV_COLUMNS.map((k) => csvCell(v[k])).join(',') + '\r\n';
+    for (const v of await viewMany(db, page.items, now())) chunk += CSV_COLUMNS.map((k) => csvCell(v[k])).join(',') + '\r\n';
     yield chunk;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

@@ -1,6 +1,6 @@
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { Conn } from '../store/conn.js';
+import type { LegacyConn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { leadByAnyNumber, writeLeadPhones } from '../store/lead-phones.js';
 import type { LeadRow } from '../store/schema.js';
@@ -26,31 +26,31 @@ export type LeadForBooking =
  * becomes a new lead of this campaign. Call it inside the booking's transaction, so a refused
  * booking leaves no lead behind.
  */
-export function leadForBooking(db: Conn, spec: LeadForBooking, now: number): LeadRow {
+export async function leadForBooking(db: LegacyConn, spec: LeadForBooking, now: number): Promise<LeadRow> {
   if ('id' in spec) {
-    const lead = dir.getLead(db, spec.id);
+    const lead = await dir.getLead(db, spec.id);
     if (!lead) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no lead "${spec.id}"`);
     return lead;
   }
-  const campaign = dir.getCampaign(db, spec.campaignId);
+  const campaign = await dir.getCampaign(db, spec.campaignId);
   if (!campaign) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no campaign "${spec.campaignId}"`);
   const n = toE164(spec.phone, campaign.defaultRegion);
   if (!n.ok) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `phone: ${n.error}`);
   // Any of a lead's numbers finds it (0017); book.ts then asks for that number first.
-  const found = leadByAnyNumber(db, campaign.id, n.e164);
+  const found = await leadByAnyNumber(db, campaign.id, n.e164);
   if (found) return found.lead;
-  const listId = spec.listId ?? dir.firstListOf(db, campaign.id);
+  const listId = spec.listId ?? await dir.firstListOf(db, campaign.id);
   if (!listId) throw new CallbackdError(ErrorCodes.CONFLICT, `campaign ${campaign.id} has no list for new numbers`);
-  if (dir.getList(db, listId)?.campaignId !== campaign.id) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `list "${listId}" is not a list of campaign ${campaign.id}`);
-  const lead = { id: freeLeadId(db, `${spec.source}-${n.e164.slice(1)}`), listId, firstName: spec.firstName ?? null, lastName: null, phoneE164: n.e164, timeZone: null, updatedAt: now };
-  dir.insertLead(db, lead);
-  writeLeadPhones(db, lead.id, [{ e164: n.e164 }]);
+  if ((await dir.getList(db, listId))?.campaignId !== campaign.id) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `list "${listId}" is not a list of campaign ${campaign.id}`);
+  const lead = { id: await freeLeadId(db, `${spec.source}-${n.e164.slice(1)}`), listId, firstName: spec.firstName ?? null, lastName: null, phoneE164: n.e164, timeZone: null, updatedAt: now };
+  await dir.insertLead(db, lead);
+  await writeLeadPhones(db, lead.id, [{ e164: n.e164 }]);
   return lead;
 }
 
 /** `base`, or `base-2`, `base-3`…: the id may already name this number's lead in another campaign. */
-function freeLeadId(db: Conn, base: string): string {
+async function freeLeadId(db: LegacyConn, base: string): Promise<string> {
   let id = base;
-  for (let i = 2; dir.getLead(db, id); i++) id = `${base}-${i}`;
+  for (let i = 2; await dir.getLead(db, id); i++) id = `${base}-${i}`;
   return id;
 }

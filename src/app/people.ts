@@ -39,10 +39,10 @@ export async function verifyPassword(stored: string, password: string): Promise<
 const DUMMY = hashPassword('not-a-password-of-anyone');
 
 export async function setPassword(db: Db, userId: string, password: string, now: number): Promise<void> {
-  if (!dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
+  if (!await dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
   if (password.length < MIN_PASSWORD) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `a password needs at least ${MIN_PASSWORD} characters`);
-  people.setPasswordHash(db, userId, await hashPassword(password), now);
-  people.endSessionsOf(db, userId, now);
+  await people.setPasswordHash(db, userId, await hashPassword(password), now);
+  await people.endSessionsOf(db, userId, now);
 }
 
 /** Failed sign-ins per user+address, in memory: a restart forgets them, which only helps the user. */
@@ -73,21 +73,21 @@ export async function signIn(db: Db, failures: SignInFailures, log: Logger, a: {
     log.warn({ user: a.user, ip: a.ip }, 'console sign-in refused: too many wrong passwords');
     throw new CallbackdError(ErrorCodes.RATE_LIMITED, `too many wrong passwords; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterSeconds: Math.ceil(wait / 1000) });
   }
-  const user = dir.getUser(db, a.user);
-  const stored = user ? people.passwordHashOf(db, user.id) : undefined;
+  const user = await dir.getUser(db, a.user);
+  const stored = user ? await people.passwordHashOf(db, user.id) : undefined;
   const ok = await verifyPassword(stored ?? (await DUMMY), a.password);
   if (!user || !stored || !ok) {
     failures.fail(key, now);
     log.warn({ user: a.user, ip: a.ip }, 'console sign-in refused: wrong user or password');
     throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'wrong user or password');
   }
-  const principal = principalOf(db, user); // FORBIDDEN for an agent with no usable phone
+  const principal = await principalOf(db, user); // FORBIDDEN for an agent with no usable phone
   failures.clear(key);
   const token = b64(randomBytes(32));
   const csrf = b64(randomBytes(24));
   const expiresAt = now + SESSION_TTL_MS;
-  people.insertSession(db, { userId: user.id, tokenHash: sha256(token), csrf, createdAt: now, expiresAt });
-  people.pruneSessions(db, now - 7 * 24 * 3600_000);
+  await people.insertSession(db, { userId: user.id, tokenHash: sha256(token), csrf, createdAt: now, expiresAt });
+  await people.pruneSessions(db, now - 7 * 24 * 3600_000);
   log.info({ user: user.id, ip: a.ip, role: principal.role }, 'console sign-in');
   return { token, csrf, expiresAt, principal };
 }
@@ -99,16 +99,16 @@ export interface LiveSession {
 }
 
 /** The principal behind a session cookie, re-checked on every request (roles and phones may change). */
-export function sessionPrincipal(db: Db, token: string, now: number): LiveSession {
-  const s = people.liveSession(db, sha256(token), now);
+export async function sessionPrincipal(db: Db, token: string, now: number): Promise<LiveSession> {
+  const s = await people.liveSession(db, sha256(token), now);
   if (!s) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'your console session has ended; sign in again');
-  const user = dir.getUser(db, s.userId);
+  const user = await dir.getUser(db, s.userId);
   if (!user) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, "the session's user no longer exists");
-  return { principal: principalOf(db, user), csrf: s.csrf, expiresAt: s.expiresAt };
+  return { principal: await principalOf(db, user), csrf: s.csrf, expiresAt: s.expiresAt };
 }
 
-export function signOut(db: Db, token: string, now: number): void {
-  people.endSession(db, sha256(token), now);
+export async function signOut(db: Db, token: string, now: number): Promise<void> {
+  await people.endSession(db, sha256(token), now);
 }
 
 /** Constant-time comparison of the CSRF header with the session's token. */

@@ -37,12 +37,12 @@ const SHORT: Record<Unusable['kind'], (u: Unusable) => string> = {
   full: () => 'AI at max_calls',
 };
 
-export function phoneViews(db: Db): { presenceWrittenAt: string | null; phones: PhoneView[] } {
-  const seen = new Map(readPresence(db).map((p) => [p.endpoint, p]));
-  const phones = allPhones(db);
-  const ai = aiLimitsOf(db, [...new Set(phones.map((p) => p.agentId))]);
-  const calls = ai.size > 0 ? openCallsByAgent(db) : new Map<string, number>();
-  const last = lastPresenceWrite(db);
+export async function phoneViews(db: Db): Promise<{ presenceWrittenAt: string | null; phones: PhoneView[] }> {
+  const seen = new Map((await readPresence(db)).map((p) => [p.endpoint, p]));
+  const phones = await allPhones(db);
+  const ai = await aiLimitsOf(db, [...new Set(phones.map((p) => p.agentId))]);
+  const calls = ai.size > 0 ? await openCallsByAgent(db) : new Map<string, number>();
+  const last = await lastPresenceWrite(db);
   return {
     presenceWrittenAt: last === null ? null : new Date(last).toISOString(),
     phones: phones.map((ph) => {

@@ -13,14 +13,14 @@ export interface Readiness {
   callbacks: { dueNow: number; late: number; lateAfterSeconds: number };
 }
 
-export function readiness(db: Db, now: number): Readiness {
-  const { phones } = phoneViews(db);
+export async function readiness(db: Db, now: number): Promise<Readiness> {
+  const { phones } = await phoneViews(db);
   return {
     phones: {
       total: phones.length,
       registered: phones.filter((p) => p.registered).length,
       usable: phones.filter((p) => p.ringable).length,
     },
-    callbacks: { ...countDue(db, now, LATE_MS), lateAfterSeconds: LATE_MS / 1000 },
+    callbacks: { ...await countDue(db, now, LATE_MS), lateAfterSeconds: LATE_MS / 1000 },
   };
 }

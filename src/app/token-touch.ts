@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import { transaction } from '../store/engine.js';
 import * as tokens from '../store/tokens.js';
 
 // When a token was last used, written in the background: authenticating never writes, so it never
@@ -15,22 +16,24 @@ export function touchLater(db: Db, tokenId: number, now: number): void {
   p.at.set(tokenId, Math.max(now, p.at.get(tokenId) ?? 0));
   if (!p.timer) {
     const q = p;
-    q.timer = setTimeout(() => flushTouches(db, q), FLUSH_MS);
+    q.timer = setTimeout(() => void flushTouches(db, q), FLUSH_MS);
     q.timer.unref();
   }
 }
 
-function flushTouches(db: Db, p: { at: Map<number, number>; timer: NodeJS.Timeout | null }): void {
+async function flushTouches(db: Db, p: { at: Map<number, number>; timer: NodeJS.Timeout | null }): Promise<void> {
   p.timer = null;
   const batch = [...p.at];
   p.at.clear();
   try {
-    db.transaction((tx) => batch.forEach(([id, at]) => tokens.touchToken(tx, id, at)));
+    await transaction(db, async (tx) => {
+      for (const [id, at] of batch) await tokens.touchToken(tx, id, at);
+    });
   } catch {
     // Busy or closed: put them back (newer uses win) and try again later.
     for (const [id, at] of batch) if (!p.at.has(id)) p.at.set(id, at);
     if (db.$client.open && p.at.size) {
-      p.timer = setTimeout(() => flushTouches(db, p), FLUSH_MS * 5);
+      p.timer = setTimeout(() => void flushTouches(db, p), FLUSH_MS * 5);
       p.timer.unref();
     }
   }

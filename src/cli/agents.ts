@@ -14,9 +14,9 @@ export function agentCommands(program: Command): void {
         .option('--json', 'print JSON'),
     ),
     ['callbackd agents -c /etc/callbackd/callbackd.yaml', 'callbackd agents --db callbackd.db --json'],
-  ).action((o: DbOptions & { json?: boolean }) => {
+  ).action(async (o: DbOptions & { json?: boolean }) => {
     const now = Date.now();
-    const view = withDb(o, (db) => phoneViews(db));
+    const view = await withDb(o, (db) => phoneViews(db));
     if (o.json) return printJson(view);
     const rows = view.phones;
     const age = view.presenceWrittenAt === null ? null : Math.round((now - Date.parse(view.presenceWrittenAt)) / 1000);

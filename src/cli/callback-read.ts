@@ -17,17 +17,17 @@ type AgentCounts = { agent: string; live: number; active: number; counted: numbe
 type Listed = { rows: CallbackViewT[]; view: AgentCounts | null; nextCursor: string | null };
 type ListOptions = DbOptions & { state?: string; agent?: string; json?: boolean; limit: number; cursor?: string };
 
-function listLocal(o: ListOptions, state: string | undefined): Listed {
-  return withDb(o, (db) => {
+async function listLocal(o: ListOptions, state: string | undefined): Promise<Listed> {
+  return await withDb(o, async (db) => {
     const now = Date.now();
     if (o.agent) {
-      if (!getAgent(db, o.agent)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no agent "${o.agent}"`);
-      const v = agentView(db, o.agent, now);
+      if (!await getAgent(db, o.agent)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no agent "${o.agent}"`);
+      const v = await agentView(db, o.agent, now);
       const rows = v.callbacks.filter((r) => !state || r.state === state);
-      return { rows: viewMany(db, rows, now), view: { agent: v.agentId, live: v.live, active: v.active, counted: v.counted }, nextCursor: null };
+      return { rows: await viewMany(db, rows, now), view: { agent: v.agentId, live: v.live, active: v.active, counted: v.counted }, nextCursor: null };
     }
-    const page = listCallbacks(db, { scope: { kind: 'all' }, state: state ? [state] : undefined, limit: o.limit, cursor: o.cursor });
-    return { rows: viewMany(db, page.items, now), view: null, nextCursor: page.nextCursor };
+    const page = await listCallbacks(db, { scope: { kind: 'all' }, state: state ? [state] : undefined, limit: o.limit, cursor: o.cursor });
+    return { rows: await viewMany(db, page.items, now), view: null, nextCursor: page.nextCursor };
   });
 }
 
@@ -55,7 +55,7 @@ export function callbackReadCommands(cb: Command): void {
         const page = await callApi<{ items: CallbackViewT[]; nextCursor: string | null }>(api, 'GET', `/callbacks?${q}`);
         return { rows: page.items, view: null, nextCursor: page.nextCursor };
       },
-      () => listLocal(o, state),
+      async () => await listLocal(o, state),
     );
     if (o.json) return printJson(value.view ? { ...value.view, callbacks: value.rows } : value.rows);
     if (value.view) console.log(`agent ${value.view.agent}: ${value.view.live} LIVE, ${value.view.active} ACTIVE (counter shows ${value.view.counted})`);
@@ -70,7 +70,7 @@ export function callbackReadCommands(cb: Command): void {
     const { value } = await viaApiOr<Shown>(
       remoteFromEnv(),
       (api) => callApi<Shown>(api, 'GET', `/callbacks/${n}`),
-      () => withDb(o, (db) => ({ callback: viewById(db, n, Date.now()), callAttempts: attemptsOf(db, n), audit: auditOf(db, n) })),
+      async () => await withDb(o, async (db) => ({ callback: await viewById(db, n, Date.now()), callAttempts: await attemptsOf(db, n), audit: await auditOf(db, n) })),
     );
     if (o.json) return printJson({ ...value.callback, callAttempts: value.callAttempts, audit: value.audit });
     printShown(value);

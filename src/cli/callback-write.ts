@@ -47,11 +47,11 @@ function addCommand(cb: Command): void {
     const { value: r } = await viaApiOr<Booked>(
       remoteFromEnv(),
       (api) => callApi<Booked>(api, 'POST', '/callbacks', { lead: o.lead, number: o.number, due: o.due, zone: o.zone, type, owner: o.owner, maxAttempts: o.maxAttempts, notes: o.notes, forceDial: o.forceDial }),
-      () =>
-        withDb(o, (db) => {
+      async () =>
+        await withDb(o, async (db) => {
           const input = { leadId: o.lead, number: o.number ?? null, due: o.due, zone: o.zone, type, ownerAgentId: o.owner ?? null, bookedByAgentId: agent, maxAttempts: o.maxAttempts, forceDial: o.forceDial ?? false, notes: o.notes ?? null, actor: agent ?? 'cli' };
-          const b = bookCallback(db, input, Date.now());
-          return { callback: viewById(db, b.callback.id, Date.now()), notices: b.notices, replaced: b.replaced };
+          const b = await bookCallback(db, input, Date.now());
+          return { callback: await viewById(db, b.callback.id, Date.now()), notices: b.notices, replaced: b.replaced };
         }),
     );
     const out = r.callback;
@@ -87,10 +87,10 @@ function editCommands(cb: Command): void {
         const version = o.version ?? (await callApi<{ callback: CallbackViewT }>(api, 'GET', `/callbacks/${id}`)).callback.version;
         return callApi<CallbackViewT>(api, 'PATCH', `/callbacks/${id}`, { version, due: o.due, zone: o.zone, type, owner: o.owner, campaign: o.campaign, notes: o.notes });
       },
-      () =>
-        withDb(o, (db) => {
-          editCallback(db, id, { version: o.version, due: o.due, zone: o.zone, type, ownerAgentId: o.owner, campaignId: o.campaign, notes: o.notes }, o.as, Date.now());
-          return viewById(db, id, Date.now());
+      async () =>
+        await withDb(o, async (db) => {
+          await editCallback(db, id, { version: o.version, due: o.due, zone: o.zone, type, ownerAgentId: o.owner, campaignId: o.campaign, notes: o.notes }, o.as, Date.now());
+          return await viewById(db, id, Date.now());
         }),
     );
     if (o.json) return printJson(row);
@@ -104,10 +104,10 @@ function editCommands(cb: Command): void {
     const { value: row } = await viaApiOr<CallbackViewT>(
       remoteFromEnv(),
       (api) => callApi<CallbackViewT>(api, 'POST', `/callbacks/${id}/cancel`, { version: o.version, reason: o.reason }),
-      () =>
-        withDb(o, (db) => {
-          cancelCallback(db, id, o.version, o.as, o.reason ?? null, Date.now());
-          return viewById(db, id, Date.now());
+      async () =>
+        await withDb(o, async (db) => {
+          await cancelCallback(db, id, o.version, o.as, o.reason ?? null, Date.now());
+          return await viewById(db, id, Date.now());
         }),
     );
     if (o.json) return printJson(row);
@@ -122,9 +122,9 @@ function bulkCommands(cb: Command): void {
       .option('--to <agent>', 'the new owner (or --anyone)')
       .option('--anyone', 'convert them to ANYONE instead'),
     ['callbackd callback reassign --from 1001 --to 1002', 'callbackd callback reassign --from 1001 --anyone --as mgr'],
-  ).action((o: Mutating & { from: string; to?: string; anyone?: boolean }) => {
+  ).action(async (o: Mutating & { from: string; to?: string; anyone?: boolean }) => {
     if (!o.to === !o.anyone) throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'give exactly one of --to <agent> or --anyone');
-    const r = withDb(o, (db) => reassignAll(db, o.from, o.anyone ? 'ANYONE' : { owner: o.to! }, null, o.as, Date.now()));
+    const r = await withDb(o, async (db) => await reassignAll(db, o.from, o.anyone ? 'ANYONE' : { owner: o.to! }, null, o.as, Date.now()));
     if (o.json) return printJson(r);
     console.log(`${r.changed.length} callback(s) ${o.anyone ? 'converted to ANYONE' : `reassigned to ${o.to}`}`);
     for (const f of r.refused) console.log(`  ${f.id} not changed: ${f.message}`);
@@ -132,8 +132,8 @@ function bulkCommands(cb: Command): void {
 
   examples(mutate(cb, 'purge', 'archive finished callbacks (and their call log) not touched for N days').requiredOption('--older-than <days>', '(required) days', positiveInt), [
     'callbackd callback purge --older-than 90 -c /etc/callbackd/callbackd.yaml',
-  ]).action((o: Mutating & { olderThan: number }) => {
-    const n = withDb(o, (db) => purgeFinished(db, o.olderThan, null, o.as, Date.now()));
+  ]).action(async (o: Mutating & { olderThan: number }) => {
+    const n = await withDb(o, async (db) => await purgeFinished(db, o.olderThan, null, o.as, Date.now()));
     if (o.json) return console.log(JSON.stringify({ archived: n }));
     console.log(`${n} callback(s) archived`);
   });

@@ -24,7 +24,7 @@ export function daemonCommands(program: Command): void {
     if (loose) log.warn({ file: o.config }, loose);
     let d: Daemon;
     try {
-      d = startDaemon(config, log);
+      d = await startDaemon(config, log);
     } catch (err) {
       // The JSON log stream has begun: the error joins it as one line (journald keeps it whole).
       logFatal(log, err);

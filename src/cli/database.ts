@@ -46,8 +46,8 @@ export function databaseCommands(program: Command): void {
         .description('load trunks, numbers, campaigns, lists, agents, phones, leads, users and DNC entries from one YAML/JSON file (all or nothing; re-importing is safe; creates the database if needed)'),
     ),
     ['callbackd import examples/callcenter.yaml --db callbackd.db', 'callbackd import leads.yaml -c /etc/callbackd/callbackd.yaml'],
-  ).action((file: string, o: DbOptions) => {
-    const counts = withDb(o, (db) => importFile(db, file, Date.now()), { create: true });
+  ).action(async (file: string, o: DbOptions) => {
+    const counts = await withDb(o, async (db) => await importFile(db, file, Date.now()), { create: true });
     console.log(`imported ${file}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
   });
 }

@@ -9,7 +9,7 @@ import { daemonCommands } from './daemon.js';
 import { databaseCommands } from './database.js';
 import { dbCommands } from './db.js';
 import { importLeadsCommand } from './import-leads.js';
-import { dbPath, examples, openDatabase } from './shared.js';
+import { examples, withDb } from './shared.js';
 import { statusCommand } from './status.js';
 import { tokenCommands } from './tokens.js';
 import { reportCommands } from './reports.js';
@@ -33,16 +33,6 @@ export function version(): string {
 
 const DB_HELP = 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)';
 
-/** The database for a command that awaits (users, reports): closed when it is done. */
-async function withDbAsync<T>(o: { db?: string; config?: string }, f: (db: Db) => Promise<T>): Promise<T> {
-  const db = openDatabase(dbPath(o));
-  try {
-    return await f(db);
-  } finally {
-    db.$client.close();
-  }
-}
-
 export function buildCli(): Command {
   const program = new Command('callbackd')
     .description('Keeps call-center callbacks: places them through Asterisk at the due moment and records what happened.')
@@ -63,8 +53,8 @@ export function buildCli(): Command {
   dbCommands(program);
   agentCommands(program);
   tokenCommands(program);
-  userCommands(program, DB_HELP, withDbAsync);
-  reportCommands(program, DB_HELP, withDbAsync);
+  userCommands(program, DB_HELP, withDb);
+  reportCommands(program, DB_HELP, withDb);
   const cb = examples(program.command('callback').description('add, list, show, edit, cancel, reassign and purge callbacks'), [
     'callbackd callback add --lead L-0001 --due +2h --db callbackd.db',
     'callbackd callback list --state LIVE --db callbackd.db',

@@ -43,13 +43,13 @@ export async function callApi<T>(r: Remote, method: string, path: string, body?:
 }
 
 /** Through the API when possible; the database when there is no token or the daemon is down. */
-export async function viaApiOr<T>(remote: Remote | null, api: (r: Remote) => Promise<T>, db: () => T): Promise<{ via: 'api' | 'db'; value: T }> {
-  if (!remote) return { via: 'db', value: db() };
+export async function viaApiOr<T>(remote: Remote | null, api: (r: Remote) => Promise<T>, db: () => T | Promise<T>): Promise<{ via: 'api' | 'db'; value: T }> {
+  if (!remote) return { via: 'db', value: await db() };
   try {
     return { via: 'api', value: await api(remote) };
   } catch (err) {
     if (!(err instanceof Unreachable)) throw err;
     console.error(`callbackd: the daemon's API is not reachable (${err.message}); using the database directly`);
-    return { via: 'db', value: db() };
+    return { via: 'db', value: await db() };
   }
 }

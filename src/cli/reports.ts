@@ -42,7 +42,7 @@ export function reportCommands(program: Command, dbHelp: string, withDb: WithDb)
       const to = o.to ? instant(o.to) : Date.now();
       const from = o.from ? instant(o.from) : to - 7 * DAY;
       const rows = await withDb(o, async (db) =>
-        callbackReport(db, { scope: { kind: 'all' }, from, to, campaign: o.campaign ? list(o.campaign) : undefined, agent: o.agent ? list(o.agent) : undefined, by: by as ReportDim[], onTimeSec }),
+        await callbackReport(db, { scope: { kind: 'all' }, from, to, campaign: o.campaign ? list(o.campaign) : undefined, agent: o.agent ? list(o.agent) : undefined, by: by as ReportDim[], onTimeSec }),
       );
       if (o.json) return console.log(JSON.stringify({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), onTimeSec, items: rows }, null, 2));
       if (rows.length === 0) return console.log('no callbacks due in that period');
@@ -77,7 +77,7 @@ export function reportCommands(program: Command, dbHelp: string, withDb: WithDb)
           scope: { kind: 'all' as const }, state, campaign: o.campaign ? list(o.campaign) : undefined, list: o.list ? list(o.list) : undefined,
           agent: o.agent ? list(o.agent) : undefined, type: type as 'USERONLY' | 'ANYONE' | undefined, from: o.from ? instant(o.from) : undefined, to: o.to ? instant(o.to) : undefined,
         };
-        for (const chunk of callbacksCsv(db, q, Date.now)) if (!out.write(chunk)) await once(out, 'drain');
+        for await (const chunk of callbacksCsv(db, q, Date.now)) if (!out.write(chunk)) await once(out, 'drain');
       });
       if (o.out) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(r));
     });

@@ -53,10 +53,10 @@ export function openDatabase(where: { path: string; from: string }, mode: OpenMo
   }
 }
 
-export function withDb<T>(o: DbOptions, f: (db: Db) => T, mode: OpenMode = {}): T {
+export async function withDb<T>(o: DbOptions, f: (db: Db) => T | Promise<T>, mode: OpenMode = {}): Promise<T> {
   const db = openDatabase(dbPath(o), mode);
   try {
-    return f(db);
+    return await f(db);
   } finally {
     db.$client.close();
   }

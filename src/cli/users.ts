@@ -50,7 +50,7 @@ export function userCommands(program: Command, dbHelp: string, withDbAsync: <T>(
     .option('--db <file>', dbHelp)
     .option('-c, --config <file>', 'read database.path from this config file')
     .action(async (id: string, o) => {
-      const known = await withDbAsync(o, async (db) => Boolean(getUser(db, id)));
+      const known = await withDbAsync(o, async (db) => Boolean(await getUser(db, id)));
       if (!known) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${id}" (add it under users: in an import file)`);
       const password = await readPassword(`password for ${id}: `);
       await withDbAsync(o, (db) => setPassword(db, id, password, Date.now()));

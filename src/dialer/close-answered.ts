@@ -21,9 +21,9 @@ export interface AnsweredCall {
  */
 export async function closeAnsweredCall(d: { db: Db; ari: AriClient; now: () => number }, call: AnsweredCall, hangUp: readonly string[], writes?: WriteQueue): Promise<void> {
   const now = d.now();
-  const write = () => store.closeAnsweredAttempt(d.db, call.attemptId, now, call.customerAnsweredAt !== null ? now - call.customerAnsweredAt : 0);
+  const write = async () => await store.closeAnsweredAttempt(d.db, call.attemptId, now, call.customerAnsweredAt !== null ? now - call.customerAnsweredAt : 0);
   if (writes) writes.push('answered call end', write);
-  else write();
+  else await write();
   await stopRecording(d, call.attemptId);
   await Promise.all(hangUp.map((ch) => d.ari.hangup(ch).catch(() => undefined)));
   await d.ari.destroyBridge(call.bridgeId).catch(() => undefined);

@@ -8,6 +8,7 @@ import * as store from '../store/callbacks.js';
 
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;
+  private renewing = false;
 
   constructor(
     private readonly db: Db,
@@ -23,20 +24,24 @@ export class LeaseKeeper {
 
   start(): void {
     this.stop();
-    this.timer = setInterval(() => this.renew(), Math.max(1000, Math.floor(this.leaseMs / 3)));
+    this.timer = setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.leaseMs / 3)));
   }
 
-  private renew(): void {
+  private async renew(): Promise<void> {
     if (!this.wanted()) return this.stop();
+    if (this.renewing) return; // the last renewal has not answered yet: never two at once
     let held: boolean;
+    this.renewing = true;
     try {
-      held = store.renewLease(this.db, this.callbackId, this.token, this.now() + this.leaseMs);
+      held = await store.renewLease(this.db, this.callbackId, this.token, this.now() + this.leaseMs);
     } catch (err) {
       // Another process holds the write lock: this renewal is skipped; the lease has two more
       // renewals' worth of time left, and the next one tries again.
       if (!isBusy(err)) throw err;
       dbBusy.inc({ where: 'dialer' });
       return;
+    } finally {
+      this.renewing = false;
     }
     if (!held) {
       this.stop();
@@ -45,10 +50,10 @@ export class LeaseKeeper {
   }
 
   /** Leaves the row with an already-expired lease: the next start adopts it at once. */
-  handBack(): void {
+  async handBack(): Promise<void> {
     this.stop();
     try {
-      store.renewLease(this.db, this.callbackId, this.token, this.now());
+      await store.renewLease(this.db, this.callbackId, this.token, this.now());
     } catch (err) {
       if (!isBusy(err)) throw err; // locked: the lease then runs out by itself within leaseMs
       dbBusy.inc({ where: 'dialer' });

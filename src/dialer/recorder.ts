@@ -18,18 +18,18 @@ export interface AttemptIds {
 }
 
 /** Writes one ending; false when the lease was lost (nothing written). */
-export function writeAttemptEnd(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): boolean {
+export async function writeAttemptEnd(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): Promise<boolean> {
   return planned(db, log, ids, ending, policy)();
 }
 
 /** Decides the ending now (its outcome counted and logged once); the returned write may be retried. */
-function planned(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): () => boolean {
+function planned(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): () => Promise<boolean> {
   const { result, next } = planAttemptEnd(ending, policy);
   dialOutcomes.inc({ outcome: result.outcome, cause: result.cause === null ? '' : String(result.cause) });
   log.info({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, next: next.state }, result.detail ?? 'attempt ended');
-  return () => {
+  return async () => {
     try {
-      store.finishAttempt(db, ids.callbackId, ids.token, ids.attemptId, result, next, policy.now);
+      await store.finishAttempt(db, ids.callbackId, ids.token, ids.attemptId, result, next, policy.now);
       return true;
     } catch (err) {
       if (!isCode(err, ErrorCodes.LEASE_LOST)) throw err;
@@ -47,7 +47,7 @@ export class AttemptRecorder {
     private readonly db: Db,
     private readonly log: Logger,
     private readonly ids: AttemptIds,
-    private readonly policy: (ending: AttemptEnding) => EndPolicy,
+    private readonly policy: (ending: AttemptEnding) => Promise<EndPolicy>,
     /** The call's writes in order; a busy database delays the end, never drops it. */
     private readonly writes: WriteQueue,
   ) {}
@@ -60,7 +60,13 @@ export class AttemptRecorder {
   end(ending: AttemptEnding): void {
     if (this.closed) return;
     this.closed = true;
-    this.writes.push('attempt end', planned(this.db, this.log, this.ids, ending, this.policy(ending)));
+    // The policy reads the callback's attempt count, in turn with the call's other writes; the
+    // ending is decided (counted and logged) once, even when the write itself is retried.
+    let write: (() => Promise<boolean>) | null = null;
+    this.writes.push('attempt end', async () => {
+      write ??= planned(this.db, this.log, this.ids, ending, await this.policy(ending));
+      return write();
+    });
   }
 
   /** Lease lost or handed back: write nothing more. */

@@ -14,14 +14,14 @@ export async function sweepRecordings(d: { db: Db; ari: AriClient; log: Logger; 
   let n = 0;
   // Several servers: only this server's recordings (another Asterisk's are not found here, and
   // "not found" would count them as deleted while their files stay).
-  for (const r of rec.expiredRecordings(d.db, d.now(), 200, serverFilterOf(d.db, d.serverId))) {
+  for (const r of await rec.expiredRecordings(d.db, d.now(), 200, await serverFilterOf(d.db, d.serverId))) {
     try {
       await d.ari.deleteStoredRecording(r.name);
     } catch (err) {
       d.log.warn({ recording: r.name, err: (err as Error).message }, 'could not delete an expired recording; will retry');
       break; // ARI is likely away: the rest waits for the next sweep
     }
-    rec.markRecordingDeleted(d.db, r.attemptId, d.now());
+    await rec.markRecordingDeleted(d.db, r.attemptId, d.now());
     n++;
   }
   if (n > 0) d.log.info({ deleted: n }, 'deleted recordings past their retention');

@@ -19,18 +19,18 @@ export async function startRecording(d: { db: Db; ari: AriClient; log: Logger },
   const name = recordingNameFor(attempt.bridgeId);
   try {
     await d.ari.recordBridge(attempt.bridgeId, name);
-    rec.setRecordingName(d.db, attempt.id, name);
+    await rec.setRecordingName(d.db, attempt.id, name);
     d.log.info({ recording: name }, 'recording the call');
   } catch (err) {
     const why = recordingRefusedNote((err as Error).message);
-    rec.setRecordingNote(d.db, attempt.id, why);
+    await rec.setRecordingNote(d.db, attempt.id, why);
     d.log.warn({ recording: name, err: (err as Error).message }, 'could not start recording; the call goes on');
   }
 }
 
 /** Stops the attempt's recording, if it has one (the bridge's end stops it too; this is explicit). */
 export async function stopRecording(d: { db: Db; ari: AriClient }, attemptId: number): Promise<void> {
-  const name = rec.recordingNameOf(d.db, attemptId);
+  const name = await rec.recordingNameOf(d.db, attemptId);
   if (name) await d.ari.stopRecording(name).catch(() => undefined);
 }
 
@@ -40,13 +40,13 @@ export async function stopRecording(d: { db: Db; ari: AriClient }, attemptId: nu
  * Either way the call log keeps the name (what was written stays playable) and says why it is
  * incomplete; the call itself is never touched.
  */
-export function onRecordingEvent(db: Db, log: Logger, e: AriEvent): void {
+export async function onRecordingEvent(db: Db, log: Logger, e: AriEvent): Promise<void> {
   const r = (e.recording ?? {}) as { name?: string; cause?: string; duration?: number };
   if (!r.name) return;
   if (e.type === 'RecordingFailed') {
-    if (rec.setRecordingNoteByName(db, r.name, recordingFailedNote(r.cause ?? null))) log.warn({ recording: r.name, cause: r.cause }, 'recording failed; the call goes on');
+    if (await rec.setRecordingNoteByName(db, r.name, recordingFailedNote(r.cause ?? null))) log.warn({ recording: r.name, cause: r.cause }, 'recording failed; the call goes on');
   } else if (e.type === 'RecordingFinished') {
-    if (rec.setRecordingNoteWhileCallUp(db, r.name, recordingCutNote(typeof r.duration === 'number' ? r.duration : null))) {
+    if (await rec.setRecordingNoteWhileCallUp(db, r.name, recordingCutNote(typeof r.duration === 'number' ? r.duration : null))) {
       log.warn({ recording: r.name, seconds: r.duration }, 'Asterisk stopped the recording during the call (disk full?); the call goes on');
     }
   }

@@ -78,11 +78,11 @@ export class CallSession {
     return this.plan.attempt.trunkId;
   }
 
-  private endPolicy(e: AttemptEnding): EndPolicy {
+  private async endPolicy(e: AttemptEnding): Promise<EndPolicy> {
     const p: EndPolicy = { now: this.d.now(), agentRetryDelayMs: this.d.agentRetryDelayMs };
     if (e.kind !== 'customer') return p;
     // Counts the attempt that just ended, as stored by countCustomerAttempt.
-    const attempts = store.getCallback(this.d.db, this.plan.callback.id)?.attempts ?? this.plan.callback.attempts + 1;
+    const attempts = (await store.getCallback(this.d.db, this.plan.callback.id))?.attempts ?? this.plan.callback.attempts + 1;
     return { ...p, customer: { attempts, retry: this.plan.retry, reschedule: this.plan.reschedule, random: this.d.random } };
   }
 
@@ -393,9 +393,9 @@ export class CallSession {
   }
 
   /** Handed back at shutdown: the lease left expired, and this process writes nothing more for it. */
-  abandon(): void {
+  async abandon(): Promise<void> {
     this.recorder.close();
-    this.lease.handBack();
+    await this.lease.handBack();
     if (this.stuckTimer) clearTimeout(this.stuckTimer);
   }
 

@@ -17,8 +17,9 @@ export interface Backoff {
 const BACKOFF: Backoff = { firstMs: 50, maxMs: 1000 };
 
 export class WriteQueue {
-  private readonly q: { what: string; write: () => void }[] = [];
+  private readonly q: { what: string; write: () => unknown }[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private draining = false;
   private refused = 0;
   private readonly waiters: (() => void)[] = [];
 
@@ -28,9 +29,9 @@ export class WriteQueue {
   ) {}
 
   /** Writes now when nothing waits before it; otherwise after the writes before it. */
-  push(what: string, write: () => void): void {
+  push(what: string, write: () => unknown): void {
     this.q.push({ what, write });
-    if (!this.timer) this.drain();
+    if (!this.timer && !this.draining) void this.drain();
   }
 
   /** Writes queued and not yet done. */
@@ -43,28 +44,35 @@ export class WriteQueue {
     return this.q.length === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
 
-  private drain(): void {
+  // One drain at a time: a write is awaited before the next starts. On SQLite the first write
+  // still runs inside push() (the store call runs up to its first await synchronously).
+  private async drain(): Promise<void> {
     this.timer = null;
-    while (this.q.length > 0) {
-      const head = this.q[0]!;
-      try {
-        head.write();
-      } catch (err) {
-        if (isBusy(err)) return this.retryLater(head.what);
-        this.log.error({ err: (err as Error).message, write: head.what }, 'write failed');
+    this.draining = true;
+    try {
+      while (this.q.length > 0) {
+        const head = this.q[0]!;
+        try {
+          await head.write();
+        } catch (err) {
+          if (isBusy(err)) return this.retryLater(head.what);
+          this.log.error({ err: (err as Error).message, write: head.what }, 'write failed');
+        }
+        if (this.refused > 0) this.log.info({ write: head.what, retries: this.refused }, 'database write lock released; delayed write done');
+        this.refused = 0;
+        this.q.shift();
       }
-      if (this.refused > 0) this.log.info({ write: head.what, retries: this.refused }, 'database write lock released; delayed write done');
-      this.refused = 0;
-      this.q.shift();
+      this.waiters.splice(0).forEach((w) => w());
+    } finally {
+      this.draining = false;
     }
-    this.waiters.splice(0).forEach((w) => w());
   }
 
   private retryLater(what: string): void {
     this.refused++;
     dbBusy.inc({ where: 'dialer' });
     if (this.refused === 1) this.log.warn({ write: what, pending: this.q.length }, 'another process holds the database write lock; the write waits and is retried');
-    this.timer = setTimeout(() => this.drain(), retryDelay(this.refused, this.backoff));
+    this.timer = setTimeout(() => void this.drain(), retryDelay(this.refused, this.backoff));
   }
 }
 
@@ -78,11 +86,11 @@ export function retryDelay(refused: number, b: Backoff): number {
  * customer), waiting between tries on a timer while the database is locked by another process.
  * Gives up after `maxWaitMs` by throwing the last busy error.
  */
-export async function whenNotBusy<T>(log: Logger, what: string, write: () => T, maxWaitMs: number, b: Backoff = BACKOFF): Promise<T> {
+export async function whenNotBusy<T>(log: Logger, what: string, write: () => T | Promise<T>, maxWaitMs: number, b: Backoff = BACKOFF): Promise<T> {
   const until = Date.now() + maxWaitMs;
   for (let refused = 1; ; refused++) {
     try {
-      return write();
+      return await write();
     } catch (err) {
       if (!isBusy(err) || Date.now() >= until) throw err;
       dbBusy.inc({ where: 'dialer' });

@@ -17,12 +17,12 @@ export interface DeliveryLoopOptions<J extends LoopJob> {
   concurrency: number;
   /** Longest sleep when nothing is due (a backstop; wake() is the usual trigger). */
   idleMs: number;
-  /** Turn new outbox events into queued jobs (sync, one transaction each). */
-  prepare: (now: number) => void;
+  /** Turn new outbox events into queued jobs (one transaction each). */
+  prepare: (now: number) => Promise<void>;
   /** Jobs due now, at most `limit`, none of `inFlight`. */
-  due: (now: number, limit: number, inFlight: Set<number>) => J[];
+  due: (now: number, limit: number, inFlight: Set<number>) => Promise<J[]>;
   /** When the next queued job becomes due, or null. */
-  nextAt: () => number | null;
+  nextAt: () => Promise<number | null>;
   /** Sends one job and records its result (success, retry, dead). Must not throw. */
   send: (job: J) => Promise<void>;
 }
@@ -31,7 +31,9 @@ export class DeliveryLoop<J extends LoopJob> {
   private readonly inFlight = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private readonly soon = coalesced(() => this.tick(), () => this.running);
+  private readonly soon = coalesced(() => void this.tick(), () => this.running);
+  private ticking = false;
+  private again = false;
   private idle: (() => void)[] = [];
 
   constructor(private readonly o: DeliveryLoopOptions<J>) {}
@@ -58,15 +60,34 @@ export class DeliveryLoop<J extends LoopJob> {
     return this.inFlight.size;
   }
 
-  private tick(): void {
+  // One tick at a time: two at once could both read the same due job before either marks it in
+  // flight. A wake during a tick runs one more tick right after it.
+  private async tick(): Promise<void> {
     if (!this.running) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    try {
+      await this.tickOnce();
+    } finally {
+      this.ticking = false;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    }
+  }
+
+  private async tickOnce(): Promise<void> {
     const now = this.o.now();
     try {
-      this.o.prepare(now);
+      await this.o.prepare(now);
       const free = this.o.concurrency - this.inFlight.size;
-      const jobs = free > 0 ? this.o.due(now, free, this.inFlight) : [];
+      const jobs = free > 0 ? await this.o.due(now, free, this.inFlight) : [];
       for (const job of jobs) this.run(job);
-      this.sleep();
+      await this.sleep();
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message, loop: this.o.name }, 'delivery loop could not read its queue; trying again');
       this.arm(this.o.idleMs);
@@ -85,10 +106,10 @@ export class DeliveryLoop<J extends LoopJob> {
       });
   }
 
-  private sleep(): void {
+  private async sleep(): Promise<void> {
     // Something due but not taken is in flight or queued behind an earlier job of its callback;
     // a finishing job wakes the loop, so only sleep until a future due time, or idle.
-    const next = this.o.nextAt();
+    const next = await this.o.nextAt();
     const now = this.o.now();
     const wait = next === null || next <= now ? this.o.idleMs : Math.min(this.o.idleMs, next - now);
     this.arm(wait);
@@ -97,7 +118,7 @@ export class DeliveryLoop<J extends LoopJob> {
   private arm(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
     if (!this.running) return;
-    this.timer = setTimeout(() => this.tick(), Math.max(ms, 5));
+    this.timer = setTimeout(() => void this.tick(), Math.max(ms, 5));
     this.timer.unref();
   }
 }

@@ -35,7 +35,7 @@ export interface SmtpConfig {
 /** The email a LIVE event calls for, or null. */
 export function draftFor(db: Db, e: OutboxEvent, cfg: Pick<SmtpConfig, 'consoleUrl' | 'subject' | 'body'>): EmailDraft | null {
   if (e.type !== 'callback.live' || e.data.from !== 'ACTIVE' || e.callbackType !== 'USERONLY') return null;
-  const c = liveContext(db, e.callbackId);
+  const c = liveContext(db, e.callbackId); // S1: still sync; becomes async with store/emails.ts (queueEmails awaits the draft)
   // Read after the fact: a callback already dialed to the end, or moved to someone else, is not mailed.
   if (!c || !c.emailWhenLive || c.type !== 'USERONLY' || !c.agentId || !c.agentEmail || !['LIVE', 'DIALING'].includes(c.state)) return null;
   const m = renderEmail({ subject: cfg.subject ?? DEFAULT_TEMPLATE.subject, body: cfg.body ?? DEFAULT_TEMPLATE.body }, c, cfg.consoleUrl);
@@ -67,13 +67,13 @@ export function emailLoop(o: { db: Db; log: Logger; now: () => number; config: S
         messageId: `<callback-${m.callbackId}.event-${m.eventId}@callbackd>`,
         headers: { 'X-Callbackd-Callback': String(m.callbackId), 'X-Callbackd-Event-Id': String(m.eventId) },
       });
-      markSent(db, m.id, now());
+      await markSent(db, m.id, now());
       log.info({ email: m.id, callback: m.callbackId, agent: m.agentId }, 'callback email sent');
     } catch (err) {
       const tries = m.attempts + 1;
       const retryAt = tries >= config.maxAttempts ? null : now() + backoffMs(config.retryBaseMs / 1000, tries - 1, config.retryMaxMs / 1000, random);
       const why = (err as Error).message;
-      markEmailFailed(db, m.id, why, retryAt, now());
+      await markEmailFailed(db, m.id, why, retryAt, now());
       log.warn({ email: m.id, callback: m.callbackId, agent: m.agentId, attempt: tries, error: why }, retryAt ? 'callback email not sent; will retry' : `callback email not sent after ${tries} tries; given up`);
     }
   };
@@ -84,9 +84,11 @@ export function emailLoop(o: { db: Db; log: Logger; now: () => number; config: S
     now,
     concurrency: config.concurrency,
     idleMs: config.idleMs,
-    prepare: (t) => queueEmails(db, (e) => draftFor(db, e, config), t),
-    due: (t, limit, inFlight) => dueEmails(db, t, limit, inFlight),
-    nextAt: () => nextEmailAt(db),
+    prepare: async (t) => {
+      await queueEmails(db, (e) => draftFor(db, e, config), t);
+    },
+    due: async (t, limit, inFlight) => await dueEmails(db, t, limit, inFlight),
+    nextAt: async () => await nextEmailAt(db),
     send,
   });
   return Object.assign(loop, { close: () => transport.close() });

@@ -21,13 +21,20 @@ export class EventHub {
   private subs = new Set<Subscriber>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private readonly soon = coalesced(() => this.pump(), () => this.running);
-  /** The newest event fanned out; subscribers replay from the outbox up to here. */
-  position: number;
+  private readonly soon = coalesced(() => void this.pump(), () => this.running);
+  private pumping: Promise<void> | null = null;
+  private again = false;
 
-  constructor(private readonly o: HubOptions) {
-    this.position = lastEventId(o.db);
+  /** A hub that starts at the newest event: what came before is history, replayed on request. */
+  static async open(o: HubOptions): Promise<EventHub> {
+    return new EventHub(o, await lastEventId(o.db));
   }
+
+  private constructor(
+    private readonly o: HubOptions,
+    /** The newest event fanned out; subscribers replay from the outbox up to here. */
+    public position: number,
+  ) {}
 
   start(): void {
     if (this.running) return;
@@ -55,12 +62,35 @@ export class EventHub {
     return this.subs.size;
   }
 
-  /** Reads everything new and hands it out, in id order. Synchronous: no event can slip between. */
-  pump(): void {
+  /**
+   * Reads everything new and hands it out, in id order. One pump at a time: a call while one runs
+   * asks it to read once more when done, so no batch is read twice or handed out of order.
+   */
+  async pump(): Promise<void> {
+    if (this.pumping) {
+      this.again = true;
+      return this.pumping;
+    }
+    this.pumping = this.pumpAll();
+    try {
+      await this.pumping;
+    } finally {
+      this.pumping = null;
+    }
+  }
+
+  private async pumpAll(): Promise<void> {
+    do {
+      this.again = false;
+      await this.pumpOnce();
+    } while (this.again);
+  }
+
+  private async pumpOnce(): Promise<void> {
     const size = this.o.batch ?? 500;
     try {
       for (;;) {
-        const batch = eventsAfter(this.o.db, this.position, size);
+        const batch = await eventsAfter(this.o.db, this.position, size);
         if (batch.length === 0) break;
         this.position = batch[batch.length - 1]!.id;
         for (const fn of this.subs) {
@@ -81,7 +111,7 @@ export class EventHub {
   private schedule(ms: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      this.pump();
+      void this.pump();
       this.schedule(this.o.pollMs);
     }, ms);
     this.timer.unref();

@@ -27,23 +27,23 @@ export interface EventsService {
 const DAY = 86_400_000;
 const TRIM_EVERY_MS = 3_600_000;
 
-export function startEvents(o: { db: Db; log: Logger; config: EventsConfig; webhooks: WebhookConfig; smtp?: (SmtpConfig & { enabled: boolean }) | undefined; now?: () => number; random?: () => number }): EventsService {
+export async function startEvents(o: { db: Db; log: Logger; config: EventsConfig; webhooks: WebhookConfig; smtp?: (SmtpConfig & { enabled: boolean }) | undefined; now?: () => number; random?: () => number }): Promise<EventsService> {
   const now = o.now ?? Date.now;
-  const hub = new EventHub({ db: o.db, log: o.log, pollMs: o.config.pollMs });
+  const hub = await EventHub.open({ db: o.db, log: o.log, pollMs: o.config.pollMs });
   const webhooks = webhookLoop({ db: o.db, log: o.log.child({ consumer: 'webhooks' }), now, config: o.webhooks, random: o.random });
   hub.subscribe(() => webhooks.wake());
   const email = o.smtp?.enabled ? emailLoop({ db: o.db, log: o.log.child({ consumer: 'email' }), now, config: o.smtp, random: o.random }) : null;
   if (email) hub.subscribe(() => email.wake());
-  else dropCursor(o.db, 'email');
+  else await dropCursor(o.db, 'email');
   hub.start();
   webhooks.start();
   email?.start();
-  const trim = () => {
+  const trim = async () => {
     try {
       const cutoff = now() - o.config.retentionDays * DAY;
-      const n = trimEvents(o.db, cutoff);
-      const d = trimDeliveries(o.db, cutoff);
-      const m = trimEmails(o.db, cutoff);
+      const n = await trimEvents(o.db, cutoff);
+      const d = await trimDeliveries(o.db, cutoff);
+      const m = await trimEmails(o.db, cutoff);
       if (n || d || m) o.log.info({ events: n, deliveries: d, emails: m, retentionDays: o.config.retentionDays }, 'old events, delivered webhooks and sent emails deleted');
     } catch (err) {
       o.log.warn({ err: (err as Error).message }, 'could not trim the event outbox');

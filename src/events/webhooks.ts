@@ -24,17 +24,17 @@ export function webhookLoop(o: { db: Db; log: Logger; now: () => number; config:
   const { db, log, now, config } = o;
   const random = o.random ?? Math.random;
 
-  const fail = (job: Delivery, url: string, status: number | null, error: string) => {
+  const fail = async (job: Delivery, url: string, status: number | null, error: string) => {
     const tries = job.attempts + 1;
     const retryAt = tries >= config.maxAttempts ? null : now() + backoffMs(config.retryBaseMs / 1000, tries - 1, config.retryMaxMs / 1000, random);
-    markFailed(db, job.id, status, error, retryAt, now());
+    await markFailed(db, job.id, status, error, retryAt, now());
     log.warn({ webhook: job.webhookId, url, event: job.eventId, attempt: tries, status, error, retryAt: retryAt && new Date(retryAt).toISOString() }, retryAt ? 'webhook delivery failed; will retry' : `webhook delivery failed ${tries} times; dead-lettered`);
   };
 
   const busy = new Map<number, number>(); // webhook id → deliveries in flight
-  const take = (t: number, limit: number, inFlight: Set<number>) => {
+  const take = async (t: number, limit: number, inFlight: Set<number>) => {
     const picked: Delivery[] = [];
-    for (const d of dueDeliveries(db, t, limit * 4, inFlight)) {
+    for (const d of await dueDeliveries(db, t, limit * 4, inFlight)) {
       const n = busy.get(d.webhookId) ?? 0;
       if (n >= config.perEndpoint || picked.length >= limit) continue;
       busy.set(d.webhookId, n + 1);
@@ -52,7 +52,7 @@ export function webhookLoop(o: { db: Db; log: Logger; now: () => number; config:
   };
 
   const post = async (job: Delivery): Promise<void> => {
-    const w = getWebhook(db, job.webhookId);
+    const w = await getWebhook(db, job.webhookId);
     if (!w) return; // deleted meanwhile (its deliveries went with it)
     const ts = Math.floor(now() / 1000);
     try {
@@ -72,12 +72,12 @@ export function webhookLoop(o: { db: Db; log: Logger; now: () => number; config:
         body: job.payload,
       });
       await res.body?.cancel().catch(() => {});
-      if (res.status >= 200 && res.status < 300) markDelivered(db, job.id, res.status, now());
-      else fail(job, w.url, res.status, `HTTP ${res.status}`);
+      if (res.status >= 200 && res.status < 300) await markDelivered(db, job.id, res.status, now());
+      else await fail(job, w.url, res.status, `HTTP ${res.status}`);
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why = e.name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      fail(job, w.url, null, why);
+      await fail(job, w.url, null, why);
     }
   };
 
@@ -87,9 +87,11 @@ export function webhookLoop(o: { db: Db; log: Logger; now: () => number; config:
     now,
     concurrency: config.concurrency,
     idleMs: config.idleMs,
-    prepare: (t) => queueDeliveries(db, (e) => JSON.stringify(eventPayload(e)), t),
+    prepare: async (t) => {
+      await queueDeliveries(db, (e) => JSON.stringify(eventPayload(e)), t);
+    },
     due: take,
-    nextAt: () => nextDeliveryAt(db),
+    nextAt: async () => await nextDeliveryAt(db),
     send,
   });
 }

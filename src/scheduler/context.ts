@@ -35,7 +35,7 @@ export function retryPolicyOf(c: CampaignRow, maxAttempts: number): RetryPolicy 
 }
 
 /** Reads what the pure eligibility rule needs about one LIVE callback. */
-export function loadDialContext(
+export async function loadDialContext(
   db: Db,
   cb: CallbackRow,
   presence: (endpoint: string) => PhonePresence | undefined,
@@ -43,25 +43,27 @@ export function loadDialContext(
   busyAgents: ReadonlyMap<string, number>,
   now: number,
   serverId: string | null = null,
-): LoadedCallback | { missing: string } {
-  const lead = dir.getLead(db, cb.leadId);
+): Promise<LoadedCallback | { missing: string }> {
+  const lead = await dir.getLead(db, cb.leadId);
   if (!lead) return { missing: `lead ${cb.leadId} no longer exists` };
-  const campaign = dir.getCampaign(db, cb.campaignId);
+  const campaign = await dir.getCampaign(db, cb.campaignId);
   if (!campaign) return { missing: `campaign ${cb.campaignId} no longer exists` };
-  const num = campaign.outboundNumber ? dir.getNumber(db, campaign.outboundNumber) : undefined;
-  const agentIds = cb.type === 'USERONLY' ? (cb.ownerAgentId ? [cb.ownerAgentId] : []) : dir.agentIdsOfCampaign(db, cb.campaignId);
-  const phones = dir.phonesOfAgents(db, agentIds);
-  const aiLimits = dir.aiLimitsOf(db, agentIds); // AI voice agents: several calls at once (domain/ai-agent.ts)
-  const agents: CandidateAgent[] = agentIds
-    .filter((id) => cb.type === 'ANYONE' || dir.getAgent(db, id))
-    .map((id) => ({
+  const num = campaign.outboundNumber ? await dir.getNumber(db, campaign.outboundNumber) : undefined;
+  const agentIds = cb.type === 'USERONLY' ? (cb.ownerAgentId ? [cb.ownerAgentId] : []) : await dir.agentIdsOfCampaign(db, cb.campaignId);
+  const phones = await dir.phonesOfAgents(db, agentIds);
+  const aiLimits = await dir.aiLimitsOf(db, agentIds); // AI voice agents: several calls at once (domain/ai-agent.ts)
+  const agents: CandidateAgent[] = [];
+  for (const id of agentIds) {
+    if (cb.type !== 'ANYONE' && !(await dir.getAgent(db, id))) continue;
+    agents.push({
       agentId: id,
-      onCampaign: cb.type === 'ANYONE' || dir.isAgentOnCampaign(db, id, cb.campaignId),
+      onCampaign: cb.type === 'ANYONE' || (await dir.isAgentOnCampaign(db, id, cb.campaignId)),
       phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status, serverId: p.serverId })),
       ...(aiLimits.has(id) ? { ai: aiLimits.get(id)! } : {}),
-    }));
+    });
+  }
   // Which of the lead's numbers (alt-dial, per-number DNC and window): its own call, see dial-number.ts.
-  const choice = chooseDialNumber(db, cb, lead, campaign, now);
+  const choice = await chooseDialNumber(db, cb, lead, campaign, now);
   const number = choice.kind === 'none' ? null : choice.number;
   return {
     cb,
@@ -75,14 +77,14 @@ export function loadDialContext(
       dncHit: choice.kind === 'none',
       ...(choice.kind === 'none' ? { dncReason: choice.reason } : {}),
       outboundNumber: num
-        ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId, ...(serverId === null ? {} : { trunks: trunksOfNumber(db, num.e164) }) }
+        ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId, ...(serverId === null ? {} : { trunks: await trunksOfNumber(db, num.e164) }) }
         : null,
       ...(serverId === null ? {} : { serverId }),
       agents,
       presence,
       busyAgents: new Set(busyAgents.keys()),
       agentCalls: busyAgents,
-      declined: cb.type === 'ANYONE' ? recentlyDeclined(agentAnswersOf(db, cb.id), now) : undefined,
+      declined: cb.type === 'ANYONE' ? recentlyDeclined(await agentAnswersOf(db, cb.id), now) : undefined,
     },
   };
 }
@@ -92,7 +94,7 @@ export function loadDialContext(
  * already found for the campaign's trunk in this pass (then nothing else is read); `trunk` asks the
  * limiter about a trunk.
  */
-export function readAdmitFacts(
+export async function readAdmitFacts(
   db: Db,
   cb: CallbackRow,
   now: number,
@@ -101,9 +103,9 @@ export function readAdmitFacts(
   trunkFull: string | null,
   trunk: (trunkId: string) => TrunkAdmission,
   serverId: string | null = null,
-): { facts: AdmitFacts; loaded: LoadedCallback | null } {
+): Promise<{ facts: AdmitFacts; loaded: LoadedCallback | null }> {
   if (trunkFull !== null) return { facts: { kind: 'trunkFull', reason: trunkFull }, loaded: null };
-  const loaded = loadDialContext(db, cb, presence, busyAgents, now, serverId);
+  const loaded = await loadDialContext(db, cb, presence, busyAgents, now, serverId);
   if ('missing' in loaded) return { facts: { kind: 'missing', reason: loaded.missing }, loaded: null };
   const { campaign, lead, ctx, number } = loaded;
   const facts: AdmitFacts = {
@@ -115,7 +117,7 @@ export function readAdmitFacts(
     // The chosen number's window: when none is in window, the one that opens first (the gate defers to it).
     zone: number?.zone ?? leadZone(lead, campaign),
     calendar: campaignCalendar(campaign),
-    leadDialsLast24h: campaign.leadDailyCap > 0 ? customerDialsOfLead(db, lead.id, now - 86_400_000) : [],
+    leadDialsLast24h: campaign.leadDailyCap > 0 ? await customerDialsOfLead(db, lead.id, now - 86_400_000) : [],
     ctx,
     trunk: ((t) => (t === null ? null : trunk(t)))(trunkHere(ctx)),
   };

@@ -31,18 +31,18 @@ export interface RecoveryDeps {
  * restart can never place a second call for the same attempt.
  */
 export async function recover(d: RecoveryDeps): Promise<number> {
-  const rows = store.recoverable(d.db, d.owner, d.now(), d.serverId ?? null);
+  const rows = await store.recoverable(d.db, d.owner, d.now(), d.serverId ?? null);
   let n = 0;
   for (const { cb, attempt } of rows) {
     if (d.skip(cb.id)) continue;
     const token = randomUUID();
-    if (!store.takeOverLease(d.db, cb.id, cb.leaseToken, d.owner, token, d.now() + d.leaseMs)) continue;
+    if (!await store.takeOverLease(d.db, cb.id, cb.leaseToken, d.owner, token, d.now() + d.leaseMs)) continue;
     const log = d.log.child({ callbackId: cb.id, attempt: attempt?.seq });
-    const campaign = getCampaign(d.db, cb.campaignId);
-    const lead = getLead(d.db, cb.leadId);
+    const campaign = await getCampaign(d.db, cb.campaignId);
+    const lead = await getLead(d.db, cb.leadId);
     if (!attempt || !campaign || !lead) {
       log.warn('DIALING callback without its attempt row; requeued');
-      writeAttemptEnd(d.db, log, { callbackId: cb.id, token, attemptId: attempt?.id ?? -1 }, { kind: 'interrupted', reason: 'recovered without attempt data' }, { now: d.now(), agentRetryDelayMs: 0 });
+      await writeAttemptEnd(d.db, log, { callbackId: cb.id, token, attemptId: attempt?.id ?? -1 }, { kind: 'interrupted', reason: 'recovered without attempt data' }, { now: d.now(), agentRetryDelayMs: 0 });
       continue;
     }
     // Subscribe first, then look: a channel that ends between the two still reaches us.
@@ -55,7 +55,7 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     const take = (id: string) => d.ari.takeLegRecord(id).catch(() => null);
     const [, customerRecord] = await Promise.all([take(attempt.agentChannelId), take(attempt.customerChannelId)]);
     // The dialed number's own zone (alt-dial), for the window check before an adopted customer leg.
-    const numberZone = numbersOfLead(d.db, lead).find((p) => p.position === attempt.phonePosition)?.timeZone ?? undefined;
+    const numberZone = (await numbersOfLead(d.db, lead)).find((p) => p.position === attempt.phonePosition)?.timeZone ?? undefined;
     const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead, numberZone));
     log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone', customerRecord }, 'recovering a call that was in progress');
     await session.adopt({ agent: seen(agent), customer: seen(customer), customerRecord: parseLegRecord(customerRecord) });
@@ -72,7 +72,7 @@ export async function recover(d: RecoveryDeps): Promise<number> {
  */
 export async function settleAnsweredCalls(d: Pick<RecoveryDeps, 'db' | 'ari' | 'log' | 'now' | 'serverId'> & { owned: (channelId: string) => boolean }): Promise<number> {
   let n = 0;
-  for (const a of store.answeredNotEnded(d.db, d.now() - 24 * 3_600_000, d.serverId ?? null)) {
+  for (const a of await store.answeredNotEnded(d.db, d.now() - 24 * 3_600_000, d.serverId ?? null)) {
     if (d.owned(a.agentChannelId)) continue;
     const [agent, customer] = await Promise.all([d.ari.getChannel(a.agentChannelId), d.ari.getChannel(a.customerChannelId)]);
     if (agent && customer) {

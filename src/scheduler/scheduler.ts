@@ -124,8 +124,8 @@ export class Scheduler {
   }
 
   /** This daemon's server once the directory names any (or it is bound to one), else null: one Asterisk, no filter, no extra reads. */
-  private serverFilter(): string | null {
-    return serverFilterOf(this.o.db, this.o.serverId);
+  private async serverFilter(): Promise<string | null> {
+    return await serverFilterOf(this.o.db, this.o.serverId);
   }
 
   private readDataVersion(): number {
@@ -160,7 +160,7 @@ export class Scheduler {
 
   private async runRecovery(): Promise<void> {
     try {
-      const serverId = this.serverFilter();
+      const serverId = await this.serverFilter();
       await settleAnsweredCalls({ db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, owned: (ch) => this.byChannel.has(ch), serverId });
       await recover({
         serverId,
@@ -210,7 +210,7 @@ export class Scheduler {
    */
   private async hangupOrphan(id: string, e: AriEvent): Promise<void> {
     if (!this.recovered || !id.startsWith('cbd-')) return;
-    const a = store.attemptOfChannel(this.o.db, id);
+    const a = await store.attemptOfChannel(this.o.db, id);
     if (!a || a.outcome === null) return;
     if (a.outcome === 'ANSWERED') {
       if (e.type !== 'ChannelDestroyed' && e.type !== 'StasisEnd') return;
@@ -258,11 +258,11 @@ export class Scheduler {
     let wakeAt: number | null = null;
     try {
       const now = this.now();
-      store.promoteDue(this.o.db, now);
+      await store.promoteDue(this.o.db, now);
       if (this.o.ari.connected && this.recovered && this.o.presence.ready) {
         wakeAt = await this.dialReady(now);
       }
-      const next = store.nextWakeAt(this.o.db, now);
+      const next = await store.nextWakeAt(this.o.db, now);
       if (next !== null) wakeAt = wakeAt === null ? next : Math.min(wakeAt, next);
     } catch (err) {
       if (isBusy(err)) {
@@ -297,21 +297,21 @@ export class Scheduler {
    */
   private async dialReady(now: number): Promise<number | null> {
     let wakeAt: number | null = null;
-    const trunks = new Map(allTrunks(this.o.db).map((t) => [t.id, t]));
-    const server = this.serverFilter();
-    const ready = store.liveReady(this.o.db, now, this.o.batch ?? 500, server);
+    const trunks = new Map((await allTrunks(this.o.db)).map((t) => [t.id, t]));
+    const server = await this.serverFilter();
+    const ready = await store.liveReady(this.o.db, now, this.o.batch ?? 500, server);
     const busy = this.agentCalls();
     // A trunk found full in this pass stays full for the rest of it: callbacks of campaigns on it
     // are skipped before their context is loaded. Measured with bench/burst.ts (500 due at once,
     // 50 channels): re-loading every waiting callback on every nudge kept the loop busy.
     const full = new Map<string, string>(); // trunk → why it is full
     const trunkOfCampaign = new Map<string, string | null>();
-    const trunkOf = (campaignId: string) => {
+    const trunkOf = async (campaignId: string) => {
       if (!trunkOfCampaign.has(campaignId)) {
-        const c = getCampaign(this.o.db, campaignId);
-        const n = c?.outboundNumber ? getNumber(this.o.db, c.outboundNumber) : undefined;
+        const c = await getCampaign(this.o.db, campaignId);
+        const n = c?.outboundNumber ? await getNumber(this.o.db, c.outboundNumber) : undefined;
         // Several servers: the number's trunk on this one (domain/server-placement).
-        const here = n && server !== null ? trunkOnServer(n.e164, trunksOfNumber(this.o.db, n.e164), server) : null;
+        const here = n && server !== null ? trunkOnServer(n.e164, await trunksOfNumber(this.o.db, n.e164), server) : null;
         trunkOfCampaign.set(campaignId, here === null ? (n?.trunkId ?? null) : 'trunkId' in here ? here.trunkId : null);
       }
       return trunkOfCampaign.get(campaignId)!;
@@ -320,21 +320,21 @@ export class Scheduler {
       const t = trunks.get(trunkId);
       return this.o.limiter.check(trunkId, { maxChannels: t?.maxChannels ?? 0, callsPerSecond: t?.callsPerSecond ?? 0 }, now);
     };
-    const read = (cb: CallbackRow) => {
-      const t = trunkOf(cb.campaignId);
-      return readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays, server);
+    const read = async (cb: CallbackRow) => {
+      const t = await trunkOf(cb.campaignId);
+      return await readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays, server);
     };
     for (const row of ready) {
       if (this.stopping) break;
       if (this.sessions.has(row.id)) continue;
       let cb = row;
-      let { facts, loaded } = read(cb);
+      let { facts, loaded } = await read(cb);
       let d = admit(facts);
       if (d.kind === 'convert') {
-        if (!store.convertToAnyone(this.o.db, cb.id, 'scheduler', d.reason, now)) continue;
+        if (!await store.convertToAnyone(this.o.db, cb.id, 'scheduler', d.reason, now)) continue;
         this.o.log.info({ callbackId: cb.id, owner: cb.ownerAgentId }, `USERONLY callback moved to ANYONE: ${d.reason}`);
-        cb = store.getCallback(this.o.db, cb.id)!;
-        ({ facts, loaded } = read(cb));
+        cb = (await store.getCallback(this.o.db, cb.id))!;
+        ({ facts, loaded } = await read(cb));
         d = admit(facts);
         if (d.kind === 'convert') continue; // cannot happen: an ANYONE callback has no owner
       }
@@ -343,26 +343,26 @@ export class Scheduler {
         if (await this.dial(cb, loaded!, d, now)) busy.set(d.agentId, (busy.get(d.agentId) ?? 0) + 1);
         continue;
       }
-      this.write(cb, d, now, server);
+      await this.write(cb, d, now, server);
       if (d.kind === 'wait' && d.wakeAt !== null) wakeAt = wakeAt === null ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
     }
     return wakeAt;
   }
 
   /** The one store write for a decision that dials nothing. */
-  private write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number, server: string | null): void {
+  private async write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number, server: string | null): Promise<void> {
     switch (d.kind) {
       case 'fail':
-        store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
+        await store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
         this.o.log.warn({ callbackId: cb.id, outcome: d.outcome }, d.reason);
         return;
       case 'defer':
-        store.deferLive(this.o.db, cb.id, d.until, d.reason, now);
+        await store.deferLive(this.o.db, cb.id, d.until, d.reason, now);
         return;
       case 'wait':
         // Several servers: the reason names this server, and another server's is left alone (store).
-        if (d.ownerClock) store.waitForOwner(this.o.db, cb.id, d.reason, now, server);
-        else store.setWaitReason(this.o.db, cb.id, d.reason, now, server); // a no-op unless the reason changed
+        if (d.ownerClock) await store.waitForOwner(this.o.db, cb.id, d.reason, now, server);
+        else await store.setWaitReason(this.o.db, cb.id, d.reason, now, server); // a no-op unless the reason changed
         return;
     }
   }
@@ -372,7 +372,7 @@ export class Scheduler {
     if (d.outsideHours) this.o.log.warn({ callbackId: cb.id }, 'force-dial: calling outside the calling hours, as the callback was booked');
     const token = randomUUID();
     const tag = token.slice(0, 8);
-    const attempt = store.claimForDial(this.o.db, {
+    const attempt = await store.claimForDial(this.o.db, {
       callbackId: cb.id,
       owner: this.o.owner,
       token,
@@ -430,7 +430,7 @@ export class Scheduler {
     for (const s of this.sessions.values()) {
       // Leave the row DIALING (the call may still be up in Asterisk) with an expired lease, so the
       // next start, here or elsewhere, adopts it by asking Asterisk about its channels.
-      s.abandon();
+      await s.abandon();
       s.log.warn('handed back: still in progress at shutdown');
     }
   }

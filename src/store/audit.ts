@@ -1,5 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import { audit } from './schema.js';
 
 // The audit trail. Written by this one function, always on the transaction of the change it
@@ -16,12 +16,12 @@ export interface AuditEntry {
   reason?: string | null;
 }
 
-export function writeAudit(db: Conn, e: AuditEntry): void {
+export function writeAudit(db: LegacyConn, e: AuditEntry): void {
   db.insert(audit)
     .values({ at: e.at, actor: e.actor, action: e.action, callbackId: e.callbackId ?? null, before: e.before ?? null, after: e.after ?? null, reason: e.reason ?? null })
     .run();
 }
 
-export function auditOf(db: Conn, callbackId: number) {
+export function auditOf(db: LegacyConn, callbackId: number) {
   return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
 }

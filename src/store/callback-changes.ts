@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import { audit, callAttempts, callbacks, callbacksArchive, type CallbackRow } from './schema.js';
 
 // The writes people make to callbacks (book, replace, edit, cancel, purge) and the reads their
@@ -12,7 +12,7 @@ export const FINISHED = ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'
 export type OpenCallback = Pick<CallbackRow, 'id' | 'state' | 'type' | 'ownerAgentId' | 'arrivedAt'>;
 
 /** The lead's newest open (ACTIVE, LIVE or DIALING) callback in a campaign: one promise per lead. */
-export function openCallbackOfLead(db: Conn, leadId: string, campaignId: string): OpenCallback | undefined {
+export function openCallbackOfLead(db: LegacyConn, leadId: string, campaignId: string): OpenCallback | undefined {
   return db
     .select({ id: callbacks.id, state: callbacks.state, type: callbacks.type, ownerAgentId: callbacks.ownerAgentId, arrivedAt: callbacks.arrivedAt })
     .from(callbacks)
@@ -22,7 +22,7 @@ export function openCallbackOfLead(db: Conn, leadId: string, campaignId: string)
 }
 
 /** The owner's open USERONLY callbacks (what active_limit counts), leaving out callback `except`. */
-export function countOwnerOpenUseronly(db: Conn, ownerId: string, except?: number): number {
+export function countOwnerOpenUseronly(db: LegacyConn, ownerId: string, except?: number): number {
   return (
     db
       .select({ n: sql<number>`count(*)` })
@@ -33,7 +33,7 @@ export function countOwnerOpenUseronly(db: Conn, ownerId: string, except?: numbe
 }
 
 /** ACTIVE/LIVE → CANCELLED, replaced by callback `byId`. False if it started dialing meanwhile. */
-export function markReplaced(db: Conn, id: number, byId: number, now: number): boolean {
+export function markReplaced(db: LegacyConn, id: number, byId: number, now: number): boolean {
   return (
     db
       .update(callbacks)
@@ -47,12 +47,12 @@ export function markReplaced(db: Conn, id: number, byId: number, now: number): b
  * Applies `set` only while the callback is still at `version` and not dialing (optimistic
  * concurrency: a trigger bumps the version on every change). False if either no longer holds.
  */
-export function updateIfUnchanged(db: Conn, id: number, version: number, set: Partial<typeof callbacks.$inferInsert>): boolean {
+export function updateIfUnchanged(db: LegacyConn, id: number, version: number, set: Partial<typeof callbacks.$inferInsert>): boolean {
   return db.update(callbacks).set(set).where(and(eq(callbacks.id, id), eq(callbacks.version, version), inArray(callbacks.state, [...EDITABLE]))).run().changes === 1;
 }
 
 /** Open USERONLY callbacks of one agent (bulk reassign / convert), limited to `campaigns` unless null. */
-export function openUseronlyOf(db: Conn, agentId: string, campaigns: string[] | null): number[] {
+export function openUseronlyOf(db: LegacyConn, agentId: string, campaigns: string[] | null): number[] {
   return db
     .select({ id: callbacks.id })
     .from(callbacks)
@@ -65,7 +65,7 @@ export function openUseronlyOf(db: Conn, agentId: string, campaigns: string[] | 
  * Moves finished callbacks last changed before `before` (and their attempts and audit rows, with a
  * closing 'purge' entry) to callbacks_archive. `campaigns` limits it for a manager. Returns how many.
  */
-export function archiveFinished(db: Conn, before: number, campaigns: string[] | null, actor: string, now: number): number {
+export function archiveFinished(db: LegacyConn, before: number, campaigns: string[] | null, actor: string, now: number): number {
   const old = db
     .select()
     .from(callbacks)

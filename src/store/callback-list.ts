@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import { leadHasNumber } from './lead-phones.js';
 import { callAttempts, callbacks, leads, type CallbackRow } from './schema.js';
 
@@ -88,7 +88,7 @@ function filters(q: ListQuery): (SQL | undefined)[] {
   ];
 }
 
-export function listCallbacks(db: Conn, q: ListQuery): Page {
+export function listCallbacks(db: LegacyConn, q: ListQuery): Page {
   const key = q.sort === 'id' ? callbacks.id : callbacks.dueAt;
   const descending = q.order === 'desc';
   const where = filters(q);
@@ -111,7 +111,7 @@ export function listCallbacks(db: Conn, q: ListQuery): Page {
 }
 
 /** Every page of a listing, for internal readers that need them all (the agent view). */
-export function listAllCallbacks(db: Conn, q: Omit<ListQuery, 'limit' | 'cursor'>): ListedCallback[] {
+export function listAllCallbacks(db: LegacyConn, q: Omit<ListQuery, 'limit' | 'cursor'>): ListedCallback[] {
   const out: ListedCallback[] = [];
   let cursor: string | undefined;
   do {
@@ -123,7 +123,7 @@ export function listAllCallbacks(db: Conn, q: Omit<ListQuery, 'limit' | 'cursor'
 }
 
 /** One callback as every view shows it, if the scope lets the reader see it. */
-export function listedCallback(db: Conn, id: number, scope: Scope = { kind: 'all' }): ListedCallback | undefined {
+export function listedCallback(db: LegacyConn, id: number, scope: Scope = { kind: 'all' }): ListedCallback | undefined {
   return listCallbacks(db, { scope, ids: [id], limit: 1 }).items[0];
 }
 
@@ -131,7 +131,7 @@ export function listedCallback(db: Conn, id: number, scope: Scope = { kind: 'all
  * Callbacks whose moment has come (ACTIVE past due, LIVE past their next attempt), and how many of
  * them are more than `lateMs` past it: what `callbackd status` and /readyz report.
  */
-export function countDue(db: Conn, now: number, lateMs: number): { dueNow: number; late: number } {
+export function countDue(db: LegacyConn, now: number, lateMs: number): { dueNow: number; late: number } {
   const when = sql`CASE ${callbacks.state} WHEN 'ACTIVE' THEN ${callbacks.dueAt} ELSE coalesce(${callbacks.nextAttemptAt}, ${callbacks.dueAt}) END`;
   const r = db
     .select({ dueNow: sql<number>`count(*)`, late: sql<number>`coalesce(sum(${when} < ${now - lateMs}), 0)` })

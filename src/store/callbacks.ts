@@ -2,7 +2,7 @@ import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from './audit.js';
 import { LINE_ORDER } from './queue-place.js';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import type { Db } from './db.js';
 import type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
 import { callAttempts, callbacks, trunks, type CallAttemptRow, type CallbackRow } from './schema.js';
@@ -31,7 +31,7 @@ export interface NewCallback {
   arrivedAt?: number | null;
 }
 
-export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
+export function insertCallback(db: LegacyConn, cb: NewCallback, now: number): number {
   const row = db
     .insert(callbacks)
     .values({ ...cb, state: 'ACTIVE', createdAt: now, updatedAt: now })
@@ -40,7 +40,7 @@ export function insertCallback(db: Conn, cb: NewCallback, now: number): number {
   return row.id;
 }
 
-export function getCallback(db: Conn, id: number): CallbackRow | undefined {
+export function getCallback(db: LegacyConn, id: number): CallbackRow | undefined {
   return db.select().from(callbacks).where(eq(callbacks.id, id)).get();
 }
 

@@ -1,7 +1,7 @@
 import { and, eq, type Column } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import * as schema from './schema.js';
 
 // The directory as the admin API edits it, one section (table) at a time. Writes go through the
@@ -23,11 +23,11 @@ const TABLES: Record<Section, { table: SQLiteTable; key: Column }> = {
 
 export type Entry = Record<string, unknown>;
 
-export function listEntries(db: Conn, section: Section, limit: number): Entry[] {
+export function listEntries(db: LegacyConn, section: Section, limit: number): Entry[] {
   return db.select().from(TABLES[section].table).limit(limit).all() as Entry[];
 }
 
-export function getEntry(db: Conn, section: Section, id: string): Entry | undefined {
+export function getEntry(db: LegacyConn, section: Section, id: string): Entry | undefined {
   const t = TABLES[section];
   const row = db.select().from(t.table).where(eq(t.key, id)).get() as Entry | undefined;
   // A lead shows its numbers in dial order (0017).
@@ -36,7 +36,7 @@ export function getEntry(db: Conn, section: Section, id: string): Entry | undefi
 }
 
 /** Deletes one entry (an agent with its campaign links). CONFLICT while something still uses it. */
-export function deleteEntry(db: Conn, section: Section, id: string): void {
+export function deleteEntry(db: LegacyConn, section: Section, id: string): void {
   try {
     db.transaction((tx) => {
       if (section === 'agents') tx.delete(schema.agentCampaigns).where(eq(schema.agentCampaigns.agentId, id)).run();
@@ -54,9 +54,9 @@ export function deleteEntry(db: Conn, section: Section, id: string): void {
 
 export type DncKey = { phoneE164: string; campaignId: string };
 
-export const listDnc = (db: Conn) => db.select().from(schema.dnc).all();
+export const listDnc = (db: LegacyConn) => db.select().from(schema.dnc).all();
 
 /** Removes one DNC entry; false if it was not there. */
-export function removeDnc(db: Conn, k: DncKey): boolean {
+export function removeDnc(db: LegacyConn, k: DncKey): boolean {
   return db.delete(schema.dnc).where(and(eq(schema.dnc.phoneE164, k.phoneE164), eq(schema.dnc.campaignId, k.campaignId))).run().changes === 1;
 }

@@ -1,5 +1,5 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import {
   agentCampaigns,
   agents,
@@ -21,7 +21,7 @@ import {
   type TrunkRow,
 } from './schema.js';
 
-type W = Conn;
+type W = LegacyConn;
 
 export const getCampaign = (db: W, id: string): CampaignRow | undefined =>
   db.select().from(campaigns).where(eq(campaigns.id, id)).get();

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, isNotNull, or, sql, type SQL } from 'drizzle-orm';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import { callAttempts, leadPhones, leads, lists, type LeadPhoneRow, type LeadRow } from './schema.js';
 
 // A lead's numbers (sql/0017_lead_phones.sql). leads.phone_e164 is kept equal to position 1, so
@@ -11,13 +11,13 @@ export type NewLeadPhone = Pick<LeadPhoneRow, 'e164'> & Partial<Pick<LeadPhoneRo
  * The lead's numbers in dial order. A lead written without any (before 0017, or by a writer that
  * only knows leads.phone_e164) reads as its one number at position 1.
  */
-export function numbersOfLead(db: Conn, lead: Pick<LeadRow, 'id' | 'phoneE164'>): LeadPhoneRow[] {
+export function numbersOfLead(db: LegacyConn, lead: Pick<LeadRow, 'id' | 'phoneE164'>): LeadPhoneRow[] {
   const rows = db.select().from(leadPhones).where(eq(leadPhones.leadId, lead.id)).orderBy(leadPhones.position).all();
   return rows.length > 0 ? rows : [{ leadId: lead.id, position: 1, e164: lead.phoneE164, label: 'mobile', dnc: false, timeZone: null }];
 }
 
 /** Replaces the lead's numbers (positions 1..n in the given order) and keeps leads.phone_e164 = number 1. */
-export function writeLeadPhones(db: Conn, leadId: string, phones: readonly NewLeadPhone[]): void {
+export function writeLeadPhones(db: LegacyConn, leadId: string, phones: readonly NewLeadPhone[]): void {
   if (phones.length === 0) throw new Error(`lead ${leadId}: a lead needs at least one number`);
   db.delete(leadPhones).where(eq(leadPhones.leadId, leadId)).run();
   db.insert(leadPhones)
@@ -32,7 +32,7 @@ export function leadHasNumber(e164: string): SQL {
 }
 
 /** A campaign's lead with this number at any position (oldest id first), and that position. */
-export function leadByAnyNumber(db: Conn, campaignId: string, e164: string): { lead: LeadRow; position: number } | undefined {
+export function leadByAnyNumber(db: LegacyConn, campaignId: string, e164: string): { lead: LeadRow; position: number } | undefined {
   const lead = db
     .select({ lead: leads })
     .from(leads)
@@ -46,7 +46,7 @@ export function leadByAnyNumber(db: Conn, campaignId: string, e164: string): { l
 }
 
 /** The callback's latest attempt: which number it dialed and how it ended (what alt-dial moves on from). */
-export function lastAttemptNumber(db: Conn, callbackId: number): { position: number | null; outcome: string | null } | null {
+export function lastAttemptNumber(db: LegacyConn, callbackId: number): { position: number | null; outcome: string | null } | null {
   const r = db
     .select({ position: callAttempts.phonePosition, outcome: callAttempts.outcome })
     .from(callAttempts)

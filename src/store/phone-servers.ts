@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import { callAttempts } from './schema.js';
 
 // What the phone listings (`callbackd agents`, GET /phones, the dashboard) read beside the
@@ -10,7 +10,7 @@ import { callAttempts } from './schema.js';
  * and not ended. Two arms so each uses its partial index (call_attempts_open, _answered_open)
  * instead of scanning every attempt ever made.
  */
-export function openCallsByAgent(db: Conn): Map<string, number> {
+export function openCallsByAgent(db: LegacyConn): Map<string, number> {
   const a = callAttempts;
   const rows = db.all<{ agentId: string; n: number }>(sql`
     SELECT agent_id AS "agentId", count(*) AS n FROM (

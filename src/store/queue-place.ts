@@ -1,6 +1,6 @@
 import { asc, sql, type SQL } from 'drizzle-orm';
 import { linePlace, type InLine } from '../domain/queue-place.js';
-import type { Conn } from './conn.js';
+import type { LegacyConn } from './conn.js';
 import { callbacks } from './schema.js';
 
 // The place in line of inbound callbacks in SQL: the same order as domain/queue-place.ts
@@ -16,7 +16,7 @@ export const LINE_ORDER: SQL[] = [asc(PLACE), asc(DUE), asc(callbacks.id)];
  * The caller's position among the ANYONE callbacks of the campaign still waiting (ACTIVE or LIVE,
  * not yet being dialed): 1 + how many stand before `cb` in line.
  */
-export function positionInLine(db: Conn, cb: InLine & { campaignId: string }): number {
+export function positionInLine(db: LegacyConn, cb: InLine & { campaignId: string }): number {
   const place = linePlace(cb);
   const due = cb.nextAttemptAt ?? cb.dueAt;
   const row = db

@@ -17,7 +17,7 @@ await describeInChromium('whisper/accept and the customer choice in the call log
   afterEach(() => close());
 
   it("shows each attempt's agent answer and customer choice in words, and a dash where nobody was asked", async () => {
-    const id = bookCallback(c.db, { leadId: FIXTURE.leads[0]!.id, due: '+2h', type: 'ANYONE', actor: 'test' }, Date.now()).callback.id;
+    const id = (await bookCallback(c.db, { leadId: FIXTURE.leads[0]!.id, due: '+2h', type: 'ANYONE', actor: 'test' }, Date.now())).callback.id;
     const t = Date.now() - 600_000;
     const insert = c.db.$client.prepare(
       `INSERT INTO call_attempts (callback_id, seq, dial_order, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at, ended_at, outcome, agent_response, customer_choice)

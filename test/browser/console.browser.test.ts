@@ -18,8 +18,8 @@ await describeInChromium('the console in Chromium', (chromium) => {
   });
   afterEach(() => close());
 
-  const book = (lead: string, owner: string | null, due = '+2h', notes: string | null = null) =>
-    bookCallback(c.db, { leadId: lead, due, type: owner ? 'USERONLY' : 'ANYONE', ownerAgentId: owner, notes, actor: 'test' }, Date.now()).callback.id;
+  const book = async (lead: string, owner: string | null, due = '+2h', notes: string | null = null) =>
+    (await bookCallback(c.db, { leadId: lead, due, type: owner ? 'USERONLY' : 'ANYONE', ownerAgentId: owner, notes, actor: 'test' }, Date.now())).callback.id;
   const fetchIn = (url: string, init: { method?: string; body?: unknown; csrf?: boolean } = {}) =>
     page.evaluate(async ({ url, init }) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -57,8 +57,8 @@ await describeInChromium('the console in Chromium', (chromium) => {
   });
 
   it("an agent does not see another agent's USERONLY callback: not in the list, 404 on its URL", async () => {
-    const mine = book('n1', 'a1', '+1h', 'mine');
-    const theirs = book('n2', 'a2', '+1h', 'theirs');
+    const mine = await book('n1', 'a1', '+1h', 'mine');
+    const theirs = await book('n2', 'a2', '+1h', 'theirs');
     await signIn(page, c.url, 'a1');
     await page.getByRole('heading', { name: 'My callbacks' }).waitFor();
     expect(page.url()).toBe(`${c.url}/console/agent`);
@@ -72,8 +72,8 @@ await describeInChromium('the console in Chromium', (chromium) => {
   });
 
   it('quick search by national format finds the E.164 lead', async () => {
-    const id = book('n1', 'a1');
-    book('n2', 'a2');
+    const id = await book('n1', 'a1');
+    await book('n2', 'a2');
     await signIn(page, c.url, 'mgr');
     await page.locator('table[aria-label="Callbacks"] tbody tr[data-id]').first().waitFor();
     await shot(page, 'callbacks-list');
@@ -87,7 +87,7 @@ await describeInChromium('the console in Chromium', (chromium) => {
   });
 
   it('the edit dialog reschedules in the Lead zone and refuses a DST-gap time with the alternatives', async () => {
-    const id = book('n1', 'a1', '+3h', 'call about renewal');
+    const id = await book('n1', 'a1', '+3h', 'call about renewal');
     await signIn(page, c.url, 'mgr');
     await page.goto(`${c.url}/console/callbacks/${id}`);
     await page.getByRole('button', { name: 'Edit…' }).click();
@@ -102,21 +102,21 @@ await describeInChromium('the console in Chromium', (chromium) => {
       '2027-03-14T02:30 does not exist in America/New_York (clocks jump forward then); pick another time, e.g. 2027-03-14T01:30:00-05:00 or 2027-03-14T03:30:00-04:00',
     );
     await shot(page, 'edit-dialog');
-    expect(getCallback(c.db, id)!.version).toBe(1);
+    expect((await getCallback(c.db, id))!.version).toBe(1);
     await dialog.getByLabel('Date').fill('2027-01-15');
     await dialog.getByLabel('Time').fill('10:15');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await page.getByText("lead's clock 2027-01-15T10:15:00 America/New_York").waitFor();
-    expect(getCallback(c.db, id)!.dueAt).toBe(Date.parse('2027-01-15T15:15:00Z'));
+    expect((await getCallback(c.db, id))!.dueAt).toBe(Date.parse('2027-01-15T15:15:00Z'));
     await shot(page, 'callback-detail');
   });
 
   it('a bulk reassign shows per-item results', async () => {
-    const a = book('n1', 'a1');
-    const b = book('n4', 'a1');
-    const gone = book('n5', 'a1');
-    cancelCallback(c.db, gone, undefined, 'test', 'test', Date.now());
+    const a = await book('n1', 'a1');
+    const b = await book('n4', 'a1');
+    const gone = await book('n5', 'a1');
+    await cancelCallback(c.db, gone, undefined, 'test', 'test', Date.now());
     await signIn(page, c.url, 'mgr');
     await page.goto(`${c.url}/console/callbacks?agent=a1`);
     await page.locator(`tr[data-id="${gone}"]`).waitFor();
@@ -127,13 +127,13 @@ await describeInChromium('the console in Chromium', (chromium) => {
     await results.waitFor();
     const lines = await results.locator('li').allTextContents();
     expect(lines).toEqual([`#${a}: reassigned to a2`, `#${b}: reassigned to a2`, expect.stringMatching(new RegExp(`^#${gone}: refused — CONFLICT: callback ${gone} is CANCELLED`))]);
-    expect(getCallback(c.db, a)!.ownerAgentId).toBe('a2');
-    expect(getCallback(c.db, gone)!.ownerAgentId).toBe('a1');
+    expect((await getCallback(c.db, a))!.ownerAgentId).toBe('a2');
+    expect((await getCallback(c.db, gone))!.ownerAgentId).toBe('a1');
     await shot(page, 'bulk');
   });
 
   it('the agent screen shows a callback turning LIVE without a reload, the alert blinks (and DEFER stops it once seen)', async () => {
-    const id = book('n1', 'a1', '+1s', 'ring me');
+    const id = await book('n1', 'a1', '+1s', 'ring me');
     await signIn(page, c.url, 'a1');
     await page.getByRole('heading', { name: 'My callbacks' }).waitFor();
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -141,7 +141,7 @@ await describeInChromium('the console in Chromium', (chromium) => {
     await expect.poll(() => line.textContent()).toMatch(/LIVE 0 · ACTIVE 1/);
     await page.getByText('Updates: event stream.').waitFor(); // GET /events, not the polling fallback
     await new Promise((r) => setTimeout(r, 1100));
-    expect(promoteDue(c.db, Date.now())).toBe(1); // what the scheduler does at the due instant
+    expect(await promoteDue(c.db, Date.now())).toBe(1); // what the scheduler does at the due instant
     await expect.poll(() => line.textContent(), { timeout: 10_000 }).toMatch(/LIVE 1 · ACTIVE 0/);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // no reload
     expect(await page.getByTestId('alert-style').textContent()).toBe("Alert style: BLINK_RED_DEFER (the campaign's)"); // C1's callback_alert
@@ -151,14 +151,14 @@ await describeInChromium('the console in Chromium', (chromium) => {
     await expect.poll(() => line.getAttribute('class')).not.toContain('blink'); // BLINK_RED_DEFER: seen
     expect(await page.locator(`tr[data-id="${id}"]`).textContent()).toContain('LIVE');
     await shot(page, 'agent');
-    book('n4', 'a1', '+1h');
+    await book('n4', 'a1', '+1h');
     await expect.poll(() => line.getAttribute('class'), { timeout: 10_000 }).toContain('blink'); // the count changed
   });
 
   it("the alert line takes the campaign's callback_alert: a LIVE callback of a red-only campaign is red and does not blink", async () => {
-    book('n3', 'a2', '+1s'); // n3 is on C2's list; C2 has callback_alert: red
+    await book('n3', 'a2', '+1s'); // n3 is on C2's list; C2 has callback_alert: red
     await new Promise((r) => setTimeout(r, 1100));
-    expect(promoteDue(c.db, Date.now())).toBe(1);
+    expect(await promoteDue(c.db, Date.now())).toBe(1);
     await signIn(page, c.url, 'a2');
     await page.getByRole('heading', { name: 'My callbacks' }).waitFor();
     const line = page.getByTestId('alert-line');
@@ -170,16 +170,16 @@ await describeInChromium('the console in Chromium', (chromium) => {
   });
 
   it("pops the callback when callbackd rings the agent's phone", async () => {
-    const earlier = book('n1', 'a2', '+1s', 'first try');
-    cancelCallback(c.db, earlier, undefined, 'test', 'test', Date.now());
-    const id = book('n1', 'a1', '+1s', 'wants the gold plan');
+    const earlier = await book('n1', 'a2', '+1s', 'first try');
+    await cancelCallback(c.db, earlier, undefined, 'test', 'test', Date.now());
+    const id = await book('n1', 'a1', '+1s', 'wants the gold plan');
     c.db.$client.prepare('UPDATE callbacks SET context = ? WHERE id = ?').run('AI: customer asked for a call after 5pm about the gold plan', id);
     await signIn(page, c.url, 'a1');
     await page.getByRole('heading', { name: 'My callbacks' }).waitFor();
     await new Promise((r) => setTimeout(r, 1100));
-    promoteDue(c.db, Date.now());
+    await promoteDue(c.db, Date.now());
     const now = Date.now();
-    const attempt = claimForDial(c.db, { callbackId: id, owner: 'test', token: 't1', leaseMs: 60_000, now, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'p1', callerId: '+15550100001', customerNumber: '+12125550101', trunkId: 'carrier', ids: (s) => ({ agentChannelId: `a-${s}`, customerChannelId: `c-${s}`, bridgeId: `b-${s}` }) });
+    const attempt = await claimForDial(c.db, { callbackId: id, owner: 'test', token: 't1', leaseMs: 60_000, now, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'p1', callerId: '+15550100001', customerNumber: '+12125550101', trunkId: 'carrier', ids: (s) => ({ agentChannelId: `a-${s}`, customerChannelId: `c-${s}`, bridgeId: `b-${s}` }) });
     expect(attempt).not.toBeNull();
     const pop = page.getByRole('dialog', { name: `Incoming callback ${id}` });
     await pop.waitFor({ timeout: 10_000 });
@@ -203,7 +203,7 @@ await describeInChromium('the console in Chromium', (chromium) => {
   });
 
   it('dashboard and admin screens render for their roles', async () => {
-    book('n1', 'a1');
+    await book('n1', 'a1');
     await signIn(page, c.url, 'root');
     await page.goto(`${c.url}/console/dashboard`);
     await page.getByRole('table', { name: 'Phones' }).waitFor();

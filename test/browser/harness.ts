@@ -115,11 +115,11 @@ export interface Console {
 export async function startConsole(file: unknown, now: () => number = Date.now, extra: Partial<ApiDeps> = {}): Promise<Console> {
   const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-browser-')), 'db.sqlite'));
   const f = parseImport(YAML.stringify(file), 'browser fixture');
-  applyImport(db, f, now());
+  await applyImport(db, f, now());
   for (const u of f.users) await setPassword(db, u.id, PASSWORD, now());
   const log = pino({ level: 'silent' });
   // The event stream (GET /events) as the daemon serves it: the agent screen follows it live.
-  const hub = new EventHub({ db, log, pollMs: 100 });
+  const hub = await EventHub.open({ db, log, pollMs: 100 });
   hub.start();
   const api = await buildApi({ db, log, now, nudge: () => {}, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 256 * 1024, events: { hub, heartbeatMs: 5000 }, ...extra });
   await api.listen({ host: '127.0.0.1', port: 0 });

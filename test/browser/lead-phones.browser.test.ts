@@ -25,7 +25,7 @@ await describeInChromium('several numbers per lead in the console (Chromium)', (
   afterEach(() => close());
 
   it("lists the numbers, marks the DNC'd one and the one dialed next; the call log names the number", async () => {
-    const id = bookCallback(c.db, { leadId: 'm1', due: '+2h', type: 'ANYONE', actor: 'test' }, Date.now()).callback.id;
+    const id = (await bookCallback(c.db, { leadId: 'm1', due: '+2h', type: 'ANYONE', actor: 'test' }, Date.now())).callback.id;
     c.db.$client
       .prepare(
         `INSERT INTO call_attempts (callback_id, seq, dial_order, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at, ended_at, outcome, phone_position)

@@ -42,11 +42,11 @@ await describeInChromium('the phone table in Chromium', (chromium) => {
   it("shows each phone's server, and a busy AI agent as 'AI, 1 of 3 calls', not in use", async () => {
     const now = Date.now();
     const at = (endpoint: string) => ({ endpoint, registered: true, reachable: true, contactUri: `sip:${endpoint}@127.0.0.1`, deviceState: 'INUSE', inUse: true, changedAt: now, writtenAt: now });
-    writePresence(c.db, [at('alice-desk')], 'east');
-    writePresence(c.db, [at('ai-bot')], 'west');
-    const cb = bookCallback(c.db, { leadId: 'n1', due: new Date(now + 60_000).toISOString(), type: 'ANYONE', ownerAgentId: null, notes: null, actor: 'test' }, now).callback;
-    promoteDue(c.db, now + 120_000);
-    const attempt = claimForDial(c.db, {
+    await writePresence(c.db, [at('alice-desk')], 'east');
+    await writePresence(c.db, [at('ai-bot')], 'west');
+    const cb = (await bookCallback(c.db, { leadId: 'n1', due: new Date(now + 60_000).toISOString(), type: 'ANYONE', ownerAgentId: null, notes: null, actor: 'test' }, now)).callback;
+    await promoteDue(c.db, now + 120_000);
+    const attempt = await claimForDial(c.db, {
       callbackId: cb.id, owner: 'd-west', token: 't1', leaseMs: 60_000, now, dialOrder: 'AGENT_FIRST', agentId: 'bot', phoneEndpoint: 'ai-bot',
       callerId: '+15550100001', customerNumber: '+12125550101', trunkId: 'carrier-west', ids: (s) => ({ agentChannelId: `a-${s}`, customerChannelId: `c-${s}`, bridgeId: `b-${s}` }),
     });

@@ -67,7 +67,7 @@ await describeInChromium('the call log plays recordings (Chromium)', (chromium) 
       .run(id, seq, `cbd-${id}-${seq}-t-bridge`, Date.now() - 60_000, Date.now() - 50_000, rec.name ?? null, rec.note ?? null, rec.deletedAt ?? null);
 
   it('an admin plays a stored recording; the other attempts say why they have none; an agent who may not see the callback gets no player and a 404', async () => {
-    const id = bookCallback(c.db, { leadId: 'n1', due: '+2h', type: 'USERONLY', ownerAgentId: 'a1', notes: null, actor: 'test' }, Date.now()).callback.id;
+    const id = (await bookCallback(c.db, { leadId: 'n1', due: '+2h', type: 'USERONLY', ownerAgentId: 'a1', notes: null, actor: 'test' }, Date.now())).callback.id;
     writeFileSync(join(recDir, `cbd-${id}-1-t-rec.wav`), toneWav(SECONDS));
     attempt(id, 1, { name: `cbd-${id}-1-t-rec` });
     attempt(id, 2, { note: recordingRefusedNote('ARI POST /bridges/x/record → HTTP 500') });
@@ -118,7 +118,7 @@ await describeInChromium('the call log plays recordings (Chromium)', (chromium) 
   });
 
   it('a recording cut short by a full disk plays what was kept and says why', async () => {
-    const id = bookCallback(c.db, { leadId: 'n2', due: '+2h', type: 'ANYONE', ownerAgentId: null, notes: null, actor: 'test' }, Date.now()).callback.id;
+    const id = (await bookCallback(c.db, { leadId: 'n2', due: '+2h', type: 'ANYONE', ownerAgentId: null, notes: null, actor: 'test' }, Date.now())).callback.id;
     writeFileSync(join(recDir, `cbd-${id}-1-t-rec.wav`), toneWav(1));
     attempt(id, 1, { name: `cbd-${id}-1-t-rec`, note: recordingCutNote(1) });
     await signIn(page, c.url, 'mgr');

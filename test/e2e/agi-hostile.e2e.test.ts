@@ -65,7 +65,7 @@ const SUITE = { name: 'AGI hostile-client suite', prefix: 'agi-hostile', daemon:
 
 describeOnLab('FastAGI against a hostile client, on the real lab', SUITE, (t) => {
   const { peers } = t;
-  const cb = (id: number) => t.cb(id);
+  const cb = async (id: number) => await t.cb(id);
 
   it('a flood of 150 hostile connections at once from Asterisk\'s own address: a placed callback completes, a real caller\'s request is booked and called back, no hostile client hears a byte', async () => {
     const trunk = carrier('answer', t.dir);
@@ -76,7 +76,7 @@ describeOnLab('FastAGI against a hostile client, on the real lab', SUITE, (t) =>
     try {
       await waitFor('the flood to be at full strength', () => f.open() >= 100, 10000);
       const placed = t.add(['--lead', 'answer', '--due', '+1s', '--owner', '1001']);
-      await waitFor(`callback ${placed} to complete`, () => cb(placed).state === 'COMPLETED', 30000);
+      await waitFor(`callback ${placed} to complete`, async () => (await cb(placed)).state === 'COMPLETED', 30000);
 
       // A real caller through the shipped dialplan: Asterisk's own AGI connection gets through.
       const t0 = Date.now();
@@ -89,7 +89,7 @@ describeOnLab('FastAGI against a hostile client, on the real lab', SUITE, (t) =>
         return r.length === 1 && r;
       });
       expect(Date.now() - t0).toBeLessThan(20000);
-      await waitFor(`the requested callback ${row!.id} to complete`, () => cb(row!.id).state === 'COMPLETED', 30000);
+      await waitFor(`the requested callback ${row!.id} to complete`, async () => (await cb(row!.id)).state === 'COMPLETED', 30000);
       expect(trunk.invites().map((m) => /sip:(\+\d+)@/.exec(m.firstLine)?.[1])).toEqual(['+15551230001', '+15551230099']);
       // The flood was still on: hostile clients kept connecting while the real calls were made (how many are
       // open at one instant dips as the server closes the oldest half-open ones to make room; 96 was seen).

@@ -95,8 +95,8 @@ describeOnLab('AI voice agent: SIP headers and the signed context URL', { name: 
     if (firstBye !== -1) expect(secondInvite).toBeLessThan(firstBye);
     await t.untilState(a, ['COMPLETED'], 30000);
     await t.untilState(b, ['COMPLETED'], 30000);
-    expect(attemptsOf(t.db, a).map((x) => x.phoneEndpoint)).toEqual(['agent1004']);
-    expect(attemptsOf(t.db, b).map((x) => x.phoneEndpoint)).toEqual(['agent1004']);
+    expect((await attemptsOf(t.db, a)).map((x) => x.phoneEndpoint)).toEqual(['agent1004']);
+    expect((await attemptsOf(t.db, b)).map((x) => x.phoneEndpoint)).toEqual(['agent1004']);
   }, 60_000);
 
   it('max_calls 1: the second callback rings the AI endpoint only after the first call ended', async () => {

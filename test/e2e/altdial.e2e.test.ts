@@ -30,7 +30,7 @@ describeOnLab('alt-dial: the next attempt dials the next number', { name: 'altdi
     const invited = carrier.invites().map((m) => /sip:([^@]+)@/.exec(m.firstLine)?.[1]);
     const answered = () => answersAndHangups(carrier.messageFile);
     await waitFor('the answered call to end', () => answered().length > 0 && answered().every((c) => c.hungUpAt !== null), 10000);
-    return { id, invited, answered: answered(), attempts: attemptsOf(t.db, id) };
+    return { id, invited, answered: answered(), attempts: await attemptsOf(t.db, id) };
   };
 
   it('attempt 1: number 1 is BUSY; attempt 2: number 2 is answered and bridged to the agent', async () => {
@@ -43,7 +43,7 @@ describeOnLab('alt-dial: the next attempt dials the next number', { name: 'altdi
     ]);
     expect(attempts[1]!.agentAnsweredAt).not.toBeNull();
     expect(attempts[1]!.customerAnsweredAt).not.toBeNull();
-    expect(t.cb(id)).toMatchObject({ state: 'COMPLETED', attempts: 2 });
+    expect(await t.cb(id)).toMatchObject({ state: 'COMPLETED', attempts: 2 });
     // The call log as the CLI prints it names the number of each attempt.
     const show = cli(['callback', 'show', String(id), '--db', t.dbPath]);
     expect(show.stdout).toMatch(/-> \+15551230486 \(number 1\) via carrier/);

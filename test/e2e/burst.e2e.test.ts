@@ -39,7 +39,7 @@ describe.skipIf(!lab.ok && !inCi)(`burst: ${N} customer-first callbacks due at o
   it('every answered customer is bridged to an agent; one INVITE per attempt; nothing left DIALING', async () => {
     const due = Date.now() + 2000;
     for (const a of bench.agents) {
-      insertCallback(db, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
+      await insertCallback(db, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
     }
     const open = () => (db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state IN ('ACTIVE','LIVE','DIALING')").get() as { n: number }).n;
     await waitFor('every callback to finish', () => open() === 0, 45000, 500).catch(() => undefined);

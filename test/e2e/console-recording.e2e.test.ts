@@ -40,8 +40,8 @@ describeOnLab('the console plays a recorded lab call', { name: 'console recordin
     await t.startDaemon();
     const url = `http://127.0.0.1:${await t.apiPort()}`;
     const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    await waitFor('the call to end', () => getCallback(t.db, id)?.state === 'COMPLETED' && attemptsOf(t.db, id)[0]?.durationMs != null, 30_000);
-    const [a] = attemptsOf(t.db, id);
+    await waitFor('the call to end', async () => (await getCallback(t.db, id))?.state === 'COMPLETED' && (await attemptsOf(t.db, id))[0]?.durationMs != null, 30_000);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.recordingName).not.toBeNull();
     const talkSeconds = a!.durationMs! / 1000;

@@ -70,18 +70,18 @@ describe.skipIf(!lab.ok && !inCi)('the console on the real lab', () => {
     await dialog.getByLabel('Time').fill(due.toFormat('HH:mm:ss'));
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    expect(getCallback(db, id)!.dueAt).toBe(due.toMillis());
+    expect((await getCallback(db, id))!.dueAt).toBe(due.toMillis());
 
     // The pop appears while the attempt is open (ringing or talking), before the call has ended.
     const pop = agent.getByRole('dialog', { name: `Incoming callback ${id}` });
     await pop.waitFor({ timeout: 20_000 });
-    const openWhenPopped = attemptsOf(db, id).some((a) => a.endedAt === null);
+    const openWhenPopped = (await attemptsOf(db, id)).some((a) => a.endedAt === null);
     expect(await pop.textContent()).toContain('console e2e');
     expect(openWhenPopped).toBe(true);
     expect(phone.invites()).toHaveLength(1);
 
-    await waitFor('the callback to complete', () => getCallback(db, id)!.state === 'COMPLETED', 30_000);
-    const [a] = await waitFor('the end to be recorded', () => attemptsOf(db, id).filter((x) => x.endedAt !== null).length === 1 && attemptsOf(db, id), 10_000);
+    await waitFor('the callback to complete', async () => (await getCallback(db, id))!.state === 'COMPLETED', 30_000);
+    const [a] = await waitFor('the end to be recorded', async () => (await attemptsOf(db, id)).filter((x) => x.endedAt !== null).length === 1 && await attemptsOf(db, id), 10_000);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.startedAt).toBeGreaterThanOrEqual(due.toMillis());
     await pop.waitFor({ state: 'detached', timeout: 10_000 }); // the pop goes once the call is over

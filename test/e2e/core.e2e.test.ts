@@ -22,7 +22,7 @@ const SUITE = {
 describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
   const { peers } = t;
   const add = (args: string[]) => t.add(args, { quiet: true });
-  const cb = (id: number) => t.cb(id);
+  const cb = async (id: number) => await t.cb(id);
   const untilState = (id: number, states: string[], ms?: number) => t.untilState(id, states, ms);
 
   it('USERONLY callback: agent rung, customer dialed with the outbound number, bridged, COMPLETED', async () => {
@@ -45,7 +45,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     expect(agentInv[0]!.header('From')).toContain('CB Ann Swer');
 
     // The carrier hangs up after ~3 s of talk; the agent leg is torn down and the end recorded.
-    const [a] = await waitFor('the call end to be recorded', () => attemptsOf(t.db, id).filter((x) => x.endedAt !== null).length === 1 && attemptsOf(t.db, id), 10000);
+    const [a] = await waitFor('the call end to be recorded', async () => (await attemptsOf(t.db, id)).filter((x) => x.endedAt !== null).length === 1 && await attemptsOf(t.db, id), 10000);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.startedAt).toBeGreaterThanOrEqual(due);
     expect(a!.agentRingingAt).toBeGreaterThanOrEqual(a!.startedAt);
@@ -66,7 +66,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     expect(done.lastCause).toBe(17);
     expect(done.lastSipCode).toBe(486);
     expect(trunk.invites()).toHaveLength(2);
-    expect(attemptsOf(t.db, id).map((a) => a.outcome)).toEqual(['BUSY', 'BUSY']);
+    expect((await attemptsOf(t.db, id)).map((a) => a.outcome)).toEqual(['BUSY', 'BUSY']);
   });
 
   it('no answer: NO_ANSWER after the ring timeout', async () => {
@@ -92,7 +92,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     expect(done.failReason).toMatch(/not retried/);
     await sleep(3000); // the campaign's retry delay is 1 s: a retry would have happened by now
     expect(trunk.invites()).toHaveLength(1);
-    expect(cb(id).attempts).toBe(1);
+    expect((await cb(id)).attempts).toBe(1);
   });
 
   it('carrier 503: congestion is retried with backoff', async () => {
@@ -104,7 +104,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     expect(done.attempts).toBe(2);
     expect(done.lastCause).toBe(34);
     expect(trunk.invites()).toHaveLength(2);
-    expect(attemptsOf(t.db, id).map((a) => a.outcome)).toEqual(['CONGESTION', 'CONGESTION']);
+    expect((await attemptsOf(t.db, id)).map((a) => a.outcome)).toEqual(['CONGESTION', 'CONGESTION']);
   });
 
   it('owner unregistered: stays LIVE with the reason, dialed once the phone registers', async () => {
@@ -112,12 +112,12 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     peers.push(trunk);
     await t.daemon.ready();
     const id = add(['--lead', 'answer', '--due', '+1s', '--owner', '1004']);
-    await waitFor('wait reason', () => cb(id).state === 'LIVE' && /agent1004 is not registered/.test(cb(id).waitReason ?? ''));
+    await waitFor('wait reason', async () => (await cb(id)).state === 'LIVE' && /agent1004 is not registered/.test((await cb(id)).waitReason ?? ''));
     const listed = cli(['callback', 'list', '--db', t.dbPath, '--state', 'LIVE']);
     expect(listed.stdout).toMatch(/waiting for owner 1004: phone agent1004 is not registered/);
     await sleep(1500);
     expect(trunk.invites()).toHaveLength(0);
-    expect(cb(id).attempts).toBe(0);
+    expect((await cb(id)).attempts).toBe(0);
 
     const phone = await agentPhone(1004, t.dir); // status ADMIN: allowed to ring
     peers.push(phone);
@@ -134,10 +134,10 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     await t.daemon.ready();
     const a = add(['--lead', 'answer', '--due', '+1s', '--owner', '1002']);
     const b = add(['--lead', 'answer2', '--due', '+1s', '--owner', '1003']);
-    await waitFor('both to wait with reasons', () => /status SUSPENDED/.test(cb(a).waitReason ?? '') && /Active Account off/.test(cb(b).waitReason ?? ''));
+    await waitFor('both to wait with reasons', async () => /status SUSPENDED/.test((await cb(a)).waitReason ?? '') && /Active Account off/.test((await cb(b)).waitReason ?? ''));
     await sleep(2000);
-    expect(cb(a).state).toBe('LIVE');
-    expect(cb(b).state).toBe('LIVE');
+    expect((await cb(a)).state).toBe('LIVE');
+    expect((await cb(b)).state).toBe('LIVE');
     expect(suspended.invites()).toHaveLength(0);
     expect(inactive.invites()).toHaveLength(0);
     expect(trunk.invites()).toHaveLength(0);
@@ -195,15 +195,15 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     importRules({ calling_windows: { [day]: `${local.toFormat('HH:mm:ss')}-24:00` }, calltime_check: 'off' }, ['1001']);
     await t.daemon.ready();
     const id = add(['--lead', 'kolkata', '--due', 'now', '--owner', '1001']);
-    await waitFor('the window wait', () => cb(id).state === 'LIVE' && /outside calling hours in Asia\/Kolkata/.test(cb(id).waitReason ?? ''));
-    expect(cb(id).nextAttemptAt).toBe(openAt);
+    await waitFor('the window wait', async () => (await cb(id)).state === 'LIVE' && /outside calling hours in Asia\/Kolkata/.test((await cb(id)).waitReason ?? ''));
+    expect((await cb(id)).nextAttemptAt).toBe(openAt);
     const listed = cli(['callback', 'list', '--db', t.dbPath, '--json']);
     const row = (JSON.parse(listed.stdout) as { id: number; earliestDialableAt: string }[]).find((r) => r.id === id)!;
     expect(Date.parse(row.earliestDialableAt)).toBe(openAt);
     await sleep(Math.max(0, openAt - Date.now() - 1000));
     expect(agent.invites()).toHaveLength(0); // a second before the window opens: nothing yet
     await untilState(id, ['COMPLETED']);
-    const [a] = attemptsOf(t.db, id);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.startedAt).toBeGreaterThanOrEqual(openAt);
     expect(agent.invites()).toHaveLength(1);
     expect(trunk.invites()).toHaveLength(1);
@@ -216,7 +216,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     importRules({ useronly_move_minutes: 3 }, ['1001', '1004']);
     await t.daemon.ready();
     const id = add(['--lead', 'kolkata', '--due', '+1s', '--owner', '1001', '--type', 'USERONLY']);
-    await waitFor('the owner wait', () => cb(id).state === 'LIVE' && cb(id).ownerWaitingSince !== null && /agent1001 is not registered/.test(cb(id).waitReason ?? ''));
+    await waitFor('the owner wait', async () => (await cb(id)).state === 'LIVE' && (await cb(id)).ownerWaitingSince !== null && /agent1001 is not registered/.test((await cb(id)).waitReason ?? ''));
     await sleep(1500);
     expect(other.invites()).toHaveLength(0); // still the owner's
     // Time travel instead of a 3-minute sleep: the owner has been waited for since 3 minutes ago.
@@ -224,7 +224,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     t.db.$client.prepare('UPDATE callbacks SET owner_waiting_since = ? WHERE id = ?').run(Date.now() - 3 * 60_000, id);
     const done = await untilState(id, ['COMPLETED']);
     expect(done.type).toBe('ANYONE');
-    expect(attemptsOf(t.db, id)[0]!.agentId).toBe('1004');
+    expect((await attemptsOf(t.db, id))[0]!.agentId).toBe('1004');
     expect(other.invites()).toHaveLength(1);
     const shown = cli(['callback', 'show', String(id), '--db', t.dbPath]);
     expect(shown.stdout).toMatch(/scheduler convert-to-anyone: owner 1001 could not be rung for 3 minute\(s\) \(useronly_move_minutes\)/);
@@ -242,7 +242,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     peers.push(caller);
     expect(await caller.exited, 'the caller scenario (INVITE, INFO "1", BYE from Asterisk)').toBe(0);
     const [row] = await waitFor('the booking', () => byActor('agi').length === 1 && byActor('agi'));
-    const booked = cb(row!.id);
+    const booked = await cb(row!.id);
     expect(booked).toMatchObject({ type: 'ANYONE', campaignId: 'ANSWER', notes: 'requested by phone' });
     expect(t.db.$client.prepare('SELECT phone_e164 FROM leads WHERE id = ?').get(booked.leadId)).toEqual({ phone_e164: '+15551230099' });
     await untilState(row!.id, ['COMPLETED']);
@@ -259,14 +259,14 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     await t.daemon.ready();
     const first = add(['--lead', 'answer', '--due', '+1s', '--owner', '1001']);
     await untilState(first, ['COMPLETED']);
-    await waitFor('the call to end', () => attemptsOf(t.db, first)[0]!.endedAt !== null);
+    await waitFor('the call to end', async () => (await attemptsOf(t.db, first))[0]!.endedAt !== null);
 
     const before = Date.now();
     const dial = agentDials(1001, '*5530', t.dir);
     peers.push(dial);
     expect(await dial.exited, 'the feature-code call').toBe(0);
     const [row] = await waitFor('the booking', () => byActor('1001').length === 1 && byActor('1001'));
-    const booked = cb(row!.id);
+    const booked = await cb(row!.id);
     expect(booked).toMatchObject({ type: 'USERONLY', ownerAgentId: '1001', leadId: 'answer', state: 'ACTIVE' });
     expect(booked.dueAt).toBeGreaterThanOrEqual(before + 30 * 60_000 - 1000);
     expect(booked.dueAt).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
@@ -286,7 +286,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     peers.push(trunk, agent);
     await t.daemon.ready();
     const id = add(['--lead', 'answer', '--due', '+1s', '--owner', '1001']);
-    await waitFor('the call to be in progress', () => cb(id).state === 'DIALING');
+    await waitFor('the call to be in progress', async () => (await cb(id)).state === 'DIALING');
     const opened = Date.now();
     const closedAfter = (write: (s: Socket) => void) =>
       new Promise<number>((resolve) => {
@@ -338,13 +338,13 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     const booked = await api('POST', '/callbacks', { lead: 'answer', due: '+1s', owner: '1001', type: 'USERONLY', notes: 'wants Alice' });
     expect(booked.status).toBe(201);
     const id = booked.body.callback.id as number;
-    await waitFor('the owner wait', () => /agent1001 is not registered/.test(cb(id).waitReason ?? ''));
+    await waitFor('the owner wait', async () => /agent1001 is not registered/.test((await cb(id)).waitReason ?? ''));
     const seen = await api('GET', `/callbacks/${id}`);
     expect(seen.body.callback).toMatchObject({ state: 'LIVE', owner: '1001', waitReason: expect.stringMatching(/agent1001 is not registered/) });
     const moved = await api('PATCH', `/callbacks/${id}`, { version: seen.body.callback.version, owner: '1004' });
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
     await untilState(id, ['COMPLETED']);
-    expect(attemptsOf(t.db, id)[0]!.agentId).toBe('1004');
+    expect((await attemptsOf(t.db, id))[0]!.agentId).toBe('1004');
     expect(phone1004.invites()).toHaveLength(1);
     expect(trunk.invites()).toHaveLength(1);
     const trail = (await api('GET', `/callbacks/${id}`)).body.audit.map((a: { actor: string; action: string }) => `${a.actor}:${a.action}`);
@@ -362,7 +362,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     peers.push(slow, trunk, phone);
     await t.daemon.ready();
     const cut = add(['--lead', 'slow', '--due', '+1s', '--owner', '1001']);
-    await waitFor('the customer to be ringing', () => attemptsOf(t.db, cut)[0]?.customerRingingAt != null, 20000);
+    await waitFor('the customer to be ringing', async () => (await attemptsOf(t.db, cut))[0]?.customerRingingAt != null, 20000);
     const later = add(['--lead', 'answer2', '--due', '+15s', '--owner', '1001']);
     startAsterisk(); // stop + start: every call and registration is gone
     phone.stop();
@@ -372,8 +372,8 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     // Asterisk hangs the ringing leg up as it stops; the cause it reports varies (seen: 0 → UNKNOWN,
     // and NO_ANSWER), so the attempt ends unanswered and is retried after that outcome's delay. If
     // the event is lost with the socket instead, reconcile marks it INTERRUPTED and requeues it.
-    const retry = await waitFor('the cut attempt to be settled', () => cb(cut).state === 'LIVE' && cb(cut), 20000);
-    const [first] = attemptsOf(t.db, cut);
+    const retry = await waitFor('the cut attempt to be settled', async () => (await cb(cut)).state === 'LIVE' && await cb(cut), 20000);
+    const [first] = await attemptsOf(t.db, cut);
     expect(['UNKNOWN', 'NO_ANSWER', 'CONGESTION', 'INTERRUPTED']).toContain(first!.outcome);
     if (retry.nextAttemptAt! > Date.now() + 1000) {
       // Time travel instead of waiting two minutes: the daemon notices the commit at once.
@@ -381,8 +381,8 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     }
     await untilState(cut, ['COMPLETED'], 40000);
     await untilState(later, ['COMPLETED'], 40000);
-    expect(attemptsOf(t.db, cut).map((a) => a.outcome)).toEqual([first!.outcome, 'ANSWERED']);
-    expect(invitesTo(slow, '+15551230006')).toBe(cb(cut).attempts); // one INVITE per counted attempt, never two
+    expect((await attemptsOf(t.db, cut)).map((a) => a.outcome)).toEqual([first!.outcome, 'ANSWERED']);
+    expect(invitesTo(slow, '+15551230006')).toBe((await cb(cut)).attempts); // one INVITE per counted attempt, never two
     expect(invitesTo(trunk, '+15551230013')).toBe(1);
     expect(t.db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state = 'DIALING'").get()).toEqual({ n: 0 });
     const port = await apiPort();
@@ -404,7 +404,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     expect(await notReady.json()).toMatchObject({ ready: false, ari: false, ami: false });
     const id = add(['--lead', 'answer', '--due', '+1s', '--owner', '1001']);
     await sleep(2000);
-    expect(cb(id).state).toBe('LIVE'); // due, but nothing is claimed without Asterisk
+    expect((await cb(id)).state).toBe('LIVE'); // due, but nothing is claimed without Asterisk
     startAsterisk();
     const trunk = carrier('answer', t.dir);
     const phone = await agentPhone(1001, t.dir);
@@ -434,9 +434,9 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     await t.daemon.kill('SIGTERM');
     await restart();
     type Point = 'between claim and originate' | 'agent ringing' | 'customer ringing' | 'after answer' | 'teardown';
-    const phase = (id: number): Point | null => {
-      const c = cb(id);
-      const a = attemptsOf(t.db, id).at(-1);
+    const phase = async (id: number): Promise<Point | null> => {
+      const c = await cb(id);
+      const a = (await attemptsOf(t.db, id)).at(-1);
       if (c.state === 'DIALING' && a && a.agentRingingAt === null) return 'between claim and originate';
       if (c.state === 'DIALING' && a?.agentRingingAt != null && a.agentAnsweredAt === null) return 'agent ringing';
       if (c.state === 'DIALING' && a?.customerRingingAt != null && a.customerAnsweredAt === null) return 'customer ringing';
@@ -449,14 +449,14 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     for (let run = 0; run < RUNS; run++) {
       const aimed = points[run % points.length]!;
       const id = add(['--lead', `crash${run}`, '--due', 'now', '--owner', '1001']);
-      await waitFor(`run ${run}: ${aimed}`, () => phase(id) === aimed, 20000, 5);
+      await waitFor(`run ${run}: ${aimed}`, async () => await phase(id) === aimed, 20000, 5);
       await sleep(Math.floor(Math.random() * 100)); // somewhere inside that point, not at its edge
-      const killedAt = phase(id);
+      const killedAt = await phase(id);
       await t.daemon.kill('SIGKILL');
       await restart();
       await untilState(id, ['COMPLETED'], 40000);
-      await waitFor(`run ${run}: the call to end`, () => attemptsOf(t.db, id).every((a) => a.outcome !== null && (a.outcome !== 'ANSWERED' || a.endedAt !== null)), 20000);
-      report.push({ run, aimed, killedAt, outcomes: attemptsOf(t.db, id).map((a) => a.outcome).join(' → '), invites: invitesTo(trunk, number(run)), counted: cb(id).attempts });
+      await waitFor(`run ${run}: the call to end`, async () => (await attemptsOf(t.db, id)).every((a) => a.outcome !== null && (a.outcome !== 'ANSWERED' || a.endedAt !== null)), 20000);
+      report.push({ run, aimed, killedAt, outcomes: (await attemptsOf(t.db, id)).map((a) => a.outcome).join(' → '), invites: invitesTo(trunk, number(run)), counted: (await cb(id)).attempts });
     }
     console.log('crash runs:\n' + report.map((r) => `  #${r.run} killed at ${r.killedAt ?? '(moved on)'}: ${r.outcomes}; customer INVITEs ${r.invites}, attempts counted ${r.counted}`).join('\n'));
     for (const r of report) expect(r.invites, `run ${r.run}`).toBe(r.counted); // never two INVITEs for one attempt
@@ -473,7 +473,7 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     await t.daemon.ready();
     const id = add(['--lead', 'cfirst', '--due', '+1s', '--owner', '1001']);
     await untilState(id, ['COMPLETED']);
-    const [a] = attemptsOf(t.db, id);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.dialOrder).toBe('CUSTOMER_FIRST');
     expect(a!.customerAnsweredAt).not.toBeNull();
     expect(a!.agentRingingAt).toBeGreaterThanOrEqual(a!.customerAnsweredAt!);
@@ -488,11 +488,11 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     peers.push(trunk, agent);
     await t.daemon.ready();
     const id = add(['--lead', 'agentna', '--due', '+1s', '--owner', '1001']);
-    await waitFor('the agent attempt to end', () => attemptsOf(t.db, id)[0]?.outcome, 20000);
-    const [a] = attemptsOf(t.db, id);
+    await waitFor('the agent attempt to end', async () => (await attemptsOf(t.db, id))[0]?.outcome, 20000);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.outcome).toBe('AGENT_NO_ANSWER');
     expect(a!.customerAttempt).toBeNull();
-    const row = cb(id);
+    const row = await cb(id);
     expect(row.attempts).toBe(0);
     expect(['LIVE', 'DIALING']).toContain(row.state); // agentRetryDelayMs is 2 s in the lab: it may already ring again
     expect(agent.messages().some((m) => m.direction === 'received' && m.firstLine.startsWith('CANCEL'))).toBe(true);
@@ -522,15 +522,15 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     peers.push(trunk, await agentPhone(1001, t.dir));
     await t.daemon.ready();
     const id = add(['--lead', 'slow', '--due', '+1s', '--owner', '1001']);
-    await waitFor('the customer to ring', () => attemptsOf(t.db, id)[0]?.customerRingingAt);
-    expect(cb(id).state).toBe('DIALING');
+    await waitFor('the customer to ring', async () => (await attemptsOf(t.db, id))[0]?.customerRingingAt);
+    expect((await cb(id)).state).toBe('DIALING');
     await t.daemon.kill('SIGKILL');
 
     t.daemon = t.newDaemon(WITH_AGI).start();
     const done = await untilState(id, ['COMPLETED'], 20000);
     expect(done.attempts).toBe(1);
     expect(trunk.invites()).toHaveLength(1);
-    const rows = attemptsOf(t.db, id);
+    const rows = await attemptsOf(t.db, id);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.outcome).toBe('ANSWERED');
     expect(t.daemon.log).toMatch(/recovering a call that was in progress/);

@@ -38,14 +38,14 @@ describeOnLab('customer-first: the customer leg ends before an agent is rung', {
     t.peers.push(trunk, agent);
     await t.startDaemon();
     const id = t.add(['--lead', 'busy', '--due', 'now', '--type', 'ANYONE']);
-    await waitFor('the BUSY attempt', () => attemptsOf(t.db, id)[0]?.outcome, 20000);
+    await waitFor('the BUSY attempt', async () => (await attemptsOf(t.db, id))[0]?.outcome, 20000);
     const endedAt = Date.now();
-    expect(attemptsOf(t.db, id)[0]!.outcome).toBe('BUSY');
-    expect(getCallback(t.db, id)!.state).not.toBe('DIALING');
+    expect((await attemptsOf(t.db, id))[0]!.outcome).toBe('BUSY');
+    expect((await getCallback(t.db, id))!.state).not.toBe('DIALING');
     expect(invitesTo(agent)).toBe(0); // customer-first: no agent was rung for it
     const next = t.add(['--lead', 'next', '--due', 'now', '--owner', '1021']);
     await waitFor('the agent to be rung for the next callback', () => invitesTo(agent) > 0, 10000);
     expect(Date.now() - endedAt).toBeLessThan(10000);
-    expect(attemptsOf(t.db, next)).toHaveLength(1);
+    expect(await attemptsOf(t.db, next)).toHaveLength(1);
   }, 60_000);
 });

@@ -39,19 +39,19 @@ describeOnLab('callback email on the real lab', { name: 'email e2e', prefix: 'e2
     peers.push(carrier('answer', t.dir));
     await t.daemon.ready();
     const id = add(['--lead', 'mailed', '--due', '+1s', '--owner', '1004', '--type', 'USERONLY']);
-    await waitFor('LIVE, waiting for its unregistered owner', () => getCallback(t.db, id)!.state === 'LIVE' && /agent1004 is not registered/.test(getCallback(t.db, id)!.waitReason ?? ''), 20000);
-    await waitFor('the email to be sent', () => listEmails(t.db, { callbackId: id, limit: 5 })[0]?.state === 'SENT', 15000);
+    await waitFor('LIVE, waiting for its unregistered owner', async () => (await getCallback(t.db, id))!.state === 'LIVE' && /agent1004 is not registered/.test((await getCallback(t.db, id))!.waitReason ?? ''), 20000);
+    await waitFor('the email to be sent', async () => (await listEmails(t.db, { callbackId: id, limit: 5 }))[0]?.state === 'SENT', 15000);
     await sleep(3000); // the scheduler keeps re-checking the owner meanwhile: still one email
-    expect(getCallback(t.db, id)!.state).toBe('LIVE');
+    expect((await getCallback(t.db, id))!.state).toBe('LIVE');
     const msgs = sink.messages();
     expect(msgs).toHaveLength(1);
     const m = parseMessage(msgs[0]!);
     expect(m.header('X-Rcpt-Args')).toBe('<lou@lab.test>');
     expect(m.header('Subject')).toBe('Callback due: Mae Ling +15551230099');
-    const due = DateTime.fromMillis(getCallback(t.db, id)!.dueAt, { zone: 'Asia/Tokyo' });
+    const due = DateTime.fromMillis((await getCallback(t.db, id))!.dueAt, { zone: 'Asia/Tokyo' });
     expect(m.body).toContain(`Promised for: ${due.toFormat('cccc d LLLL yyyy, HH:mm')} (Asia/Tokyo, UTC+09:00)`);
     expect(m.body).toContain(`Open it: http://console.lab.test/callbacks/${id}`);
-    expect(listEmails(t.db, { limit: 10 })).toHaveLength(1);
+    expect(await listEmails(t.db, { limit: 10 })).toHaveLength(1);
   });
 
   it('nothing is mailed for a campaign with the option off (while one with it on is mailed)', async () => {
@@ -59,11 +59,11 @@ describeOnLab('callback email on the real lab', { name: 'email e2e', prefix: 'e2
     await t.daemon.ready();
     const off = add(['--lead', 'answer', '--due', '+1s', '--owner', '1004', '--type', 'USERONLY']);
     const on = add(['--lead', 'mailed', '--due', '+1s', '--owner', '1004', '--type', 'USERONLY']);
-    const waiting = (id: number) => getCallback(t.db, id)!.state === 'LIVE' && /agent1004 is not registered/.test(getCallback(t.db, id)!.waitReason ?? '');
-    await waitFor('both LIVE, waiting for their unregistered owner', () => waiting(off) && waiting(on), 20000);
-    await waitFor('the email of the one with the option', () => listEmails(t.db, { callbackId: on, limit: 5 })[0]?.state === 'SENT', 15000);
+    const waiting = async (id: number) => (await getCallback(t.db, id))!.state === 'LIVE' && /agent1004 is not registered/.test((await getCallback(t.db, id))!.waitReason ?? '');
+    await waitFor('both LIVE, waiting for their unregistered owner', async () => await waiting(off) && await waiting(on), 20000);
+    await waitFor('the email of the one with the option', async () => (await listEmails(t.db, { callbackId: on, limit: 5 }))[0]?.state === 'SENT', 15000);
     await sleep(2000);
-    expect(listEmails(t.db, { callbackId: off, limit: 5 })).toHaveLength(0);
+    expect(await listEmails(t.db, { callbackId: off, limit: 5 })).toHaveLength(0);
     const msgs = sink.messages();
     expect(msgs).toHaveLength(1);
     expect(parseMessage(msgs[0]!).header('X-Callbackd-Callback')).toBe(String(on));

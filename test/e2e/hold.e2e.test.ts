@@ -16,7 +16,7 @@ function patientCustomer(dir: string): Sipp {
 describeOnLab('hold, do not drop: calls answered while callbackd is away', { name: 'hold suite', prefix: 'hold', exitCode: () => null }, (t) => {
   const { peers } = t;
   const add = (args: string[]) => t.add(args);
-  const cb = (id: number) => t.cb(id);
+  const cb = async (id: number) => await t.cb(id);
   const start = () => t.startDaemon();
 
   /** A patient customer rings for a callback of agent 1001's, and callbackd is SIGKILLed then. */
@@ -26,7 +26,7 @@ describeOnLab('hold, do not drop: calls answered while callbackd is away', { nam
     peers.push(customer, agent);
     await start();
     const id = add(['--lead', 'slow', '--due', 'now', '--owner', '1001']);
-    await waitFor('the customer to ring', () => attemptsOf(t.db, id)[0]?.customerRingingAt);
+    await waitFor('the customer to ring', async () => (await attemptsOf(t.db, id))[0]?.customerRingingAt);
     await t.daemon.kill('SIGKILL');
     return { customer, agent, id };
   };
@@ -36,9 +36,9 @@ describeOnLab('hold, do not drop: calls answered while callbackd is away', { nam
     await waitFor('the customer to answer', () => answersAndHangups(customer.messageFile).length === 1, 15000);
     await sleep(1500); // held for a while, as during a supervised restart
     await start();
-    const done = await waitFor('COMPLETED', () => cb(id).state === 'COMPLETED' && cb(id), 20000);
+    const done = await waitFor('COMPLETED', async () => (await cb(id)).state === 'COMPLETED' && await cb(id), 20000);
     expect(done.attempts).toBe(1);
-    const [a] = attemptsOf(t.db, id);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     const [call] = answersAndHangups(customer.messageFile);
     // The answer time is the one the dialplan recorded (epoch seconds), not the adoption's.
@@ -60,13 +60,13 @@ describeOnLab('hold, do not drop: calls answered while callbackd is away', { nam
     expect(held!.hungUpAt! - held!.answeredAt).toBeGreaterThanOrEqual(2000);
     await setHoldSeconds(20);
     await start();
-    await waitFor('the first attempt to be settled', () => attemptsOf(t.db, id)[0]?.outcome, 15000);
-    const first = attemptsOf(t.db, id)[0]!;
+    await waitFor('the first attempt to be settled', async () => (await attemptsOf(t.db, id))[0]?.outcome, 15000);
+    const first = (await attemptsOf(t.db, id))[0]!;
     expect(first.outcome).toBe('APOLOGISED');
     expect(first.customerAnsweredAt).not.toBeNull();
     expect(first.detail).toMatch(/apology/);
     // Retried per the campaign's policy (SLOW: the congestion back-off), not dropped and not final.
-    const after = cb(id);
+    const after = await cb(id);
     expect(after.state).toBe('LIVE');
     expect(after.attempts).toBe(1);
     expect(after.nextAttemptAt!).toBeGreaterThan(first.endedAt!);

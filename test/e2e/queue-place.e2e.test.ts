@@ -61,8 +61,8 @@ describeOnLab('inbound callbacks keep their place in line', { name: 'queue-place
     await t.untilState(rb.id, ['COMPLETED'], 30_000);
     const dialed = trunk.invites().map((m) => /sip:([^@]+)@/.exec(m.firstLine)?.[1]);
     expect(dialed, 'the carrier was asked for A first, then B').toEqual([A, B]);
-    const [att] = attemptsOf(t.db, ra.id);
-    const [btt] = attemptsOf(t.db, rb.id);
+    const [att] = await attemptsOf(t.db, ra.id);
+    const [btt] = await attemptsOf(t.db, rb.id);
     expect(att!.customerDialedAt!).toBeLessThan(btt!.customerDialedAt!);
     await waitFor('both callers were bridged to the agent', () => agent.invites().length === 2, 5000);
   }, 90_000);

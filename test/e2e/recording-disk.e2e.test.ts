@@ -53,8 +53,8 @@ describeOnLab('recording when the disk fills up during the call', { name: 'recor
     t.peers.push(trunk, phone);
     await t.startDaemon();
     const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    await waitFor('the call to end', () => getCallback(t.db, id)?.state === 'COMPLETED' && attemptsOf(t.db, id)[0]?.durationMs != null, 30000);
-    const [a] = attemptsOf(t.db, id);
+    await waitFor('the call to end', async () => (await getCallback(t.db, id))?.state === 'COMPLETED' && (await attemptsOf(t.db, id))[0]?.durationMs != null, 30000);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     // Talked through: the carrier hung up after its full 3 s, Asterisk did not cut the call.
     const calls = answersAndHangups(trunk.messageFile);
@@ -63,8 +63,8 @@ describeOnLab('recording when the disk fills up during the call', { name: 'recor
     expect(calls[0]!.hungUpAt! - calls[0]!.answeredAt).toBeGreaterThan(2800);
     expect(a!.durationMs!).toBeGreaterThan(2500);
     expect(trunk.invites()).toHaveLength(1);
-    await waitFor('the call log to say why', () => attemptsOf(t.db, id)[0]?.recordingNote ?? false, 5000);
-    const after = attemptsOf(t.db, id)[0]!;
+    await waitFor('the call log to say why', async () => (await attemptsOf(t.db, id))[0]?.recordingNote ?? false, 5000);
+    const after = (await attemptsOf(t.db, id))[0]!;
     console.info(`disk-full attempt: talk ${after.durationMs} ms, recording ${after.recordingName}, note: ${after.recordingNote}`);
     expect(after.recordingName).toBe(a!.recordingName);
     expect(t.daemon.log).toMatch(/Asterisk stopped the recording during the call/);

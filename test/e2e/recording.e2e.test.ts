@@ -52,7 +52,7 @@ describeOnLab('recording answered calls (record: agent_and_customer)', { name: '
   const oneAnsweredCall = async () => {
     await t.startDaemon();
     const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    await waitFor('the call to end', () => getCallback(t.db, id)?.state === 'COMPLETED' && attemptsOf(t.db, id)[0]?.durationMs != null, 30000);
+    await waitFor('the call to end', async () => (await getCallback(t.db, id))?.state === 'COMPLETED' && (await attemptsOf(t.db, id))[0]?.durationMs != null, 30000);
     return id;
   };
 
@@ -68,7 +68,7 @@ describeOnLab('recording answered calls (record: agent_and_customer)', { name: '
     const bossToken = token('boss');
     const agentToken = token('1005');
     const id = await oneAnsweredCall();
-    const [a] = attemptsOf(t.db, id);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.recordingNote).toBeNull();
     expect(a!.recordingName).toBe(`cbd-${id}-1-${a!.bridgeId.split('-')[3]}-rec`);
@@ -114,7 +114,7 @@ describeOnLab('recording answered calls (record: agent_and_customer)', { name: '
     peers.push(trunk, phone);
     rmSync(RECORDING_DIR, { recursive: true, force: true }); // the next Asterisk start makes it again
     const id = await oneAnsweredCall();
-    const [a] = attemptsOf(t.db, id);
+    const [a] = await attemptsOf(t.db, id);
     expect(a!.outcome).toBe('ANSWERED');
     expect(a!.durationMs!).toBeGreaterThan(2000); // talked through: not cut when recording failed
     expect(a!.recordingName).toBeNull();

@@ -98,7 +98,7 @@ describe.skipIf(!lab.ok && !inCi)('two Asterisk servers, one daemon each, one SQ
     const phoneB = await agentPhone(1003, dir, { server: 'b' });
     peers.push(trunkA, trunkB, phoneA, phoneB);
     const id = add(['--lead', 'lead0', '--due', '+1s', '--owner', '1003']);
-    await waitFor(`callback ${id} COMPLETED`, () => getCallback(db, id)!.state === 'COMPLETED', 20000);
+    await waitFor(`callback ${id} COMPLETED`, async () => (await getCallback(db, id))!.state === 'COMPLETED', 20000);
 
     const inv = trunkB.invites();
     expect(inv).toHaveLength(1);
@@ -107,7 +107,7 @@ describe.skipIf(!lab.ok && !inCi)('two Asterisk servers, one daemon each, one SQ
     expect(trunkA.invites()).toHaveLength(0);
     expect(phoneB.invites()).toHaveLength(1);
     expect(phoneA.invites()).toHaveLength(0);
-    expect(attemptsOf(db, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
+    expect(await attemptsOf(db, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
     // b's daemon claimed it; a's never did.
     const claimed = new RegExp(`"callbackId":${id},[^\\n]*"msg":"claimed; dialing"`);
     expect(daemons[1]!.log).toMatch(claimed);
@@ -122,13 +122,15 @@ describe.skipIf(!lab.ok && !inCi)('two Asterisk servers, one daemon each, one SQ
     // One instant for all eight, booked through the one booking path from this (third) process:
     // eight CLI runs take longer than the gap on a loaded 2-core box.
     const due = new Date(Date.now() + 1500).toISOString();
-    const ids = Array.from({ length: 8 }, (_, i) => bookCallback(db, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now()).callback.id);
+    const ids: number[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await bookCallback(db, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now())).callback.id);
     const final = ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'];
-    await waitFor('every callback final', () => ids.every((id) => final.includes(getCallback(db, id)!.state)), 90000, 200);
+    const stateOf = async (id: number) => (await getCallback(db, id))!.state;
+    await waitFor('every callback final', async () => (await Promise.all(ids.map(stateOf))).every((s) => final.includes(s)), 90000, 200);
 
-    const states = ids.map((id) => getCallback(db, id)!.state);
+    const states = await Promise.all(ids.map(stateOf));
     expect(states).toEqual(Array(8).fill('COMPLETED'));
-    const attempts = ids.flatMap((id) => attemptsOf(db, id));
+    const attempts = (await Promise.all(ids.map((id) => attemptsOf(db, id)))).flat();
     expect(attempts).toHaveLength(8); // one attempt each: nothing placed twice
     // Carrier INVITEs = counted attempts, each number once, each through its own server's trunk.
     const invited = [...trunkA.invites(), ...trunkB.invites()].map((m) => /sip:([^@]+)@/.exec(m.firstLine)![1]).sort();

@@ -123,15 +123,15 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
     await start();
     const id = add(['--lead', 'wes', '--due', 'now', '--type', 'ANYONE']);
 
-    const first = await waitFor('the first agent to decline', () => (attemptsOf(db, id)[0]?.outcome ? attemptsOf(db, id)[0] : null), 20000);
+    const first = await waitFor('the first agent to decline', async () => ((await attemptsOf(db, id))[0]?.outcome ? (await attemptsOf(db, id))[0] : null), 20000);
     expect(trunk.invites()).toHaveLength(0); // the customer was not called for Rita's attempt
     expect(first).toMatchObject({ agentId: '1021', outcome: 'AGENT_REJECTED', agentResponse: 'REJECTED', customerDialedAt: null, customerAttempt: null, customerChoice: null });
     expect(first.detail).toBe('agent 1021 declined: the agent pressed 2 (reject); offered to the next eligible agent');
-    expect(getCallback(db, id)!.attempts).toBe(0);
+    expect((await getCallback(db, id))!.attempts).toBe(0);
     expect(keysSent(rita)).toEqual(['2']);
 
-    const done = await waitFor('COMPLETED', () => getCallback(db, id)?.state === 'COMPLETED' && getCallback(db, id), 30000);
-    const attempts = attemptsOf(db, id);
+    const done = await waitFor('COMPLETED', async () => (await getCallback(db, id))?.state === 'COMPLETED' && await getCallback(db, id), 30000);
+    const attempts = await attemptsOf(db, id);
     expect(attempts).toHaveLength(2); // Rita was not rung again
     expect(attempts[1]).toMatchObject({ agentId: '1022', outcome: 'ANSWERED', agentResponse: 'ACCEPTED', customerAttempt: 1 });
     expect(attempts[1]!.customerDialedAt).toBeGreaterThan(attempts[1]!.agentAnsweredAt!); // dialed after the accept
@@ -139,7 +139,7 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
     expect(trunk.invites()).toHaveLength(1);
     expect(keysSent(alex)).toEqual(['1']);
     // The decline is in the audit, by the agent, with the reason.
-    expect(auditOf(db, id).filter((a) => a.action === 'agent-decline')).toMatchObject([{ actor: '1021', reason: 'the agent pressed 2 (reject)' }]);
+    expect((await auditOf(db, id)).filter((a) => a.action === 'agent-decline')).toMatchObject([{ actor: '1021', reason: 'the agent pressed 2 (reject)' }]);
     expect(daemon!.log).toMatch(/"stage":"accept","heard":"2","decision":"reject"/);
   }, 60_000);
 
@@ -149,10 +149,10 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
     peers.push(customer, alex);
     await start();
     const id = add(['--lead', 'cho', '--due', 'now', '--owner', '1022']);
-    await waitFor('the customer to choose', () => attemptsOf(db, id)[0]?.outcome, 30000);
-    const cb = getCallback(db, id)!;
+    await waitFor('the customer to choose', async () => (await attemptsOf(db, id))[0]?.outcome, 30000);
+    const cb = (await getCallback(db, id))!;
     expect(cb.state).toBe('ACTIVE');
-    const [a] = attemptsOf(db, id);
+    const [a] = await attemptsOf(db, id);
     expect(a).toMatchObject({ outcome: 'CUSTOMER_SNOOZED', customerChoice: 'SNOOZE', agentResponse: null, customerAttempt: 1 });
     expect(a!.customerAnsweredAt).not.toBeNull();
     expect(cb.dueAt - a!.endedAt!).toBe(60_000);
@@ -160,7 +160,7 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
     expect(keysSent(customer)).toEqual(['2']);
     // Both legs are hung up by callbackd: the customer and the agent each got a BYE.
     await waitFor('both BYEs', () => [customer, alex].every((s) => s.messages().some((m) => m.direction === 'received' && m.firstLine.startsWith('BYE '))), 10000);
-    expect(auditOf(db, id).map((r) => r.action)).toEqual(expect.arrayContaining(['customer-choice', 'snooze']));
+    expect((await auditOf(db, id)).map((r) => r.action)).toEqual(expect.arrayContaining(['customer-choice', 'snooze']));
   }, 60_000);
 
   it('the customer presses 3: the callback is CANCELLED as the customer chose', async () => {
@@ -169,11 +169,11 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
     peers.push(customer, alex);
     await start();
     const id = add(['--lead', 'cho', '--due', 'now', '--owner', '1022']);
-    await waitFor('the customer to choose', () => attemptsOf(db, id)[0]?.outcome, 30000);
-    const cb = getCallback(db, id)!;
+    await waitFor('the customer to choose', async () => (await attemptsOf(db, id))[0]?.outcome, 30000);
+    const cb = (await getCallback(db, id))!;
     expect(cb.state).toBe('CANCELLED');
     expect(cb.failReason).toBe('cancelled by the customer (pressed 3 at the choice prompt)');
-    expect(attemptsOf(db, id)[0]).toMatchObject({ outcome: 'CUSTOMER_CANCELLED', customerChoice: 'CANCEL' });
+    expect((await attemptsOf(db, id))[0]).toMatchObject({ outcome: 'CUSTOMER_CANCELLED', customerChoice: 'CANCEL' });
   }, 60_000);
 
   it('customer-first, the customer presses nothing: never left in silence — after the timeout the agent is rung and the call bridged (choice NONE)', async () => {
@@ -182,8 +182,8 @@ describe.skipIf(!lab.ok && !inCi)('whisper and accept for agents, a choice for c
     peers.push(customer, alex);
     await start();
     const id = add(['--lead', 'sil', '--due', 'now', '--owner', '1022']);
-    await waitFor('the call to be bridged', () => getCallback(db, id)?.state === 'COMPLETED', 40000, 200);
-    const [a] = attemptsOf(db, id);
+    await waitFor('the call to be bridged', async () => (await getCallback(db, id))?.state === 'COMPLETED', 40000, 200);
+    const [a] = await attemptsOf(db, id);
     expect(a).toMatchObject({ outcome: 'ANSWERED', customerChoice: 'NONE', agentResponse: null, customerAttempt: 1 });
     // The agent was rung only once the choice prompt had played and its 8 s had passed.
     expect(a!.agentAnsweredAt! - a!.customerAnsweredAt!).toBeGreaterThan(8000);

@@ -36,8 +36,8 @@ let db: Db;
 let api: FastifyInstance;
 let tok: Record<string, string>;
 beforeAll(async () => {
-  db = importedDb('admin-entry', FILE).db;
-  tok = tokensFor(db, FILE);
+  db = (await importedDb('admin-entry', FILE)).db;
+  tok = await tokensFor(db, FILE);
   api = await testApi(db);
 });
 afterAll(async () => {

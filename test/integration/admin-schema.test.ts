@@ -9,8 +9,8 @@ const FILE = callCenter({ users: [{ id: 'a1', role: 'agent' }] });
 let api: FastifyInstance;
 let tok: Record<string, string>;
 beforeAll(async () => {
-  const { db } = importedDb('admin-schema', FILE);
-  tok = tokensFor(db, FILE);
+  const { db } = await importedDb('admin-schema', FILE);
+  tok = await tokensFor(db, FILE);
   api = await testApi(db);
 });
 afterAll(async () => {

@@ -22,7 +22,7 @@ const started: AgiServer[] = [];
 const count = (sql: string) => (db.$client.prepare(sql).get() as { n: number }).n;
 
 beforeEach(async () => {
-  ({ db } = importedDb('agi', {
+  ({ db } = await importedDb('agi', {
     ...ONE_TRUNK,
     campaigns: [
       { id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' },
@@ -98,21 +98,21 @@ function asterisk(port: number, script: string, reply: (cmd: string) => string, 
 const ok = () => '200 result=1\n';
 
 /** A callback callbackd is dialing now: booked, due, claimed, with its attempt's channel ids. */
-function placed(leadId = 'l1', notes?: string) {
-  const { callback } = bookCallback(db, { leadId, due: 'now', actor: 't', ...(notes ? { notes } : {}) }, Date.now());
-  promoteDue(db, Date.now() + 1000);
-  const attempt = claimForDial(db, {
+async function placed(leadId = 'l1', notes?: string) {
+  const { callback } = await bookCallback(db, { leadId, due: 'now', actor: 't', ...(notes ? { notes } : {}) }, Date.now());
+  await promoteDue(db, Date.now() + 1000);
+  const attempt = (await claimForDial(db, {
     callbackId: callback.id, owner: 't', token: `tok-${callback.id}`, leaseMs: 60000, now: Date.now(), dialOrder: 'AGENT_FIRST',
     agentId: 'a1', phoneEndpoint: 'agent1001', callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
     ids: (seq) => ({ agentChannelId: `cbd-${callback.id}-${seq}-agent`, customerChannelId: `cbd-${callback.id}-${seq}-cust`, bridgeId: `cbd-${callback.id}-${seq}-b` }),
-  })!;
+  }))!;
   return { callback, attempt };
 }
 
 describe('FastAGI server: callback-info', () => {
   it('sets the variables on a channel callbackd placed; a newline, NUL or lone surrogate in a name or notes cannot end the command', async () => {
     db.$client.prepare("UPDATE leads SET first_name = ?, last_name = ? WHERE id = 'l1'").run('Ann\nSET VARIABLE X 1', 'Sw\u0000er\uD800');
-    const { callback, attempt } = placed('l1', 'asked about\r\npricing "twice"\u0000\uDC00 C:\\x');
+    const { callback, attempt } = await placed('l1', 'asked about\r\npricing "twice"\u0000\uDC00 C:\\x');
     const cmds = await asterisk(server.address().port, 'callback-info', ok, { uniqueid: attempt.agentChannelId });
     // (SQLite stores a lone surrogate as three bytes that read back as three U+FFFD.)
     expect(cmds).toEqual([
@@ -129,8 +129,8 @@ describe('FastAGI server: callback-info', () => {
   });
 
   it('any other channel, or an ?id of another callback, gets NOT_FOUND and nothing else', async () => {
-    const { attempt } = placed('l1', 'private');
-    const { callback: other } = bookCallback(db, { leadId: 'other', due: '+1h', notes: 'secret notes', actor: 't' }, Date.now());
+    const { attempt } = await placed('l1', 'private');
+    const { callback: other } = await bookCallback(db, { leadId: 'other', due: '+1h', notes: 'secret notes', actor: 't' }, Date.now());
     const notMine = await asterisk(server.address().port, `callback-info?id=${other.id}`, ok, { uniqueid: '1700000000.99' });
     expect(notMine).toEqual(['SET VARIABLE CALLBACKD_STATUS NOT_FOUND']);
     const wrongId = await asterisk(server.address().port, `callback-info?id=${other.id}`, ok, { uniqueid: attempt.agentChannelId });
@@ -140,7 +140,7 @@ describe('FastAGI server: callback-info', () => {
 
 describe('FastAGI server: authentication and the allow-list', () => {
   it('without the right auth= the connection is closed without a word and nothing is booked', async () => {
-    const { attempt } = placed();
+    const { attempt } = await placed();
     const port = server.address().port;
     const press1 = (c: string) => (c.startsWith('STREAM FILE you-entered') ? `200 result=${'1'.charCodeAt(0)}\n` : '200 result=0\n');
     const tries: Caller[] = [
@@ -164,7 +164,7 @@ describe('FastAGI server: authentication and the allow-list', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cbd-agi-secret-'));
     const file = join(dir, 'callbackd-agi-secret.conf');
     const open = await startServer({ secret: () => readAgiSecret(file) });
-    const { attempt } = placed();
+    const { attempt } = await placed();
     expect(await asterisk(open.address().port, 'callback-info', ok, { uniqueid: attempt.agentChannelId })).toEqual([]);
     writeFileSync(file, `; written by the admin\nCALLBACKD_AGI_SECRET=${SECRET}\n`, { mode: 0o600 });
     expect((await asterisk(open.address().port, 'callback-info', ok, { uniqueid: attempt.agentChannelId }))[0]).toMatch(/^SET VARIABLE CB_ID /);
@@ -175,7 +175,7 @@ describe('FastAGI server: authentication and the allow-list', () => {
 
   it('the allow-list closes other addresses before reading anything; the default allows loopback only', async () => {
     const strict = await startServer({ allow: ['10.9.9.9'] });
-    const { attempt } = placed();
+    const { attempt } = await placed();
     expect(await asterisk(strict.address().port, 'callback-info', ok, { uniqueid: attempt.agentChannelId })).toEqual([]);
     const config = loadConfig(undefined, { CALLBACKD_ARI_PASSWORD: 'x', CALLBACKD_AMI_SECRET: 'y' });
     expect(config.agi).toMatchObject({ host: '127.0.0.1', allow: ['127.0.0.1', '::1'], secretFile: null });
@@ -192,7 +192,7 @@ describe('FastAGI server: authentication and the allow-list', () => {
 
 describe('FastAGI server: sessions, timeouts and limits', () => {
   it('a hangup mid-route ends the session quietly; an unknown route is logged and closed', async () => {
-    const { attempt } = placed();
+    const { attempt } = await placed();
     let n = 0;
     const cmds = await asterisk(server.address().port, 'callback-info', () => (++n === 2 ? 'HANGUP\n200 result=-1\n' : ok()), { uniqueid: attempt.agentChannelId });
     expect(cmds).toHaveLength(2); // nothing sent after the hangup
@@ -227,7 +227,7 @@ describe('FastAGI server: sessions, timeouts and limits', () => {
     for (let i = 0; i < 12; i++) await openSilent();
     await new Promise((r) => setTimeout(r, 50));
     expect(small.connections().total).toBeLessThanOrEqual(4); // the per-address limit, oldest evicted first
-    const { callback, attempt } = placed();
+    const { callback, attempt } = await placed();
     const t0 = Date.now();
     const cmds = await asterisk(port, 'callback-info', ok, { uniqueid: attempt.agentChannelId });
     expect(cmds[0]).toBe(`SET VARIABLE CB_ID ${callback.id}`);
@@ -263,7 +263,7 @@ describe('FastAGI server: sessions, timeouts and limits', () => {
       }),
       { numRuns: 300 },
     );
-    const { callback, attempt } = placed();
+    const { callback, attempt } = await placed();
     const cmds = await asterisk(port, 'callback-info', ok, { uniqueid: attempt.agentChannelId });
     expect(cmds[0]).toBe(`SET VARIABLE CB_ID ${callback.id}`);
     expect(db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -334,15 +334,15 @@ describe('FastAGI routes: request-callback', () => {
 
 describe('FastAGI routes: agent-callback', () => {
   /** Agent a1 spoke to lead l1: an attempt whose customer answered. */
-  function spokeTo(): void {
-    const { callback, attempt } = placed();
+  async function spokeTo(): Promise<void> {
+    const { callback, attempt } = await placed();
     db.$client.prepare("UPDATE call_attempts SET customer_answered_at = ?, ended_at = ?, outcome = 'ANSWERED' WHERE id = ?").run(Date.now(), Date.now(), attempt.id);
     db.$client.prepare("UPDATE callbacks SET state = 'COMPLETED', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = ?").run(callback.id);
   }
   const booked = () => db.$client.prepare("SELECT owner_agent_id o, type, lead_id FROM callbacks WHERE created_by IN ('a1', 'a2')").all();
 
   it('the agent is the owner of the calling phone (agi_channel); ?endpoint= is ignored', async () => {
-    spokeTo();
+    await spokeTo();
     // Agent a2's phone claims to be agent1001 in the URL: still a2's (suspended) phone.
     const spoof = await asterisk(server.address().port, 'agent-callback?endpoint=agent1001&minutes=30', ok, { channel: 'PJSIP/agent1002-0000000a' });
     expect(spoof).toContain('SET VARIABLE CALLBACKD_STATUS REFUSED');
@@ -353,7 +353,7 @@ describe('FastAGI routes: agent-callback', () => {
   });
 
   it('a SUSPENDED phone, a phone with Active Account off and a channel of no agent are refused with the reason', async () => {
-    spokeTo();
+    await spokeTo();
     const detail = async (channel: string) =>
       (await asterisk(server.address().port, 'agent-callback?minutes=30', ok, { channel })).find((c) => c.startsWith('SET VARIABLE CALLBACKD_DETAIL'));
     expect(await detail('PJSIP/agent1002-0000000c')).toBe('SET VARIABLE CALLBACKD_DETAIL "phone agent1002 has status SUSPENDED"');

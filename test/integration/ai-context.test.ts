@@ -40,8 +40,8 @@ leads:
   - { id: ann, list: L, first_name: Ann, last_name: Lee, phones: [{ number: "+15551230001", label: mobile }, { number: "+15551230002", label: work }] }
 `,
   );
-  importFile(db, f, NOW);
-  id = insertCallback(db, { leadId: 'ann', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'bot', dueAt: NOW, dueZone: 'UTC', maxAttempts: 3, notes: 'wants the premium plan', context: 'caller: my order 1234 never arrived' }, NOW);
+  await importFile(db, f, NOW);
+  id = await insertCallback(db, { leadId: 'ann', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'bot', dueAt: NOW, dueZone: 'UTC', maxAttempts: 3, notes: 'wants the premium plan', context: 'caller: my order 1234 never arrived' }, NOW);
   now = NOW;
   api = await buildApi({ db, log: pino({ level: 'silent' }), now: () => now, nudge: () => undefined, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 65536, aiContextSecret: secret });
 });
@@ -117,17 +117,17 @@ describe('GET /ai/context/{id}', () => {
 });
 
 describe('AI agents in the directory', () => {
-  it('kind: ai and max_calls are imported; a human stays human with one call', () => {
-    expect(getAgent(db, 'bot')).toMatchObject({ kind: 'ai', maxCalls: 5 });
-    expect(getAgent(db, '1001')).toMatchObject({ kind: 'human', maxCalls: 1 });
-    expect([...aiLimitsOf(db, ['bot', '1001', 'nobody'])]).toEqual([['bot', { maxCalls: 5 }]]);
-    expect(aiLimitsOf(db, ['1001']).size).toBe(0);
+  it('kind: ai and max_calls are imported; a human stays human with one call', async () => {
+    expect(await getAgent(db, 'bot')).toMatchObject({ kind: 'ai', maxCalls: 5 });
+    expect(await getAgent(db, '1001')).toMatchObject({ kind: 'human', maxCalls: 1 });
+    expect([...await aiLimitsOf(db, ['bot', '1001', 'nobody'])]).toEqual([['bot', { maxCalls: 5 }]]);
+    expect((await aiLimitsOf(db, ['1001'])).size).toBe(0);
   });
 
-  it('max_calls on a human agent is refused by the import, naming the field', () => {
+  it('max_calls on a human agent is refused by the import, naming the field', async () => {
     const f = join(dir, 'bad.yaml');
     writeFileSync(f, 'agents:\n  - { id: "1002", name: Bob, max_calls: 3 }\n');
-    expect(() => importFile(db, f, NOW)).toThrow(/max_calls is for kind: ai/);
+    await expect(importFile(db, f, NOW)).rejects.toThrow(/max_calls is for kind: ai/);
   });
 });
 

@@ -23,12 +23,12 @@ afterEach(async () => {
 it('while another process holds the write lock: /healthz and reads answer at once, a booking is a 503 with Retry-After, and all is written once it is released', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'cbd-lock-')), 'db.sqlite');
   const setup = openDb(path);
-  applyImport(setup, parseImport(YAML.stringify({
+  await applyImport(setup, parseImport(YAML.stringify({
     trunks: [{ id: 't' }], numbers: [{ number: '+15550100001', trunk: 't' }],
     campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' }], lists: [{ id: 'L', campaign: 'C' }],
     leads: [{ id: 'l1', list: 'L', phone: '+12125550101' }], users: [{ id: 'root', role: 'admin' }],
   }), 'f'), Date.now());
-  const token = createToken(setup, 'root', null, Date.now()).token;
+  const token = (await createToken(setup, 'root', null, Date.now())).token;
   setup.$client.close();
   // As in the daemon: the API's own connection with a short lock wait.
   const db = openDb(path, { migrate: false, busyTimeoutMs: 250 });

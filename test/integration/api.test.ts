@@ -32,8 +32,8 @@ let ready = { ari: true, ami: true, presence: true };
 let tok: Record<string, string> = {};
 
 beforeEach(async () => {
-  ({ db } = importedDb('api', FILE));
-  tok = tokensFor(db, FILE);
+  ({ db } = await importedDb('api', FILE));
+  tok = await tokensFor(db, FILE);
   nudges = 0;
   ready = { ari: true, ami: true, presence: true };
   api = await testApi(db, { nudge: () => nudges++, ready: () => ready });
@@ -86,8 +86,8 @@ describe('the API surface', () => {
   it('tokens: missing, unknown and revoked are 401; an agent whose phone is SUSPENDED is refused; an ADMIN phone grants admin', async () => {
     expect(await call(null, 'GET', '/callbacks')).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/Authorization: Bearer/) } });
     expect(await call('cbd_nope', 'GET', '/callbacks')).toMatchObject({ status: 401, body: { message: 'unknown or revoked token' } });
-    const t = createToken(db, 'mgr', null, NOW);
-    revokeToken(db, t.id, NOW);
+    const t = await createToken(db, 'mgr', null, NOW);
+    await revokeToken(db, t.id, NOW);
     expect((await call(t.token, 'GET', '/callbacks')).status).toBe(401);
     expect(await call('a3', 'GET', '/callbacks')).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: 'agent access refused: phone p3 has status SUSPENDED' } });
     expect((await call('boss', 'GET', '/admin/campaigns')).status).toBe(200);

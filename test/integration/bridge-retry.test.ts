@@ -39,8 +39,8 @@ let ari: BridgingAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
-beforeEach(() => {
-  ({ db } = importedDb('bridge', DIALER_CENTER, Date.now()));
+beforeEach(async () => {
+  ({ db } = await importedDb('bridge', DIALER_CENTER, Date.now()));
   ari = new BridgingAri();
   sched = testScheduler(db, ari, log);
   sched.start();
@@ -55,10 +55,10 @@ const http500 = () => new AriHttpError(500, 'POST', '/bridges/x', 'ARI POST /bri
 const up = (id: string) => ari.event({ type: 'StasisStart', channel: { id, name: 'PJSIP/x', state: 'Up' } });
 
 async function customerFirstAnswered() {
-  const id = store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+  const id = await store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
   sched.nudge();
   await until('the customer leg', () => ari.originates.length === 1);
-  const a = store.attemptsOf(db, id)[0]!;
+  const a = (await store.attemptsOf(db, id))[0]!;
   up(a.customerChannelId);
   await until('the agent to be rung', () => ari.originates.length === 2);
   return { id, a };
@@ -71,8 +71,8 @@ describe('a bridge that could not be made is made again; the answered customer s
       const { id, a } = await customerFirstAnswered();
       expect(ari.bridges.has(a.bridgeId)).toBe(false); // the park found no bridge
       up(a.agentChannelId);
-      await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
-      expect(store.attemptsOf(db, id)[0]!.outcome).toBe('ANSWERED');
+      await until('bridged', async () => (await store.getCallback(db, id))!.state === 'COMPLETED');
+      expect((await store.attemptsOf(db, id))[0]!.outcome).toBe('ANSWERED');
       expect([...ari.bridges.get(a.bridgeId)!].sort()).toEqual([a.agentChannelId, a.customerChannelId].sort());
       expect(ari.hangups).toEqual([]); // nobody hung up
       expect(ari.creates).toBe(2);
@@ -81,15 +81,15 @@ describe('a bridge that could not be made is made again; the answered customer s
 
   it('agent-first: createBridge fails twice (park and first join) → retried, bridged, nobody hung up', async () => {
     ari.failCreates.push(timeout, http500);
-    const id = store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    const id = await store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
     sched.nudge();
     await until('the agent leg', () => ari.originates.length === 1);
-    const a = store.attemptsOf(db, id)[0]!;
+    const a = (await store.attemptsOf(db, id))[0]!;
     up(a.agentChannelId);
     await until('the customer leg', () => ari.originates.length === 2);
     up(a.customerChannelId);
-    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
-    expect(store.attemptsOf(db, id)[0]!.outcome).toBe('ANSWERED');
+    await until('bridged', async () => (await store.getCallback(db, id))!.state === 'COMPLETED');
+    expect((await store.attemptsOf(db, id))[0]!.outcome).toBe('ANSWERED');
     expect(ari.bridges.get(a.bridgeId)!.size).toBe(2);
     expect(ari.hangups).toEqual([]);
     expect(ari.creates).toBe(3);
@@ -100,7 +100,7 @@ describe('a bridge that could not be made is made again; the answered customer s
     await until('the customer parked', () => ari.bridges.get(a.bridgeId)?.has(a.customerChannelId) === true);
     ari.bridges.delete(a.bridgeId);
     up(a.agentChannelId);
-    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    await until('bridged', async () => (await store.getCallback(db, id))!.state === 'COMPLETED');
     expect([...ari.bridges.get(a.bridgeId)!].sort()).toEqual([a.agentChannelId, a.customerChannelId].sort());
     expect(ari.hangups).toEqual([]);
   });
@@ -112,8 +112,8 @@ describe('a bridge that could not be made is made again; the answered customer s
     up(a.agentChannelId);
     await until('a retry', () => ari.creates >= 3);
     ari.event({ type: 'ChannelDestroyed', channel: { id: a.customerChannelId, name: 'PJSIP/x', state: 'Up' }, cause: 16 });
-    await until('settled', () => store.attemptsOf(db, id)[0]!.outcome !== null, 5000);
-    expect(store.attemptsOf(db, id)[0]!.outcome).toBe('AGENT_NO_ANSWER'); // as before: released, called again later
+    await until('settled', async () => (await store.attemptsOf(db, id))[0]!.outcome !== null, 5000);
+    expect((await store.attemptsOf(db, id))[0]!.outcome).toBe('AGENT_NO_ANSWER'); // as before: released, called again later
     expect(ari.hangups).toContain(a.agentChannelId);
     expect(ari.hangups).not.toContain(a.customerChannelId);
   });

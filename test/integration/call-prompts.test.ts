@@ -50,9 +50,9 @@ let ari: PromptAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-prompts-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
+  await applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
   ari = new PromptAri();
   sched = new Scheduler({
     db,
@@ -74,19 +74,19 @@ afterEach(async () => {
   await sched.stop(0);
 });
 
-const book = (lead: 'w' | 'c') => {
-  const id = store.insertCallback(db, { leadId: lead, campaignId: lead === 'w' ? 'W' : 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+const book = async (lead: 'w' | 'c') => {
+  const id = await store.insertCallback(db, { leadId: lead, campaignId: lead === 'w' ? 'W' : 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
   sched.nudge();
   return id;
 };
-const attempt = (id: number) => store.attemptsOf(db, id)[0]!;
+const attempt = async (id: number) => (await store.attemptsOf(db, id))[0]!;
 const up = (channelId: string) => ari.event({ type: 'StasisStart', channel: { id: channelId, name: 'PJSIP/x', state: 'Up' } });
 const gone = (channelId: string) => ari.event({ type: 'ChannelDestroyed', channel: { id: channelId, name: 'PJSIP/x', state: 'Up' }, cause: 16 });
 
 describe('the import takes the prompt options', () => {
-  it('stores them (a YAML true is on), defaults the rest, and refuses a value it does not know', () => {
-    expect(getCampaign(db, 'W')).toMatchObject({ whisper: 'digits', agentAccept: 'on', acceptTimeoutSeconds: 2, customerChoice: 'off', snoozeMinutes: 15 });
-    expect(getCampaign(db, 'C')).toMatchObject({ whisper: 'off', agentAccept: 'off', acceptTimeoutSeconds: 8, customerChoice: 'on' });
+  it('stores them (a YAML true is on), defaults the rest, and refuses a value it does not know', async () => {
+    expect(await getCampaign(db, 'W')).toMatchObject({ whisper: 'digits', agentAccept: 'on', acceptTimeoutSeconds: 2, customerChoice: 'off', snoozeMinutes: 15 });
+    expect(await getCampaign(db, 'C')).toMatchObject({ whisper: 'off', agentAccept: 'off', acceptTimeoutSeconds: 8, customerChoice: 'on' });
     const bad = { campaigns: [{ id: 'X', name: 'X', time_zone: 'UTC', whisper: 'loud', snooze_minutes: 0 }] };
     expect(() => parseImport(YAML.stringify(bad), 'bad')).toThrow(/whisper[\s\S]*snooze_minutes|snooze_minutes[\s\S]*whisper/);
   });
@@ -94,49 +94,49 @@ describe('the import takes the prompt options', () => {
 
 describe('a leg gone or silent at a prompt', () => {
   it('the agent hangs up during the whisper: a rejection (HANGUP), no customer leg, the owner asked again after the cool-down', async () => {
-    const id = book('w');
+    const id = await book('w');
     await until('the agent leg', () => ari.originates.length === 1);
-    const a = attempt(id);
+    const a = await attempt(id);
     up(a.agentChannelId);
     await until('the whisper', () => ari.plays.length > 0);
     expect(ari.plays[0]).toEqual({ channelId: a.agentChannelId, media: ['sound:telephone-number'] });
     gone(a.agentChannelId);
-    await until('the attempt written', () => attempt(id).outcome !== null);
-    expect(attempt(id)).toMatchObject({ outcome: 'AGENT_REJECTED', agentResponse: 'HANGUP', customerDialedAt: null });
-    const cb = store.getCallback(db, id)!;
+    await until('the attempt written', async () => (await attempt(id)).outcome !== null);
+    expect(await attempt(id)).toMatchObject({ outcome: 'AGENT_REJECTED', agentResponse: 'HANGUP', customerDialedAt: null });
+    const cb = (await store.getCallback(db, id))!;
     expect(cb).toMatchObject({ state: 'LIVE', attempts: 0 });
     // The end and the next time are stamped by two clock reads: a millisecond may pass between them.
-    expect(Math.abs(cb.nextAttemptAt! - attempt(id).endedAt! - REJECT_COOLDOWN_MS)).toBeLessThan(1000);
+    expect(Math.abs(cb.nextAttemptAt! - (await attempt(id)).endedAt! - REJECT_COOLDOWN_MS)).toBeLessThan(1000);
     expect(ari.originates).toHaveLength(1); // the customer was never dialed
-    expect(auditOf(db, id).find((r) => r.action === 'agent-decline')).toMatchObject({ actor: 'a1', reason: 'the agent hung up at the whisper' });
+    expect((await auditOf(db, id)).find((r) => r.action === 'agent-decline')).toMatchObject({ actor: 'a1', reason: 'the agent hung up at the whisper' });
   });
 
   it('the agent presses nothing: rejected after accept_timeout_seconds, hung up, not a customer attempt', async () => {
-    const id = book('w');
+    const id = await book('w');
     await until('the agent leg', () => ari.originates.length === 1);
-    const a = attempt(id);
+    const a = await attempt(id);
     up(a.agentChannelId);
     // The whole whisper was played ("telephone number", 11 digits, "press 1"), then 2 s of silence.
-    await until('the timeout', () => attempt(id).outcome !== null, 5000);
+    await until('the timeout', async () => (await attempt(id)).outcome !== null, 5000);
     expect(ari.plays.map((p) => p.media[0])).toEqual(['sound:telephone-number', ...[...'15551230001'].map((d) => `digits:${d}`), 'sound:vm-press', 'digits:1']);
-    expect(attempt(id)).toMatchObject({ outcome: 'AGENT_REJECTED', agentResponse: 'TIMEOUT', detail: expect.stringMatching(/pressed no key within 2 s/) });
+    expect(await attempt(id)).toMatchObject({ outcome: 'AGENT_REJECTED', agentResponse: 'TIMEOUT', detail: expect.stringMatching(/pressed no key within 2 s/) });
     expect(ari.hangups).toContain(a.agentChannelId);
-    expect(store.getCallback(db, id)!.attempts).toBe(0);
+    expect((await store.getCallback(db, id))!.attempts).toBe(0);
   });
 
   it('the customer hangs up at the choice prompt: HUNG_UP_WAITING (choice HANGUP), the agent hung up, retried per the policy', async () => {
-    const id = book('c');
+    const id = await book('c');
     await until('the agent leg', () => ari.originates.length === 1);
-    up(attempt(id).agentChannelId);
+    up((await attempt(id)).agentChannelId);
     await until('the customer leg', () => ari.originates.length === 2);
-    const a = attempt(id);
+    const a = await attempt(id);
     up(a.customerChannelId);
     await until('the choice prompt', () => ari.plays.some((p) => p.channelId === a.customerChannelId));
     expect(ari.plays.some((p) => p.channelId === a.agentChannelId)).toBe(false); // no whisper on C
     gone(a.customerChannelId);
-    await until('the attempt written', () => attempt(id).outcome !== null);
-    expect(attempt(id)).toMatchObject({ outcome: 'HUNG_UP_WAITING', customerChoice: 'HANGUP', customerAttempt: 1 });
-    expect(store.getCallback(db, id)).toMatchObject({ state: 'LIVE', attempts: 1 });
+    await until('the attempt written', async () => (await attempt(id)).outcome !== null);
+    expect(await attempt(id)).toMatchObject({ outcome: 'HUNG_UP_WAITING', customerChoice: 'HANGUP', customerAttempt: 1 });
+    expect(await store.getCallback(db, id)).toMatchObject({ state: 'LIVE', attempts: 1 });
     await until('the agent hung up', () => ari.hangups.includes(a.agentChannelId));
   });
 });

@@ -23,13 +23,13 @@ let token: string;
 beforeEach(async () => {
   dbFile = join(mkdtempSync(join(tmpdir(), 'cbd-cli-')), 'db.sqlite');
   db = openDb(dbFile);
-  applyImport(db, parseImport(YAML.stringify({
+  await applyImport(db, parseImport(YAML.stringify({
     trunks: [{ id: 'carrier' }], numbers: [{ number: '+15550100001', trunk: 'carrier' }],
     campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' }], lists: [{ id: 'L', campaign: 'C' }],
     agents: [{ id: 'a1', name: 'A', campaigns: ['C'] }], leads: [{ id: 'l1', list: 'L', phone: '+15551230001' }],
     users: [{ id: 'mgr', role: 'manager', campaigns: ['C'], lead_modify: true }, { id: 'viewer', role: 'manager', campaigns: ['C'] }],
   }), 'f'), Date.now());
-  token = createToken(db, 'mgr', 'cli', Date.now()).token;
+  token = (await createToken(db, 'mgr', 'cli', Date.now())).token;
   api = await buildApi({ db, log: pino({ level: 'silent' }), now: Date.now, nudge: () => undefined, ready: () => ({ ari: true, ami: true, presence: true }), bodyLimit: 65536 });
   await api.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
@@ -47,7 +47,7 @@ describe('CLI through the API', () => {
     expect(add.code, add.stderr).toBe(0);
     const id = JSON.parse(add.stdout).id as number;
     expect((await run(['callback', 'edit', String(id), '--notes', 'via api'], env)).code).toBe(0);
-    const viewer = await run(['callback', 'cancel', String(id)], { CALLBACKD_TOKEN: createToken(db, 'viewer', null, Date.now()).token, CALLBACKD_API: url });
+    const viewer = await run(['callback', 'cancel', String(id)], { CALLBACKD_TOKEN: (await createToken(db, 'viewer', null, Date.now())).token, CALLBACKD_API: url });
     expect(viewer).toMatchObject({ code: 1, stderr: expect.stringMatching(/editing callbacks needs the lead-modify permission \(API 403\)/) });
     expect((await run(['callback', 'cancel', String(id)], env)).code).toBe(0);
     const shown = JSON.parse((await run(['callback', 'show', String(id), '--json'], env)).stdout);

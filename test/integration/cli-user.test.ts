@@ -24,7 +24,7 @@ it('sets a password from stdin; refuses short ones and unknown users', async () 
   expect(good.status, good.stderr).toBe(0);
   expect(good.stdout + good.stderr).not.toContain('long enough one');
   const d = openDb(db);
-  const hash = passwordHashOf(d, 'admin')!;
+  const hash = (await passwordHashOf(d, 'admin'))!;
   expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
   expect(await verifyPassword(hash, 'long enough one')).toBe(true);
   expect(await verifyPassword(hash, 'long enough two')).toBe(false);

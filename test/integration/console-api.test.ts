@@ -33,7 +33,7 @@ const logs: Record<string, unknown>[] = [];
 
 beforeEach(async () => {
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-console-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), NOW);
+  await applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), NOW);
   for (const u of FILE.users) await setPassword(db, u.id, PW, NOW);
   now = NOW;
   logs.length = 0;
@@ -131,7 +131,7 @@ describe('CSRF', () => {
     expect((db.$client.prepare('SELECT count(*) n FROM callbacks').get() as { n: number }).n).toBe(0);
     const withToken = await api.inject({ method: 'POST', url: '/callbacks', payload: body, headers: { cookie: s.value, 'x-csrf-token': s.body.csrf } });
     expect(withToken.statusCode).toBe(201);
-    const token = createToken(db, 'mgr', 't', NOW).token;
+    const token = (await createToken(db, 'mgr', 't', NOW)).token;
     const bearer = await api.inject({ method: 'POST', url: '/callbacks', payload: { ...body, due: '+2h' }, headers: { authorization: `Bearer ${token}` } });
     expect(bearer.statusCode).toBe(201);
   });

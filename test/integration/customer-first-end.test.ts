@@ -15,8 +15,8 @@ let ari: FakeAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
-beforeEach(() => {
-  ({ db } = importedDb('cfend', DIALER_CENTER, Date.now()));
+beforeEach(async () => {
+  ({ db } = await importedDb('cfend', DIALER_CENTER, Date.now()));
   ari = new FakeAri();
   sched = testScheduler(db, ari, log);
   sched.start();
@@ -32,25 +32,25 @@ describe('customer-first: the customer leg ends before an agent is rung', () => 
     ['rejected', 21, 603, 'REJECTED'],
   ] as const) {
     it(`${what}: the attempt ends ${outcome}, the session closes and the agent is free for the next call at once`, async () => {
-      const id = store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+      const id = await store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
       sched.nudge();
       await until('the customer leg', () => ari.originates.length === 1);
-      const a = store.attemptsOf(db, id)[0]!;
+      const a = (await store.attemptsOf(db, id))[0]!;
       expect(ari.originates[0]!.channelId).toBe(a.customerChannelId);
       expect(sched.busyAgents().has('a1')).toBe(true);
       // Another callback for the same (only) agent waits behind this call.
-      const next = store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+      const next = await store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
       sched.nudge();
       ari.event({ type: 'ChannelDestroyed', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Down' }, cause, tech_cause: sip });
-      await until('the attempt to end', () => store.attemptsOf(db, id)[0]!.outcome !== null);
-      expect(store.attemptsOf(db, id)[0]!.outcome).toBe(outcome);
-      const cb = store.getCallback(db, id)!;
+      await until('the attempt to end', async () => (await store.attemptsOf(db, id))[0]!.outcome !== null);
+      expect((await store.attemptsOf(db, id))[0]!.outcome).toBe(outcome);
+      const cb = (await store.getCallback(db, id))!;
       expect(cb.state).not.toBe('DIALING');
       expect(cb.attempts).toBe(1);
       // The session is over: its (only) agent is no longer reserved, so the next callback is dialed
       // (its agent leg) at once. Before the fix this waited for the stuck timer, minutes later.
       await until('the next callback to be dialed', () => ari.originates.length === 2, 3000);
-      expect(ari.originates[1]!.channelId).toBe(store.attemptsOf(db, next)[0]!.agentChannelId);
+      expect(ari.originates[1]!.channelId).toBe((await store.attemptsOf(db, next))[0]!.agentChannelId);
     });
   }
 });

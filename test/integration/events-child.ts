@@ -5,7 +5,7 @@ import { startEvents } from '../../src/events/service.js';
 import { openDb } from '../../src/store/db.js';
 
 const db = openDb(process.argv[2]!);
-startEvents({
+await startEvents({
   db,
   log: pino({ level: 'silent' }),
   config: { pollMs: 20, heartbeatMs: 1000, retentionDays: 7 },

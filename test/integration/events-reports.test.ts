@@ -36,8 +36,8 @@ const tok: Record<string, string> = {};
 
 beforeEach(async () => {
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-reports-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), MON10 - 86_400_000);
-  for (const u of FILE.users) tok[u.id] = createToken(db, u.id, 't', MON10).token;
+  await applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), MON10 - 86_400_000);
+  for (const u of FILE.users) tok[u.id] = (await createToken(db, u.id, 't', MON10)).token;
   api = await buildApi({ db, log: pino({ level: 'silent' }), now: () => MON10 + 7 * 86_400_000, nudge: () => {}, bodyLimit: 65536, ready: () => ({ ari: true, ami: true, presence: true }), consoleDir: null });
 });
 afterEach(async () => {

@@ -37,10 +37,10 @@ let svc: EventsService | null = null;
 const servers: Server[] = [];
 const children: ChildProcess[] = [];
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cbd-webhooks-'));
   db = openDb(join(dir, 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
+  await applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
 });
 afterEach(async () => {
   await svc?.stop();
@@ -77,8 +77,8 @@ async function receiver(behave: Behaviour = (_h, res) => res.end('ok')) {
   return { hits, state, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook` };
 }
 
-const start = (webhooks = FAST) => {
-  svc = startEvents({ db, log: pino({ level: 'silent' }), config: { pollMs: 20, heartbeatMs: 1000, retentionDays: 7 }, webhooks });
+const start = async (webhooks = FAST) => {
+  svc = await startEvents({ db, log: pino({ level: 'silent' }), config: { pollMs: 20, heartbeatMs: 1000, retentionDays: 7 }, webhooks });
   return svc;
 };
 const addCallback = (lead: string, d: Db = db) =>
@@ -88,10 +88,10 @@ const addCallback = (lead: string, d: Db = db) =>
       .run(lead, Date.now() + 3_600_000, Date.now(), Date.now()).lastInsertRowid,
   );
 const cancel = (id: number) => db.$client.prepare("UPDATE callbacks SET state = 'CANCELLED', updated_at = ? WHERE id = ?").run(Date.now(), id);
-const eventIds = (id: number) => eventsOfCallback(db, id).map((e) => e.id);
-async function until(pred: () => boolean, what: string, ms = 5000) {
+const eventIds = async (id: number) => (await eventsOfCallback(db, id)).map((e) => e.id);
+async function until(pred: () => boolean | Promise<boolean>, what: string, ms = 5000) {
   const end = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -106,15 +106,15 @@ function verifiedByReceiver(h: Hit, secret = SECRET): boolean {
 describe('webhooks', () => {
   it('posts each event signed (HMAC-SHA256 over timestamp.body), with its id as the idempotency key', async () => {
     const r = await receiver();
-    const w = createWebhook(db, { url: r.url, events: [], secret: SECRET, description: null }, Date.now());
-    start();
+    const w = await createWebhook(db, { url: r.url, events: [], secret: SECRET, description: null }, Date.now());
+    await start();
     const id = addCallback('n1');
     cancel(id);
     await until(() => r.hits.length === 2, 'two deliveries');
     const [created, cancelled] = r.hits;
     expect(created!.type).toBe('callback.created');
     expect(cancelled!.type).toBe('callback.cancelled');
-    expect(r.hits.map((h) => h.eventId)).toEqual(eventIds(id));
+    expect(r.hits.map((h) => h.eventId)).toEqual(await eventIds(id));
     for (const h of r.hits) {
       expect(verifiedByReceiver(h)).toBe(true);
       expect(verifiedByReceiver(h, 'another-secret-entirely-xx')).toBe(false);
@@ -124,13 +124,13 @@ describe('webhooks', () => {
     }
     // A tampered body no longer matches.
     expect(verifiedByReceiver({ ...created!, body: created!.body.replace('"n1"', '"n2"') })).toBe(false);
-    await until(() => listDeliveries(db, w.id, 'DELIVERED', 10).length === 2, 'both marked delivered');
+    await until(async () => (await listDeliveries(db, w.id, 'DELIVERED', 10)).length === 2, 'both marked delivered');
   });
 
   it('only the subscribed types are sent', async () => {
     const r = await receiver();
-    createWebhook(db, { url: r.url, events: ['callback.cancelled'], secret: SECRET, description: null }, Date.now());
-    start();
+    await createWebhook(db, { url: r.url, events: ['callback.cancelled'], secret: SECRET, description: null }, Date.now());
+    await start();
     const id = addCallback('n1');
     cancel(id);
     await until(() => r.hits.length === 1, 'one delivery');
@@ -146,12 +146,12 @@ describe('webhooks', () => {
       else if (lead === 'n2') setTimeout(() => res.end('too late'), 1500); // past the 300 ms timeout
       else res.socket?.destroy(); // hang up without answering
     });
-    const w = createWebhook(db, { url: r.url, events: ['callback.created'], secret: SECRET, description: null }, Date.now());
-    start();
+    const w = await createWebhook(db, { url: r.url, events: ['callback.created'], secret: SECRET, description: null }, Date.now());
+    await start();
     const ids = ['n1', 'n2', 'n3'].map((l) => addCallback(l));
-    await until(() => listDeliveries(db, w.id, 'DELIVERED', 10).length === 3, 'all three delivered', 8000);
+    await until(async () => (await listDeliveries(db, w.id, 'DELIVERED', 10)).length === 3, 'all three delivered', 8000);
     for (const id of ids) {
-      const ev = eventIds(id)[0]!;
+      const ev = (await eventIds(id))[0]!;
       const tries = r.hits.filter((h) => h.eventId === ev);
       expect(tries.length).toBe(2);
       expect(tries.map((h) => h.headers['callbackd-delivery-attempt'])).toEqual(['1', '2']);
@@ -159,15 +159,15 @@ describe('webhooks', () => {
       expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(30); // backed off (40 ms ± 20%)
       expect(tries.every((h) => verifiedByReceiver(h))).toBe(true);
     }
-    const d = listDeliveries(db, w.id, 'DELIVERED', 10);
+    const d = await listDeliveries(db, w.id, 'DELIVERED', 10);
     expect(d.every((x) => x.attempts === 2 && x.lastStatus === 200 && x.lastError === null)).toBe(true);
   });
 
   it('dead-letters after maxAttempts, visible in the API, and an admin can send it again', async () => {
     const r = await receiver((_h, res) => res.writeHead(503).end('down'));
     const api = await buildApi({ db, log: pino({ level: 'silent' }), now: Date.now, nudge: () => svc?.wake(), bodyLimit: 65536, ready: () => ({ ari: true, ami: true, presence: true }) });
-    const token = createToken(db, 'root', 't', Date.now()).token;
-    const agentToken = createToken(db, 'a1', 't', Date.now()).token;
+    const token = (await createToken(db, 'root', 't', Date.now())).token;
+    const agentToken = (await createToken(db, 'a1', 't', Date.now())).token;
     const call = async (method: string, url: string, payload?: object, t = token) => {
       const res = await api.inject({ method: method as 'GET', url, payload, headers: { authorization: `Bearer ${t}` } });
       return { status: res.statusCode, body: JSON.parse(res.body) };
@@ -181,19 +181,19 @@ describe('webhooks', () => {
     expect(secret).toMatch(/^whsec_/);
     expect(JSON.stringify((await call('GET', `/webhooks/${hook}`)).body)).not.toContain(secret);
 
-    start();
+    await start();
     const id = addCallback('n1');
-    await until(() => listDeliveries(db, hook, 'DEAD', 10).length === 1, 'dead-lettered', 5000);
+    await until(async () => (await listDeliveries(db, hook, 'DEAD', 10)).length === 1, 'dead-lettered', 5000);
     expect(r.hits.length).toBe(FAST.maxAttempts);
     expect(r.hits.every((h) => verifiedByReceiver(h, secret))).toBe(true);
     const dead = await call('GET', `/webhooks/${hook}/deliveries?state=DEAD`);
-    expect(dead.body.items).toEqual([expect.objectContaining({ eventId: eventIds(id)[0], state: 'DEAD', attempts: 3, lastStatus: 503, lastError: 'HTTP 503' })]);
+    expect(dead.body.items).toEqual([expect.objectContaining({ eventId: (await eventIds(id))[0], state: 'DEAD', attempts: 3, lastStatus: 503, lastError: 'HTTP 503' })]);
     expect((await call('GET', `/webhooks/${hook}`)).body.deliveries).toEqual({ pending: 0, delivered: 0, dead: 1 });
 
     r.state.behave = (_h, res) => res.end('ok');
     const again = await call('POST', `/webhooks/${hook}/deliveries/${dead.body.items[0].id}/retry`);
     expect(again.status).toBe(200);
-    await until(() => listDeliveries(db, hook, 'DELIVERED', 10).length === 1, 'delivered after the retry');
+    await until(async () => (await listDeliveries(db, hook, 'DELIVERED', 10)).length === 1, 'delivered after the retry');
     expect((await call('POST', `/webhooks/${hook}/deliveries/${dead.body.items[0].id}/retry`)).status).toBe(404);
     await api.close();
   });
@@ -205,15 +205,15 @@ describe('webhooks', () => {
       if (h.eventId === first && n < 3) return res.writeHead(500).end();
       res.end('ok');
     });
-    const w = createWebhook(db, { url: r.url, events: [], secret: SECRET, description: null }, Date.now());
+    const w = await createWebhook(db, { url: r.url, events: [], secret: SECRET, description: null }, Date.now());
     const slow = { ...FAST, retryBaseMs: 150, maxAttempts: 5 };
     const a = addCallback('n1');
     cancel(a); // a: created, cancelled
     const b = addCallback('n2'); // b: created
-    start(slow);
-    await until(() => listDeliveries(db, w.id, 'DELIVERED', 10).length === 3, 'all delivered', 8000);
-    const [aCreated, aCancelled] = eventIds(a);
-    const bCreated = eventIds(b)[0]!;
+    await start(slow);
+    await until(async () => (await listDeliveries(db, w.id, 'DELIVERED', 10)).length === 3, 'all delivered', 8000);
+    const [aCreated, aCancelled] = await eventIds(a);
+    const bCreated = (await eventIds(b))[0]!;
     const order = r.hits.map((h) => h.eventId);
     expect(first).toBe(aCreated);
     // b's event went out while a's first was still failing…
@@ -226,12 +226,12 @@ describe('webhooks', () => {
   it('a stalled endpoint holds only its own queue: another endpoint gets its events at once', async () => {
     const stalled = await receiver(() => {}); // never answers
     const fine = await receiver();
-    createWebhook(db, { url: stalled.url, events: [], secret: SECRET, description: null }, Date.now());
-    const w2 = createWebhook(db, { url: fine.url, events: [], secret: SECRET, description: null }, Date.now());
-    start({ ...FAST, timeoutMs: 10_000, perEndpoint: 2, concurrency: 3 });
+    await createWebhook(db, { url: stalled.url, events: [], secret: SECRET, description: null }, Date.now());
+    const w2 = await createWebhook(db, { url: fine.url, events: [], secret: SECRET, description: null }, Date.now());
+    await start({ ...FAST, timeoutMs: 10_000, perEndpoint: 2, concurrency: 3 });
     const t0 = Date.now();
     for (const l of ['n1', 'n2', 'n3', 'n4', 'n5']) addCallback(l);
-    await until(() => listDeliveries(db, w2.id, 'DELIVERED', 10).length === 5, 'the healthy endpoint served', 3000);
+    await until(async () => (await listDeliveries(db, w2.id, 'DELIVERED', 10)).length === 5, 'the healthy endpoint served', 3000);
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(stalled.hits.length).toBe(2); // its per-endpoint cap, the rest wait
   });
@@ -240,7 +240,7 @@ describe('webhooks', () => {
 describe('crash safety', () => {
   it('kill -9 between the change and its delivery loses nothing: after a restart every event arrives, repeats only with the same id', async () => {
     const r = await receiver(() => {}); // first: hold every request (the process dies mid-delivery)
-    const w = createWebhook(db, { url: r.url, events: [], secret: SECRET, description: null }, Date.now());
+    const w = await createWebhook(db, { url: r.url, events: [], secret: SECRET, description: null }, Date.now());
     const vn = join(process.cwd(), 'node_modules/.bin/vite-node');
     const child = async () => {
       const c = spawn(vn, [join(process.cwd(), 'test/integration/events-child.ts'), join(dir, 'db.sqlite')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -262,23 +262,25 @@ describe('crash safety', () => {
     await until(() => r.hits.length === 1, 'the delivery in flight', 10_000);
     await kill9(first); // after the change, before the receiver answered
     const y = addCallback('n2'); // changed while nothing runs: in the outbox, not yet queued
-    expect(listDeliveries(db, w.id, undefined, 10).map((d) => d.state)).toEqual(['PENDING']);
+    expect((await listDeliveries(db, w.id, undefined, 10)).map((d) => d.state)).toEqual(['PENDING']);
 
     r.state.behave = (_h, res) => res.end('ok');
     const second = await child();
-    await until(() => listDeliveries(db, w.id, 'DELIVERED', 10).length === 2, 'both delivered after the restart', 10_000);
+    await until(async () => (await listDeliveries(db, w.id, 'DELIVERED', 10)).length === 2, 'both delivered after the restart', 10_000);
     await kill9(second);
 
-    const expected = [...eventIds(x), ...eventIds(y)];
+    const expected = [...await eventIds(x), ...await eventIds(y)];
     expect(new Set(r.hits.map((h) => h.eventId))).toEqual(new Set(expected));
-    expect(r.hits.filter((h) => h.eventId === eventIds(x)[0]).length).toBe(2); // the one cut off, sent again
-    expect(r.hits.filter((h) => h.eventId === eventIds(y)[0]).length).toBe(1);
+    const [x0] = await eventIds(x);
+    const [y0] = await eventIds(y);
+    expect(r.hits.filter((h) => h.eventId === x0).length).toBe(2); // the one cut off, sent again
+    expect(r.hits.filter((h) => h.eventId === y0).length).toBe(1);
     const bodies = new Map<number, string>();
     for (const h of r.hits) {
       expect(verifiedByReceiver(h)).toBe(true);
       if (bodies.has(h.eventId)) expect(h.body).toBe(bodies.get(h.eventId));
       bodies.set(h.eventId, h.body);
     }
-    expect(listDeliveries(db, w.id, undefined, 10).length).toBe(2);
+    expect((await listDeliveries(db, w.id, undefined, 10)).length).toBe(2);
   }, 30_000);
 });

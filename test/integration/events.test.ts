@@ -7,6 +7,7 @@ import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { eventsOfCallback, lastEventId, setCursor, trimEvents } from '../../src/store/events.js';
 import { callCenter, importedDb, NOW, testApi, tokensFor } from './fixture.js';
+import { transaction } from '../../src/store/engine.js';
 
 // The outbox (sql/0010_events.sql) and GET /events over a real loopback HTTP connection.
 
@@ -24,9 +25,9 @@ let clock = NOW;
 
 beforeEach(async () => {
   clock = NOW;
-  ({ db } = importedDb('events', FILE));
-  tok = tokensFor(db, FILE);
-  hub = new EventHub({ db, log: pino({ level: 'silent' }), pollMs: 20 });
+  ({ db } = await importedDb('events', FILE));
+  tok = await tokensFor(db, FILE);
+  hub = await EventHub.open({ db, log: pino({ level: 'silent' }), pollMs: 20 });
   hub.start();
   api = await testApi(db, { now: () => clock, nudge: () => hub.wake(), events: { hub, heartbeatMs: 100 } });
   await api.listen({ host: '127.0.0.1', port: 0 });
@@ -48,7 +49,7 @@ async function book(body: Record<string, unknown>): Promise<number> {
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body.callback.id as number;
 }
-const types = (id: number) => eventsOfCallback(db, id).map((e) => e.type);
+const types = async (id: number) => (await eventsOfCallback(db, id)).map((e) => e.type);
 
 interface Frame { id: string | null; event: string | null; data: string | null; comment: boolean }
 /** A minimal SSE client on node:http: frames as they arrive. */
@@ -86,9 +87,9 @@ function openStream(who: string, headers: Record<string, string> = {}, query = '
     events,
     status: () => status,
     close: () => { req.destroy(); res?.destroy(); },
-    async until(pred: () => boolean, ms = 3000) {
+    async until(pred: () => boolean | Promise<boolean>, ms = 3000) {
       const end = Date.now() + ms;
-      while (!pred()) {
+      while (!(await pred())) {
         if (Date.now() > end) throw new Error(`timed out; frames: ${JSON.stringify(frames)}`);
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -99,7 +100,7 @@ function openStream(who: string, headers: Record<string, string> = {}, query = '
 describe('outbox triggers', () => {
   it('every writer\'s change becomes an event in the same transaction, with the version after the change and the actor', async () => {
     const id = await book({ lead: 'n1', type: 'USERONLY', owner: 'a1' });
-    const [created] = eventsOfCallback(db, id);
+    const [created] = await eventsOfCallback(db, id);
     expect(created).toMatchObject({ type: 'callback.created', version: 1, actor: 'mgr', campaignId: 'C1', callbackType: 'USERONLY', ownerAgentId: 'a1' });
     expect(created!.data).toMatchObject({ id, leadId: 'n1', state: 'ACTIVE', owner: 'a1' });
 
@@ -107,7 +108,7 @@ describe('outbox triggers', () => {
     expect(edited.status, JSON.stringify(edited.body)).toBe(200);
     const moved = await call('mgr', 'PATCH', `/callbacks/${id}`, { version: 2, type: 'ANYONE', owner: null });
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-    const evs = eventsOfCallback(db, id);
+    const evs = await eventsOfCallback(db, id);
     expect(evs.map((e) => [e.type, e.version, e.actor])).toEqual([
       ['callback.created', 1, 'mgr'],
       ['callback.rescheduled', 2, 'mgr'],
@@ -117,20 +118,20 @@ describe('outbox triggers', () => {
 
     // The scheduler's writes: promote, claim, a no-answer that is retried, then an answered call.
     clock = NOW + 3 * 3_600_000;
-    expect(store.promoteDue(db, clock)).toBe(1);
-    const claim = (seq: number) =>
-      store.claimForDial(db, {
+    expect(await store.promoteDue(db, clock)).toBe(1);
+    const claim = async (seq: number) =>
+      (await store.claimForDial(db, {
         callbackId: id, owner: 'test', token: `t${seq}`, leaseMs: 60_000, now: clock, dialOrder: 'CUSTOMER_FIRST', agentId: 'a1', phoneEndpoint: 'p1',
         callerId: '+15550100001', customerNumber: '+12125550101', trunkId: 'carrier', ids: (s) => ({ agentChannelId: `a${s}`, customerChannelId: `c${s}`, bridgeId: `b${s}` }),
-      })!;
-    const a1 = claim(1);
-    store.countCustomerAttempt(db, id, 't1', a1.id, clock);
-    store.finishAttempt(db, id, 't1', a1.id, { outcome: 'NO_ANSWER', cause: 19, sipCode: 480, endedAt: clock + 1000, detail: null }, { state: 'LIVE', nextAttemptAt: clock + 60_000, waitReason: 'retry' }, clock + 1000);
-    const a2 = claim(2);
-    store.finishAttempt(db, id, 't2', a2.id, { outcome: 'ANSWERED', cause: null, sipCode: null, endedAt: null, detail: null }, { state: 'COMPLETED' }, clock + 2000);
-    store.closeAnsweredAttempt(db, a2.id, clock + 9000, 7000);
+      }))!;
+    const a1 = await claim(1);
+    await store.countCustomerAttempt(db, id, 't1', a1.id, clock);
+    await store.finishAttempt(db, id, 't1', a1.id, { outcome: 'NO_ANSWER', cause: 19, sipCode: 480, endedAt: clock + 1000, detail: null }, { state: 'LIVE', nextAttemptAt: clock + 60_000, waitReason: 'retry' }, clock + 1000);
+    const a2 = await claim(2);
+    await store.finishAttempt(db, id, 't2', a2.id, { outcome: 'ANSWERED', cause: null, sipCode: null, endedAt: null, detail: null }, { state: 'COMPLETED' }, clock + 2000);
+    await store.closeAnsweredAttempt(db, a2.id, clock + 9000, 7000);
 
-    const all = eventsOfCallback(db, id);
+    const all = await eventsOfCallback(db, id);
     expect(all.map((e) => e.type)).toEqual([
       'callback.created', 'callback.rescheduled', 'callback.reassigned',
       'callback.live', 'callback.dialing', 'callback.live', 'attempt.ended', 'callback.dialing', 'callback.completed', 'attempt.ended',
@@ -139,7 +140,7 @@ describe('outbox triggers', () => {
     expect(ended[0]!.data).toMatchObject({ outcome: 'NO_ANSWER', cause: 19, sipCode: 480, customerAttempt: 1, state: 'LIVE' });
     expect(ended[1]!.data).toMatchObject({ outcome: 'ANSWERED', durationMs: 7000, state: 'COMPLETED' });
     // Each event's version is the row's version once its change was done.
-    const row = store.getCallback(db, id)!;
+    const row = (await store.getCallback(db, id))!;
     expect(all.filter((e) => e.type !== 'attempt.ended').at(-1)!.version).toBe(row.version);
     const versions = all.filter((e) => e.type !== 'attempt.ended').map((e) => e.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
@@ -150,39 +151,39 @@ describe('outbox triggers', () => {
     const id = await book({ lead: 'n2' });
     const c = await call('mgr', 'POST', `/callbacks/${id}/cancel`, { reason: 'customer asked' });
     expect(c.status).toBe(200);
-    expect(eventsOfCallback(db, id).at(-1)).toMatchObject({ type: 'callback.cancelled', actor: 'mgr', data: { state: 'CANCELLED', from: 'ACTIVE' } });
+    expect((await eventsOfCallback(db, id)).at(-1)).toMatchObject({ type: 'callback.cancelled', actor: 'mgr', data: { state: 'CANCELLED', from: 'ACTIVE' } });
 
     const old = await book({ lead: 'n3' });
     const fresh = await book({ lead: 'n3', due: '+3h' }); // one open callback per lead: the old one is replaced
-    expect(eventsOfCallback(db, old).at(-1)).toMatchObject({ type: 'callback.cancelled', data: { replacedBy: fresh } });
+    expect((await eventsOfCallback(db, old)).at(-1)).toMatchObject({ type: 'callback.cancelled', data: { replacedBy: fresh } });
 
-    const before = lastEventId(db);
-    expect(() =>
-      db.transaction((tx) => {
-        store.promoteDue(tx as unknown as Db, NOW + 10 * 3_600_000);
+    const before = await lastEventId(db);
+    await expect(
+      transaction(db, async (tx) => {
+        await store.promoteDue(tx as unknown as Db, NOW + 10 * 3_600_000);
         throw new Error('crash before commit');
       }),
-    ).toThrow('crash before commit');
-    expect(lastEventId(db)).toBe(before);
-    expect(types(fresh)).toEqual(['callback.created']);
+    ).rejects.toThrow('crash before commit');
+    expect(await lastEventId(db)).toBe(before);
+    expect(await types(fresh)).toEqual(['callback.created']);
 
     clock = NOW + 4 * 3_600_000;
-    store.promoteDue(db, clock);
-    store.failLive(db, fresh, 'DNC', 'number is on the DNC list', clock);
-    expect(eventsOfCallback(db, fresh).at(-1)).toMatchObject({ type: 'callback.failed', data: { state: 'FAILED', failReason: 'number is on the DNC list' } });
+    await store.promoteDue(db, clock);
+    await store.failLive(db, fresh, 'DNC', 'number is on the DNC list', clock);
+    expect((await eventsOfCallback(db, fresh)).at(-1)).toMatchObject({ type: 'callback.failed', data: { state: 'FAILED', failReason: 'number is on the DNC list' } });
   });
 
   it('retention deletes old events only once every consumer has read them, and ids never go back', async () => {
     const id = await book({ lead: 'n1' });
     await book({ lead: 'n2' });
-    const last = lastEventId(db);
-    setCursor(db, 'email', eventsOfCallback(db, id)[0]!.id);
-    expect(trimEvents(db, NOW + 1)).toBe(1); // only what the slowest consumer has read
-    setCursor(db, 'email', last);
-    expect(trimEvents(db, NOW)).toBe(0); // not older than the cutoff
-    expect(trimEvents(db, NOW + 1)).toBe(1);
+    const last = await lastEventId(db);
+    await setCursor(db, 'email', (await eventsOfCallback(db, id))[0]!.id);
+    expect(await trimEvents(db, NOW + 1)).toBe(1); // only what the slowest consumer has read
+    await setCursor(db, 'email', last);
+    expect(await trimEvents(db, NOW)).toBe(0); // not older than the cutoff
+    expect(await trimEvents(db, NOW + 1)).toBe(1);
     const next = await book({ lead: 'n3' });
-    expect(eventsOfCallback(db, next)[0]!.id).toBe(last + 1);
+    expect((await eventsOfCallback(db, next))[0]!.id).toBe(last + 1);
   });
 });
 

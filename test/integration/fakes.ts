@@ -63,10 +63,10 @@ export class FakePresence extends EventEmitter {
  * Waits for `cond`. Under vi.useFakeTimers() it moves the fake clock instead of sleeping, so a
  * test of something that waits for time (a retry after 1 s, a grace period) takes no real time.
  */
-export const until = async (what: string, cond: () => boolean, ms = 2000) => {
+export const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 2000) => {
   const fake = vi.isFakeTimers();
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     if (fake) await vi.advanceTimersByTimeAsync(10);
     else await new Promise((r) => setTimeout(r, 10));

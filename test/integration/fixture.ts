@@ -66,17 +66,17 @@ export function callCenter(more: ImportFile = {}): ImportFile {
 }
 
 /** A new database in its own temporary directory with `file` imported at `now`. */
-export function importedDb(prefix: string, file: ImportFile, now = NOW): { db: Db; dbPath: string } {
+export async function importedDb(prefix: string, file: ImportFile, now = NOW): Promise<{ db: Db; dbPath: string }> {
   const dbPath = join(mkdtempSync(join(tmpdir(), `cbd-${prefix}-`)), 'db.sqlite');
   const db = openDb(dbPath);
-  applyImport(db, parseImport(YAML.stringify(file), 'fixture'), now);
+  await applyImport(db, parseImport(YAML.stringify(file), 'fixture'), now);
   return { db, dbPath };
 }
 
 /** An API token for each of the file's users, by user id. */
-export function tokensFor(db: Db, file: ImportFile, now = NOW): Record<string, string> {
+export async function tokensFor(db: Db, file: ImportFile, now = NOW): Promise<Record<string, string>> {
   const tok: Record<string, string> = {};
-  for (const u of file.users ?? []) tok[u.id as string] = createToken(db, u.id as string, 'test', now).token;
+  for (const u of file.users ?? []) tok[u.id as string] = (await createToken(db, u.id as string, 'test', now)).token;
   return tok;
 }
 

@@ -26,8 +26,8 @@ let tok: Record<string, string> = {};
 /** A new database and API for each property: one test's leftovers never excuse another's. */
 export async function fresh(): Promise<void> {
   await api?.close();
-  ({ db, dbPath } = importedDb('hostile', FILE));
-  tok = tokensFor(db, FILE);
+  ({ db, dbPath } = await importedDb('hostile', FILE));
+  tok = await tokensFor(db, FILE);
   api = await testApi(db, { bodyLimit: 256 * 1024 });
 }
 afterAll(async () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cbd-csv-mem-'));
   dbFile = join(dir, 'db.sqlite');
   const db = openDb(dbFile);
-  benchCenter(db, 0, Date.now()); // lists L-C1…L-C4
+  await benchCenter(db, 0, Date.now()); // lists L-C1…L-C4
   db.$client.close();
   await writeLeadsCsv(join(dir, 'small.csv'), 5_000, 'L-C1', 's');
   await writeLeadsCsv(join(dir, 'big.csv'), ROWS, 'L-C1', 'b');

@@ -131,7 +131,7 @@ describe('import-leads: the rows', () => {
     const db = openDb(dbFile);
     let msg = '';
     try {
-      importFile(db, file('same.yaml', yaml), Date.now());
+      await importFile(db, file('same.yaml', yaml), Date.now());
     } catch (e) {
       msg = (e as Error).message;
     } finally {

@@ -47,10 +47,10 @@ leads:
 `;
 
 describe('import', () => {
-  it('reports every problem at once, schema and references together, in file order with line numbers; writes nothing', () => {
+  it('reports every problem at once, schema and references together, in file order with line numbers; writes nothing', async () => {
     let msg = '';
     try {
-      importFile(db, file('bad.yaml', BAD), Date.now());
+      await importFile(db, file('bad.yaml', BAD), Date.now());
     } catch (e) {
       msg = (e as Error).message;
     }
@@ -65,8 +65,8 @@ describe('import', () => {
     expect(count('trunks') + count('campaigns') + count('lists') + count('leads')).toBe(0);
   });
 
-  it('accepts phones, numbers and ids written as plain YAML numbers', () => {
-    importFile(
+  it('accepts phones, numbers and ids written as plain YAML numbers', async () => {
+    await importFile(
       db,
       file(
         'numbers.yaml',

@@ -14,8 +14,8 @@ let db: Db;
 let api: FastifyInstance;
 let tok: Record<string, string> = {};
 beforeEach(async () => {
-  ({ db } = importedDb('phones-api', FILE));
-  tok = tokensFor(db, FILE);
+  ({ db } = await importedDb('phones-api', FILE));
+  tok = await tokensFor(db, FILE);
   api = await testApi(db, { nudge: () => undefined });
 });
 afterEach(async () => {

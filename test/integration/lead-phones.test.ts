@@ -38,7 +38,7 @@ const base = (campaign: Record<string, unknown> = {}, leads: unknown[] = [], ext
   ...extra,
 });
 const THREE = { id: 'p3', list: 'L', phones: [{ number: '(212) 555-0101', label: 'home' }, { number: '+13105550102', label: 'work' }, { number: '+14155550103', label: 'mobile' }] };
-const load = (...a: Parameters<typeof base>) => applyImport(db, parseImport(YAML.stringify(base(...a)), 'fixture'), T0);
+const load = async (...a: Parameters<typeof base>) => await applyImport(db, parseImport(YAML.stringify(base(...a)), 'fixture'), T0);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cbd-phones-'));
@@ -61,8 +61,8 @@ describe('migration 0017', () => {
 });
 
 describe('import phones:', () => {
-  it('stores the numbers in order (national read in the default region), number 1 also as leads.phone_e164; a re-import replaces them', () => {
-    load({}, [THREE, { id: 'one', list: 'L', phone: '212-555-0199' }]);
+  it('stores the numbers in order (national read in the default region), number 1 also as leads.phone_e164; a re-import replaces them', async () => {
+    await load({}, [THREE, { id: 'one', list: 'L', phone: '212-555-0199' }]);
     expect(rows('SELECT lead_id, position, e164, label, dnc FROM lead_phones ORDER BY lead_id, position')).toEqual([
       { lead_id: 'one', position: 1, e164: '+12125550199', label: 'mobile', dnc: 0 },
       { lead_id: 'p3', position: 1, e164: '+12125550101', label: 'home', dnc: 0 },
@@ -70,12 +70,12 @@ describe('import phones:', () => {
       { lead_id: 'p3', position: 3, e164: '+14155550103', label: 'mobile', dnc: 0 },
     ]);
     expect(rows("SELECT phone_e164 FROM leads WHERE id = 'p3'")).toEqual([{ phone_e164: '+12125550101' }]);
-    load({}, [{ id: 'p3', list: 'L', phones: [{ number: '+13105550102', label: 'work', dnc: true, time_zone: 'America/Los_Angeles' }] }]);
+    await load({}, [{ id: 'p3', list: 'L', phones: [{ number: '+13105550102', label: 'work', dnc: true, time_zone: 'America/Los_Angeles' }] }]);
     expect(rows("SELECT position, e164, dnc, time_zone FROM lead_phones WHERE lead_id = 'p3'")).toEqual([{ position: 1, e164: '+13105550102', dnc: 1, time_zone: 'America/Los_Angeles' }]);
     expect(rows("SELECT phone_e164 FROM leads WHERE id = 'p3'")).toEqual([{ phone_e164: '+13105550102' }]);
   });
 
-  it('reports bad numbers, a number twice, phone and phones together, a bad label, with line numbers; writes nothing', () => {
+  it('reports bad numbers, a number twice, phone and phones together, a bad label, with line numbers; writes nothing', async () => {
     const f = join(dir, 'bad.yaml');
     writeFileSync(
       f,
@@ -101,7 +101,7 @@ leads:
     );
     let msg = '';
     try {
-      importFile(db, f, T0);
+      await importFile(db, f, T0);
     } catch (e) {
       msg = (e as Error).message;
     }
@@ -116,23 +116,23 @@ leads:
 });
 
 describe('booking, search and view', () => {
-  beforeEach(() => load({ alt_dial: 'on' }, [THREE], { dnc: [{ number: '+14155550103', campaign: 'C' }] }));
+  beforeEach(async () => await load({ alt_dial: 'on' }, [THREE], { dnc: [{ number: '+14155550103', campaign: 'C' }] }));
 
-  it('a booking may name the number by position or digits; by phone finds the lead by any number and asks for that one', () => {
-    expect(bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '2' }, T0).callback.phonePosition).toBe(2);
-    expect(bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '(310) 555-0102' }, T0).callback.phonePosition).toBe(2);
-    expect(() => bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '4' }, T0)).toThrow(/lead p3 has no number 4 \(its numbers: 1: \+12125550101 \(home\), 2: \+13105550102 \(work\), 3: \+14155550103 \(mobile\)\)/);
-    expect(() => bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '+19995550000' }, T0)).toThrow(/is not one of lead p3's numbers/);
-    const b = bookCallback(db, { byPhone: { phone: '+14155550103', campaignId: 'C', source: 'api' }, due: '+1h', actor: 't' }, T0);
+  it('a booking may name the number by position or digits; by phone finds the lead by any number and asks for that one', async () => {
+    expect((await bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '2' }, T0)).callback.phonePosition).toBe(2);
+    expect((await bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '(310) 555-0102' }, T0)).callback.phonePosition).toBe(2);
+    await expect(bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '4' }, T0)).rejects.toThrow(/lead p3 has no number 4 \(its numbers: 1: \+12125550101 \(home\), 2: \+13105550102 \(work\), 3: \+14155550103 \(mobile\)\)/);
+    await expect(bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '+19995550000' }, T0)).rejects.toThrow(/is not one of lead p3's numbers/);
+    const b = await bookCallback(db, { byPhone: { phone: '+14155550103', campaignId: 'C', source: 'api' }, due: '+1h', actor: 't' }, T0);
     expect(b.callback).toMatchObject({ leadId: 'p3', phonePosition: 3 });
     expect(rows('SELECT count(*) n FROM leads')).toEqual([{ n: 1 }]); // found, not created
   });
 
-  it('the search by phone finds the callback by its second number; the view lists the numbers and the next one (DNC skipped)', () => {
-    const id = bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '3' }, T0).callback.id;
-    expect(listCallbacks(db, { scope: { kind: 'all' }, phone: '+13105550102', limit: 10 }).items.map((c) => c.id)).toEqual([id]);
-    expect(listCallbacks(db, { scope: { kind: 'all' }, phone: '+19995550000', limit: 10 }).items).toEqual([]);
-    const v = viewById(db, id, T0);
+  it('the search by phone finds the callback by its second number; the view lists the numbers and the next one (DNC skipped)', async () => {
+    const id = (await bookCallback(db, { leadId: 'p3', due: '+1h', actor: 't', number: '3' }, T0)).callback.id;
+    expect((await listCallbacks(db, { scope: { kind: 'all' }, phone: '+13105550102', limit: 10 })).items.map((c) => c.id)).toEqual([id]);
+    expect((await listCallbacks(db, { scope: { kind: 'all' }, phone: '+19995550000', limit: 10 })).items).toEqual([]);
+    const v = await viewById(db, id, T0);
     expect(v.numbers).toEqual([
       { position: 1, number: '+12125550101', label: 'home', dnc: false, zone: 'America/New_York' },
       { position: 2, number: '+13105550102', label: 'work', dnc: false, zone: 'America/New_York' },
@@ -146,7 +146,7 @@ describe('booking, search and view', () => {
 describe('the CLI', () => {
   it('callback add --number books on that number and says which number it calls; callback show lists the numbers', async () => {
     // The CLI reads the real clock: no calling window to fall outside of.
-    load({ alt_dial: 'on', calling_windows: { 'mon-sun': '00:00-24:00' } }, [THREE]);
+    await load({ alt_dial: 'on', calling_windows: { 'mon-sun': '00:00-24:00' } }, [THREE]);
     db.$client.close();
     const dbPath = join(dir, 'db.sqlite');
     const add = await runCli(['callback', 'add', '--lead', 'p3', '--due', '+1h', '--number', '2', '--db', dbPath]);
@@ -185,33 +185,33 @@ describe('alt-dial through the scheduler (Asterisk faked)', () => {
   };
   /** The customer leg of the latest attempt ends with this Q.850 cause. */
   const customerEnds = async (id: number, cause: number) => {
-    const a = store.attemptsOf(db, id).at(-1)!;
+    const a = (await store.attemptsOf(db, id)).at(-1)!;
     ari.event({ type: 'ChannelDestroyed', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Down' }, cause });
     // Customer-first: no agent was rung yet, so the session closes at once (no agent leg to end).
     await until('the attempt to end', () => sched!.busyAgents().size === 0);
     expect(ari.hangups).not.toContain(a.agentChannelId);
-    expect(store.getCallback(db, id)!.state).toBe('LIVE');
+    expect((await store.getCallback(db, id))!.state).toBe('LIVE');
   };
   const dialedTo = () => ari.originates.map((o) => /PJSIP\/(\+\d+)@/.exec(o.endpoint)?.[1]);
 
   it('BUSY on number 1 → number 2; a DNC-flagged number is skipped; a non-busy ending stays; each attempt records its number', async () => {
     clock = T0;
-    load({ alt_dial: 'on' }, [{ id: 'p', list: 'L', phones: [{ number: '+12125550101' }, { number: '+12125550102', dnc: true }, { number: '+12125550103' }] }]);
-    const id = bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE' }, clock).callback.id;
+    await load({ alt_dial: 'on' }, [{ id: 'p', list: 'L', phones: [{ number: '+12125550101' }, { number: '+12125550102', dnc: true }, { number: '+12125550103' }] }]);
+    const id = (await bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE' }, clock)).callback.id;
     start();
     await at(clock + 1000);
     await until('attempt 1', () => ari.originates.length === 1);
     await customerEnds(id, 17); // BUSY
-    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await at((await store.getCallback(db, id))!.nextAttemptAt! + 1);
     await until('attempt 2', () => ari.originates.length === 2);
     await customerEnds(id, 34); // CONGESTION: says nothing about the number, tried again
-    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await at((await store.getCallback(db, id))!.nextAttemptAt! + 1);
     await until('attempt 3', () => ari.originates.length === 3);
     await customerEnds(id, 19); // NO_ANSWER on 3 → wraps to 1
-    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await at((await store.getCallback(db, id))!.nextAttemptAt! + 1);
     await until('attempt 4', () => ari.originates.length === 4);
     expect(dialedTo()).toEqual(['+12125550101', '+12125550103', '+12125550103', '+12125550101']);
-    expect(store.attemptsOf(db, id).map((a) => [a.phonePosition, a.customerNumber, a.outcome])).toEqual([
+    expect((await store.attemptsOf(db, id)).map((a) => [a.phonePosition, a.customerNumber, a.outcome])).toEqual([
       [1, '+12125550101', 'BUSY'],
       [3, '+12125550103', 'CONGESTION'],
       [3, '+12125550103', 'NO_ANSWER'],
@@ -222,11 +222,11 @@ describe('alt-dial through the scheduler (Asterisk faked)', () => {
   it("each number's own window: none open → waits for the earliest; the next number closed → skipped for an open one; alt_dial off keeps to one number", async () => {
     // 13:30 UTC: 08:30 in New York, 05:30 in Los Angeles: both closed; New York opens first (14:00 UTC).
     clock = Date.parse('2026-11-23T13:30:00Z');
-    load({ alt_dial: 'on' }, [{ id: 'p', list: 'L', phones: [{ number: '+13105550102', time_zone: 'America/Los_Angeles' }, { number: '+12125550101', time_zone: 'America/New_York' }] }]);
-    const id = bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE', calltimeCheck: 'OFF' }, clock).callback.id;
+    await load({ alt_dial: 'on' }, [{ id: 'p', list: 'L', phones: [{ number: '+13105550102', time_zone: 'America/Los_Angeles' }, { number: '+12125550101', time_zone: 'America/New_York' }] }]);
+    const id = (await bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE', calltimeCheck: 'OFF' }, clock)).callback.id;
     start();
     await at(clock + 1000);
-    const waiting = store.getCallback(db, id)!;
+    const waiting = (await store.getCallback(db, id))!;
     expect(ari.originates).toHaveLength(0);
     expect(waiting.nextAttemptAt).toBe(Date.parse('2026-11-23T14:00:00Z'));
     expect(waiting.waitReason).toMatch(/outside calling hours in America\/New_York/);
@@ -235,7 +235,7 @@ describe('alt-dial through the scheduler (Asterisk faked)', () => {
     expect(dialedTo()).toEqual(['+12125550101']); // number 2, the one in its window
     await customerEnds(id, 17);
     // BUSY on number 2: the rotation's next is number 1 (Los Angeles, closed until 17:00 UTC), so number 2 again.
-    await at(store.getCallback(db, id)!.nextAttemptAt! + 1);
+    await at((await store.getCallback(db, id))!.nextAttemptAt! + 1);
     await until('attempt 2', () => ari.originates.length === 2);
     expect(dialedTo()).toEqual(['+12125550101', '+12125550101']);
     await customerEnds(id, 17);
@@ -245,15 +245,15 @@ describe('alt-dial through the scheduler (Asterisk faked)', () => {
     await sched!.stop(0);
     sched = null;
     db.$client.prepare("UPDATE campaigns SET alt_dial = 'off'").run();
-    const off = bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE', calltimeCheck: 'OFF' }, clock).callback.id;
+    const off = (await bookCallback(db, { leadId: 'p', due: '+0s', actor: 't', type: 'ANYONE', calltimeCheck: 'OFF' }, clock)).callback.id;
     start();
     await at(clock + 1000);
     expect(ari.originates).toHaveLength(0);
-    expect(store.getCallback(db, off)!.nextAttemptAt).toBe(Date.parse('2026-11-23T17:00:00Z'));
+    expect((await store.getCallback(db, off))!.nextAttemptAt).toBe(Date.parse('2026-11-23T17:00:00Z'));
     await at(Date.parse('2026-11-23T17:00:00Z'));
     await until('off: attempt 1', () => ari.originates.length === 1);
     await customerEnds(off, 17);
-    await at(store.getCallback(db, off)!.nextAttemptAt! + 1);
+    await at((await store.getCallback(db, off))!.nextAttemptAt! + 1);
     await until('off: attempt 2', () => ari.originates.length === 2);
     expect(dialedTo()).toEqual(['+13105550102', '+13105550102']);
   });

@@ -30,20 +30,20 @@ const value = (text: string, series: string) => {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
-beforeAll(() => {
+beforeAll(async () => {
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-metrics-')), 'm.db'));
-  applyImport(db, parseImport(JSON.stringify(FILE), 'metrics.json'), NOW);
+  await applyImport(db, parseImport(JSON.stringify(FILE), 'metrics.json'), NOW);
   registerGauges({ db, trunksInUse: () => inUse, links: () => links });
 });
 
 describe('/metrics', () => {
   it('has a series for every callback state and every trunk, at 0 when there is nothing', async () => {
     const empty = await scrape();
-    for (const state of Object.keys(countCallbacksByState(db))) expect(value(empty, `callbackd_callbacks{state="${state}"}`), state).toBe(0);
+    for (const state of Object.keys(await countCallbacksByState(db))) expect(value(empty, `callbackd_callbacks{state="${state}"}`), state).toBe(0);
     expect(value(empty, 'callbackd_calls_in_progress{trunk="carrier"}')).toBe(0);
     expect(value(empty, 'callbackd_calls_in_progress{trunk="backup"}')).toBe(0);
 
-    insertCallback(db, { leadId: 'n1', campaignId: 'C1', type: 'ANYONE', ownerAgentId: null, dueAt: NOW, dueZone: 'UTC', maxAttempts: 3, notes: null }, NOW);
+    await insertCallback(db, { leadId: 'n1', campaignId: 'C1', type: 'ANYONE', ownerAgentId: null, dueAt: NOW, dueZone: 'UTC', maxAttempts: 3, notes: null }, NOW);
     inUse.set('carrier', 2);
     const one = await scrape();
     expect(value(one, 'callbackd_callbacks{state="ACTIVE"}')).toBe(1);

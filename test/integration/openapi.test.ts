@@ -24,7 +24,7 @@ const operations = (): [string, Op][] =>
 
 beforeAll(async () => {
   const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-openapi-')), 'db.sqlite'));
-  hub = new EventHub({ db, log: pino({ level: 'silent' }), pollMs: 1000 });
+  hub = await EventHub.open({ db, log: pino({ level: 'silent' }), pollMs: 1000 });
   api = await buildApi({
     db, log: pino({ level: 'silent' }), now: Date.now, nudge: () => undefined, bodyLimit: 65536,
     ready: () => ({ ari: false, ami: true, presence: false }), events: { hub, heartbeatMs: 1000 },

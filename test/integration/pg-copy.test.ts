@@ -31,10 +31,10 @@ async function connect(url: string): Promise<pg.Client> {
 }
 
 /** The directory of bench/scale.ts, 100k callbacks from bench/generate.ts, and rows of every other kind. */
-function buildSource(file: string): void {
+async function buildSource(file: string): Promise<void> {
   const db = openDb(file);
   const campaigns = ['C1', 'C2', 'C3', 'C4'];
-  applyImport(
+  await applyImport(
     db,
     parseImport(
       JSON.stringify({
@@ -81,11 +81,11 @@ function buildSource(file: string): void {
   c.close();
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   if (!start.ok) return;
   lab = start.lab;
   sourceFile = join(mkdtempSync(join(tmpdir(), 'cbd-pgcopy-')), 'source.db');
-  buildSource(sourceFile);
+  await buildSource(sourceFile);
   source = new Database(sourceFile, { readonly: true, fileMustExist: true });
 }, 300_000);
 afterAll(async () => {
@@ -185,7 +185,7 @@ describe.skipIf(!start.ok && !inCi)('callbackd db copy: SQLite into PostgreSQL',
     const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
     const small = join(mkdtempSync(join(tmpdir(), 'cbd-pgcli-')), 'small.db');
     const d = openDb(small);
-    applyImport(d, parseImport(JSON.stringify({ trunks: [{ id: 't' }], users: [{ id: 'root', role: 'admin' }] }), 'test'), NOW);
+    await applyImport(d, parseImport(JSON.stringify({ trunks: [{ id: 't' }], users: [{ id: 'root', role: 'admin' }] }), 'test'), NOW);
     d.$client.close();
     const url = await lab.createDatabase();
     const password = new URL(url).password;

@@ -42,10 +42,10 @@ let db: Db | undefined;
 afterEach(() => db?.$client.close());
 
 /** A callback of `lead` for the bot, claimed by a daemon on server b: one call in progress on the bot. */
-function botCall(d: Db, lead: string, seq: number) {
-  const cb = bookCallback(d, { leadId: lead, due: new Date(NOW + 60_000).toISOString(), type: 'ANYONE', ownerAgentId: null, notes: null, actor: 'test' }, NOW).callback;
-  promoteDue(d, NOW + 120_000);
-  const attempt = claimForDial(d, {
+async function botCall(d: Db, lead: string, seq: number) {
+  const cb = (await bookCallback(d, { leadId: lead, due: new Date(NOW + 60_000).toISOString(), type: 'ANYONE', ownerAgentId: null, notes: null, actor: 'test' }, NOW)).callback;
+  await promoteDue(d, NOW + 120_000);
+  const attempt = await claimForDial(d, {
     callbackId: cb.id, owner: 'd-b', token: `t${seq}`, leaseMs: 60_000, now: NOW + 120_000, dialOrder: 'AGENT_FIRST', agentId: 'bot', phoneEndpoint: 'ai-bot',
     callerId: '+15550100001', customerNumber: `+1212555010${seq}`, trunkId: 'carrier-b', ids: (s) => ({ agentChannelId: `a-${cb.id}-${s}`, customerChannelId: `c-${cb.id}-${s}`, bridgeId: `b-${cb.id}-${s}` }),
   });
@@ -58,12 +58,12 @@ const brief = (rows: Row[]) => rows.map((r) => [r.endpoint, r.server, r.inUseTex
 
 describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls calls", not "in use"', () => {
   it('callbackd agents, GET /phones, GET /dashboard and /readyz agree as the bot takes calls up to max_calls and ends them', async () => {
-    const made = importedDb('phone-view', FILE);
+    const made = await importedDb('phone-view', FILE);
     const d = (db = made.db);
-    const tok = tokensFor(d, FILE);
+    const tok = await tokensFor(d, FILE);
     // Each server's daemon writes what its AMI shows: the human on a and the bot are in use.
-    writePresence(d, [seen('ph1', true)], 'a');
-    writePresence(d, [seen('ph2', false), seen('ai-bot', true)], 'b');
+    await writePresence(d, [seen('ph1', true)], 'a');
+    await writePresence(d, [seen('ph2', false), seen('ai-bot', true)], 'b');
     const api = await testApi(d);
     const get = async (url: string) => {
       const r = await api.inject({ method: 'GET', url, headers: { authorization: `Bearer ${tok.root}` } });
@@ -81,13 +81,13 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
       expect(phones.find((p) => p.endpoint === 'ai-bot')).toMatchObject({ inUse: true, ai: { calls: 0, maxCalls: 2 }, why: '' });
       expect(phones.find((p) => p.endpoint === 'ph1')).toMatchObject({ ai: null, why: 'in use' });
 
-      const first = botCall(d, 'l0', 0);
-      expect(openCallsByAgent(d)).toEqual(new Map([['bot', 1]]));
+      const first = await botCall(d, 'l0', 0);
+      expect(await openCallsByAgent(d)).toEqual(new Map([['bot', 1]]));
       phones = (await get('/phones')).phones;
       expect(brief(phones)[2]).toEqual(['ai-bot', 'b', 'AI, 1 of 2 calls', true, null]);
 
       // The second call fills it: not rung now, and the reason is its limit, never "in use".
-      const second = botCall(d, 'l1', 1);
+      const second = await botCall(d, 'l1', 1);
       const full = ['ai-bot', 'b', 'AI, 2 of 2 calls', false, 'AI agent bot is on 2 callbacks (max_calls 2)'];
       expect(brief((await get('/phones')).phones)[2]).toEqual(full);
       expect(brief((await get(`/dashboard?from=${new Date(NOW - 3_600_000).toISOString()}&to=${new Date(NOW + 3_600_000).toISOString()}`)).phones)).toEqual(brief((await get('/phones')).phones));
@@ -104,12 +104,12 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
       expect(JSON.parse(json.stdout)).toEqual(await get('/phones')); // the CLI prints the API's view
 
       // An answered call counts until it ends; a call that ended without an answer no longer counts.
-      finishAttempt(d, first.id, first.token, first.attemptId, { outcome: 'ANSWERED', cause: 16, sipCode: 200, endedAt: null, detail: null }, { state: 'COMPLETED' }, NOW + 130_000);
-      expect(openCallsByAgent(d)).toEqual(new Map([['bot', 2]]));
-      finishAttempt(d, second.id, second.token, second.attemptId, { outcome: 'NO_ANSWER', cause: 19, sipCode: 480, endedAt: NOW + 140_000, detail: null }, { state: 'NO_ANSWER', failReason: 'no answer' }, NOW + 140_000);
+      await finishAttempt(d, first.id, first.token, first.attemptId, { outcome: 'ANSWERED', cause: 16, sipCode: 200, endedAt: null, detail: null }, { state: 'COMPLETED' }, NOW + 130_000);
+      expect(await openCallsByAgent(d)).toEqual(new Map([['bot', 2]]));
+      await finishAttempt(d, second.id, second.token, second.attemptId, { outcome: 'NO_ANSWER', cause: 19, sipCode: 480, endedAt: NOW + 140_000, detail: null }, { state: 'NO_ANSWER', failReason: 'no answer' }, NOW + 140_000);
       expect(brief((await get('/phones')).phones)[2]).toEqual(['ai-bot', 'b', 'AI, 1 of 2 calls', true, null]);
-      closeAnsweredAttempt(d, first.attemptId, NOW + 200_000, 70_000);
-      expect(openCallsByAgent(d)).toEqual(new Map());
+      await closeAnsweredAttempt(d, first.attemptId, NOW + 200_000, 70_000);
+      expect(await openCallsByAgent(d)).toEqual(new Map());
       expect(brief((await get('/phones')).phones)[2]).toEqual(['ai-bot', 'b', 'AI, 0 of 2 calls', true, null]);
     } finally {
       await api.close();
@@ -117,10 +117,10 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
   });
 
   it('callbackd status prints the server and database /readyz names, and the bot under its limit as usable', async () => {
-    const made = importedDb('phone-view-status', FILE);
+    const made = await importedDb('phone-view-status', FILE);
     const d = (db = made.db);
-    writePresence(d, [seen('ph2', false), seen('ai-bot', true)], 'b');
-    botCall(d, 'l0', 0);
+    await writePresence(d, [seen('ph2', false), seen('ai-bot', true)], 'b');
+    await botCall(d, 'l0', 0);
     const api = await testApi(d, { ready: () => ({ ari: true, ami: true, presence: true, server: 'b', database: made.dbPath }) });
     try {
       await api.listen({ host: '127.0.0.1', port: 0 });
@@ -139,9 +139,9 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
   });
 
   it('an unregistered AI endpoint is not rung, though it has room for calls', async () => {
-    const made = importedDb('phone-view-ai', FILE);
+    const made = await importedDb('phone-view-ai', FILE);
     const d = (db = made.db);
-    const tok = tokensFor(d, FILE);
+    const tok = await tokensFor(d, FILE);
     const api = await testApi(d);
     try {
       const r = await api.inject({ method: 'GET', url: '/phones', headers: { authorization: `Bearer ${tok.root}` } });

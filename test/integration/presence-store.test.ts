@@ -12,41 +12,41 @@ const row = (endpoint: string, o: Partial<PresenceRow> = {}): PresenceRow => ({
 const written = ({ serverId: _s, ...r }: PresenceRow) => r;
 
 describe('phone presence snapshot (store/presence)', () => {
-  it('replaces the whole picture: booleans and nulls round-trip, phones gone from AMI disappear', () => {
+  it('replaces the whole picture: booleans and nulls round-trip, phones gone from AMI disappear', async () => {
     const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-presence-')), 'db.sqlite'));
-    writePresence(db, [row('a'), row('b'), row('c', { registered: false, reachable: false, contactUri: null, deviceState: 'UNAVAILABLE' })].map(written));
-    expect(readPresence(db).map((r) => r.endpoint)).toEqual(['a', 'b', 'c']);
-    expect(readPresence(db)[2]).toEqual(row('c', { registered: false, reachable: false, contactUri: null, deviceState: 'UNAVAILABLE' }));
+    await writePresence(db, [row('a'), row('b'), row('c', { registered: false, reachable: false, contactUri: null, deviceState: 'UNAVAILABLE' })].map(written));
+    expect((await readPresence(db)).map((r) => r.endpoint)).toEqual(['a', 'b', 'c']);
+    expect((await readPresence(db))[2]).toEqual(row('c', { registered: false, reachable: false, contactUri: null, deviceState: 'UNAVAILABLE' }));
 
-    writePresence(db, [row('b', { deviceState: 'INUSE', inUse: true, writtenAt: 3000 }), row('d', { writtenAt: 3000 })].map(written));
-    expect(readPresence(db)).toEqual([row('b', { deviceState: 'INUSE', inUse: true, writtenAt: 3000 }), row('d', { writtenAt: 3000 })]);
-    expect(lastPresenceWrite(db)).toBe(3000);
+    await writePresence(db, [row('b', { deviceState: 'INUSE', inUse: true, writtenAt: 3000 }), row('d', { writtenAt: 3000 })].map(written));
+    expect(await readPresence(db)).toEqual([row('b', { deviceState: 'INUSE', inUse: true, writtenAt: 3000 }), row('d', { writtenAt: 3000 })]);
+    expect(await lastPresenceWrite(db)).toBe(3000);
 
-    writePresence(db, []);
-    expect(readPresence(db)).toEqual([]);
+    await writePresence(db, []);
+    expect(await readPresence(db)).toEqual([]);
     db.$client.close();
   });
 
-  it('writes nothing when a row is refused (one transaction)', () => {
+  it('writes nothing when a row is refused (one transaction)', async () => {
     const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-presence-')), 'db.sqlite'));
-    writePresence(db, [row('a')].map(written));
-    expect(() => writePresence(db, [row('x'), row('x')].map(written))).toThrow(/UNIQUE/);
-    expect(readPresence(db).map((r) => r.endpoint)).toEqual(['a']);
+    await writePresence(db, [row('a')].map(written));
+    await expect((async () => writePresence(db, [row('x'), row('x')].map(written)))()).rejects.toThrow(/UNIQUE/);
+    expect((await readPresence(db)).map((r) => r.endpoint)).toEqual(['a']);
     db.$client.close();
   });
 
-  it('per server: each daemon replaces only its own rows and never writes another server\'s phone', () => {
+  it('per server: each daemon replaces only its own rows and never writes another server\'s phone', async () => {
     const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-presence-')), 'db.sqlite'));
-    upsertAgent(db, { id: 'ag', name: 'Ag', updatedAt: 1 });
-    upsertPhone(db, { endpoint: 'pa', agentId: 'ag', serverId: 'default', updatedAt: 1 });
-    upsertPhone(db, { endpoint: 'pb', agentId: 'ag', serverId: 'b', updatedAt: 1 });
+    await upsertAgent(db, { id: 'ag', name: 'Ag', updatedAt: 1 });
+    await upsertPhone(db, { endpoint: 'pa', agentId: 'ag', serverId: 'default', updatedAt: 1 });
+    await upsertPhone(db, { endpoint: 'pb', agentId: 'ag', serverId: 'b', updatedAt: 1 });
     // Both Asterisks know both endpoints (same sample config); each daemon tells only its own phone.
-    writePresence(db, [row('pa'), row('pb', { registered: false })].map(written), 'default');
-    writePresence(db, [row('pa', { registered: false }), row('pb'), row('carrier')].map(written), 'b');
-    expect(readPresence(db)).toEqual([row('carrier', { serverId: 'b' }), row('pa'), row('pb', { serverId: 'b' })]);
+    await writePresence(db, [row('pa'), row('pb', { registered: false })].map(written), 'default');
+    await writePresence(db, [row('pa', { registered: false }), row('pb'), row('carrier')].map(written), 'b');
+    expect(await readPresence(db)).toEqual([row('carrier', { serverId: 'b' }), row('pa'), row('pb', { serverId: 'b' })]);
     // The default server's next picture leaves b's rows alone; a shared non-phone endpoint moves to its last writer.
-    writePresence(db, [row('carrier', { writtenAt: 5000 })].map(written), 'default');
-    expect(readPresence(db)).toEqual([row('carrier', { writtenAt: 5000 }), row('pb', { serverId: 'b' })]);
+    await writePresence(db, [row('carrier', { writtenAt: 5000 })].map(written), 'default');
+    expect(await readPresence(db)).toEqual([row('carrier', { writtenAt: 5000 }), row('pb', { serverId: 'b' })]);
     db.$client.close();
   });
 });

@@ -18,7 +18,7 @@ let db: Db;
 let server: AgiServer;
 
 beforeEach(async () => {
-  ({ db } = importedDb('queue-place', {
+  ({ db } = await importedDb('queue-place', {
     ...ONE_TRUNK,
     campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001' }],
     lists: [{ id: 'L', campaign: 'C' }],
@@ -77,23 +77,23 @@ describe('request-callback keeps the caller\'s place in line', () => {
     const a = await caller('request-callback?campaign=C', '+15552220001', uidA);
     expect(positionSaid(a)).toBe('1');
     const [idA, idB] = [idOf(a), idOf(b)];
-    expect(positionInLine(db, getCallback(db, idB)!)).toBe(2);
-    expect(getCallback(db, idA)!.arrivedAt).toBe(Number(uidA.split('.')[0]) * 1000);
+    expect(await positionInLine(db, (await getCallback(db, idB))!)).toBe(2);
+    expect((await getCallback(db, idA))!.arrivedAt).toBe(Number(uidA.split('.')[0]) * 1000);
     // D's dialplan says it arrived 10 s ago (CALLBACKD_ARRIVED=${EPOCH}); its channel is older: the dialplan wins.
     const arrived = (Date.now() - 10_000) / 1000;
     const d = await caller(`request-callback?campaign=C&arrived=${arrived.toFixed(3)}`, '+15552220004', uniqueidAgo(600_000, 3));
     expect(positionSaid(d)).toBe('3');
-    expect(getCallback(db, idOf(d))!.arrivedAt).toBe(Math.round(arrived * 1000));
+    expect((await getCallback(db, idOf(d)))!.arrivedAt).toBe(Math.round(arrived * 1000));
 
-    promoteDue(db, Date.now() + 1000);
-    expect(liveReady(db, Date.now() + 1000, 10).map((r) => r.id)).toEqual([idA, idB, idOf(d)]);
+    await promoteDue(db, Date.now() + 1000);
+    expect((await liveReady(db, Date.now() + 1000, 10)).map((r) => r.id)).toEqual([idA, idB, idOf(d)]);
   });
 
   it('a caller who asks again keeps the place of their first request', async () => {
     const first = await caller('request-callback?campaign=C', '+15552220001', uniqueidAgo(300_000, 1));
     await caller('request-callback?campaign=C', '+15552220002', uniqueidAgo(120_000, 2));
     const again = await caller('request-callback?campaign=C', '+15552220001', uniqueidAgo(10_000, 3));
-    const [was, now] = [getCallback(db, idOf(first))!, getCallback(db, idOf(again))!];
+    const [was, now] = [(await getCallback(db, idOf(first)))!, (await getCallback(db, idOf(again)))!];
     expect(was.state).toBe('CANCELLED'); // replaced: one open callback per lead
     expect(now.arrivedAt).toBe(was.arrivedAt);
     expect(positionSaid(again)).toBe('1');
@@ -102,35 +102,35 @@ describe('request-callback keeps the caller\'s place in line', () => {
   it('without a plausible arrival (a UNIQUEID from 2023, no arrived=) the booking instant is the arrival', async () => {
     const before = Date.now();
     const c = await caller('request-callback?campaign=C&arrived=garbage', '+15552220003', '1700000000.1');
-    const row = getCallback(db, idOf(c))!;
+    const row = (await getCallback(db, idOf(c)))!;
     expect(row.arrivedAt).toBeGreaterThanOrEqual(before);
     expect(row.arrivedAt).toBeLessThanOrEqual(Date.now());
   });
 });
 
 describe('the store orders ready callbacks as the domain rule does', () => {
-  it('liveReady and positionInLine agree with compareInLine on a random mix', () => {
+  it('liveReady and positionInLine agree with compareInLine on a random mix', async () => {
     const now = Date.now();
     let seed = 42;
     const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
     for (let i = 1; i <= 40; i++) {
       const dueAt = now - Math.floor(rnd() * 6) * 60_000;
-      insertCallback(db, {
+      await insertCallback(db, {
         leadId: `l${i}`, campaignId: 'C', type: 'ANYONE', ownerAgentId: null, dueAt, dueZone: 'UTC', maxAttempts: 3, notes: null,
         arrivedAt: rnd() < 0.6 ? now - Math.floor(rnd() * 6) * 60_000 : null,
       }, now);
     }
-    promoteDue(db, now);
+    await promoteDue(db, now);
     // a few retried ones: their next attempt differs from their due time
     db.$client.prepare('UPDATE callbacks SET next_attempt_at = next_attempt_at + 120000 WHERE id % 7 = 0').run();
     const later = now + 300_000;
-    const rows = liveReady(db, later, 100);
+    const rows = await liveReady(db, later, 100);
     expect(rows).toHaveLength(40);
     const want = [...rows].sort(compareInLine).map((r) => r.id);
     expect(rows.map((r) => r.id)).toEqual(want);
     // each one's position is its rank in that order
-    expect(rows.map((r) => positionInLine(db, r))).toEqual(rows.map((_, i) => i + 1));
+    expect(await Promise.all(rows.map((r) => positionInLine(db, r)))).toEqual(rows.map((_, i) => i + 1));
     // the limit cuts the line in order, not by due time
-    expect(liveReady(db, later, 5).map((r) => r.id)).toEqual(want.slice(0, 5));
+    expect((await liveReady(db, later, 5)).map((r) => r.id)).toEqual(want.slice(0, 5));
   });
 });

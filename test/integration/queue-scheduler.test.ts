@@ -25,12 +25,12 @@ let presence: FakePresence;
 let sched: Scheduler | null = null;
 let clock = T0;
 
-beforeEach(() => {
+beforeEach(async () => {
   clock = T0;
   ari = new FakeAri();
   presence = new FakePresence();
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-queue-sched-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify({
+  await applyImport(db, parseImport(YAML.stringify({
     trunks: [{ id: 'carrier' }],
     numbers: [{ number: '+15550100001', trunk: 'carrier' }],
     campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001', inbound_callback_expiry_hours: 1 }],
@@ -62,40 +62,40 @@ async function at(t: number) {
   sched!.nudge();
   await new Promise((r) => setTimeout(r, 60));
 }
-const inbound = (leadId: string, arrivedAt: number | null) =>
-  bookCallback(db, { leadId, due: 'now', type: 'ANYONE', actor: 'agi', ...(arrivedAt === null ? {} : { arrivedAt }) }, clock).callback.id;
+const inbound = async (leadId: string, arrivedAt: number | null) =>
+  (await bookCallback(db, { leadId, due: 'now', type: 'ANYONE', actor: 'agi', ...(arrivedAt === null ? {} : { arrivedAt }) }, clock)).callback.id;
 
 describe('inbound callbacks in the scheduler', () => {
   it('the one free agent gets the earlier arrival, though it was booked last and is due last', async () => {
-    const b = inbound('b', T0 - 2 * MIN);
+    const b = await inbound('b', T0 - 2 * MIN);
     clock += 1000;
-    const plain = inbound('plain', null); // due now (T0 + 1 s): stands behind both arrivals
+    const plain = await inbound('plain', null); // due now (T0 + 1 s): stands behind both arrivals
     clock += 1000;
-    const a = inbound('a', T0 - 5 * MIN);
+    const a = await inbound('a', T0 - 5 * MIN);
     start();
     await at(clock + 1000);
     await until('the agent leg', () => ari.originates.length === 1);
-    expect(store.getCallback(db, a)!.state).toBe('DIALING');
-    expect(store.getCallback(db, b)!.state).toBe('LIVE');
-    expect(store.getCallback(db, plain)!.state).toBe('LIVE');
+    expect((await store.getCallback(db, a))!.state).toBe('DIALING');
+    expect((await store.getCallback(db, b))!.state).toBe('LIVE');
+    expect((await store.getCallback(db, plain))!.state).toBe('LIVE');
   });
 
   it('a waiting inbound callback ends FAILED/EXPIRED after inbound_callback_expiry_hours; one without an arrival does not', async () => {
     presence.phones.set('agent1001', { registered: false, inUse: false, idleSince: 0 });
-    const a = inbound('a', T0 - 30 * MIN);
-    const plain = inbound('plain', null);
+    const a = await inbound('a', T0 - 30 * MIN);
+    const plain = await inbound('plain', null);
     start();
     await at(T0 + 1000);
-    expect(store.getCallback(db, a)!.state).toBe('LIVE'); // waiting for an agent
+    expect((await store.getCallback(db, a))!.state).toBe('LIVE'); // waiting for an agent
     await at(T0 + 30 * MIN - 1000);
-    expect(store.getCallback(db, a)!.state).toBe('LIVE');
+    expect((await store.getCallback(db, a))!.state).toBe('LIVE');
     await at(T0 + 30 * MIN);
-    await until('expired', () => store.getCallback(db, a)!.state === 'FAILED');
-    expect(store.getCallback(db, a)).toMatchObject({
+    await until('expired', async () => (await store.getCallback(db, a))!.state === 'FAILED');
+    expect(await store.getCallback(db, a)).toMatchObject({
       lastOutcome: 'EXPIRED',
       failReason: 'inbound callback expired: the caller joined the line at 2026-11-23T14:30:00.000Z and was not reached within 1 h (campaign option inbound_callback_expiry_hours)',
     });
-    expect(store.getCallback(db, plain)!.state).toBe('LIVE');
+    expect((await store.getCallback(db, plain))!.state).toBe('LIVE');
     expect(ari.originates).toHaveLength(0);
   });
 });

@@ -18,7 +18,7 @@ const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 let db: Db;
 
-beforeEach(() => {
+beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cbd-rec-'));
   db = openDb(join(dir, 'db.sqlite'));
   const f = join(dir, 'cc.yaml');
@@ -34,12 +34,12 @@ leads:
   - { id: l, list: LL, phone: "+15551230002" }
 `,
   );
-  importFile(db, f, NOW);
+  await importFile(db, f, NOW);
 });
 
 /** One ended, recorded attempt of a new callback of `campaign`, ended `daysAgo` before NOW. */
-function recordedCall(campaign: string, lead: string, daysAgo: number): { attemptId: number; name: string; callbackId: number } {
-  const callbackId = insertCallback(db, { leadId: lead, campaignId: campaign, type: 'ANYONE', ownerAgentId: null, dueAt: NOW, dueZone: 'UTC', maxAttempts: 3, notes: null }, NOW);
+async function recordedCall(campaign: string, lead: string, daysAgo: number): Promise<{ attemptId: number; name: string; callbackId: number }> {
+  const callbackId = await insertCallback(db, { leadId: lead, campaignId: campaign, type: 'ANYONE', ownerAgentId: null, dueAt: NOW, dueZone: 'UTC', maxAttempts: 3, notes: null }, NOW);
   const bridge = `cbd-${callbackId}-1-abcd-bridge`;
   const r = db.$client
     .prepare(
@@ -49,7 +49,7 @@ function recordedCall(campaign: string, lead: string, daysAgo: number): { attemp
     .run(callbackId, bridge, NOW - daysAgo * DAY - 60_000, NOW - daysAgo * DAY);
   const attemptId = Number(r.lastInsertRowid);
   const name = recordingNameFor(bridge);
-  setRecordingName(db, attemptId, name);
+  await setRecordingName(db, attemptId, name);
   return { attemptId, name, callbackId };
 }
 
@@ -68,24 +68,24 @@ const log = createLogger('silent');
 
 describe('recording retention', () => {
   it("deletes recordings past their campaign's retention, from Asterisk and in the call log; keeps the others", async () => {
-    const oldShort = recordedCall('SHORT', 's', 8);
-    const newShort = recordedCall('SHORT', 's', 6);
-    const oldLong = recordedCall('LONG', 'l', 30);
+    const oldShort = await recordedCall('SHORT', 's', 8);
+    const newShort = await recordedCall('SHORT', 's', 6);
+    const oldLong = await recordedCall('LONG', 'l', 30);
     const { ari, deleted } = fakeAri();
     expect(await sweepRecordings({ db, ari, log, now: () => NOW })).toBe(1);
     expect(deleted).toEqual([oldShort.name]);
-    expect(recordingOfAttempt(db, oldShort.callbackId, 1)!.deletedAt).toBe(NOW);
-    expect(recordingOfAttempt(db, newShort.callbackId, 1)!.deletedAt).toBeNull();
-    expect(recordingOfAttempt(db, oldLong.callbackId, 1)!.deletedAt).toBeNull();
+    expect((await recordingOfAttempt(db, oldShort.callbackId, 1))!.deletedAt).toBe(NOW);
+    expect((await recordingOfAttempt(db, newShort.callbackId, 1))!.deletedAt).toBeNull();
+    expect((await recordingOfAttempt(db, oldLong.callbackId, 1))!.deletedAt).toBeNull();
     // Once deleted it is not asked for again.
     expect(await sweepRecordings({ db, ari, log, now: () => NOW })).toBe(0);
     expect(deleted).toHaveLength(1);
   });
 
   it('ARI away: nothing is marked deleted, and the next sweep deletes it', async () => {
-    const old = recordedCall('SHORT', 's', 10);
+    const old = await recordedCall('SHORT', 's', 10);
     expect(await sweepRecordings({ db, ari: fakeAri(true).ari, log, now: () => NOW })).toBe(0);
-    expect(recordingOfAttempt(db, old.callbackId, 1)!.deletedAt).toBeNull();
+    expect((await recordingOfAttempt(db, old.callbackId, 1))!.deletedAt).toBeNull();
     const ok = fakeAri();
     expect(await sweepRecordings({ db, ari: ok.ari, log, now: () => NOW })).toBe(1);
     expect(ok.deleted).toEqual([old.name]);
@@ -96,24 +96,24 @@ describe('recording in the call log', () => {
   const event = (type: string, recording: Record<string, unknown>) => ({ type, recording }) as Parameters<typeof onRecordingEvent>[2];
   const talked = (attemptId: number) => db.$client.prepare('UPDATE call_attempts SET duration_ms = 3000 WHERE id = ?').run(attemptId);
 
-  it('the name is derived from the callback and attempt; a RecordingFailed event notes why the file is incomplete', () => {
-    const call = recordedCall('SHORT', 's', 0);
+  it('the name is derived from the callback and attempt; a RecordingFailed event notes why the file is incomplete', async () => {
+    const call = await recordedCall('SHORT', 's', 0);
     expect(call.name).toBe(`cbd-${call.callbackId}-1-abcd-rec`);
-    onRecordingEvent(db, log, event('RecordingFailed', { name: call.name, cause: 'Failed to answer channel' }));
-    expect(recordingOfAttempt(db, call.callbackId, 1)).toEqual({ name: call.name, note: 'recording failed during the call: Failed to answer channel', deletedAt: null });
-    onRecordingEvent(db, log, event('RecordingFailed', { name: 'someone-elses-recording', cause: 'x' })); // not ours: nothing written
-    expect(recordingOfAttempt(db, call.callbackId, 1)!.note).toMatch(/Failed to answer channel/);
+    await onRecordingEvent(db, log, event('RecordingFailed', { name: call.name, cause: 'Failed to answer channel' }));
+    expect(await recordingOfAttempt(db, call.callbackId, 1)).toEqual({ name: call.name, note: 'recording failed during the call: Failed to answer channel', deletedAt: null });
+    await onRecordingEvent(db, log, event('RecordingFailed', { name: 'someone-elses-recording', cause: 'x' })); // not ours: nothing written
+    expect((await recordingOfAttempt(db, call.callbackId, 1))!.note).toMatch(/Failed to answer channel/);
   });
 
-  it('RecordingFinished while the call is still up (Asterisk could not write: disk full) is noted; after the call it is the normal end', () => {
-    const cut = recordedCall('SHORT', 's', 0);
-    onRecordingEvent(db, log, event('RecordingFinished', { name: cut.name, duration: 1 }));
-    expect(recordingOfAttempt(db, cut.callbackId, 1)!.note).toBe(
+  it('RecordingFinished while the call is still up (Asterisk could not write: disk full) is noted; after the call it is the normal end', async () => {
+    const cut = await recordedCall('SHORT', 's', 0);
+    await onRecordingEvent(db, log, event('RecordingFinished', { name: cut.name, duration: 1 }));
+    expect((await recordingOfAttempt(db, cut.callbackId, 1))!.note).toBe(
       'recording stopped after 1 s while the call went on: Asterisk could not write the file (the recording disk is full or not writable); what was recorded before stays playable',
     );
-    const normal = recordedCall('LONG', 'l', 0);
+    const normal = await recordedCall('LONG', 'l', 0);
     talked(normal.attemptId); // the call closed (talk time written) before the recording was stopped
-    onRecordingEvent(db, log, event('RecordingFinished', { name: normal.name, duration: 3 }));
-    expect(recordingOfAttempt(db, normal.callbackId, 1)).toEqual({ name: normal.name, note: null, deletedAt: null });
+    await onRecordingEvent(db, log, event('RecordingFinished', { name: normal.name, duration: 3 }));
+    expect(await recordingOfAttempt(db, normal.callbackId, 1)).toEqual({ name: normal.name, note: null, deletedAt: null });
   });
 });

@@ -35,7 +35,7 @@ const busyCount = async (where: string) => {
 
 describe('another process holds the write lock while calls go on', () => {
   it(`a ${LOCK_MS / 1000} s BEGIN IMMEDIATE elsewhere: the event loop stays responsive, call ends are written after the lock is released, nothing is dialed twice`, async () => {
-    const { db, dbPath } = importedDb('busy', FILE, Date.now());
+    const { db, dbPath } = await importedDb('busy', FILE, Date.now());
     // The scheduler's own connection, opened as daemon.ts opens it.
     const dialDb = openDb(dbPath, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
     const lines: string[] = [];
@@ -44,28 +44,28 @@ describe('another process holds the write lock while calls go on', () => {
     sched.start();
     ari.emit('connected');
     stops.push(() => void db.$client.close(), () => void dialDb.$client.close(), () => sched.stop(0));
-    const book = (n: number, inMs = 0) =>
-      store.insertCallback(db, { leadId: `lead${n}`, campaignId: 'C', type: 'USERONLY', ownerAgentId: `a${n}`, dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
-    const attempt = (id: number) => store.attemptsOf(db, id)[0]!;
+    const book = async (n: number, inMs = 0) =>
+      await store.insertCallback(db, { leadId: `lead${n}`, campaignId: 'C', type: 'USERONLY', ownerAgentId: `a${n}`, dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    const attempt = async (id: number) => (await store.attemptsOf(db, id))[0]!;
     const up = (channelId: string) => ari.event({ type: 'StasisStart', channel: { id: channelId, name: 'PJSIP/x', state: 'Up' } });
     const gone = (channelId: string, cause: number) => ari.event({ type: 'ChannelDestroyed', channel: { id: channelId, name: 'PJSIP/x', state: 'Up' }, cause });
 
     // A: agent and customer bridged (the attempt is ANSWERED, the call goes on).
-    const a = book(1);
+    const a = await book(1);
     sched.nudge();
     await until('A: the agent leg', () => ari.originates.length === 1);
-    up(attempt(a).agentChannelId);
+    up((await attempt(a)).agentChannelId);
     await until('A: the customer leg', () => ari.originates.length === 2);
-    up(attempt(a).customerChannelId);
-    await until('A: bridged', () => store.getCallback(db, a)!.state === 'COMPLETED');
+    up((await attempt(a)).customerChannelId);
+    await until('A: bridged', async () => (await store.getCallback(db, a))!.state === 'COMPLETED');
     // B: the agent answered, the customer is being dialed.
-    const b = book(2);
+    const b = await book(2);
     sched.nudge();
     await until('B: the agent leg', () => ari.originates.length === 3);
-    up(attempt(b).agentChannelId);
+    up((await attempt(b)).agentChannelId);
     await until('B: the customer leg', () => ari.originates.length === 4);
     // C: comes due while the lock is held.
-    const c = book(3, 500);
+    const c = await book(3, 500);
     const dialedBefore = ari.originates.length;
     const busyBefore = { scheduler: await busyCount('scheduler'), dialer: await busyCount('dialer') };
 
@@ -85,14 +85,14 @@ describe('another process holds the write lock while calls go on', () => {
     const lockedAt = Date.now();
     // During the lock: A's customer hangs up (the answered call's end), B's customer is busy (B's attempt ends).
     await new Promise((r) => setTimeout(r, 300));
-    gone(attempt(a).customerChannelId, 16);
-    gone(attempt(b).customerChannelId, 17);
+    gone((await attempt(a)).customerChannelId, 16);
+    gone((await attempt(b)).customerChannelId, 17);
     await new Promise((r) => setTimeout(r, LOCK_MS - 300));
     // Nothing could be written or claimed while it was held.
-    expect(attempt(a).endedAt).toBeNull();
-    expect(attempt(b).outcome).toBeNull();
-    expect(store.getCallback(db, b)!.state).toBe('DIALING');
-    expect(store.attemptsOf(db, c)).toHaveLength(0);
+    expect((await attempt(a)).endedAt).toBeNull();
+    expect((await attempt(b)).outcome).toBeNull();
+    expect((await store.getCallback(db, b))!.state).toBe('DIALING');
+    expect(await store.attemptsOf(db, c)).toHaveLength(0);
     expect(ari.originates).toHaveLength(dialedBefore);
     other.$client.exec('COMMIT');
     const releasedAt = Date.now();
@@ -106,20 +106,20 @@ describe('another process holds the write lock while calls go on', () => {
     expect(worstGap).toBeLessThan(250);
 
     // After the release: both ends written, C dialed once.
-    await until('A: the answered call end', () => attempt(a).endedAt !== null, 3000);
-    await until("B: the attempt's end", () => attempt(b).outcome !== null, 3000);
+    await until('A: the answered call end', async () => (await attempt(a)).endedAt !== null, 3000);
+    await until("B: the attempt's end", async () => (await attempt(b)).outcome !== null, 3000);
     await until('C: its agent leg', () => ari.originates.length === dialedBefore + 1, 3000);
-    expect(attempt(a).durationMs).toBeGreaterThan(0);
-    expect(attempt(b).outcome).toBe('BUSY');
-    expect(store.getCallback(db, b)!.state).toBe('LIVE');
-    expect(store.getCallback(db, b)!.leaseToken).toBeNull();
+    expect((await attempt(a)).durationMs).toBeGreaterThan(0);
+    expect((await attempt(b)).outcome).toBe('BUSY');
+    expect((await store.getCallback(db, b))!.state).toBe('LIVE');
+    expect((await store.getCallback(db, b))!.leaseToken).toBeNull();
     await new Promise((r) => setTimeout(r, 500));
     const perCallback = (id: number) => ari.originates.filter((o) => o.channelId.startsWith(`cbd-${id}-`)).length;
     expect([perCallback(a), perCallback(b), perCallback(c)]).toEqual([2, 2, 1]);
     expect(ari.originates).toHaveLength(5);
-    expect(store.attemptsOf(db, a)).toHaveLength(1);
-    expect(store.attemptsOf(db, b)).toHaveLength(1);
-    expect(store.attemptsOf(db, c)).toHaveLength(1);
+    expect(await store.attemptsOf(db, a)).toHaveLength(1);
+    expect(await store.attemptsOf(db, b)).toHaveLength(1);
+    expect(await store.attemptsOf(db, c)).toHaveLength(1);
 
     // Said and counted: the tick was refused and retried, the dialer's writes waited.
     expect(lines.some((l) => /scheduler tick failed; retrying/.test(l) && /another process holds the database write lock/.test(l) && /"level":40/.test(l))).toBe(true);

@@ -21,10 +21,10 @@ let ari: FakeAri;
 let sched: Scheduler | null;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cbd-sched-'));
   db = openDb(join(dir, 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(DIALER_CENTER), 'fixture'), Date.now());
+  await applyImport(db, parseImport(YAML.stringify(DIALER_CENTER), 'fixture'), Date.now());
   ari = new FakeAri();
   sched = null;
 });
@@ -42,16 +42,16 @@ function startScheduler(logger = log): Scheduler {
   return sched;
 }
 
-const addDue = (d: Db, inMs = 0) =>
-  store.insertCallback(d, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
-const attempt = (id: number) => store.attemptsOf(db, id)[0]!;
+const addDue = async (d: Db, inMs = 0) =>
+  await store.insertCallback(d, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+const attempt = async (id: number) => (await store.attemptsOf(db, id))[0]!;
 /** Books a due callback and plays the agent answering: the customer leg has been originated. */
 async function untilCustomerDialed(logger = log) {
   startScheduler(logger);
-  const id = addDue(db);
+  const id = await addDue(db);
   sched!.nudge();
   await until('the agent leg', () => ari.originates.length === 1);
-  const a = attempt(id);
+  const a = await attempt(id);
   ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
   await until('the customer leg', () => ari.originates.length === 2);
   return { id, a };
@@ -62,10 +62,10 @@ describe('scheduler wake-ups', () => {
     startScheduler();
     await pass(10); // the first tick has run and found nothing
     const other = openDb(join(dir, 'db.sqlite')); // the CLI, or the benchmark
-    const id = addDue(other, 100);
+    const id = await addDue(other, 100);
     other.$client.close();
     await until('the agent leg to be originated', () => ari.originates.length === 1);
-    expect(ari.originates[0]!.channelId).toBe(attempt(id).agentChannelId);
+    expect(ari.originates[0]!.channelId).toBe((await attempt(id)).agentChannelId);
   });
 });
 
@@ -79,12 +79,12 @@ describe('an originate whose answer is lost', () => {
       return timeout();
     };
     startScheduler();
-    const id = addDue(db);
+    const id = await addDue(db);
     sched!.nudge();
     await until('the session to look the channel up', () => ari.channels.size === 1);
     await pass(100);
-    const a = attempt(id);
-    expect(store.getCallback(db, id)!.state).toBe('DIALING');
+    const a = await attempt(id);
+    expect((await store.getCallback(db, id))!.state).toBe('DIALING');
     expect(a.outcome).toBeNull();
     expect(ari.hangups).not.toContain(a.agentChannelId);
     // The agent answers that very channel: the customer is dialed next.
@@ -97,12 +97,12 @@ describe('an originate whose answer is lost', () => {
   it('requeues when the channel never appears, and hangs up the channel if it shows up late', async () => {
     ari.onOriginate = timeout;
     startScheduler();
-    const id = addDue(db);
+    const id = await addDue(db);
     sched!.nudge();
-    await until('the attempt to settle', () => store.getCallback(db, id)!.state === 'LIVE');
-    const a = attempt(id);
+    await until('the attempt to settle', async () => (await store.getCallback(db, id))!.state === 'LIVE');
+    const a = await attempt(id);
     expect(a.outcome).toBe('AGENT_UNAVAILABLE');
-    expect(store.getCallback(db, id)!.waitReason).toMatch(/never appeared/);
+    expect((await store.getCallback(db, id))!.waitReason).toMatch(/never appeared/);
     expect(ari.hangups).toEqual([a.agentChannelId]); // the id is hung up in case it is still being made
     // Asterisk finally makes it: it must not ring on with nobody to bridge it.
     ari.event({ type: 'ChannelStateChange', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Ringing' } });
@@ -115,18 +115,18 @@ describe('an originate whose answer is lost', () => {
     const { AriHttpError } = await import('../../src/asterisk/ari.js');
     ari.onOriginate = () => Promise.reject(new AriHttpError(500, 'POST', '/channels/x', 'ARI POST /channels/x → HTTP 500: Allocation failed'));
     startScheduler();
-    const id = addDue(db);
+    const id = await addDue(db);
     sched!.nudge();
-    await until('the attempt to settle', () => store.getCallback(db, id)!.state === 'LIVE');
-    expect(attempt(id).outcome).toBe('AGENT_UNAVAILABLE');
-    expect(store.getCallback(db, id)!.waitReason).toMatch(/Allocation failed/);
+    await until('the attempt to settle', async () => (await store.getCallback(db, id))!.state === 'LIVE');
+    expect((await attempt(id)).outcome).toBe('AGENT_UNAVAILABLE');
+    expect((await store.getCallback(db, id))!.waitReason).toMatch(/Allocation failed/);
     expect(ari.hangups).toEqual([]);
   });
 
   it('a late event for an answered attempt is left alone (a call bridged before a restart)', async () => {
     const { id, a } = await untilCustomerDialed();
     ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
-    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    await until('bridged', async () => (await store.getCallback(db, id))!.state === 'COMPLETED');
     // Both legs end; the session is gone. An event still naming one of its channels (as after a
     // restart, with the call bridged in Asterisk) must not hang anything up.
     ari.event({ type: 'ChannelDestroyed', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' }, cause: 16 });
@@ -147,11 +147,11 @@ describe('an originate whose answer is lost', () => {
       return null; // both legs died with the old Asterisk
     };
     ari.emit('connected'); // the reconnect
-    await until('the attempt to be settled', () => attempt(id).outcome !== null, 5000);
-    expect(attempt(id).outcome).toBe('INTERRUPTED');
+    await until('the attempt to be settled', async () => (await attempt(id)).outcome !== null, 5000);
+    expect((await attempt(id)).outcome).toBe('INTERRUPTED');
     // Requeued at once: a new attempt rings the agent again (the cut one was counted, not lost).
-    await until('the next attempt', () => store.attemptsOf(db, id).length === 2);
-    expect(store.getCallback(db, id)!.attempts).toBe(1);
+    await until('the next attempt', async () => (await store.attemptsOf(db, id)).length === 2);
+    expect((await store.getCallback(db, id))!.attempts).toBe(1);
   });
 });
 
@@ -160,19 +160,19 @@ describe('lease keeping', () => {
   it('renews the lease every third of it while the call rings, and hands it back expired at shutdown', async () => {
     vi.useFakeTimers();
     const { id } = await untilCustomerDialed();
-    const first = store.getCallback(db, id)!.leaseExpiresAt!;
+    const first = (await store.getCallback(db, id))!.leaseExpiresAt!;
     await vi.advanceTimersByTimeAsync(20_001); // leaseMs 60 s: renewed at 20 s
-    const renewed = store.getCallback(db, id)!.leaseExpiresAt!;
+    const renewed = (await store.getCallback(db, id))!.leaseExpiresAt!;
     expect(renewed).toBeGreaterThanOrEqual(first + 20_000);
     const stopped = sched!.stop(0);
     await vi.advanceTimersByTimeAsync(10);
     await stopped;
     sched = null;
-    const cb = store.getCallback(db, id)!;
+    const cb = (await store.getCallback(db, id))!;
     expect(cb.state).toBe('DIALING'); // the call may still be up: the next start adopts it
     expect(cb.leaseExpiresAt!).toBeLessThanOrEqual(Date.now());
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(store.getCallback(db, id)!.leaseExpiresAt).toBe(cb.leaseExpiresAt); // no renewal after the hand-back
+    expect((await store.getCallback(db, id))!.leaseExpiresAt).toBe(cb.leaseExpiresAt); // no renewal after the hand-back
   });
 
   it('stops renewing once the attempt is written: a bridged call that goes on logs no "lease lost"', async () => {
@@ -180,7 +180,7 @@ describe('lease keeping', () => {
     const lines: string[] = [];
     const { id, a } = await untilCustomerDialed(pino({ level: 'warn' }, { write: (l: string) => lines.push(l) }));
     ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
-    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
+    await until('bridged', async () => (await store.getCallback(db, id))!.state === 'COMPLETED');
     await vi.advanceTimersByTimeAsync(60_000); // the call goes on for a minute
     expect(lines.filter((l) => /lease lost/.test(l))).toEqual([]);
   });
@@ -204,24 +204,24 @@ describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.c
     ari.channels.set(a.customerChannelId, { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up', dialplan: held });
     ari.legRecords.set(a.customerChannelId, `answered:${T} held:${T}`);
     startScheduler();
-    await until('the attempt to be adopted', () => store.getCallback(db, id)!.leaseOwner === 'test' && attempt(id).customerAnsweredAt !== null);
-    expect(store.getCallback(db, id)!.state).toBe('DIALING'); // waits for the held leg to enter the app
-    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    await until('the attempt to be adopted', async () => (await store.getCallback(db, id))!.leaseOwner === 'test' && (await attempt(id)).customerAnsweredAt !== null);
+    expect((await store.getCallback(db, id))!.state).toBe('DIALING'); // waits for the held leg to enter the app
+    expect((await attempt(id)).customerAnsweredAt).toBe(T * 1000);
     expect(ari.legRecords.size).toBe(0); // taken: read and deleted
     ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
-    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
-    expect(attempt(id).outcome).toBe('ANSWERED');
-    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
+    await until('bridged', async () => (await store.getCallback(db, id))!.state === 'COMPLETED');
+    expect((await attempt(id)).outcome).toBe('ANSWERED');
+    expect((await attempt(id)).customerAnsweredAt).toBe(T * 1000);
     expect(ari.hangups).toEqual([]);
     expect(ari.originates).toHaveLength(2); // nobody dialed twice
   });
 
   it('customer-first: the customer answered and no agent was rung yet; the agent is rung, then both are bridged', async () => {
     startScheduler();
-    const id = store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    const id = await store.insertCallback(db, { leadId: 'lead2', campaignId: 'CF', type: 'ANYONE', ownerAgentId: null, dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
     sched!.nudge();
     await until('the customer leg', () => ari.originates.length === 1);
-    const a = attempt(id);
+    const a = await attempt(id);
     expect(ari.originates[0]!.channelId).toBe(a.customerChannelId);
     await crash();
     ari.channels.set(a.customerChannelId, { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up', dialplan: held });
@@ -231,10 +231,10 @@ describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.c
     expect(ari.originates[1]!.channelId).toBe(a.agentChannelId);
     ari.event({ type: 'StasisStart', channel: { id: a.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
     ari.event({ type: 'StasisStart', channel: { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
-    await until('bridged', () => store.getCallback(db, id)!.state === 'COMPLETED');
-    expect(attempt(id).outcome).toBe('ANSWERED');
-    expect(attempt(id).customerAnsweredAt).toBe(T * 1000);
-    expect(store.getCallback(db, id)!.attempts).toBe(1);
+    await until('bridged', async () => (await store.getCallback(db, id))!.state === 'COMPLETED');
+    expect((await attempt(id)).outcome).toBe('ANSWERED');
+    expect((await attempt(id)).customerAnsweredAt).toBe(T * 1000);
+    expect((await store.getCallback(db, id))!.attempts).toBe(1);
   });
 
   it('the customer leg is gone and the dialplan says it heard the apology: APOLOGISED, retried per the policy', async () => {
@@ -246,12 +246,12 @@ describe('adopting legs held while callbackd was away (dialplan/callbackd-hold.c
     ari.channels.set(a.agentChannelId, { id: a.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up', dialplan: inApp });
     ari.destroyOnHangup = true;
     startScheduler(); // the customer's channel is gone
-    await until('the attempt to be settled', () => attempt(id).outcome !== null);
-    const row = attempt(id);
+    await until('the attempt to be settled', async () => (await attempt(id)).outcome !== null);
+    const row = await attempt(id);
     expect(row.outcome).toBe('APOLOGISED');
     expect(row.customerAnsweredAt).toBe(T * 1000);
     expect(row.endedAt).toBe((T + 23) * 1000);
-    const cb = store.getCallback(db, id)!;
+    const cb = (await store.getCallback(db, id))!;
     expect(cb.state).toBe('LIVE');
     expect(cb.attempts).toBe(1);
     expect(cb.waitReason).toMatch(/apologised on attempt 1 of 3; retry in/);

@@ -41,27 +41,27 @@ function scheduler(db: Db, ari: FakeAri, lines: string[]): Scheduler {
   stops.push(() => s.stop(0));
   return s;
 }
-const due = (db: Db) => store.insertCallback(db, { leadId: 'l1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+const due = async (db: Db) => await store.insertCallback(db, { leadId: 'l1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
 
 describe('storage faults', () => {
   it('another writer holding the database past the busy timeout: the tick fails with the reason, then the call is placed', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cbd-busy-')), 'db.sqlite');
     const db = openDb(file);
     db.$client.pragma('busy_timeout = 300'); // the daemon's is 5 s; shortened so the test is quick
-    applyImport(db, parseImport(YAML.stringify(FILE), 'f'), Date.now());
+    await applyImport(db, parseImport(YAML.stringify(FILE), 'f'), Date.now());
     const other = openDb(file);
     other.$client.exec('BEGIN EXCLUSIVE');
     const lines: string[] = [];
     const ari = new FakeAri();
     const s = scheduler(db, ari, lines);
-    const id = due(other); // written inside the other writer's transaction: not committed yet
+    const id = await due(other); // written inside the other writer's transaction: not committed yet
     await new Promise((r) => setTimeout(r, 100));
     s.nudge();
     await until('the tick to fail and say why', () => lines.some((l) => /scheduler tick failed; retrying/.test(l) && /database is locked/.test(l)), 3000);
     expect(ari.originates).toHaveLength(0);
     other.$client.exec('COMMIT');
     await until('the call to be placed once the lock is gone', () => ari.originates.length === 1, 5000);
-    expect(store.getCallback(db, id)!.state).toBe('DIALING');
+    expect((await store.getCallback(db, id))!.state).toBe('DIALING');
     expect(db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
@@ -78,8 +78,8 @@ describe('storage faults', () => {
     mkdirSync(join(mnt, 'db'));
     const db = openDb(join(mnt, 'db', 'db.sqlite'));
     cleanup.push(() => db.$client.close());
-    applyImport(db, parseImport(YAML.stringify(FILE), 'f'), Date.now());
-    const id = due(db);
+    await applyImport(db, parseImport(YAML.stringify(FILE), 'f'), Date.now());
+    const id = await due(db);
     db.$client.pragma('wal_checkpoint(TRUNCATE)');
     // Fill every free byte of the disk.
     const filler = join(mnt, 'filler');
@@ -93,7 +93,7 @@ describe('storage faults', () => {
     scheduler(db, ari, lines);
     await until('the tick to fail and say why', () => lines.some((l) => /scheduler tick failed; retrying/.test(l) && /full/i.test(l)), 3000);
     expect(ari.originates).toHaveLength(0);
-    expect(store.getCallback(db, id)!.state).not.toBe('DIALING');
+    expect((await store.getCallback(db, id))!.state).not.toBe('DIALING');
     rmSync(filler);
     await until('the call to be placed once there is room', () => ari.originates.length === 1, 5000);
     expect(db.$client.pragma('integrity_check', { simple: true })).toBe('ok');

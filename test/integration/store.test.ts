@@ -23,15 +23,15 @@ const FILE = {
 
 let db: Db;
 const T0 = Date.parse('2026-11-22T12:00:00Z');
-beforeEach(() => {
+beforeEach(async () => {
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-int-')), 'db.sqlite'));
-  applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), T0);
+  await applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), T0);
 });
 
-const newCb = (dueAt = T0) =>
-  store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt, dueZone: 'America/New_York', maxAttempts: 3, notes: null }, T0);
-const claim = (id: number, token: string, now = T0) =>
-  store.claimForDial(db, {
+const newCb = async (dueAt = T0) =>
+  await store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt, dueZone: 'America/New_York', maxAttempts: 3, notes: null }, T0);
+const claim = async (id: number, token: string, now = T0) =>
+  await store.claimForDial(db, {
     callbackId: id, owner: 'me', token, leaseMs: 60_000, now, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'agent1001',
     callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
     ids: (seq) => ({ agentChannelId: `a-${seq}`, customerChannelId: `c-${seq}`, bridgeId: `b-${seq}` }),
@@ -54,83 +54,83 @@ describe('schema', () => {
 describe('what status reports', () => {
   it('counts callbacks whose moment has come, and those over a minute late', async () => {
     const { countDue } = await import('../../src/store/callback-list.js');
-    newCb(T0 - 120_000); // ACTIVE, two minutes past due: late
-    newCb(T0 - 1000); // ACTIVE, just due
-    newCb(T0 + 1000); // not yet
-    const waiting = newCb(T0 - 600_000);
-    store.promoteDue(db, T0 - 600_000);
-    store.deferLive(db, waiting, T0 + 60_000, 'outside calling hours', T0); // LIVE, its next attempt is later
-    expect(countDue(db, T0, 60_000)).toEqual({ dueNow: 2, late: 1 });
+    await newCb(T0 - 120_000); // ACTIVE, two minutes past due: late
+    await newCb(T0 - 1000); // ACTIVE, just due
+    await newCb(T0 + 1000); // not yet
+    const waiting = await newCb(T0 - 600_000);
+    await store.promoteDue(db, T0 - 600_000);
+    await store.deferLive(db, waiting, T0 + 60_000, 'outside calling hours', T0); // LIVE, its next attempt is later
+    expect(await countDue(db, T0, 60_000)).toEqual({ dueNow: 2, late: 1 });
   });
 });
 
 describe('scheduler store operations (time travel by timestamps)', () => {
-  it('promotes only what is due, and wakes at the next due instant', () => {
-    const a = newCb(T0 + 1000);
-    const b = newCb(T0 + 5000);
-    expect(store.nextWakeAt(db, T0)).toBe(T0 + 1000);
-    expect(store.promoteDue(db, T0 + 1000)).toBe(1);
-    expect(store.getCallback(db, a)!.state).toBe('LIVE');
-    expect(store.getCallback(db, b)!.state).toBe('ACTIVE');
-    expect(store.nextWakeAt(db, T0 + 1000)).toBe(T0 + 5000);
+  it('promotes only what is due, and wakes at the next due instant', async () => {
+    const a = await newCb(T0 + 1000);
+    const b = await newCb(T0 + 5000);
+    expect(await store.nextWakeAt(db, T0)).toBe(T0 + 1000);
+    expect(await store.promoteDue(db, T0 + 1000)).toBe(1);
+    expect((await store.getCallback(db, a))!.state).toBe('LIVE');
+    expect((await store.getCallback(db, b))!.state).toBe('ACTIVE');
+    expect(await store.nextWakeAt(db, T0 + 1000)).toBe(T0 + 5000);
   });
 
-  it('claim is atomic: the second claimant gets nothing, and ids are stamped before dialing', () => {
-    const id = newCb();
-    store.promoteDue(db, T0);
-    const first = claim(id, 'tok-1');
+  it('claim is atomic: the second claimant gets nothing, and ids are stamped before dialing', async () => {
+    const id = await newCb();
+    await store.promoteDue(db, T0);
+    const first = await claim(id, 'tok-1');
     expect(first).toMatchObject({ seq: 1, agentChannelId: 'a-1', customerChannelId: 'c-1', leaseToken: 'tok-1' });
-    expect(claim(id, 'tok-2')).toBeNull();
-    expect(store.getCallback(db, id)).toMatchObject({ state: 'DIALING', leaseOwner: 'me', leaseToken: 'tok-1', leaseExpiresAt: T0 + 60_000, dialSeq: 1 });
+    expect(await claim(id, 'tok-2')).toBeNull();
+    expect(await store.getCallback(db, id)).toMatchObject({ state: 'DIALING', leaseOwner: 'me', leaseToken: 'tok-1', leaseExpiresAt: T0 + 60_000, dialSeq: 1 });
   });
 
-  it('every write checks the lease: a stale token changes nothing', () => {
-    const id = newCb();
-    store.promoteDue(db, T0);
-    const att = claim(id, 'tok-1')!;
-    expect(() => store.countCustomerAttempt(db, id, 'stale', att.id, T0)).toThrow(/lease stale is no longer held/);
-    expect(store.renewLease(db, id, 'stale', T0 + 1)).toBe(false);
+  it('every write checks the lease: a stale token changes nothing', async () => {
+    const id = await newCb();
+    await store.promoteDue(db, T0);
+    const att = (await claim(id, 'tok-1'))!;
+    await expect((async () => store.countCustomerAttempt(db, id, 'stale', att.id, T0))()).rejects.toThrow(/lease stale is no longer held/);
+    expect(await store.renewLease(db, id, 'stale', T0 + 1)).toBe(false);
     let err: unknown;
     try {
-      store.finishAttempt(db, id, 'stale', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'COMPLETED' }, T0);
+      await store.finishAttempt(db, id, 'stale', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'COMPLETED' }, T0);
     } catch (e) {
       err = e;
     }
     expect(isCode(err, 'LEASE_LOST')).toBe(true);
-    expect(store.getCallback(db, id)!.state).toBe('DIALING');
-    expect(store.attemptsOf(db, id)[0]!.outcome).toBeNull();
+    expect((await store.getCallback(db, id))!.state).toBe('DIALING');
+    expect((await store.attemptsOf(db, id))[0]!.outcome).toBeNull();
 
-    expect(store.countCustomerAttempt(db, id, 'tok-1', att.id, T0)).toBe(1);
-    store.finishAttempt(db, id, 'tok-1', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'LIVE', nextAttemptAt: T0 + 60_000, waitReason: 'busy' }, T0);
-    expect(store.getCallback(db, id)).toMatchObject({ state: 'LIVE', attempts: 1, leaseToken: null, lastCause: 17, nextAttemptAt: T0 + 60_000 });
+    expect(await store.countCustomerAttempt(db, id, 'tok-1', att.id, T0)).toBe(1);
+    await store.finishAttempt(db, id, 'tok-1', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'LIVE', nextAttemptAt: T0 + 60_000, waitReason: 'busy' }, T0);
+    expect(await store.getCallback(db, id)).toMatchObject({ state: 'LIVE', attempts: 1, leaseToken: null, lastCause: 17, nextAttemptAt: T0 + 60_000 });
   });
 
-  it('recovery sees its own DIALING rows and others only once their lease expired', () => {
-    const id = newCb();
-    store.promoteDue(db, T0);
-    claim(id, 'tok-1');
-    expect(store.recoverable(db, 'me', T0)).toHaveLength(1);
-    expect(store.recoverable(db, 'other', T0)).toHaveLength(0);
-    expect(store.recoverable(db, 'other', T0 + 60_000)).toHaveLength(1);
-    expect(store.takeOverLease(db, id, 'wrong', 'other', 'tok-2', T0)).toBe(false);
-    expect(store.takeOverLease(db, id, 'tok-1', 'other', 'tok-2', T0 + 120_000)).toBe(true);
-    expect(store.attemptsOf(db, id)[0]!.leaseToken).toBe('tok-2');
+  it('recovery sees its own DIALING rows and others only once their lease expired', async () => {
+    const id = await newCb();
+    await store.promoteDue(db, T0);
+    await claim(id, 'tok-1');
+    expect(await store.recoverable(db, 'me', T0)).toHaveLength(1);
+    expect(await store.recoverable(db, 'other', T0)).toHaveLength(0);
+    expect(await store.recoverable(db, 'other', T0 + 60_000)).toHaveLength(1);
+    expect(await store.takeOverLease(db, id, 'wrong', 'other', 'tok-2', T0)).toBe(false);
+    expect(await store.takeOverLease(db, id, 'tok-1', 'other', 'tok-2', T0 + 120_000)).toBe(true);
+    expect((await store.attemptsOf(db, id))[0]!.leaseToken).toBe('tok-2');
   });
 
-  it('failLive only moves LIVE rows', () => {
-    const id = newCb(T0 + 10_000);
-    expect(store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(false);
-    store.promoteDue(db, T0 + 10_000);
-    expect(store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(true);
-    expect(store.getCallback(db, id)).toMatchObject({ state: 'FAILED', failReason: 'on DNC', lastOutcome: 'DNC' });
+  it('failLive only moves LIVE rows', async () => {
+    const id = await newCb(T0 + 10_000);
+    expect(await store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(false);
+    await store.promoteDue(db, T0 + 10_000);
+    expect(await store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(true);
+    expect(await store.getCallback(db, id)).toMatchObject({ state: 'FAILED', failReason: 'on DNC', lastOutcome: 'DNC' });
   });
 });
 
 describe('import', () => {
-  it('names the entry and field of every problem, and writes nothing', () => {
+  it('names the entry and field of every problem, and writes nothing', async () => {
     const bad = structuredClone(FILE) as typeof FILE & { leads: Record<string, unknown>[] };
     bad.leads.push({ id: 'L7', list: 'L', phone: '555-1234' }, { id: 'L8', list: 'NOPE', phone: '+15551230008' });
-    expect(() => applyImport(db, parseImport(YAML.stringify(bad), 'f.yaml'), T0)).toThrow(
+    await expect(applyImport(db, parseImport(YAML.stringify(bad), 'f.yaml'), T0)).rejects.toThrow(
       /leads\[1\] \(L7\)\.phone: "555-1234" is not a phone number \(give E\.164 like \+15551230001, or a national number of region US\)/,
     );
     const refs = structuredClone(FILE) as typeof FILE;
@@ -139,7 +139,7 @@ describe('import', () => {
     const before = db.$client.prepare('SELECT count(*) n FROM leads').get();
     let msg = '';
     try {
-      applyImport(db, parseImport(YAML.stringify(refs), 'f'), T0);
+      await applyImport(db, parseImport(YAML.stringify(refs), 'f'), T0);
     } catch (e) {
       msg = (e as Error).message;
     }
@@ -148,11 +148,11 @@ describe('import', () => {
     expect(msg).toMatch(/phones\[1\] \(x\)\.agent: no agent "ghost"/);
     expect(db.$client.prepare('SELECT count(*) n FROM leads').get()).toEqual(before);
   });
-  it('numbers in national format are stored in E.164, so DNC matches whatever format was typed', () => {
+  it('numbers in national format are stored in E.164, so DNC matches whatever format was typed', async () => {
     const f = structuredClone(FILE) as typeof FILE & { dnc: { number: string; campaign?: string }[] };
     f.leads.push({ id: 'L9', list: 'L', phone: '(555) 123-0009' });
     f.dnc = [{ number: '555.123.0009' }, { number: '+44 20 7946 0018', campaign: 'C' }];
-    applyImport(db, parseImport(YAML.stringify(f), 'f'), T0);
+    await applyImport(db, parseImport(YAML.stringify(f), 'f'), T0);
     expect(db.$client.prepare("SELECT phone_e164 FROM leads WHERE id = 'L9'").get()).toEqual({ phone_e164: '+15551230009' });
     expect(db.$client.prepare('SELECT phone_e164, campaign_id FROM dnc ORDER BY 1').all()).toEqual([
       { phone_e164: '+15551230009', campaign_id: '' },
@@ -160,12 +160,12 @@ describe('import', () => {
     ]);
   });
 
-  it('unknown fields and zones are refused; re-import is idempotent', () => {
+  it('unknown fields and zones are refused; re-import is idempotent', async () => {
     expect(() => parseImport('campaigns: [{id: X, name: X, time_zone: Mars/Base}]', 'f')).toThrow(/campaigns\[0\] \(X\)\.time_zone: must be an IANA time zone/);
     expect(() => parseImport('trunks: [{id: t, max_chanels: 3}]', 'f')).toThrow(/Unrecognized key/);
     const count = () => db.$client.prepare('SELECT (SELECT count(*) FROM leads) + (SELECT count(*) FROM agent_campaigns) n').get();
     const c1 = count();
-    applyImport(db, parseImport(YAML.stringify(FILE), 'again'), T0);
+    await applyImport(db, parseImport(YAML.stringify(FILE), 'again'), T0);
     expect(count()).toEqual(c1);
   });
 });
@@ -197,10 +197,10 @@ describe('config', () => {
 describe('storage and config safety', () => {
   it('backup makes a consistent copy while another connection writes', async () => {
     const { runCli } = await import('./cli-run.js');
-    for (let i = 0; i < 200; i++) newCb(T0 + i);
+    for (let i = 0; i < 200; i++) await newCb(T0 + i);
     const file = (db.$client as unknown as { name: string }).name;
     const out = join(mkdtempSync(join(tmpdir(), 'cbd-bak-')), 'copy.db');
-    const writer = setInterval(() => newCb(T0), 1);
+    const writer = setInterval(() => void newCb(T0), 1);
     const r = await runCli(['backup', out, '--db', file]);
     clearInterval(writer);
     expect(r.code, r.stderr).toBe(0);

@@ -43,8 +43,8 @@ try {
   const id = JSON.parse(run(['callback', 'add', '--db', db, '--lead', 'L-0001', '--due', '+5s', '--owner', '1001', '--notes', 'asked about pricing', '--json'])).id as number;
   run(['callback', 'list', '--db', db]);
   const store = openDb(db);
-  await waitFor('the callback to be answered', () => getCallback(store, id)?.state === 'COMPLETED', 30000);
-  await waitFor('the call to end', () => attemptsOf(store, id)[0]?.endedAt, 15000);
+  await waitFor('the callback to be answered', async () => (await getCallback(store, id))?.state === 'COMPLETED', 30000);
+  await waitFor('the call to end', async () => (await attemptsOf(store, id))[0]?.endedAt, 15000);
   say('placed, bridged and recorded:');
   run(['callback', 'show', String(id), '--db', db]);
   const inv = trunk.invites()[0]!;

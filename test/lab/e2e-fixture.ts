@@ -62,12 +62,12 @@ export class LabTest {
     expect(r.code, r.stderr).toBe(0);
   }
 
-  cb(id: number) {
-    return getCallback(this.db, id)!;
+  async cb(id: number) {
+    return (await getCallback(this.db, id))!;
   }
 
   untilState(id: number, states: string[], ms = 20000) {
-    return waitFor(`callback ${id} to reach ${states.join('/')}`, () => states.includes(this.cb(id).state) && this.cb(id), ms);
+    return waitFor(`callback ${id} to reach ${states.join('/')}`, async () => states.includes((await this.cb(id)).state) && await this.cb(id), ms);
   }
 
   /** The port the daemon's HTTP API listens on (a free one each run), from its log. */
