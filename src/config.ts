@@ -64,6 +64,16 @@ function isHttpUrl(s: string): boolean {
   }
 }
 
+/** Only the URL's scheme is looked at: zod's messages never echo the value (it may hold a password). */
+export function isPgUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'postgres:' || u.protocol === 'postgresql:';
+  } catch {
+    return false;
+  }
+}
+
 /** A secret the file or the environment variable `env` must give. */
 const secret = (env: string) => z.string({ required_error: `is required (or set ${env})` }).min(1, `is required (or set ${env})`);
 
@@ -73,7 +83,20 @@ export const ConfigSchema = z
   .object({
     instanceId: z.string().min(1).default(hostname()),
     server: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only').default(DEFAULTS.server),
-    database: z.object({ path: z.string().min(1).default(DEFAULTS.database.path) }).strict().default({}),
+    // SQLite (a file path, the default) or PostgreSQL (a URL; README "PostgreSQL"), never both.
+    // `path` stays filled with the default while the daemon opens SQLite only (open-engine.ts picks by url).
+    database: z
+      .object({
+        path: z.string().min(1).optional(),
+        url: z.string().refine(isPgUrl, 'must be a postgres:// or postgresql:// URL like postgres://callbackd@db.example:5432/callbackd').optional(),
+      })
+      .strict()
+      .default({})
+      .superRefine((d, ctx) => {
+        if (d.path !== undefined && d.url !== undefined)
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: 'set database.path (SQLite) or database.url (PostgreSQL), not both' });
+      })
+      .transform((d) => ({ path: d.path ?? DEFAULTS.database.path, url: d.url })),
     ari: z
       .object({
         url: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL like http://127.0.0.1:8088').default(DEFAULTS.ari.url),
@@ -240,6 +263,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     put('ami', 'secret', env[serverSecretEnv(id, 'AMI_SECRET')]);
   }
   put('database', 'path', env.CALLBACKD_DB);
+  put('database', 'url', env.CALLBACKD_DATABASE_URL);
   put('smtp', 'password', env.CALLBACKD_SMTP_PASSWORD);
   put('agi', 'secretFile', env.CALLBACKD_AGI_SECRET_FILE);
   put('ai', 'contextSecretFile', env.CALLBACKD_AI_CONTEXT_SECRET_FILE);
@@ -264,7 +288,8 @@ export function looseSecretsWarning(file: string): string | null {
   try {
     const st = statSync(file);
     const text = readFileSync(file, 'utf8');
-    if ((st.mode & 0o004) !== 0 && /password|secret/i.test(text)) {
+    // A database.url may carry its password (postgres://user:PASSWORD@host/db).
+    if ((st.mode & 0o004) !== 0 && /password|secret|postgres(ql)?:\/\/[^/\s@:]*:[^@\s]+@/i.test(text)) {
       return `config file ${file} holds a password or secret and is readable by every user (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it, or pass secrets as CALLBACKD_ARI_PASSWORD / CALLBACKD_AMI_SECRET`;
     }
   } catch {

@@ -19,6 +19,7 @@ const TABLE = {
   AMI_TIMEOUT: [null, 'Asterisk AMI did not answer in time'],
   AMI_ERROR: [null, 'Asterisk AMI answered with an error'],
   DB_MIGRATION: [null, 'a database migration failed'],
+  STORE_MISUSE: [null, 'a store call used the root database connection inside its own transaction'],
   AGI_TIMEOUT: [null, 'the FastAGI peer did not answer in time'],
   AGI_COMMAND: [null, 'a FastAGI command failed'],
   LEASE_LOST: [409, 'another instance holds this callback'],

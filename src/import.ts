@@ -9,6 +9,7 @@ import { checkEntries, formatProblems, knownIn, phoneE164, readSource, serverNam
 import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { setNumberTrunks, upsertServer } from './store/servers.js';
 import type { LegacyConn } from './store/conn.js';
+import type { Db } from './store/db.js';
 import { transaction } from './store/engine.js';
 import * as dir from './store/directory.js';
 import { writeLeadPhones, type NewLeadPhone } from './store/lead-phones.js';
@@ -333,7 +334,7 @@ async function referenceProblems(tx: LegacyConn, f: Checked<ImportFile>, raw: un
 }
 
 /** Writes the whole file in one transaction: on any error nothing is written. */
-export async function applyImport(db: LegacyConn, f: ImportFile, now: number): Promise<ImportCounts> {
+export async function applyImport(db: Db, f: ImportFile, now: number): Promise<ImportCounts> {
   return transaction(db, async (tx) => {
     const checked = indexed(f);
     const r = await referenceProblems(tx, checked, f);
@@ -448,7 +449,7 @@ async function write(tx: LegacyConn, f: ImportFile, leadPhones: Map<number, NewL
 }
 
 /** Reads, checks and writes an import file: every problem at once, in file order; nothing written unless all is well. */
-export async function importFile(db: LegacyConn, path: string, now: number): Promise<ImportCounts> {
+export async function importFile(db: Db, path: string, now: number): Promise<ImportCounts> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -4,9 +4,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { CallbackdError, ErrorCodes, messageOf } from '../errors.js';
+import type { Engine, Q, Tables } from './conn.js';
+import { attachSqliteRoot, sqliteIdle } from './engine.js';
+import { consoleSessions, userPasswords } from './people.js';
 import * as schema from './schema.js';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/**
+ * The SQLite database: drizzle's better-sqlite3 db (what the not-yet-async store functions take) that is also
+ * an `Engine` (what the async ones take: `q` is the db itself, `t` its tables). A transaction's `tx` is the
+ * same object with `inTx: true` (src/store/engine.ts), so both kinds of store function accept it.
+ */
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database } & Engine;
+
+/** The SQLite tables under the pg tables' type (same keys and row types: src/store/pg/schema-twins.ts). */
+const sqliteTables = { ...schema, userPasswords, consoleSessions } as unknown as Tables;
 
 // sql/ sits at the package root; this file runs from src/store or dist/src/store.
 export function sqlDir(): string {
@@ -98,5 +109,20 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   client.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
   client.pragma('synchronous = NORMAL');
   if (opts.migrate !== false && !opts.readonly) migrate(client);
-  return drizzle(client, { schema }) as Db;
+  const db = drizzle(client, { schema });
+  attachSqliteRoot(db, client);
+  return Object.defineProperties(db, {
+    kind: { value: 'sqlite', enumerable: true },
+    q: { value: db as unknown as Q },
+    t: { value: sqliteTables },
+    inTx: { value: false, enumerable: true },
+    describe: { value: () => ({ engine: 'sqlite' as const, where: client.name }) },
+    close: {
+      // Waits for a running transaction (its COMMIT) rather than cutting it off.
+      value: async (): Promise<void> => {
+        await sqliteIdle(db as unknown as Db);
+        if (client.open) client.close();
+      },
+    },
+  }) as unknown as Db;
 }

@@ -5,6 +5,7 @@
 #
 #   test/lab/postgres.sh start [DIR]   prints the cluster's directory, then its URL, one per line
 #   test/lab/postgres.sh stop DIR      stops the cluster and removes DIR
+#   test/lab/postgres.sh install       installs Debian's postgresql if missing (.ci/run, before the tests)
 #
 # The superuser "callbackd" gets a random password (scram-sha-256), kept in DIR/password (0600) and in
 # the printed URL: a lab secret for one run, never a real one. fsync is off: the cluster lives as long
@@ -91,5 +92,6 @@ stop() {
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
-  *) die "usage: $0 start [DIR] | stop DIR" ;;
+  install) ensure_installed; echo "postgres.sh: PostgreSQL binaries in $(pg_bin)" ;;
+  *) die "usage: $0 start [DIR] | stop DIR | install" ;;
 esac

@@ -41,8 +41,15 @@ const uniqueSets = (t: TableShape) =>
     .map((i) => i.columns.join(','))
     .sort();
 
+/**
+ * Objects only PostgreSQL needs (sql/pg/0023_cluster.sql: several daemons on one database), as
+ * `table.name`: the outbox's commit horizon (events.xid) and the LISTEN/NOTIFY nudge (a trigger).
+ * SQLite's single writer needs neither; every other difference is still one.
+ */
+export const PG_ONLY = { columns: ['events.xid'], triggers: ['events.events_notify'] } as const;
+
 /** Every way the PostgreSQL schema differs from the SQLite one, as sentences; empty when none. */
-export function compareShapes(sqlite: TableShape[], pg: TableShape[]): string[] {
+export function compareShapes(sqlite: TableShape[], pg: TableShape[], pgOnly: { columns: readonly string[]; triggers: readonly string[] } = PG_ONLY): string[] {
   const out: string[] = [];
   const pgByName = new Map(pg.map((t) => [t.name, t]));
   const rowidKeys = new Set(sqlite.flatMap((t) => t.columns.filter((c) => c.identity).map((c) => `${t.name}.${c.name}`)));
@@ -54,7 +61,7 @@ export function compareShapes(sqlite: TableShape[], pg: TableShape[]): string[] 
     }
     pgByName.delete(s.name);
     const refsRowid = new Set(s.foreignKeys.flatMap((f) => f.from.filter((_, i) => rowidKeys.has(`${f.table}.${f.to[i]}`))));
-    const pgCols = new Map(p.columns.map((c) => [c.name, c]));
+    const pgCols = new Map(p.columns.filter((c) => !pgOnly.columns.includes(`${s.name}.${c.name}`)).map((c) => [c.name, c]));
     for (const c of s.columns) {
       const q = pgCols.get(c.name);
       const at = `${s.name}.${c.name}`;
@@ -95,7 +102,8 @@ export function compareShapes(sqlite: TableShape[], pg: TableShape[]): string[] 
     }
     for (const extra of pIdx.keys()) out.push(`index ${extra} on ${s.name} exists only in PostgreSQL`);
 
-    if (s.triggers.join(',') !== p.triggers.join(',')) out.push(`table ${s.name}: triggers [${s.triggers}] in SQLite, [${p.triggers}] in PostgreSQL`);
+    const pTriggers = p.triggers.filter((g) => !pgOnly.triggers.includes(`${s.name}.${g}`));
+    if (s.triggers.join(',') !== pTriggers.join(',')) out.push(`table ${s.name}: triggers [${s.triggers}] in SQLite, [${pTriggers}] in PostgreSQL`);
   }
   for (const extra of pgByName.keys()) out.push(`table ${extra} exists only in PostgreSQL`);
   return out;

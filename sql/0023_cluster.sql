@@ -1,0 +1,7 @@
+-- 0023: what several daemons on one PostgreSQL need (issue 16). Nothing changes in SQLite: one
+-- database file has one writer at a time, so
+--   * commit order is id order, and a reader of `events.id > cursor` cannot pass an id that commits
+--     later (PostgreSQL's twin adds events.xid to tell which ids are safely committed), and
+--   * another process's commit is noticed through PRAGMA data_version (PostgreSQL's twin notifies
+--     the channel `callbackd` from a trigger instead).
+-- Kept as a comment-only migration so the two lists of migrations stay one for one.
