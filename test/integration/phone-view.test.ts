@@ -74,9 +74,9 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
       // No call yet: the bot's device state says in use, which does not stop it (0 of 2).
       let phones = (await get('/phones')).phones;
       expect(brief(phones)).toEqual([
+        ['ai-bot', 'b', 'AI, 0 of 2 calls', true, null], // in endpoint order, on both engines
         ['ph1', 'a', 'yes', false, 'phone ph1 is in use'],
         ['ph2', 'b', 'no', true, null],
-        ['ai-bot', 'b', 'AI, 0 of 2 calls', true, null],
       ]);
       expect(phones.find((p) => p.endpoint === 'ai-bot')).toMatchObject({ inUse: true, ai: { calls: 0, maxCalls: 2 }, why: '' });
       expect(phones.find((p) => p.endpoint === 'ph1')).toMatchObject({ ai: null, why: 'in use' });
@@ -84,12 +84,12 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
       const first = await botCall(d, 'l0', 0);
       expect(await openCallsByAgent(d)).toEqual(new Map([['bot', 1]]));
       phones = (await get('/phones')).phones;
-      expect(brief(phones)[2]).toEqual(['ai-bot', 'b', 'AI, 1 of 2 calls', true, null]);
+      expect(brief(phones)[0]).toEqual(['ai-bot', 'b', 'AI, 1 of 2 calls', true, null]);
 
       // The second call fills it: not rung now, and the reason is its limit, never "in use".
       const second = await botCall(d, 'l1', 1);
       const full = ['ai-bot', 'b', 'AI, 2 of 2 calls', false, 'AI agent bot is on 2 callbacks (max_calls 2)'];
-      expect(brief((await get('/phones')).phones)[2]).toEqual(full);
+      expect(brief((await get('/phones')).phones)[0]).toEqual(full);
       expect(brief((await get(`/dashboard?from=${new Date(NOW - 3_600_000).toISOString()}&to=${new Date(NOW + 3_600_000).toISOString()}`)).phones)).toEqual(brief((await get('/phones')).phones));
       const ready = JSON.parse((await api.inject({ method: 'GET', url: '/readyz' })).body) as { phones: { total: number; registered: number; usable: number } };
       expect(ready.phones).toEqual({ total: 3, registered: 3, usable: 1 }); // ph2 only: ph1 in use, the bot full
@@ -107,10 +107,10 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
       await finishAttempt(d, first.id, first.token, first.attemptId, { outcome: 'ANSWERED', cause: 16, sipCode: 200, endedAt: null, detail: null }, { state: 'COMPLETED' }, NOW + 130_000);
       expect(await openCallsByAgent(d)).toEqual(new Map([['bot', 2]]));
       await finishAttempt(d, second.id, second.token, second.attemptId, { outcome: 'NO_ANSWER', cause: 19, sipCode: 480, endedAt: NOW + 140_000, detail: null }, { state: 'NO_ANSWER', failReason: 'no answer' }, NOW + 140_000);
-      expect(brief((await get('/phones')).phones)[2]).toEqual(['ai-bot', 'b', 'AI, 1 of 2 calls', true, null]);
+      expect(brief((await get('/phones')).phones)[0]).toEqual(['ai-bot', 'b', 'AI, 1 of 2 calls', true, null]);
       await closeAnsweredAttempt(d, first.attemptId, NOW + 200_000, 70_000);
       expect(await openCallsByAgent(d)).toEqual(new Map());
-      expect(brief((await get('/phones')).phones)[2]).toEqual(['ai-bot', 'b', 'AI, 0 of 2 calls', true, null]);
+      expect(brief((await get('/phones')).phones)[0]).toEqual(['ai-bot', 'b', 'AI, 0 of 2 calls', true, null]);
     } finally {
       await api.close();
     }
