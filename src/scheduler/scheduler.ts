@@ -16,7 +16,7 @@ import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.j
 import { admit, type Admission } from '../domain/admit.js';
 import type { CallbackRow } from '../store/schema.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
-import { dbBusy, triggerLateness } from '../metrics.js';
+import { claimsRefused, dbBusy, triggerLateness } from '../metrics.js';
 import { isBusy } from '../store/busy.js';
 import { watchEngine } from '../store/engine-watch.js';
 import { inviteHeaderVariables } from '../domain/ai-context.js';
@@ -387,7 +387,10 @@ export class Scheduler {
         bridgeId: `cbd-${cb.id}-${seq}-${tag}-bridge`,
       }),
       // 'taken': another daemon is claiming it right now (PostgreSQL); 'moved': no longer LIVE.
-      refused: (why) => this.o.log.debug({ callbackId: cb.id, why }, 'claim refused; skipping'),
+      refused: (why) => {
+        claimsRefused.inc({ reason: why });
+        this.o.log.debug({ callbackId: cb.id, why }, 'claim refused; skipping');
+      },
     });
     if (!attempt) return false;
     const plan = sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead, loaded.number?.zone);
