@@ -13,7 +13,7 @@ export interface ApiDeps {
   nudge: () => void;
   /** Readiness: is the daemon connected to Asterisk? */
   /** server and database: which Asterisk server and which database this daemon uses (README "Running several servers"). */
-  ready: () => { ari: boolean; ami: boolean; presence: boolean; server?: string; database?: string };
+  ready: () => { ari: boolean; ami: boolean; presence: boolean; server?: string; database?: { engine: 'sqlite' | 'pg'; where: string } };
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
   /** How long a client may take to send its headers / its whole request (default 10 s / 30 s). */

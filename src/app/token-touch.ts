@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import { isBusy } from '../store/busy.js';
 import { transaction } from '../store/engine.js';
 import * as tokens from '../store/tokens.js';
 
@@ -29,10 +30,12 @@ async function flushTouches(db: Db, p: { at: Map<number, number>; timer: NodeJS.
     await transaction(db, async (tx) => {
       for (const [id, at] of batch) await tokens.touchToken(tx, id, at);
     });
-  } catch {
-    // Busy or closed: put them back (newer uses win) and try again later.
+  } catch (err) {
+    // Busy: put them back (newer uses win) and try again later. Anything else (the connection closed at
+    // stop) drops them: "last used" is only a second or so older.
+    if (!isBusy(err)) return;
     for (const [id, at] of batch) if (!p.at.has(id)) p.at.set(id, at);
-    if (db.$client.open && p.at.size) {
+    if (p.at.size) {
       p.timer = setTimeout(() => void flushTouches(db, p), FLUSH_MS * 5);
       p.timer.unref();
     }
