@@ -5,7 +5,7 @@
 import { insertCallback } from '../src/store/callbacks.js';
 import { openDb } from '../src/store/db.js';
 import { waitFor } from '../test/lab/lab.js';
-import { runBench, traced } from './lab-bench.js';
+import { cpuSeconds, runBench, traced } from './lab-bench.js';
 
 const N = Number(process.argv[2] ?? 500);
 const C = Number(process.argv[3] ?? 50);
@@ -17,6 +17,8 @@ const ORDER = (process.argv[5] ?? 'agent_first') as 'agent_first' | 'customer_fi
 
 await runBench({ name: 'burst', n: N, dialOrder: ORDER, trunk: { max_channels: C, calls_per_second: R } }, async (lab) => {
   const store = openDb(lab.db);
+  const pid = lab.daemon.proc!.pid!;
+  const cpu0 = cpuSeconds(pid);
   const due = Date.now() + 3000;
   for (const a of lab.agents) {
     await insertCallback(store, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: due, dueZone: 'UTC', maxAttempts: 1, notes: null }, Date.now());
@@ -24,10 +26,14 @@ await runBench({ name: 'burst', n: N, dialOrder: ORDER, trunk: { max_channels: C
   const trunk = lab.trunk;
   const numbers = () => new Set(trunk.invites().map((m) => /^INVITE sip:([^@]+)@/.exec(m.firstLine)?.[1])).size;
   await waitFor('a customer INVITE for every number', () => numbers() >= N, 60000 + (R > 0 ? (N / R) * 1000 * 2 : 0) + N * 300, 500);
+  const cpuToDialed = cpuSeconds(pid) - cpu0; // includes the answered calls' work meanwhile
   // customer_first on this lab redials customers who left before an agent was bridged (the
   // carrier hangs up 3 s after answering), so a burst may not settle: report what is still open.
   const open = () => (store.$client.prepare("SELECT count(*) n FROM callbacks WHERE state IN ('ACTIVE','LIVE','DIALING')").get() as { n: number }).n;
   await waitFor('every callback to finish', () => open() === 0, 20000, 500).catch(() => undefined);
+  // The whole burst's CPU (every call dialed, answered, bridged, ended): the same work in every run,
+  // so builds compare on it even while other load on the shared cores moves the wall times.
+  const cpuAll = cpuSeconds(pid) - cpu0;
 
   // Per call on the trunk: from its first INVITE to its first BYE (either way) or final error.
   const calls = new Map<string, { start: number; end: number | null; number: string }>();
@@ -53,6 +59,7 @@ await runBench({ name: 'burst', n: N, dialOrder: ORDER, trunk: { max_channels: C
   const minimum = R > 0 ? Math.max(((N - 1) / R) * 1000, 0) : 0;
   console.log(`burst: ${N} callbacks due at one instant, ${ORDER.replace('_', '-')}, trunk limit ${C || 'none'} channels / ${R || 'no'} calls per second`);
   console.log(`  first INVITE +${starts[0]! - due} ms; every number dialed once by +${lastFirst} ms (theoretical minimum ${(minimum / 1000).toFixed(1)} s); ${calls.size} INVITEs in all`);
+  console.log(`  daemon CPU: ${cpuToDialed.toFixed(2)} s from booking to every number dialed, ${cpuAll.toFixed(2)} s to every callback finished (${((cpuAll * 1000) / N).toFixed(1)} ms per callback)`);
   console.log(`  most channels at once on the trunk: ${peak}${C ? ` (limit ${C})` : ''}; numbers dialed twice: ${[...perNumber.values()].filter((n) => n > 1).length}; COMPLETED ${completed}/${N}; still open ${stillOpen}`);
   store.$client.close();
   return { file: `burst-${N}-${C}-${R}.csv`, csv: 'start_ms,end_ms\n' + [...calls.values()].map((c) => `${c.start - due},${c.end === null ? '' : c.end - due}`).join('\n') + '\n' };

@@ -4,6 +4,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { carrier, cli, DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir, waitFor } from '../test/lab/lab.js';
 
+/** CPU seconds (user + system) a process has used so far: per-claim cost that other load on the shared cores does not blur as much as wall time. */
+export function cpuSeconds(pid: number): number {
+  // /proc/PID/stat: fields 14 and 15 (utime, stime) in clock ticks (100 per second on Linux), after the ")" that ends the name.
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 export interface BenchLab {
@@ -82,7 +89,7 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
     if (r.code !== 0) throw new Error(r.stderr);
     await o.beforeDaemon?.(db);
     const started = Date.now();
-    daemon = new DaemonProc({ db, dir, extra: { log: { level: process.env.BENCH_LOG ?? 'info' }, ...o.daemonConfig } }).start();
+    daemon = new DaemonProc({ db, dir, ...(process.env.BENCH_CLI ? { cli: process.env.BENCH_CLI } : {}), extra: { log: { level: process.env.BENCH_LOG ?? 'info' }, ...o.daemonConfig } }).start();
     await daemon.ready();
     return { dir, db, agents, phones, trunk, daemon, startMs: Date.now() - started, number, close };
   } catch (err) {

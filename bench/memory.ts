@@ -4,7 +4,7 @@
 // SNAPSHOT=1 it also writes a V8 heap snapshot of each (summarise with bench/heap-summary.ts).
 //   npm run bench:memory [-- STORED]
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../src/store/db.js';
 import { cli, DaemonProc, tempDir, waitFor } from '../test/lab/lab.js';
@@ -14,7 +14,9 @@ const STORED = Number(process.argv[2] ?? 1_000_000);
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 15000);
 
 const dir = tempDir('memory');
+// REUSE_DB=FILE measures on a database an earlier run filled (generating 1M takes minutes): copied, never changed.
 const db = join(dir, 'callbackd.db');
+if (process.env.REUSE_DB) copyFileSync(process.env.REUSE_DB, db);
 const agents = Array.from({ length: 200 }, (_, i) => `bench${2001 + i}`);
 writeFileSync(join(dir, 'import.json'), JSON.stringify({
   trunks: [{ id: 'carrier' }],
@@ -23,24 +25,30 @@ writeFileSync(join(dir, 'import.json'), JSON.stringify({
   lists: [{ id: 'L-B', campaign: 'B' }],
   agents: agents.map((a) => ({ id: a, name: a, campaigns: ['B'] })),
 }));
-const r = cli(['import', join(dir, 'import.json'), '--db', db]);
-if (r.code !== 0) throw new Error(r.stderr);
-const g = openDb(db);
 let t = Date.now();
-// Most rows finished history, 5 % ACTIVE and due over the next 30 days: a production-like mix.
-generateCallbacks(g, STORED, { campaigns: ['B'], agents, now: Date.now() });
-g.$client.pragma('wal_checkpoint(TRUNCATE)');
-g.$client.close();
-console.log(`generated ${STORED} callbacks in ${Date.now() - t} ms`);
+if (!process.env.REUSE_DB) {
+  const r = cli(['import', join(dir, 'import.json'), '--db', db]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const g = openDb(db);
+  // Most rows finished history, 5 % ACTIVE and due over the next 30 days: a production-like mix.
+  generateCallbacks(g, STORED, { campaigns: ['B'], agents, now: Date.now() });
+  g.$client.pragma('wal_checkpoint(TRUNCATE)');
+  g.$client.close();
+  console.log(`generated ${STORED} callbacks in ${Date.now() - t} ms (${db})`);
+}
 
 const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8');
 const kb = (s: string, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
 
-async function measure(name: string, extra: Record<string, unknown>): Promise<{ name: string; rss: number; hwm: number; heap: string }> {
+async function measure(name: string, extra: Record<string, unknown>, tokens: string[], cliPath?: string): Promise<{ name: string; rss: number; hwm: number; heap: string }> {
+  // '--flag' tokens go to NODE_OPTIONS, 'NAME=value' tokens into the daemon's environment.
+  const opts = [...tokens.filter((x) => x.startsWith('--')), ...(process.env.SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2'] : [])];
+  const env = Object.fromEntries(tokens.filter((x) => !x.startsWith('--')).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
   const d = new DaemonProc({
     db, dir,
+    ...(cliPath ? { cli: cliPath } : {}),
     extra: { ari: { url: 'http://127.0.0.1:9' }, ami: { port: 9 }, log: { level: 'info' }, ...extra },
-    env: process.env.SNAPSHOT ? { NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } : {},
+    env: { ...env, ...(opts.length ? { NODE_OPTIONS: opts.join(' ') } : {}) },
   }).start();
   t = Date.now();
   await waitFor('the HTTP API', () => /HTTP API listening/.test(d.log), 30000);
@@ -61,8 +69,14 @@ async function measure(name: string, extra: Record<string, unknown>): Promise<{ 
   return { name, rss: kb(s, 'VmRSS'), hwm: kb(s, 'VmHWM'), heap };
 }
 
-const variants = (process.env.VARIANTS ?? 'default').split(',');
+// VARIANTS, separated by ';': 'default', a JSON config merged over the lab's, node options and
+// environment ('--max-semi-space-size=2 MALLOC_ARENA_MAX=2'), or 'before' (BENCH_CLI's build).
+const variants = (process.env.VARIANTS ?? 'default').split(';');
 const rows = [];
-for (const v of variants) rows.push(await measure(v, v === 'default' ? {} : JSON.parse(v)));
+for (const v of variants) {
+  if (v === 'before') rows.push(await measure(v, {}, [], process.env.BENCH_CLI));
+  else if (!v.startsWith('{') && v !== 'default') rows.push(await measure(v, {}, v.split(' ')));
+  else rows.push(await measure(v, v === 'default' ? {} : JSON.parse(v), []));
+}
 console.log(`daemon RSS, ${STORED} callbacks stored, Asterisk absent, after ${SETTLE_MS} ms; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);
 for (const x of rows) console.log(`  ${x.name.padEnd(30)} RSS ${(x.rss / 1024).toFixed(1)} MiB  peak ${(x.hwm / 1024).toFixed(1)} MiB ${x.heap}`);

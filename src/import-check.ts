@@ -4,7 +4,7 @@ import { closest, didYouMean } from './did-you-mean.js';
 import { allServers, getServer } from './store/servers.js';
 import { DEFAULT_SERVER } from './domain/server-placement.js';
 import { toE164 } from './domain/phone-number.js';
-import type { LegacyConn } from './store/conn.js';
+import type { Conn } from './store/conn.js';
 import * as dir from './store/directory.js';
 
 // Everything wrong with an import file, found in one pass and told in file order with line numbers:
@@ -110,7 +110,7 @@ export function phoneE164(typed: string, region: string): ReturnType<typeof toE1
 }
 
 /** Does `id` exist in the file (any entry, even a bad one) or in the database? */
-export function knownIn(tx: LegacyConn, raw: unknown) {
+export function knownIn(tx: Conn, raw: unknown) {
   const inFile = (section: string, key: string) =>
     new Set(((raw as Record<string, unknown> | null)?.[section] as Record<string, unknown>[] | undefined ?? []).filter((e) => e && typeof e === 'object').map((e) => String(e[key])));
   const ids = {
@@ -121,12 +121,20 @@ export function knownIn(tx: LegacyConn, raw: unknown) {
     lists: inFile('lists', 'id'),
     agents: inFile('agents', 'id'),
   };
+  // Each id is asked of the database once: 10,000 leads of one list are one lookup, not 10,000 (a round trip each on PostgreSQL).
+  const asked = new Map<string, Promise<boolean>>();
+  const inDb = (table: keyof typeof ids, id: string): Promise<boolean> => {
+    const k = `${table}\u0000${id}`;
+    let p = asked.get(k);
+    if (!p) asked.set(k, (p = table === 'servers' ? getServer(tx, id).then((s) => !!s) : dir.exists(tx, table, id)));
+    return p;
+  };
   return async (table: keyof typeof ids, id: string) =>
-    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' ? id === DEFAULT_SERVER || !!await getServer(tx, id) : await dir.exists(tx, table, id));
+    ids[table].has(id) || (table === 'numbers' && ids.numbers.has(id.replace(/^\+/, ''))) || (table === 'servers' && id === DEFAULT_SERVER) || await inDb(table, id);
 }
 
 /** Every server id in the file or the database, and "; did you mean …?" for a mistyped one. */
-export async function serverNames(tx: LegacyConn, raw: unknown): Promise<{ suggest: (id: string) => string }> {
+export async function serverNames(tx: Conn, raw: unknown): Promise<{ suggest: (id: string) => string }> {
   const inFile = ((raw as Record<string, unknown> | null)?.servers as Record<string, unknown>[] | undefined ?? [])
     .filter((e) => e && typeof e === 'object' && e.id !== undefined)
     .map((e) => String(e.id));

@@ -5,6 +5,7 @@ import { planColumns, rowEntry, type ColumnPlan } from './csv-columns.js';
 import { closest } from './did-you-mean.js';
 import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import { checkLeadRefs, LeadEntry, leadRow, MAX_LEAD_PHONES, type LeadProblem } from './import.js';
+import type { Conn } from './store/conn.js';
 import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
 import { knownIds, leadStaging, type StagedLead, type Staging } from './store/lead-staging.js';
@@ -216,8 +217,20 @@ async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: s
   return out;
 }
 
-/** Checks the whole file; then, all well (or --skip-bad), writes its good rows. */
-export async function importCsvLeads(db: Db, file: string, o: CsvLeadOptions): Promise<CsvLeadResult> {
+/**
+ * The CSV import stages its rows in SQLite's TEMP database (src/store/lead-staging.ts), which a
+ * PostgreSQL engine does not have: refused, naming the YAML import, which works on both engines.
+ */
+export const csvNotOnPostgres = (): CallbackdError =>
+  new CallbackdError(
+    ErrorCodes.INPUT_INVALID,
+    'import-leads (CSV) runs on SQLite only for now: on PostgreSQL, load the leads with `callbackd import FILE.yaml` (its `leads:` section; README "Import file")',
+  );
+
+/** Checks the whole file; then, all well (or --skip-bad), writes its good rows. SQLite only (csvNotOnPostgres). */
+export async function importCsvLeads(c: Conn, file: string, o: CsvLeadOptions): Promise<CsvLeadResult> {
+  if (c.kind !== 'sqlite') throw csvNotOnPostgres();
+  const db = c as Db;
   try {
     statSync(file);
   } catch (err) {

@@ -58,16 +58,10 @@ export function webhookRoutes(d: ApiDeps) {
       if (!w) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no webhook ${id}`);
       return w;
     };
-    const counts = (id: number) => {
-      const rows = db.$client.prepare('SELECT state, count(*) AS n FROM webhook_deliveries WHERE webhook_id = ? GROUP BY state').all(id) as { state: string; n: number }[];
-      const c = { PENDING: 0, DELIVERED: 0, DEAD: 0 } as Record<string, number>;
-      for (const r of rows) c[r.state] = r.n;
-      return { pending: c.PENDING!, delivered: c.DELIVERED!, dead: c.DEAD! };
-    };
     const Counts = z.object({ pending: z.number(), delivered: z.number(), dead: z.number() });
 
     app.get('/webhooks', { schema: { operationId: 'listWebhooks', tags: ['events'], summary: 'Webhook endpoints, with their delivery counts (admin)', response: { 200: z.object({ items: z.array(WebhookView.extend({ deliveries: Counts })) }), ...errors } } }, async () => ({
-      items: (await store.listWebhooks(db)).map((w) => ({ ...store.withoutSecret(w), deliveries: counts(w.id) })),
+      items: await Promise.all((await store.listWebhooks(db)).map(async (w) => ({ ...store.withoutSecret(w), deliveries: await store.deliveryCounts(db, w.id) }))),
     }));
 
     app.post(
@@ -89,7 +83,7 @@ export function webhookRoutes(d: ApiDeps) {
 
     app.get('/webhooks/:id', { schema: { operationId: 'getWebhook', tags: ['events'], summary: 'One webhook endpoint and its delivery counts (admin)', params: Params, response: { 200: WebhookView.extend({ deliveries: Counts }), ...errors } } }, async (req) => ({
       ...store.withoutSecret(await one(req.params.id)),
-      deliveries: counts(req.params.id),
+      deliveries: await store.deliveryCounts(db, req.params.id),
     }));
 
     app.patch(

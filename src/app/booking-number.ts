@@ -1,6 +1,6 @@
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { LegacyConn } from '../store/conn.js';
+import type { Conn } from '../store/conn.js';
 import { numbersOfLead } from '../store/lead-phones.js';
 import type { CampaignRow, LeadRow } from '../store/schema.js';
 
@@ -8,7 +8,7 @@ import type { CampaignRow, LeadRow } from '../store/schema.js';
 // number"): named by position (1, 2…) or by the number itself; a booking by phone asks for the number
 // it was made with. Null: the lead's first number.
 
-export async function askedPosition(db: LegacyConn, lead: LeadRow, campaign: CampaignRow, asked: { number?: string | null; byPhone?: string | null }): Promise<number | null> {
+export async function askedPosition(db: Conn, lead: LeadRow, campaign: CampaignRow, asked: { number?: string | null; byPhone?: string | null }): Promise<number | null> {
   const numbers = await numbersOfLead(db, lead);
   const list = () => numbers.map((n) => `${n.position}: ${n.e164} (${n.label})`).join(', ');
   const typed = asked.number?.trim();

@@ -1,6 +1,6 @@
 import { chooseNumber, type LeadNumber, type NumberChoice } from '../domain/alt-dial.js';
 import { dncApplies } from '../domain/eligibility.js';
-import type { LegacyConn } from '../store/conn.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { lastAttemptNumber, numbersOfLead } from '../store/lead-phones.js';
 import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
@@ -10,7 +10,7 @@ import { campaignCalendar, leadZone } from './calendar.js';
 // scheduler's claim and the callback view call this, so both name the same number.
 
 /** The lead's numbers as the rule sees them: each DNC'd by its own flag or by a DNC list that applies. */
-export async function leadNumbers(db: LegacyConn, cb: Pick<CallbackRow, 'type' | 'campaignId'>, lead: LeadRow, campaign: CampaignRow): Promise<LeadNumber[]> {
+export async function leadNumbers(db: Conn, cb: Pick<CallbackRow, 'type' | 'campaignId'>, lead: LeadRow, campaign: CampaignRow): Promise<LeadNumber[]> {
   const lists = dncApplies(cb.type, campaign.dncFilterUseronly);
   const out: LeadNumber[] = [];
   for (const p of await numbersOfLead(db, lead)) out.push({
@@ -23,7 +23,7 @@ export async function leadNumbers(db: LegacyConn, cb: Pick<CallbackRow, 'type' |
   return out;
 }
 
-export async function chooseDialNumber(db: LegacyConn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): Promise<NumberChoice> {
+export async function chooseDialNumber(db: Conn, cb: CallbackRow, lead: LeadRow, campaign: CampaignRow, now: number): Promise<NumberChoice> {
   const altDial = campaign.altDial === 'on';
   return chooseNumber({
     numbers: await leadNumbers(db, cb, lead, campaign),

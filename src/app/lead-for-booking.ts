@@ -1,6 +1,6 @@
 import { toE164 } from '../domain/phone-number.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { LegacyConn } from '../store/conn.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { leadByAnyNumber, writeLeadPhones } from '../store/lead-phones.js';
 import type { LeadRow } from '../store/schema.js';
@@ -26,7 +26,7 @@ export type LeadForBooking =
  * becomes a new lead of this campaign. Call it inside the booking's transaction, so a refused
  * booking leaves no lead behind.
  */
-export async function leadForBooking(db: LegacyConn, spec: LeadForBooking, now: number): Promise<LeadRow> {
+export async function leadForBooking(db: Conn, spec: LeadForBooking, now: number): Promise<LeadRow> {
   if ('id' in spec) {
     const lead = await dir.getLead(db, spec.id);
     if (!lead) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no lead "${spec.id}"`);
@@ -49,7 +49,7 @@ export async function leadForBooking(db: LegacyConn, spec: LeadForBooking, now: 
 }
 
 /** `base`, or `base-2`, `base-3`…: the id may already name this number's lead in another campaign. */
-async function freeLeadId(db: LegacyConn, base: string): Promise<string> {
+async function freeLeadId(db: Conn, base: string): Promise<string> {
   let id = base;
   for (let i = 2; await dir.getLead(db, id); i++) id = `${base}-${i}`;
   return id;

@@ -42,7 +42,7 @@ export async function callbackReport(db: Db, q: ReportQuery): Promise<ReportRow[
   const b = new ReportBuilder(new Set(q.by), q.onTimeSec);
   const campaigns = new Map<string, { zone: string; calendar: ReturnType<typeof campaignCalendar> } | null>();
   const day = dayOf();
-  for (const r of await reportRows(db, q)) {
+  for await (const r of reportRows(db, q)) {
     if (!campaigns.has(r.campaignId)) {
       const c = await dir.getCampaign(db, r.campaignId);
       campaigns.set(r.campaignId, c ? { zone: c.timeZone, calendar: campaignCalendar(c) } : null);

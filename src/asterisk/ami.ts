@@ -206,6 +206,17 @@ export class AmiClient extends AsteriskLink<AmiMessage> {
     });
   }
 
+  /**
+   * Asks Asterisk to send this login only the events named (the Filter action: a whitelist, one
+   * regex per name, kept until the connection ends). Needs write=system in manager.conf.
+   */
+  async onlyEvents(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const [res] = await this.send({ Action: 'Filter', Operation: 'Add', Filter: `Event: ${name}` }, false);
+      if (res?.Response !== 'Success') throw new CallbackdError(ErrorCodes.AMI_ERROR, `AMI Filter: ${res?.Message ?? 'error'}`);
+    }
+  }
+
   /** An action that answers with an event list (PJSIPShowContacts, DeviceStateList, ...). */
   async list(fields: Record<string, string>): Promise<AmiMessage[]> {
     const [res, ...events] = await this.send(fields, true);

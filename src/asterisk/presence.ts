@@ -17,6 +17,13 @@ export interface PhoneState {
   idleSince: number;
 }
 
+/**
+ * The only AMI events callbackd reads. Asterisk is asked for these alone on every login: a
+ * 500-call burst otherwise sent 17,000 channel, bridge and dial events (and the lab's test events)
+ * that were parsed and dropped.
+ */
+export const PRESENCE_EVENTS = ['ContactStatus', 'DeviceStateChange'] as const;
+
 export const BUSY_STATES = new Set(['INUSE', 'BUSY', 'RINGING', 'RINGINUSE', 'ONHOLD']);
 
 export class Presence extends EventEmitter {
@@ -37,7 +44,7 @@ export class Presence extends EventEmitter {
     ami.on('connected', () => {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
-      void this.snapshot();
+      void this.filterThenSnapshot();
     });
     ami.on('disconnected', () => {
       // Registrations may change while we cannot see them: trust nothing until the next snapshot.
@@ -53,6 +60,12 @@ export class Presence extends EventEmitter {
       this.phones.set(endpoint, p);
     }
     return p;
+  }
+
+  private async filterThenSnapshot(): Promise<void> {
+    // A refusal costs only CPU (every event is read and dropped): say so, take the snapshot anyway.
+    await this.ami.onlyEvents(PRESENCE_EVENTS).catch((err: Error) => this.log.warn({ err: err.message }, 'AMI event filter not set; every event will be read'));
+    await this.snapshot();
   }
 
   async snapshot(): Promise<void> {

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { backoffMs } from '../domain/retry.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { dueEmails, liveContext, markEmailFailed, markSent, nextEmailAt, queueEmails, type Email, type EmailDraft } from '../store/emails.js';
 import type { OutboxEvent } from '../store/events.js';
 import { DeliveryLoop } from './delivery-loop.js';
@@ -33,16 +33,16 @@ export interface SmtpConfig {
 }
 
 /** The email a LIVE event calls for, or null. */
-export function draftFor(db: Db, e: OutboxEvent, cfg: Pick<SmtpConfig, 'consoleUrl' | 'subject' | 'body'>): EmailDraft | null {
+export async function draftFor(db: Conn, e: OutboxEvent, cfg: Pick<SmtpConfig, 'consoleUrl' | 'subject' | 'body'>): Promise<EmailDraft | null> {
   if (e.type !== 'callback.live' || e.data.from !== 'ACTIVE' || e.callbackType !== 'USERONLY') return null;
-  const c = liveContext(db, e.callbackId); // S1: still sync; becomes async with store/emails.ts (queueEmails awaits the draft)
+  const c = await liveContext(db, e.callbackId);
   // Read after the fact: a callback already dialed to the end, or moved to someone else, is not mailed.
   if (!c || !c.emailWhenLive || c.type !== 'USERONLY' || !c.agentId || !c.agentEmail || !['LIVE', 'DIALING'].includes(c.state)) return null;
   const m = renderEmail({ subject: cfg.subject ?? DEFAULT_TEMPLATE.subject, body: cfg.body ?? DEFAULT_TEMPLATE.body }, c, cfg.consoleUrl);
   return { callbackId: c.callbackId, agentId: c.agentId, toAddress: c.agentEmail, ...m };
 }
 
-export function emailLoop(o: { db: Db; log: Logger; now: () => number; config: SmtpConfig; random?: () => number }): DeliveryLoop<Email> & { close(): void } {
+export function emailLoop(o: { db: Conn; log: Logger; now: () => number; config: SmtpConfig; random?: () => number }): DeliveryLoop<Email> & { close(): void } {
   const { db, log, now, config } = o;
   const random = o.random ?? Math.random;
   const transport = nodemailer.createTransport({
@@ -85,7 +85,7 @@ export function emailLoop(o: { db: Db; log: Logger; now: () => number; config: S
     concurrency: config.concurrency,
     idleMs: config.idleMs,
     prepare: async (t) => {
-      await queueEmails(db, (e) => draftFor(db, e, config), t);
+      await queueEmails(db, async (e) => await draftFor(db, e, config), t);
     },
     due: async (t, limit, inFlight) => await dueEmails(db, t, limit, inFlight),
     nextAt: async () => await nextEmailAt(db),

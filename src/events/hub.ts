@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { coalesced } from './coalesced.js';
 import { eventsAfter, lastEventId, type OutboxEvent } from '../store/events.js';
 
@@ -11,7 +11,7 @@ import { eventsAfter, lastEventId, type OutboxEvent } from '../store/events.js';
 export type Subscriber = (batch: OutboxEvent[]) => void;
 
 export interface HubOptions {
-  db: Db;
+  db: Conn;
   log: Logger;
   pollMs: number;
   batch?: number;

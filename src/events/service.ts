@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { trimEmails } from '../store/emails.js';
 import { dropCursor, trimEvents } from '../store/events.js';
+import { leader } from '../store/leader.js';
 import { trimDeliveries } from '../store/webhooks.js';
 import { emailLoop, type SmtpConfig } from './email.js';
 import { EventHub } from './hub.js';
@@ -27,7 +28,7 @@ export interface EventsService {
 const DAY = 86_400_000;
 const TRIM_EVERY_MS = 3_600_000;
 
-export async function startEvents(o: { db: Db; log: Logger; config: EventsConfig; webhooks: WebhookConfig; smtp?: (SmtpConfig & { enabled: boolean }) | undefined; now?: () => number; random?: () => number }): Promise<EventsService> {
+export async function startEvents(o: { db: Conn; log: Logger; config: EventsConfig; webhooks: WebhookConfig; smtp?: (SmtpConfig & { enabled: boolean }) | undefined; now?: () => number; random?: () => number }): Promise<EventsService> {
   const now = o.now ?? Date.now;
   const hub = await EventHub.open({ db: o.db, log: o.log, pollMs: o.config.pollMs });
   const webhooks = webhookLoop({ db: o.db, log: o.log.child({ consumer: 'webhooks' }), now, config: o.webhooks, random: o.random });
@@ -36,9 +37,10 @@ export async function startEvents(o: { db: Db; log: Logger; config: EventsConfig
   if (email) hub.subscribe(() => email.wake());
   else await dropCursor(o.db, 'email');
   hub.start();
-  webhooks.start();
-  email?.start();
+  // Webhooks, email and retention: on one daemon of a cluster only (store/leader.ts); the hub runs everywhere.
+  const lead = leader(o.db, 'events', { log: o.log, onChange: (held) => (held ? (webhooks.start(), email?.start()) : void Promise.all([webhooks.stop(0), email?.stop(0)])) });
   const trim = async () => {
+    if (!lead.held) return;
     try {
       const cutoff = now() - o.config.retentionDays * DAY;
       const n = await trimEvents(o.db, cutoff);
@@ -63,6 +65,7 @@ export async function startEvents(o: { db: Db; log: Logger; config: EventsConfig
     stop: async () => {
       clearInterval(trimTimer);
       hub.stop();
+      await lead.close();
       // In-flight deliveries get a moment; one cut off is PENDING and is sent again at the next start.
       await Promise.all([webhooks.stop(1000), email?.stop(1000)]);
       email?.close();

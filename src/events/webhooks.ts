@@ -1,6 +1,6 @@
 import { backoffMs } from '../domain/retry.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { dueDeliveries, getWebhook, markDelivered, markFailed, nextDeliveryAt, queueDeliveries, type Delivery } from '../store/webhooks.js';
 import { DeliveryLoop } from './delivery-loop.js';
 import { eventPayload } from './payload.js';
@@ -20,7 +20,7 @@ export interface WebhookConfig {
   idleMs: number;
 }
 
-export function webhookLoop(o: { db: Db; log: Logger; now: () => number; config: WebhookConfig; random?: () => number }): DeliveryLoop<Delivery> {
+export function webhookLoop(o: { db: Conn; log: Logger; now: () => number; config: WebhookConfig; random?: () => number }): DeliveryLoop<Delivery> {
   const { db, log, now, config } = o;
   const random = o.random ?? Math.random;
 

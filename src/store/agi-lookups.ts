@@ -1,20 +1,26 @@
 import { and, desc, eq, isNotNull } from 'drizzle-orm';
-import type { Db } from './db.js';
-import { agents, callAttempts, phones, type AgentRow, type PhoneRow } from './schema.js';
+import type { Conn } from './conn.js';
+import { first, op } from './engine.js';
+import type { AgentRow, PhoneRow } from './schema.js';
 
 // The reads the dialplan hooks (agi/routes.ts) need beyond the shared ones, one function each.
 
 /** A phone endpoint with the agent it belongs to. */
-export function phoneWithAgent(db: Db, endpoint: string): { phone: PhoneRow; agent: AgentRow } | undefined {
-  return db.select({ phone: phones, agent: agents }).from(phones).innerJoin(agents, eq(agents.id, phones.agentId)).where(eq(phones.endpoint, endpoint)).get();
-}
+export const phoneWithAgent = op('phoneWithAgent', async (c: Conn, endpoint: string): Promise<{ phone: PhoneRow; agent: AgentRow } | undefined> => {
+  const { phones, agents } = c.t;
+  return first(await c.q.select({ phone: phones, agent: agents }).from(phones).innerJoin(agents, eq(agents.id, phones.agentId)).where(eq(phones.endpoint, endpoint)).limit(1));
+});
 
 /** The callback of the agent's most recently answered attempt: the lead they last spoke to. */
-export function lastAnsweredCallbackId(db: Db, agentId: string): number | undefined {
-  return db
-    .select({ callbackId: callAttempts.callbackId })
-    .from(callAttempts)
-    .where(and(eq(callAttempts.agentId, agentId), isNotNull(callAttempts.customerAnsweredAt)))
-    .orderBy(desc(callAttempts.customerAnsweredAt))
-    .get()?.callbackId;
-}
+export const lastAnsweredCallbackId = op('lastAnsweredCallbackId', async (c: Conn, agentId: string): Promise<number | undefined> => {
+  const a = c.t.callAttempts;
+  return first(
+    await c.q
+      .select({ callbackId: a.callbackId })
+      .from(a)
+      .where(and(eq(a.agentId, agentId), isNotNull(a.customerAnsweredAt)))
+      // id breaks a tie of the same millisecond the same way on both engines
+      .orderBy(desc(a.customerAnsweredAt), desc(a.id))
+      .limit(1),
+  )?.callbackId;
+});

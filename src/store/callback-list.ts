@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { LegacyConn } from './conn.js';
+import type { Conn } from './conn.js';
+import { first, op } from './engine.js';
 import { leadHasNumber } from './lead-phones.js';
-import { callAttempts, callbacks, leads, type CallbackRow } from './schema.js';
+import type { CallbackRow } from './schema.js';
 
 // The one listing of callbacks (API, CLI, agent view, search, a single callback): filtered,
 // sorted, and paged by keyset (cursor) so page 1000 costs what page 1 does.
@@ -45,15 +46,18 @@ export interface Page {
   nextCursor: string | null;
 }
 
-function scopeSql(s: Scope): SQL | undefined {
+function scopeSql(c: Conn, s: Scope): SQL | undefined {
+  const { callbacks } = c.t;
   if (s.kind === 'all') return undefined;
   if (s.kind === 'campaigns') {
-    if (s.campaigns.length === 0) return sql`0`;
+    if (s.campaigns.length === 0) return sql`false`;
     if (s.campaigns.length === 1) return eq(callbacks.campaignId, s.campaigns[0]!);
     // Several campaigns: the unary + keeps SQLite from reading each campaign's rows through
     // callbacks_campaign_due and sorting them all (10 s for a manager's first page at 1M rows);
-    // it walks callbacks_due in order instead and stops at the page's end (12 ms).
-    return sql`+${callbacks.campaignId} IN (${sql.join(s.campaigns.map((c) => sql`${c}`), sql`, `)})`;
+    // it walks callbacks_due in order instead and stops at the page's end (12 ms). The + is
+    // SQLite's planner hint only (on PostgreSQL it is an error on text).
+    if (c.kind === 'pg') return inArray(callbacks.campaignId, s.campaigns);
+    return sql`+${callbacks.campaignId} IN (${sql.join(s.campaigns.map((x) => sql`${x}`), sql`, `)})`;
   }
   const own = eq(callbacks.ownerAgentId, s.agentId);
   return s.campaigns.length ? or(own, and(eq(callbacks.type, 'ANYONE'), inArray(callbacks.campaignId, s.campaigns))) : own;
@@ -70,10 +74,11 @@ function decode(c: string): [number, number] {
   throw new CallbackdError(ErrorCodes.INPUT_INVALID, 'cursor is not one this API gave out; start again without it');
 }
 
-function filters(q: ListQuery): (SQL | undefined)[] {
+function filters(c: Conn, q: ListQuery): (SQL | undefined)[] {
+  const { callbacks, leads } = c.t;
   const some = <T>(xs: T[] | undefined) => (xs?.length ? xs : undefined);
   return [
-    scopeSql(q.scope),
+    scopeSql(c, q.scope),
     some(q.ids) && inArray(callbacks.id, q.ids!),
     some(q.state) && inArray(callbacks.state, q.state as CallbackRow['state'][]),
     q.type && eq(callbacks.type, q.type),
@@ -81,41 +86,45 @@ function filters(q: ListQuery): (SQL | undefined)[] {
     some(q.list) && inArray(leads.listId, q.list!),
     some(q.agent) && inArray(callbacks.ownerAgentId, q.agent!),
     // Any of the lead's numbers (0017), not only the first.
-    q.phone !== undefined ? leadHasNumber(q.phone) : undefined,
+    q.phone !== undefined ? leadHasNumber(q.phone, c.t) : undefined,
     q.from !== undefined ? gte(callbacks.dueAt, q.from) : undefined,
     q.to !== undefined ? lte(callbacks.dueAt, q.to) : undefined,
     some(q.disposition) && inArray(callbacks.lastOutcome, q.disposition!),
   ];
 }
 
-export function listCallbacks(db: LegacyConn, q: ListQuery): Page {
+export const listCallbacks = op('listCallbacks', async (db: Conn, q: ListQuery): Promise<Page> => {
+  const { callbacks, leads, callAttempts } = db.t;
   const key = q.sort === 'id' ? callbacks.id : callbacks.dueAt;
   const descending = q.order === 'desc';
-  const where = filters(q);
+  const where = filters(db, q);
   if (q.cursor) {
     const [v, id] = decode(q.cursor);
     where.push(descending ? or(lt(key, v), and(eq(key, v), lt(callbacks.id, id))) : or(gt(key, v), and(eq(key, v), gt(callbacks.id, id))));
   }
-  const rows = db
-    .select({ cb: callbacks, listId: leads.listId, lastCalledAt: sql<number | null>`(SELECT max(${callAttempts.startedAt}) FROM ${callAttempts} WHERE ${callAttempts.callbackId} = ${callbacks.id})` })
+  const rows = await db.q
+    .select({
+      cb: callbacks,
+      listId: leads.listId,
+      lastCalledAt: sql<number | null>`(SELECT max(${callAttempts.startedAt}) FROM ${callAttempts} WHERE ${callAttempts.callbackId} = ${callbacks.id})`.mapWith((v) => (v === null ? null : Number(v))),
+    })
     .from(callbacks)
     .innerJoin(leads, eq(leads.id, callbacks.leadId))
     .where(and(...where))
     .orderBy(descending ? desc(key) : asc(key), descending ? desc(callbacks.id) : asc(callbacks.id))
-    .limit(q.limit + 1)
-    .all();
+    .limit(q.limit + 1);
   const items = rows.slice(0, q.limit).map((r) => ({ ...r.cb, listId: r.listId, lastCalledAt: r.lastCalledAt }));
   const last = items.at(-1);
   const nextCursor = rows.length > q.limit && last ? encode(q.sort === 'id' ? last.id : last.dueAt, last.id) : null;
   return { items, nextCursor };
-}
+});
 
 /** Every page of a listing, for internal readers that need them all (the agent view). */
-export function listAllCallbacks(db: LegacyConn, q: Omit<ListQuery, 'limit' | 'cursor'>): ListedCallback[] {
+export async function listAllCallbacks(db: Conn, q: Omit<ListQuery, 'limit' | 'cursor'>): Promise<ListedCallback[]> {
   const out: ListedCallback[] = [];
   let cursor: string | undefined;
   do {
-    const page = listCallbacks(db, { ...q, limit: 500, cursor });
+    const page = await listCallbacks(db, { ...q, limit: 500, cursor });
     out.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
@@ -123,20 +132,22 @@ export function listAllCallbacks(db: LegacyConn, q: Omit<ListQuery, 'limit' | 'c
 }
 
 /** One callback as every view shows it, if the scope lets the reader see it. */
-export function listedCallback(db: LegacyConn, id: number, scope: Scope = { kind: 'all' }): ListedCallback | undefined {
-  return listCallbacks(db, { scope, ids: [id], limit: 1 }).items[0];
+export async function listedCallback(db: Conn, id: number, scope: Scope = { kind: 'all' }): Promise<ListedCallback | undefined> {
+  return (await listCallbacks(db, { scope, ids: [id], limit: 1 })).items[0];
 }
 
 /**
  * Callbacks whose moment has come (ACTIVE past due, LIVE past their next attempt), and how many of
  * them are more than `lateMs` past it: what `callbackd status` and /readyz report.
  */
-export function countDue(db: LegacyConn, now: number, lateMs: number): { dueNow: number; late: number } {
+export const countDue = op('countDue', async (db: Conn, now: number, lateMs: number): Promise<{ dueNow: number; late: number }> => {
+  const { callbacks } = db.t;
   const when = sql`CASE ${callbacks.state} WHEN 'ACTIVE' THEN ${callbacks.dueAt} ELSE coalesce(${callbacks.nextAttemptAt}, ${callbacks.dueAt}) END`;
-  const r = db
-    .select({ dueNow: sql<number>`count(*)`, late: sql<number>`coalesce(sum(${when} < ${now - lateMs}), 0)` })
-    .from(callbacks)
-    .where(and(inArray(callbacks.state, ['ACTIVE', 'LIVE']), sql`${when} <= ${now}`))
-    .get();
+  const r = first(
+    await db.q
+      .select({ dueNow: sql<number>`count(*)`.mapWith(Number), late: sql<number>`count(*) FILTER (WHERE ${when} < ${now - lateMs})`.mapWith(Number) })
+      .from(callbacks)
+      .where(and(inArray(callbacks.state, ['ACTIVE', 'LIVE']), sql`${when} <= ${now}`)),
+  );
   return { dueNow: r?.dueNow ?? 0, late: r?.late ?? 0 };
-}
+});

@@ -1,8 +1,8 @@
-import { and, eq, type Column } from 'drizzle-orm';
-import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { and, eq } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { LegacyConn } from './conn.js';
-import * as schema from './schema.js';
+import type { Conn } from './conn.js';
+import { affected, first, op, storeErrorKind, transaction } from './engine.js';
 
 // The directory as the admin API edits it, one section (table) at a time. Writes go through the
 // import (src/import.ts); reading, deleting and the DNC list are here.
@@ -10,53 +10,72 @@ import * as schema from './schema.js';
 export const SECTIONS = ['trunks', 'numbers', 'campaigns', 'lists', 'agents', 'phones', 'leads', 'users'] as const;
 export type Section = (typeof SECTIONS)[number];
 
-const TABLES: Record<Section, { table: SQLiteTable; key: Column }> = {
-  trunks: { table: schema.trunks, key: schema.trunks.id },
-  numbers: { table: schema.numbers, key: schema.numbers.e164 },
-  campaigns: { table: schema.campaigns, key: schema.campaigns.id },
-  lists: { table: schema.lists, key: schema.lists.id },
-  agents: { table: schema.agents, key: schema.agents.id },
-  phones: { table: schema.phones, key: schema.phones.endpoint },
-  leads: { table: schema.leads, key: schema.leads.id },
-  users: { table: schema.users, key: schema.users.id },
-};
+/** The section's table on this connection's engine, and its key column. */
+function tableOf(c: Conn, section: Section): { table: PgTable; key: PgColumn } {
+  const t = c.t;
+  switch (section) {
+    case 'trunks':
+      return { table: t.trunks, key: t.trunks.id };
+    case 'numbers':
+      return { table: t.numbers, key: t.numbers.e164 };
+    case 'campaigns':
+      return { table: t.campaigns, key: t.campaigns.id };
+    case 'lists':
+      return { table: t.lists, key: t.lists.id };
+    case 'agents':
+      return { table: t.agents, key: t.agents.id };
+    case 'phones':
+      return { table: t.phones, key: t.phones.endpoint };
+    case 'leads':
+      return { table: t.leads, key: t.leads.id };
+    case 'users':
+      return { table: t.users, key: t.users.id };
+  }
+}
 
 export type Entry = Record<string, unknown>;
 
-export function listEntries(db: LegacyConn, section: Section, limit: number): Entry[] {
-  return db.select().from(TABLES[section].table).limit(limit).all() as Entry[];
-}
+/** The first `limit` entries of a section, by key (the same order on both engines). */
+export const listEntries = op('listEntries', async (c: Conn, section: Section, limit: number): Promise<Entry[]> => {
+  const t = tableOf(c, section);
+  return (await c.q.select().from(t.table).orderBy(t.key).limit(limit)) as Entry[];
+});
 
-export function getEntry(db: LegacyConn, section: Section, id: string): Entry | undefined {
-  const t = TABLES[section];
-  const row = db.select().from(t.table).where(eq(t.key, id)).get() as Entry | undefined;
+export const getEntry = op('getEntry', async (c: Conn, section: Section, id: string): Promise<Entry | undefined> => {
+  const t = tableOf(c, section);
+  const row = first(await c.q.select().from(t.table).where(eq(t.key, id)).limit(1)) as Entry | undefined;
   // A lead shows its numbers in dial order (0017).
-  if (section === 'leads' && row) return { ...row, phones: db.select().from(schema.leadPhones).where(eq(schema.leadPhones.leadId, id)).orderBy(schema.leadPhones.position).all() };
+  const lp = c.t.leadPhones;
+  if (section === 'leads' && row) return { ...row, phones: await c.q.select().from(lp).where(eq(lp.leadId, id)).orderBy(lp.position) };
   return row;
-}
+});
 
 /** Deletes one entry (an agent with its campaign links). CONFLICT while something still uses it. */
-export function deleteEntry(db: LegacyConn, section: Section, id: string): void {
+export const deleteEntry = op('deleteEntry', async (c: Conn, section: Section, id: string): Promise<void> => {
   try {
-    db.transaction((tx) => {
-      if (section === 'agents') tx.delete(schema.agentCampaigns).where(eq(schema.agentCampaigns.agentId, id)).run();
+    await transaction(c, async (tx) => {
+      if (section === 'agents') await tx.q.delete(tx.t.agentCampaigns).where(eq(tx.t.agentCampaigns.agentId, id));
       // A lead's numbers go with it (a lead still used by callbacks is refused below and nothing is deleted).
-      if (section === 'leads') tx.delete(schema.leadPhones).where(eq(schema.leadPhones.leadId, id)).run();
-      tx.delete(TABLES[section].table).where(eq(TABLES[section].key, id)).run();
+      if (section === 'leads') await tx.q.delete(tx.t.leadPhones).where(eq(tx.t.leadPhones.leadId, id));
+      const t = tableOf(tx, section);
+      await tx.q.delete(t.table).where(eq(t.key, id));
     });
   } catch (err) {
-    if (err instanceof Error && /FOREIGN KEY/.test(err.message)) {
+    if (storeErrorKind(err) === 'fk') {
       throw new CallbackdError(ErrorCodes.CONFLICT, `${section.slice(0, -1)} "${id}" is still used (by callbacks, leads, phones or numbers); remove those first`);
     }
     throw err;
   }
-}
+});
 
 export type DncKey = { phoneE164: string; campaignId: string };
+export type DncRow = Conn['t']['dnc']['$inferSelect'];
 
-export const listDnc = (db: LegacyConn) => db.select().from(schema.dnc).all();
+export const listDnc = op('listDnc', async (c: Conn): Promise<DncRow[]> =>
+  await c.q.select().from(c.t.dnc).orderBy(c.t.dnc.phoneE164, c.t.dnc.campaignId));
 
 /** Removes one DNC entry; false if it was not there. */
-export function removeDnc(db: LegacyConn, k: DncKey): boolean {
-  return db.delete(schema.dnc).where(and(eq(schema.dnc.phoneE164, k.phoneE164), eq(schema.dnc.campaignId, k.campaignId))).run().changes === 1;
-}
+export const removeDnc = op('removeDnc', async (c: Conn, k: DncKey): Promise<boolean> => {
+  const d = c.t.dnc;
+  return affected(await c.q.delete(d).where(and(eq(d.phoneE164, k.phoneE164), eq(d.campaignId, k.campaignId)))) === 1;
+});

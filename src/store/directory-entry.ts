@@ -1,9 +1,9 @@
 import { asc, eq } from 'drizzle-orm';
 import { DEFAULT_SERVER } from '../domain/server-placement.js';
-import type { LegacyConn } from './conn.js';
+import type { Conn } from './conn.js';
 import type { Entry, Section } from './directory-admin.js';
+import { first, op } from './engine.js';
 import { numbersOfLead } from './lead-phones.js';
-import * as s from './schema.js';
 
 // One directory entry read back as an import-file entry (README "Import file"): the body that
 // PUT /admin/{entity}/{id} takes, so "read, change one option, save" keeps everything else,
@@ -17,21 +17,24 @@ const set = (e: Record<string, unknown>): Entry => Object.fromEntries(Object.ent
 const serverOf = (id: string) => (id === DEFAULT_SERVER ? undefined : id);
 const lower = <T extends string>(v: T) => v.toLowerCase();
 
-function trunkEntry(db: LegacyConn, id: string): Entry | undefined {
-  const t = db.select().from(s.trunks).where(eq(s.trunks.id, id)).get();
+async function trunkEntry(db: Conn, id: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const t = first(await db.q.select().from(s.trunks).where(eq(s.trunks.id, id)).limit(1));
   return t && set({ id: t.id, max_channels: t.maxChannels, calls_per_second: t.callsPerSecond, server: serverOf(t.serverId) });
 }
 
 /** `trunk: a`, or `[a, b, …]` with the main trunk first when the number goes out over several. */
-function numberEntry(db: LegacyConn, e164: string): Entry | undefined {
-  const n = db.select().from(s.numbers).where(eq(s.numbers.e164, e164)).get();
+async function numberEntry(db: Conn, e164: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const n = first(await db.q.select().from(s.numbers).where(eq(s.numbers.e164, e164)).limit(1));
   if (!n) return undefined;
-  const others = db.select({ t: s.numberTrunks.trunkId }).from(s.numberTrunks).where(eq(s.numberTrunks.e164, e164)).orderBy(asc(s.numberTrunks.trunkId)).all().map((r) => r.t).filter((t) => t !== n.trunkId);
+  const others = (await db.q.select({ t: s.numberTrunks.trunkId }).from(s.numberTrunks).where(eq(s.numberTrunks.e164, e164)).orderBy(asc(s.numberTrunks.trunkId))).map((r) => r.t).filter((t) => t !== n.trunkId);
   return set({ number: n.e164, trunk: others.length ? [n.trunkId, ...others] : n.trunkId, outbound_enabled: n.outboundEnabled, description: n.description });
 }
 
-function campaignEntry(db: LegacyConn, id: string): Entry | undefined {
-  const c = db.select().from(s.campaigns).where(eq(s.campaigns.id, id)).get();
+async function campaignEntry(db: Conn, id: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const c = first(await db.q.select().from(s.campaigns).where(eq(s.campaigns.id, id)).limit(1));
   if (!c) return undefined;
   return set({
     id: c.id,
@@ -74,15 +77,17 @@ function campaignEntry(db: LegacyConn, id: string): Entry | undefined {
   });
 }
 
-function listEntry(db: LegacyConn, id: string): Entry | undefined {
-  const l = db.select().from(s.lists).where(eq(s.lists.id, id)).get();
+async function listEntry(db: Conn, id: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const l = first(await db.q.select().from(s.lists).where(eq(s.lists.id, id)).limit(1));
   return l && { id: l.id, campaign: l.campaignId, name: l.name };
 }
 
-function agentEntry(db: LegacyConn, id: string): Entry | undefined {
-  const a = db.select().from(s.agents).where(eq(s.agents.id, id)).get();
+async function agentEntry(db: Conn, id: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const a = first(await db.q.select().from(s.agents).where(eq(s.agents.id, id)).limit(1));
   if (!a) return undefined;
-  const campaigns = db.select({ c: s.agentCampaigns.campaignId }).from(s.agentCampaigns).where(eq(s.agentCampaigns.agentId, id)).orderBy(asc(s.agentCampaigns.campaignId)).all().map((r) => r.c);
+  const campaigns = (await db.q.select({ c: s.agentCampaigns.campaignId }).from(s.agentCampaigns).where(eq(s.agentCampaigns.agentId, id)).orderBy(asc(s.agentCampaigns.campaignId))).map((r) => r.c);
   return set({
     id: a.id,
     name: a.name,
@@ -98,16 +103,18 @@ function agentEntry(db: LegacyConn, id: string): Entry | undefined {
   });
 }
 
-function phoneEntry(db: LegacyConn, endpoint: string): Entry | undefined {
-  const p = db.select().from(s.phones).where(eq(s.phones.endpoint, endpoint)).get();
+async function phoneEntry(db: Conn, endpoint: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const p = first(await db.q.select().from(s.phones).where(eq(s.phones.endpoint, endpoint)).limit(1));
   return p && set({ endpoint: p.endpoint, agent: p.agentId, active_account: p.activeAccount, status: p.status, server: serverOf(p.serverId) });
 }
 
 /** `phone:` when the lead has one plain number (what `phone:` writes), else `phones:` in dial order. */
-function leadEntry(db: LegacyConn, id: string): Entry | undefined {
-  const l = db.select().from(s.leads).where(eq(s.leads.id, id)).get();
+async function leadEntry(db: Conn, id: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const l = first(await db.q.select().from(s.leads).where(eq(s.leads.id, id)).limit(1));
   if (!l) return undefined;
-  const nums = numbersOfLead(db, l);
+  const nums = await numbersOfLead(db, l);
   const plain = nums.length === 1 && nums[0]!.label === 'mobile' && !nums[0]!.dnc && nums[0]!.timeZone === null;
   return set({
     id: l.id,
@@ -119,12 +126,13 @@ function leadEntry(db: LegacyConn, id: string): Entry | undefined {
   });
 }
 
-function userEntry(db: LegacyConn, id: string): Entry | undefined {
-  const u = db.select().from(s.users).where(eq(s.users.id, id)).get();
+async function userEntry(db: Conn, id: string): Promise<Entry | undefined> {
+  const s = db.t;
+  const u = first(await db.q.select().from(s.users).where(eq(s.users.id, id)).limit(1));
   return u && set({ id: u.id, role: u.role, agent: u.agentId, campaigns: u.campaigns, lead_modify: u.leadModify });
 }
 
-const ENTRY: Record<Section, (db: LegacyConn, id: string) => Entry | undefined> = {
+const ENTRY: Record<Section, (db: Conn, id: string) => Promise<Entry | undefined>> = {
   trunks: trunkEntry,
   numbers: numberEntry,
   campaigns: campaignEntry,
@@ -136,4 +144,4 @@ const ENTRY: Record<Section, (db: LegacyConn, id: string) => Entry | undefined> 
 };
 
 /** One entry as the import file writes it (the PUT body that leaves it unchanged), or undefined. */
-export const importEntry = (db: LegacyConn, section: Section, id: string): Entry | undefined => ENTRY[section](db, id);
+export const importEntry = op('importEntry', (db: Conn, section: Section, id: string): Promise<Entry | undefined> => ENTRY[section](db, id));

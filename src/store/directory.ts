@@ -1,134 +1,156 @@
-import { and, eq, inArray, or } from 'drizzle-orm';
-import type { LegacyConn } from './conn.js';
-import {
-  agentCampaigns,
-  agents,
-  campaigns,
-  dnc,
-  leads,
-  lists,
-  numbers,
-  phones,
-  trunks,
-  users,
-  type AgentRow,
-  type UserRow,
-  type CampaignRow,
-  type LeadRow,
-  type ListRow,
-  type NumberRow,
-  type PhoneRow,
-  type TrunkRow,
-} from './schema.js';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import type { Conn } from './conn.js';
+import { first, op } from './engine.js';
+import type { AgentRow, CampaignRow, LeadRow, ListRow, NumberRow, PhoneRow, TrunkRow, UserRow } from './schema.js';
 
-type W = LegacyConn;
+// The directory (trunks, numbers, campaigns, lists, leads, agents, phones, users, DNC): one body for
+// both engines, on `c.t`'s tables.
 
-export const getCampaign = (db: W, id: string): CampaignRow | undefined =>
-  db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-export const getLead = (db: W, id: string): LeadRow | undefined => db.select().from(leads).where(eq(leads.id, id)).get();
-export const getList = (db: W, id: string): ListRow | undefined => db.select().from(lists).where(eq(lists.id, id)).get();
-export const getAgent = (db: W, id: string): AgentRow | undefined => db.select().from(agents).where(eq(agents.id, id)).get();
-export const getNumber = (db: W, e164: string): NumberRow | undefined =>
-  db.select().from(numbers).where(eq(numbers.e164, e164)).get();
-export const getTrunk = (db: W, id: string): TrunkRow | undefined => db.select().from(trunks).where(eq(trunks.id, id)).get();
-export const allTrunks = (db: W): TrunkRow[] => db.select().from(trunks).all();
-export const allPhones = (db: W): PhoneRow[] => db.select().from(phones).all();
+type T = Conn['t'];
 
-export function campaignOfLead(db: W, leadId: string): string | undefined {
-  return db
-    .select({ c: lists.campaignId })
-    .from(leads)
-    .innerJoin(lists, eq(lists.id, leads.listId))
-    .where(eq(leads.id, leadId))
-    .get()?.c;
-}
+export const getCampaign = op('getCampaign', async (c: Conn, id: string): Promise<CampaignRow | undefined> =>
+  first(await c.q.select().from(c.t.campaigns).where(eq(c.t.campaigns.id, id)).limit(1)));
+export const getLead = op('getLead', async (c: Conn, id: string): Promise<LeadRow | undefined> =>
+  first(await c.q.select().from(c.t.leads).where(eq(c.t.leads.id, id)).limit(1)));
+export const getList = op('getList', async (c: Conn, id: string): Promise<ListRow | undefined> =>
+  first(await c.q.select().from(c.t.lists).where(eq(c.t.lists.id, id)).limit(1)));
+export const getAgent = op('getAgent', async (c: Conn, id: string): Promise<AgentRow | undefined> =>
+  first(await c.q.select().from(c.t.agents).where(eq(c.t.agents.id, id)).limit(1)));
+export const getNumber = op('getNumber', async (c: Conn, e164: string): Promise<NumberRow | undefined> =>
+  first(await c.q.select().from(c.t.numbers).where(eq(c.t.numbers.e164, e164)).limit(1)));
+export const getTrunk = op('getTrunk', async (c: Conn, id: string): Promise<TrunkRow | undefined> =>
+  first(await c.q.select().from(c.t.trunks).where(eq(c.t.trunks.id, id)).limit(1)));
+export const allTrunks = op('allTrunks', async (c: Conn): Promise<TrunkRow[]> => await c.q.select().from(c.t.trunks).orderBy(c.t.trunks.id));
+export const allPhones = op('allPhones', async (c: Conn): Promise<PhoneRow[]> => await c.q.select().from(c.t.phones).orderBy(c.t.phones.endpoint));
 
-export function firstListOf(db: W, campaignId: string): string | undefined {
-  return db.select({ id: lists.id }).from(lists).where(eq(lists.campaignId, campaignId)).orderBy(lists.id).get()?.id;
-}
+export const campaignOfLead = op('campaignOfLead', async (c: Conn, leadId: string): Promise<string | undefined> => {
+  const { leads, lists } = c.t;
+  return first(await c.q.select({ c: lists.campaignId }).from(leads).innerJoin(lists, eq(lists.id, leads.listId)).where(eq(leads.id, leadId)).limit(1))?.c;
+});
+
+export const firstListOf = op('firstListOf', async (c: Conn, campaignId: string): Promise<string | undefined> =>
+  first(await c.q.select({ id: c.t.lists.id }).from(c.t.lists).where(eq(c.t.lists.campaignId, campaignId)).orderBy(c.t.lists.id).limit(1))?.id);
 
 /** The agent owning a phone endpoint. */
-export function agentOfPhone(db: W, endpoint: string): AgentRow | undefined {
-  return db.select({ a: agents }).from(phones).innerJoin(agents, eq(agents.id, phones.agentId)).where(eq(phones.endpoint, endpoint)).get()?.a;
-}
+export const agentOfPhone = op('agentOfPhone', async (c: Conn, endpoint: string): Promise<AgentRow | undefined> => {
+  const { agents, phones } = c.t;
+  return first(await c.q.select({ a: agents }).from(phones).innerJoin(agents, eq(agents.id, phones.agentId)).where(eq(phones.endpoint, endpoint)).limit(1))?.a;
+});
 
-export function agentIdsOfCampaign(db: W, campaignId: string): string[] {
-  return db.select({ a: agentCampaigns.agentId }).from(agentCampaigns).where(eq(agentCampaigns.campaignId, campaignId)).all().map((r) => r.a);
-}
+export const agentIdsOfCampaign = op('agentIdsOfCampaign', async (c: Conn, campaignId: string): Promise<string[]> => {
+  const ac = c.t.agentCampaigns;
+  return (await c.q.select({ a: ac.agentId }).from(ac).where(eq(ac.campaignId, campaignId)).orderBy(ac.agentId)).map((r) => r.a);
+});
 
-export function campaignsOfAgent(db: W, agentId: string): string[] {
-  return db.select({ c: agentCampaigns.campaignId }).from(agentCampaigns).where(eq(agentCampaigns.agentId, agentId)).all().map((r) => r.c);
-}
+export const campaignsOfAgent = op('campaignsOfAgent', async (c: Conn, agentId: string): Promise<string[]> => {
+  const ac = c.t.agentCampaigns;
+  return (await c.q.select({ c: ac.campaignId }).from(ac).where(eq(ac.agentId, agentId)).orderBy(ac.campaignId)).map((r) => r.c);
+});
 
-export function isAgentOnCampaign(db: W, agentId: string, campaignId: string): boolean {
-  return !!db
-    .select()
-    .from(agentCampaigns)
-    .where(and(eq(agentCampaigns.agentId, agentId), eq(agentCampaigns.campaignId, campaignId)))
-    .get();
-}
+export const isAgentOnCampaign = op('isAgentOnCampaign', async (c: Conn, agentId: string, campaignId: string): Promise<boolean> => {
+  const ac = c.t.agentCampaigns;
+  return (await c.q.select({ a: ac.agentId }).from(ac).where(and(eq(ac.agentId, agentId), eq(ac.campaignId, campaignId))).limit(1)).length > 0;
+});
 
-export function phonesOfAgents(db: W, agentIds: string[]): PhoneRow[] {
+export const phonesOfAgents = op('phonesOfAgents', async (c: Conn, agentIds: string[]): Promise<PhoneRow[]> => {
   if (agentIds.length === 0) return [];
-  return db.select().from(phones).where(inArray(phones.agentId, agentIds)).all();
-}
+  return await c.q.select().from(c.t.phones).where(inArray(c.t.phones.agentId, agentIds)).orderBy(c.t.phones.endpoint);
+});
 
-export function isDnc(db: W, phoneE164: string, campaignId: string): boolean {
-  return !!db
-    .select()
-    .from(dnc)
-    .where(and(eq(dnc.phoneE164, phoneE164), or(eq(dnc.campaignId, ''), eq(dnc.campaignId, campaignId))))
-    .get();
-}
+export const isDnc = op('isDnc', async (c: Conn, phoneE164: string, campaignId: string): Promise<boolean> => {
+  const d = c.t.dnc;
+  return (await c.q.select({ p: d.phoneE164 }).from(d).where(and(eq(d.phoneE164, phoneE164), or(eq(d.campaignId, ''), eq(d.campaignId, campaignId)))).limit(1)).length > 0;
+});
 
 // Upserts used by import: keyed by the admin's own ids, so re-importing a file changes nothing.
-export const upsertTrunk = (db: W, r: typeof trunks.$inferInsert) =>
-  db.insert(trunks).values(r).onConflictDoUpdate({ target: trunks.id, set: r }).run();
-export const upsertNumber = (db: W, r: typeof numbers.$inferInsert) =>
-  db.insert(numbers).values(r).onConflictDoUpdate({ target: numbers.e164, set: r }).run();
-export const upsertCampaign = (db: W, r: typeof campaigns.$inferInsert) =>
-  db.insert(campaigns).values(r).onConflictDoUpdate({ target: campaigns.id, set: r }).run();
-export const upsertList = (db: W, r: typeof lists.$inferInsert) =>
-  db.insert(lists).values(r).onConflictDoUpdate({ target: lists.id, set: r }).run();
-export const upsertLead = (db: W, r: typeof leads.$inferInsert) =>
-  db.insert(leads).values(r).onConflictDoUpdate({ target: leads.id, set: r }).run();
-export const upsertAgent = (db: W, r: typeof agents.$inferInsert) =>
-  db.insert(agents).values(r).onConflictDoUpdate({ target: agents.id, set: r }).run();
-export const upsertPhone = (db: W, r: typeof phones.$inferInsert) =>
-  db.insert(phones).values(r).onConflictDoUpdate({ target: phones.endpoint, set: r }).run();
-export const upsertUser = (db: W, r: typeof users.$inferInsert) =>
-  db.insert(users).values(r).onConflictDoUpdate({ target: users.id, set: r }).run();
+// `ON CONFLICT (key) DO UPDATE` means the same on both engines (SQLite ≥ 3.24).
+type Ins<K extends keyof T> = T[K]['$inferInsert'];
+export const upsertTrunk = op('upsertTrunk', async (c: Conn, r: Ins<'trunks'>): Promise<void> => {
+  await c.q.insert(c.t.trunks).values(r).onConflictDoUpdate({ target: c.t.trunks.id, set: r });
+});
+export const upsertNumber = op('upsertNumber', async (c: Conn, r: Ins<'numbers'>): Promise<void> => {
+  await c.q.insert(c.t.numbers).values(r).onConflictDoUpdate({ target: c.t.numbers.e164, set: r });
+});
+export const upsertCampaign = op('upsertCampaign', async (c: Conn, r: Ins<'campaigns'>): Promise<void> => {
+  await c.q.insert(c.t.campaigns).values(r).onConflictDoUpdate({ target: c.t.campaigns.id, set: r });
+});
+export const upsertList = op('upsertList', async (c: Conn, r: Ins<'lists'>): Promise<void> => {
+  await c.q.insert(c.t.lists).values(r).onConflictDoUpdate({ target: c.t.lists.id, set: r });
+});
+export const upsertLead = op('upsertLead', async (c: Conn, r: Ins<'leads'>): Promise<void> => {
+  await c.q.insert(c.t.leads).values(r).onConflictDoUpdate({ target: c.t.leads.id, set: r });
+});
+
+/** Leads per statement in upsertLeads: 7 columns × 1000 stays far below both engines' parameter limits (32766, 65535). */
+export const LEADS_PER_STATEMENT = 1000;
+
+/**
+ * Many leads, a statement per LEADS_PER_STATEMENT rows (plan B9: on PostgreSQL every statement is a round
+ * trip). Each lead's ids must appear once (a row cannot be updated twice by one statement on pg); the
+ * import refuses a lead listed twice before it writes.
+ */
+export const upsertLeads = op('upsertLeads', async (c: Conn, rows: readonly Ins<'leads'>[]): Promise<void> => {
+  const l = c.t.leads;
+  const set = {
+    listId: sql`excluded.list_id`,
+    firstName: sql`excluded.first_name`,
+    lastName: sql`excluded.last_name`,
+    phoneE164: sql`excluded.phone_e164`,
+    timeZone: sql`excluded.time_zone`,
+    updatedAt: sql`excluded.updated_at`,
+  };
+  for (let i = 0; i < rows.length; i += LEADS_PER_STATEMENT) {
+    await c.q.insert(l).values(rows.slice(i, i + LEADS_PER_STATEMENT)).onConflictDoUpdate({ target: l.id, set });
+  }
+});
+export const upsertAgent = op('upsertAgent', async (c: Conn, r: Ins<'agents'>): Promise<void> => {
+  await c.q.insert(c.t.agents).values(r).onConflictDoUpdate({ target: c.t.agents.id, set: r });
+});
+export const upsertPhone = op('upsertPhone', async (c: Conn, r: Ins<'phones'>): Promise<void> => {
+  await c.q.insert(c.t.phones).values(r).onConflictDoUpdate({ target: c.t.phones.endpoint, set: r });
+});
+export const upsertUser = op('upsertUser', async (c: Conn, r: Ins<'users'>): Promise<void> => {
+  await c.q.insert(c.t.users).values(r).onConflictDoUpdate({ target: c.t.users.id, set: r });
+});
 /** A new lead; never replaces one (a booking must not move a lead to another list). */
-export const insertLead = (db: W, r: typeof leads.$inferInsert) => db.insert(leads).values(r).run();
-export const getUser = (db: W, id: string): UserRow | undefined => db.select().from(users).where(eq(users.id, id)).get();
-export const addDnc = (db: W, r: typeof dnc.$inferInsert) => db.insert(dnc).values(r).onConflictDoNothing().run();
+export const insertLead = op('insertLead', async (c: Conn, r: Ins<'leads'>): Promise<void> => {
+  await c.q.insert(c.t.leads).values(r);
+});
+export const getUser = op('getUser', async (c: Conn, id: string): Promise<UserRow | undefined> =>
+  first(await c.q.select().from(c.t.users).where(eq(c.t.users.id, id)).limit(1)));
+export const addDnc = op('addDnc', async (c: Conn, r: Ins<'dnc'>): Promise<void> => {
+  await c.q.insert(c.t.dnc).values(r).onConflictDoNothing();
+});
 
 /** The AI voice agents among these, with their limits (sql/0021); humans are left out. */
-export function aiLimitsOf(db: W, agentIds: string[]): Map<string, { maxCalls: number }> {
+export const aiLimitsOf = op('aiLimitsOf', async (c: Conn, agentIds: string[]): Promise<Map<string, { maxCalls: number }>> => {
   if (agentIds.length === 0) return new Map();
   // AI agents are few: read them all rather than send a campaign's every agent id as parameters.
   const ids = new Set(agentIds);
-  const rows = db.select({ id: agents.id, maxCalls: agents.maxCalls }).from(agents).where(eq(agents.kind, 'ai')).all();
+  const a = c.t.agents;
+  const rows = await c.q.select({ id: a.id, maxCalls: a.maxCalls }).from(a).where(eq(a.kind, 'ai'));
   return new Map(rows.filter((r) => ids.has(r.id)).map((r) => [r.id, { maxCalls: r.maxCalls }]));
-}
+});
 
-/** An agent's campaigns become exactly the listed ones. */
-export function setAgentCampaigns(db: W, agentId: string, campaignIds: string[]): void {
-  db.delete(agentCampaigns).where(eq(agentCampaigns.agentId, agentId)).run();
-  for (const c of campaignIds) db.insert(agentCampaigns).values({ agentId, campaignId: c }).run();
-}
+/** An agent's campaigns become exactly the listed ones. Two statements: run it inside a transaction. */
+export const setAgentCampaigns = op('setAgentCampaigns', async (c: Conn, agentId: string, campaignIds: string[]): Promise<void> => {
+  const ac = c.t.agentCampaigns;
+  await c.q.delete(ac).where(eq(ac.agentId, agentId));
+  const distinct = [...new Set(campaignIds)];
+  if (distinct.length) await c.q.insert(ac).values(distinct.map((campaignId) => ({ agentId, campaignId })));
+});
 
-export function exists(db: W, table: 'trunks' | 'numbers' | 'campaigns' | 'lists' | 'agents', id: string): boolean {
+export const exists = op('exists', async (c: Conn, table: 'trunks' | 'numbers' | 'campaigns' | 'lists' | 'agents', id: string): Promise<boolean> => {
   switch (table) {
     case 'trunks':
-      return !!getTrunk(db, id);
+      return !!(await getTrunk(c, id));
     case 'numbers':
-      return !!getNumber(db, id);
+      return !!(await getNumber(c, id));
     case 'campaigns':
-      return !!getCampaign(db, id);
+      return !!(await getCampaign(c, id));
     case 'lists':
-      return !!db.select().from(lists).where(eq(lists.id, id)).get();
+      return !!(await getList(c, id));
     case 'agents':
-      return !!getAgent(db, id);
+      return !!(await getAgent(c, id));
   }
-}
+});

@@ -4,7 +4,8 @@
 //   PostgreSQL: the engine's LISTEN client (pg/listener.ts), woken by sql/pg/0023's trigger.
 // Either way the scheduler keeps its backstop poll: a nudge can be lost (a listener that is down).
 import type Database from 'better-sqlite3';
-import type { Engine } from './conn.js';
+import { sql } from 'drizzle-orm';
+import type { Conn, Engine } from './conn.js';
 
 /** What changed: events rows (every callback change writes one), the directory, or unknown (a (re)connect, SQLite). */
 export type Change = 'events' | 'directory' | 'any';
@@ -39,4 +40,13 @@ export function watchEngine(e: Engine, onChange: (what: Change) => void, o: { ev
   if (typeof w.watch === 'function') return w.watch(onChange);
   if (e.kind === 'sqlite' && w.$client) return watchSqlite(w.$client, onChange, o.everyMs);
   throw new Error(`engine ${e.kind} has no way to watch for other connections' commits`);
+}
+
+/**
+ * For a write that adds no events row (an import, presence, an admin delete): wakes the other daemons'
+ * watchers with 'directory' when `c`'s transaction commits (PostgreSQL; at once outside one). SQLite
+ * needs nothing: data_version already changes with any commit.
+ */
+export async function notifyChange(c: Conn, what: 'directory'): Promise<void> {
+  if (c.kind === 'pg') await c.q.execute(sql`SELECT pg_notify('callbackd', ${what})`);
 }

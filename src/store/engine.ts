@@ -65,12 +65,20 @@ function sqliteRoot(c: Conn): SqliteRoot {
   return r;
 }
 
+/** The better-sqlite3 client behind a SQLite connection or transaction: for the few SQLite-only paths (prepared statements measured hot). */
+export function sqliteClient(c: Conn): Database.Database {
+  return sqliteRoot(c).client;
+}
+
 /** The async flow's open transactions and running ops, innermost first (AsyncLocalStorage). */
 interface Frame {
   readonly root: object;
   readonly kind: 'tx' | 'op';
   readonly parent: Frame | undefined;
-  /** A tx frame is closed when its transaction ends: work spawned inside and still running later is free. */
+  /**
+   * Closed when its transaction or op ends: work spawned inside (a promise nobody awaited, a timer) that
+   * runs later is then on its own, neither refused as inside the transaction nor exempt from waiting.
+   */
   open: boolean;
 }
 const flow = new AsyncLocalStorage<Frame>();
@@ -81,7 +89,7 @@ function inOpenTx(f: Frame | undefined, root: object): boolean {
 }
 function opDepth(f: Frame | undefined, root: object): number {
   let n = 0;
-  for (; f; f = f.parent) if (f.kind === 'op' && f.root === root) n++;
+  for (; f; f = f.parent) if (f.kind === 'op' && f.open && f.root === root) n++;
   return n;
 }
 
@@ -96,21 +104,25 @@ function uncount(r: SqliteRoot, n: number): void {
   r.inflight -= n;
   if (r.drained && r.inflight <= r.drained.target) r.drained.resolve();
 }
-const onSettle = (r: SqliteRoot): void => uncount(r, 1);
+function onSettle(r: SqliteRoot, frame: Frame): void {
+  frame.open = false;
+  uncount(r, 1);
+}
 
 function runCounted<A extends unknown[], R>(r: SqliteRoot, parent: Frame | undefined, f: (c: Conn, ...a: A) => Promise<R>, c: Conn, a: A): Promise<R> {
   r.inflight++;
+  const frame: Frame = { root: r, kind: 'op', parent, open: true };
   let p: Promise<R>;
   try {
-    p = flow.run({ root: r, kind: 'op', parent, open: true }, f, c, ...a);
+    p = flow.run(frame, f, c, ...a);
   } catch (err) {
-    onSettle(r);
+    onSettle(r, frame);
     return Promise.reject(err);
   }
   return p.then(
-    (v) => (onSettle(r), v),
+    (v) => (onSettle(r, frame), v),
     (err: unknown) => {
-      onSettle(r);
+      onSettle(r, frame);
       throw err;
     },
   );
@@ -127,9 +139,11 @@ async function waitThenRun<A extends unknown[], R>(r: SqliteRoot, parent: Frame 
  * it runs at once (no tick beyond the async call itself). A root call inside that root's own transaction
  * throws STORE_MISUSE (both engines). A `tx` (inTx) goes straight through.
  *
- * Cost (test/unit/store-engine.test.ts "op() cost", 100k getCallback-like primary-key selects on a 1-row
- * table, Node 20, this machine): sync drizzle .get() ~2.9 µs/op; async body awaited without op() ~3.4 µs;
- * through op() ~3.9 µs, so op() adds ~0.5 µs (AsyncLocalStorage frame + count) on top of the async call.
+ * Cost (bench/store-op.ts, `npm run bench:store-op`; 100k getCallback-like primary-key reads, Node 20, on a
+ * shared 2-core machine at load ~15, so the absolute figures are inflated; medians of 10 chunks): drizzle sync
+ * .get() 121-132 µs/op, the async body awaited 138-163 µs, through op() 140-165 µs. op() itself adds
+ * 0.5-0.7 µs (measured on an empty async body: 0.2-0.4 → 0.9-1.0 µs): an AsyncLocalStorage frame and a count.
+ * The sync→async gap (17-30 µs here, noisy) is there with or without op(): the awaited drizzle builder path.
  */
 export function op<A extends unknown[], R>(name: string, f: (c: Conn, ...a: A) => Promise<R>): (c: Conn, ...a: A) => Promise<R> {
   const wrapped = (c: Conn, ...a: A): Promise<R> => {

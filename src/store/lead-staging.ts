@@ -36,7 +36,7 @@ export function leadStaging(db: Db): Staging {
     SELECT id, list_id, first_name, last_name, phone_e164, time_zone, ? FROM temp.csv_leads WHERE n > ? AND n <= ?
     ON CONFLICT (id) DO UPDATE SET list_id = excluded.list_id, first_name = excluded.first_name, last_name = excluded.last_name,
       phone_e164 = excluded.phone_e164, time_zone = excluded.time_zone, updated_at = excluded.updated_at`);
-  // The bulk twin of import.ts storeLead / lead-phones.ts writeLeadPhones: the lead's numbers are
+  // The bulk twin of lead-phones.ts writeLeadPhones (import.ts writes YAML leads with writeLeadsPhones): the lead's numbers are
   // replaced by the file's (position 1 = leads.phone_e164); import-csv.test.ts compares the two.
   const dropNumbers = c.prepare('DELETE FROM main.lead_phones WHERE lead_id IN (SELECT id FROM temp.csv_leads WHERE n > ? AND n <= ?)');
   const addNumbers = c.prepare(`INSERT INTO main.lead_phones (lead_id, position, e164, label, dnc, time_zone)

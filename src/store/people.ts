@@ -1,8 +1,11 @@
 import { and, eq, isNull, lt, or, isNotNull } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import type { Db } from './db.js';
+import type { Conn } from './conn.js';
+import { affected, first, op } from './engine.js';
 
 // People's passwords and console sessions (sql/0009_people.sql). Only hashes are stored.
+// The SQLite tables are defined here (db.ts hands them out as `c.t.userPasswords`/`c.t.consoleSessions`;
+// their pg twins are in pg/schema.ts); the queries below use `c.t`, one body for both engines.
 
 export const userPasswords = sqliteTable('user_passwords', {
   userId: text('user_id').primaryKey(),
@@ -21,34 +24,40 @@ export const consoleSessions = sqliteTable('console_sessions', {
 });
 export type SessionRow = typeof consoleSessions.$inferSelect;
 
-export function setPasswordHash(db: Db, userId: string, hash: string, now: number): void {
-  db.insert(userPasswords).values({ userId, hash, updatedAt: now }).onConflictDoUpdate({ target: userPasswords.userId, set: { hash, updatedAt: now } }).run();
-}
+export const setPasswordHash = op('setPasswordHash', async (c: Conn, userId: string, hash: string, now: number): Promise<void> => {
+  const up = c.t.userPasswords;
+  await c.q.insert(up).values({ userId, hash, updatedAt: now }).onConflictDoUpdate({ target: up.userId, set: { hash, updatedAt: now } });
+});
 
-export function passwordHashOf(db: Db, userId: string): string | undefined {
-  return db.select({ hash: userPasswords.hash }).from(userPasswords).where(eq(userPasswords.userId, userId)).get()?.hash;
-}
+export const passwordHashOf = op('passwordHashOf', async (c: Conn, userId: string): Promise<string | undefined> => {
+  const up = c.t.userPasswords;
+  return first(await c.q.select({ hash: up.hash }).from(up).where(eq(up.userId, userId)).limit(1))?.hash;
+});
 
-export function insertSession(db: Db, s: Omit<SessionRow, 'id' | 'endedAt'>): void {
-  db.insert(consoleSessions).values(s).run();
-}
+export const insertSession = op('insertSession', async (c: Conn, s: Omit<SessionRow, 'id' | 'endedAt'>): Promise<void> => {
+  await c.q.insert(c.t.consoleSessions).values(s);
+});
 
 /** A session that is neither ended nor expired. */
-export function liveSession(db: Db, tokenHash: string, now: number): SessionRow | undefined {
-  const s = db.select().from(consoleSessions).where(and(eq(consoleSessions.tokenHash, tokenHash), isNull(consoleSessions.endedAt))).get();
+export const liveSession = op('liveSession', async (c: Conn, tokenHash: string, now: number): Promise<SessionRow | undefined> => {
+  const cs = c.t.consoleSessions;
+  const s = first(await c.q.select().from(cs).where(and(eq(cs.tokenHash, tokenHash), isNull(cs.endedAt))).limit(1));
   return s && s.expiresAt > now ? s : undefined;
-}
+});
 
-export function endSession(db: Db, tokenHash: string, now: number): void {
-  db.update(consoleSessions).set({ endedAt: now }).where(and(eq(consoleSessions.tokenHash, tokenHash), isNull(consoleSessions.endedAt))).run();
-}
+export const endSession = op('endSession', async (c: Conn, tokenHash: string, now: number): Promise<void> => {
+  const cs = c.t.consoleSessions;
+  await c.q.update(cs).set({ endedAt: now }).where(and(eq(cs.tokenHash, tokenHash), isNull(cs.endedAt)));
+});
 
 /** A new password ends every session of the user (someone may have known the old one). */
-export function endSessionsOf(db: Db, userId: string, now: number): void {
-  db.update(consoleSessions).set({ endedAt: now }).where(and(eq(consoleSessions.userId, userId), isNull(consoleSessions.endedAt))).run();
-}
+export const endSessionsOf = op('endSessionsOf', async (c: Conn, userId: string, now: number): Promise<void> => {
+  const cs = c.t.consoleSessions;
+  await c.q.update(cs).set({ endedAt: now }).where(and(eq(cs.userId, userId), isNull(cs.endedAt)));
+});
 
 /** Rows of sessions ended or expired before `before` are of no use: dropped. */
-export function pruneSessions(db: Db, before: number): number {
-  return db.delete(consoleSessions).where(or(lt(consoleSessions.expiresAt, before), and(isNotNull(consoleSessions.endedAt), lt(consoleSessions.endedAt, before)))).run().changes;
-}
+export const pruneSessions = op('pruneSessions', async (c: Conn, before: number): Promise<number> => {
+  const cs = c.t.consoleSessions;
+  return affected(await c.q.delete(cs).where(or(lt(cs.expiresAt, before), and(isNotNull(cs.endedAt), lt(cs.endedAt, before)))));
+});

@@ -1,6 +1,7 @@
-import { asc, sql } from 'drizzle-orm';
-import type { Db } from './db.js';
-import { phonePresence } from './schema.js';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Conn } from './conn.js';
+import { first, op, sqliteClient, transaction } from './engine.js';
+import type { phonePresence } from './schema.js';
 import { DEFAULT_SERVER } from '../domain/server-placement.js';
 
 export type PresenceRow = typeof phonePresence.$inferSelect;
@@ -11,13 +12,32 @@ export type PresenceWrite = Omit<PresenceRow, 'serverId'>;
  * Replaces this server's picture in one transaction: phones gone from its AMI disappear, other
  * servers' rows stay (each daemon writes its own server). An endpoint that is a phone of another
  * server is not written: that server's daemon tells its state. Another endpoint (a trunk) seen by
- * two servers is kept as the last writer saw it. One statement
- * prepared once per write: building and compiling a drizzle insert per phone cost 8 % of the
- * daemon's CPU during a 500-call burst (bench/burst.ts, CPU profile), as this runs every 250 ms
- * while phones change state.
+ * two servers is kept as the last writer saw it.
+ * SQLite: one statement prepared once per write: building and compiling a drizzle insert per phone
+ * cost 8 % of the daemon's CPU during a 500-call burst (bench/burst.ts, CPU profile), as this runs
+ * every 250 ms while phones change state. PostgreSQL: four statements whatever the number of phones
+ * (a round trip per phone would be hundreds per write).
  */
-export function writePresence(db: Db, rows: PresenceWrite[], serverId = DEFAULT_SERVER): void {
-  const c = db.$client;
+export const writePresence = op('writePresence', (db: Conn, rows: PresenceWrite[], serverId: string = DEFAULT_SERVER): Promise<void> =>
+  transaction(db, async (tx) => {
+    if (tx.kind === 'sqlite') return writeSqlite(tx, rows, serverId);
+    const { phonePresence: pp, phones } = tx.t;
+    await tx.q.delete(pp).where(eq(pp.serverId, serverId));
+    if (rows.length === 0) return;
+    const endpoints = rows.map((r) => r.endpoint);
+    const elsewhere = new Set(
+      (await tx.q.select({ e: phones.endpoint }).from(phones).where(and(inArray(phones.endpoint, endpoints), ne(phones.serverId, serverId)))).map((r) => r.e),
+    );
+    const mine = rows.filter((r) => !elsewhere.has(r.endpoint));
+    if (mine.length === 0) return;
+    // A trunk another server saw last: this server's sighting replaces it.
+    await tx.q.delete(pp).where(and(inArray(pp.endpoint, mine.map((r) => r.endpoint)), ne(pp.serverId, serverId)));
+    await tx.q.insert(pp).values(mine.map((r) => ({ ...r, serverId })));
+  }),
+);
+
+function writeSqlite(tx: Conn, rows: PresenceWrite[], serverId: string): void {
+  const c = sqliteClient(tx);
   const insert = c.prepare(
     `INSERT INTO phone_presence (endpoint, registered, reachable, contact_uri, device_state, in_use, changed_at, written_at, server_id)
      SELECT @endpoint, @registered, @reachable, @contactUri, @deviceState, @inUse, @changedAt, @writtenAt, @serverId
@@ -27,19 +47,20 @@ export function writePresence(db: Db, rows: PresenceWrite[], serverId = DEFAULT_
     `DELETE FROM phone_presence WHERE endpoint = @endpoint AND server_id <> @serverId
      AND NOT EXISTS (SELECT 1 FROM phones WHERE endpoint = @endpoint AND server_id <> @serverId)`,
   );
-  c.transaction(() => {
-    c.prepare('DELETE FROM phone_presence WHERE server_id = ?').run(serverId);
-    for (const r of rows) {
-      takeOver.run({ endpoint: r.endpoint, serverId });
-      insert.run({ ...r, registered: r.registered ? 1 : 0, reachable: r.reachable ? 1 : 0, inUse: r.inUse ? 1 : 0, serverId });
-    }
-  })();
+  c.prepare('DELETE FROM phone_presence WHERE server_id = ?').run(serverId);
+  for (const r of rows) {
+    takeOver.run({ endpoint: r.endpoint, serverId });
+    insert.run({ ...r, registered: r.registered ? 1 : 0, reachable: r.reachable ? 1 : 0, inUse: r.inUse ? 1 : 0, serverId });
+  }
 }
 
-export function readPresence(db: Db): PresenceRow[] {
-  return db.select().from(phonePresence).orderBy(asc(phonePresence.endpoint)).all();
-}
+export const readPresence = op('readPresence', async (db: Conn): Promise<PresenceRow[]> => {
+  const { phonePresence: pp } = db.t;
+  return await db.q.select().from(pp).orderBy(asc(pp.endpoint));
+});
 
-export function lastPresenceWrite(db: Db): number | null {
-  return db.select({ t: sql<number | null>`max(${phonePresence.writtenAt})` }).from(phonePresence).get()?.t ?? null;
-}
+export const lastPresenceWrite = op('lastPresenceWrite', async (db: Conn): Promise<number | null> => {
+  const { phonePresence: pp } = db.t;
+  const r = first(await db.q.select({ t: sql<number | null>`max(${pp.writtenAt})`.mapWith((v) => (v === null ? null : Number(v))) }).from(pp));
+  return r?.t ?? null;
+});

@@ -1,39 +1,40 @@
 import { and, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
-import type { Db } from './db.js';
-import { callAttempts, callbacks, campaigns } from './schema.js';
+import type { Conn } from './conn.js';
+import { affected, first, op } from './engine.js';
 
 // Call recordings in the call log (call_attempts.recording_*): the stored recording's name, or
 // why an answered call has none, and when the retention sweep deleted it.
 
 /** The recording started for this attempt. */
-export function setRecordingName(db: Db, attemptId: number, name: string): void {
-  db.update(callAttempts).set({ recordingName: name, recordingNote: null }).where(eq(callAttempts.id, attemptId)).run();
-}
+export const setRecordingName = op('setRecordingName', async (db: Conn, attemptId: number, name: string): Promise<void> => {
+  const { callAttempts: a } = db.t;
+  await db.q.update(a).set({ recordingName: name, recordingNote: null }).where(eq(a.id, attemptId));
+});
 
 /** Why this attempt's call is not (or no longer completely) recorded. */
-export function setRecordingNote(db: Db, attemptId: number, note: string): void {
-  db.update(callAttempts).set({ recordingNote: note }).where(eq(callAttempts.id, attemptId)).run();
-}
+export const setRecordingNote = op('setRecordingNote', async (db: Conn, attemptId: number, note: string): Promise<void> => {
+  const { callAttempts: a } = db.t;
+  await db.q.update(a).set({ recordingNote: note }).where(eq(a.id, attemptId));
+});
 
 /** Same, found by the recording's name (an ARI RecordingFailed event names only the recording). */
-export function setRecordingNoteByName(db: Db, name: string, note: string): boolean {
-  return db.update(callAttempts).set({ recordingNote: note }).where(eq(callAttempts.recordingName, name)).run().changes > 0;
-}
+export const setRecordingNoteByName = op('setRecordingNoteByName', async (db: Conn, name: string, note: string): Promise<boolean> => {
+  const { callAttempts: a } = db.t;
+  return affected(await db.q.update(a).set({ recordingNote: note }).where(eq(a.recordingName, name))) > 0;
+});
 
 /** Same, only while the call is still up (no talk time written yet): false once it has ended. */
-export function setRecordingNoteWhileCallUp(db: Db, name: string, note: string): boolean {
-  return db.update(callAttempts).set({ recordingNote: note }).where(and(eq(callAttempts.recordingName, name), isNull(callAttempts.durationMs))).run().changes > 0;
-}
+export const setRecordingNoteWhileCallUp = op('setRecordingNoteWhileCallUp', async (db: Conn, name: string, note: string): Promise<boolean> => {
+  const { callAttempts: a } = db.t;
+  return affected(await db.q.update(a).set({ recordingNote: note }).where(and(eq(a.recordingName, name), isNull(a.durationMs)))) > 0;
+});
 
 /** The attempt's live-or-stored recording name, if one was started and not deleted. */
-export function recordingNameOf(db: Db, attemptId: number): string | null {
-  const r = db
-    .select({ name: callAttempts.recordingName })
-    .from(callAttempts)
-    .where(and(eq(callAttempts.id, attemptId), isNull(callAttempts.recordingDeletedAt)))
-    .get();
+export const recordingNameOf = op('recordingNameOf', async (db: Conn, attemptId: number): Promise<string | null> => {
+  const { callAttempts: a } = db.t;
+  const r = first(await db.q.select({ name: a.recordingName }).from(a).where(and(eq(a.id, attemptId), isNull(a.recordingDeletedAt))).limit(1));
   return r?.name ?? null;
-}
+});
 
 export interface AttemptRecording {
   name: string | null;
@@ -42,36 +43,47 @@ export interface AttemptRecording {
 }
 
 /** The recording columns of attempt `seq` of a callback; undefined when there is no such attempt. */
-export function recordingOfAttempt(db: Db, callbackId: number, seq: number): AttemptRecording | undefined {
-  return db
-    .select({ name: callAttempts.recordingName, note: callAttempts.recordingNote, deletedAt: callAttempts.recordingDeletedAt })
-    .from(callAttempts)
-    .where(and(eq(callAttempts.callbackId, callbackId), eq(callAttempts.seq, seq)))
-    .get();
-}
+export const recordingOfAttempt = op('recordingOfAttempt', async (db: Conn, callbackId: number, seq: number): Promise<AttemptRecording | undefined> => {
+  const { callAttempts: a } = db.t;
+  return first(
+    await db.q
+      .select({ name: a.recordingName, note: a.recordingNote, deletedAt: a.recordingDeletedAt })
+      .from(a)
+      .where(and(eq(a.callbackId, callbackId), eq(a.seq, seq)))
+      .limit(1),
+  );
+});
 
-/** Recordings past their campaign's retention (counted from the call's end), oldest first. */
-/** With `serverId`: only calls placed through that server's trunks (its Asterisk holds the files). */
-export function expiredRecordings(db: Db, now: number, limit = 200, serverId: string | null = null): { attemptId: number; name: string }[] {
-  return db
-    .select({ attemptId: callAttempts.id, name: sql<string>`${callAttempts.recordingName}` })
-    .from(callAttempts)
-    .innerJoin(callbacks, eq(callbacks.id, callAttempts.callbackId))
-    .innerJoin(campaigns, eq(campaigns.id, callbacks.campaignId))
-    .where(
-      and(
-        isNotNull(callAttempts.recordingName),
-        isNull(callAttempts.recordingDeletedAt),
-        isNotNull(callAttempts.endedAt),
-        lt(callAttempts.endedAt, sql`${now} - ${campaigns.recordingRetentionDays} * 86400000`),
-        serverId === null ? undefined : sql`${callAttempts.trunkId} IN (SELECT id FROM trunks WHERE server_id = ${serverId})`,
-      ),
-    )
-    .orderBy(callAttempts.endedAt)
-    .limit(limit)
-    .all();
-}
+/**
+ * Recordings past their campaign's retention (counted from the call's end), oldest first. With
+ * `serverId`: only calls placed through that server's trunks (its Asterisk holds the files).
+ * The retention is turned into milliseconds on the column side as a BIGINT: on PostgreSQL
+ * `integer * 86400000` overflows past 24 days, and `now - …` would type `now` as an integer.
+ */
+export const expiredRecordings = op(
+  'expiredRecordings',
+  async (db: Conn, now: number, limit: number = 200, serverId: string | null = null): Promise<{ attemptId: number; name: string }[]> => {
+    const { callAttempts: a, callbacks, campaigns } = db.t;
+    return await db.q
+      .select({ attemptId: a.id, name: sql<string>`${a.recordingName}` })
+      .from(a)
+      .innerJoin(callbacks, eq(callbacks.id, a.callbackId))
+      .innerJoin(campaigns, eq(campaigns.id, callbacks.campaignId))
+      .where(
+        and(
+          isNotNull(a.recordingName),
+          isNull(a.recordingDeletedAt),
+          isNotNull(a.endedAt),
+          lt(sql`${a.endedAt} + ${campaigns.recordingRetentionDays} * CAST(86400000 AS BIGINT)`, now),
+          serverId === null ? undefined : sql`${a.trunkId} IN (SELECT id FROM trunks WHERE server_id = ${serverId})`,
+        ),
+      )
+      .orderBy(a.endedAt)
+      .limit(limit);
+  },
+);
 
-export function markRecordingDeleted(db: Db, attemptId: number, now: number): void {
-  db.update(callAttempts).set({ recordingDeletedAt: now }).where(eq(callAttempts.id, attemptId)).run();
-}
+export const markRecordingDeleted = op('markRecordingDeleted', async (db: Conn, attemptId: number, now: number): Promise<void> => {
+  const { callAttempts: a } = db.t;
+  await db.q.update(a).set({ recordingDeletedAt: now }).where(eq(a.id, attemptId));
+});

@@ -1,39 +1,51 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, count, eq, inArray, or } from 'drizzle-orm';
 import { DEFAULT_SERVER, type ServerTrunk } from '../domain/server-placement.js';
-import type { LegacyConn } from './conn.js';
-import { numberTrunks, numbers, servers, trunks, type ServerRow } from './schema.js';
+import type { Conn } from './conn.js';
+import { first, op } from './engine.js';
+import type { ServerRow } from './schema.js';
 
 // Asterisk servers (sql/0016_servers.sql): the directory's rows, and which trunks carry a number.
 
-export const upsertServer = (db: LegacyConn, r: typeof servers.$inferInsert) =>
-  db.insert(servers).values(r).onConflictDoUpdate({ target: servers.id, set: r }).run();
+export const upsertServer = op('upsertServer', async (c: Conn, r: Conn['t']['servers']['$inferInsert']): Promise<void> => {
+  await c.q.insert(c.t.servers).values(r).onConflictDoUpdate({ target: c.t.servers.id, set: r });
+});
 
-export const getServer = (db: LegacyConn, id: string): ServerRow | undefined => db.select().from(servers).where(eq(servers.id, id)).get();
+export const getServer = op('getServer', async (c: Conn, id: string): Promise<ServerRow | undefined> =>
+  first(await c.q.select().from(c.t.servers).where(eq(c.t.servers.id, id)).limit(1)));
 
-export const allServers = (db: LegacyConn): ServerRow[] => db.select().from(servers).orderBy(asc(servers.id)).all();
+export const allServers = op('allServers', async (c: Conn): Promise<ServerRow[]> => await c.q.select().from(c.t.servers).orderBy(asc(c.t.servers.id)));
 
 /** How many servers the directory holds (0: one Asterisk, the implicit `default`; no filter needed). */
-export const serverCount = (db: LegacyConn): number => db.select({ n: sql<number>`count(*)` }).from(servers).get()?.n ?? 0;
+export const serverCount = op('serverCount', async (c: Conn): Promise<number> =>
+  // count() reads pg's int8 count as a number too
+  first(await c.q.select({ n: count() }).from(c.t.servers))?.n ?? 0);
 
 /**
  * The server a daemon filters its work by: its own once the directory names any server (or it is
  * bound to one other than the implicit default), else null: one Asterisk, no filter, no extra reads.
  */
-export function serverFilterOf(db: LegacyConn, serverId: string | undefined): string | null {
-  return serverId !== undefined && (serverId !== DEFAULT_SERVER || serverCount(db) > 0) ? serverId : null;
-}
+export const serverFilterOf = op('serverFilterOf', async (c: Conn, serverId: string | undefined): Promise<string | null> =>
+  serverId !== undefined && (serverId !== DEFAULT_SERVER || (await serverCount(c)) > 0) ? serverId : null);
 
 /** The number's trunks: every row of number_trunks, and numbers.trunk_id, each with its server. */
-export function trunksOfNumber(db: LegacyConn, e164: string): ServerTrunk[] {
-  return db.all<ServerTrunk>(sql`
-    SELECT t.id AS trunkId, t.server_id AS serverId FROM ${trunks} t
-    WHERE t.id IN (SELECT ${numbers.trunkId} FROM ${numbers} WHERE ${numbers.e164} = ${e164})
-       OR t.id IN (SELECT ${numberTrunks.trunkId} FROM ${numberTrunks} WHERE ${numberTrunks.e164} = ${e164})
-    ORDER BY t.id`);
-}
+export const trunksOfNumber = op('trunksOfNumber', async (c: Conn, e164: string): Promise<ServerTrunk[]> => {
+  const { trunks: t, numbers: n, numberTrunks: nt } = c.t;
+  return await c.q
+    .select({ trunkId: t.id, serverId: t.serverId })
+    .from(t)
+    .where(
+      or(
+        inArray(t.id, c.q.select({ id: n.trunkId }).from(n).where(eq(n.e164, e164))),
+        inArray(t.id, c.q.select({ id: nt.trunkId }).from(nt).where(eq(nt.e164, e164))),
+      ),
+    )
+    .orderBy(t.id);
+});
 
-/** Replaces the trunks that carry a number (the import writes every trunk it names). */
-export function setNumberTrunks(db: LegacyConn, e164: string, trunkIds: readonly string[]): void {
-  db.delete(numberTrunks).where(eq(numberTrunks.e164, e164)).run();
-  for (const trunkId of new Set(trunkIds)) db.insert(numberTrunks).values({ e164, trunkId }).run();
-}
+/** Replaces the trunks that carry a number (the import writes every trunk it names). Two statements: run it inside a transaction. */
+export const setNumberTrunks = op('setNumberTrunks', async (c: Conn, e164: string, trunkIds: readonly string[]): Promise<void> => {
+  const nt = c.t.numberTrunks;
+  await c.q.delete(nt).where(eq(nt.e164, e164));
+  const ids = [...new Set(trunkIds)];
+  if (ids.length) await c.q.insert(nt).values(ids.map((trunkId) => ({ e164, trunkId })));
+});

@@ -1,31 +1,32 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import type { LegacyConn } from './conn.js';
-import { apiTokens } from './schema.js';
+import type { Conn } from './conn.js';
+import { affected, first, op } from './engine.js';
+import type { apiTokens } from './schema.js';
 
 // API bearer tokens, stored only as a hash (app/auth.ts makes and checks them).
 
 export type TokenRow = typeof apiTokens.$inferSelect;
+export type TokenListing = Pick<TokenRow, 'id' | 'name' | 'createdAt' | 'revokedAt' | 'lastUsedAt'> & { user: string };
 
-export function insertToken(db: LegacyConn, userId: string, name: string | null, hash: string, now: number): number {
-  return db.insert(apiTokens).values({ userId, name, hash, createdAt: now }).returning({ id: apiTokens.id }).get().id;
-}
+export const insertToken = op('insertToken', async (c: Conn, userId: string, name: string | null, hash: string, now: number): Promise<number> => {
+  const t = c.t.apiTokens;
+  return first(await c.q.insert(t).values({ userId, name, hash, createdAt: now }).returning({ id: t.id }))!.id;
+});
 
 /** Revokes an active token; false if there is none with this id. */
-export function revokeToken(db: LegacyConn, id: number, now: number): boolean {
-  return db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).run().changes === 1;
-}
+export const revokeToken = op('revokeToken', async (c: Conn, id: number, now: number): Promise<boolean> => {
+  const t = c.t.apiTokens;
+  return affected(await c.q.update(t).set({ revokedAt: now }).where(and(eq(t.id, id), isNull(t.revokedAt)))) === 1;
+});
 
-export function listTokens(db: LegacyConn) {
-  return db
-    .select({ id: apiTokens.id, user: apiTokens.userId, name: apiTokens.name, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt, lastUsedAt: apiTokens.lastUsedAt })
-    .from(apiTokens)
-    .all();
-}
+export const listTokens = op('listTokens', async (c: Conn): Promise<TokenListing[]> => {
+  const t = c.t.apiTokens;
+  return await c.q.select({ id: t.id, user: t.userId, name: t.name, createdAt: t.createdAt, revokedAt: t.revokedAt, lastUsedAt: t.lastUsedAt }).from(t).orderBy(t.id);
+});
 
-export function tokenByHash(db: LegacyConn, hash: string): TokenRow | undefined {
-  return db.select().from(apiTokens).where(eq(apiTokens.hash, hash)).get();
-}
+export const tokenByHash = op('tokenByHash', async (c: Conn, hash: string): Promise<TokenRow | undefined> =>
+  first(await c.q.select().from(c.t.apiTokens).where(eq(c.t.apiTokens.hash, hash)).limit(1)));
 
-export function touchToken(db: LegacyConn, id: number, now: number): void {
-  db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, id)).run();
-}
+export const touchToken = op('touchToken', async (c: Conn, id: number, now: number): Promise<void> => {
+  await c.q.update(c.t.apiTokens).set({ lastUsedAt: now }).where(eq(c.t.apiTokens.id, id));
+});

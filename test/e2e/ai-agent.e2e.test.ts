@@ -4,12 +4,12 @@
 // the callback's context (200, lead and notes) while a tampered one is refused (403), and with
 // max_calls: 2 two callbacks due together both ring it at once (with max_calls: 1, one after the other).
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { attemptsOf } from '../../src/store/callbacks.js';
 import { describeOnLab } from '../lab/e2e-fixture.js';
-import { agentPhone, carrier, waitFor } from '../lab/lab.js';
+import { agentPhone, carrier, waitFor, type SipMessage } from '../lab/lab.js';
+import { freePort } from '../lab/smtp-sink.js';
 
 const AI_IMPORT = [
   'agents:',
@@ -18,23 +18,15 @@ const AI_IMPORT = [
   '  - { endpoint: agent1004, agent: bot, status: ACTIVE }',
 ].join('\n');
 
-/** A port free now, for the API: the context URL in the INVITE must name where the API listens. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** Where in the bot's SIPp log the calls to it began: its received INVITEs that open a dialog (no To tag). */
+const callStarts = (msgs: SipMessage[]) =>
+  msgs.flatMap((m, i) => (m.direction === 'received' && m.firstLine.startsWith('INVITE ') && !/;tag=/.test(m.header('To') ?? '') ? [i] : []));
 
 describeOnLab('AI voice agent: SIP headers and the signed context URL', { name: 'ai-agent suite', prefix: 'ai', extraImport: AI_IMPORT }, (t) => {
   const startWithSecret = async () => {
     const secretFile = join(t.dir, 'ai-secret');
     writeFileSync(secretFile, 'lab-ai-context-secret-0123456789abcdef\n', { mode: 0o600 });
-    const port = await freePort();
+    const port = await freePort(); // the context URL in the INVITE must name where the API listens
     await t.startDaemon({ api: { port }, ai: { contextSecretFile: secretFile, contextBaseUrl: `http://127.0.0.1:${port}` } });
     return port;
   };
@@ -88,7 +80,7 @@ describeOnLab('AI voice agent: SIP headers and the signed context URL', { name: 
     expect(invites.map((m) => m.header('X-Callbackd-Callback-Id')).sort()).toEqual([String(a), String(b)].sort());
     // Both rang before either call ended: no BYE reached the bot before its second INVITE.
     const msgs = bot.messages();
-    const initialInvites = msgs.flatMap((m, i) => (m.direction === 'received' && m.firstLine.startsWith('INVITE ') && !/;tag=/.test(m.header('To') ?? '') ? [i] : []));
+    const initialInvites = callStarts(msgs);
     const secondInvite = initialInvites[1] ?? -1;
     const firstBye = msgs.findIndex((m) => m.direction === 'received' && m.firstLine.startsWith('BYE '));
     expect(secondInvite).toBeGreaterThan(-1);
@@ -110,7 +102,7 @@ describeOnLab('AI voice agent: SIP headers and the signed context URL', { name: 
     await t.untilState(a, ['COMPLETED'], 30000);
     await t.untilState(b, ['COMPLETED'], 30000);
     const msgs = bot.messages();
-    const initialInvites = msgs.flatMap((m, i) => (m.direction === 'received' && m.firstLine.startsWith('INVITE ') && !/;tag=/.test(m.header('To') ?? '') ? [i] : []));
+    const initialInvites = callStarts(msgs);
     const firstBye = msgs.findIndex((m) => m.direction === 'received' && m.firstLine.startsWith('BYE '));
     expect(initialInvites).toHaveLength(2);
     expect(firstBye).toBeGreaterThan(initialInvites[0]!);

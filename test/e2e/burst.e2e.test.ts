@@ -4,11 +4,12 @@
 // src/dialer/bridge.ts), answered customers waited behind new originates, left before an agent
 // came, and the agent then met "could not bridge the two legs". The judge is the carrier SIPp's
 // own log and call_attempts, not callbackd's word.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { benchLab, type BenchLab } from '../../bench/lab-bench.js';
 import { insertCallback } from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { tryLab, waitFor } from '../lab/lab.js';
+import { describeIfLab } from '../lab/e2e-fixture.js';
+import { waitFor } from '../lab/lab.js';
 import { answersAndHangups } from './carrier-log.js';
 
 const N = 100;
@@ -18,16 +19,13 @@ const N = 100;
 // bridged everyone before the carrier's 3 s (it failed at 500: README, "Bursts"), so this test
 // guards the promise at CI size; test/integration/bridge-retry.test.ts pins the retries.
 const REST_IN_FLIGHT = 2;
-const lab = tryLab();
-const inCi = process.env.CI === 'true';
-if (!lab.ok && !inCi) console.warn(`\n*** burst suite SKIPPED: ${lab.reason}\n*** (with CI=true this is a failure)\n`);
 
-describe.skipIf(!lab.ok && !inCi)(`burst: ${N} customer-first callbacks due at one instant`, () => {
+// The lab gate alone: bench/lab-bench.ts brings up its own Asterisk (with N generated phones), phones and daemon.
+describeIfLab(`burst: ${N} customer-first callbacks due at one instant`, { name: 'burst suite' }, () => {
   let bench: BenchLab;
   let db: Db;
 
   beforeAll(async () => {
-    if (!lab.ok) throw new Error(`the lab could not start: ${lab.reason}`);
     bench = await benchLab({ name: 'burst-e2e', n: N, dialOrder: 'customer_first', daemonConfig: { ari: { maxConcurrentRequests: REST_IN_FLIGHT } } });
     db = openDb(bench.db);
   });

@@ -4,7 +4,6 @@
 // long as the talk; an agent who may not see the callback gets no player and a 404 from the route.
 import { spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { launch, PASSWORD, shot, signIn, type Browser } from '../browser/harness.js';
 import { describeOnLab } from '../lab/e2e-fixture.js';
 import { agentPhone, carrier, CLI, waitFor } from '../lab/lab.js';
@@ -40,11 +39,10 @@ describeOnLab('the console plays a recorded lab call', { name: 'console recordin
     await t.startDaemon();
     const url = `http://127.0.0.1:${await t.apiPort()}`;
     const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    await waitFor('the call to end', async () => (await getCallback(t.db, id))?.state === 'COMPLETED' && (await attemptsOf(t.db, id))[0]?.durationMs != null, 30_000);
-    const [a] = await attemptsOf(t.db, id);
-    expect(a!.outcome).toBe('ANSWERED');
-    expect(a!.recordingName).not.toBeNull();
-    const talkSeconds = a!.durationMs! / 1000;
+    const a = await t.untilCallEnded(id);
+    expect(a.outcome).toBe('ANSWERED');
+    expect(a.recordingName).not.toBeNull();
+    const talkSeconds = a.durationMs! / 1000;
 
     const b = await launch();
     browsers.push(b);

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeOnLab } from '../lab/e2e-fixture.js';
-import { agentPhone, carrier, REPO, Sipp, waitFor } from '../lab/lab.js';
+import { agentPhone, carrier, REPO, Sipp, sleep, waitFor } from '../lab/lab.js';
 import { attemptsOf } from '../../src/store/callbacks.js';
 
 const MESSAGES_LOG = join(process.env.CALLBACKD_LAB_CACHE ?? '/var/cache/callbackd-lab', 'sid-asterisk/var/log/asterisk-lab/messages.log');
@@ -23,7 +23,6 @@ function callerInLine(name: string, number: string, pressAfterMs: number, port: 
     '-i', '127.0.0.1', '-p', String(port), '-mp', String(16000 + (port - 5070) * 20),
   ], dir).start();
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeOnLab('inbound callbacks keep their place in line', { name: 'queue-place suite', prefix: 'queue-place' }, (t) => {
   it('B books before A, A arrived first: A is position 1 and A\'s customer is dialed first', async () => {

@@ -4,7 +4,7 @@
 import { expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
+import { attemptsOf } from '../../src/store/callbacks.js';
 import { describeOnLab } from '../lab/e2e-fixture.js';
 import { agentPhone, carrier, cli, waitFor } from '../lab/lab.js';
 
@@ -52,7 +52,7 @@ describeOnLab('recording answered calls (record: agent_and_customer)', { name: '
   const oneAnsweredCall = async () => {
     await t.startDaemon();
     const id = t.add(['--lead', 'answer', '--due', 'now', '--owner', '1001']);
-    await waitFor('the call to end', async () => (await getCallback(t.db, id))?.state === 'COMPLETED' && (await attemptsOf(t.db, id))[0]?.durationMs != null, 30000);
+    await t.untilCallEnded(id);
     return id;
   };
 

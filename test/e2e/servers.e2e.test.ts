@@ -1,20 +1,14 @@
 // Two Asterisk servers on the lab (README "Running several servers"): server a (the lab's usual
 // Asterisk) and server b (a second instance in the same chroot, its own ports and trunk), one daemon
 // bound to each, one SQLite file. Judged by what the SIPp carriers and phones saw, not by our logs.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { beforeEach, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { bookCallback } from '../../src/app/book.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
-import {
-  agentPhone, carrier, carrierB, cli, DaemonProc, LAB_SERVER_B, startAsterisk, startAsteriskB, stopAsterisk, stopAsteriskB, tempDir, tryLab, waitFor, type Sipp,
-} from '../lab/lab.js';
-
-const lab = tryLab();
-const inCi = process.env.CI === 'true';
-if (!lab.ok && !inCi) console.warn(`\n*** servers end-to-end suite SKIPPED: ${lab.reason}\n*** (with CI=true this is a failure)\n`);
+import { attemptsOf } from '../../src/store/callbacks.js';
+import { describeOnLab } from '../lab/e2e-fixture.js';
+import { agentPhone, carrier, carrierB, DaemonProc, LAB_SERVER_B, waitFor } from '../lab/lab.js';
 
 // Agents 1001, 1002 register on server a; 1003, 1004 on server b. One caller number goes out
 // through each server's own trunk: carrier (a, SIPp on 5081) and carrier-b (b, SIPp on 5181).
@@ -40,65 +34,29 @@ const CENTER = {
   leads: Array.from({ length: 9 }, (_, i) => ({ id: `lead${i}`, list: 'L', phone: `+1555123${1000 + i}` })),
 };
 
-describe.skipIf(!lab.ok && !inCi)('two Asterisk servers, one daemon each, one SQLite file', () => {
-  let dir: string;
-  let dbPath: string;
-  let db: Db;
-  let daemons: DaemonProc[] = [];
-  const peers: Sipp[] = [];
-
-  const add = (args: string[]) => {
-    const r = cli(['callback', 'add', '--db', dbPath, '--json', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    return JSON.parse(r.stdout).id as number;
-  };
-
-  beforeAll(() => {
-    if (!lab.ok) throw new Error(`the lab could not start: ${lab.reason}`);
-  });
-  afterAll(() => {
-    if (lab.ok) {
-      stopAsteriskB();
-      stopAsterisk();
-    }
-  });
+describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 'servers end-to-end suite', prefix: 'servers', serverB: true, extraImport: YAML.stringify(CENTER) }, (t) => {
+  const add = (args: string[]) => t.add(args, { quiet: true });
 
   beforeEach(async () => {
-    startAsterisk();
-    startAsteriskB();
-    dir = tempDir('servers');
-    dbPath = join(dir, 'callbackd.db');
-    const file = join(dir, 'center.yaml');
-    writeFileSync(file, YAML.stringify(CENTER));
-    const imp = cli(['import', file, '--db', dbPath]);
-    expect(imp.code, imp.stderr).toBe(0);
-    db = openDb(dbPath);
     // Each daemon's config names only its server: where that Asterisk is comes from the directory.
-    daemons = ['a', 'b'].map((server) => {
-      const own = join(dir, server);
+    const [a, b] = ['a', 'b'].map((server) => {
+      const own = join(t.dir, server);
       mkdirSync(own);
-      return new DaemonProc({ db: dbPath, dir: own, extra: { instanceId: `lab-${server}`, server } }).start();
-    });
-    await Promise.all(daemons.map((d) => d.ready()));
-  });
-
-  afterEach(async (ctx) => {
-    const codes = await Promise.all(daemons.map((d) => d.kill('SIGTERM')));
-    expect(codes, 'exit codes after SIGTERM').toEqual([0, 0]);
-    peers.splice(0).forEach((p) => p.stop());
-    db.$client.close();
-    if (ctx.task.result?.state === 'fail') for (const d of daemons) console.error(`--- daemon log ---\n${d.log.slice(-5000)}`);
+      return new DaemonProc({ db: t.dbPath, dir: own, extra: { instanceId: `lab-${server}`, server } }).start();
+    }) as [DaemonProc, DaemonProc];
+    t.daemon = a;
+    t.others.push(b);
+    await Promise.all([a, b].map((d) => d.ready()));
   });
 
   it("a USERONLY callback whose owner's phone is on server b is placed by b's daemon, through b's trunk", async () => {
-    const trunkA = carrier('answer', dir);
-    const trunkB = carrierB(dir);
-    const phoneA = await agentPhone(1001, dir);
-    const phoneB = await agentPhone(1003, dir, { server: 'b' });
-    peers.push(trunkA, trunkB, phoneA, phoneB);
+    const trunkA = carrier('answer', t.dir);
+    const trunkB = carrierB(t.dir);
+    const phoneA = await agentPhone(1001, t.dir);
+    const phoneB = await agentPhone(1003, t.dir, { server: 'b' });
+    t.peers.push(trunkA, trunkB, phoneA, phoneB);
     const id = add(['--lead', 'lead0', '--due', '+1s', '--owner', '1003']);
-    await waitFor(`callback ${id} COMPLETED`, async () => (await getCallback(db, id))!.state === 'COMPLETED', 20000);
+    await waitFor(`callback ${id} COMPLETED`, async () => (await t.cb(id)).state === 'COMPLETED', 20000);
 
     const inv = trunkB.invites();
     expect(inv).toHaveLength(1);
@@ -107,30 +65,30 @@ describe.skipIf(!lab.ok && !inCi)('two Asterisk servers, one daemon each, one SQ
     expect(trunkA.invites()).toHaveLength(0);
     expect(phoneB.invites()).toHaveLength(1);
     expect(phoneA.invites()).toHaveLength(0);
-    expect(await attemptsOf(db, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
+    expect(await attemptsOf(t.db, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
     // b's daemon claimed it; a's never did.
     const claimed = new RegExp(`"callbackId":${id},[^\\n]*"msg":"claimed; dialing"`);
-    expect(daemons[1]!.log).toMatch(claimed);
-    expect(daemons[0]!.log).not.toMatch(claimed);
+    expect(t.others[0]!.log).toMatch(claimed);
+    expect(t.daemon.log).not.toMatch(claimed);
   });
 
   it('an ANYONE burst of 8 uses free agents on both servers; nothing dialed twice, nothing left DIALING', async () => {
-    const trunkA = carrier('answer', dir);
-    const trunkB = carrierB(dir);
-    const phones = [await agentPhone(1001, dir), await agentPhone(1002, dir), await agentPhone(1003, dir, { server: 'b' }), await agentPhone(1004, dir, { server: 'b' })];
-    peers.push(trunkA, trunkB, ...phones);
+    const trunkA = carrier('answer', t.dir);
+    const trunkB = carrierB(t.dir);
+    const phones = [await agentPhone(1001, t.dir), await agentPhone(1002, t.dir), await agentPhone(1003, t.dir, { server: 'b' }), await agentPhone(1004, t.dir, { server: 'b' })];
+    t.peers.push(trunkA, trunkB, ...phones);
     // One instant for all eight, booked through the one booking path from this (third) process:
     // eight CLI runs take longer than the gap on a loaded 2-core box.
     const due = new Date(Date.now() + 1500).toISOString();
     const ids: number[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await bookCallback(db, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now())).callback.id);
+    for (let i = 0; i < 8; i++) ids.push((await bookCallback(t.db, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now())).callback.id);
     const final = ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'];
-    const stateOf = async (id: number) => (await getCallback(db, id))!.state;
+    const stateOf = async (id: number) => (await t.cb(id)).state;
     await waitFor('every callback final', async () => (await Promise.all(ids.map(stateOf))).every((s) => final.includes(s)), 90000, 200);
 
     const states = await Promise.all(ids.map(stateOf));
     expect(states).toEqual(Array(8).fill('COMPLETED'));
-    const attempts = (await Promise.all(ids.map((id) => attemptsOf(db, id)))).flat();
+    const attempts = (await Promise.all(ids.map((id) => attemptsOf(t.db, id)))).flat();
     expect(attempts).toHaveLength(8); // one attempt each: nothing placed twice
     // Carrier INVITEs = counted attempts, each number once, each through its own server's trunk.
     const invited = [...trunkA.invites(), ...trunkB.invites()].map((m) => /sip:([^@]+)@/.exec(m.firstLine)![1]).sort();
@@ -141,7 +99,7 @@ describe.skipIf(!lab.ok && !inCi)('two Asterisk servers, one daemon each, one SQ
     expect(trunkA.invites().length).toBeGreaterThan(0);
     expect(trunkB.invites().length).toBeGreaterThan(0);
     expect(trunkA.invites().length + trunkB.invites().length).toBe(8);
-    expect((db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state = 'DIALING'").get() as { n: number }).n).toBe(0);
+    expect((t.db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state = 'DIALING'").get() as { n: number }).n).toBe(0);
   });
 });
 

@@ -244,3 +244,15 @@ describe('import-leads: several numbers per lead', () => {
     expect(bad.stderr).toContain('line 3 (M2): column "Alt Phone" (phone2): +12125550101 is listed twice for this lead');
   });
 });
+
+describe('import-leads on PostgreSQL', () => {
+  it('is refused before anything is opened (the staging is SQLite TEMP), naming the YAML import', async () => {
+    const csv = file('pg.csv', 'id,phone\nP1,+15551230009\n');
+    const config = file('pg.yaml', 'database:\n  url: postgres://callbackd@db.invalid:5432/callbackd\n');
+    for (const r of [await runCli(['import-leads', csv, '--list', 'L-US', '-c', config]), await runCli(['import-leads', csv, '--list', 'L-US', '--db', 'postgresql://db.invalid/cb'])]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe('callbackd: import-leads (CSV) runs on SQLite only for now: on PostgreSQL, load the leads with `callbackd import FILE.yaml` (its `leads:` section; README "Import file")');
+    }
+    expect(leads().map((l) => l.id)).toEqual(['OLD']);
+  });
+});

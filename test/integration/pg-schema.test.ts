@@ -84,6 +84,16 @@ describe.skipIf(!start.ok && !inCi)('PostgreSQL schema mirrors the SQLite one', 
     const n = await c.query('SELECT count(*)::int AS n FROM schema_migrations');
     expect(n.rows[0].n).toBe(listPgMigrations().length);
 
+    // 0023 on a database that already has events: they get the migrating transaction's id, new rows their own.
+    const old = await freshPg();
+    await migratePg(old, listPgMigrations().filter((m) => m.version < 23));
+    await old.query("INSERT INTO events (at, type, callback_id, version, campaign_id, callback_type, data) VALUES (1, 'callback.live', 1, 1, 'C', 'ANYONE', '{}')");
+    expect(await migratePg(old)).toEqual(['0023_cluster.sql']);
+    await old.query("INSERT INTO events (at, type, callback_id, version, campaign_id, callback_type, data) VALUES (2, 'callback.live', 1, 2, 'C', 'ANYONE', '{}')");
+    const xids = (await old.query<{ x: string }>('SELECT xid::text AS x FROM events ORDER BY id')).rows.map((r) => BigInt(r.x));
+    expect(xids).toHaveLength(2);
+    expect(xids[0]! < xids[1]!).toBe(true);
+
     const bad = [{ version: 9001, name: '9001_half.sql', sql: 'CREATE TABLE half_done (x int); SELECT no_such_function();' }];
     const err = await migratePg(c, bad).catch((e: unknown) => e);
     expect(isCode(err, 'DB_MIGRATION')).toBe(true);

@@ -1,21 +1,28 @@
-// One e2e suite's lab, written once: the real Asterisk brought up for the file, a fresh database
-// with test/e2e/callcenter.yaml for each test, callbackd as a child process, SIPp peers, and one
-// teardown. Outside CI a lab that cannot start skips the file loudly; with CI=true the suite runs
-// and fails in beforeAll naming why (a suite whose real part cannot start never passes by skipping).
+// One e2e suite's lab, written once: the real Asterisk brought up for the file (and server b's
+// for a suite that asks), a fresh database with test/e2e/callcenter.yaml for each test, callbackd as
+// child processes, SIPp peers, and one teardown. Outside CI a lab that cannot start skips the file
+// loudly; with CI=true the suite runs and fails in beforeAll naming why (a suite whose real part
+// cannot start never passes by skipping). describeIfLab is that gate alone, for a suite that sets
+// the rest up itself (burst: bench/lab-bench.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
-import { getCallback } from '../../src/store/callbacks.js';
+import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { cli, DaemonProc, REPO, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor, type Sipp } from './lab.js';
+import { cli, DaemonProc, REPO, startAsterisk, startAsteriskB, stopAsterisk, stopAsteriskB, tempDir, tryLab, waitFor, type Sipp } from './lab.js';
 
-export interface LabSuiteOptions {
+export interface LabGateOptions {
   /** How the skip warning names the suite ("hold suite"). */
   name: string;
-  /** Prefix of each test's temporary directory. */
-  prefix: string;
   /** Something else the suite needs besides the lab (e.g. smtp-sink): why it is missing, or null. */
   needs?: () => string | null;
+}
+
+export interface LabSuiteOptions extends LabGateOptions {
+  /** Prefix of each test's temporary directory. */
+  prefix: string;
+  /** Also the lab's second Asterisk (server b, README "Running several servers"), restarted before each test. */
+  serverB?: boolean;
   /** YAML imported after test/e2e/callcenter.yaml into each test's database. */
   extraImport?: string;
   /** Config overrides of a daemon started (not yet ready) before each test; omitted: the test starts it. */
@@ -31,6 +38,8 @@ export class LabTest {
   db!: Db;
   /** The daemon the teardown stops (SIGTERM); a test may replace it. */
   daemon!: DaemonProc;
+  /** More daemons (one per server, say) the teardown stops and checks as it does `daemon`. */
+  readonly others: DaemonProc[] = [];
   /** SIPp processes the teardown kills. */
   readonly peers: Sipp[] = [];
 
@@ -70,6 +79,14 @@ export class LabTest {
     return waitFor(`callback ${id} to reach ${states.join('/')}`, async () => states.includes((await this.cb(id)).state) && await this.cb(id), ms);
   }
 
+  /** Waits until callback `id` is COMPLETED and its first attempt's end is recorded; that attempt. */
+  untilCallEnded(id: number, ms = 30000) {
+    return waitFor(`callback ${id}'s call to end`, async () => {
+      const [a] = await attemptsOf(this.db, id);
+      return (await this.cb(id)).state === 'COMPLETED' && a?.durationMs != null && a;
+    }, ms);
+  }
+
   /** The port the daemon's HTTP API listens on (a free one each run), from its log. */
   apiPort(): Promise<number> {
     return waitFor('the API to listen', () => Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(this.daemon.log)?.[1] ?? 0) || false);
@@ -77,30 +94,44 @@ export class LabTest {
 }
 
 /**
- * `describe` on the lab: `body` registers the tests and gets the LabTest they share. The lab is
- * started once for the file, Asterisk restarted before each test (no registrations or calls left
- * from the last one), and after each test the daemon is stopped, the peers killed, the database
- * closed, and the daemon's log printed if the test failed.
+ * `describe` if the lab is up: `body` registers the tests. Outside CI a lab that cannot start (or
+ * a missing `needs`) skips the suite loudly; with CI=true the suite fails in beforeAll naming why.
+ * The Asterisk tryLab started is stopped after the file.
  */
-export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTest) => void): void {
+export function describeIfLab(title: string, o: LabGateOptions, body: () => void): void {
   const lab = tryLab();
   const missing = lab.ok ? (o.needs?.() ?? null) : lab.reason;
   const inCi = process.env.CI === 'true';
   if (missing && !inCi) console.warn(`\n*** ${o.name} SKIPPED: ${missing}\n*** (with CI=true this is a failure)\n`);
 
   describe.skipIf(missing !== null && !inCi)(title, () => {
-    const t = new LabTest();
     beforeAll(() => {
       if (missing) throw new Error(`the ${o.name} cannot start: ${missing}`);
     });
     afterAll(() => {
       if (lab.ok) stopAsterisk();
     });
+    body();
+  });
+}
+
+/**
+ * `describe` on the lab: `body` registers the tests and gets the LabTest they share. The lab is
+ * started once for the file, Asterisk (and server b's) restarted before each test (no registrations
+ * or calls left from the last one), and after each test the daemons are stopped, the peers killed,
+ * the database closed, and the daemons' logs printed if the test failed.
+ */
+export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTest) => void): void {
+  describeIfLab(title, o, () => {
+    const t = new LabTest();
+    if (o.serverB) afterAll(() => stopAsteriskB());
     beforeEach(() => {
       startAsterisk();
+      if (o.serverB) startAsteriskB();
       t.dir = tempDir(o.prefix);
       t.dbPath = join(t.dir, 'callbackd.db');
       t.daemon = undefined as unknown as DaemonProc;
+      t.others.splice(0);
       const imp = cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', t.dbPath]);
       expect(imp.code, imp.stderr).toBe(0);
       if (o.extraImport !== undefined) t.importText('extra.yaml', o.extraImport);
@@ -108,13 +139,13 @@ export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTe
       if (o.daemon) t.daemon = t.newDaemon(o.daemon).start();
     });
     afterEach(async (ctx) => {
-      const daemon = t.daemon as DaemonProc | undefined;
-      const code = await daemon?.kill('SIGTERM');
+      const daemons = [t.daemon as DaemonProc | undefined, ...t.others].filter((d): d is DaemonProc => d !== undefined);
+      const codes = await Promise.all(daemons.map((d) => d.kill('SIGTERM')));
       const want = o.exitCode ? o.exitCode(ctx.task.name) : 0;
       t.peers.splice(0).forEach((p) => p.stop());
       t.db.$client.close();
-      if (ctx.task.result?.state === 'fail') console.error(`--- daemon log (${t.dir}) ---\n${daemon?.log.slice(-8000)}`);
-      if (daemon && want !== null) expect(code, 'exit code after SIGTERM').toBe(want);
+      if (ctx.task.result?.state === 'fail') for (const d of daemons) console.error(`--- daemon log (${t.dir}) ---\n${d.log.slice(-8000)}`);
+      if (want !== null) expect(codes, 'exit codes after SIGTERM').toEqual(codes.map(() => want));
     });
     body(t);
   });

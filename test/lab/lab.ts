@@ -225,6 +225,8 @@ export interface DaemonOptions {
   db: string;
   dir: string;
   extra?: Record<string, unknown>;
+  /** Another build's dist/src/cli.js (benchmarks compare a build before a change with this one). */
+  cli?: string;
 }
 
 /** callbackd start, as a child process with its JSON log captured. */
@@ -255,7 +257,7 @@ export class DaemonProc {
 
   start(): this {
     this.exitCode = null;
-    this.proc = spawn(process.execPath, [CLI, 'start', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.o.env ?? {}) } });
+    this.proc = spawn(process.execPath, [this.o.cli ?? CLI, 'start', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.o.env ?? {}) } });
     this.proc.stdout!.on('data', (d) => (this.log += d));
     this.proc.stderr!.on('data', (d) => (this.log += d));
     this.exited = new Promise((r) => this.proc!.on('exit', (code, sig) => r((this.exitCode = code ?? (sig ? 128 : 1)))));

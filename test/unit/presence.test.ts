@@ -6,8 +6,14 @@ import { Presence } from '../../src/asterisk/presence.js';
 
 // Presence against a fake of our own AMI adapter, fed the events Asterisk 22 sends.
 class FakeAmi extends EventEmitter {
+  filtered: string[] = [];
+  refuseFilter = false;
   constructor(private readonly snapshot: { contacts: AmiMessage[]; devices: AmiMessage[] }) {
     super();
+  }
+  async onlyEvents(names: readonly string[]): Promise<void> {
+    if (this.refuseFilter) throw new Error('AMI Filter: Permission denied');
+    this.filtered.push(...names);
   }
   async list(a: { Action: string }): Promise<AmiMessage[]> {
     return a.Action === 'PJSIPShowContacts' ? this.snapshot.contacts : this.snapshot.devices;
@@ -53,5 +59,22 @@ describe('presence', () => {
     expect(p.ready).toBe(true);
     expect(p.of('agent1001')!.registered).toBe(true);
   });
-});
 
+  it('asks AMI for the two events it reads, and takes the snapshot even when the filter is refused', async () => {
+    const contacts = [{ Event: 'ContactList', Endpoint: 'agent1001', Status: 'Reachable' } as AmiMessage];
+    const ami = new FakeAmi({ contacts, devices: [] });
+    const p = new Presence(ami as unknown as AmiClient, pino({ level: 'silent' }));
+    ami.emit('connected');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ami.filtered).toEqual(['ContactStatus', 'DeviceStateChange']);
+    expect(p.ready).toBe(true);
+
+    const refused = new FakeAmi({ contacts, devices: [] });
+    refused.refuseFilter = true;
+    const q = new Presence(refused as unknown as AmiClient, pino({ level: 'silent' }));
+    refused.emit('connected');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(q.ready).toBe(true);
+    expect(q.of('agent1001')!.registered).toBe(true);
+  });
+});

@@ -20,7 +20,8 @@ function fresh(): { db: Db; file: string } {
   return { db, file };
 }
 afterEach(async () => {
-  for (const db of opened.splice(0)) await db.close();
+  // close() waits for a running transaction: bounded, so a test that failed with one open fails fast.
+  for (const db of opened.splice(0)) await Promise.race([db.close(), sleep(1000)]);
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -136,6 +137,24 @@ describe('store engine: SQLite transactions', () => {
     await expect(failed).rejects.toThrow('roll back');
     await opRun;
     expect(await trunkIds(db)).toEqual(['op1', 'op2']);
+  });
+
+  it('work an op left running (not awaited) waits for a transaction like any other flow once the op has ended', async () => {
+    const { db } = fresh();
+    let stray: Promise<void> | undefined;
+    const leaky = op('leaky', async (c: Conn) => {
+      await addTrunk(c, 'op');
+      stray = sleep(20).then(() => addTrunk(c, 'stray')); // still carries the op's async context
+    });
+    await leaky(db);
+    const failed = transaction(db, async (tx) => {
+      await addTrunk(tx, 'tx');
+      await sleep(40); // the stray write is due while the transaction is open
+      throw new Error('roll back');
+    });
+    await expect(failed).rejects.toThrow('roll back');
+    await stray;
+    expect(await trunkIds(db)).toEqual(['op', 'stray']);
   });
 
   it('a transaction inside an op (the claimForDial shape) does not wait for itself, even with two of them racing', async () => {

@@ -2,7 +2,9 @@
 // drizzle as the store contract's `Conn` (src/store/conn.ts), our own transactions (READ COMMITTED,
 // one pooled client each, SAVEPOINTs when nested), and a LISTEN client for other daemons' changes.
 import pg from 'pg';
-import { drizzle } from 'drizzle-orm/node-postgres';
+import { createTableRelationsHelpers, extractTablesRelationalConfig, type RelationalSchemaConfig, type TablesRelationalConfig } from 'drizzle-orm';
+import { drizzle, NodePgDatabase, NodePgSession } from 'drizzle-orm/node-postgres';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Conn, Engine, Q, Tables } from '../conn.js';
 import { storeErrorKind, type TxOptions } from '../engine.js';
 import type { Change, WatchLog } from '../engine-watch.js';
@@ -34,7 +36,7 @@ export interface PgConn extends Conn {
 
 export interface PgEngine extends Engine, PgConn {
   readonly kind: 'pg';
-  /** For tools that need raw SQL (tests' dbExec, copy). */
+  /** The pool itself, for what drizzle does not do (COPY, cursors). */
   readonly pool: pg.Pool;
   /** Calls onChange on every notification on channel `callbackd`, and on every (re)connect of the listener. */
   watch(onChange: (what: Change) => void): () => void;
@@ -98,8 +100,24 @@ function fencedClient(client: pg.PoolClient, ended: () => boolean): pg.PoolClien
   });
 }
 
+let relational: RelationalSchemaConfig<TablesRelationalConfig> | undefined;
+const dialect = new PgDialect();
+
+/**
+ * drizzle on one transaction's client. What drizzle(client, { schema }) builds, except the relational
+ * config of the schema, built once here instead of per call: that is ~100 µs of the ~105 µs drizzle()
+ * costs (measured, 2000 calls), and every transaction makes one.
+ */
+function drizzleOn(client: pg.PoolClient): Q {
+  if (!relational) {
+    const c = extractTablesRelationalConfig(schema, createTableRelationsHelpers);
+    relational = { fullSchema: schema, schema: c.tables, tableNamesMap: c.tableNamesMap };
+  }
+  return new NodePgDatabase<Record<string, unknown>>(dialect, new NodePgSession(client, dialect, relational), relational) as unknown as Q;
+}
+
 function txConn(client: pg.PoolClient, t: Tables, ended: () => boolean): PgConn {
-  const q = drizzle(fencedClient(client, ended), { schema }) as unknown as Q;
+  const q = drizzleOn(fencedClient(client, ended));
   let savepoints = 0;
   const conn: PgConn = {
     kind: 'pg',

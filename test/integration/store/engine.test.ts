@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Conn } from '../../../src/store/conn.js';
 import { listMigrations } from '../../../src/store/db.js';
 import { affected, all, first, run, storeErrorKind, transaction } from '../../../src/store/engine.js';
-import { watchEngine, type Change } from '../../../src/store/engine-watch.js';
+import { notifyChange, watchEngine, type Change } from '../../../src/store/engine-watch.js';
 import { openEngine } from '../../../src/store/open-engine.js';
 import { pgCode, type PgEngine } from '../../../src/store/pg/engine.js';
 import { cleanupEngines, dbExec, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
@@ -35,6 +35,8 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 /** The error's message and its causes' (drizzle wraps driver errors in DrizzleQueryError). */
 async function failure(p: Promise<unknown>): Promise<string> {
@@ -69,6 +71,8 @@ describe(`engine contract on ${TEST_ENGINE}`, () => {
     const out = await transaction(e, async (tx) => {
       expect(tx.inTx).toBe(true);
       await tx.q.insert(tx.t.trunks).values([trunk('a'), trunk('b')]);
+      // drizzle's relational queries work on a transaction too (pg: its drizzle is built per transaction).
+      expect(await tx.q.query.trunks.findMany({ columns: { id: true }, orderBy: (tr, { asc: up }) => [up(tr.id)] })).toEqual([{ id: 'a' }, { id: 'b' }]);
       return 'done';
     });
     expect(out).toBe('done');
@@ -315,9 +319,42 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only (several daemons on one d
       await until(() => seen.filter((w) => w === 'any').length === 2, 10_000, 'the listener to reconnect');
       await insertEvent(other, 4);
       await until(() => seen.filter((w) => w === 'events').length === 2, 5000, 'a notification after the reconnect');
+      // A write without an events row says so itself, delivered at its commit.
+      await transaction(other, async (tx) => {
+        await tx.q.insert(tx.t.trunks).values(trunk('new'));
+        await notifyChange(tx, 'directory');
+        await sleep(100);
+        expect(seen).not.toContain('directory');
+      });
+      await until(() => seen.includes('directory'), 5000, 'the directory notification');
     } finally {
       stop();
     }
+  });
+
+  it('events.xid (0023): a reader below the snapshot horizon never passes an id whose transaction is still open', async () => {
+    const other = await secondConnection(e);
+    const ids = async (horizon: boolean) =>
+      (await all<{ id: number }>(e, horizon ? sql`SELECT id FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY id` : sql`SELECT id FROM events ORDER BY id`)).map((r) => r.id);
+    await insertEvent(e, 1);
+    let commitLate!: () => void;
+    const late = new Promise<void>((r) => (commitLate = r));
+    let inserted!: () => void;
+    const pending = new Promise<void>((r) => (inserted = r));
+    const slow = transaction(other, async (tx) => {
+      await insertEvent(tx, 2);
+      inserted();
+      await late;
+    });
+    await pending;
+    await insertEvent(e, 3);
+    // By id alone a reader sees 1 and 3 and would move its cursor past 2, losing it for good.
+    expect(await ids(false)).toEqual([1, 3]);
+    // Below the horizon it stops before the open transaction: 3 waits until 2 is decided.
+    expect(await ids(true)).toEqual([1]);
+    commitLate();
+    await slow;
+    expect(await ids(true)).toEqual([1, 2, 3]);
   });
 
   it('busyTimeoutMs is lock_timeout: a write waiting on a peer\'s row lock fails "busy" (55P03) after it, not never', async () => {
@@ -380,32 +417,54 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only (several daemons on one d
   it('{ retry: true } runs the body again once after a deadlock (40P01); without it the error surfaces', async () => {
     await e.q.insert(e.t.trunks).values([trunk('a'), trunk('b')]);
     const other = await secondConnection(e);
-    // Two transactions lock a then b, and b then a: PostgreSQL kills one with 40P01.
-    const both = async (retry: boolean) => {
-      let runs = 0;
-      const lockBoth = (c: Conn, x: string, y: string, r: boolean) =>
-        transaction(
-          c,
-          async (tx) => {
-            runs++;
-            await tx.q.update(tx.t.trunks).set({ maxChannels: sql`${tx.t.trunks.maxChannels} + 1` }).where(eq(tx.t.trunks.id, x));
-            await new Promise((res) => setTimeout(res, 100));
-            await tx.q.update(tx.t.trunks).set({ maxChannels: sql`${tx.t.trunks.maxChannels} + 1` }).where(eq(tx.t.trunks.id, y));
-          },
-          { retry: r },
-        );
-      const out = await Promise.allSettled([lockBoth(e, 'a', 'b', retry), lockBoth(other, 'b', 'a', retry)]);
-      return { runs, out };
+    const bump = (tx: Conn, id: string) => tx.q.update(tx.t.trunks).set({ maxChannels: sql`${tx.t.trunks.maxChannels} + 1` }).where(eq(tx.t.trunks.id, id));
+    // X locks a, then b; Y locks b, then a. A session checks for a deadlock once, deadlock_timeout
+    // after it starts waiting, and the one that finds it is killed. X asks for b only once Y waits for a
+    // (the cycle is then complete) and checks after 100 ms: X gets 40P01; Y (10 s) commits.
+    const race = async (retry: boolean) => {
+      let xRuns = 0;
+      let xHasA = false;
+      let yWaits = false;
+      const x = transaction(
+        e,
+        async (tx) => {
+          // A rerun waits for Y to finish: it must not race Y for a again.
+          if (++xRuns > 1) await sleep(200);
+          await run(tx, sql`SET LOCAL deadlock_timeout = '100ms'`);
+          await bump(tx, 'a');
+          xHasA = true;
+          if (xRuns === 1) await until(() => yWaits, 5000, 'Y to wait for a');
+          await bump(tx, 'b');
+        },
+        { retry },
+      );
+      const y = transaction(other, async (tx) => {
+        await run(tx, sql`SET LOCAL deadlock_timeout = '10s'`);
+        await bump(tx, 'b');
+        await until(() => xHasA, 5000, 'X to lock a');
+        const [me] = await all<{ pid: number }>(tx, sql`SELECT pg_backend_pid() AS pid`);
+        const watching = (async () => {
+          for (let i = 0; i < 500 && !yWaits; i++) {
+            const [w] = await all<{ w: string | null }>(e, sql`SELECT wait_event_type AS w FROM pg_stat_activity WHERE pid = ${me!.pid}::int`);
+            yWaits = w?.w === 'Lock';
+            if (!yWaits) await sleep(10);
+          }
+        })();
+        await bump(tx, 'a');
+        await watching;
+      });
+      const out = await Promise.allSettled([x, y]);
+      return { xRuns, out };
     };
-    const plain = await both(false);
-    expect(plain.runs).toBe(2);
-    const failed = plain.out.filter((o) => o.status === 'rejected') as PromiseRejectedResult[];
-    expect(failed).toHaveLength(1);
-    expect(pgCode(failed[0]!.reason)).toBe('40P01');
-    const retried = await both(true);
-    expect(retried.runs).toBe(3);
+    const plain = await race(false);
+    expect(plain.xRuns).toBe(1);
+    expect(plain.out[0].status).toBe('rejected');
+    expect(pgCode((plain.out[0] as PromiseRejectedResult).reason)).toBe('40P01');
+    expect(plain.out[1].status).toBe('fulfilled');
+    const retried = await race(true);
+    expect(retried.xRuns).toBe(2);
     expect(retried.out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
-    // 1 (plain: one committed) + 2 (retried: both committed) increments on each row.
+    // Y twice, X once (its retried run): 3 increments on each row, none lost or doubled.
     expect(await channelsOf(e, 'a')).toBe(3);
     expect(await channelsOf(e, 'b')).toBe(3);
   });
