@@ -30,6 +30,14 @@ export const dbBusy = new Counter({
 });
 for (const where of ['scheduler', 'dialer']) dbBusy.inc({ where }, 0);
 
+export const claimsRefused = new Counter({
+  name: 'callbackd_claims_refused_total',
+  help: 'Claims of a ready callback refused: taken = another daemon was claiming it (PostgreSQL, SKIP LOCKED), moved = no longer LIVE when claimed (edited, cancelled or claimed meanwhile)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+for (const reason of ['taken', 'moved']) claimsRefused.inc({ reason }, 0);
+
 export interface MetricSources {
   db: Db;
   /** The daemon's Asterisk server: a constant `server` label on every series it exports. */

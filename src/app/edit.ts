@@ -4,7 +4,6 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from '../store/audit.js';
 import { archiveFinished, EDITABLE, openUseronlyOf, updateIfUnchanged } from '../store/callback-changes.js';
 import { getCallback } from '../store/callbacks.js';
-import type { LegacyConn } from '../store/conn.js';
 import type { Db } from '../store/db.js';
 import * as dir from '../store/directory.js';
 import type { CallbackRow } from '../store/schema.js';
@@ -27,7 +26,7 @@ export interface EditInput {
   notes?: string | null;
 }
 
-async function load(db: LegacyConn, id: number): Promise<CallbackRow> {
+async function load(db: Db, id: number): Promise<CallbackRow> {
   const cb = await getCallback(db, id);
   if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
   return cb;

@@ -16,13 +16,15 @@ import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.j
 import { admit, type Admission } from '../domain/admit.js';
 import type { CallbackRow } from '../store/schema.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
-import { dbBusy, triggerLateness } from '../metrics.js';
+import { claimsRefused, dbBusy, triggerLateness } from '../metrics.js';
 import { isBusy } from '../store/busy.js';
+import { watchEngine } from '../store/engine-watch.js';
 import { inviteHeaderVariables } from '../domain/ai-context.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
-// (an insert, a presence change, a call ending, another process writing the database), and polls
-// only as a backstop. States: idle → ticking → idle, and stopping → stopped.
+// (an insert, a presence change, a call ending, another process or daemon writing the database:
+// the engine's watch, store/engine-watch.ts), and polls only as a backstop. States: idle → ticking
+// → idle, and stopping → stopped.
 
 /** A tick refused by another process's write lock is tried again this soon (store/busy.ts). */
 const BUSY_RETRY_MS = 250;
@@ -56,12 +58,11 @@ export class Scheduler {
   private readonly sessions = new Map<number, CallSession>();
   private readonly byChannel = new Map<string, CallSession>();
   private timer: NodeJS.Timeout | null = null;
-  private watchTimer: NodeJS.Timeout | null = null;
+  private stopWatch: (() => void) | null = null;
   private ticking = false;
   private again = false;
   private stopping = false;
   private recovered = false;
-  private dataVersion = 0;
   private readonly now: () => number;
   private readonly random: () => number;
   private drainWaiters: (() => void)[] = [];
@@ -90,11 +91,20 @@ export class Scheduler {
 
   start(): void {
     this.stopping = false;
-    // Read the version before the first tick: a commit landing between that tick and the first
-    // watch would otherwise be taken as the baseline and wait for the backstop poll (measured:
-    // the benchmark's inserts right after start were dialed 27 s late).
-    this.dataVersion = this.readDataVersion();
-    this.watchTimer = setInterval(() => this.checkExternalWrites(), this.o.externalWriteCheckMs);
+    // Watch before the first tick: a commit landing between that tick and a later first look
+    // would otherwise be taken as the baseline and wait for the backstop poll (measured: the
+    // benchmark's inserts right after start were dialed 27 s late). SQLite: PRAGMA data_version
+    // polled every externalWriteCheckMs (another connection committed: the CLI, the API's
+    // connection); PostgreSQL: LISTEN, woken by other daemons' commits and on every reconnect.
+    this.stopWatch?.();
+    this.stopWatch = watchEngine(
+      this.o.db,
+      (what) => {
+        this.o.log.debug({ what }, 'another connection wrote the database; waking');
+        this.nudge();
+      },
+      { everyMs: this.o.externalWriteCheckMs },
+    );
     this.nudge();
   }
 
@@ -113,23 +123,9 @@ export class Scheduler {
     this.timer = setTimeout(() => void this.tick(), Math.max(0, delayMs));
   }
 
-  private checkExternalWrites(): void {
-    // data_version changes only when another connection commits: a cheap way to notice the CLI.
-    const v = this.readDataVersion();
-    if (v !== this.dataVersion) {
-      this.dataVersion = v;
-      this.o.log.debug('another process wrote the database; waking');
-      this.nudge();
-    }
-  }
-
   /** This daemon's server once the directory names any (or it is bound to one), else null: one Asterisk, no filter, no extra reads. */
   private async serverFilter(): Promise<string | null> {
     return await serverFilterOf(this.o.db, this.o.serverId);
-  }
-
-  private readDataVersion(): number {
-    return this.o.db.$client.pragma('data_version', { simple: true }) as number;
   }
 
   private async onAriConnected(): Promise<void> {
@@ -390,6 +386,11 @@ export class Scheduler {
         customerChannelId: `cbd-${cb.id}-${seq}-${tag}-cust`,
         bridgeId: `cbd-${cb.id}-${seq}-${tag}-bridge`,
       }),
+      // 'taken': another daemon is claiming it right now (PostgreSQL); 'moved': no longer LIVE.
+      refused: (why) => {
+        claimsRefused.inc({ reason: why });
+        this.o.log.debug({ callbackId: cb.id, why }, 'claim refused; skipping');
+      },
     });
     if (!attempt) return false;
     const plan = sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead, loaded.number?.zone);
@@ -415,8 +416,9 @@ export class Scheduler {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.watchTimer) clearInterval(this.watchTimer);
-    this.timer = this.watchTimer = null;
+    this.stopWatch?.();
+    this.timer = null;
+    this.stopWatch = null;
     if (this.sessions.size > 0) {
       this.o.log.info({ inFlight: this.sessions.size, graceMs }, 'waiting for calls in progress to finish');
       await new Promise<void>((resolve) => {

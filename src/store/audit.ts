@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
-import type { LegacyConn } from './conn.js';
-import { audit } from './schema.js';
+import type { Conn } from './conn.js';
+import { op } from './engine.js';
 
 // The audit trail. Written by this one function, always on the transaction of the change it
 // records, so a change and its audit row are committed or rolled back together.
@@ -16,12 +16,13 @@ export interface AuditEntry {
   reason?: string | null;
 }
 
-export function writeAudit(db: LegacyConn, e: AuditEntry): void {
-  db.insert(audit)
-    .values({ at: e.at, actor: e.actor, action: e.action, callbackId: e.callbackId ?? null, before: e.before ?? null, after: e.after ?? null, reason: e.reason ?? null })
-    .run();
-}
+export const writeAudit = op('writeAudit', async (db: Conn, e: AuditEntry): Promise<void> => {
+  await db.q
+    .insert(db.t.audit)
+    .values({ at: e.at, actor: e.actor, action: e.action, callbackId: e.callbackId ?? null, before: e.before ?? null, after: e.after ?? null, reason: e.reason ?? null });
+});
 
-export function auditOf(db: LegacyConn, callbackId: number) {
-  return db.select().from(audit).where(eq(audit.callbackId, callbackId)).orderBy(asc(audit.id)).all();
-}
+export const auditOf = op('auditOf', async (db: Conn, callbackId: number) => {
+  const a = db.t.audit;
+  return await db.q.select().from(a).where(eq(a.callbackId, callbackId)).orderBy(asc(a.id));
+});

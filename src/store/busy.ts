@@ -1,7 +1,10 @@
-// Another process (the CLI, a backup, the sqlite3 shell) holding the database's write lock.
-// better-sqlite3 waits for it synchronously, on the event loop: the scheduler's and dialer's own
-// connection waits only DIAL_BUSY_TIMEOUT_MS, and its callers treat "busy" as "try again soon"
-// instead of freezing ARI events, AGI and the API for up to the default 5 s.
+import { storeErrorKind } from './engine.js';
+
+// Another process (the CLI, a backup, the sqlite3 shell; on PostgreSQL another daemon holding a row
+// lock past lock_timeout) holding what a write needs. better-sqlite3 waits for it synchronously, on the
+// event loop: the scheduler's and dialer's own connection waits only DIAL_BUSY_TIMEOUT_MS, and its
+// callers treat "busy" as "try again soon" instead of freezing ARI events, AGI and the API for up to
+// the default 5 s.
 
 /**
  * The scheduler's and dialer's busy_timeout. Measured on the lab machine (2 cores, other tests
@@ -12,9 +15,14 @@
  */
 export const DIAL_BUSY_TIMEOUT_MS = 20;
 
-/** SQLITE_BUSY or SQLITE_LOCKED (and their extended codes), also when drizzle wraps the driver's error. */
+/**
+ * Busy on either engine (store/engine.ts storeErrorKind: SQLITE_BUSY, pg 55P03/57014), and SQLITE_LOCKED
+ * (a shared-cache or same-connection table lock, which storeErrorKind leaves out), also when drizzle
+ * wraps the driver's error.
+ */
 export function isBusy(err: unknown): boolean {
+  if (storeErrorKind(err) === 'busy') return true;
   const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
   const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
-  return /^SQLITE_(BUSY|LOCKED)/.test(code);
+  return /^SQLITE_LOCKED/.test(code);
 }

@@ -9,7 +9,9 @@ import { applyImport, parseImport } from '../../src/import.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, pass, until } from './fakes.js';
+import type { Presence } from '../../src/asterisk/presence.js';
+import { registry } from '../../src/metrics.js';
+import { FakeAri, FakePresence, pass, until } from './fakes.js';
 import { DIALER_CENTER, testScheduler } from './fixture.js';
 
 // The scheduler and a call session against fakes of our own ARI and presence adapters; what
@@ -66,6 +68,35 @@ describe('scheduler wake-ups', () => {
     other.$client.close();
     await until('the agent leg to be originated', () => ari.originates.length === 1);
     expect(ari.originates[0]!.channelId).toBe((await attempt(id)).agentChannelId);
+  });
+});
+
+describe('a claim refused', () => {
+  it('a callback moved by another process between the read and the claim is not dialed; callbackd_claims_refused_total{reason="moved"} counts it', async () => {
+    const refused = async () => (await registry.getSingleMetric('callbackd_claims_refused_total')!.get()).values.find((v) => v.labels.reason === 'moved')?.value ?? 0;
+    const before = await refused();
+    const id = await addDue(db);
+    const other = openDb(join(dir, 'db.sqlite'), { migrate: false }); // the CLI rescheduling it
+    const presence = new FakePresence();
+    let moved = false;
+    presence.of = (endpoint) => {
+      // Asked while the scheduler reads the callback's facts, after liveReady and before the claim.
+      if (!moved) {
+        moved = true;
+        other.$client.prepare("UPDATE callbacks SET state = 'ACTIVE', due_at = ?, next_attempt_at = NULL WHERE id = ?").run(Date.now() + 3_600_000, id);
+      }
+      return FakePresence.prototype.of.call(presence, endpoint);
+    };
+    sched = testScheduler(db, ari, log, { presence: presence as unknown as Presence });
+    sched.start();
+    ari.emit('connected');
+    await until('the claim to be refused', async () => (await refused()) === before + 1);
+    other.$client.close();
+    expect(moved).toBe(true);
+    await pass(50);
+    expect(ari.originates).toHaveLength(0);
+    expect(await store.attemptsOf(db, id)).toEqual([]);
+    expect((await store.getCallback(db, id))!.state).toBe('ACTIVE');
   });
 });
 

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadConfig } from '../../src/config.js';
-import { isCode } from '../../src/errors.js';
 import { applyImport, parseImport } from '../../src/import.js';
 import * as store from '../../src/store/callbacks.js';
 import { openDb, type Db } from '../../src/store/db.js';
@@ -30,13 +29,6 @@ beforeEach(async () => {
 
 const newCb = async (dueAt = T0) =>
   await store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt, dueZone: 'America/New_York', maxAttempts: 3, notes: null }, T0);
-const claim = async (id: number, token: string, now = T0) =>
-  await store.claimForDial(db, {
-    callbackId: id, owner: 'me', token, leaseMs: 60_000, now, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'agent1001',
-    callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
-    ids: (seq) => ({ agentChannelId: `a-${seq}`, customerChannelId: `c-${seq}`, bridgeId: `b-${seq}` }),
-  });
-
 describe('schema', () => {
   it('drizzle schema columns all exist in the migrated database', () => {
     const tables = Object.values(schema).filter((t) => typeof t === 'object' && t !== null && Symbol.for('drizzle:Name') in (t as object));
@@ -64,67 +56,8 @@ describe('what status reports', () => {
   });
 });
 
-describe('scheduler store operations (time travel by timestamps)', () => {
-  it('promotes only what is due, and wakes at the next due instant', async () => {
-    const a = await newCb(T0 + 1000);
-    const b = await newCb(T0 + 5000);
-    expect(await store.nextWakeAt(db, T0)).toBe(T0 + 1000);
-    expect(await store.promoteDue(db, T0 + 1000)).toBe(1);
-    expect((await store.getCallback(db, a))!.state).toBe('LIVE');
-    expect((await store.getCallback(db, b))!.state).toBe('ACTIVE');
-    expect(await store.nextWakeAt(db, T0 + 1000)).toBe(T0 + 5000);
-  });
-
-  it('claim is atomic: the second claimant gets nothing, and ids are stamped before dialing', async () => {
-    const id = await newCb();
-    await store.promoteDue(db, T0);
-    const first = await claim(id, 'tok-1');
-    expect(first).toMatchObject({ seq: 1, agentChannelId: 'a-1', customerChannelId: 'c-1', leaseToken: 'tok-1' });
-    expect(await claim(id, 'tok-2')).toBeNull();
-    expect(await store.getCallback(db, id)).toMatchObject({ state: 'DIALING', leaseOwner: 'me', leaseToken: 'tok-1', leaseExpiresAt: T0 + 60_000, dialSeq: 1 });
-  });
-
-  it('every write checks the lease: a stale token changes nothing', async () => {
-    const id = await newCb();
-    await store.promoteDue(db, T0);
-    const att = (await claim(id, 'tok-1'))!;
-    await expect((async () => store.countCustomerAttempt(db, id, 'stale', att.id, T0))()).rejects.toThrow(/lease stale is no longer held/);
-    expect(await store.renewLease(db, id, 'stale', T0 + 1)).toBe(false);
-    let err: unknown;
-    try {
-      await store.finishAttempt(db, id, 'stale', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'COMPLETED' }, T0);
-    } catch (e) {
-      err = e;
-    }
-    expect(isCode(err, 'LEASE_LOST')).toBe(true);
-    expect((await store.getCallback(db, id))!.state).toBe('DIALING');
-    expect((await store.attemptsOf(db, id))[0]!.outcome).toBeNull();
-
-    expect(await store.countCustomerAttempt(db, id, 'tok-1', att.id, T0)).toBe(1);
-    await store.finishAttempt(db, id, 'tok-1', att.id, { outcome: 'BUSY', cause: 17, sipCode: 486, endedAt: T0, detail: null }, { state: 'LIVE', nextAttemptAt: T0 + 60_000, waitReason: 'busy' }, T0);
-    expect(await store.getCallback(db, id)).toMatchObject({ state: 'LIVE', attempts: 1, leaseToken: null, lastCause: 17, nextAttemptAt: T0 + 60_000 });
-  });
-
-  it('recovery sees its own DIALING rows and others only once their lease expired', async () => {
-    const id = await newCb();
-    await store.promoteDue(db, T0);
-    await claim(id, 'tok-1');
-    expect(await store.recoverable(db, 'me', T0)).toHaveLength(1);
-    expect(await store.recoverable(db, 'other', T0)).toHaveLength(0);
-    expect(await store.recoverable(db, 'other', T0 + 60_000)).toHaveLength(1);
-    expect(await store.takeOverLease(db, id, 'wrong', 'other', 'tok-2', T0)).toBe(false);
-    expect(await store.takeOverLease(db, id, 'tok-1', 'other', 'tok-2', T0 + 120_000)).toBe(true);
-    expect((await store.attemptsOf(db, id))[0]!.leaseToken).toBe('tok-2');
-  });
-
-  it('failLive only moves LIVE rows', async () => {
-    const id = await newCb(T0 + 10_000);
-    expect(await store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(false);
-    await store.promoteDue(db, T0 + 10_000);
-    expect(await store.failLive(db, id, 'DNC', 'on DNC', T0)).toBe(true);
-    expect(await store.getCallback(db, id)).toMatchObject({ state: 'FAILED', failReason: 'on DNC', lastOutcome: 'DNC' });
-  });
-});
+// The scheduler's store operations (promote, claim, lease, recovery, failLive) are tested on both engines
+// in test/integration/store/callbacks.test.ts.
 
 describe('import', () => {
   it('names the entry and field of every problem, and writes nothing', async () => {
