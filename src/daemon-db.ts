@@ -1,6 +1,5 @@
 import type { Logger } from './log.js';
 import type { Engine } from './store/conn.js';
-import type { Db } from './store/db.js';
 import { DIAL_BUSY_TIMEOUT_MS } from './store/busy.js';
 import { databaseUrl, openEngine, type DatabaseSetting } from './store/open-engine.js';
 
@@ -17,10 +16,9 @@ import { databaseUrl, openEngine, type DatabaseSetting } from './store/open-engi
 // when watched (the scheduler, the event hub).
 
 export interface DaemonDbs {
-  // TRANSITIONAL (issue 16 S2): typed as the SQLite Db until the daemon's callers take `Conn`.
-  db: Db;
-  apiDb: Db;
-  dialDb: Db;
+  db: Engine;
+  apiDb: Engine;
+  dialDb: Engine;
   /** Which engine and where, for the log and /readyz (never a password). */
   describe(): { engine: 'sqlite' | 'pg'; where: string };
   close(): Promise<void>;
@@ -40,7 +38,7 @@ export async function openDaemonDbs(database: DatabaseSetting, log: Logger): Pro
   const open = async (o: Parameters<typeof openEngine>[1]) => {
     const e = await openEngine(database, { ...o, log: log.child({ adapter: 'database' }) });
     opened.push(e);
-    return e as Db;
+    return e;
   };
   try {
     if (databaseUrl(database)) {

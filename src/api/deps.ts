@@ -1,12 +1,12 @@
 import type { EventHub } from '../events/hub.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 
 // What the HTTP API needs from the daemon; its own file so route modules and server.ts do not
 // import each other.
 
 export interface ApiDeps {
-  db: Db;
+  db: Conn;
   log: Logger;
   now: () => number;
   /** Wakes the scheduler: a change made here is acted on at once. */

@@ -1,6 +1,6 @@
 import { phoneUnusable } from '../domain/eligibility.js';
 import { countDue } from '../store/callback-list.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { allPhones } from '../store/directory.js';
 import { readPresence } from '../store/presence.js';
 
@@ -15,7 +15,7 @@ export interface Readiness {
   callbacks: { dueNow: number; late: number; lateAfterSeconds: number };
 }
 
-export async function readiness(db: Db, now: number): Promise<Readiness> {
+export async function readiness(db: Conn, now: number): Promise<Readiness> {
   const seen = new Map((await readPresence(db)).map((p) => [p.endpoint, p]));
   const phones = await allPhones(db);
   return {

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { isBusy } from '../store/busy.js';
 import { transaction } from '../store/engine.js';
 import * as tokens from '../store/tokens.js';
@@ -9,9 +9,9 @@ import * as tokens from '../store/tokens.js';
 // losing one at a crash only makes "last used" a second older.
 
 const FLUSH_MS = 1000;
-const pending = new WeakMap<Db, { at: Map<number, number>; timer: NodeJS.Timeout | null }>();
+const pending = new WeakMap<Conn, { at: Map<number, number>; timer: NodeJS.Timeout | null }>();
 
-export function touchLater(db: Db, tokenId: number, now: number): void {
+export function touchLater(db: Conn, tokenId: number, now: number): void {
   let p = pending.get(db);
   if (!p) pending.set(db, (p = { at: new Map(), timer: null }));
   p.at.set(tokenId, Math.max(now, p.at.get(tokenId) ?? 0));
@@ -22,7 +22,7 @@ export function touchLater(db: Db, tokenId: number, now: number): void {
   }
 }
 
-async function flushTouches(db: Db, p: { at: Map<number, number>; timer: NodeJS.Timeout | null }): Promise<void> {
+async function flushTouches(db: Conn, p: { at: Map<number, number>; timer: NodeJS.Timeout | null }): Promise<void> {
   p.timer = null;
   const batch = [...p.at];
   p.at.clear();

@@ -7,8 +7,6 @@ import { exitCodeOf } from './main.js';
 import { databaseUrl } from '../store/open-engine.js';
 import { examples, openDatabase } from './shared.js';
 
-const DAEMON_RUNS_ON_PG = false;
-
 // Running the daemon.
 
 export function daemonCommands(program: Command): void {
@@ -21,9 +19,6 @@ export function daemonCommands(program: Command): void {
   ).action(async (o: { config: string }) => {
     const config = loadConfig(o.config);
     const url = databaseUrl(config.database);
-    // TRANSITIONAL (issue 16 S2): until every store module runs on PostgreSQL, a PostgreSQL setting is
-    // refused rather than half run. Deleted with the flag once the flips are merged.
-    if (url && !DAEMON_RUNS_ON_PG) throw new CallbackdError(ErrorCodes.CONFIG_INVALID, 'database.url: the daemon does not run on PostgreSQL yet (README "PostgreSQL"); set database.path');
     // A wrong database.path is the admin's to fix: one line naming it, before anything starts. A
     // PostgreSQL server that cannot be reached is the daemon's own start error (it names host:port/db).
     if (!url) await openDatabase({ path: config.database.path, from: `database.path in ${o.config}` }, { create: true, migrate: false }).close();

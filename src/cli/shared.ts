@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import YAML from 'yaml';
 import { CallbackdError, ErrorCodes, messageOf } from '../errors.js';
-import type { Engine } from '../store/conn.js';
+import type { Conn, Engine } from '../store/conn.js';
 import { openDb, type Db } from '../store/db.js';
 import { databaseWhere, openEngine } from '../store/open-engine.js';
 
@@ -107,12 +107,11 @@ export async function openTarget(t: DbTarget, mode: OpenMode = {}): Promise<Engi
   }
 }
 
-// TRANSITIONAL (issue 16 S2): the callers still take the SQLite `Db` type until every store module is
-// async on `Conn`; the PostgreSQL engine is handed to them through this cast and nothing else.
-export async function withDb<T>(o: DbOptions, f: (db: Db) => T | Promise<T>, mode: OpenMode = {}): Promise<T> {
+/** Runs `f` on the command's database (either engine), then closes it. */
+export async function withDb<T>(o: DbOptions, f: (db: Conn) => T | Promise<T>, mode: OpenMode = {}): Promise<T> {
   const engine = await openTarget(dbTarget(o), mode);
   try {
-    return await f(engine as Db);
+    return await f(engine);
   } finally {
     await engine.close();
   }

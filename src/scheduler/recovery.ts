@@ -3,7 +3,7 @@ import type { AriChannel, AriClient } from '../asterisk/ari.js';
 import { parseLegRecord } from '../domain/leg-record.js';
 import type { CallSession, SessionPlan } from '../dialer/session.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
 import { numbersOfLead } from '../store/lead-phones.js';
@@ -12,7 +12,7 @@ import { closeAnsweredCall } from '../dialer/close-answered.js';
 import { writeAttemptEnd } from '../dialer/recorder.js';
 
 export interface RecoveryDeps {
-  db: Db;
+  db: Conn;
   ari: AriClient;
   log: Logger;
   owner: string;

@@ -7,7 +7,7 @@ import { closeAnsweredCall } from '../dialer/close-answered.js';
 import { WriteQueue } from '../dialer/write-queue.js';
 import { onRecordingEvent } from '../dialer/recording.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Engine } from '../store/conn.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
 import { serverFilterOf, trunksOfNumber } from '../store/servers.js';
@@ -30,7 +30,8 @@ import { inviteHeaderVariables } from '../domain/ai-context.js';
 const BUSY_RETRY_MS = 250;
 
 export interface SchedulerOptions {
-  db: Db;
+  /** The scheduler's and dialer's connection; the engine's watch wakes it on other connections' commits. */
+  db: Engine;
   ari: AriClient;
   presence: Presence;
   limiter: TrunkLimiter;
