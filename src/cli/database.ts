@@ -19,7 +19,7 @@ export function databaseCommands(program: Command): void {
     ['callbackd backup /var/backups/callbackd-$(date +%F).db -c /etc/callbackd/callbackd.yaml'],
   ).action(async (file: string, o: DbOptions) => {
     if (existsSync(file)) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `${file} exists; give a new file name`);
-    const where = dbPath(o, 'backup (SQLite online backup)');
+    const where = dbPath(o, 'backup (SQLite online backup)', 'back PostgreSQL up with pg_dump');
     const db = openDatabase(where, { migrate: false });
     try {
       const t0 = Date.now();

@@ -49,7 +49,7 @@ export function dbTarget(o: DbOptions, env: NodeJS.ProcessEnv = process.env): Db
 }
 
 /** The target as printed: the SQLite path, or "postgres host:port/db". */
-export const targetName = (t: DbTarget): string => (t.engine === 'sqlite' ? t.path : `postgres ${t.where}`);
+export const targetName = (t: DbTarget): string => (t.engine === 'sqlite' ? t.path : t.where);
 
 /** A command that only SQLite can do refuses a PostgreSQL target in one line saying what to use instead. */
 export function sqliteOnly(t: DbTarget, what: string, instead: string): { path: string; from: string } {
@@ -58,8 +58,8 @@ export function sqliteOnly(t: DbTarget, what: string, instead: string): { path: 
 }
 
 /** The SQLite database of a command that works on SQLite only (`what`): a PostgreSQL target is refused. */
-export function dbPath(o: DbOptions, what = 'this command', env: NodeJS.ProcessEnv = process.env): { path: string; from: string } {
-  return sqliteOnly(dbTarget(o, env), what, 'give --db FILE');
+export function dbPath(o: DbOptions, what = 'this command', instead = 'give --db FILE', env: NodeJS.ProcessEnv = process.env): { path: string; from: string } {
+  return sqliteOnly(dbTarget(o, env), what, instead);
 }
 
 /** A config file's settings, unchecked: admin commands read one or two of them and need no secrets. */
