@@ -375,6 +375,17 @@ export class AriClient extends AsteriskLink<AriEvent> {
     return res;
   }
 
+  /**
+   * Points a leg placed by another daemon (another ARI application) at ours: once answered, or on its
+   * next try from hold, the hold dialplan enters Stasis by CALLBACKD_APP. A gone channel is no error.
+   */
+  async claimLeg(channelId: string): Promise<void> {
+    await this.request('POST', `/channels/${encodeURIComponent(channelId)}/variable`, {
+      query: { variable: 'CALLBACKD_APP', value: this.o.app },
+      allow404: true,
+    });
+  }
+
   /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */
   async subscribeChannel(channelId: string): Promise<void> {
     await this.request('POST', `/applications/${encodeURIComponent(this.o.app)}/subscription`, {

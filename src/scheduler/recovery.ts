@@ -22,6 +22,8 @@ export interface RecoveryDeps {
   makeSession: (plan: SessionPlan) => CallSession;
   /** Several servers: only this server's attempts (store.recoverable). */
   serverId?: string | null;
+  /** Only rows whose lease expired (a peer daemon died, or ours lapsed): the takeover sweep, never our own live claims. */
+  expiredOnly?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface RecoveryDeps {
  * restart can never place a second call for the same attempt.
  */
 export async function recover(d: RecoveryDeps): Promise<number> {
-  const rows = await store.recoverable(d.db, d.owner, d.now(), d.serverId ?? null);
+  const rows = await store.recoverable(d.db, d.expiredOnly ? null : d.owner, d.now(), d.serverId ?? null);
   let n = 0;
   for (const { cb, attempt } of rows) {
     if (d.skip(cb.id)) continue;
@@ -45,9 +47,13 @@ export async function recover(d: RecoveryDeps): Promise<number> {
       await writeAttemptEnd(d.db, log, { callbackId: cb.id, token, attemptId: attempt?.id ?? -1 }, { kind: 'interrupted', reason: 'recovered without attempt data' }, { now: d.now(), agentRetryDelayMs: 0 });
       continue;
     }
-    // Subscribe first, then look: a channel that ends between the two still reaches us.
-    await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
-    await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
+    // Subscribe first, then look: a channel that ends between the two still reaches us. A leg still
+    // ringing or on hold enters Stasis by the application its variable names: after a peer daemon's
+    // death that is the peer's, so it is pointed at ours (a no-op after our own restart).
+    for (const ch of [attempt.agentChannelId, attempt.customerChannelId]) {
+      await d.ari.subscribeChannel(ch).catch(() => undefined);
+      await d.ari.claimLeg(ch).catch(() => undefined);
+    }
     const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
     const seen = (ch: AriChannel | null) => (ch ? { state: ch.state, inApp: ch.dialplan?.app_name === 'Stasis' } : null);
     // What the hold dialplan recorded about legs answered while we were away; taking it deletes it.
