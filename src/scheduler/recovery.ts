@@ -47,14 +47,13 @@ export async function recover(d: RecoveryDeps): Promise<number> {
       await writeAttemptEnd(d.db, log, { callbackId: cb.id, token, attemptId: attempt?.id ?? -1 }, { kind: 'interrupted', reason: 'recovered without attempt data' }, { now: d.now(), agentRetryDelayMs: 0 });
       continue;
     }
-    // Subscribe first, then look: a channel that ends between the two still reaches us. A leg still
-    // ringing or on hold enters Stasis by the application its variable names: after a peer daemon's
-    // death that is the peer's, so it is pointed at ours (a no-op after our own restart).
-    for (const ch of [attempt.agentChannelId, attempt.customerChannelId]) {
-      await d.ari.subscribeChannel(ch).catch(() => undefined);
-      await d.ari.claimLeg(ch).catch(() => undefined);
-    }
+    // Subscribe first, then look: a channel that ends between the two still reaches us.
+    await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
+    await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
     const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
+    // A leg still ringing or on hold enters Stasis by the application it was placed with: after a peer
+    // daemon's death that is the peer's, so it is pointed at ours (the same one after our own restart).
+    for (const ch of [agent, customer]) if (ch && ch.dialplan?.app_name !== 'Stasis') await d.ari.claimLeg(ch.id).catch(() => undefined);
     const seen = (ch: AriChannel | null) => (ch ? { state: ch.state, inApp: ch.dialplan?.app_name === 'Stasis' } : null);
     // What the hold dialplan recorded about legs answered while we were away; taking it deletes it.
     // (A held leg may already be back in our app by now: ARI connected before recovery ran.)
