@@ -26,6 +26,8 @@ export interface DaemonDbs {
 
 /** Scheduler/dialer pool and API pool sizes on PostgreSQL (two daemons: 2 x (8 + 8 + 1 listener) connections). */
 export const PG_POOL = { main: 8, api: 8 } as const;
+/** PostgreSQL: how long the scheduler's, dialer's and the rest's writes wait for a peer's lock (as SQLite's default busy timeout). */
+export const MAIN_LOCK_TIMEOUT_MS = 5000;
 /** The API's limits: a lock wait (as SQLite's busy timeout) and one statement (a runaway report). */
 export const API_LOCK_TIMEOUT_MS = 250;
 export const API_STATEMENT_TIMEOUT_MS = 15_000;
@@ -42,7 +44,7 @@ export async function openDaemonDbs(database: DatabaseSetting, log: Logger): Pro
   };
   try {
     if (databaseUrl(database)) {
-      const db = await open({ poolSize: PG_POOL.main });
+      const db = await open({ poolSize: PG_POOL.main, busyTimeoutMs: MAIN_LOCK_TIMEOUT_MS });
       const apiDb = await open({ migrate: false, poolSize: PG_POOL.api, busyTimeoutMs: API_LOCK_TIMEOUT_MS, statementTimeoutMs: API_STATEMENT_TIMEOUT_MS });
       return { db, apiDb, dialDb: db, describe: () => db.describe(), close };
     }
