@@ -5,6 +5,7 @@ import { agentView } from '../app/agent-view.js';
 import { canEdit, canReplace, canSee, forbid, scopeOf, type Principal } from '../app/auth.js';
 import { bookCallback } from '../app/book.js';
 import { CallbackView, viewById, viewMany } from '../app/callback-view.js';
+import { PhoneView, phoneViews } from '../app/phone-view.js';
 import { bulk, cancelCallback, editCallback, purgeFinished, reassignAll } from '../app/edit.js';
 import { toE164 } from '../domain/phone-number.js';
 import { ALERT_STYLES } from '../domain/agent-view.js';
@@ -15,7 +16,6 @@ import { listCallbacks } from '../store/callback-list.js';
 import { attemptsOf, getCallback } from '../store/callbacks.js';
 import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
-import { readPresence } from '../store/presence.js';
 import { CALLBACK_STATES, type CallbackRow } from '../store/schema.js';
 import type { ApiDeps } from './deps.js';
 import { listingFilters } from './query-params.js';
@@ -305,13 +305,13 @@ export function callbackRoutes(d: ApiDeps) {
       {
         schema: {
           operationId: 'listPhones', tags: ['callbacks'],
-          summary: 'Phone presence as the daemon sees it in AMI',
-          response: { 200: z.object({ phones: z.array(z.record(z.unknown())) }), ...errors },
+          summary: "Each agent's phones as the daemons see them in AMI: server, registered, in use (an AI agent: its calls of max_calls), whether callbackd may ring them (what `callbackd agents` prints)",
+          response: { 200: z.object({ presenceWrittenAt: z.string().nullable(), phones: z.array(PhoneView) }), ...errors },
         },
       },
       async (req) => {
         if (req.principal.role === 'agent') forbid('phone presence is for managers and admins');
-        return { phones: await readPresence(db) };
+        return phoneViews(db);
       },
     );
   };

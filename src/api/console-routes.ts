@@ -8,6 +8,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { getCallback } from '../store/callbacks.js';
 import { openAttemptsOfAgent } from '../store/console-reads.js';
 import { CallbackView, viewById } from '../app/callback-view.js';
+import { PhoneView } from '../app/phone-view.js';
 import type { ApiDeps } from './server.js';
 
 // Small read-only routes the console needs beside the callback view: facts about the rows of a
@@ -99,7 +100,7 @@ export function consoleRoutes(d: ApiDeps) {
           response: {
             200: z.object({
               links: z.object({ ari: z.boolean(), ami: z.boolean(), presence: z.boolean() }),
-              phones: z.array(z.object({ endpoint: z.string(), agent: z.string(), server: z.string(), status: z.string(), activeAccount: z.boolean(), registered: z.boolean(), inUse: z.boolean(), deviceState: z.string().nullable(), notRungBecause: z.string().nullable() })),
+              phones: z.array(PhoneView),
               byState: z.array(z.object({ state: z.string(), n: z.number() })),
               lateness: z.array(z.object({ le: z.string(), count: z.number() })),
               outcomesPerHour: z.array(z.object({ hour: z.string(), outcomes: z.record(z.number()) })),

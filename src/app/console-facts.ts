@@ -3,13 +3,11 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { describeCause } from '../domain/outcome.js';
 import { agentResponseInWords, customerChoiceInWords } from '../domain/call-prompts.js';
 import { recordingShown } from '../domain/recording.js';
-import { phoneUnusable } from '../domain/eligibility.js';
 import { mayDialAt } from '../domain/windows.js';
 import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { attemptsOf } from '../store/callbacks.js';
 import { callbacksOfLead, callbacksWithLeads } from '../store/console-reads.js';
-import { readPresence } from '../store/presence.js';
 import type { CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
 import { canSee, type Principal } from './auth.js';
 import { campaignCalendar, leadZone } from './book.js';
@@ -112,16 +110,6 @@ export async function callbackFacts(db: Conn, cb: CallbackRow, now: number) {
       .filter((o) => o.id !== cb.id)
       .map((o) => ({ ...o, dueAt: iso(o.dueAt)! })),
   };
-}
-
-/** Phones as the daemon sees them, and why each would not be rung now. */
-export async function phonesWhy(db: Conn) {
-  const presence = new Map((await readPresence(db)).map((r) => [r.endpoint, r]));
-  return (await dir.allPhones(db)).map((p) => {
-    const pr = presence.get(p.endpoint);
-    const why = phoneUnusable(p, pr ? { registered: pr.registered, reachable: pr.reachable, inUse: pr.inUse } : undefined);
-    return { endpoint: p.endpoint, agent: p.agentId, server: p.serverId, status: p.status, activeAccount: p.activeAccount, registered: pr?.registered ?? false, inUse: pr?.inUse ?? false, deviceState: pr?.deviceState ?? null, notRungBecause: why?.reason ?? null };
-  });
 }
 
 export { canSee };

@@ -3,7 +3,7 @@ import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { attemptsEndedSince, countByStateDue, legsInProgressByTrunk } from '../store/console-reads.js';
 import type { Principal } from './auth.js';
-import { phonesWhy } from './console-facts.js';
+import { phoneViews } from './phone-view.js';
 
 // The supervisor's dashboard: one read of what the daemon sees, scoped to the viewer's campaigns.
 
@@ -34,7 +34,7 @@ export async function dashboard(db: Conn, p: Principal, a: { from: number; to: n
   const inUse = await legsInProgressByTrunk(db);
   return {
     links,
-    phones: await phonesWhy(db),
+    phones: (await phoneViews(db)).phones,
     byState: await countByStateDue(db, a.from, a.to, scope),
     lateness: await latenessBuckets(),
     outcomesPerHour: [...hours].map(([hour, outcomes]) => ({ hour, outcomes })),

@@ -1,8 +1,6 @@
-import { phoneUnusable } from '../domain/eligibility.js';
 import { countDue } from '../store/callback-list.js';
 import type { Conn } from '../store/conn.js';
-import { allPhones } from '../store/directory.js';
-import { readPresence } from '../store/presence.js';
+import { phoneViews } from './phone-view.js';
 
 // What /readyz adds to the link states, and `callbackd status` prints: phones as AMI last showed
 // them (the daemon writes presence on change and every 30 s) and callbacks waiting past their time.
@@ -16,13 +14,12 @@ export interface Readiness {
 }
 
 export async function readiness(db: Conn, now: number): Promise<Readiness> {
-  const seen = new Map((await readPresence(db)).map((p) => [p.endpoint, p]));
-  const phones = await allPhones(db);
+  const { phones } = await phoneViews(db);
   return {
     phones: {
       total: phones.length,
-      registered: phones.filter((ph) => seen.get(ph.endpoint)?.registered).length,
-      usable: phones.filter((ph) => phoneUnusable(ph, seen.get(ph.endpoint)) === null).length,
+      registered: phones.filter((p) => p.registered).length,
+      usable: phones.filter((p) => p.ringable).length,
     },
     callbacks: { ...await countDue(db, now, LATE_MS), lateAfterSeconds: LATE_MS / 1000 },
   };

@@ -5,7 +5,7 @@ import { examples, printJson, readConfigLoosely } from './shared.js';
 
 // `callbackd status`: the running daemon's /readyz, for a person.
 
-type Ready = Readiness & { ready: boolean; ari: boolean; ami: boolean; presence: boolean };
+type Ready = Readiness & { ready: boolean; ari: boolean; ami: boolean; presence: boolean; server?: string; database?: { engine: 'sqlite' | 'pg'; where: string } };
 
 /** The API's address: --api, $CALLBACKD_API, api.host/api.port in -c's file, else the default. */
 function apiUrl(o: { api?: string; config?: string }): string {
@@ -23,7 +23,7 @@ export function statusCommand(program: Command): void {
   examples(
     program
       .command('status')
-      .description("the running daemon's readiness (GET /readyz): Asterisk links, phones registered and usable, callbacks due now and late; exit 0 when ready, 1 when not or unreachable")
+      .description("the running daemon's readiness (GET /readyz): its server and database, Asterisk links, phones registered and usable, callbacks due now and late; exit 0 when ready, 1 when not or unreachable")
       .option('--api <url>', 'the API address (default: $CALLBACKD_API, api.host/api.port from --config, or http://127.0.0.1:8580)')
       .option('-c, --config <file>', 'read api.host and api.port from this config file')
       .option('--json', 'print the /readyz answer as JSON'),
@@ -42,6 +42,7 @@ export function statusCommand(program: Command): void {
     if (o.json) return printJson(r);
     const link = (ok: boolean, what: string) => `${what} ${ok ? 'connected' : 'DOWN'}`;
     console.log(`callbackd at ${url}: ${r.ready ? 'ready' : 'NOT READY'}`);
+    if (r.server !== undefined) console.log(`  server ${r.server}, database ${r.database ? `${r.database.engine} ${r.database.where}` : '?'}`);
     console.log(`  ${link(r.ari, 'ARI')}, ${link(r.ami, 'AMI')}, presence ${r.presence ? 'loaded' : 'not loaded yet'}`);
     console.log(`  phones: ${r.phones.registered} registered, ${r.phones.usable} usable now, of ${r.phones.total}`);
     console.log(`  callbacks: ${r.callbacks.dueNow} due now, ${r.callbacks.late} late (over ${r.callbacks.lateAfterSeconds} s past due)`);

@@ -17,3 +17,14 @@ export function aiAgentFree(calls: number, limit: AiLimit): boolean {
 export function aiAgentBusyReason(agentId: string, calls: number, limit: AiLimit): string | null {
   return aiAgentFree(calls, limit) ? null : `AI agent ${agentId} is on ${calls} callbacks (max_calls ${limit.maxCalls})`;
 }
+
+export interface AiLoad extends AiLimit {
+  /** Callbacks in progress on this AI agent (every daemon's). */
+  calls: number;
+}
+
+/** What the "in use" column says: a person's phone in use or not; an AI agent's calls against its limit. */
+export function inUseText(inUse: boolean, ai: AiLoad | null): string {
+  if (ai) return `AI, ${ai.calls} of ${ai.maxCalls} call${ai.maxCalls === 1 ? '' : 's'}`;
+  return inUse ? 'yes' : 'no';
+}

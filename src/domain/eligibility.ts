@@ -1,6 +1,6 @@
 import { phoneBlockedReason, type PhoneGate } from './phone.js';
 import { canPlaceOn, DEFAULT_SERVER, type ServerTrunk } from './server-placement.js';
-import { aiAgentBusyReason, type AiLimit } from './ai-agent.js';
+import { aiAgentBusyReason, type AiLimit, type AiLoad } from './ai-agent.js';
 
 export interface PhonePresence {
   registered: boolean;
@@ -45,7 +45,7 @@ export type DialDecision =
   | { kind: 'wait'; reason: string }
   | { kind: 'fail'; outcome: 'DNC' | 'NO_OUTBOUND_NUMBER'; reason: string };
 
-export type Unusable = { kind: 'blocked' | 'unregistered' | 'unreachable' | 'inUse'; reason: string };
+export type Unusable = { kind: 'blocked' | 'unregistered' | 'unreachable' | 'inUse' | 'full'; reason: string };
 
 /**
  * The one rule for "may this phone be rung now?": Active Account on and Status ACTIVE/ADMIN,
@@ -58,6 +58,25 @@ export function phoneUnusable(p: PhoneGate, pr: { registered: boolean; reachable
   if (pr.reachable === false) return { kind: 'unreachable', reason: `phone ${p.endpoint} is unreachable (qualify)` };
   if (pr.inUse) return { kind: 'inUse', reason: `phone ${p.endpoint} is in use` };
   return null;
+}
+
+/**
+ * phoneUnusable for an agent's phone: an AI endpoint (domain/ai-agent.ts) shows "in use" from its
+ * first call on, so its device state is no reason; its limit is max_calls, counted per agent.
+ */
+export function agentPhoneUnusable(p: PhoneGate, pr: Parameters<typeof phoneUnusable>[1], ai: boolean): Unusable | null {
+  return phoneUnusable(p, ai && pr ? { ...pr, inUse: false } : pr);
+}
+
+/**
+ * Why callbackd would not ring this phone now, as `callbackd agents`, the API and the console show
+ * it: the phone rule, and for an AI agent its max_calls (all daemons' calls) instead of "in use".
+ */
+export function phoneShownUnusable(p: PhoneGate, pr: Parameters<typeof phoneUnusable>[1], agentId: string, ai: AiLoad | null): Unusable | null {
+  const no = agentPhoneUnusable(p, pr, ai !== null);
+  if (no || !ai) return no;
+  const full = aiAgentBusyReason(agentId, ai.calls, ai);
+  return full ? { kind: 'full', reason: full } : null;
 }
 
 /** Whether the DNC lists apply: always for ANYONE (VICIdial's filter), for USERONLY when the campaign says so. */
@@ -83,9 +102,8 @@ function pickPhone(
   let best: { endpoint: string; idleSince: number } | null = null;
   for (const p of agent.phones) {
     if (onServer !== null && !onServer.has(p.endpoint)) continue;
-    const pr0 = presence(p.endpoint);
-    // An AI endpoint shows "in use" from its first call on: its limit is max_calls, counted above.
-    const no = phoneUnusable(p, agent.ai && pr0 ? { ...pr0, inUse: false } : pr0);
+    // An AI agent's limit is max_calls, counted above.
+    const no = agentPhoneUnusable(p, presence(p.endpoint), agent.ai !== undefined);
     if (no) {
       reasons.push(no.reason);
       continue;

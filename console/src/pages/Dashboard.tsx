@@ -89,7 +89,7 @@ export function DashboardPage() {
       <table className="grid" aria-label="Phones">
         <thead>
           <tr>
-            <th>Phone</th><th>Agent</th><th>Status</th><th>Active account</th><th>Registered</th><th>In use</th><th>Not rung because</th>
+            <th>Phone</th><th>Agent</th><th>Server</th><th>Status</th><th>Active account</th><th>Registered</th><th>In use</th><th>Not rung because</th>
           </tr>
         </thead>
         <tbody>
@@ -97,10 +97,11 @@ export function DashboardPage() {
             <tr key={p.endpoint}>
               <td>{p.endpoint}</td>
               <td>{p.agent}</td>
+              <td>{p.server}</td>
               <td>{p.status}</td>
               <td>{p.activeAccount ? 'yes' : 'no'}</td>
               <td>{p.registered ? 'yes' : 'no'}</td>
-              <td>{p.inUse ? 'yes' : 'no'}</td>
+              <td>{p.inUseText}</td>
               <td>{p.notRungBecause ?? 'ready'}</td>
             </tr>
           ))}
