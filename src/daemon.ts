@@ -13,8 +13,7 @@ import { AgiServer } from './agi/server.js';
 import { readAgiSecret } from './agi/auth.js';
 import { agentCallback, callbackInfo, requestCallback } from './agi/routes.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { DIAL_BUSY_TIMEOUT_MS } from './store/busy.js';
-import { openDb } from './store/db.js';
+import { openDaemonDbs } from './daemon-db.js';
 import { allServers, getServer } from './store/servers.js';
 import { bindServer } from './server-binding.js';
 import { startEvents } from './events/service.js';
@@ -31,29 +30,22 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
-  const db = openDb(config.database.path);
-  // The API's own connection: reads never wait (WAL), and a write that cannot get the lock within
-  // 250 ms answers 503 instead of holding the whole process (better-sqlite3 waits synchronously).
-  const apiDb = openDb(config.database.path, { migrate: false, busyTimeoutMs: 250 });
-  // The scheduler's and dialer's own: a write refused by another process's lock within a few ms is
-  // retried on a timer (store/busy.ts) instead of freezing ARI events, AGI and the API for 5 s.
-  const dialDb = openDb(config.database.path, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
+  // The API's, the scheduler's/dialer's and the rest's connections, on either engine (daemon-db.ts).
+  const dbs = await openDaemonDbs(config.database, log);
+  const { db, apiDb, dialDb } = dbs;
+  const database = dbs.describe();
   const bound = bindServer(config, await getServer(db, config.server), [...(await allServers(db)).map((s) => s.id), 'default']);
   if ('error' in bound) {
-    db.$client.close();
-    apiDb.$client.close();
-    dialDb.$client.close();
+    await dbs.close();
     throw new CallbackdError(ErrorCodes.CONFIG_INVALID, bound.error);
   }
   const ai = readAiContextSecret(config.ai.contextSecretFile);
   if ('error' in ai) {
-    db.$client.close();
-    apiDb.$client.close();
-    dialDb.$client.close();
+    await dbs.close();
     throw new CallbackdError(ErrorCodes.CONFIG_INVALID, ai.error);
   }
   const aiSecret = ai.secret;
-  log.info({ db: config.database.path, instanceId: config.instanceId, server: config.server, ari: bound.ari.url, ami: `${bound.ami.host}:${bound.ami.port}` }, 'callbackd starting');
+  log.info({ db: `${database.engine} ${database.where}`, instanceId: config.instanceId, server: config.server, ari: bound.ari.url, ami: `${bound.ami.host}:${bound.ami.port}` }, 'callbackd starting');
   const ari = new AriClient({ ...bound.ari, reconnect: config.reconnect, log: log.child({ adapter: 'ari' }) });
   const ami = new AmiClient({ ...bound.ami, reconnect: config.reconnect, log: log.child({ adapter: 'ami' }) });
   const presence = new Presence(ami, log.child({ adapter: 'presence' }));
@@ -127,7 +119,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     api = await buildApi({
       db: apiDb, log: log.child({ adapter: 'api' }), now: Date.now, nudge, bodyLimit: config.api.bodyLimitBytes,
       events: { hub: events.hub, heartbeatMs: events.heartbeatMs },
-      ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready, server: config.server, database: config.database.path }),
+      ready: () => ({ ari: ari.connected, ami: ami.connected, presence: presence.ready, server: config.server, database }),
       recordingFile: (name) => ari.storedRecordingFile(name),
       ...(aiSecret ? { aiContextSecret: aiSecret } : {}),
     });
@@ -160,9 +152,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       if (presenceTimer) clearTimeout(presenceTimer);
       ari.stop();
       ami.stop();
-      db.$client.close();
-      apiDb.$client.close();
-      dialDb.$client.close();
+      await dbs.close();
       log.info({ exitCode }, 'callbackd stopped');
       resolveDone(exitCode);
     })();

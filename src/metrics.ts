@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db } from './store/db.js';
+import type { Conn } from './store/conn.js';
 import { countCallbacksByState, trunkIds } from './store/stats.js';
 
 // Prometheus metrics (GET /metrics). Counters and the histogram are fed where things happen;
@@ -39,7 +39,7 @@ export const claimsRefused = new Counter({
 for (const reason of ['taken', 'moved']) claimsRefused.inc({ reason }, 0);
 
 export interface MetricSources {
-  db: Db;
+  db: Conn;
   /** The daemon's Asterisk server: a constant `server` label on every series it exports. */
   server?: string;
   trunksInUse: () => Map<string, number>;

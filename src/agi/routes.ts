@@ -5,7 +5,7 @@ import { toE164 } from '../domain/phone-number.js';
 import { arrivalMaxAgeMs, arrivalOf } from '../domain/queue-place.js';
 import { CallbackdError } from '../errors.js';
 import { lastAnsweredCallbackId, phoneWithAgent } from '../store/agi-lookups.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { attemptOfChannel, getCallback } from '../store/callbacks.js';
 import { positionInLine } from '../store/queue-place.js';
@@ -17,7 +17,7 @@ import type { AgiSession } from './server.js';
 // trusts beyond that comes from the AGI environment Asterisk fills in, never from the URL.
 
 export interface RouteDeps {
-  db: Db;
+  db: Conn;
   now: () => number;
   /** Wakes the scheduler: a callback booked "now" should not wait for the next poll. */
   nudge: () => void;
@@ -140,7 +140,7 @@ export function requestCallback(d: RouteDeps) {
 }
 
 /** The list new callers join and the minutes ahead, from the AGI() URL, or what is wrong with them. */
-async function requestSetup(db: Db, campaignId: string, list: string | null, minutes: string | null): Promise<{ listId: string | null; minutes: number } | { error: string }> {
+async function requestSetup(db: Conn, campaignId: string, list: string | null, minutes: string | null): Promise<{ listId: string | null; minutes: number } | { error: string }> {
   if (minutes !== null && !/^\d{1,6}$/.test(minutes)) return { error: `minutes=${minutes.slice(0, 20)} is not a whole number of minutes` };
   if (list !== null && (await dir.getList(db, list))?.campaignId !== campaignId) return { error: `list ${list.slice(0, 40)} is not a list of campaign ${campaignId}` };
   return { listId: list, minutes: Number(minutes ?? 0) };

@@ -14,7 +14,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { auditOf } from '../store/audit.js';
 import { listCallbacks } from '../store/callback-list.js';
 import { attemptsOf, getCallback } from '../store/callbacks.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { CALLBACK_STATES, type CallbackRow } from '../store/schema.js';
 import type { ApiDeps } from './deps.js';
@@ -31,14 +31,14 @@ const CallbackType = z.enum(['USERONLY', 'ANYONE']);
 const Err = z.object({ code: z.string(), message: z.string(), details: z.unknown() });
 const errors = { 400: Err, 401: Err, 403: Err, 404: Err, 409: Err, 413: Err, 422: Err };
 
-async function visible(db: Db, p: Principal, id: number): Promise<CallbackRow> {
+async function visible(db: Conn, p: Principal, id: number): Promise<CallbackRow> {
   const cb = await getCallback(db, id);
   // Someone who may not see it is told it does not exist: ids of other campaigns do not leak.
   if (!cb || !canSee(p, cb)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
   return cb;
 }
 
-async function editable(db: Db, p: Principal, id: number): Promise<CallbackRow> {
+async function editable(db: Conn, p: Principal, id: number): Promise<CallbackRow> {
   // Role first: a role that can never change a callback learns nothing about which ids exist.
   if (p.role === 'agent') forbid('agents cannot change callbacks');
   if (p.role === 'manager' && !p.leadModify) forbid('editing callbacks needs the lead-modify permission');

@@ -16,4 +16,4 @@ const db = openDb(':memory:');
 const api = await buildApi({ db, log: pino({ level: 'silent' }), now: Date.now, nudge: () => {}, ready: () => ({ ari: false, ami: false, presence: false }), bodyLimit: 1024, consoleDir: null });
 writeFileSync(out, JSON.stringify(api.swagger(), null, 2) + '\n');
 await api.close();
-db.$client.close();
+await db.close();

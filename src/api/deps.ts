@@ -1,19 +1,19 @@
 import type { EventHub } from '../events/hub.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 
 // What the HTTP API needs from the daemon; its own file so route modules and server.ts do not
 // import each other.
 
 export interface ApiDeps {
-  db: Db;
+  db: Conn;
   log: Logger;
   now: () => number;
   /** Wakes the scheduler: a change made here is acted on at once. */
   nudge: () => void;
   /** Readiness: is the daemon connected to Asterisk? */
   /** server and database: which Asterisk server and which database this daemon uses (README "Running several servers"). */
-  ready: () => { ari: boolean; ami: boolean; presence: boolean; server?: string; database?: string };
+  ready: () => { ari: boolean; ami: boolean; presence: boolean; server?: string; database?: { engine: 'sqlite' | 'pg'; where: string } };
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
   /** How long a client may take to send its headers / its whole request (default 10 s / 30 s). */

@@ -55,7 +55,13 @@ const Readiness = z.object({
   ami: z.boolean(),
   presence: z.boolean(),
   server: z.string().optional().describe('the Asterisk server this daemon places calls on (config `server`)'),
-  database: z.string().optional().describe('the database this daemon uses (its path)'),
+  database: z
+    .object({
+      engine: z.enum(['sqlite', 'pg']).describe('SQLite (one box) or PostgreSQL (several daemons)'),
+      where: z.string().describe('the SQLite file, or host:port/database on PostgreSQL (never a user or password)'),
+    })
+    .optional()
+    .describe('the database this daemon uses'),
   phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
   callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
 });

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { authenticate, type Principal } from '../app/auth.js';
 import { csrfMatches, sessionPrincipal } from '../app/people.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 
 // Who is asking: a program with a bearer token, or a person with the console's session cookie.
 // A change made with the cookie must carry the session's CSRF token in X-CSRF-Token: another site
@@ -13,7 +13,7 @@ export const SESSION_COOKIE = 'cbd_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export async function principalOfRequest(db: Db, req: FastifyRequest, now: number): Promise<Principal> {
+export async function principalOfRequest(db: Conn, req: FastifyRequest, now: number): Promise<Principal> {
   const h = req.headers.authorization;
   if (h?.startsWith('Bearer ')) return await authenticate(db, h.slice(7).trim(), now);
   const cookie = req.cookies?.[SESSION_COOKIE];

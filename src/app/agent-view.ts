@@ -1,6 +1,6 @@
 import { agentSees, counted, strongestAlert, type AlertStyle } from '../domain/agent-view.js';
 import { listAllCallbacks, type ListedCallback } from '../store/callback-list.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import type { CampaignRow } from '../store/schema.js';
 
@@ -18,7 +18,7 @@ export interface AgentView {
   callbacks: ListedCallback[];
 }
 
-export async function agentView(db: Db, agentId: string, now: number): Promise<AgentView> {
+export async function agentView(db: Conn, agentId: string, now: number): Promise<AgentView> {
   const rows = await listAllCallbacks(db, { scope: { kind: 'all' }, agent: [agentId], type: 'USERONLY', state: ['ACTIVE', 'LIVE'], sort: 'due' });
   // One read per campaign on the list, before the rows are judged.
   const campaigns = new Map<string, CampaignRow | undefined>();

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { getCallback } from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
 import { numbersOfLead } from '../store/lead-phones.js';
@@ -16,7 +16,7 @@ export interface AiContextView {
 }
 
 /** The view, or null when the callback or its lead is gone (the route then answers 404). */
-export async function aiContextOf(db: Db, callbackId: number): Promise<AiContextView | null> {
+export async function aiContextOf(db: Conn, callbackId: number): Promise<AiContextView | null> {
   const cb = await getCallback(db, callbackId);
   if (!cb) return null;
   const lead = await getLead(db, cb.leadId);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { grantsAdmin, phoneBlockedReason } from '../domain/phone.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import type { Scope } from '../store/callback-list.js';
 import * as dir from '../store/directory.js';
 import type { CallbackRow, UserRow } from '../store/schema.js';
@@ -22,7 +22,7 @@ export interface Principal {
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export async function createToken(db: Db, userId: string, name: string | null, now: number): Promise<{ id: number; token: string }> {
+export async function createToken(db: Conn, userId: string, name: string | null, now: number): Promise<{ id: number; token: string }> {
   if (!await dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
   const token = `cbd_${randomBytes(32).toString('base64url')}`;
   return { id: await tokens.insertToken(db, userId, name, hash(token), now), token };
@@ -35,7 +35,7 @@ export const listTokens = tokens.listTokens;
  * The principal behind a bearer token, or an error saying why not. An agent is refused while none
  * of their phones has Status ACTIVE or ADMIN (VICIdial's rule); a phone with ADMIN grants admin.
  */
-export async function authenticate(db: Db, token: string | undefined, now: number): Promise<Principal> {
+export async function authenticate(db: Conn, token: string | undefined, now: number): Promise<Principal> {
   if (!token) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'send "Authorization: Bearer <token>" (create one with `callbackd token create --user U`)');
   const row = await tokens.tokenByHash(db, hash(token));
   if (!row || row.revokedAt !== null) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'unknown or revoked token');
@@ -45,7 +45,7 @@ export async function authenticate(db: Db, token: string | undefined, now: numbe
   return await principalOf(db, user);
 }
 
-export async function principalOf(db: Db, user: UserRow): Promise<Principal> {
+export async function principalOf(db: Conn, user: UserRow): Promise<Principal> {
   if (user.role !== 'agent') {
     return { userId: user.id, role: user.role, agentId: user.agentId, campaigns: user.campaigns, leadModify: user.role === 'admin' || user.leadModify };
   }

@@ -5,7 +5,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from '../store/audit.js';
 import { markReplaced, openCallbackOfLead } from '../store/callback-changes.js';
 import { getCallback, insertCallback } from '../store/callbacks.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import type { CallbackRow, CampaignRow } from '../store/schema.js';
 import { leadZone, resolveZone } from './calendar.js';
@@ -57,7 +57,7 @@ export interface BookResult {
   replaced: number | null;
 }
 
-export async function bookCallback(db: Db, input: BookInput, now: number): Promise<BookResult> {
+export async function bookCallback(db: Conn, input: BookInput, now: number): Promise<BookResult> {
   // IMMEDIATE: the booking reads, then writes. A deferred transaction whose snapshot another
   // process wrote past (a daemon's presence or claim) fails at once with SQLITE_BUSY_SNAPSHOT
   // instead of waiting; seen with two daemons on one file (test/e2e/servers.e2e.test.ts).

@@ -4,7 +4,7 @@ import { MAX_DUE_AHEAD_MS } from '../domain/due.js';
 import { earliestDialable } from '../domain/windows.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { listedCallback, type ListedCallback, type Scope } from '../store/callback-list.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { CALLBACK_STATES, type CallbackRow, type CampaignRow } from '../store/schema.js';
 import { campaignCalendar, leadZone } from './calendar.js';
@@ -62,7 +62,7 @@ export interface Dialable {
 
 export type CampaignCache = Map<string, CampaignRow | undefined>;
 
-export async function dialableOf(db: Db, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Promise<Dialable> {
+export async function dialableOf(db: Conn, cb: CallbackRow, now: number, cache: CampaignCache = new Map()): Promise<Dialable> {
   if (cb.state !== 'ACTIVE' && cb.state !== 'LIVE') return { earliestDialableAt: null, why: '' };
   if (outOfRange(cb.dueAt, now)) return { earliestDialableAt: null, why: 'due time out of range: reschedule or cancel it' };
   if (!cache.has(cb.campaignId)) cache.set(cb.campaignId, await dir.getCampaign(db, cb.campaignId));
@@ -97,7 +97,7 @@ function localFormat(zone: string): Intl.DateTimeFormat {
 }
 
 /** The view of a listed callback; pass one `cache` when viewing many of them. */
-export async function callbackView(db: Db, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): Promise<CallbackViewT> {
+export async function callbackView(db: Conn, cb: ListedCallback, now: number, cache: CampaignCache = new Map()): Promise<CallbackViewT> {
   const d = await dialableOf(db, cb, now, cache);
   return {
     id: cb.id,
@@ -130,7 +130,7 @@ export async function callbackView(db: Db, cb: ListedCallback, now: number, cach
   };
 }
 
-export async function viewMany(db: Db, rows: ListedCallback[], now: number): Promise<CallbackViewT[]> {
+export async function viewMany(db: Conn, rows: ListedCallback[], now: number): Promise<CallbackViewT[]> {
   const cache: CampaignCache = new Map();
   const out: CallbackViewT[] = [];
   for (const cb of rows) out.push(await callbackView(db, cb, now, cache));
@@ -138,14 +138,14 @@ export async function viewMany(db: Db, rows: ListedCallback[], now: number): Pro
 }
 
 /** The view of callback `id`; a reader outside `scope` is told it does not exist (ids do not leak). */
-export async function viewById(db: Db, id: number, now: number, scope: Scope = { kind: 'all' }): Promise<CallbackViewT> {
+export async function viewById(db: Conn, id: number, now: number, scope: Scope = { kind: 'all' }): Promise<CallbackViewT> {
   const cb = await listedCallback(db, id, scope);
   if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
   return { ...await callbackView(db, cb, now), ...await numbersView(db, cb, now) };
 }
 
 /** The lead's numbers and the one the next attempt dials: one callback's view only (a list would read them per row). */
-async function numbersView(db: Db, cb: CallbackRow, now: number): Promise<Pick<CallbackViewT, 'numbers' | 'nextNumber'>> {
+async function numbersView(db: Conn, cb: CallbackRow, now: number): Promise<Pick<CallbackViewT, 'numbers' | 'nextNumber'>> {
   const lead = await dir.getLead(db, cb.leadId);
   const campaign = await dir.getCampaign(db, cb.campaignId);
   if (!lead || !campaign) return {};

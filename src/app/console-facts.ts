@@ -4,7 +4,7 @@ import { describeCause } from '../domain/outcome.js';
 import { agentResponseInWords, customerChoiceInWords } from '../domain/call-prompts.js';
 import { recordingShown } from '../domain/recording.js';
 import { mayDialAt } from '../domain/windows.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { attemptsOf } from '../store/callbacks.js';
 import { callbacksOfLead, callbacksWithLeads } from '../store/console-reads.js';
@@ -37,7 +37,7 @@ export function windowsToday(c: CampaignRow, zone: string, now: number): { start
   return (cal.week[day.weekday as 1 | 2 | 3 | 4 | 5 | 6 | 7] ?? []).map((w) => ({ start: day.plus({ seconds: w.start }).toISO()!, end: day.plus({ seconds: w.end }).toISO()! }));
 }
 
-export async function rowFacts(db: Db, p: Principal, ids: number[], now: number) {
+export async function rowFacts(db: Conn, p: Principal, ids: number[], now: number) {
   // One read and one calendar per campaign on the page, not per row.
   const campaigns = new Map<string, { c: CampaignRow; running: boolean } | undefined>();
   const byId = new Map((await callbacksWithLeads(db, ids)).map((r) => [r.cb.id, r]));
@@ -72,7 +72,7 @@ function attemptRecording(callbackId: number, a: { seq: number; recordingName: s
   return { url: shown.playable ? `/callbacks/${callbackId}/attempts/${a.seq}/recording` : null, note: shown.note };
 }
 
-export async function callbackFacts(db: Db, cb: CallbackRow, now: number) {
+export async function callbackFacts(db: Conn, cb: CallbackRow, now: number) {
   const lead = await dir.getLead(db, cb.leadId);
   const c = await dir.getCampaign(db, cb.campaignId);
   const zone = lead && c ? leadZone(lead, c) : cb.dueZone;

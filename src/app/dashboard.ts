@@ -1,5 +1,5 @@
 import { triggerLateness } from '../metrics.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import { attemptsEndedSince, countByStateDue, legsInProgressByTrunk } from '../store/console-reads.js';
 import type { Principal } from './auth.js';
@@ -20,7 +20,7 @@ export async function latenessBuckets(): Promise<{ le: string; count: number }[]
   return cumulative.map((b, i) => ({ le: b.le, count: b.n - (i > 0 ? cumulative[i - 1]!.n : 0) }));
 }
 
-export async function dashboard(db: Db, p: Principal, a: { from: number; to: number }, links: Links) {
+export async function dashboard(db: Conn, p: Principal, a: { from: number; to: number }, links: Links) {
   const scope = p.role === 'admin' ? null : p.campaigns;
   const hours = new Map<string, Record<string, number>>();
   for (const r of await attemptsEndedSince(db, a.from, scope)) {

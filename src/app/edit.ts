@@ -4,7 +4,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { writeAudit } from '../store/audit.js';
 import { archiveFinished, EDITABLE, openUseronlyOf, updateIfUnchanged } from '../store/callback-changes.js';
 import { getCallback } from '../store/callbacks.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import type { CallbackRow } from '../store/schema.js';
 import { leadZone, resolveZone } from './calendar.js';
@@ -26,7 +26,7 @@ export interface EditInput {
   notes?: string | null;
 }
 
-async function load(db: Db, id: number): Promise<CallbackRow> {
+async function load(db: Conn, id: number): Promise<CallbackRow> {
   const cb = await getCallback(db, id);
   if (!cb) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no callback ${id}`);
   return cb;
@@ -44,7 +44,7 @@ function checkEditable(cb: CallbackRow, what: string): void {
   }
 }
 
-export async function editCallback(db: Db, id: number, input: EditInput, actor: string, now: number): Promise<CallbackRow> {
+export async function editCallback(db: Conn, id: number, input: EditInput, actor: string, now: number): Promise<CallbackRow> {
   return transaction(db, async (tx) => {
     const cb = await load(tx, id);
     checkVersion(cb, input.version);
@@ -96,7 +96,7 @@ export async function editCallback(db: Db, id: number, input: EditInput, actor: 
   });
 }
 
-export async function cancelCallback(db: Db, id: number, version: number | undefined, actor: string, reason: string | null, now: number): Promise<CallbackRow> {
+export async function cancelCallback(db: Conn, id: number, version: number | undefined, actor: string, reason: string | null, now: number): Promise<CallbackRow> {
   return transaction(db, async (tx) => {
     const cb = await load(tx, id);
     checkVersion(cb, version);
@@ -133,7 +133,7 @@ export async function bulk(ids: number[], one: (id: number) => unknown): Promise
  * All of one agent's open USERONLY callbacks (within `campaigns` unless null) to another owner, or
  * to ANYONE: each edited on its own, with its own audit row and refusal.
  */
-export async function reassignAll(db: Db, fromAgent: string, to: { owner: string } | 'ANYONE', campaigns: string[] | null, actor: string, now: number): Promise<BulkResult> {
+export async function reassignAll(db: Conn, fromAgent: string, to: { owner: string } | 'ANYONE', campaigns: string[] | null, actor: string, now: number): Promise<BulkResult> {
   const change: EditInput = to === 'ANYONE' ? { type: 'ANYONE' } : { ownerAgentId: to.owner };
   return await bulk(await openUseronlyOf(db, fromAgent, campaigns), (id) => editCallback(db, id, change, actor, now));
 }
@@ -142,7 +142,7 @@ export async function reassignAll(db: Db, fromAgent: string, to: { owner: string
  * Moves finished callbacks not touched for `days` days (and their attempts and audit rows) to
  * callbacks_archive. Returns how many. `campaigns` limits it for a manager.
  */
-export async function purgeFinished(db: Db, days: number, campaigns: string[] | null, actor: string, now: number): Promise<number> {
+export async function purgeFinished(db: Conn, days: number, campaigns: string[] | null, actor: string, now: number): Promise<number> {
   return transaction(db, async (tx) => await archiveFinished(tx, now - days * 86_400_000, campaigns, actor, now));
 }
 

@@ -1,5 +1,5 @@
 import { listCallbacks, type ListQuery } from '../store/callback-list.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { CallbackView, viewMany, type CallbackViewT } from './callback-view.js';
 
 // CSV of any callbacks listing (the filters of GET /callbacks), produced page by page through the
@@ -18,7 +18,7 @@ export function csvCell(v: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export async function* callbacksCsv(db: Db, q: Omit<ListQuery, 'limit' | 'cursor'>, now: () => number): AsyncGenerator<string> {
+export async function* callbacksCsv(db: Conn, q: Omit<ListQuery, 'limit' | 'cursor'>, now: () => number): AsyncGenerator<string> {
   yield CSV_COLUMNS.join(',') + '\r\n';
   let cursor: string | undefined;
   do {

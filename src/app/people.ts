@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { recentFailures, signInWait, SIGN_IN_THROTTLE } from '../domain/sign-in-throttle.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import * as people from '../store/people.js';
 import { principalOf, type Principal } from './auth.js';
@@ -38,7 +38,7 @@ export async function verifyPassword(stored: string, password: string): Promise<
 // An unknown user costs the same scrypt as a known one: timing does not tell which users exist.
 const DUMMY = hashPassword('not-a-password-of-anyone');
 
-export async function setPassword(db: Db, userId: string, password: string, now: number): Promise<void> {
+export async function setPassword(db: Conn, userId: string, password: string, now: number): Promise<void> {
   if (!await dir.getUser(db, userId)) throw new CallbackdError(ErrorCodes.NOT_FOUND, `no user "${userId}" (add it under users: in an import file)`);
   if (password.length < MIN_PASSWORD) throw new CallbackdError(ErrorCodes.INPUT_INVALID, `a password needs at least ${MIN_PASSWORD} characters`);
   await people.setPasswordHash(db, userId, await hashPassword(password), now);
@@ -66,7 +66,7 @@ export interface NewSession {
   principal: Principal;
 }
 
-export async function signIn(db: Db, failures: SignInFailures, log: Logger, a: { user: string; password: string; ip: string }, now: number): Promise<NewSession> {
+export async function signIn(db: Conn, failures: SignInFailures, log: Logger, a: { user: string; password: string; ip: string }, now: number): Promise<NewSession> {
   const key = `${a.user}\u0000${a.ip}`;
   const wait = failures.wait(key, now);
   if (wait > 0) {
@@ -99,7 +99,7 @@ export interface LiveSession {
 }
 
 /** The principal behind a session cookie, re-checked on every request (roles and phones may change). */
-export async function sessionPrincipal(db: Db, token: string, now: number): Promise<LiveSession> {
+export async function sessionPrincipal(db: Conn, token: string, now: number): Promise<LiveSession> {
   const s = await people.liveSession(db, sha256(token), now);
   if (!s) throw new CallbackdError(ErrorCodes.UNAUTHENTICATED, 'your console session has ended; sign in again');
   const user = await dir.getUser(db, s.userId);
@@ -107,7 +107,7 @@ export async function sessionPrincipal(db: Db, token: string, now: number): Prom
   return { principal: await principalOf(db, user), csrf: s.csrf, expiresAt: s.expiresAt };
 }
 
-export async function signOut(db: Db, token: string, now: number): Promise<void> {
+export async function signOut(db: Conn, token: string, now: number): Promise<void> {
   await people.endSession(db, sha256(token), now);
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inUseText } from '../domain/ai-agent.js';
 import { phoneShownUnusable, type Unusable } from '../domain/eligibility.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { aiLimitsOf, allPhones } from '../store/directory.js';
 import { openCallsByAgent } from '../store/phone-servers.js';
 import { lastPresenceWrite, readPresence } from '../store/presence.js';
@@ -37,7 +37,7 @@ const SHORT: Record<Unusable['kind'], (u: Unusable) => string> = {
   full: () => 'AI at max_calls',
 };
 
-export async function phoneViews(db: Db): Promise<{ presenceWrittenAt: string | null; phones: PhoneView[] }> {
+export async function phoneViews(db: Conn): Promise<{ presenceWrittenAt: string | null; phones: PhoneView[] }> {
   const seen = new Map((await readPresence(db)).map((p) => [p.endpoint, p]));
   const phones = await allPhones(db);
   const ai = await aiLimitsOf(db, [...new Set(phones.map((p) => p.agentId))]);

@@ -1,5 +1,5 @@
 import { countDue } from '../store/callback-list.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { phoneViews } from './phone-view.js';
 
 // What /readyz adds to the link states, and `callbackd status` prints: phones as AMI last showed
@@ -13,7 +13,7 @@ export interface Readiness {
   callbacks: { dueNow: number; late: number; lateAfterSeconds: number };
 }
 
-export async function readiness(db: Db, now: number): Promise<Readiness> {
+export async function readiness(db: Conn, now: number): Promise<Readiness> {
   const { phones } = await phoneViews(db);
   return {
     phones: {

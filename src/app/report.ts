@@ -1,6 +1,6 @@
 import { earliestDialable } from '../domain/windows.js';
 import { ReportBuilder, type ReportDim, type ReportRow } from '../domain/report.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import type { Scope } from '../store/callback-list.js';
 import { reportRows } from '../store/reports.js';
@@ -38,7 +38,7 @@ function dayOf(): (t: number, zone: string) => string {
   };
 }
 
-export async function callbackReport(db: Db, q: ReportQuery): Promise<ReportRow[]> {
+export async function callbackReport(db: Conn, q: ReportQuery): Promise<ReportRow[]> {
   const b = new ReportBuilder(new Set(q.by), q.onTimeSec);
   const campaigns = new Map<string, { zone: string; calendar: ReturnType<typeof campaignCalendar> } | null>();
   const day = dayOf();

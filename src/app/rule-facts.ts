@@ -1,6 +1,6 @@
 import type { AgentFacts, CampaignRules } from '../domain/create-rules.js';
 import { countOwnerOpenUseronly } from '../store/callback-changes.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import type { AgentRow, CampaignRow } from '../store/schema.js';
 import { campaignCalendar } from './calendar.js';
 
@@ -31,6 +31,6 @@ export const agentFacts = (a: AgentRow): AgentFacts => ({
 });
 
 /** The owner's open USERONLY callbacks that count against active limits (0 without an owner). */
-export async function ownerOpenUseronly(db: Db, ownerId: string | null, except?: number): Promise<number> {
+export async function ownerOpenUseronly(db: Conn, ownerId: string | null, except?: number): Promise<number> {
   return ownerId ? await countOwnerOpenUseronly(db, ownerId, except) : 0;
 }

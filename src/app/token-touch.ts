@@ -1,4 +1,5 @@
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
+import { isBusy } from '../store/busy.js';
 import { transaction } from '../store/engine.js';
 import * as tokens from '../store/tokens.js';
 
@@ -8,9 +9,9 @@ import * as tokens from '../store/tokens.js';
 // losing one at a crash only makes "last used" a second older.
 
 const FLUSH_MS = 1000;
-const pending = new WeakMap<Db, { at: Map<number, number>; timer: NodeJS.Timeout | null }>();
+const pending = new WeakMap<Conn, { at: Map<number, number>; timer: NodeJS.Timeout | null }>();
 
-export function touchLater(db: Db, tokenId: number, now: number): void {
+export function touchLater(db: Conn, tokenId: number, now: number): void {
   let p = pending.get(db);
   if (!p) pending.set(db, (p = { at: new Map(), timer: null }));
   p.at.set(tokenId, Math.max(now, p.at.get(tokenId) ?? 0));
@@ -21,7 +22,7 @@ export function touchLater(db: Db, tokenId: number, now: number): void {
   }
 }
 
-async function flushTouches(db: Db, p: { at: Map<number, number>; timer: NodeJS.Timeout | null }): Promise<void> {
+async function flushTouches(db: Conn, p: { at: Map<number, number>; timer: NodeJS.Timeout | null }): Promise<void> {
   p.timer = null;
   const batch = [...p.at];
   p.at.clear();
@@ -29,10 +30,12 @@ async function flushTouches(db: Db, p: { at: Map<number, number>; timer: NodeJS.
     await transaction(db, async (tx) => {
       for (const [id, at] of batch) await tokens.touchToken(tx, id, at);
     });
-  } catch {
-    // Busy or closed: put them back (newer uses win) and try again later.
+  } catch (err) {
+    // Busy: put them back (newer uses win) and try again later. Anything else (the connection closed at
+    // stop) drops them: "last used" is only a second or so older.
+    if (!isBusy(err)) return;
     for (const [id, at] of batch) if (!p.at.has(id)) p.at.set(id, at);
-    if (db.$client.open && p.at.size) {
+    if (p.at.size) {
       p.timer = setTimeout(() => void flushTouches(db, p), FLUSH_MS * 5);
       p.timer.unref();
     }

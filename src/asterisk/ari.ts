@@ -375,6 +375,16 @@ export class AriClient extends AsteriskLink<AriEvent> {
     return res;
   }
 
+  /**
+   * Points a leg placed by another daemon (another ARI application) at ours: once answered, or on its
+   * next try from hold, the hold dialplan enters Stasis by the global CBDAPP_<id> (which it then
+   * clears) instead of the channel's CALLBACKD_APP. A global, because a channel that is not in
+   * Stasis cannot have its variables set through ARI. A no-op in effect after our own restart.
+   */
+  async claimLeg(channelId: string): Promise<void> {
+    await this.request('POST', '/asterisk/variable', { query: { variable: `CBDAPP_${channelId}`, value: this.o.app } });
+  }
+
   /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */
   async subscribeChannel(channelId: string): Promise<void> {
     await this.request('POST', `/applications/${encodeURIComponent(this.o.app)}/subscription`, {

@@ -4,6 +4,7 @@ import { startDaemon, type Daemon } from '../daemon.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
 import { createLogger, logFatal } from '../log.js';
 import { exitCodeOf } from './main.js';
+import { databaseUrl } from '../store/open-engine.js';
 import { examples, openDatabase } from './shared.js';
 
 // Running the daemon.
@@ -17,10 +18,10 @@ export function daemonCommands(program: Command): void {
     ['callbackd start -c /etc/callbackd/callbackd.yaml', 'CALLBACKD_ARI_PASSWORD=… CALLBACKD_AMI_SECRET=… callbackd start -c callbackd.yaml'],
   ).action(async (o: { config: string }) => {
     const config = loadConfig(o.config);
-    // Until the integrator switches daemon.ts to openEngine (issue 16), a PostgreSQL setting must not silently run on SQLite.
-    if (config.database.url) throw new CallbackdError(ErrorCodes.CONFIG_INVALID, 'database.url: the daemon does not run on PostgreSQL yet (README "PostgreSQL"); set database.path');
-    // A wrong database.path is the admin's to fix: one line naming it, before anything starts.
-    openDatabase({ path: config.database.path, from: `database.path in ${o.config}` }, { create: true, migrate: false }).$client.close();
+    const url = databaseUrl(config.database);
+    // A wrong database.path is the admin's to fix: one line naming it, before anything starts. A
+    // PostgreSQL server that cannot be reached is the daemon's own start error (it names host:port/db).
+    if (!url) await openDatabase({ path: config.database.path, from: `database.path in ${o.config}` }, { create: true, migrate: false }).close();
     const log = createLogger(config.log.level);
     const loose = looseSecretsWarning(o.config);
     if (loose) log.warn({ file: o.config }, loose);

@@ -7,8 +7,8 @@ import { copySqliteToPg, verifyCopy, type TableCheck } from '../store/pg/copy.js
 import { examples, positiveInt } from './shared.js';
 
 // `callbackd db copy|verify --from sqlite:FILE --to postgres://…`: moves a center's SQLite database
-// into PostgreSQL (src/store/pg/copy.ts) and checks the two hold the same rows. The daemon cannot
-// run on PostgreSQL yet (issue 16): this prepares that move and proves it loses nothing.
+// into PostgreSQL (src/store/pg/copy.ts) and checks the two hold the same rows. `callbackd migrate
+// --from sqlite:FILE --to postgres://…` is the same copy under issue 16's name.
 
 const FROM_HELP = 'the SQLite database: sqlite:FILE or FILE';
 const TO_HELP = 'the PostgreSQL database: postgres://USER@HOST:PORT/DB (default: $CALLBACKD_DATABASE_URL); the password from the URL or $PGPASSWORD';
@@ -65,6 +65,23 @@ function printChecks(checks: TableCheck[]): boolean {
   return bad.length === 0;
 }
 
+export interface CopyOptions {
+  from: string;
+  to?: string;
+  resume?: boolean;
+  batch: number;
+}
+
+/** `db copy`, also `migrate --from sqlite:FILE --to postgres://…` (issue 16's name for it). */
+export async function copyCommand(o: CopyOptions): Promise<void> {
+  await withBoth(o, async (src, client, target) => {
+    console.error(`copying ${o.from} into ${target}`);
+    const checks = await copySqliteToPg(src, client, { batchRows: o.batch, resume: o.resume, progress: (l) => console.error(`  ${l}`) });
+    if (!printChecks(checks)) throw new CallbackdError(ErrorCodes.DB_MIGRATION, 'the copy differs from the source (see DIFFERENT); was the source written to during the copy?');
+    console.log(`copied: ${checks.length} tables, ${checks.reduce((n, c) => n + c.targetRows, 0)} rows, every count and content hash the same`);
+  });
+}
+
 export function dbCommands(program: Command): void {
   const db = program.command('db').description('move the database between engines: copy SQLite into PostgreSQL, verify the two hold the same rows');
   examples(
@@ -75,14 +92,7 @@ export function dbCommands(program: Command): void {
     .option('--to <url>', TO_HELP)
     .option('--resume', 'continue a copy that stopped: keep the tables already identical to the source, copy the empty ones')
     .option('--batch <rows>', 'rows per INSERT (memory stays bounded by this)', positiveInt, 2000)
-    .action(async (o: { from: string; to?: string; resume?: boolean; batch: number }) => {
-      await withBoth(o, async (src, client, target) => {
-        console.error(`copying ${o.from} into ${target}`);
-        const checks = await copySqliteToPg(src, client, { batchRows: o.batch, resume: o.resume, progress: (l) => console.error(`  ${l}`) });
-        if (!printChecks(checks)) throw new CallbackdError(ErrorCodes.DB_MIGRATION, 'the copy differs from the source (see DIFFERENT); was the source written to during the copy?');
-        console.log(`copied: ${checks.length} tables, ${checks.reduce((n, c) => n + c.targetRows, 0)} rows, every count and content hash the same`);
-      });
-    });
+    .action(copyCommand);
   examples(
     db.command('verify').description('compare a SQLite database and a PostgreSQL database table by table (row count and content hash); exit 1 when any table differs'),
     ['callbackd db verify --from callbackd.db --to postgres://callbackd@db1:5432/callbackd'],

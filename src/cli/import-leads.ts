@@ -62,7 +62,7 @@ export function importLeadsCommand(program: Command): void {
       const m = parseMap(o.map);
       if ('error' in m) throw new CallbackdError(ErrorCodes.INPUT_INVALID, m.error);
       const bar = progressBar(process.stderr, !o.json);
-      const db = openDatabase(dbPath(o));
+      const db = openDatabase(dbPath(o, 'import-leads (the CSV import)'));
       try {
         const r = await importCsvLeads(db, file, {
           list: o.list,
@@ -79,7 +79,7 @@ export function importLeadsCommand(program: Command): void {
         else console.log(summary(r));
       } finally {
         bar.end();
-        db.$client.close();
+        await db.close();
       }
     });
 }

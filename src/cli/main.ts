@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CallbackdError, ErrorCodes, type ErrorCode } from '../errors.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { agentCommands } from './agents.js';
 import { callbackReadCommands } from './callback-read.js';
 import { callbackWriteCommands } from './callback-write.js';

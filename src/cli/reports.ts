@@ -5,13 +5,13 @@ import { callbacksCsv } from '../app/export.js';
 import { callbackReport } from '../app/report.js';
 import type { ReportDim } from '../domain/report.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { CALLBACK_STATES } from '../store/schema.js';
 
 // `callbackd report` and `callbackd export`: the same report and CSV as GET /reports/callbacks and
 // GET /export/callbacks.csv, read from the database (an admin's view: every campaign).
 
-type WithDb = <T>(o: { db?: string; config?: string }, f: (db: Db) => Promise<T>) => Promise<T>;
+type WithDb = <T>(o: { db?: string; config?: string }, f: (db: Conn) => Promise<T>) => Promise<T>;
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 function instant(v: string): number {
   const t = Date.parse(v);

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import YAML from 'yaml';
 import { CallbackdError, ErrorCodes, messageOf } from '../errors.js';
+import type { Conn, Engine } from '../store/conn.js';
 import { openDb, type Db } from '../store/db.js';
+import { databaseWhere, openEngine } from '../store/open-engine.js';
 
 // What the command groups share: where the database is, opening it, and printing.
 
@@ -12,15 +14,52 @@ export interface DbOptions {
   config?: string;
 }
 
-/** The database path and where it came from (named in errors), without the daemon's secrets. */
-export function dbPath(o: DbOptions, env: NodeJS.ProcessEnv = process.env): { path: string; from: string } {
-  if (o.db) return { path: o.db, from: '--db' };
-  if (env.CALLBACKD_DB) return { path: env.CALLBACKD_DB, from: '$CALLBACKD_DB' };
-  if (o.config) {
-    const raw = readConfigLoosely(o.config) as { database?: { path?: unknown } } | null;
-    if (typeof raw?.database?.path === 'string') return { path: raw.database.path, from: `database.path in ${o.config}` };
+/** Which database a command means, and where that came from (named in errors). Never prints a password. */
+export type DbTarget =
+  | { engine: 'sqlite'; path: string; from: string }
+  | { engine: 'pg'; url: string; where: string; from: string };
+
+const isPgUrl = (v: unknown): v is string => typeof v === 'string' && /^postgres(ql)?:\/\//i.test(v);
+
+function target(v: string, from: string): DbTarget {
+  if (!isPgUrl(v)) return { engine: 'sqlite', path: v, from };
+  try {
+    return { engine: 'pg', url: v, where: databaseWhere({ url: v }, {}), from };
+  } catch {
+    throw new CallbackdError(ErrorCodes.INPUT_INVALID, `${from}: not a valid PostgreSQL URL (postgres://USER@HOST:PORT/DB)`);
   }
-  return { path: './callbackd.db', from: 'the default database (give --db FILE or -c CONFIG)' };
+}
+
+/**
+ * The database of a command, as the daemon would pick it: --db (a SQLite file or a postgres:// URL), then
+ * $CALLBACKD_DB (the same), then -c's database.url or database.path ($CALLBACKD_DATABASE_URL wins over a
+ * path, as in `start`), then $CALLBACKD_DATABASE_URL, else ./callbackd.db. The config's secrets are not read.
+ */
+export function dbTarget(o: DbOptions, env: NodeJS.ProcessEnv = process.env): DbTarget {
+  if (o.db) return target(o.db, '--db');
+  if (env.CALLBACKD_DB) return target(env.CALLBACKD_DB, '$CALLBACKD_DB');
+  if (o.config) {
+    const raw = readConfigLoosely(o.config) as { database?: { path?: unknown; url?: unknown } } | null;
+    if (isPgUrl(raw?.database?.url)) return target(raw.database.url, `database.url in ${o.config}`);
+    if (env.CALLBACKD_DATABASE_URL) return target(env.CALLBACKD_DATABASE_URL, '$CALLBACKD_DATABASE_URL');
+    if (typeof raw?.database?.path === 'string') return target(raw.database.path, `database.path in ${o.config}`);
+  }
+  if (env.CALLBACKD_DATABASE_URL) return target(env.CALLBACKD_DATABASE_URL, '$CALLBACKD_DATABASE_URL');
+  return { engine: 'sqlite', path: './callbackd.db', from: 'the default database (give --db FILE or -c CONFIG)' };
+}
+
+/** The target as printed: the SQLite path, or "postgres host:port/db". */
+export const targetName = (t: DbTarget): string => (t.engine === 'sqlite' ? t.path : t.where);
+
+/** A command that only SQLite can do refuses a PostgreSQL target in one line saying what to use instead. */
+export function sqliteOnly(t: DbTarget, what: string, instead: string): { path: string; from: string } {
+  if (t.engine === 'pg') throw new CallbackdError(ErrorCodes.INPUT_INVALID, `${t.from} names PostgreSQL (${t.where}): ${what} works on a SQLite database only; ${instead}`);
+  return t;
+}
+
+/** The SQLite database of a command that works on SQLite only (`what`): a PostgreSQL target is refused. */
+export function dbPath(o: DbOptions, what = 'this command', instead = 'give --db FILE', env: NodeJS.ProcessEnv = process.env): { path: string; from: string } {
+  return sqliteOnly(dbTarget(o, env), what, instead);
 }
 
 /** A config file's settings, unchecked: admin commands read one or two of them and need no secrets. */
@@ -39,7 +78,7 @@ export interface OpenMode {
   readonly?: boolean;
 }
 
-/** Opens the database; a missing file, a directory or a file that is not SQLite is one line naming where the path came from. */
+/** Opens a SQLite database; a missing file, a directory or a file that is not SQLite is one line naming where the path came from. */
 export function openDatabase(where: { path: string; from: string }, mode: OpenMode = {}): Db {
   const { path, from } = where;
   if (!mode.create && !existsSync(path)) {
@@ -53,20 +92,36 @@ export function openDatabase(where: { path: string; from: string }, mode: OpenMo
   }
 }
 
-export async function withDb<T>(o: DbOptions, f: (db: Db) => T | Promise<T>, mode: OpenMode = {}): Promise<T> {
-  const db = openDatabase(dbPath(o), mode);
+/**
+ * Opens either engine. PostgreSQL: the database must exist (create it with createdb); its schema is
+ * created or upgraded here unless `migrate: false` (then an unreachable server is the same one line).
+ */
+export async function openTarget(t: DbTarget, mode: OpenMode = {}): Promise<Engine> {
+  if (t.engine === 'sqlite') return openDatabase(t, mode);
   try {
-    return await f(db);
+    return await openEngine({ url: t.url }, { migrate: mode.migrate ?? true, poolSize: 2 }, {});
+  } catch (err) {
+    if (err instanceof CallbackdError) throw err;
+    // pg's messages name no password (the URL is never in them); the target is printed without one.
+    throw new CallbackdError(ErrorCodes.DB_UNAVAILABLE, `${t.from}: cannot open the PostgreSQL database ${t.where}: ${messageOf(err)}`);
+  }
+}
+
+/** Runs `f` on the command's database (either engine), then closes it. */
+export async function withDb<T>(o: DbOptions, f: (db: Conn) => T | Promise<T>, mode: OpenMode = {}): Promise<T> {
+  const engine = await openTarget(dbTarget(o), mode);
+  try {
+    return await f(engine);
   } finally {
-    db.$client.close();
+    await engine.close();
   }
 }
 
 /** --db and -c, on every command that reads or writes the database. */
 export function dbOptions(cmd: Command): Command {
   return cmd
-    .option('--db <file>', 'SQLite database file (default: database.path from --config, $CALLBACKD_DB, or ./callbackd.db)')
-    .option('-c, --config <file>', 'read database.path from this config file');
+    .option('--db <file|url>', 'SQLite database file or postgres:// URL (default: database.path/url from --config, $CALLBACKD_DB, $CALLBACKD_DATABASE_URL, or ./callbackd.db)')
+    .option('-c, --config <file>', 'read database.path or database.url from this config file');
 }
 
 export function examples(cmd: Command, lines: string[]): Command {

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { setPassword } from '../app/people.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { getUser } from '../store/directory.js';
 
 // `callbackd user passwd U`: sets the console password of a user from the import file. The password
@@ -42,7 +42,7 @@ async function readPassword(prompt: string): Promise<string> {
   }
 }
 
-export function userCommands(program: Command, dbHelp: string, withDbAsync: <T>(o: { db?: string; config?: string }, f: (db: Db) => Promise<T>) => Promise<T>): void {
+export function userCommands(program: Command, dbHelp: string, withDbAsync: <T>(o: { db?: string; config?: string }, f: (db: Conn) => Promise<T>) => Promise<T>): void {
   const user = program.command('user').description("people's console sign-in");
   user
     .command('passwd <user>')

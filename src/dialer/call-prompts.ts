@@ -15,7 +15,7 @@ import {
 } from '../domain/call-prompts.js';
 import type { Logger } from '../log.js';
 import { markPromptAnswer } from '../store/call-prompts.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import type { SessionPlan } from './session-plan.js';
 
 // The whisper and accept (agent-first: before the customer is dialed) and the customer's choice
@@ -30,7 +30,7 @@ const MAX_MEDIA_SEC = 30;
 export interface PromptHost {
   plan: SessionPlan;
   log: Logger;
-  db: Db;
+  db: Conn;
   ari: AriClient;
   now: () => number;
   /** Through the session's write queue (write-queue.ts): in order, retried while the database is locked. */

@@ -1,5 +1,5 @@
 import type { AriClient } from '../asterisk/ari.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as store from '../store/callbacks.js';
 import { stopRecording } from './recording.js';
 import type { WriteQueue } from './write-queue.js';
@@ -19,7 +19,7 @@ export interface AnsweredCall {
  * the end is written through that queue: a database locked by another process delays it, and the
  * hangups do not wait for it.
  */
-export async function closeAnsweredCall(d: { db: Db; ari: AriClient; now: () => number }, call: AnsweredCall, hangUp: readonly string[], writes?: WriteQueue): Promise<void> {
+export async function closeAnsweredCall(d: { db: Conn; ari: AriClient; now: () => number }, call: AnsweredCall, hangUp: readonly string[], writes?: WriteQueue): Promise<void> {
   const now = d.now();
   const write = async () => await store.closeAnsweredAttempt(d.db, call.attemptId, now, call.customerAnsweredAt !== null ? now - call.customerAnsweredAt : 0);
   if (writes) writes.push('answered call end', write);

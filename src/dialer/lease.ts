@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import { dbBusy } from '../metrics.js';
 import { isBusy } from '../store/busy.js';
 import * as store from '../store/callbacks.js';
@@ -11,7 +11,7 @@ export class LeaseKeeper {
   private renewing = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Conn,
     private readonly callbackId: number,
     private readonly token: string,
     private readonly leaseMs: number,

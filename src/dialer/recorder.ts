@@ -2,7 +2,7 @@ import { planAttemptEnd, type AttemptEnding, type EndPolicy } from '../domain/at
 import { isCode, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import { dialOutcomes } from '../metrics.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as store from '../store/callbacks.js';
 import type { WriteQueue } from './write-queue.js';
 
@@ -18,12 +18,12 @@ export interface AttemptIds {
 }
 
 /** Writes one ending; false when the lease was lost (nothing written). */
-export async function writeAttemptEnd(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): Promise<boolean> {
+export async function writeAttemptEnd(db: Conn, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): Promise<boolean> {
   return planned(db, log, ids, ending, policy)();
 }
 
 /** Decides the ending now (its outcome counted and logged once); the returned write may be retried. */
-function planned(db: Db, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): () => Promise<boolean> {
+function planned(db: Conn, log: Logger, ids: AttemptIds, ending: AttemptEnding, policy: EndPolicy): () => Promise<boolean> {
   const { result, next } = planAttemptEnd(ending, policy);
   dialOutcomes.inc({ outcome: result.outcome, cause: result.cause === null ? '' : String(result.cause) });
   log.info({ outcome: result.outcome, cause: result.cause, sipCode: result.sipCode, next: next.state }, result.detail ?? 'attempt ended');
@@ -44,7 +44,7 @@ export class AttemptRecorder {
   private closed = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Conn,
     private readonly log: Logger,
     private readonly ids: AttemptIds,
     private readonly policy: (ending: AttemptEnding) => Promise<EndPolicy>,

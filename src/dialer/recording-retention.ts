@@ -1,6 +1,6 @@
 import type { AriClient } from '../asterisk/ari.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as rec from '../store/recordings.js';
 import { serverFilterOf } from '../store/servers.js';
 
@@ -10,7 +10,7 @@ import { serverFilterOf } from '../store/servers.js';
 // deleted now (ARI away) is tried again at the next sweep.
 
 /** One sweep; returns how many recordings were deleted. */
-export async function sweepRecordings(d: { db: Db; ari: AriClient; log: Logger; now: () => number; serverId?: string }): Promise<number> {
+export async function sweepRecordings(d: { db: Conn; ari: AriClient; log: Logger; now: () => number; serverId?: string }): Promise<number> {
   let n = 0;
   // Several servers: only this server's recordings (another Asterisk's are not found here, and
   // "not found" would count them as deleted while their files stay).
@@ -29,7 +29,7 @@ export async function sweepRecordings(d: { db: Db; ari: AriClient; log: Logger; 
 }
 
 /** Runs the sweep every `everyMs` (and once soon after start); returns a stop function. */
-export function startRecordingRetention(d: { db: Db; ari: AriClient; log: Logger; now: () => number; serverId?: string }, everyMs = 3_600_000): () => void {
+export function startRecordingRetention(d: { db: Conn; ari: AriClient; log: Logger; now: () => number; serverId?: string }, everyMs = 3_600_000): () => void {
   const run = () => void sweepRecordings(d).catch((err) => d.log.error({ err: (err as Error).message }, 'recording retention sweep failed'));
   const first = setTimeout(run, 10_000);
   const t = setInterval(run, everyMs);

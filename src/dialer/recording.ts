@@ -1,7 +1,7 @@
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import { recordingCutNote, recordingFailedNote, recordingRefusedNote } from '../domain/recording.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as rec from '../store/recordings.js';
 
 // Call recording (campaign option `record: agent_and_customer`): an ARI bridge recording started
@@ -15,7 +15,7 @@ export function recordingNameFor(bridgeId: string): string {
 }
 
 /** Starts recording the attempt's bridge; on failure the call log says why, and the call goes on. */
-export async function startRecording(d: { db: Db; ari: AriClient; log: Logger }, attempt: { id: number; bridgeId: string }): Promise<void> {
+export async function startRecording(d: { db: Conn; ari: AriClient; log: Logger }, attempt: { id: number; bridgeId: string }): Promise<void> {
   const name = recordingNameFor(attempt.bridgeId);
   try {
     await d.ari.recordBridge(attempt.bridgeId, name);
@@ -29,7 +29,7 @@ export async function startRecording(d: { db: Db; ari: AriClient; log: Logger },
 }
 
 /** Stops the attempt's recording, if it has one (the bridge's end stops it too; this is explicit). */
-export async function stopRecording(d: { db: Db; ari: AriClient }, attemptId: number): Promise<void> {
+export async function stopRecording(d: { db: Conn; ari: AriClient }, attemptId: number): Promise<void> {
   const name = await rec.recordingNameOf(d.db, attemptId);
   if (name) await d.ari.stopRecording(name).catch(() => undefined);
 }
@@ -40,7 +40,7 @@ export async function stopRecording(d: { db: Db; ari: AriClient }, attemptId: nu
  * Either way the call log keeps the name (what was written stays playable) and says why it is
  * incomplete; the call itself is never touched.
  */
-export async function onRecordingEvent(db: Db, log: Logger, e: AriEvent): Promise<void> {
+export async function onRecordingEvent(db: Conn, log: Logger, e: AriEvent): Promise<void> {
   const r = (e.recording ?? {}) as { name?: string; cause?: string; duration?: number };
   if (!r.name) return;
   if (e.type === 'RecordingFailed') {

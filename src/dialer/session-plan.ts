@@ -3,7 +3,7 @@ import type { AutoReschedule, RetryPolicy } from '../domain/retry.js';
 import type { Calendar } from '../domain/windows.js';
 import type { AriClient } from '../asterisk/ari.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import type { CallAttemptRow, CallbackRow } from '../store/schema.js';
 import type { CallSession } from './session.js';
 
@@ -12,7 +12,7 @@ import type { CallSession } from './session.js';
 export type Phase = 'starting' | 'firstRinging' | 'secondRinging' | 'bridged' | 'done';
 
 export interface SessionDeps {
-  db: Db;
+  db: Conn;
   ari: AriClient;
   log: Logger;
   now: () => number;

@@ -1,7 +1,7 @@
 import type { CandidateAgent, DialContext } from '../domain/eligibility.js';
 import type { PhonePresence } from '../domain/eligibility.js';
 import type { RetryPolicy } from '../domain/retry.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as dir from '../store/directory.js';
 import type { CallAttemptRow, CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
 import type { SessionPlan } from '../dialer/session.js';
@@ -36,7 +36,7 @@ export function retryPolicyOf(c: CampaignRow, maxAttempts: number): RetryPolicy 
 
 /** Reads what the pure eligibility rule needs about one LIVE callback. */
 export async function loadDialContext(
-  db: Db,
+  db: Conn,
   cb: CallbackRow,
   presence: (endpoint: string) => PhonePresence | undefined,
   /** Agents this daemon is dialing for, with how many callbacks each (AI agents take several). */
@@ -95,7 +95,7 @@ export async function loadDialContext(
  * limiter about a trunk.
  */
 export async function readAdmitFacts(
-  db: Db,
+  db: Conn,
   cb: CallbackRow,
   now: number,
   presence: (endpoint: string) => PhonePresence | undefined,

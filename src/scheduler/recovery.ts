@@ -3,7 +3,7 @@ import type { AriChannel, AriClient } from '../asterisk/ari.js';
 import { parseLegRecord } from '../domain/leg-record.js';
 import type { CallSession, SessionPlan } from '../dialer/session.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Conn } from '../store/conn.js';
 import * as store from '../store/callbacks.js';
 import { getCampaign, getLead } from '../store/directory.js';
 import { numbersOfLead } from '../store/lead-phones.js';
@@ -12,7 +12,7 @@ import { closeAnsweredCall } from '../dialer/close-answered.js';
 import { writeAttemptEnd } from '../dialer/recorder.js';
 
 export interface RecoveryDeps {
-  db: Db;
+  db: Conn;
   ari: AriClient;
   log: Logger;
   owner: string;
@@ -22,6 +22,8 @@ export interface RecoveryDeps {
   makeSession: (plan: SessionPlan) => CallSession;
   /** Several servers: only this server's attempts (store.recoverable). */
   serverId?: string | null;
+  /** Only rows whose lease expired (a peer daemon died, or ours lapsed): the takeover sweep, never our own live claims. */
+  expiredOnly?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface RecoveryDeps {
  * restart can never place a second call for the same attempt.
  */
 export async function recover(d: RecoveryDeps): Promise<number> {
-  const rows = await store.recoverable(d.db, d.owner, d.now(), d.serverId ?? null);
+  const rows = await store.recoverable(d.db, d.expiredOnly ? null : d.owner, d.now(), d.serverId ?? null);
   let n = 0;
   for (const { cb, attempt } of rows) {
     if (d.skip(cb.id)) continue;
@@ -49,6 +51,9 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
     await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
     const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
+    // A leg still ringing or on hold enters Stasis by the application it was placed with: after a peer
+    // daemon's death that is the peer's, so it is pointed at ours (the same one after our own restart).
+    for (const ch of [agent, customer]) if (ch && ch.dialplan?.app_name !== 'Stasis') await d.ari.claimLeg(ch.id).catch(() => undefined);
     const seen = (ch: AriChannel | null) => (ch ? { state: ch.state, inApp: ch.dialplan?.app_name === 'Stasis' } : null);
     // What the hold dialplan recorded about legs answered while we were away; taking it deletes it.
     // (A held leg may already be back in our app by now: ARI connected before recovery ran.)

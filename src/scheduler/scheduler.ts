@@ -7,7 +7,7 @@ import { closeAnsweredCall } from '../dialer/close-answered.js';
 import { WriteQueue } from '../dialer/write-queue.js';
 import { onRecordingEvent } from '../dialer/recording.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Engine } from '../store/conn.js';
 import * as store from '../store/callbacks.js';
 import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
 import { serverFilterOf, trunksOfNumber } from '../store/servers.js';
@@ -30,7 +30,8 @@ import { inviteHeaderVariables } from '../domain/ai-context.js';
 const BUSY_RETRY_MS = 250;
 
 export interface SchedulerOptions {
-  db: Db;
+  /** The scheduler's and dialer's connection; the engine's watch wakes it on other connections' commits. */
+  db: Engine;
   ari: AriClient;
   presence: Presence;
   limiter: TrunkLimiter;
@@ -59,6 +60,8 @@ export class Scheduler {
   private readonly byChannel = new Map<string, CallSession>();
   private timer: NodeJS.Timeout | null = null;
   private stopWatch: (() => void) | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping = false;
   private ticking = false;
   private again = false;
   private stopping = false;
@@ -105,7 +108,37 @@ export class Scheduler {
       },
       { everyMs: this.o.externalWriteCheckMs },
     );
+    // Takeover (issue 16): another daemon on this server died, or lost the database, with calls in
+    // progress; their leases lapse within leaseMs and this daemon adopts them as a restart would.
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = setInterval(() => void this.adoptExpired(), Math.max(1000, Math.floor(this.o.leaseMs / 2)));
+    this.sweepTimer.unref?.();
     this.nudge();
+  }
+
+  /**
+   * Adopts DIALING callbacks whose lease expired (recovery: ask Asterisk by channel id, follow the
+   * call or mark it INTERRUPTED; takeOverLease lets one daemon win). Then, if any was taken, the
+   * answered calls nobody watches are settled or subscribed to, as after a restart.
+   */
+  private async adoptExpired(): Promise<void> {
+    if (this.stopping || this.sweeping || !this.recovered || !this.o.ari.connected) return;
+    this.sweeping = true;
+    try {
+      const serverId = await this.serverFilter();
+      const d = { db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, serverId };
+      const n = await recover({ ...d, owner: this.o.owner, leaseMs: this.o.leaseMs, expiredOnly: true, skip: (id) => this.sessions.has(id), makeSession: (plan) => this.newSession(plan) });
+      if (n > 0) {
+        this.o.log.info({ adopted: n }, 'took over calls whose lease expired (a peer daemon stopped?)');
+        await settleAnsweredCalls({ ...d, owned: (ch) => this.byChannel.has(ch) });
+        this.nudge();
+      }
+    } catch (err) {
+      if (isBusy(err)) dbBusy.inc({ where: 'scheduler' });
+      this.o.log.warn({ err: (err as Error).message }, 'takeover sweep failed; trying again on the next one');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   /** Something changed: run the loop as soon as the event loop is free. */
@@ -417,8 +450,10 @@ export class Scheduler {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.stopWatch?.();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.timer = null;
     this.stopWatch = null;
+    this.sweepTimer = null;
     if (this.sessions.size > 0) {
       this.o.log.info({ inFlight: this.sessions.size, graceMs }, 'waiting for calls in progress to finish');
       await new Promise<void>((resolve) => {

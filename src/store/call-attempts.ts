@@ -206,18 +206,19 @@ export const closeAnsweredAttempt = op('closeAnsweredAttempt', async (db: Conn, 
 });
 
 /**
- * DIALING rows that this instance may recover: its own, or any whose lease has expired. With
- * `serverId`: only attempts whose trunk is on that server (another server's channels are not
+ * DIALING rows that this instance may recover: its own, or any whose lease has expired (owner null:
+ * only those, the takeover sweep of a peer's calls: Scheduler.adoptExpired). With `serverId`: only attempts whose trunk is on that server (another server's channels are not
  * visible to this daemon's Asterisk: asking it would end a call that is still up there).
  */
 export const recoverable = op(
   'recoverable',
-  async (db: Conn, owner: string, now: number, serverId: string | null = null): Promise<{ cb: CallbackRow; attempt: CallAttemptRow | undefined }[]> => {
+  async (db: Conn, owner: string | null, now: number, serverId: string | null = null): Promise<{ cb: CallbackRow; attempt: CallAttemptRow | undefined }[]> => {
     const { callbacks: t, callAttempts: a, trunks } = db.t;
+    const expired = lte(t.leaseExpiresAt, now);
     const rows = await db.q
       .select()
       .from(t)
-      .where(and(eq(t.state, 'DIALING'), or(eq(t.leaseOwner, owner), lte(t.leaseExpiresAt, now))));
+      .where(and(eq(t.state, 'DIALING'), owner === null ? expired : or(eq(t.leaseOwner, owner), expired)));
     const onServer = serverId === null ? null : new Set((await db.q.select({ id: trunks.id }).from(trunks).where(eq(trunks.serverId, serverId))).map((x) => x.id));
     const out: { cb: CallbackRow; attempt: CallAttemptRow | undefined }[] = [];
     for (const cb of rows) {

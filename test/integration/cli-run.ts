@@ -9,7 +9,7 @@ export interface CliResult {
   stderr: string;
 }
 
-const ENV_KEYS = ['CALLBACKD_TOKEN', 'CALLBACKD_TOKEN_FILE', 'CALLBACKD_API', 'CALLBACKD_DB', 'CALLBACKD_ARI_PASSWORD', 'CALLBACKD_AMI_SECRET'];
+const ENV_KEYS = ['CALLBACKD_TOKEN', 'CALLBACKD_TOKEN_FILE', 'CALLBACKD_API', 'CALLBACKD_DB', 'CALLBACKD_DATABASE_URL', 'CALLBACKD_ARI_PASSWORD', 'CALLBACKD_AMI_SECRET'];
 
 export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));

@@ -45,6 +45,7 @@ export class FakeAri extends EventEmitter {
   async ring() {}
   async stopMoh() {}
   async subscribeChannel() {}
+  async claimLeg(_channelId: string) {}
   event(e: AriEvent) {
     this.emit('event', e);
   }

@@ -121,7 +121,7 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
     const d = (db = made.db);
     await writePresence(d, [seen('ph2', false), seen('ai-bot', true)], 'b');
     await botCall(d, 'l0', 0);
-    const api = await testApi(d, { ready: () => ({ ari: true, ami: true, presence: true, server: 'b', database: made.dbPath }) });
+    const api = await testApi(d, { ready: () => ({ ari: true, ami: true, presence: true, server: 'b', database: d.describe() }) });
     try {
       await api.listen({ host: '127.0.0.1', port: 0 });
       const url = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
@@ -129,7 +129,7 @@ describe('the phone view: each phone\'s server; an AI agent "AI, n of max_calls 
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.split('\n').slice(0, 4)).toEqual([
         `callbackd at ${url}: ready`,
-        `  server b, database ${made.dbPath}`,
+        `  server b, database sqlite ${made.dbPath}`,
         '  ARI connected, AMI connected, presence loaded',
         '  phones: 2 registered, 2 usable now, of 3',
       ]);

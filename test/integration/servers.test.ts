@@ -230,11 +230,11 @@ describe('ops: which server', () => {
     const db = openDb(path);
     dbs.push(db);
     await applyImport(db, parseImport(YAML.stringify(FILE), 'f'), 1);
-    const api = await testApi(db, { ready: () => ({ ari: true, ami: true, presence: true, server: 'b', database: path }) });
+    const api = await testApi(db, { ready: () => ({ ari: true, ami: true, presence: true, server: 'b', database: db.describe() }) });
     try {
       const r = await api.inject({ method: 'GET', url: '/readyz' });
       expect(r.statusCode).toBe(200);
-      expect(JSON.parse(r.body)).toMatchObject({ ready: true, server: 'b', database: path });
+      expect(JSON.parse(r.body)).toMatchObject({ ready: true, server: 'b', database: { engine: 'sqlite', where: path } });
     } finally {
       await api.close();
     }

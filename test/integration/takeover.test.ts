@@ -1,0 +1,73 @@
+// Takeover between two schedulers on one database (issue 16 item 4), against fakes of our ARI adapter:
+// a peer's call is left alone while its lease is renewed, and adopted by the sweep once the lease
+// lapsed (recovery: ask Asterisk by channel id; a leg outside Stasis is pointed at our application).
+// The real thing, two daemons on one Asterisk and PostgreSQL with a SIGKILL: test/e2e/pg-takeover.e2e.test.ts.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import YAML from 'yaml';
+import { applyImport, parseImport } from '../../src/import.js';
+import type { Scheduler } from '../../src/scheduler/scheduler.js';
+import * as store from '../../src/store/callbacks.js';
+import { openDb, type Db } from '../../src/store/db.js';
+import { FakeAri, pass, until } from './fakes.js';
+import { DIALER_CENTER, testScheduler } from './fixture.js';
+
+const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
+const LEASE_MS = 2000; // renewed every 1 s, swept every 1 s
+const running: Scheduler[] = [];
+const dbs: Db[] = [];
+
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop(0);
+  for (const d of dbs.splice(0)) await d.close();
+});
+
+function daemon(db: Db, owner: string): { sched: Scheduler; ari: FakeAri } {
+  const ari = new FakeAri();
+  const sched = testScheduler(db, ari, log, { owner, leaseMs: LEASE_MS });
+  running.push(sched);
+  sched.start();
+  ari.emit('connected');
+  return { sched, ari };
+}
+
+describe('takeover between two daemons on one database', () => {
+  it("leaves a live peer's call alone, and adopts it once the peer stopped renewing its lease: the held customer leg is pointed at this daemon and bridged, one attempt", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cbd-takeover-')), 'db.sqlite');
+    const dbA = openDb(file);
+    const dbB = openDb(file, { migrate: false });
+    dbs.push(dbA, dbB);
+    await applyImport(dbA, parseImport(YAML.stringify(DIALER_CENTER), 'fixture'), Date.now());
+    const a = daemon(dbA, 'daemon-a');
+    const id = await store.insertCallback(dbA, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    a.sched.nudge();
+    await until('the agent leg', () => a.ari.originates.length === 1);
+    const attempt = (await store.attemptsOf(dbA, id))[0]!;
+    a.ari.event({ type: 'StasisStart', channel: { id: attempt.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('the customer leg', () => a.ari.originates.length === 2);
+
+    // In Asterisk (one server, both daemons see it): the agent waits in Stasis, the customer rings.
+    const b = daemon(dbB, 'daemon-b');
+    b.ari.channels.set(attempt.agentChannelId, { id: attempt.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up', dialplan: { context: 'callbackd-hold', exten: 'leg', priority: 3, app_name: 'Stasis' } });
+    b.ari.channels.set(attempt.customerChannelId, { id: attempt.customerChannelId, name: 'PJSIP/carrier-1', state: 'Ringing', dialplan: { context: 'callbackd-hold', exten: 'leg', priority: 1 } });
+    const claimed = vi.spyOn(b.ari, 'claimLeg');
+    await pass(2 * LEASE_MS); // two sweeps while A renews
+    expect((await store.getCallback(dbB, id))!.leaseOwner).toBe('daemon-a');
+    expect(claimed).not.toHaveBeenCalled();
+
+    // A stops renewing (as a daemon killed or cut off): its lease lapses and B's sweep adopts the call.
+    await running.splice(0, 1)[0]!.stop(0);
+    await until('B to take the lease', async () => (await store.getCallback(dbB, id))!.leaseOwner === 'daemon-b', 5000);
+    expect(claimed.mock.calls.map((c) => c[0])).toEqual([attempt.customerChannelId]); // not the leg already in Stasis
+    expect(b.ari.originates).toHaveLength(0); // adopted, never dialed again
+    // The customer answers; the hold dialplan enters B's application.
+    b.ari.event({ type: 'StasisStart', channel: { id: attempt.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    await until('bridged', async () => (await store.getCallback(dbB, id))!.state === 'COMPLETED', 5000);
+    const attempts = await store.attemptsOf(dbB, id);
+    expect(attempts.map((x) => x.outcome)).toEqual(['ANSWERED']);
+    expect((await store.getCallback(dbB, id))!.attempts).toBe(1);
+  }, 20_000);
+});
