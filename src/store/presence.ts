@@ -22,6 +22,10 @@ export const writePresence = op('writePresence', (db: Conn, rows: PresenceWrite[
   transaction(db, async (tx) => {
     if (tx.kind === 'sqlite') return writeSqlite(tx, rows, serverId);
     const { phonePresence: pp, phones } = tx.t;
+    // Two daemons serving one server (takeover pairs) write the same rows: one at a time, or the
+    // second's insert meets the first's uncommitted rows (a unique violation seen on the lab).
+    // SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+    await tx.q.execute(sql`SELECT pg_advisory_xact_lock(hashtext('callbackd presence'), hashtext(${serverId}))`);
     await tx.q.delete(pp).where(eq(pp.serverId, serverId));
     if (rows.length === 0) return;
     const endpoints = rows.map((r) => r.endpoint);
