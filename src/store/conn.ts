@@ -3,7 +3,6 @@
 // typed as pg) and `c.t` (the engine's tables, with the same row types: src/store/pg/schema-twins.ts).
 // Transactions: `transaction(c, async (tx) => …)` from ./engine.ts.
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { Db } from './db.js';
 
 /** The table objects, one set per engine: pg's, or SQLite's (same keys, same row types) cast to them. */
 export type Tables = typeof import('./pg/schema.js');
@@ -29,8 +28,3 @@ export interface Engine extends Conn {
   describe(): { engine: 'sqlite' | 'pg'; where: string };
   close(): Promise<void>;
 }
-
-/** A transaction handed to drizzle's sync `db.transaction(tx => …)` (old sync store functions). */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-/** Old sync store functions' connection: the database or an open drizzle transaction. Goes away with S2. */
-export type LegacyConn = Db | Tx;
