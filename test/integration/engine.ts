@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 import type { Conn, Engine } from '../../src/store/conn.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { openPgEngine, type PgEngine, type PgEngineOptions } from '../../src/store/pg/engine.js';
@@ -117,4 +117,19 @@ export async function dbExec(c: Conn, text: string, params: unknown[] = []): Pro
   const query = sql.join(parts.flatMap((p, i) => (i === 0 ? [sql.raw(p)] : [sql`${params[i - 1]}`, sql.raw(p)])));
   const r = (await c.q.execute(query)) as unknown as pg.QueryResult<Record<string, unknown>>;
   return { rows: r.rows, changes: r.command === 'SELECT' ? 0 : (r.rowCount ?? 0) };
+}
+
+/**
+ * A fresh, migrated database for each test of the file, handed to `use` (and seeded by `seed`);
+ * closed and dropped after the test. The conformance files' one setup.
+ */
+export function freshEngineEachTest(use: (e: TestEngine) => void, seed?: (e: TestEngine) => Promise<void>): void {
+  beforeEach(async () => {
+    const e = await freshEngine();
+    use(e);
+    await seed?.(e);
+  });
+  afterEach(async () => {
+    await cleanupEngines();
+  });
 }

@@ -3,7 +3,7 @@
 // Times are above 2^31 (int8 on pg), JSON and 0/1 flags go through both engines' column types, and
 // every list read has one order on both.
 import { and, eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Conn } from '../../../src/store/conn.js';
 import * as dir from '../../../src/store/directory.js';
 import { deleteEntry, getEntry, listDnc, listEntries, removeDnc } from '../../../src/store/directory-admin.js';
@@ -15,18 +15,12 @@ import { allServers, getServer, serverCount, serverFilterOf, setNumberTrunks, tr
 import { countCallbacksByState, trunkIds } from '../../../src/store/stats.js';
 import { insertToken, listTokens, revokeToken, tokenByHash, touchToken } from '../../../src/store/tokens.js';
 import { lastAnsweredCallbackId, phoneWithAgent } from '../../../src/store/agi-lookups.js';
-import { cleanupEngines, dbExec, freshEngine, TEST_ENGINE, type TestEngine } from '../engine.js';
+import { dbExec, freshEngineEachTest, TEST_ENGINE, type TestEngine } from '../engine.js';
 
 /** Above 2^31: an int4 on pg would overflow. */
 const T = 1_790_000_000_000;
 let e: TestEngine;
-
-beforeEach(async () => {
-  e = await freshEngine();
-});
-afterEach(async () => {
-  await cleanupEngines();
-});
+freshEngineEachTest((x) => (e = x));
 
 const campaign = (id: string, over: Partial<Conn['t']['campaigns']['$inferInsert']> = {}) => ({
   id,

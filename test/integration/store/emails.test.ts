@@ -1,6 +1,6 @@
 // The email queue (src/store/emails.ts) on SQLite and PostgreSQL: the LIVE context, queueing from the
 // outbox (once per event, async drafts), the send queue's states, and on PostgreSQL the commit horizon.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   dueEmails,
   listEmails,
@@ -14,16 +14,11 @@ import {
   type EmailDraft,
 } from '../../../src/store/emails.js';
 import { getCursor, lastEventId, setCursor, type OutboxEvent } from '../../../src/store/events.js';
-import { cleanupEngines, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
+import { freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 import { book, openWriter, seedDirectory, setState, T } from './outbox-seed.js';
 
 let e: TestEngine;
-beforeEach(async () => {
-  e = await freshEngine();
-});
-afterEach(async () => {
-  await cleanupEngines();
-});
+freshEngineEachTest((x) => (e = x));
 
 /** An email for each callback.live event (async, as the real draft reads the store). */
 const draft = async (x: OutboxEvent): Promise<EmailDraft | null> =>

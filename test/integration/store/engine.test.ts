@@ -4,24 +4,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Conn } from '../../../src/store/conn.js';
 import { listMigrations } from '../../../src/store/db.js';
 import { affected, all, first, run, storeErrorKind, transaction } from '../../../src/store/engine.js';
 import { notifyChange, watchEngine, type Change } from '../../../src/store/engine-watch.js';
 import { openEngine } from '../../../src/store/open-engine.js';
 import { pgCode, type PgEngine } from '../../../src/store/pg/engine.js';
-import { cleanupEngines, dbExec, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
+import { dbExec, freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 
 const T = 1_790_000_000_000;
 let e: TestEngine;
-
-beforeEach(async () => {
-  e = await freshEngine();
-});
-afterEach(async () => {
-  await cleanupEngines();
-});
+freshEngineEachTest((x) => (e = x));
 
 const trunk = (id: string, maxChannels = 0, updatedAt = T) => ({ id, maxChannels, callsPerSecond: 0, updatedAt });
 const trunkIds = async (c: Conn) => (await c.q.select({ id: c.t.trunks.id }).from(c.t.trunks).orderBy(asc(c.t.trunks.id))).map((r) => r.id);

@@ -1,20 +1,14 @@
 // The event outbox (src/store/events.ts) on SQLite and PostgreSQL: reading in id order, cursors,
 // retention, the newest id, and on PostgreSQL the commit horizon (a late committer is not skipped).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transaction } from '../../../src/store/engine.js';
 import { dropCursor, eventsAfter, eventsOfCallback, getCursor, lastEventId, setCursor, trimEvents } from '../../../src/store/events.js';
 import { createWebhook, updateWebhook } from '../../../src/store/webhooks.js';
-import { cleanupEngines, dbExec, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
+import { dbExec, freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 import { book, openWriter, seedDirectory, setState, T } from './outbox-seed.js';
 
 let e: TestEngine;
-beforeEach(async () => {
-  e = await freshEngine();
-  await seedDirectory(e);
-});
-afterEach(async () => {
-  await cleanupEngines();
-});
+freshEngineEachTest((x) => (e = x), seedDirectory);
 
 describe(`event outbox on ${TEST_ENGINE}`, () => {
   it('reads events in id order past a cursor, page by page, with their JSON data and int8 times', async () => {

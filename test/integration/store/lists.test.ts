@@ -2,7 +2,7 @@
 // on SQLite and on a real PostgreSQL (vitest projects `sqlite` and `pg`, test/integration/engine.ts).
 // Rows are written with drizzle on the engine's own tables, so nothing here depends on the import.
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Conn } from '../../../src/store/conn.js';
 import { countDue, listAllCallbacks, listCallbacks, listedCallback } from '../../../src/store/callback-list.js';
 import {
@@ -34,21 +34,14 @@ import {
   setRecordingNoteWhileCallUp,
 } from '../../../src/store/recordings.js';
 import { reportRows, type ReportSourceRow } from '../../../src/store/reports.js';
-import { cleanupEngines, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
+import { freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 
 
 // Far enough from 1970 that every time is above 2^31: int8 must come back as a number on both engines.
 const T = 1_790_000_000_000;
 const H = 3_600_000;
 let e: TestEngine;
-
-beforeEach(async () => {
-  e = await freshEngine();
-  await directory(e);
-});
-afterEach(async () => {
-  await cleanupEngines();
-});
+freshEngineEachTest((x) => (e = x), directory);
 
 async function directory(c: Conn) {
   const t = c.t;

@@ -1,19 +1,13 @@
 // store/phone-servers.ts on SQLite and PostgreSQL (the conformance projects): calls in progress per
 // agent, what the phone view shows as an AI agent's "AI, n of max_calls calls".
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Conn } from '../../../src/store/conn.js';
 import { openCallsByAgent } from '../../../src/store/phone-servers.js';
-import { cleanupEngines, freshEngine, TEST_ENGINE, type TestEngine } from '../engine.js';
+import { freshEngineEachTest, TEST_ENGINE, type TestEngine } from '../engine.js';
 
 const T = 1_790_000_000_000;
 let e: TestEngine;
-
-beforeEach(async () => {
-  e = await freshEngine();
-});
-afterEach(async () => {
-  await cleanupEngines();
-});
+freshEngineEachTest((x) => (e = x));
 
 /** A campaign, list, lead and callback for the attempts to belong to. */
 async function seed(c: Conn): Promise<number> {

@@ -1,6 +1,6 @@
 // Webhook endpoints and deliveries (src/store/webhooks.ts) on SQLite and PostgreSQL, the commit horizon
 // of queueing on PostgreSQL, and the lead (src/store/leader.ts): one daemon of a cluster delivers.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventsAfter, lastEventId } from '../../../src/store/events.js';
 import { leader } from '../../../src/store/leader.js';
 import {
@@ -20,17 +20,11 @@ import {
   updateWebhook,
   withoutSecret,
 } from '../../../src/store/webhooks.js';
-import { cleanupEngines, dbExec, freshEngine, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
+import { dbExec, freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 import { book, openWriter, seedDirectory, setState, T } from './outbox-seed.js';
 
 let e: TestEngine;
-beforeEach(async () => {
-  e = await freshEngine();
-  await seedDirectory(e);
-});
-afterEach(async () => {
-  await cleanupEngines();
-});
+freshEngineEachTest((x) => (e = x), seedDirectory);
 
 const SECRET = 'whsec_0123456789abcdef';
 const hook = (events: string[] = [], url = 'https://receiver.example.test/hook') => createWebhook(e, { url, events, secret: SECRET, description: 'crm' }, T);
