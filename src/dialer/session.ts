@@ -49,7 +49,7 @@ export class CallSession {
     this.lease = new LeaseKeeper(d.db, a.callbackId, plan.token, d.leaseMs, d.now, () => !this.recorder.done, () => {
       this.log.error('lease lost while dialing; another worker owns this callback now');
       this.recorder.close();
-    });
+    }, this.log);
     this.writes = new WriteQueue(this.log);
     this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e), this.writes);
     this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
@@ -207,7 +207,9 @@ export class CallSession {
       await this.writes.idle(); // after this call's earlier stamps
       n = await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'not dialing the customer: lease lost');
+      // Lease lost, or the database unreachable for half a lease: the customer is not dialed
+      // uncounted. The row stays DIALING; its lease lapses and recovery settles it (INTERRUPTED).
+      this.log.error({ err: (err as Error).message }, 'not dialing the customer: the attempt could not be counted');
       this.recorder.close();
       await this.hangupBoth();
       return;
