@@ -222,6 +222,7 @@ export async function agentPhone(id: number, dir: string, opts: { answers?: bool
 export interface DaemonOptions {
   /** Extra environment, e.g. a failpoint (CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS). */
   env?: Record<string, string>;
+  /** The SQLite file, or a postgres:// URL (database.url). */
   db: string;
   dir: string;
   extra?: Record<string, unknown>;
@@ -241,7 +242,7 @@ export class DaemonProc {
     this.config = join(o.dir, 'callbackd.json');
     const base = {
       instanceId: 'lab',
-      database: { path: o.db },
+      database: o.db.startsWith('postgres://') ? { url: o.db } : { path: o.db },
       ari: { url: 'http://127.0.0.1:8088', username: 'callbackd', password: 'lab-ari-secret', app: 'callbackd', requestTimeoutMs: 3000 },
       ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', secret: 'lab-ami-secret' },
       reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
