@@ -36,6 +36,12 @@ export function asteriskCli(command: string): string {
   return sh('bash', [join(REPO, 'test/lab/asterisk.sh'), 'cli', command]);
 }
 
+/** The global variables of the lab's Asterisk (or server b's) whose name starts with `prefix`, as `NAME=value` lines. */
+export function asteriskGlobals(prefix: string, server: 'a' | 'b' = 'a'): string[] {
+  const out = server === 'b' ? asteriskCliB('dialplan show globals') : asteriskCli('dialplan show globals');
+  return out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(prefix));
+}
+
 /**
  * The lab's second Asterisk server (README "Running several servers"): the same chroot, its own
  * dirs and ports (test/lab/asterisk.sh with CALLBACKD_LAB_INSTANCE=b), its own trunk carrier-b.
