@@ -23,7 +23,6 @@ import { sweepRecordings } from '../../src/dialer/recording-retention.js';
 import { setRecordingName } from '../../src/store/recordings.js';
 import { createLogger } from '../../src/log.js';
 import { writePresence } from '../../src/store/presence.js';
-import { registerGauges, registry } from '../../src/metrics.js';
 
 // Several Asterisk servers on one SQLite file (README "Running several servers"): the directory's
 // servers, the import's references, and two schedulers (two daemons, one per server) sharing
@@ -225,7 +224,7 @@ describe('two daemons, one per server, one SQLite file', () => {
 });
 
 describe('ops: which server', () => {
-  it('/readyz says the server and the database; /metrics carries a server label; the phone listings name each phone\'s server', async () => {
+  it('/readyz says the server and the database; the phone listings name each phone\'s server', async () => {
     const path = join(tmp(), 'db.sqlite');
     const db = openDb(path);
     dbs.push(db);
@@ -248,12 +247,7 @@ describe('ops: which server', () => {
     const table = await runCli(['agents', '--db', path]);
     expect(table.stdout).toMatch(/^AGENT\s+PHONE\s+SERVER\s+STATUS/m);
     expect(table.stdout).toMatch(/^b1\s+pb1\s+b\s+ACTIVE\s+yes/m);
-    registerGauges({ db, server: 'b', trunksInUse: () => new Map(), links: () => ({ ari: { connected: true, reconnects: 0 }, ami: { connected: true, reconnects: 0 } }) });
-    const text = await registry.metrics();
-    expect(text).toMatch(/^callbackd_callbacks\{state="LIVE",server="b"\} 0$/m);
-    expect(text).toMatch(/^callbackd_asterisk_connected\{link="ari",server="b"\} 1$/m);
-    registerGauges({ db, trunksInUse: () => new Map(), links: () => ({ ari: { connected: true, reconnects: 0 }, ami: { connected: true, reconnects: 0 } }) });
-    expect(await registry.metrics()).not.toMatch(/server="b"/);
+    // /metrics says the server in callbackd_info: test/integration/metrics-info.test.ts.
   });
 });
 
