@@ -262,10 +262,12 @@ describe('recording retention per server', () => {
       const r = db.$client
         .prepare(
           `INSERT INTO call_attempts (callback_id, seq, dial_order, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at, ended_at, outcome)
-           VALUES (?, 1, 'AGENT_FIRST', '+1', '+2', ?, ?, ?, ?, 'tok', ?, ?, 'ANSWERED')`,
+           VALUES (?, 1, 'AGENT_FIRST', '+1', '+2', ?, ?, ?, ?, 'tok', ?, NULL, 'ANSWERED')`,
         )
-        .run(id, trunk, `a${id}`, `c${id}`, `b${id}`, now - 3 * 86_400_000, now - 2 * 86_400_000);
-      await setRecordingName(db, Number(r.lastInsertRowid), `rec-${trunk}`);
+        .run(id, trunk, `a${id}`, `c${id}`, `b${id}`, now - 3 * 86_400_000);
+      // Named while the call is up (fenced: lease token, no end yet), then ended.
+      expect(await setRecordingName(db, Number(r.lastInsertRowid), 'tok', `rec-${trunk}`)).toBe(true);
+      db.$client.prepare('UPDATE call_attempts SET ended_at = ? WHERE id = ?').run(now - 2 * 86_400_000, Number(r.lastInsertRowid));
     };
     await recorded('l0', 'carrier-a');
     await recorded('l1', 'carrier-b');
