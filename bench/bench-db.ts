@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openDb } from '../src/store/db.js';
-import { cli } from '../test/lab/lab.js';
+import { cli, tempDir } from '../test/lab/lab.js';
 import { startPostgres, type PgLab } from '../test/lab/postgres.js';
 import { generateCallbacks } from './generate.js';
 import { explainDueQueries, generateCallbacksPg } from './pg-generate.js';
@@ -70,8 +70,14 @@ export function sqliteBenchDb(dir: string, o: CenterOptions & { stored: number }
 export class BenchPg {
   private constructor(readonly lab: PgLab, private readonly seedUrl: string) {}
 
-  static async start(dir: string, o: CenterOptions & { stored: number; explain?: boolean }): Promise<BenchPg> {
-    const s = startPostgres();
+  /** The seed database itself, for a bench of one phase. */
+  get seed(): BenchDatabase {
+    return { engine: 'pg', url: this.seedUrl };
+  }
+
+  /** Starts a cluster (or takes `o.cluster`, already started: stop() stops it too) and makes the seed. */
+  static async start(dir: string, o: CenterOptions & { stored: number; explain?: boolean; cluster?: PgLab }): Promise<BenchPg> {
+    const s = o.cluster ? { ok: true as const, lab: o.cluster } : startPostgres();
     if (!s.ok) throw new Error(`PostgreSQL could not start: ${s.reason}`);
     let ok = false;
     try {
@@ -114,7 +120,37 @@ export class BenchPg {
     return { engine: 'pg', url: u.toString() };
   }
 
+  /** Drops a copy once its phase is over (gigabytes at 10M rows). */
+  async drop(url: string): Promise<void> {
+    const c = new pg.Client({ connectionString: this.lab.url });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
+  }
+
   stop(): void {
     this.lab.stop();
   }
+}
+
+/**
+ * The database of a one-phase bench (burst, vs-callfiles) on either engine, with no stored rows;
+ * `done` stops the PostgreSQL cluster, if any.
+ */
+export async function oneBenchDatabase(engine: BenchEngine, o: CenterOptions): Promise<{ database: BenchDatabase; done: () => void }> {
+  const dir = tempDir(`bench-db-${engine}`);
+  if (engine === 'sqlite') return { database: sqliteBenchDb(dir, { ...o, stored: 0 }), done: () => undefined };
+  const p = await BenchPg.start(dir, { ...o, stored: 0 });
+  return { database: p.seed, done: () => p.stop() };
+}
+
+/** ENGINE and DAEMONS from a bench's arguments (default sqlite, 1). */
+export function engineArgs(engine: string | undefined, daemons: string | undefined): { engine: BenchEngine; daemons: 1 | 2 } {
+  const e = engine ?? 'sqlite';
+  const d = Number(daemons ?? 1);
+  if ((e !== 'sqlite' && e !== 'pg') || (d !== 1 && d !== 2) || (d === 2 && e !== 'pg')) throw new Error(`ENGINE sqlite|pg and DAEMONS 1|2 (2 on pg only), not ${e} ${d}`);
+  return { engine: e, daemons: d };
 }
