@@ -1,6 +1,7 @@
 // The machine-wide lab lock (/tmp/callbackd-lab.lock, the one `flock … npx vitest run test/e2e/…`
-// takes), held by a bench only around each of its lab phases: a bench that first generates millions
-// of rows, or runs several phases, does not keep other engineers' e2e tests waiting meanwhile.
+// takes), held by a bench only while it uses the lab: a bench that first generates millions of rows
+// does not keep other engineers' e2e tests waiting meanwhile. Phases compared side by side run under
+// one hold, back to back (a hold inside a hold is free).
 // Run under `flock /tmp/callbackd-lab.lock …` it sees the lock held by an ancestor and does nothing
 // (taking it again from a second open file would wait for itself).
 import { spawn } from 'node:child_process';
@@ -36,8 +37,15 @@ function ancestors(): Set<number> {
   return out;
 }
 
+/** How many holds this process has: the lock is taken again inside a hold for nothing (a bench's phases under one hold). */
+let holds = 0;
+
 /** Waits for the lab lock (printing that it waits); the returned function releases it. */
 export async function takeLabLock(what: string): Promise<() => void> {
+  if (holds > 0) {
+    holds++;
+    return () => void holds--;
+  }
   const mine = ancestors();
   if (holders(LAB_LOCK).some((p) => mine.has(p))) return () => undefined;
   const t0 = Date.now();
@@ -52,5 +60,8 @@ export async function takeLabLock(what: string): Promise<() => void> {
   });
   clearTimeout(slow);
   if (Date.now() - t0 > 2000) console.log(`  (lab lock taken after ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-  return () => child.stdin.end();
+  holds = 1;
+  return () => {
+    if (--holds === 0) child.stdin.end();
+  };
 }
