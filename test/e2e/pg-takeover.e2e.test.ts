@@ -7,7 +7,7 @@
 // off by Asterisk, every callback ends COMPLETED, no row is left DIALING.
 // The database is set up and read through the CLI and the store on PostgreSQL (no SQLite anywhere).
 import { sql } from 'drizzle-orm';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answersAndHangups } from './carrier-log.js';
@@ -15,19 +15,16 @@ import type { Engine } from '../../src/store/conn.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
 import { openEngine } from '../../src/store/open-engine.js';
-import { cli, DaemonProc, provisionLab, REPO, Sipp, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor } from '../lab/lab.js';
-import { startPostgres, type PgLab } from '../lab/postgres.js';
+import { cli, DaemonProc, provisionLab, REPO, Sipp, sleep, startAsterisk, stopAsterisk, tempDir, waitFor } from '../lab/lab.js';
+import { agentEndpointsConf, agentPhones, inCi, pgDaemon, pgLabSuite } from '../lab/pg-cluster.js';
+import type { PgLab } from '../lab/postgres.js';
 
 const N = 4; // callbacks, each owned by its own agent (USERONLY): no agent is wanted by both daemons
 const LEASE_MS = 6000; // the lab's shortest sensible lease: takeover within ~9 s of the kill
 const agents = Array.from({ length: N }, (_, i) => `tko${2001 + i}`);
 const number = (i: number) => `+1555300${String(i).padStart(4, '0')}`;
 
-const inCi = process.env.CI === 'true';
-const lab = tryLab();
-const pgStart = lab.ok ? startPostgres() : null;
-const missing = !lab.ok ? lab.reason : pgStart && !pgStart.ok ? pgStart.reason : null;
-if (missing && !inCi) console.warn(`\n*** PostgreSQL takeover suite SKIPPED: ${missing}\n*** (with CI=true this is a failure)\n`);
+const { missing, pg: pgStarted } = pgLabSuite('PostgreSQL takeover');
 
 describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server and one PostgreSQL database', () => {
   let pgLab: PgLab | undefined;
@@ -39,28 +36,19 @@ describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server a
   const daemons: DaemonProc[] = [];
 
   beforeAll(async () => {
-    if (missing || !pgStart?.ok) throw new Error(`the PostgreSQL takeover suite cannot start: ${missing}`);
-    pgLab = pgStart.lab;
+    if (missing || !pgStarted) throw new Error(`the PostgreSQL takeover suite cannot start: ${missing}`);
+    pgLab = pgStarted;
     url = await pgLab.createDatabase();
     dir = tempDir('pg-takeover');
-    // N agent phones sharing one auth, registered from one SIPp that answers their calls (as bench/lab-bench.ts;
-    // the lab's pjsip.conf includes pjsip_bench.conf from CALLBACKD_LAB_EXTRA_DIR).
-    const extra = join(dir, 'extra');
-    mkdirSync(extra);
-    writeFileSync(join(extra, 'pjsip_bench.conf'), ['[tko-auth]\ntype=auth\nauth_type=userpass\nusername=tko\npassword=lab-tko\n', ...agents.map((a) => `[${a}](agent-defaults)\nauth=tko-auth\naors=${a}\n[${a}](agent-aor)\n`)].join('\n'));
-    process.env.CALLBACKD_LAB_EXTRA_DIR = extra;
+    // N agent phones sharing one auth, registered from one SIPp that answers their calls (test/lab/pg-cluster.ts).
+    agentEndpointsConf(dir, agents, 'tko');
     provisionLab();
     startAsterisk();
-    writeFileSync(join(dir, 'agents.csv'), 'SEQUENTIAL\n' + agents.join('\n') + '\n');
-    const phones = new Sipp('tko-agents', [
-      '127.0.0.1:5060', '-sf', join(REPO, 'test/lab/sipp/agents-register-many.xml'), '-oocsf', join(REPO, 'test/lab/sipp/agent-answer.xml'),
-      '-inf', join(dir, 'agents.csv'), '-i', '127.0.0.1', '-p', '5190', '-mp', '19000', '-m', String(N), '-r', '50', '-l', String(N + 10), '-au', 'tko', '-ap', 'lab-tko',
-    ], dir).start();
     // On trunk carrier-slow's port: the customers ring 6 s, answer, and stay on the line up to 20 s
     // (on hold while no daemon has them, or talking), then hang up.
     trunk = new Sipp('carrier', ['-sf', join(REPO, 'test/lab/sipp/carrier-patient.xml'), '-d', '6000', '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start();
-    peers.push(phones, trunk);
-    await waitFor(`${N} phones to register`, () => phones.messages().filter((m) => m.direction === 'received' && m.firstLine.startsWith('SIP/2.0 200')).length >= N, 30000);
+    peers.push(trunk);
+    peers.push(await agentPhones(dir, agents, 'tko'));
 
     const center = {
       trunks: [{ id: 'carrier-slow' }],
@@ -84,17 +72,14 @@ describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server a
     }
     peers.forEach((p) => p.stop());
     await db?.close();
-    if (lab.ok) stopAsterisk();
+    if (!missing) stopAsterisk();
     delete process.env.CALLBACKD_LAB_EXTRA_DIR;
     pgLab?.stop();
   });
 
   it('SIGKILL one daemon while its customers ring: the other adopts its calls; one INVITE per counted attempt, no dead air, nothing left DIALING', async () => {
     const daemon = (name: string) => {
-      const own = join(dir, name);
-      mkdirSync(own);
-      // Each daemon its own ARI application (Asterisk gives an application to one WebSocket at a time).
-      const d = new DaemonProc({ db: '', dir: own, extra: { instanceId: `tko-${name}`, database: { path: undefined, url }, ari: { app: `callbackd-${name}` }, scheduler: { leaseMs: LEASE_MS }, log: { level: 'info' } } }).start();
+      const d = pgDaemon(dir, name, url, { instanceId: `tko-${name}`, scheduler: { leaseMs: LEASE_MS } });
       daemons.push(d);
       return d;
     };
