@@ -103,7 +103,7 @@ class DialPass {
     }
     const claimed = await this.dial(cb, loaded!, d);
     if (claimed === true) this.busy.set(d.agentId, (this.busy.get(d.agentId) ?? 0) + 1);
-    else if (claimed !== false) await this.limited(cb, d, claimed);
+    else if (claimed !== false) await this.limited(cb, d, claimed, loaded!.ctx.agents.find((a) => a.agentId === d.agentId)?.ai?.maxCalls ?? 1);
   }
 
   /**
@@ -112,8 +112,9 @@ class DialPass {
    * pass; the callback keeps its wait reason; the loop wakes at the retry instant, if the rate gave one
    * (a call ending anywhere wakes every daemon: its end is an event).
    */
-  private async limited(cb: CallbackRow, d: Extract<Admission, { kind: 'dial' }>, r: LimitRefused): Promise<void> {
-    if (r.why === 'agent-busy') this.busy.set(d.agentId, Math.max(this.busy.get(d.agentId) ?? 0, 1));
+  private async limited(cb: CallbackRow, d: Extract<Admission, { kind: 'dial' }>, r: LimitRefused, agentMaxCalls: number): Promise<void> {
+    // The agent is at its limit somewhere: full for the rest of the pass (a person at 1, an AI agent at max_calls).
+    if (r.why === 'agent-busy') this.busy.set(d.agentId, Math.max(this.busy.get(d.agentId) ?? 0, agentMaxCalls));
     else this.full.set(d.trunkId, r.reason);
     await store.setWaitReason(this.d.o.db, cb.id, r.reason, this.now, this.server);
     this.wake(r.retryAt);
