@@ -26,6 +26,12 @@ export type PgStart = { ok: true; lab: PgLab } | { ok: false; reason: string };
 
 export const inCi = process.env.CI === 'true';
 
+/** Debian's PostgreSQL binaries are there (installed now if missing and we are root); why not, or null. */
+export function postgresInstalled(): string | null {
+  const r = spawnSync('bash', [SCRIPT_SRC, 'install'], { encoding: 'utf8', timeout: 300_000 });
+  return r.status === 0 ? null : `test/lab/postgres.sh install failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+}
+
 export function startPostgres(): PgStart {
   const r = spawnSync('bash', [SCRIPT_SRC, 'start'], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) return { ok: false, reason: `test/lab/postgres.sh start failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}` };
