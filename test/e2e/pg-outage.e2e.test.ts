@@ -17,9 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answersAndHangups } from './carrier-log.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all, run } from '../../src/store/engine.js';
-import { cli, sleep, tryLab, waitFor } from '../lab/lab.js';
+import { cli, sleep, waitFor } from '../lab/lab.js';
+import { inCi, pgLabSuite } from '../lab/pg-cluster.js';
 import { startPgCenter, type PgCenter } from '../lab/pg-center.js';
-import { startPostgres, type PgLab } from '../lab/postgres.js';
+import type { PgLab } from '../lab/postgres.js';
 
 const WAVE = 2; // callbacks per wave, each owned by its own agent (USERONLY)
 const LEASE_MS = 12_000; // renewed every 4 s: a 5 s outage never lets it lapse
@@ -27,11 +28,7 @@ const OUTAGE_MS = 5000;
 /** The third wave is claimed this soon after PostgreSQL is back: the tick's 1 s retry plus the pool's reconnect. */
 const RESUME_BOUND_MS = 5000;
 
-const inCi = process.env.CI === 'true';
-const lab = tryLab();
-const pgStart = lab.ok ? startPostgres() : null;
-const missing = !lab.ok ? lab.reason : pgStart && !pgStart.ok ? pgStart.reason : null;
-if (missing && !inCi) console.warn(`\n*** PostgreSQL outage suite SKIPPED: ${missing}\n*** (with CI=true this is a failure)\n`);
+const { missing, pg: pgStarted } = pgLabSuite('PostgreSQL outage');
 
 interface Ready {
   at: number;
@@ -44,8 +41,8 @@ describe.skipIf(missing !== null && !inCi)('PostgreSQL stopped for a few seconds
   let center: PgCenter;
 
   beforeAll(async () => {
-    if (missing || !pgStart?.ok) throw new Error(`the PostgreSQL outage suite cannot start: ${missing}`);
-    pgLab = pgStart.lab;
+    if (missing || !pgStarted) throw new Error(`the PostgreSQL outage suite cannot start: ${missing}`);
+    pgLab = pgStarted;
     // The customers ring 6 s, answer, talk up to 20 s and hang up (test/lab/sipp/carrier-patient.xml).
     center = await startPgCenter(pgLab, { prefix: 'out', agents: 3 * WAVE, numberPrefix: '+1555310', carrierRingMs: 6000, durableCommits: true });
   }, 180_000);

@@ -1,14 +1,16 @@
 // A call center on PostgreSQL on the lab, for the suites that run daemons on a real cluster
-// (test/e2e/pg-takeover.e2e.test.ts, test/e2e/pg-outage.e2e.test.ts): a fresh database, N agent
-// phones (one auth, registered from one SIPp that answers their calls), the carrier SIPp on trunk
+// (test/e2e/pg-takeover.e2e.test.ts, test/e2e/pg-outage.e2e.test.ts), built from pg-cluster.ts's
+// parts: a fresh database, N agent phones (one auth, registered from one SIPp that answers their
+// calls), the carrier SIPp on trunk
 // carrier-slow's port (test/lab/sipp/carrier-patient.xml: rings, answers, stays up to 20 s, hangs up),
 // one campaign whose agents each own a lead, imported through the CLI; daemons bound to it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Engine } from '../../src/store/conn.js';
 import { openEngine } from '../../src/store/open-engine.js';
-import { cli, DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir, waitFor } from './lab.js';
+import { cli, type DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir } from './lab.js';
+import { agentEndpointsConf, agentPhones, pgDaemon } from './pg-cluster.js';
 import type { PgLab } from './postgres.js';
 
 export interface PgCenterOptions {
@@ -56,20 +58,11 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
   const dir = tempDir(o.prefix);
   const agents = Array.from({ length: o.agents }, (_, i) => `${o.prefix}${2001 + i}`);
   const number = (i: number) => `${o.numberPrefix}${String(i).padStart(4, '0')}`;
-  // The lab's pjsip.conf includes pjsip_bench.conf from CALLBACKD_LAB_EXTRA_DIR (as bench/lab-bench.ts).
-  const extra = join(dir, 'extra');
-  mkdirSync(extra);
-  writeFileSync(join(extra, 'pjsip_bench.conf'), [`[${o.prefix}-auth]\ntype=auth\nauth_type=userpass\nusername=${o.prefix}\npassword=lab-${o.prefix}\n`, ...agents.map((a) => `[${a}](agent-defaults)\nauth=${o.prefix}-auth\naors=${a}\n[${a}](agent-aor)\n`)].join('\n'));
-  process.env.CALLBACKD_LAB_EXTRA_DIR = extra;
+  agentEndpointsConf(dir, agents, o.prefix);
   provisionLab();
   startAsterisk();
-  writeFileSync(join(dir, 'agents.csv'), 'SEQUENTIAL\n' + agents.join('\n') + '\n');
-  const phones = new Sipp(`${o.prefix}-agents`, [
-    '127.0.0.1:5060', '-sf', join(REPO, 'test/lab/sipp/agents-register-many.xml'), '-oocsf', join(REPO, 'test/lab/sipp/agent-answer.xml'),
-    '-inf', join(dir, 'agents.csv'), '-i', '127.0.0.1', '-p', '5190', '-mp', '19000', '-m', String(agents.length), '-r', '50', '-l', String(agents.length + 10), '-au', o.prefix, '-ap', `lab-${o.prefix}`,
-  ], dir).start();
   const trunk = new Sipp('carrier', ['-sf', join(REPO, 'test/lab/sipp/carrier-patient.xml'), '-d', String(o.carrierRingMs), '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start();
-  const sipps = [phones, trunk];
+  const sipps: Sipp[] = [trunk];
   const daemons: DaemonProc[] = [];
   let db: Engine | undefined;
   const close = async () => {
@@ -83,7 +76,7 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
     delete process.env.CALLBACKD_LAB_EXTRA_DIR;
   };
   try {
-    await waitFor(`${agents.length} phones to register`, () => phones.messages().filter((m) => m.direction === 'received' && m.firstLine.startsWith('SIP/2.0 200')).length >= agents.length, 30000);
+    sipps.push(await agentPhones(dir, agents, o.prefix));
     const campaign = o.prefix.toUpperCase();
     const center = {
       trunks: [{ id: 'carrier-slow' }],
@@ -105,10 +98,7 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
   return {
     url, dir, db, agents, number, trunk, daemons, close,
     daemon(name, extra = {}) {
-      const own = join(dir, name);
-      mkdirSync(own);
-      // Each daemon its own ARI application (Asterisk gives an application to one WebSocket at a time).
-      const d = new DaemonProc({ db: '', dir: own, extra: { instanceId: `${o.prefix}-${name}`, database: { path: undefined, url }, ari: { app: `callbackd-${name}` }, log: { level: 'info' }, ...extra } }).start();
+      const d = pgDaemon(dir, name, url, { instanceId: `${o.prefix}-${name}`, ...extra });
       daemons.push(d);
       return d;
     },
