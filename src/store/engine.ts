@@ -65,8 +65,12 @@ function sqliteRoot(c: Conn): SqliteRoot {
   return r;
 }
 
-/** How many distinct SQL texts keep their prepared statement (the store has about 300 queries; `IN (?, …)` lists vary in length). */
-export const STATEMENT_CACHE_SIZE = 1000;
+/**
+ * How many distinct SQL texts keep their prepared statement. Each costs native memory (about 10 KiB for a
+ * select on callbacks, measured), so not every query the store can send is kept: the scheduler's and the
+ * calls' few dozen stay recent, a rare API listing is prepared again.
+ */
+export const STATEMENT_CACHE_SIZE = 200;
 
 /**
  * Makes drizzle reuse better-sqlite3 statements by SQL text. drizzle's session prepares the SQL of every
