@@ -52,6 +52,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const limiter = new TrunkLimiter();
   registerGauges({
     server: config.server,
+    instanceId: config.instanceId,
     db,
     trunksInUse: () => limiter.snapshot(),
     links: () => ({ ari: { connected: ari.connected, reconnects: ari.reconnects }, ami: { connected: ami.connected, reconnects: ami.reconnects } }),

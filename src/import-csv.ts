@@ -6,15 +6,14 @@ import { closest } from './did-you-mean.js';
 import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 import { checkLeadRefs, LeadEntry, leadRow, MAX_LEAD_PHONES, type LeadProblem } from './import.js';
 import type { Conn } from './store/conn.js';
-import type { Db } from './store/db.js';
 import * as dir from './store/directory.js';
 import { knownIds, leadStaging, type StagedLead, type Staging } from './store/lead-staging.js';
 
 // CSV lead import (README "Import leads from CSV"): the header is checked first, then every row with
 // the YAML import's own lead checks (LeadEntry, checkLeadRefs), streaming, so memory stays bounded
-// whatever the file's size. Good rows are staged in a temporary table (src/store/lead-staging.ts);
-// only when the whole file is read and all is well (or --skip-bad) are they copied into `leads`, in
-// transactions of `batchRows` so a running daemon's own writes go in between them.
+// whatever the file's size. Good rows are staged (src/store/lead-staging.ts, both engines); only when
+// the whole file is read and all is well (or --skip-bad) are they copied into `leads`, in transactions
+// of `batchRows` so a running daemon's own writes go in between them.
 
 export interface CsvLeadOptions {
   /** the list of rows without a `list` column (or with that cell empty) */
@@ -95,10 +94,10 @@ interface ListInfo {
 
 /**
  * The list facts a row needs, looked up once per list (a file has a few lists and many rows).
- * `load` asks the database (async); `get` answers from what was loaded, so the per-row check and
- * its staging writes stay one synchronous batch.
+ * `load` asks the database (async); `get` answers from what was loaded, so the per-row check stays
+ * synchronous and asks the database nothing.
  */
-function listLookup(db: Db, pending: { list: string; campaignId: string } | null) {
+function listLookup(db: Conn, pending: { list: string; campaignId: string } | null) {
   const cache = new Map<string, ListInfo | null>();
   return {
     async load(id: string): Promise<void> {
@@ -112,7 +111,7 @@ function listLookup(db: Db, pending: { list: string; campaignId: string } | null
 }
 
 /** --list and --campaign, checked before any row: the list to create, if any. */
-async function targetList(db: Db, o: CsvLeadOptions): Promise<{ list: string; campaignId: string } | null> {
+async function targetList(db: Conn, o: CsvLeadOptions): Promise<{ list: string; campaignId: string } | null> {
   if (o.campaign && !await dir.getCampaign(db, o.campaign)) throw invalid(`--campaign: no campaign "${o.campaign}"${await hint(db, 'campaigns', o.campaign)}`);
   if (!o.list) {
     if (o.campaign) throw invalid('--campaign names the campaign of a new --list; give --list too');
@@ -125,7 +124,7 @@ async function targetList(db: Db, o: CsvLeadOptions): Promise<{ list: string; ca
   return { list: o.list, campaignId: o.campaign };
 }
 
-async function hint(db: Db, table: 'lists' | 'campaigns', id: string): Promise<string> {
+async function hint(db: Conn, table: 'lists' | 'campaigns', id: string): Promise<string> {
   const m = closest(id, await knownIds(db, table));
   return m ? ` (did you mean "${m}"?)` : '';
 }
@@ -135,7 +134,7 @@ function issueText(issue: z.ZodIssue): string {
   return issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined' ? 'is empty' : issue.message;
 }
 
-type Checked = { ok: true } | { ok: false; problems: string[] };
+type Checked = { ok: true; lead: StagedLead; where: string } | { ok: false; problems: string[] };
 
 /**
  * A row's cells as a YAML `leads:` entry: one number stays `phone`; several become `phones` in column
@@ -149,8 +148,8 @@ function leadEntry(cells: Record<string, string>): { entry: Record<string, unkno
   return { entry, from };
 }
 
-/** One row through the YAML import's lead checks, plus "listed twice" within the file. */
-function checkRow(plan: ColumnPlan, row: Row, defaults: Record<string, string>, listOf: (id: string) => ListInfo | null, stage: (l: StagedLead) => boolean): Checked {
+/** One row through the YAML import's lead checks ("listed twice" within the file is found when it is staged). */
+function checkRow(plan: ColumnPlan, row: Row, defaults: Record<string, string>, listOf: (id: string) => ListInfo | null): Checked {
   const cells = rowEntry(plan, row.cells, defaults);
   const where = `line ${row.line}${cells.id ? ` (${cells.id})` : ''}`;
   if (row.cells.length !== plan.header.length) return { ok: false, problems: [`${where}: has ${row.cells.length} cells, the header has ${plan.header.length}`] };
@@ -167,12 +166,11 @@ function checkRow(plan: ColumnPlan, row: Row, defaults: Record<string, string>, 
   const problems = refs.problems.map((p: LeadProblem) => `${where}: ${col(p.field, p.at)}: ${p.message}`);
   if (problems.length || !refs.e164 || !refs.numbers) return { ok: false, problems };
   const { updatedAt: _, ...lead } = leadRow(r.data, refs.e164, 0);
-  const numbers = JSON.stringify(refs.numbers.map((n) => [n.e164, n.label ?? 'mobile', n.dnc ? 1 : 0, n.timeZone ?? null]));
-  return stage({ ...lead, numbers }) ? { ok: true } : { ok: false, problems: [`${where}: ${col('id')}: lead ${r.data.id} is listed twice in the file`] };
+  return { ok: true, lead: { ...lead, numbers: refs.numbers }, where: `${where}: ${col('id')}` };
 }
 
 /** Checks every row, staging the good ones (nothing is written to `leads` yet); the problems told. */
-async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: string; campaignId: string } | null, staging: Staging) {
+async function stage(db: Conn, file: string, o: CsvLeadOptions, pending: { list: string; campaignId: string } | null, staging: Staging) {
   const totalBytes = statSync(file).size;
   let bytes = 0;
   const out = { rows: 0, problemRows: 0, problems: [] as string[] };
@@ -186,16 +184,18 @@ async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: s
       const list = rowEntry(plan!, row.cells, defaults).list;
       if (typeof list === 'string') await listOf.load(list);
     }
-    // One transaction per batch: only the temporary database is written, the main one is only read.
-    db.transaction(() => {
-      for (const row of batch) {
-        const c = checkRow(plan!, row, defaults, listOf.get, (l) => staging.add(l));
-        if (c.ok) continue;
-        out.problemRows++;
-        for (const p of c.problems) if (out.problems.length < MAX_PROBLEMS) out.problems.push(p);
-        else untold++;
-      }
-    });
+    const checked = batch.map((row) => checkRow(plan!, row, defaults, listOf.get));
+    const good = checked.flatMap((c) => (c.ok ? [c] : []));
+    // One transaction per batch (stageLeads): the checking above took no lock.
+    const twice = await staging.add(good.map((c) => c.lead));
+    const listedTwice = new Set([...twice].map((i) => good[i]!));
+    for (const c of checked) {
+      const problems = !c.ok ? c.problems : listedTwice.has(c) ? [`${c.where}: lead ${c.lead.id} is listed twice in the file`] : [];
+      if (!problems.length) continue;
+      out.problemRows++;
+      for (const p of problems) if (out.problems.length < MAX_PROBLEMS) out.problems.push(p);
+      else untold++;
+    }
     out.rows += batch.length;
     batch = [];
     o.progress?.({ phase: 'checking', rows: out.rows, bytes, totalBytes });
@@ -217,27 +217,15 @@ async function stage(db: Db, file: string, o: CsvLeadOptions, pending: { list: s
   return out;
 }
 
-/**
- * The CSV import stages its rows in SQLite's TEMP database (src/store/lead-staging.ts), which a
- * PostgreSQL engine does not have: refused, naming the YAML import, which works on both engines.
- */
-export const csvNotOnPostgres = (): CallbackdError =>
-  new CallbackdError(
-    ErrorCodes.INPUT_INVALID,
-    'import-leads (CSV) runs on SQLite only for now: on PostgreSQL, load the leads with `callbackd import FILE.yaml` (its `leads:` section; README "Import file")',
-  );
-
-/** Checks the whole file; then, all well (or --skip-bad), writes its good rows. SQLite only (csvNotOnPostgres). */
-export async function importCsvLeads(c: Conn, file: string, o: CsvLeadOptions): Promise<CsvLeadResult> {
-  if (c.kind !== 'sqlite') throw csvNotOnPostgres();
-  const db = c as Db;
+/** Checks the whole file; then, all well (or --skip-bad), writes its good rows. Either engine. */
+export async function importCsvLeads(db: Conn, file: string, o: CsvLeadOptions): Promise<CsvLeadResult> {
   try {
     statSync(file);
   } catch (err) {
     throw invalid(`cannot read ${file}: ${messageOf(err)}`);
   }
   const pending = await targetList(db, o);
-  const staging = await leadStaging(db);
+  const staging = await leadStaging(db, o.now);
   try {
     const checked = await stage(db, file, o, pending, staging);
     const good = staging.count();
@@ -247,9 +235,9 @@ export async function importCsvLeads(c: Conn, file: string, o: CsvLeadOptions): 
     if (good === 0) throw invalid(`${file}: every one of its ${checked.rows} row(s) has a problem, nothing imported:\n  ${checked.problems.join('\n  ')}`, checked.problems);
     if (pending) await dir.upsertList(db, { id: pending.list, campaignId: pending.campaignId, name: pending.list, updatedAt: o.now });
     // Existing leads (same id) are updated in place, as the YAML import does.
-    const { created, updated } = staging.copy(o.batchRows, o.now, (done) => o.progress?.({ phase: 'writing', rows: done, bytes: done, totalBytes: good }));
+    const { created, updated } = await staging.copy(o.batchRows, o.now, (done) => o.progress?.({ phase: 'writing', rows: done, bytes: done, totalBytes: good }));
     return { file, rows: checked.rows, created, updated, skipped: checked.problemRows, problems: checked.problems, problemRows: checked.problemRows, listCreated: pending?.list ?? null };
   } finally {
-    staging.drop();
+    await staging.drop();
   }
 }

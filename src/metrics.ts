@@ -40,21 +40,30 @@ for (const reason of ['taken', 'moved']) claimsRefused.inc({ reason }, 0);
 
 export interface MetricSources {
   db: Conn;
-  /** The daemon's Asterisk server: a constant `server` label on every series it exports. */
+  /** The daemon's Asterisk server (default `default`), and its instanceId: labels of callbackd_info. */
   server?: string;
+  instanceId?: string;
   trunksInUse: () => Map<string, number>;
   /** `reconnects`: times the link was lost and made again since start (a running count). */
   links: () => { ari: { connected: boolean; reconnects: number }; ami: { connected: boolean; reconnects: number } };
 }
 
-const SCRAPED = ['callbackd_callbacks', 'callbackd_calls_in_progress', 'callbackd_asterisk_connected', 'callbackd_asterisk_reconnects_total'];
+const SCRAPED = ['callbackd_info', 'callbackd_callbacks', 'callbackd_calls_in_progress', 'callbackd_asterisk_connected', 'callbackd_asterisk_reconnects_total'];
 let defaultsOn = false;
 
 /** The daemon's scrape-time metrics and Node.js/process defaults. Call once per daemon. */
 export function registerGauges(s: MetricSources): void {
   for (const name of SCRAPED) registry.removeSingleMetric(name);
-  // Several daemons (one per server) scraped into one Prometheus: `server` tells their series apart.
-  registry.setDefaultLabels(s.server === undefined ? {} : { server: s.server });
+  // Which server (and database engine) a daemon serves is constant per scrape target: one info series
+  // joined where a query wants it (`* on (job, instance) group_left (server) callbackd_info`), as
+  // Prometheus' exporter guidelines ask, not a label on every series (that one would clash with a
+  // scrape config's own `server` target label, and could not tell two daemons of one server apart).
+  new Gauge({
+    name: 'callbackd_info',
+    help: 'Always 1: the Asterisk server this daemon places calls on, its instanceId and its database engine',
+    labelNames: ['server', 'instance_id', 'database'] as const,
+    registers: [registry],
+  }).set({ server: s.server ?? 'default', instance_id: s.instanceId ?? '', database: s.db.kind }, 1);
   if (!defaultsOn) {
     collectDefaultMetrics({ register: registry });
     // Gauges named _total break Prometheus' naming rule (promtool check metrics fails on them);

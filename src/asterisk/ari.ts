@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { AsteriskLink } from './link.js';
 import { RestLimiter, type Lane } from './rest-limiter.js';
 import { KeepAliveHttp } from './ari-http.js';
+import { LegClaims } from './leg-claims.js';
 
 // Our own thin ARI client instead of ari-client (README: "Why not ari-client"). Guarantees:
 // every REST call has a timeout; the event socket reconnects forever with capped backoff;
@@ -100,6 +101,8 @@ export class AriClient extends AsteriskLink<AriEvent> {
   private readonly base: URL;
   private readonly limiter: RestLimiter;
   private readonly http: KeepAliveHttp;
+  /** Legs taken over from another application (claimLeg): their global is deleted when they end. */
+  readonly legClaims: LegClaims;
 
   constructor(private readonly o: AriOptions) {
     super(o.reconnect);
@@ -107,6 +110,15 @@ export class AriClient extends AsteriskLink<AriEvent> {
     this.base = new URL(o.url);
     this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8);
     this.http = new KeepAliveHttp(this.base.protocol === 'https:', this.limiter.max);
+    this.legClaims = new LegClaims({
+      setGlobal: async (variable, value) => void (await this.request('POST', '/asterisk/variable', { query: { variable, value } })),
+      channelExists: async (id) => (await this.getChannel(id)) !== null,
+      log: o.log,
+    }, o.app);
+    this.on('event', (e) => {
+      if (e.type === 'ChannelDestroyed' && e.channel) this.legClaims.ended(e.channel.id);
+    });
+    this.on('connected', () => void this.legClaims.recheck());
   }
 
   /** REST calls waiting for a slot now, and the most ever (src/asterisk/rest-limiter.ts). */
@@ -377,12 +389,13 @@ export class AriClient extends AsteriskLink<AriEvent> {
 
   /**
    * Points a leg placed by another daemon (another ARI application) at ours: once answered, or on its
-   * next try from hold, the hold dialplan enters Stasis by the global CBDAPP_<id> (which it then
-   * clears) instead of the channel's CALLBACKD_APP. A global, because a channel that is not in
-   * Stasis cannot have its variables set through ARI. A no-op in effect after our own restart.
+   * next try from hold, the hold dialplan enters Stasis by the global CBDAPP_<id> instead of the
+   * channel's CALLBACKD_APP. A global, because a channel that is not in Stasis cannot have its
+   * variables set through ARI. A no-op in effect after our own restart. The global is deleted when
+   * the leg ends (src/asterisk/leg-claims.ts).
    */
   async claimLeg(channelId: string): Promise<void> {
-    await this.request('POST', '/asterisk/variable', { query: { variable: `CBDAPP_${channelId}`, value: this.o.app } });
+    await this.legClaims.claim(channelId);
   }
 
   /** Re-attaches our app to a channel it lost track of (after a restart or reconnect). */

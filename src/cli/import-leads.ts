@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { parseMap } from '../csv-columns.js';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import { csvNotOnPostgres, importCsvLeads, type CsvLeadResult } from '../import-csv.js';
+import { importCsvLeads, type CsvLeadResult } from '../import-csv.js';
 import { progressBar } from './progress.js';
-import { dbOptions, dbPath, examples, openDatabase, positiveInt, printJson, readConfigLoosely, type DbOptions } from './shared.js';
+import { dbOptions, dbTarget, examples, openTarget, positiveInt, printJson, type DbOptions } from './shared.js';
 
 // `callbackd import-leads FILE.csv`: leads from a CSV, the way call centers load them (README
 // "Import leads from CSV"). The call center itself (campaigns, lists…) comes from `callbackd import`.
@@ -21,18 +21,6 @@ interface Options extends DbOptions {
 function summary(r: CsvLeadResult): string {
   const head = `imported ${r.file}: ${r.created + r.updated} of ${r.rows} row(s) — ${r.created} new lead(s), ${r.updated} updated${r.listCreated ? `, list ${r.listCreated} created` : ''}`;
   return r.skipped ? `${head}; skipped ${r.skipped} bad row(s) (--skip-bad):\n  ${r.problems.join('\n  ')}` : head;
-}
-
-/**
- * The database named is PostgreSQL (--db or $CALLBACKD_DB as a postgres:// URL, $CALLBACKD_DATABASE_URL, or
- * database.url in -c): the CSV import is SQLite-only (csvNotOnPostgres), and must not fall back to a SQLite file.
- */
-function namesPostgres(o: DbOptions, env: NodeJS.ProcessEnv = process.env): boolean {
-  const isUrl = (v: unknown) => typeof v === 'string' && /^postgres(ql)?:\/\//i.test(v);
-  if (o.db || env.CALLBACKD_DB) return isUrl(o.db || env.CALLBACKD_DB);
-  if (env.CALLBACKD_DATABASE_URL) return true;
-  const raw = o.config ? (readConfigLoosely(o.config) as { database?: { url?: unknown } } | null) : null;
-  return isUrl(raw?.database?.url);
 }
 
 export function importLeadsCommand(program: Command): void {
@@ -58,11 +46,10 @@ export function importLeadsCommand(program: Command): void {
     .option('--batch <rows>', 'rows per transaction while writing (a running daemon writes between them)', positiveInt, 2000)
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (file: string, o: Options) => {
-      if (namesPostgres(o)) throw csvNotOnPostgres();
       const m = parseMap(o.map);
       if ('error' in m) throw new CallbackdError(ErrorCodes.INPUT_INVALID, m.error);
       const bar = progressBar(process.stderr, !o.json);
-      const db = openDatabase(dbPath(o, 'import-leads (the CSV import)'));
+      const db = await openTarget(dbTarget(o));
       try {
         const r = await importCsvLeads(db, file, {
           list: o.list,

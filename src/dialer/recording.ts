@@ -3,6 +3,7 @@ import { recordingCutNote, recordingFailedNote, recordingRefusedNote } from '../
 import type { Logger } from '../log.js';
 import type { Conn } from '../store/conn.js';
 import * as rec from '../store/recordings.js';
+import type { WriteQueue } from './write-queue.js';
 
 // Call recording (campaign option `record: agent_and_customer`): an ARI bridge recording started
 // when agent and customer are bridged, stopped when the call ends. Recording never stands in the
@@ -14,18 +15,25 @@ export function recordingNameFor(bridgeId: string): string {
   return bridgeId.replace(/-bridge$/, '') + '-rec';
 }
 
-/** Starts recording the attempt's bridge; on failure the call log says why, and the call goes on. */
-export async function startRecording(d: { db: Conn; ari: AriClient; log: Logger }, attempt: { id: number; bridgeId: string }): Promise<void> {
+/**
+ * Starts recording the attempt's bridge; on failure the call log says why, and the call goes on.
+ * The call log is written through the call's write queue (a database that is down or locked delays
+ * it, in turn with the call's other writes), fenced by the lease token (store/recordings.ts).
+ */
+export async function startRecording(d: { db: Conn; ari: AriClient; log: Logger }, attempt: { id: number; bridgeId: string }, token: string, writes: WriteQueue): Promise<void> {
   const name = recordingNameFor(attempt.bridgeId);
+  let refused: string | null = null;
   try {
     await d.ari.recordBridge(attempt.bridgeId, name);
-    await rec.setRecordingName(d.db, attempt.id, name);
     d.log.info({ recording: name }, 'recording the call');
   } catch (err) {
-    const why = recordingRefusedNote((err as Error).message);
-    await rec.setRecordingNote(d.db, attempt.id, why);
+    refused = recordingRefusedNote((err as Error).message);
     d.log.warn({ recording: name, err: (err as Error).message }, 'could not start recording; the call goes on');
   }
+  writes.push('recording', async () => {
+    const written = refused === null ? await rec.setRecordingName(d.db, attempt.id, token, name) : await rec.setRecordingNote(d.db, attempt.id, token, refused);
+    if (!written) d.log.warn({ recording: name }, 'recording not written to the call log: another daemon took the call over, or it ended');
+  });
 }
 
 /** Stops the attempt's recording, if it has one (the bridge's end stops it too; this is explicit). */

@@ -310,7 +310,7 @@ export class CallSession {
     this.customer.upAt ??= this.d.now();
     this.log.info('agent and customer bridged');
     this.recorder.end({ kind: 'answered' });
-    if (this.plan.record) await startRecording({ db: this.d.db, ari: this.d.ari, log: this.log }, this.plan.attempt);
+    if (this.plan.record) await startRecording({ db: this.d.db, ari: this.d.ari, log: this.log }, this.plan.attempt, this.plan.token, this.writes);
   }
 
   private async onDestroyed(isAgent: boolean, cause: number | null, sipCode: number | null): Promise<void> {

@@ -5,6 +5,7 @@ import type { Conn, Tables } from './conn.js';
 import { affected, first, op, transaction } from './engine.js';
 import type { AttemptResult, Next as Finish } from '../domain/attempt-end.js';
 import type { CallAttemptRow, CallbackRow } from './schema.js';
+import { agentVerdict, OPEN_ATTEMPT_HORIZON_MS, trunkVerdict, type LimitVerdict } from '../domain/channel-limits.js';
 
 // A call attempt in the store: the claim (LIVE → DIALING under a lease, with its call_attempts row),
 // the writes of the call in progress, each fenced by the lease token, its end, and recovery's
@@ -31,30 +32,38 @@ export interface ClaimInput {
    * (PostgreSQL, SKIP LOCKED), 'moved' = it is no longer LIVE (claimed, edited or cancelled meanwhile).
    */
   refused?: (why: ClaimRefusal) => void;
+  /** The claim would break a cluster-wide limit (trunk channels, calls per second, agent busy): it returns null. */
+  limited?: (r: LimitRefused) => void;
 }
 
 export type ClaimRefusal = 'taken' | 'moved';
+export type LimitRefused = Extract<LimitVerdict, { ok: false }>;
 
 /**
  * The one atomic claim: LIVE → DIALING with owner, lease token, lease expiry and the next dial
  * sequence stamped together, and the call_attempts row with the pre-generated channel ids written in
  * the same transaction. After a crash the ids are how recovery asks Asterisk whether the call exists.
- * Null when refused (`i.refused` says why).
+ * Null when refused (`i.refused` or `i.limited` says why).
  *
  * SQLite has one writer: the compare-and-set UPDATE alone is exact. On PostgreSQL several daemons claim
  * from the same rows; the row is first locked with SKIP LOCKED, so a row a peer is claiming right now is
  * passed over at once ('taken') instead of waiting for the peer's commit and then finding it moved.
+ *
+ * Then the cluster-wide limits (issue 16 item 3, underLimits): the trunk's open attempts below its
+ * max_channels, its last leg start at least 1/cps ago, the agent on no other open attempt (an AI agent:
+ * below max_calls), all counted over every daemon's rows inside this transaction.
  */
 export const claimForDial = op('claimForDial', async (db: Conn, i: ClaimInput): Promise<CallAttemptRow | null> => {
   const out = await transaction(
     db,
-    async (tx): Promise<CallAttemptRow | ClaimRefusal> => {
+    async (tx): Promise<CallAttemptRow | ClaimRefusal | LimitRefused> => {
       const t = tx.t.callbacks;
-      if (tx.kind === 'pg') {
-        const row = first(await tx.q.select({ state: t.state }).from(t).where(eq(t.id, i.callbackId)).for('update', { skipLocked: true }));
-        if (!row) return 'taken';
-        if (row.state !== 'LIVE') return 'moved';
-      }
+      const q = tx.q.select({ state: t.state }).from(t).where(eq(t.id, i.callbackId));
+      const row = first(await (tx.kind === 'pg' ? q.for('update', { skipLocked: true }) : q));
+      if (!row) return tx.kind === 'pg' ? 'taken' : 'moved';
+      if (row.state !== 'LIVE') return 'moved';
+      const limits = await underLimits(tx, i.trunkId, i.agentId, i.now);
+      if (!limits.ok) return limits;
       const [claimed] = await tx.q
         .update(t)
         .set({
@@ -86,6 +95,10 @@ export const claimForDial = op('claimForDial', async (db: Conn, i: ClaimInput): 
           startedAt: i.now,
         })
         .returning();
+      if (limits.rated) {
+        const ts = tx.t.trunkStarts;
+        await tx.q.insert(ts).values({ trunkId: i.trunkId, lastStartAt: i.now }).onConflictDoUpdate({ target: ts.trunkId, set: { lastStartAt: i.now } });
+      }
       return attempt!;
     },
     { retry: true },
@@ -94,7 +107,76 @@ export const claimForDial = op('claimForDial', async (db: Conn, i: ClaimInput): 
     i.refused?.(out);
     return null;
   }
+  if ('why' in out) {
+    i.limited?.(out);
+    return null;
+  }
   return out;
+});
+
+/** Open attempts (the call not over) that count against a trunk or an agent at `now` (OPEN_ATTEMPT_HORIZON_MS). */
+function openAt(a: Tables['callAttempts'], now: number): SQL {
+  return and(isNull(a.endedAt), gt(a.startedAt, now - OPEN_ATTEMPT_HORIZON_MS))!;
+}
+
+/**
+ * The cluster-wide limits for one claim, read inside its transaction. SQLite: BEGIN IMMEDIATE already
+ * holds the one write lock, so counting then inserting is exact. PostgreSQL (READ COMMITTED): two claims
+ * for the same trunk on two daemons would both count C-1 and both insert, so claims are serialised per
+ * agent and per trunk with transaction-scoped advisory locks, always agent first, then trunk: one fixed
+ * order, so two claims cannot wait for each other in a cycle (the callback row, locked before, is
+ * never waited for: SKIP LOCKED). Advisory rather than row locks: a trunk or an agent has no row that
+ * every claim may lock (trunk_starts only exists for rate-limited trunks; agents of an ANYONE campaign
+ * can be missing from the directory), and the locks are released at COMMIT, after which the next
+ * claim's statements (each its own snapshot in READ COMMITTED) see the attempt row just inserted.
+ * An unlimited trunk takes no lock, so its claims stay parallel. Key collisions (hashtext is 32-bit)
+ * only make two unrelated claims take turns.
+ */
+async function underLimits(tx: Conn, trunkId: string, agentId: string, now: number): Promise<{ ok: true; rated: boolean } | LimitRefused> {
+  const { trunks, agents, callAttempts: a, trunkStarts: ts } = tx.t;
+  const trunk = first(await tx.q.select({ maxChannels: trunks.maxChannels, callsPerSecond: trunks.callsPerSecond }).from(trunks).where(eq(trunks.id, trunkId)));
+  const limit = { maxChannels: trunk?.maxChannels ?? 0, callsPerSecond: trunk?.callsPerSecond ?? 0 };
+  const limited = limit.maxChannels > 0 || limit.callsPerSecond > 0;
+  if (tx.kind === 'pg') {
+    await tx.q.execute(sql`SELECT pg_advisory_xact_lock(hashtext('callbackd agent'), hashtext(${agentId}))`);
+    if (limited) await tx.q.execute(sql`SELECT pg_advisory_xact_lock(hashtext('callbackd trunk'), hashtext(${trunkId}))`);
+  }
+  const count = sql<number>`count(*)`.mapWith(Number);
+  const agentRow = first(await tx.q.select({ kind: agents.kind, maxCalls: agents.maxCalls }).from(agents).where(eq(agents.id, agentId)));
+  const agentOpen = first(await tx.q.select({ n: count }).from(a).where(and(eq(a.agentId, agentId), openAt(a, now))))?.n ?? 0;
+  const agent = agentVerdict(agentId, agentRow ?? null, agentOpen);
+  if (!agent.ok) return agent;
+  if (!limited) return { ok: true, rated: false };
+  const inUse = limit.maxChannels > 0 ? (first(await tx.q.select({ n: count }).from(a).where(and(eq(a.trunkId, trunkId), openAt(a, now))))?.n ?? 0) : 0;
+  const last = limit.callsPerSecond > 0 ? (first(await tx.q.select({ at: ts.lastStartAt }).from(ts).where(eq(ts.trunkId, trunkId)))?.at ?? null) : null;
+  const verdict = trunkVerdict(trunkId, limit, inUse, last, now);
+  return verdict.ok ? { ok: true, rated: limit.callsPerSecond > 0 } : verdict;
+}
+
+/** What every daemon has open right now, for the scheduler's per-pass pre-check (one read per pass). */
+export interface ClusterLoad {
+  /** Open attempts per trunk. */
+  trunks: Map<string, number>;
+  /** Open attempts per agent. */
+  agents: Map<string, number>;
+  /** Each rate-limited trunk's last leg start. */
+  lastStarts: Map<string, number>;
+}
+
+export const clusterLoad = op('clusterLoad', async (db: Conn, now: number): Promise<ClusterLoad> => {
+  const { callAttempts: a, trunkStarts: ts } = db.t;
+  const rows = await db.q
+    .select({ trunkId: a.trunkId, agentId: a.agentId, n: sql<number>`count(*)`.mapWith(Number) })
+    .from(a)
+    .where(openAt(a, now))
+    .groupBy(a.trunkId, a.agentId);
+  const load: ClusterLoad = { trunks: new Map(), agents: new Map(), lastStarts: new Map() };
+  for (const r of rows) {
+    load.trunks.set(r.trunkId, (load.trunks.get(r.trunkId) ?? 0) + r.n);
+    if (r.agentId !== null) load.agents.set(r.agentId, (load.agents.get(r.agentId) ?? 0) + r.n);
+  }
+  for (const r of await db.q.select().from(ts)) load.lastStarts.set(r.trunkId, r.lastStartAt);
+  return load;
 });
 
 /** The callback row is DIALING under this lease token: every write of a call in progress checks it. */

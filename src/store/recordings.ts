@@ -1,20 +1,29 @@
-import { and, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
-import type { Conn } from './conn.js';
+import { and, eq, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { Conn, Tables } from './conn.js';
 import { affected, first, op } from './engine.js';
 
 // Call recordings in the call log (call_attempts.recording_*): the stored recording's name, or
 // why an answered call has none, and when the retention sweep deleted it.
 
-/** The recording started for this attempt. */
-export const setRecordingName = op('setRecordingName', async (db: Conn, attemptId: number, name: string): Promise<void> => {
+/**
+ * The attempt's call is still ours and still up: its lease token (the claim's, or the one a takeover
+ * gave it) and no end written yet. A daemon that lost the database and came back after a peer took
+ * the call over writes nothing (issue 16 item 4), as stampAttempt.
+ */
+function callStillOurs(a: Tables['callAttempts'], attemptId: number, token: string): SQL {
+  return and(eq(a.id, attemptId), eq(a.leaseToken, token), isNull(a.endedAt))!;
+}
+
+/** The recording started for this attempt; false (nothing written) once the lease moved on or the call ended. */
+export const setRecordingName = op('setRecordingName', async (db: Conn, attemptId: number, token: string, name: string): Promise<boolean> => {
   const { callAttempts: a } = db.t;
-  await db.q.update(a).set({ recordingName: name, recordingNote: null }).where(eq(a.id, attemptId));
+  return affected(await db.q.update(a).set({ recordingName: name, recordingNote: null }).where(callStillOurs(a, attemptId, token))) > 0;
 });
 
-/** Why this attempt's call is not (or no longer completely) recorded. */
-export const setRecordingNote = op('setRecordingNote', async (db: Conn, attemptId: number, note: string): Promise<void> => {
+/** Why this attempt's call is not recorded; fenced as setRecordingName. */
+export const setRecordingNote = op('setRecordingNote', async (db: Conn, attemptId: number, token: string, note: string): Promise<boolean> => {
   const { callAttempts: a } = db.t;
-  await db.q.update(a).set({ recordingNote: note }).where(eq(a.id, attemptId));
+  return affected(await db.q.update(a).set({ recordingNote: note }).where(callStillOurs(a, attemptId, token))) > 0;
 });
 
 /** Same, found by the recording's name (an ARI RecordingFailed event names only the recording). */

@@ -231,6 +231,12 @@ export const callAttempts = sqliteTable('call_attempts', {
   customerChoice: text('customer_choice', { enum: CUSTOMER_CHOICES }),
 });
 
+// 0024: each trunk's last leg start, every daemon's (calls per second across the cluster: claimForDial)
+export const trunkStarts = sqliteTable('trunk_starts', {
+  trunkId: text('trunk_id').primaryKey(),
+  lastStartAt: integer('last_start_at').notNull(),
+});
+
 export type CallbackRow = typeof callbacks.$inferSelect;
 export type CallAttemptRow = typeof callAttempts.$inferSelect;
 export type CampaignRow = typeof campaigns.$inferSelect;

@@ -15,7 +15,7 @@ import type { Engine } from '../../src/store/conn.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
 import { openEngine } from '../../src/store/open-engine.js';
-import { cli, DaemonProc, provisionLab, REPO, Sipp, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor } from '../lab/lab.js';
+import { asteriskGlobals, cli, DaemonProc, provisionLab, REPO, Sipp, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor } from '../lab/lab.js';
 import { startPostgres, type PgLab } from '../lab/postgres.js';
 
 const N = 4; // callbacks, each owned by its own agent (USERONLY): no agent is wanted by both daemons
@@ -150,6 +150,9 @@ describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server a
     // call, was held by the hold dialplan, entered the survivor's application and was bridged.
     for (const id of victimCalls) expect(report.find((r) => r.id === id), `callback ${id}`).toMatchObject({ outcomes: 'ANSWERED', counted: 1, invites: 1 });
     expect(await all_(db!, sql`SELECT id FROM callbacks WHERE state = 'DIALING'`)).toEqual([]);
+    // The survivor pointed the legs at its application through CBDAPP_<channel id> globals; none outlives its leg.
+    const left = await waitFor('no CBDAPP_ global left', () => asteriskGlobals('CBDAPP_').length === 0, 5000).catch(() => false);
+    if (!left) expect(asteriskGlobals('CBDAPP_'), 'CBDAPP_ globals left in Asterisk').toEqual([]);
     expect(survivor.exitCode).toBeNull(); // still running
   }, 240_000);
 });

@@ -1,12 +1,16 @@
 // Two Asterisk servers on the lab (README "Running several servers"): server a (the lab's usual
 // Asterisk) and server b (a second instance in the same chroot, its own ports and trunk), one daemon
-// bound to each, one SQLite file. Judged by what the SIPp carriers and phones saw, not by our logs.
+// bound to each, one PostgreSQL database (a real cluster: the setup issue 16 is about; the daemons,
+// the CLI and the test's reads all go to it). Judged by what the SIPp carriers and phones saw, not
+// by our logs.
+import { sql } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { bookCallback } from '../../src/app/book.js';
 import { attemptsOf } from '../../src/store/callbacks.js';
+import { all } from '../../src/store/engine.js';
 import { describeOnLab } from '../lab/e2e-fixture.js';
 import { agentPhone, carrier, carrierB, DaemonProc, LAB_SERVER_B, waitFor } from '../lab/lab.js';
 
@@ -34,10 +38,11 @@ const CENTER = {
   leads: Array.from({ length: 9 }, (_, i) => ({ id: `lead${i}`, list: 'L', phone: `+1555123${1000 + i}` })),
 };
 
-describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 'servers end-to-end suite', prefix: 'servers', serverB: true, extraImport: YAML.stringify(CENTER) }, (t) => {
+describeOnLab('two Asterisk servers, one daemon each, one PostgreSQL database', { name: 'servers end-to-end suite', prefix: 'servers', serverB: true, database: 'pg', extraImport: YAML.stringify(CENTER) }, (t) => {
   const add = (args: string[]) => t.add(args, { quiet: true });
 
   beforeEach(async () => {
+    expect(t.dbPath).toMatch(/^postgres:\/\//);
     // Each daemon's config names only its server: where that Asterisk is comes from the directory.
     const [a, b] = ['a', 'b'].map((server) => {
       const own = join(t.dir, server);
@@ -47,6 +52,7 @@ describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 
     t.daemon = a;
     t.others.push(b);
     await Promise.all([a, b].map((d) => d.ready()));
+    for (const d of [a, b]) expect(d.log).toMatch(/"db":"pg 127\.0\.0\.1:\d+\/t_[0-9a-f]+"/);
   });
 
   it("a USERONLY callback whose owner's phone is on server b is placed by b's daemon, through b's trunk", async () => {
@@ -65,7 +71,7 @@ describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 
     expect(trunkA.invites()).toHaveLength(0);
     expect(phoneB.invites()).toHaveLength(1);
     expect(phoneA.invites()).toHaveLength(0);
-    expect(await attemptsOf(t.db, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
+    expect(await attemptsOf(t.engine, id)).toMatchObject([{ agentId: '1003', phoneEndpoint: 'agent1003', trunkId: 'carrier-b', outcome: 'ANSWERED' }]);
     // b's daemon claimed it; a's never did.
     const claimed = new RegExp(`"callbackId":${id},[^\\n]*"msg":"claimed; dialing"`);
     expect(t.others[0]!.log).toMatch(claimed);
@@ -81,14 +87,14 @@ describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 
     // eight CLI runs take longer than the gap on a loaded 2-core box.
     const due = new Date(Date.now() + 1500).toISOString();
     const ids: number[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await bookCallback(t.db, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now())).callback.id);
+    for (let i = 0; i < 8; i++) ids.push((await bookCallback(t.engine, { leadId: `lead${i}`, due, type: 'ANYONE', actor: 'test' }, Date.now())).callback.id);
     const final = ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELLED'];
     const stateOf = async (id: number) => (await t.cb(id)).state;
     await waitFor('every callback final', async () => (await Promise.all(ids.map(stateOf))).every((s) => final.includes(s)), 90000, 200);
 
     const states = await Promise.all(ids.map(stateOf));
     expect(states).toEqual(Array(8).fill('COMPLETED'));
-    const attempts = (await Promise.all(ids.map((id) => attemptsOf(t.db, id)))).flat();
+    const attempts = (await Promise.all(ids.map((id) => attemptsOf(t.engine, id)))).flat();
     expect(attempts).toHaveLength(8); // one attempt each: nothing placed twice
     // Carrier INVITEs = counted attempts, each number once, each through its own server's trunk.
     const invited = [...trunkA.invites(), ...trunkB.invites()].map((m) => /sip:([^@]+)@/.exec(m.firstLine)![1]).sort();
@@ -99,7 +105,7 @@ describeOnLab('two Asterisk servers, one daemon each, one SQLite file', { name: 
     expect(trunkA.invites().length).toBeGreaterThan(0);
     expect(trunkB.invites().length).toBeGreaterThan(0);
     expect(trunkA.invites().length + trunkB.invites().length).toBe(8);
-    expect((t.db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state = 'DIALING'").get() as { n: number }).n).toBe(0);
+    expect(await all(t.engine, sql`SELECT id FROM callbacks WHERE state = 'DIALING'`)).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 // The CLI on PostgreSQL (issue 16): --db postgres://…, -c with database.url and $CALLBACKD_DATABASE_URL name
 // a real cluster (test/lab/postgres.ts); migrate, import, callback add/list/show/edit, agents, tokens and
-// report run on it as on SQLite; backup and import-leads refuse it in one line; `migrate --from
+// report and import-leads (CSV) run on it as on SQLite; backup refuses it in one line; `migrate --from
 // sqlite:FILE --to postgres://…` moves a SQLite center. The password is never printed.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTarget } from '../../src/cli/shared.js';
 import { getCallback } from '../../src/store/callbacks.js';
+import { numbersOfLead } from '../../src/store/lead-phones.js';
 import { openEngine } from '../../src/store/open-engine.js';
 import { inCi, pgForSuite, type PgLab } from '../lab/postgres.js';
 import { runCli } from './cli-run.js';
@@ -103,15 +104,38 @@ describe.skipIf(!start.ok && !inCi)('the CLI on a real PostgreSQL', () => {
     expect((JSON.parse(report.stdout) as { items: { booked: number }[] }).items.reduce((n, r) => n + r.booked, 0)).toBe(1);
   });
 
-  it('backup and import-leads refuse PostgreSQL in one line; a server that does not answer is one line naming host:port/db', async () => {
+  it('import-leads loads a CSV (created, updated, a bad row refused) and its leads are there to book', async () => {
+    const csv = join(dir, 'leads.csv');
+    writeFileSync(csv, 'id,first_name,phone,phone2\nX1,Xena,+15551230099,(555) 123-0098\nL-0001,Renamed,+15551230097,\n');
+    const leads = await cli(['import-leads', csv, '--list', 'SALES-NOV', '--json'], { CALLBACKD_DATABASE_URL: url });
+    expect(leads.code, leads.stderr).toBe(0);
+    expect(JSON.parse(leads.stdout)).toMatchObject({ rows: 2, created: 1, updated: 1, skipped: 0 });
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'id,phone\nX2,+15551230096\nX3,555\n');
+    const refused = await cli(['import-leads', bad, '--list', 'SALES-NOV', '--db', url]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('1 of 2 row(s) have problems, nothing imported');
+    const engine = await openEngine({ url }, { migrate: false }, {});
+    try {
+      const l = engine.t.leads;
+      expect((await engine.q.select({ id: l.id, firstName: l.firstName, phone: l.phoneE164 }).from(l).orderBy(l.id))).toEqual([
+        { id: 'L-0001', firstName: 'Renamed', phone: '+15551230097' },
+        { id: 'X1', firstName: 'Xena', phone: '+15551230099' },
+      ]);
+      expect((await numbersOfLead(engine, { id: 'X1', phoneE164: '+15551230099' })).map((p) => p.e164)).toEqual(['+15551230099', '+15551230098']);
+    } finally {
+      await engine.close();
+    }
+    const add = await cli(['callback', 'add', '--db', url, '--json', '--lead', 'X1', '--due', '+3h', '--owner', '1001']);
+    expect(add.code, add.stderr).toBe(0);
+    const list = await cli(['callback', 'list', '--db', url, '--json']);
+    expect((JSON.parse(list.stdout) as { lead: string }[]).map((c) => c.lead)).toContain('X1');
+  });
+
+  it('backup refuses PostgreSQL in one line; a server that does not answer is one line naming host:port/db', async () => {
     const backup = await cli(['backup', join(dir, 'b.db'), '--db', url]);
     expect(backup.code).toBe(2);
     expect(backup.stderr).toMatch(/--db names PostgreSQL \(postgres 127\.0\.0\.1:\d+\/t_\w+\): backup \(SQLite online backup\) works on a SQLite database only; back PostgreSQL up with pg_dump/);
-    const csv = join(dir, 'leads.csv');
-    writeFileSync(csv, 'id,phone\nX1,+15551230099\n');
-    const leads = await cli(['import-leads', csv, '--list', 'SALES-NOV', '--db', url]);
-    expect(leads.code).toBe(2);
-    expect(leads.stderr).toMatch(/import-leads .*SQLite only/);
     const down = new URL(url);
     down.port = '1';
     const gone = await cli(['callback', 'list', '--db', down.toString()]);

@@ -88,7 +88,7 @@ describe.skipIf(!start.ok && !inCi)('PostgreSQL schema mirrors the SQLite one', 
     const old = await freshPg();
     await migratePg(old, listPgMigrations().filter((m) => m.version < 23));
     await old.query("INSERT INTO events (at, type, callback_id, version, campaign_id, callback_type, data) VALUES (1, 'callback.live', 1, 1, 'C', 'ANYONE', '{}')");
-    expect(await migratePg(old)).toEqual(['0023_cluster.sql']);
+    expect(await migratePg(old, listPgMigrations().filter((m) => m.version <= 23))).toEqual(['0023_cluster.sql']); // later migrations are not this check's
     await old.query("INSERT INTO events (at, type, callback_id, version, campaign_id, callback_type, data) VALUES (2, 'callback.live', 1, 2, 'C', 'ANYONE', '{}')");
     const xids = (await old.query<{ x: string }>('SELECT xid::text AS x FROM events ORDER BY id')).rows.map((r) => BigInt(r.x));
     expect(xids).toHaveLength(2);

@@ -44,12 +44,14 @@ async function recordedCall(campaign: string, lead: string, daysAgo: number): Pr
   const r = db.$client
     .prepare(
       `INSERT INTO call_attempts (callback_id, seq, dial_order, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at, ended_at, outcome)
-       VALUES (?, 1, 'AGENT_FIRST', '+1', '+2', 't', 'a', 'c', ?, 'tok', ?, ?, 'ANSWERED')`,
+       VALUES (?, 1, 'AGENT_FIRST', '+1', '+2', 't', 'a', 'c', ?, 'tok', ?, NULL, 'ANSWERED')`,
     )
-    .run(callbackId, bridge, NOW - daysAgo * DAY - 60_000, NOW - daysAgo * DAY);
+    .run(callbackId, bridge, NOW - daysAgo * DAY - 60_000);
   const attemptId = Number(r.lastInsertRowid);
   const name = recordingNameFor(bridge);
-  await setRecordingName(db, attemptId, name);
+  // Named while the call is up (fenced: lease token, no end yet), then ended.
+  expect(await setRecordingName(db, attemptId, 'tok', name)).toBe(true);
+  db.$client.prepare('UPDATE call_attempts SET ended_at = ? WHERE id = ?').run(NOW - daysAgo * DAY, attemptId);
   return { attemptId, name, callbackId };
 }
 

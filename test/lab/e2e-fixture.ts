@@ -1,5 +1,6 @@
 // One e2e suite's lab, written once: the real Asterisk brought up for the file (and server b's
-// for a suite that asks), a fresh database with test/e2e/callcenter.yaml for each test, callbackd as
+// for a suite that asks), a fresh database with test/e2e/callcenter.yaml for each test (a SQLite file, or
+// with `database: 'pg'` a database of a real PostgreSQL cluster started for the file), callbackd as
 // child processes, SIPp peers, and one teardown. Outside CI a lab that cannot start skips the file
 // loudly; with CI=true the suite runs and fails in beforeAll naming why (a suite whose real part
 // cannot start never passes by skipping). describeIfLab is that gate alone, for a suite that sets
@@ -8,8 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
+import type { Engine } from '../../src/store/conn.js';
 import { openDb, type Db } from '../../src/store/db.js';
+import { openEngine } from '../../src/store/open-engine.js';
 import { cli, DaemonProc, REPO, startAsterisk, startAsteriskB, stopAsterisk, stopAsteriskB, tempDir, tryLab, waitFor, type Sipp } from './lab.js';
+import { startPostgres, type PgLab } from './postgres.js';
 
 export interface LabGateOptions {
   /** How the skip warning names the suite ("hold suite"). */
@@ -23,6 +27,12 @@ export interface LabSuiteOptions extends LabGateOptions {
   prefix: string;
   /** Also the lab's second Asterisk (server b, README "Running several servers"), restarted before each test. */
   serverB?: boolean;
+  /**
+   * 'pg': one PostgreSQL cluster for the file (test/lab/postgres.ts), a new database in it for each
+   * test; the daemons and the CLI get its URL. A cluster that cannot start is a missing part (skip
+   * outside CI, fail with CI=true). Default 'sqlite': a file in the test's directory.
+   */
+  database?: 'sqlite' | 'pg';
   /** YAML imported after test/e2e/callcenter.yaml into each test's database. */
   extraImport?: string;
   /** Config overrides of a daemon started (not yet ready) before each test; omitted: the test starts it. */
@@ -34,8 +44,15 @@ export interface LabSuiteOptions extends LabGateOptions {
 /** What a test of a lab suite uses; its fields are fresh for each test. */
 export class LabTest {
   dir = '';
+  /** What `--db` and a daemon's database take: the SQLite file, or on PostgreSQL the database's URL. */
   dbPath = '';
-  db!: Db;
+  /** The test's database through the store contract, on either engine. */
+  engine!: Engine;
+  /** The same database as a SQLite Db (its `$client` for raw SQL): SQLite suites only. */
+  get db(): Db {
+    if (this.engine.kind !== 'sqlite') throw new Error('this suite runs on PostgreSQL: use t.engine (the store contract), not t.db');
+    return this.engine as Db;
+  }
   /** The daemon the teardown stops (SIGTERM); a test may replace it. */
   daemon!: DaemonProc;
   /** More daemons (one per server, say) the teardown stops and checks as it does `daemon`. */
@@ -72,7 +89,7 @@ export class LabTest {
   }
 
   async cb(id: number) {
-    return (await getCallback(this.db, id))!;
+    return (await getCallback(this.engine, id))!;
   }
 
   untilState(id: number, states: string[], ms = 20000) {
@@ -82,7 +99,7 @@ export class LabTest {
   /** Waits until callback `id` is COMPLETED and its first attempt's end is recorded; that attempt. */
   untilCallEnded(id: number, ms = 30000) {
     return waitFor(`callback ${id}'s call to end`, async () => {
-      const [a] = await attemptsOf(this.db, id);
+      const [a] = await attemptsOf(this.engine, id);
       return (await this.cb(id)).state === 'COMPLETED' && a?.durationMs != null && a;
     }, ms);
   }
@@ -122,20 +139,32 @@ export function describeIfLab(title: string, o: LabGateOptions, body: () => void
  * the database closed, and the daemons' logs printed if the test failed.
  */
 export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTest) => void): void {
-  describeIfLab(title, o, () => {
+  // The cluster is started where the lab is (when describeIfLab asks what is missing), once for the file.
+  let pg: PgLab | undefined;
+  const needs = o.database !== 'pg' ? o.needs : () => {
+    const other = o.needs?.() ?? null;
+    if (other !== null) return other;
+    const s = startPostgres();
+    if (!s.ok) return `PostgreSQL could not start: ${s.reason}`;
+    pg = s.lab;
+    return null;
+  };
+  describeIfLab(title, { ...o, needs }, () => {
     const t = new LabTest();
     if (o.serverB) afterAll(() => stopAsteriskB());
-    beforeEach(() => {
+    afterAll(() => pg?.stop());
+    beforeEach(async () => {
       startAsterisk();
       if (o.serverB) startAsteriskB();
       t.dir = tempDir(o.prefix);
-      t.dbPath = join(t.dir, 'callbackd.db');
+      t.dbPath = pg ? await pg.createDatabase() : join(t.dir, 'callbackd.db');
       t.daemon = undefined as unknown as DaemonProc;
+      t.engine = undefined as unknown as Engine;
       t.others.splice(0);
-      const imp = cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', t.dbPath]);
+      const imp = cli(['import', join(REPO, 'test/e2e/callcenter.yaml'), '--db', t.dbPath]); // on PostgreSQL, migrates first
       expect(imp.code, imp.stderr).toBe(0);
       if (o.extraImport !== undefined) t.importText('extra.yaml', o.extraImport);
-      t.db = openDb(t.dbPath);
+      t.engine = pg ? await openEngine({ url: t.dbPath }, { migrate: false }, {}) : openDb(t.dbPath);
       if (o.daemon) t.daemon = t.newDaemon(o.daemon).start();
     });
     afterEach(async (ctx) => {
@@ -143,7 +172,7 @@ export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTe
       const codes = await Promise.all(daemons.map((d) => d.kill('SIGTERM')));
       const want = o.exitCode ? o.exitCode(ctx.task.name) : 0;
       t.peers.splice(0).forEach((p) => p.stop());
-      t.db.$client.close();
+      await (t.engine as Engine | undefined)?.close();
       if (ctx.task.result?.state === 'fail') for (const d of daemons) console.error(`--- daemon log (${t.dir}) ---\n${d.log.slice(-8000)}`);
       if (want !== null) expect(codes, 'exit codes after SIGTERM').toEqual(codes.map(() => want));
     });

@@ -36,6 +36,12 @@ export function asteriskCli(command: string): string {
   return sh('bash', [join(REPO, 'test/lab/asterisk.sh'), 'cli', command]);
 }
 
+/** The global variables of the lab's Asterisk (or server b's) whose name starts with `prefix`, as `NAME=value` lines. */
+export function asteriskGlobals(prefix: string, server: 'a' | 'b' = 'a'): string[] {
+  const out = server === 'b' ? asteriskCliB('dialplan show globals') : asteriskCli('dialplan show globals');
+  return out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(prefix));
+}
+
 /**
  * The lab's second Asterisk server (README "Running several servers"): the same chroot, its own
  * dirs and ports (test/lab/asterisk.sh with CALLBACKD_LAB_INSTANCE=b), its own trunk carrier-b.
@@ -222,6 +228,7 @@ export async function agentPhone(id: number, dir: string, opts: { answers?: bool
 export interface DaemonOptions {
   /** Extra environment, e.g. a failpoint (CALLBACKD_FAILPOINT_BEFORE_ORIGINATE_MS). */
   env?: Record<string, string>;
+  /** The SQLite file, or a postgres:// URL (database.url). */
   db: string;
   dir: string;
   extra?: Record<string, unknown>;
@@ -241,7 +248,7 @@ export class DaemonProc {
     this.config = join(o.dir, 'callbackd.json');
     const base = {
       instanceId: 'lab',
-      database: { path: o.db },
+      database: o.db.startsWith('postgres://') ? { url: o.db } : { path: o.db },
       ari: { url: 'http://127.0.0.1:8088', username: 'callbackd', password: 'lab-ari-secret', app: 'callbackd', requestTimeoutMs: 3000 },
       ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', secret: 'lab-ami-secret' },
       reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },

@@ -29,6 +29,7 @@ export type Twins = [
   Expect<Equal<Select<'callbacks'>, PgSelect<'callbacks'>>>, Expect<Equal<Insert<'callbacks'>, PgInsert<'callbacks'>>>,
   Expect<Equal<Select<'audit'>, PgSelect<'audit'>>>, Expect<Equal<Insert<'audit'>, PgInsert<'audit'>>>,
   Expect<Equal<Select<'callAttempts'>, PgSelect<'callAttempts'>>>, Expect<Equal<Insert<'callAttempts'>, PgInsert<'callAttempts'>>>,
+  Expect<Equal<Select<'trunkStarts'>, PgSelect<'trunkStarts'>>>, Expect<Equal<Insert<'trunkStarts'>, PgInsert<'trunkStarts'>>>,
   Expect<Equal<Select<'phonePresence'>, PgSelect<'phonePresence'>>>, Expect<Equal<Insert<'phonePresence'>, PgInsert<'phonePresence'>>>,
   Expect<Equal<Select<'servers'>, PgSelect<'servers'>>>, Expect<Equal<Insert<'servers'>, PgInsert<'servers'>>>,
   Expect<Equal<Select<'numberTrunks'>, PgSelect<'numberTrunks'>>>, Expect<Equal<Insert<'numberTrunks'>, PgInsert<'numberTrunks'>>>,
@@ -40,7 +41,7 @@ export type Twins = [
 ];
 
 /** Every pg export is listed above (a table added to pg/schema.ts only fails here). */
-export type AllListed = Expect<Equal<keyof typeof pg, 'trunks' | 'numbers' | 'campaigns' | 'lists' | 'leads' | 'leadPhones' | 'agents' | 'agentCampaigns' | 'phones' | 'dnc' | 'callbacks' | 'audit' | 'callAttempts' | 'phonePresence' | 'servers' | 'numberTrunks' | 'users' | 'apiTokens' | 'callbacksArchive' | 'userPasswords' | 'consoleSessions'>>;
+export type AllListed = Expect<Equal<keyof typeof pg, 'trunks' | 'numbers' | 'campaigns' | 'lists' | 'leads' | 'leadPhones' | 'agents' | 'agentCampaigns' | 'phones' | 'dnc' | 'callbacks' | 'audit' | 'callAttempts' | 'trunkStarts' | 'phonePresence' | 'servers' | 'numberTrunks' | 'users' | 'apiTokens' | 'callbacksArchive' | 'userPasswords' | 'consoleSessions'>>;
 
 /** Every SQLite table has a pg twin (a SQLite table added without one fails here). */
 type LiteTables = { [K in keyof typeof lite]: (typeof lite)[K] extends { $inferSelect: unknown } ? K : never }[keyof typeof lite];

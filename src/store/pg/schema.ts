@@ -222,6 +222,12 @@ export const callAttempts = pgTable('call_attempts', {
   customerChoice: text('customer_choice', { enum: CUSTOMER_CHOICES }),
 });
 
+// 0024: each trunk's last leg start, every daemon's (calls per second across the cluster: claimForDial)
+export const trunkStarts = pgTable('trunk_starts', {
+  trunkId: text('trunk_id').primaryKey(),
+  lastStartAt: ms('last_start_at').notNull(),
+});
+
 export const phonePresence = pgTable('phone_presence', {
   endpoint: text('endpoint').primaryKey(),
   registered: boolInt('registered').notNull(),

@@ -239,7 +239,9 @@ describe(`callbacks store on ${TEST_ENGINE}`, () => {
     const failed = await newCb();
     const moved = await newCb();
     await store.promoteDue(e, T0);
-    const [a, b, c] = [await claim(done, 't-done'), await claim(failed, 't-failed'), await claim(moved, 't-moved')];
+    // Three calls at once: three agents, and the third on another trunk ('carrier' has 2 channels; claim-limits.test.ts).
+    const other = (id: number, token: string, agentId: string, trunkId = 'carrier') => store.claimForDial(e, { ...claimInput(id, token), agentId, trunkId });
+    const [a, b, c] = [await claim(done, 't-done'), await other(failed, 't-failed', 'a2'), await other(moved, 't-moved', 'a3', 'west')];
     await store.finishAttempt(e, done, 't-done', a!.id, { ...BUSY, outcome: 'ANSWERED', customerAnsweredAt: T0 + 3 }, { state: 'COMPLETED' }, T0 + 4);
     expect(await store.getCallback(e, done)).toMatchObject({ state: 'COMPLETED', nextAttemptAt: null, waitReason: null, lastOutcome: 'ANSWERED' });
     expect((await store.attemptsOf(e, done))[0]!.customerAnsweredAt).toBe(T0 + 3);
@@ -432,6 +434,7 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only: several daemons claiming
     const won = new Map<number, string>();
     const refused = { taken: 0, moved: 0 };
     const times: number[] = [];
+    // One agent per callback on an unlimited trunk: the cluster-wide limits (claim-limits.test.ts) take no lock here.
     // Each daemon walks the same ready list in the same order (as two schedulers would), 3 claims at a time
     // (its pool holds 4), so the two meet on the same rows all the time.
     const daemon = async (c: Conn, owner: string) => {
@@ -440,7 +443,7 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only: several daemons claiming
         while (next < ready.length) {
           const id = ready[next++]!;
           const t0 = performance.now();
-          const a = await store.claimForDial(c, { ...claimInput(id, `${owner}-${id}`, T0, owner), refused: (w) => refused[w]++ });
+          const a = await store.claimForDial(c, { ...claimInput(id, `${owner}-${id}`, T0, owner), agentId: `ag-${id}`, trunkId: 'free', refused: (w) => refused[w]++ });
           times.push(performance.now() - t0);
           if (!a) continue;
           expect(won.has(id), `callback ${id} claimed twice`).toBe(false);

@@ -153,17 +153,23 @@ describe(`the YAML import on ${TEST_ENGINE}`, () => {
     expect(Object.values(rows).every((r) => r.length === 0)).toBe(true);
   });
 
-  it('import-leads (CSV) stages in SQLite TEMP: on SQLite it imports, on PostgreSQL it is refused naming the YAML import', async () => {
+  it('import-leads (CSV) writes the same lead and numbers as the YAML import on this engine', async () => {
     await importFile(e, EXAMPLE, T);
     const csv = join(dir, `leads-${TEST_ENGINE}.csv`);
-    writeFileSync(csv, 'id,phone,first_name\nCSV-1,+15551239999,Ann\n');
-    const run = importCsvLeads(e, csv, { list: 'SALES-NOV', map: new Map(), skipBad: false, ignoreExtraColumns: false, batchRows: 100, now: T });
-    if (TEST_ENGINE === 'pg') {
-      await expect(run).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/SQLite only.*callbackd import FILE\.yaml/) });
-    } else {
-      await expect(run).resolves.toMatchObject({ created: 1, updated: 0 });
+    writeFileSync(csv, 'id,phone,phone2,first_name\nCSV-1,+15551239999,(555) 123-9998,Ann\n');
+    await expect(importCsvLeads(e, csv, { list: 'SALES-NOV', map: new Map(), skipBad: false, ignoreExtraColumns: false, batchRows: 100, now: T })).resolves.toMatchObject({ created: 1, updated: 0 });
+    const ref = sqliteReference();
+    try {
+      await importFile(ref, EXAMPLE, T);
+      const yaml = join(dir, 'same-lead.yaml');
+      writeFileSync(yaml, 'leads:\n  - { id: CSV-1, list: SALES-NOV, first_name: Ann, phones: [{ number: "+15551239999" }, { number: "(555) 123-9998" }] }\n');
+      await importFile(ref, yaml, T);
+      const { reference, engine } = await sums(ref, e);
+      expect(engine).toEqual(reference);
+    } finally {
+      ref.$client.close();
     }
-    expect((await directoryRows(e)).leads.map((l) => l.id)).toEqual(TEST_ENGINE === 'pg' ? ['L-0001'] : ['CSV-1', 'L-0001']);
+    expect((await directoryRows(e)).leads.map((l) => l.id)).toEqual(['CSV-1', 'L-0001']);
   });
 
   it('10,000 leads in one import: every lead and number written, in seconds (multi-row upserts)', async () => {

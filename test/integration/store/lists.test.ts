@@ -1,7 +1,7 @@
 // The store's listing, change, console, report, presence and recording operations: the same tests
 // on SQLite and on a real PostgreSQL (vitest projects `sqlite` and `pg`, test/integration/engine.ts).
 // Rows are written with drizzle on the engine's own tables, so nothing here depends on the import.
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { Conn } from '../../../src/store/conn.js';
 import { countDue, listAllCallbacks, listCallbacks, listedCallback } from '../../../src/store/callback-list.js';
@@ -272,10 +272,13 @@ describe('recordings in the call log', () => {
   it('name, notes, lookups, retention past 24 days (BIGINT math) and deletion', async () => {
     const id = await cb(e, { leadId: 'a', campaignId: 'C1', dueAt: T });
     const other = await cb(e, { leadId: 'c', campaignId: 'C2', dueAt: T });
-    const a1 = await attempt(e, id, 1, { endedAt: T });
-    const a2 = await attempt(e, other, 1, { endedAt: T, trunkId: 'carrier-b' });
-    await setRecordingName(e, a1, 'r1');
-    await setRecordingName(e, a2, 'r2');
+    // Named while the calls are up (the writes are fenced by the lease token and an open call), then ended.
+    const a1 = await attempt(e, id, 1);
+    const a2 = await attempt(e, other, 1, { trunkId: 'carrier-b' });
+    expect(await setRecordingName(e, a1, 'tok', 'r1')).toBe(true);
+    expect(await setRecordingName(e, a2, 'tok', 'r2')).toBe(true);
+    expect(await setRecordingNote(e, a2, 'tok', 'refused')).toBe(true);
+    await e.q.update(e.t.callAttempts).set({ endedAt: T }).where(inArray(e.t.callAttempts.id, [a1, a2]));
     expect(await recordingNameOf(e, a1)).toBe('r1');
     expect(await setRecordingNoteWhileCallUp(e, 'r1', 'cut')).toBe(true);
     await e.q.update(e.t.callAttempts).set({ durationMs: 3000 }).where(eq(e.t.callAttempts.id, a1));
@@ -284,7 +287,6 @@ describe('recordings in the call log', () => {
     expect(await setRecordingNoteByName(e, 'nope', 'x')).toBe(false);
     expect(await recordingOfAttempt(e, id, 1)).toEqual({ name: 'r1', note: 'disk full', deletedAt: null });
     expect(await recordingOfAttempt(e, id, 2)).toBeUndefined();
-    await setRecordingNote(e, a2, 'refused');
 
     // C1 keeps recordings 30 days (30 × 86,400,000 ms does not fit a 32-bit integer); C2 the default.
     expect(await expiredRecordings(e, T + 29 * 86_400_000)).toEqual([]);

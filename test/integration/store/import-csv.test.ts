@@ -1,30 +1,27 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { importFile } from '../../src/import.js';
-import { openDb } from '../../src/store/db.js';
-import { runCli } from './cli-run.js';
+import { describe, expect, it } from 'vitest';
+import { importFile } from '../../../src/import.js';
+import type { Conn } from '../../../src/store/conn.js';
+import { runCli } from '../cli-run.js';
+import { dbExec, freshEngine, freshEngineEachTest, TEST_ENGINE, type TestEngine } from '../engine.js';
 
-// `callbackd import-leads FILE.csv`: the header checked before any row, every row checked as the YAML
-// import checks a lead, problems with line numbers, all or nothing or --skip-bad, quoting/BOM/CRLF.
+// `callbackd import-leads FILE.csv` on SQLite and on PostgreSQL (vitest projects `sqlite`/`pg`; the CLI
+// runs in this process, --db naming this test's database): the header checked before any row, every row
+// checked as the YAML import checks a lead, problems with line numbers, all or nothing or --skip-bad,
+// quoting/BOM/CRLF. The staging itself: test/integration/store/import-staging.test.ts.
 
 let dir: string;
-let dbFile: string;
+let e: TestEngine;
 const file = (name: string, text: string) => {
   const f = join(dir, name);
   writeFileSync(f, text);
   return f;
 };
-const leads = () => {
-  const db = openDb(dbFile);
-  try {
-    return db.$client.prepare('SELECT id, list_id, first_name, last_name, phone_e164, time_zone FROM leads ORDER BY id').all() as Record<string, string | null>[];
-  } finally {
-    db.$client.close();
-  }
-};
-const run = (csv: string, ...args: string[]) => runCli(['import-leads', csv, '--db', dbFile, ...args]);
+const leads = async (c: Conn = e) =>
+  (await dbExec(c, 'SELECT id, list_id, first_name, last_name, phone_e164, time_zone FROM leads ORDER BY id')).rows as Record<string, string | null>[];
+const run = (csv: string, ...args: string[]) => runCli(['import-leads', csv, '--db', e.location, ...args]);
 
 const CENTER = `campaigns:
   - { id: US1, name: US, time_zone: America/New_York }
@@ -36,14 +33,16 @@ leads:
   - { id: OLD, list: L-US, first_name: Old, phone: "+15551230001" }
 `;
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cbd-csv-'));
-  dbFile = join(dir, 'db.sqlite');
-  const r = await runCli(['import', file('center.yaml', CENTER), '--db', dbFile]);
-  expect(r.code, r.stderr).toBe(0);
-});
+freshEngineEachTest(
+  (x) => (e = x),
+  async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cbd-csv-'));
+    const r = await runCli(['import', file('center.yaml', CENTER), '--db', e.location]);
+    expect(r.code, r.stderr).toBe(0);
+  },
+);
 
-describe('import-leads: the header', () => {
+describe(`import-leads on ${TEST_ENGINE}: the header`, () => {
   it('names every missing, unknown and mis-mapped column at once, with did-you-mean, before reading any row', async () => {
     const csv = file('h.csv', 'id,phon,First Name,Notes\nA1,not-a-number,Ann,x\n');
     const r = await run(csv, '--list', 'L-US', '--map', 'last=Surname');
@@ -57,7 +56,7 @@ describe('import-leads: the header', () => {
     ]);
     // The bad phone on line 2 is never reached: the header stops the import first.
     expect(r.stderr).not.toContain('line 2');
-    expect(leads().map((l) => l.id)).toEqual(['OLD']);
+    expect((await leads()).map((l) => l.id)).toEqual(['OLD']);
   });
 
   it('a --map column that is not in the header is named with the closest one; a list is required without a list column', async () => {
@@ -74,7 +73,7 @@ describe('import-leads: the header', () => {
     const r = await run(csv, '--list', 'L-US', '--map', 'id=Vendor ID,last_name=Surname,phone=Phone Number', '--ignore-extra-columns');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`imported ${csv}: 2 of 2 row(s) — 2 new lead(s), 0 updated`);
-    expect(leads().filter((l) => l.id !== 'OLD')).toEqual([
+    expect((await leads()).filter((l) => l.id !== 'OLD')).toEqual([
       { id: 'V1', list_id: 'L-US', first_name: 'Ann', last_name: 'Lee', phone_e164: '+12125550101', time_zone: null },
       { id: 'V2', list_id: 'L-US', first_name: 'Bob', last_name: null, phone_e164: '+442079460018', time_zone: null },
     ]);
@@ -96,7 +95,7 @@ describe('import-leads: the header', () => {
   });
 });
 
-describe('import-leads: the rows', () => {
+describe(`import-leads on ${TEST_ENGINE}: the rows`, () => {
   const MIXED = [
     '\uFEFFid,list,first_name,last_name,phone,time_zone',
     'A1,L-US,Ann,"Smith, Jr",(212) 555-0101,America/Chicago',
@@ -123,19 +122,16 @@ describe('import-leads: the rows', () => {
       '  line 9 (A1): column "id" (id): lead A1 is listed twice in the file',
       '  line 11 (A7): has 3 cells, the header has 6',
     ]);
-    expect(leads().map((l) => l.id)).toEqual(['OLD']);
+    expect((await leads()).map((l) => l.id)).toEqual(['OLD']);
   });
 
   it('the messages are those of the YAML import for the same lead', async () => {
     const yaml = `leads:\n  - { id: A5, list: L-US, phone: "2125550105", time_zone: Mars/Base }\n  - { id: A3, list: L-US, phone: "555-1234" }\n`;
-    const db = openDb(dbFile);
     let msg = '';
     try {
-      await importFile(db, file('same.yaml', yaml), Date.now());
-    } catch (e) {
-      msg = (e as Error).message;
-    } finally {
-      db.$client.close();
+      await importFile(e, file('same.yaml', yaml), Date.now());
+    } catch (err) {
+      msg = (err as Error).message;
     }
     expect(msg).toContain('leads[0] (A5).time_zone: must be an IANA time zone like America/New_York');
     expect(msg).toContain('leads[1] (A3).phone: "555-1234" is not a phone number (give E.164 like +15551230001, or a national number of region US)');
@@ -148,7 +144,7 @@ describe('import-leads: the rows', () => {
     expect(r.stdout).toContain(`imported ${csv}: 3 of 8 row(s) — 3 new lead(s), 0 updated; skipped 5 bad row(s) (--skip-bad):`);
     expect(r.stdout).toContain('  line 6 (A3): column "phone" (phone):');
     expect(r.stdout).toContain('  line 11 (A7): has 3 cells');
-    expect(leads()).toEqual([
+    expect(await leads()).toEqual([
       { id: 'A1', list_id: 'L-US', first_name: 'Ann', last_name: 'Smith, Jr', phone_e164: '+12125550101', time_zone: 'America/Chicago' },
       { id: 'A2', list_id: 'L-US', first_name: 'Bob "the" Builder', last_name: 'two\r\nlines', phone_e164: '+15551230002', time_zone: null },
       { id: 'A6', list_id: 'L-GB', first_name: 'Fay', last_name: null, phone_e164: '+442079460018', time_zone: null },
@@ -162,7 +158,7 @@ describe('import-leads: the rows', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ rows: 2, created: 1, updated: 1, skipped: 0, problems: [], listCreated: null });
     expect(r.stderr).toBe('');
-    expect(leads().find((l) => l.id === 'OLD')).toMatchObject({ first_name: 'Renamed', phone_e164: '+12125550199' });
+    expect((await leads()).find((l) => l.id === 'OLD')).toMatchObject({ first_name: 'Renamed', phone_e164: '+12125550199' });
   });
 
   it('every row bad with --skip-bad is still an error: nothing to import', async () => {
@@ -172,12 +168,12 @@ describe('import-leads: the rows', () => {
   });
 });
 
-describe('import-leads: --list and --campaign', () => {
+describe(`import-leads on ${TEST_ENGINE}: --list and --campaign`, () => {
   it('creates a new --list in --campaign, reading national numbers in that campaign region', async () => {
     const r = await run(file('n.csv', 'id,phone\nG1,020 7946 0018\n'), '--list', 'L-NEW', '--campaign', 'GB1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('list L-NEW created');
-    expect(leads().find((l) => l.id === 'G1')).toMatchObject({ list_id: 'L-NEW', phone_e164: '+442079460018' });
+    expect((await leads()).find((l) => l.id === 'G1')).toMatchObject({ list_id: 'L-NEW', phone_e164: '+442079460018' });
   });
 
   it('refuses an unknown list without --campaign, an unknown campaign, and a list of another campaign', async () => {
@@ -187,7 +183,7 @@ describe('import-leads: --list and --campaign', () => {
     const other = await run(csv, '--list', 'L-US', '--campaign', 'GB1');
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('--list L-US is in campaign "US1", not "GB1"');
-    expect(leads().map((l) => l.id)).toEqual(['OLD']);
+    expect((await leads()).map((l) => l.id)).toEqual(['OLD']);
   });
 
   it('a bad --map and a missing database are usage errors (exit 2), one line', async () => {
@@ -201,21 +197,14 @@ describe('import-leads: --list and --campaign', () => {
   });
 });
 
-describe('import-leads: several numbers per lead', () => {
-  const numbers = () => {
-    const db = openDb(dbFile);
-    try {
-      return db.$client.prepare('SELECT lead_id, position, e164, label, dnc, time_zone FROM lead_phones WHERE lead_id != ? ORDER BY lead_id, position').all('OLD');
-    } finally {
-      db.$client.close();
-    }
-  };
+describe(`import-leads on ${TEST_ENGINE}: several numbers per lead`, () => {
+  const numbers = async (c: Conn = e) => (await dbExec(c, 'SELECT lead_id, position, e164, label, dnc, time_zone FROM lead_phones WHERE lead_id != ? ORDER BY lead_id, position', ['OLD'])).rows;
 
   it('phone, phone2, phone3 columns store the same leads and numbers as the YAML import’s phones:', async () => {
     const csv = file('p.csv', 'id,phone,Phone 2,phone3\nM1,2125550101,+442079460018,\nM2,,2125550103,2125550104\nM3,2125550105,,\n');
     const r = await run(csv, '--list', 'L-US');
     expect(r.code, r.stderr).toBe(0);
-    const viaCsv = { leads: leads(), numbers: numbers() };
+    const viaCsv = { leads: await leads(), numbers: await numbers() };
     expect(viaCsv.numbers).toEqual([
       { lead_id: 'M1', position: 1, e164: '+12125550101', label: 'mobile', dnc: 0, time_zone: null },
       { lead_id: 'M1', position: 2, e164: '+442079460018', label: 'mobile', dnc: 0, time_zone: null },
@@ -228,31 +217,19 @@ describe('import-leads: several numbers per lead', () => {
   - { id: M2, list: L-US, phones: [{ number: "2125550103" }, { number: "2125550104" }] }
   - { id: M3, list: L-US, phone: "2125550105" }
 `;
-    dbFile = join(dir, 'yaml.sqlite');
-    expect((await runCli(['import', file('same.yaml', yaml), '--db', dbFile])).code).toBe(0);
-    expect({ leads: leads(), numbers: numbers() }).toEqual(viaCsv);
+    const other = await freshEngine();
+    expect((await runCli(['import', file('same.yaml', yaml), '--db', other.location])).code).toBe(0);
+    expect({ leads: await leads(other), numbers: await numbers(other) }).toEqual(viaCsv);
   });
 
   it('a re-import replaces a lead’s numbers; a bad or repeated second number is named by its column', async () => {
     expect((await run(file('a.csv', 'id,phone,phone2\nM1,2125550101,2125550102\n'), '--list', 'L-US')).code).toBe(0);
     expect((await run(file('b.csv', 'id,phone\nM1,2125550109\n'), '--list', 'L-US')).code).toBe(0);
-    expect(numbers()).toEqual([{ lead_id: 'M1', position: 1, e164: '+12125550109', label: 'mobile', dnc: 0, time_zone: null }]);
-    expect(leads().find((l) => l.id === 'M1')?.phone_e164).toBe('+12125550109');
+    expect(await numbers()).toEqual([{ lead_id: 'M1', position: 1, e164: '+12125550109', label: 'mobile', dnc: 0, time_zone: null }]);
+    expect((await leads()).find((l) => l.id === 'M1')?.phone_e164).toBe('+12125550109');
     const bad = await run(file('c.csv', 'id,phone,Alt Phone\nM1,2125550101,555\nM2,2125550101,(212) 555-0101\n'), '--list', 'L-US', '--map', 'phone2=Alt Phone');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('line 2 (M1): column "Alt Phone" (phone2): "555" is not a phone number');
     expect(bad.stderr).toContain('line 3 (M2): column "Alt Phone" (phone2): +12125550101 is listed twice for this lead');
-  });
-});
-
-describe('import-leads on PostgreSQL', () => {
-  it('is refused before anything is opened (the staging is SQLite TEMP), naming the YAML import', async () => {
-    const csv = file('pg.csv', 'id,phone\nP1,+15551230009\n');
-    const config = file('pg.yaml', 'database:\n  url: postgres://callbackd@db.invalid:5432/callbackd\n');
-    for (const r of [await runCli(['import-leads', csv, '--list', 'L-US', '-c', config]), await runCli(['import-leads', csv, '--list', 'L-US', '--db', 'postgresql://db.invalid/cb'])]) {
-      expect(r.code).toBe(2);
-      expect(r.stderr.trim()).toBe('callbackd: import-leads (CSV) runs on SQLite only for now: on PostgreSQL, load the leads with `callbackd import FILE.yaml` (its `leads:` section; README "Import file")');
-    }
-    expect(leads().map((l) => l.id)).toEqual(['OLD']);
   });
 });
