@@ -1,39 +1,90 @@
 // bench: `callbackd import-leads` of a 1,000,000-row CSV (default; give another count as the first
-// argument): rows/s and the CLI process's peak RSS, beside its peak for a 10,000-row file (what
-// does not grow with the file). The file mixes E.164 and national numbers, quoted names, a BOM and CRLF.
-//   npm run bench:csv-import [-- ROWS]
+// argument) on SQLite and on PostgreSQL, the same file, one engine after the other: rows/s and the CLI
+// process's peak RSS, beside its peak for a 10,000-row file (what does not grow with the file), then a
+// re-import of the same file (every lead updated). The file mixes E.164 and national numbers, quoted
+// names, a BOM and CRLF.
+//   npm run bench:csv-import [-- ROWS] [--engine sqlite|pg|sqlite,pg]      (default: both)
+// PostgreSQL is a throwaway cluster (test/lab/postgres.sh: fsync and synchronous_commit off, as for the
+// tests), SQLite a file in WAL mode with synchronous = NORMAL (src/store/db.ts).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { applyImport, parseImport } from '../src/import.js';
+import type { Engine } from '../src/store/conn.js';
 import { openDb } from '../src/store/db.js';
+import { openEngine } from '../src/store/open-engine.js';
 import { tempDir } from '../test/lab/lab.js';
-import { runCliMeasured, writeLeadsCsv } from './csv-leads.js';
-import { benchCenter } from './generate.js';
+import { startPostgres, type PgLab } from '../test/lab/postgres.js';
+import { runCliMeasured, writeLeadsCsv, type Measured } from './csv-leads.js';
 
-const ROWS = Number(process.argv[2] ?? 1_000_000);
+type EngineName = 'sqlite' | 'pg';
+const args = process.argv.slice(2);
+const flag = args.indexOf('--engine');
+const engines = (flag >= 0 ? args[flag + 1]! : 'sqlite,pg').split(',') as EngineName[];
+if (engines.some((e) => e !== 'sqlite' && e !== 'pg')) throw new Error(`--engine: sqlite, pg or sqlite,pg (got ${args[flag + 1]})`);
+const ROWS = Number(args.find((a, i) => /^\d+$/.test(a) && (flag < 0 || i !== flag + 1)) ?? 1_000_000);
 const dir = tempDir('csv-import');
-const db = join(dir, 'callbackd.db');
-const g = openDb(db);
-await benchCenter(g, 0, Date.now()); // campaigns C1…C4 with lists L-C1…L-C4
-g.$client.close();
+const LIST = 'L-C1';
+const CENTER = JSON.stringify({ campaigns: [{ id: 'C1', name: 'C1', time_zone: 'America/New_York' }], lists: [{ id: LIST, campaign: 'C1' }] });
 
-async function run(rows: number, prefix: string) {
-  const file = join(dir, `${prefix}.csv`);
-  let t = performance.now();
-  await writeLeadsCsv(file, rows, 'L-C1', prefix);
-  const genMs = performance.now() - t;
+/** A new database on the engine with list L-C1 in it: what to pass as --db. */
+async function freshDatabase(engine: EngineName, lab: PgLab | null, name: string): Promise<string> {
+  let e: Engine;
+  let where: string;
+  if (engine === 'sqlite') {
+    where = join(dir, `${name}.db`);
+    e = openDb(where);
+  } else {
+    where = await lab!.createDatabase();
+    e = await openEngine({ url: where }, { migrate: true, poolSize: 1 }, {});
+  }
+  try {
+    await applyImport(e, parseImport(CENTER, 'bench'), Date.now());
+  } finally {
+    await e.close();
+  }
+  return where;
+}
+
+async function importLeads(file: string, db: string): Promise<Measured> {
   const m = await runCliMeasured(['import-leads', file, '--db', db, '--map', 'phone=Phone Number']);
   if (m.code !== 0) throw new Error(`import-leads exited ${m.code}: ${m.stderr}`);
-  const mb = statSync(file).size / 2 ** 20;
-  console.log(
-    `${rows.toLocaleString('en-US').padStart(9)} rows (${mb.toFixed(0)} MiB CSV, written in ${(genMs / 1000).toFixed(1)} s): ` +
-      `imported in ${(m.ms / 1000).toFixed(1)} s = ${Math.round(rows / (m.ms / 1000)).toLocaleString('en-US')} rows/s, peak RSS ${(m.peakKb / 1024).toFixed(0)} MiB`,
-  );
-  console.log(`  ${m.stdout.trim()}`);
   return m;
 }
 
-const small = await run(10_000, 'small');
-const big = await run(ROWS, 'big');
-console.log(`peak RSS ${(big.peakKb / 1024).toFixed(0)} MiB for ${ROWS.toLocaleString('en-US')} rows vs ${(small.peakKb / 1024).toFixed(0)} MiB for 10,000`);
-const again = await runCliMeasured(['import-leads', join(dir, 'big.csv'), '--db', db, '--map', 'phone=Phone Number']);
-console.log(`re-import of the same file (every lead updated): ${(again.ms / 1000).toFixed(1)} s = ${Math.round(ROWS / (again.ms / 1000)).toLocaleString('en-US')} rows/s, peak RSS ${(again.peakKb / 1024).toFixed(0)} MiB`);
+const rate = (rows: number, m: Measured) => Math.round(rows / (m.ms / 1000));
+const mib = (kb: number) => (kb / 1024).toFixed(0);
+
+let t = performance.now();
+const small = join(dir, 'small.csv');
+const big = join(dir, 'big.csv');
+await writeLeadsCsv(small, 10_000, LIST, 'small');
+await writeLeadsCsv(big, ROWS, LIST, 'big');
+console.log(`${ROWS.toLocaleString('en-US')} rows (${(statSync(big).size / 2 ** 20).toFixed(0)} MiB CSV) written in ${((performance.now() - t) / 1000).toFixed(1)} s; engines: ${engines.join(', ')}`);
+
+const pg = engines.includes('pg') ? startPostgres() : null;
+if (pg && !pg.ok) throw new Error(`PostgreSQL could not start: ${pg.reason}`);
+const lab = pg?.ok ? pg.lab : null;
+// An interrupted bench does not leave its cluster running.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (lab?.stop(), process.exit(130)));
+const results: string[][] = [];
+try {
+  for (const engine of engines) {
+    const db = await freshDatabase(engine, lab, engine);
+    const s = await importLeads(small, db);
+    const first = await importLeads(big, db);
+    console.log(`${engine}: ${first.stdout.trim()}`);
+    const again = await importLeads(big, db);
+    console.log(`${engine}: ${again.stdout.trim()}`);
+    results.push([
+      engine,
+      `${(first.ms / 1000).toFixed(1)} s = ${rate(ROWS, first).toLocaleString('en-US')} rows/s`,
+      `${mib(first.peakKb)} MiB (10,000 rows: ${mib(s.peakKb)})`,
+      `${(again.ms / 1000).toFixed(1)} s = ${rate(ROWS, again).toLocaleString('en-US')} rows/s, ${mib(again.peakKb)} MiB`,
+    ]);
+  }
+} finally {
+  lab?.stop();
+}
+const head = ['engine', `import of ${ROWS.toLocaleString('en-US')} rows`, 'peak RSS', 're-import (all updated)'];
+const widths = head.map((h, i) => Math.max(h.length, ...results.map((r) => r[i]!.length)));
+for (const r of [head, ...results]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));

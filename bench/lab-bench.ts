@@ -1,8 +1,13 @@
 // What the lab benchmarks share: N generated phones registered from one SIPp, a carrier, a
-// database with a bench campaign, the daemon, and reading SIPp's timestamped message log.
+// database with a bench campaign (SQLite, or PostgreSQL prepared by bench/bench-db.ts), one or two
+// daemons, and reading SIPp's timestamped message log.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { carrier, cli, DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir, waitFor } from '../test/lab/lab.js';
+import type { Engine } from '../src/store/conn.js';
+import { openEngine } from '../src/store/open-engine.js';
+import { carrier, DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir, waitFor } from '../test/lab/lab.js';
+import { benchAgents, benchNumber, importBenchCenter, type BenchDatabase, type BenchEngine, type CenterOptions } from './bench-db.js';
+import { takeLabLock } from './lab-lock.js';
 
 /** CPU seconds (user + system) a process has used so far: per-claim cost that other load on the shared cores does not blur as much as wall time. */
 export function cpuSeconds(pid: number): number {
@@ -15,32 +20,49 @@ export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 export interface BenchLab {
   dir: string;
+  /** The database the daemons use: a SQLite path, or a PostgreSQL URL. */
   db: string;
+  engine: BenchEngine;
+  /** The bench's own connection to that database (to book callbacks and count rows). */
+  store: Engine;
   agents: string[];
   phones: Sipp;
   trunk: Sipp;
+  /** The first daemon (`daemons[0]`). */
   daemon: DaemonProc;
-  /** Daemon start to ready (ARI connected, presence snapshot taken), ms. */
+  /** Every daemon, all bound to the lab's one Asterisk server (two: own ARI application and instance id each). */
+  daemons: DaemonProc[];
+  /** Daemon start to ready (ARI connected, presence snapshot taken), ms; the slowest with two. */
   startMs: number;
   /** The customer number of bench lead i. */
   number: (i: number) => string;
   close: () => Promise<void>;
 }
 
-export interface BenchOptions {
+export interface BenchOptions extends CenterOptions {
   name: string;
-  n: number;
-  trunk?: { max_channels: number; calls_per_second: number };
-  dialOrder?: 'agent_first' | 'customer_first';
   /** Daemon configuration merged over the lab's (e.g. { ari: { maxConcurrentRequests: 2 } }). */
   daemonConfig?: Record<string, unknown>;
-  /** Runs after the import, before the daemon starts (e.g. to store other callbacks). */
+  /** A database already prepared (bench/bench-db.ts); default: a fresh SQLite file with the center. */
+  database?: BenchDatabase;
+  /** Daemons on the database (default 1; 2 needs PostgreSQL). */
+  daemons?: 1 | 2;
+  /** Runs after the import of the default SQLite database, before the daemon starts (e.g. to store other callbacks). */
   beforeDaemon?: (db: string) => void | Promise<void>;
+}
+
+/** One daemon's configuration on the bench database; with two, each its own ARI app (Asterisk gives an app to one WebSocket). */
+function daemonExtra(o: BenchOptions, database: BenchDatabase, i: number): Record<string, unknown> {
+  const db = database.engine === 'pg' ? { database: { path: undefined, url: database.url } } : {};
+  const own = (o.daemons ?? 1) > 1 ? { instanceId: `bench-${i}`, ari: { app: `callbackd-bench-${i}` } } : {};
+  return { log: { level: process.env.BENCH_LOG ?? 'info' }, ...db, ...own, ...o.daemonConfig };
 }
 
 export async function benchLab(o: BenchOptions): Promise<BenchLab> {
   const dir = tempDir(o.name);
-  const agents = Array.from({ length: o.n }, (_, i) => `bench${2001 + i}`);
+  const agents = benchAgents(o.n);
+  const count = o.daemons ?? 1;
+  if (count > 1 && o.database?.engine !== 'pg') throw new Error('two daemons share a PostgreSQL database: pass a pg database');
   // N phones sharing one auth object; endpoints are identified by the From user.
   const conf = [
     '[bench-auth]\ntype=auth\nauth_type=userpass\nusername=bench\npassword=lab-bench\n',
@@ -53,12 +75,14 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
   provisionLab();
   startAsterisk();
   const peers: Sipp[] = [];
-  let daemon: DaemonProc | null = null;
+  const daemons: DaemonProc[] = [];
+  let store: Engine | null = null;
   const close = async () => {
-    if (daemon) {
-      await daemon.kill('SIGTERM');
-      writeFileSync(join(dir, 'daemon.log'), daemon.log);
+    for (const [i, d] of daemons.entries()) {
+      await d.kill('SIGTERM');
+      writeFileSync(join(dir, i === 0 ? 'daemon.log' : `daemon-${i}.log`), d.log);
     }
+    await store?.close();
     peers.forEach((p) => p.stop());
     stopAsterisk();
   };
@@ -73,25 +97,22 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
     peers.push(phones, trunk);
     await waitFor(`${o.n} phones to register`, () => phones.messages().filter((m) => m.direction === 'received' && m.firstLine.startsWith('SIP/2.0 200')).length >= o.n, 30000 + o.n * 40);
 
-    const db = join(dir, 'callbackd.db');
-    const number = (i: number) => `+1555200${String(i).padStart(4, '0')}`;
-    const imp = {
-      trunks: [{ id: 'carrier', ...(o.trunk ?? {}) }],
-      numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-      campaigns: [{ id: 'B', name: 'Bench', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: o.dialOrder ?? 'agent_first' }],
-      lists: [{ id: 'BL', campaign: 'B' }, { id: 'L-B', campaign: 'B' }],
-      agents: agents.map((a) => ({ id: a, name: a, campaigns: ['B'] })),
-      phones: agents.map((a) => ({ endpoint: a, agent: a })),
-      leads: agents.map((a, i) => ({ id: `lead-${a}`, list: 'BL', phone: number(i) })),
-    };
-    writeFileSync(join(dir, 'bench.json'), JSON.stringify(imp));
-    const r = cli(['import', join(dir, 'bench.json'), '--db', db]);
-    if (r.code !== 0) throw new Error(r.stderr);
-    await o.beforeDaemon?.(db);
+    let database = o.database;
+    if (!database) {
+      database = { engine: 'sqlite', path: join(dir, 'callbackd.db') };
+      importBenchCenter(dir, database.path, o);
+      await o.beforeDaemon?.(database.path);
+    }
+    const db = database.engine === 'pg' ? database.url : database.path;
+    store = await openEngine(database.engine === 'pg' ? { url: database.url } : { path: database.path }, { migrate: false });
     const started = Date.now();
-    daemon = new DaemonProc({ db, dir, ...(process.env.BENCH_CLI ? { cli: process.env.BENCH_CLI } : {}), extra: { log: { level: process.env.BENCH_LOG ?? 'info' }, ...o.daemonConfig } }).start();
-    await daemon.ready();
-    return { dir, db, agents, phones, trunk, daemon, startMs: Date.now() - started, number, close };
+    for (let i = 0; i < count; i++) {
+      const own = count > 1 ? join(dir, `daemon-${i}`) : dir;
+      mkdirSync(own, { recursive: true });
+      daemons.push(new DaemonProc({ db: database.engine === 'sqlite' ? database.path : '', dir: own, ...(process.env.BENCH_CLI ? { cli: process.env.BENCH_CLI } : {}), extra: daemonExtra(o, database, i) }).start());
+    }
+    await Promise.all(daemons.map((d) => d.ready()));
+    return { dir, db, engine: database.engine, store, agents, phones, trunk, daemon: daemons[0]!, daemons, startMs: Date.now() - started, number: benchNumber, close };
   } catch (err) {
     await close();
     throw err;
@@ -126,6 +147,7 @@ export function traced(s: Sipp): Traced[] {
  */
 export async function runBench(o: BenchOptions, body: (lab: BenchLab) => Promise<{ file: string; csv: string }>): Promise<void> {
   let lab: BenchLab | null = null;
+  const release = await takeLabLock(o.name);
   try {
     lab = await benchLab(o);
     const out = await body(lab);
@@ -137,5 +159,6 @@ export async function runBench(o: BenchOptions, body: (lab: BenchLab) => Promise
     process.exitCode = 1;
   } finally {
     await lab?.close();
+    release();
   }
 }

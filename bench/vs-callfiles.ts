@@ -2,16 +2,18 @@
 // Asterisk call files (spool/outgoing, mtime = the due instant rounded up to the second: the honest
 // best case, since Asterisk's spooler works in whole seconds) and once through callbackd
 // (customer-first, so the same leg is measured). Lateness = the carrier's INVITE (SIPp's log) − due.
-//   npm run bench:vs-callfiles [-- N SPREAD_MS]
+// With SPREAD_MS 0 it is the burst beside call files: the last INVITE of each half, in one run.
+//   npm run bench:vs-callfiles [-- N SPREAD_MS ENGINE DAEMONS]   (ENGINE sqlite|pg, DAEMONS 1|2 on pg; default sqlite 1)
 import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { insertCallback } from '../src/store/callbacks.js';
-import { openDb } from '../src/store/db.js';
 import { waitFor } from '../test/lab/lab.js';
+import { engineArgs, oneBenchDatabase } from './bench-db.js';
 import { pct, runBench, traced } from './lab-bench.js';
 
 const N = Number(process.argv[2] ?? 200);
 const SPREAD_MS = Number(process.argv[3] ?? 30000);
+const { engine: ENGINE, daemons: DAEMONS } = engineArgs(process.argv[4], process.argv[5]);
 const SPOOL = join(process.env.CALLBACKD_LAB_CACHE ?? '/var/cache/callbackd-lab', 'sid-asterisk/var/spool/asterisk-lab');
 
 const stats = (xs: number[]) => {
@@ -21,7 +23,9 @@ const stats = (xs: number[]) => {
 const line = (name: string, x: ReturnType<typeof stats>) =>
   `  ${name.padEnd(11)} n=${x.n}  min ${x.min} ms  p50 ${x.p50} ms  p99 ${x.p99} ms  max ${x.max} ms  early ${x.early}`;
 
-await runBench({ name: 'vscallfiles', n: N, dialOrder: 'customer_first' }, async (lab) => {
+const center = { n: N, dialOrder: 'customer_first' as const };
+const { database, done } = await oneBenchDatabase(ENGINE, center);
+await runBench({ name: 'vscallfiles', ...center, database, daemons: DAEMONS }, async (lab) => {
   const trunkInvites = (prefix: string) => {
     const first = new Map<string, number>();
     for (const m of traced(lab.trunk)) {
@@ -53,7 +57,7 @@ await runBench({ name: 'vscallfiles', n: N, dialOrder: 'customer_first' }, async
   const cf = [...trunkInvites('+1555300')].map(([num, at]) => at - cfDue.get(num)!);
 
   // 2. callbackd, the same offsets, customer-first.
-  const store = openDb(lab.db);
+  const store = lab.store;
   const t1 = Date.now() + 5000;
   const cbDue = new Map<string, number>();
   for (const [i, a] of lab.agents.entries()) {
@@ -64,13 +68,16 @@ await runBench({ name: 'vscallfiles', n: N, dialOrder: 'customer_first' }, async
   await new Promise((r) => setTimeout(r, t1 + SPREAD_MS + 2000 - Date.now()));
   await waitFor('every callbackd INVITE', () => trunkInvites('+1555200').size >= N, 30000, 1000);
   const cd = [...trunkInvites('+1555200')].map(([num, at]) => at - cbDue.get(num)!);
-  store.$client.close();
+  const claims = lab.daemons.map((d) => d.log.split('"msg":"claimed; dialing"').length - 1);
 
   const a = stats(cf);
   const b = stats(cd);
-  console.log(`vs call files: ${N} calls due over ${SPREAD_MS} ms, lateness = due → the carrier's INVITE`);
+  console.log(`vs call files: ${N} calls due over ${SPREAD_MS} ms, lateness = due → the carrier's INVITE; callbackd on ${lab.engine}, ${lab.daemons.length} daemon(s), claims ${claims.join(' / ')}`);
   console.log(line('call files', a));
   console.log(line('callbackd', b));
   console.log(`  p99 lateness, call files / callbackd: ${(a.p99 / Math.max(1, b.p99)).toFixed(1)}×`);
-  return { file: `vs-callfiles-${N}-${SPREAD_MS}.csv`, csv: 'method,lateness_ms\n' + cf.map((x) => `callfile,${x}`).concat(cd.map((x) => `callbackd,${x}`)).join('\n') + '\n' };
+  // The last INVITE after the (last) due instant: for SPREAD_MS 0, how long until every call was dialed.
+  console.log(`  last INVITE: ${lab.daemons.length} daemon(s) on ${lab.engine} +${(b.max / 1000).toFixed(2)} s; call files +${(a.max / 1000).toFixed(2)} s; same run`);
+  return { file: `vs-callfiles-${N}-${SPREAD_MS}${ENGINE === 'sqlite' ? '' : `-${ENGINE}-${DAEMONS}`}.csv`, csv: 'method,lateness_ms\n' + cf.map((x) => `callfile,${x}`).concat(cd.map((x) => `callbackd,${x}`)).join('\n') + '\n' };
 });
+done();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { planColumns, rowEntry, type ColumnPlan } from './csv-columns.js';
 import { closest } from './did-you-mean.js';
 import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
-import { checkLeadRefs, LeadEntry, leadRow, MAX_LEAD_PHONES, type LeadProblem } from './import.js';
+import { checkLeadRefs, LeadEntry, leadRow, MAX_LEAD_PHONES, type LeadProblem } from './import-lead.js';
 import type { Conn } from './store/conn.js';
 import * as dir from './store/directory.js';
 import { knownIds, leadStaging, type StagedLead, type Staging } from './store/lead-staging.js';

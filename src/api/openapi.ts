@@ -59,11 +59,13 @@ const Readiness = z.object({
     .object({
       engine: z.enum(['sqlite', 'pg']).describe('SQLite (one box) or PostgreSQL (several daemons)'),
       where: z.string().describe('the SQLite file, or host:port/database on PostgreSQL (never a user or password)'),
+      reachable: z.boolean().optional().describe('false while the database cannot be reached (PostgreSQL stopped, restarting or cut off): calls in progress go on, no new one is claimed'),
+      error: z.string().optional().describe('why it cannot be reached, when it cannot'),
     })
     .optional()
     .describe('the database this daemon uses'),
-  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }),
-  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }),
+  phones: z.object({ total: z.number(), registered: z.number(), usable: z.number() }).optional().describe('absent while the database cannot be reached'),
+  callbacks: z.object({ dueNow: z.number(), late: z.number(), lateAfterSeconds: z.number() }).optional().describe('absent while the database cannot be reached'),
 });
 
 const publicOp = { tags: ['operations'], security: [] };
@@ -80,7 +82,7 @@ export const ops = {
     ...publicOp,
     operationId: 'getReadiness',
     summary: 'Readiness: connected to Asterisk (ARI, AMI) and phone presence known',
-    description: '200 when ARI, AMI and presence are all up, else 503 with the same body saying which is down; with phones and callbacks due (what `callbackd status` prints).',
+    description: '200 when ARI, AMI and presence are all up and the database answers, else 503 with the same body saying which is down; with phones and callbacks due (what `callbackd status` prints).',
     response: { 200: Readiness, 503: Readiness },
   },
   metrics: {

@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import type { Principal } from '../app/auth.js';
-import { readiness } from '../app/readiness.js';
+import { readinessOrUnreachable } from '../app/readiness.js';
 import { CallbackdError, defaultMessage, ErrorCodes, httpStatus } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
@@ -94,8 +94,10 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.get('/healthz', { schema: ops.healthz }, async () => ({ ok: true }));
   app.get('/readyz', { schema: ops.readyz }, async (_req, reply) => {
     const r = d.ready();
-    const ok = r.ari && r.ami && r.presence;
-    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...await readiness(d.db, d.now()) });
+    const { reachable, ...facts } = await readinessOrUnreachable(d.db, d.now());
+    const ok = r.ari && r.ami && r.presence && reachable;
+    const database = r.database && { ...r.database, reachable, ...('error' in facts ? { error: facts.error } : {}) };
+    return reply.status(ok ? 200 : 503).send({ ready: ok, ...r, ...(database ? { database } : {}), ...('phones' in facts ? facts : {}) });
   });
   app.get('/openapi.json', { schema: ops.openapi }, async () => app.swagger());
   app.get('/metrics', { schema: ops.metrics }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

@@ -1,5 +1,6 @@
 import { countDue } from '../store/callback-list.js';
 import type { Conn } from '../store/conn.js';
+import { isUnreachable } from '../store/unreachable.js';
 import { phoneViews } from './phone-view.js';
 
 // What /readyz adds to the link states, and `callbackd status` prints: phones as AMI last showed
@@ -23,4 +24,18 @@ export async function readiness(db: Conn, now: number): Promise<Readiness> {
     },
     callbacks: { ...await countDue(db, now, LATE_MS), lateAfterSeconds: LATE_MS / 1000 },
   };
+}
+
+/**
+ * The same facts, or why the database could not give them: stopped, restarting or cut off
+ * (store/unreachable.ts). /readyz then answers 503 with `database.reachable: false` instead of a 500.
+ * Any other error is a bug and stays one.
+ */
+export async function readinessOrUnreachable(db: Conn, now: number): Promise<({ reachable: true } & Readiness) | { reachable: false; error: string }> {
+  try {
+    return { reachable: true, ...await readiness(db, now) };
+  } catch (err) {
+    if (!isUnreachable(err)) throw err;
+    return { reachable: false, error: (err as Error).message };
+  }
 }

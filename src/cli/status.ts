@@ -5,7 +5,7 @@ import { examples, printJson, readConfigLoosely } from './shared.js';
 
 // `callbackd status`: the running daemon's /readyz, for a person.
 
-type Ready = Readiness & { ready: boolean; ari: boolean; ami: boolean; presence: boolean; server?: string; database?: { engine: 'sqlite' | 'pg'; where: string } };
+type Ready = Partial<Readiness> & { ready: boolean; ari: boolean; ami: boolean; presence: boolean; server?: string; database?: { engine: 'sqlite' | 'pg'; where: string; reachable?: boolean; error?: string } };
 
 /** The API's address: --api, $CALLBACKD_API, api.host/api.port in -c's file, else the default. */
 function apiUrl(o: { api?: string; config?: string }): string {
@@ -44,7 +44,8 @@ export function statusCommand(program: Command): void {
     console.log(`callbackd at ${url}: ${r.ready ? 'ready' : 'NOT READY'}`);
     if (r.server !== undefined) console.log(`  server ${r.server}, database ${r.database ? `${r.database.engine} ${r.database.where}` : '?'}`);
     console.log(`  ${link(r.ari, 'ARI')}, ${link(r.ami, 'AMI')}, presence ${r.presence ? 'loaded' : 'not loaded yet'}`);
-    console.log(`  phones: ${r.phones.registered} registered, ${r.phones.usable} usable now, of ${r.phones.total}`);
-    console.log(`  callbacks: ${r.callbacks.dueNow} due now, ${r.callbacks.late} late (over ${r.callbacks.lateAfterSeconds} s past due)`);
+    if (r.database?.reachable === false) console.log(`  database UNREACHABLE: ${r.database.error ?? '?'}`);
+    if (r.phones) console.log(`  phones: ${r.phones.registered} registered, ${r.phones.usable} usable now, of ${r.phones.total}`);
+    if (r.callbacks) console.log(`  callbacks: ${r.callbacks.dueNow} due now, ${r.callbacks.late} late (over ${r.callbacks.lateAfterSeconds} s past due)`);
   });
 }

@@ -1,10 +1,15 @@
 import type { Conn } from '../store/conn.js';
 import { dbBusy } from '../metrics.js';
+import type { Logger } from '../log.js';
 import { isBusy } from '../store/busy.js';
 import * as store from '../store/callbacks.js';
+import { isUnreachable } from '../store/unreachable.js';
 
 // Keeps a DIALING callback's lease alive while its call is placed: renewed every third of the
-// lease, so a daemon that dies lets another take over within one lease time.
+// lease, so a daemon that dies lets another take over within one lease time. A renewal that cannot
+// reach the database is skipped and the call goes on (issue 16 item 4): the lease has two more
+// renewals' worth of time; if the outage outlasts it and a peer takes the call over, the next
+// renewal finds the token gone (onLost) and every write of this call is refused by its token.
 
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;
@@ -20,7 +25,11 @@ export class LeaseKeeper {
     private readonly wanted: () => boolean,
     /** Called once if a renewal finds the lease gone (another worker took the callback). */
     private readonly onLost: () => void,
+    private readonly log?: Logger,
   ) {}
+
+  /** Renewals in a row that could not reach the database (logged on the first and when it comes back). */
+  private missed = 0;
 
   start(): void {
     this.stop();
@@ -35,14 +44,18 @@ export class LeaseKeeper {
     try {
       held = await store.renewLease(this.db, this.callbackId, this.token, this.now() + this.leaseMs);
     } catch (err) {
-      // Another process holds the write lock: this renewal is skipped; the lease has two more
-      // renewals' worth of time left, and the next one tries again.
-      if (!isBusy(err)) throw err;
-      dbBusy.inc({ where: 'dialer' });
+      // Another process holds the write lock, or the database is down: this renewal is skipped;
+      // the lease has two more renewals' worth of time left, and the next one tries again. This
+      // runs on a timer: an error thrown from here would be an unhandled rejection (the process
+      // ends), so anything else is logged too.
+      if (isBusy(err)) dbBusy.inc({ where: 'dialer' });
+      else if (++this.missed === 1 || !isUnreachable(err)) this.log?.warn({ err: (err as Error).message, unreachable: isUnreachable(err) }, 'lease not renewed; the call goes on, renewing again shortly');
       return;
     } finally {
       this.renewing = false;
     }
+    if (this.missed > 0) this.log?.info({ missed: this.missed, held }, 'lease renewal reached the database again');
+    this.missed = 0;
     if (!held) {
       this.stop();
       this.onLost();
@@ -55,8 +68,9 @@ export class LeaseKeeper {
     try {
       await store.renewLease(this.db, this.callbackId, this.token, this.now());
     } catch (err) {
-      if (!isBusy(err)) throw err; // locked: the lease then runs out by itself within leaseMs
-      dbBusy.inc({ where: 'dialer' });
+      // Locked or unreachable: the lease then runs out by itself within leaseMs.
+      if (!isBusy(err) && !isUnreachable(err)) throw err;
+      if (isBusy(err)) dbBusy.inc({ where: 'dialer' });
     }
   }
 

@@ -38,7 +38,9 @@ export async function startRecording(d: { db: Conn; ari: AriClient; log: Logger 
 
 /** Stops the attempt's recording, if it has one (the bridge's end stops it too; this is explicit). */
 export async function stopRecording(d: { db: Conn; ari: AriClient }, attemptId: number): Promise<void> {
-  const name = await rec.recordingNameOf(d.db, attemptId);
+  // A database that cannot answer (stopped, restarting) must not keep the legs from being hung up
+  // after this: the bridge's end stops the recording anyway.
+  const name = await rec.recordingNameOf(d.db, attemptId).catch(() => null);
   if (name) await d.ari.stopRecording(name).catch(() => undefined);
 }
 

@@ -5,7 +5,7 @@ import type { AriClient } from '../asterisk/ari.js';
 import type { Logger } from '../log.js';
 import type { Conn } from '../store/conn.js';
 import type { CallAttemptRow, CallbackRow } from '../store/schema.js';
-import type { CallSession } from './session.js';
+import type { SessionFlow } from './session-flow.js';
 
 // What a call session is given: its plan (from the rows) and its dependencies.
 
@@ -21,8 +21,8 @@ export interface SessionDeps {
   agentRetryDelayMs: number;
   /** How often, and how far apart, to look for a channel whose originate got no answer. */
   confirm: { tries: number; delayMs: number };
-  onEnd: (s: CallSession) => void;
-  onCustomerLegEnd: (s: CallSession) => void;
+  onEnd: (s: SessionFlow) => void;
+  onCustomerLegEnd: (s: SessionFlow) => void;
 }
 
 export interface SessionPlan {

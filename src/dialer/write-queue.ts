@@ -1,13 +1,25 @@
 import type { Logger } from '../log.js';
 import { dbBusy } from '../metrics.js';
 import { isBusy } from '../store/busy.js';
+import { isUnreachable } from '../store/unreachable.js';
 
 // One call's writes, in order and off the event loop's hot path. A write refused because another
-// process holds the database's write lock (store/busy.ts) is retried with capped backoff on a
-// timer, and the writes queued after it wait their turn: an answer time is never written after
-// the attempt's end, and the end itself is never dropped. Each write keeps its own lease check
-// (the store functions it calls are guarded by the lease token), so a retry after the lease moved
-// on writes nothing. Any other error belongs to that write: logged, and the queue goes on.
+// process holds the database's write lock (store/busy.ts), or because the database cannot be
+// reached (PostgreSQL stopped or restarting: store/unreachable.ts), is retried with capped backoff
+// on a timer, and the writes queued after it wait their turn: an answer time is never written
+// after the attempt's end, and the end itself is never dropped. Each write keeps its own lease
+// check (the store functions it calls are guarded by the lease token), so a retry after the lease
+// moved on writes nothing. Any other error belongs to that write: logged, and the queue goes on.
+
+/** Why a write may simply be tried again later; null: it failed for good. */
+export function waitReason(err: unknown): 'busy' | 'unreachable' | null {
+  return isBusy(err) ? 'busy' : isUnreachable(err) ? 'unreachable' : null;
+}
+
+const WAITING = {
+  busy: 'another process holds the database write lock; the write waits and is retried',
+  unreachable: 'the database cannot be reached; the write waits and is retried',
+} as const;
 
 export interface Backoff {
   firstMs: number;
@@ -55,10 +67,11 @@ export class WriteQueue {
         try {
           await head.write();
         } catch (err) {
-          if (isBusy(err)) return this.retryLater(head.what);
+          const why = waitReason(err);
+          if (why) return this.retryLater(head.what, why, err as Error);
           this.log.error({ err: (err as Error).message, write: head.what }, 'write failed');
         }
-        if (this.refused > 0) this.log.info({ write: head.what, retries: this.refused }, 'database write lock released; delayed write done');
+        if (this.refused > 0) this.log.info({ write: head.what, retries: this.refused }, 'the database took the delayed write');
         this.refused = 0;
         this.q.shift();
       }
@@ -68,10 +81,10 @@ export class WriteQueue {
     }
   }
 
-  private retryLater(what: string): void {
+  private retryLater(what: string, why: 'busy' | 'unreachable', err: Error): void {
     this.refused++;
-    dbBusy.inc({ where: 'dialer' });
-    if (this.refused === 1) this.log.warn({ write: what, pending: this.q.length }, 'another process holds the database write lock; the write waits and is retried');
+    if (why === 'busy') dbBusy.inc({ where: 'dialer' });
+    if (this.refused === 1) this.log.warn({ write: what, pending: this.q.length, err: err.message }, WAITING[why]);
     this.timer = setTimeout(() => void this.drain(), retryDelay(this.refused, this.backoff));
   }
 }
@@ -83,8 +96,8 @@ export function retryDelay(refused: number, b: Backoff): number {
 
 /**
  * Runs a write whose answer the caller needs now (e.g. the attempt number before dialing the
- * customer), waiting between tries on a timer while the database is locked by another process.
- * Gives up after `maxWaitMs` by throwing the last busy error.
+ * customer), waiting between tries on a timer while the database is locked by another process or
+ * cannot be reached. Gives up after `maxWaitMs` by throwing the last such error.
  */
 export async function whenNotBusy<T>(log: Logger, what: string, write: () => T | Promise<T>, maxWaitMs: number, b: Backoff = BACKOFF): Promise<T> {
   const until = Date.now() + maxWaitMs;
@@ -92,9 +105,10 @@ export async function whenNotBusy<T>(log: Logger, what: string, write: () => T |
     try {
       return await write();
     } catch (err) {
-      if (!isBusy(err) || Date.now() >= until) throw err;
-      dbBusy.inc({ where: 'dialer' });
-      if (refused === 1) log.warn({ write: what }, 'another process holds the database write lock; waiting to write');
+      const why = waitReason(err);
+      if (!why || Date.now() >= until) throw err;
+      if (why === 'busy') dbBusy.inc({ where: 'dialer' });
+      if (refused === 1) log.warn({ write: what, err: (err as Error).message }, WAITING[why]);
       await new Promise((r) => setTimeout(r, retryDelay(refused, b)));
     }
   }

@@ -1,8 +1,9 @@
 // Another connection's commit, noticed (issue 16; /work/notes/async-store-plan.md §4). A daemon's own
 // writes nudge its scheduler in process; this is for the CLI, the API's connection, and other daemons.
 //   SQLite: PRAGMA data_version changes when another connection commits; polled every `everyMs`.
-//   PostgreSQL: the engine's LISTEN client (pg/listener.ts), woken by sql/pg/0023's trigger.
-// Either way the scheduler keeps its backstop poll: a nudge can be lost (a listener that is down).
+//   PostgreSQL: the engine's LISTEN client (pg/listener.ts), woken by sql/pg/0023's trigger; while
+//   that connection is down, a commit marker polled every `everyMs` instead (as SQLite's data_version).
+// Either way the scheduler keeps its backstop poll.
 import type Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import type { Conn, Engine } from './conn.js';
@@ -32,12 +33,15 @@ export function watchSqlite(client: Database.Database, onChange: (what: Change) 
   return () => clearInterval(timer);
 }
 
-type Watchable = Engine & { watch?: (onChange: (what: Change) => void) => () => void; $client?: Database.Database };
+type Watchable = Engine & { watch?: (onChange: (what: Change) => void, pollMs?: number) => () => void; $client?: Database.Database };
 
-/** The engine's own watch (PostgreSQL), or the data_version poll on the SQLite client. Returns the stop function. */
+/**
+ * The engine's own watch (PostgreSQL: LISTEN, polling every `everyMs` while it is down), or the
+ * data_version poll on the SQLite client. Returns the stop function.
+ */
 export function watchEngine(e: Engine, onChange: (what: Change) => void, o: { everyMs: number }): () => void {
   const w = e as Watchable;
-  if (typeof w.watch === 'function') return w.watch(onChange);
+  if (typeof w.watch === 'function') return w.watch(onChange, o.everyMs);
   if (e.kind === 'sqlite' && w.$client) return watchSqlite(w.$client, onChange, o.everyMs);
   throw new Error(`engine ${e.kind} has no way to watch for other connections' commits`);
 }

@@ -387,10 +387,11 @@ describeOnLab('callbackd on the real Asterisk lab', SUITE, (t) => {
     expect(t.db.$client.prepare("SELECT count(*) n FROM callbacks WHERE state = 'DIALING'").get()).toEqual({ n: 0 });
     const port = await apiPort();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    // Every series also carries the daemon's server="…" label (metrics.ts registerGauges).
-    expect(metrics).toMatch(/callbackd_asterisk_reconnects_total\{link="ari",server="default"\} [1-9]/);
-    expect(metrics).toMatch(/callbackd_asterisk_connected\{link="ari",server="default"\} 1/);
-    expect(metrics).toContain(`callbackd_dial_outcomes_total{outcome="${first!.outcome}",cause="${first!.cause ?? ''}",server="default"} 1`);
+    // The daemon's server is in callbackd_info, not on every series (metrics.ts registerGauges).
+    expect(metrics).toMatch(/^callbackd_info\{server="default",instance_id="lab",database="sqlite"\} 1$/m);
+    expect(metrics).toMatch(/callbackd_asterisk_reconnects_total\{link="ari"\} [1-9]/);
+    expect(metrics).toMatch(/callbackd_asterisk_connected\{link="ari"\} 1/);
+    expect(metrics).toContain(`callbackd_dial_outcomes_total{outcome="${first!.outcome}",cause="${first!.cause ?? ''}"} 1`);
   });
 
   it('Asterisk down when the daemon starts: it retries with a clear log line, is not ready, then works once Asterisk is up', async () => {

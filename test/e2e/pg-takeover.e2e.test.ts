@@ -7,21 +7,16 @@
 // off by Asterisk, every callback ends COMPLETED, no row is left DIALING.
 // The database is set up and read through the CLI and the store on PostgreSQL (no SQLite anywhere).
 import { sql } from 'drizzle-orm';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answersAndHangups } from './carrier-log.js';
-import type { Engine } from '../../src/store/conn.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
-import { openEngine } from '../../src/store/open-engine.js';
-import { asteriskGlobals, cli, DaemonProc, provisionLab, REPO, Sipp, sleep, startAsterisk, stopAsterisk, tempDir, tryLab, waitFor } from '../lab/lab.js';
+import { asteriskGlobals, cli, sleep, tryLab, waitFor } from '../lab/lab.js';
+import { startPgCenter, type PgCenter } from '../lab/pg-center.js';
 import { startPostgres, type PgLab } from '../lab/postgres.js';
 
 const N = 4; // callbacks, each owned by its own agent (USERONLY): no agent is wanted by both daemons
 const LEASE_MS = 6000; // the lab's shortest sensible lease: takeover within ~9 s of the kill
-const agents = Array.from({ length: N }, (_, i) => `tko${2001 + i}`);
-const number = (i: number) => `+1555300${String(i).padStart(4, '0')}`;
 
 const inCi = process.env.CI === 'true';
 const lab = tryLab();
@@ -31,75 +26,25 @@ if (missing && !inCi) console.warn(`\n*** PostgreSQL takeover suite SKIPPED: ${m
 
 describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server and one PostgreSQL database', () => {
   let pgLab: PgLab | undefined;
-  let url = '';
-  let dir = '';
-  let db: Engine | undefined;
-  const peers: Sipp[] = [];
-  let trunk: Sipp;
-  const daemons: DaemonProc[] = [];
+  let center: PgCenter;
 
   beforeAll(async () => {
     if (missing || !pgStart?.ok) throw new Error(`the PostgreSQL takeover suite cannot start: ${missing}`);
     pgLab = pgStart.lab;
-    url = await pgLab.createDatabase();
-    dir = tempDir('pg-takeover');
-    // N agent phones sharing one auth, registered from one SIPp that answers their calls (as bench/lab-bench.ts;
-    // the lab's pjsip.conf includes pjsip_bench.conf from CALLBACKD_LAB_EXTRA_DIR).
-    const extra = join(dir, 'extra');
-    mkdirSync(extra);
-    writeFileSync(join(extra, 'pjsip_bench.conf'), ['[tko-auth]\ntype=auth\nauth_type=userpass\nusername=tko\npassword=lab-tko\n', ...agents.map((a) => `[${a}](agent-defaults)\nauth=tko-auth\naors=${a}\n[${a}](agent-aor)\n`)].join('\n'));
-    process.env.CALLBACKD_LAB_EXTRA_DIR = extra;
-    provisionLab();
-    startAsterisk();
-    writeFileSync(join(dir, 'agents.csv'), 'SEQUENTIAL\n' + agents.join('\n') + '\n');
-    const phones = new Sipp('tko-agents', [
-      '127.0.0.1:5060', '-sf', join(REPO, 'test/lab/sipp/agents-register-many.xml'), '-oocsf', join(REPO, 'test/lab/sipp/agent-answer.xml'),
-      '-inf', join(dir, 'agents.csv'), '-i', '127.0.0.1', '-p', '5190', '-mp', '19000', '-m', String(N), '-r', '50', '-l', String(N + 10), '-au', 'tko', '-ap', 'lab-tko',
-    ], dir).start();
     // On trunk carrier-slow's port: the customers ring 6 s, answer, and stay on the line up to 20 s
     // (on hold while no daemon has them, or talking), then hang up.
-    trunk = new Sipp('carrier', ['-sf', join(REPO, 'test/lab/sipp/carrier-patient.xml'), '-d', '6000', '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start();
-    peers.push(phones, trunk);
-    await waitFor(`${N} phones to register`, () => phones.messages().filter((m) => m.direction === 'received' && m.firstLine.startsWith('SIP/2.0 200')).length >= N, 30000);
-
-    const center = {
-      trunks: [{ id: 'carrier-slow' }],
-      numbers: [{ number: '+15550100006', trunk: 'carrier-slow' }],
-      campaigns: [{ id: 'T', name: 'Takeover', time_zone: 'UTC', outbound_number: '+15550100006', dial_order: 'agent_first', max_attempts: 5, retry_delays: { congestion: 1, no_answer: 1, busy: 1 } }],
-      lists: [{ id: 'TL', campaign: 'T' }],
-      agents: agents.map((a) => ({ id: a, name: a, campaigns: ['T'] })),
-      phones: agents.map((a) => ({ endpoint: a, agent: a })),
-      leads: agents.map((a, i) => ({ id: `lead-${a}`, list: 'TL', phone: number(i) })),
-    };
-    writeFileSync(join(dir, 'center.json'), JSON.stringify(center));
-    const imp = cli(['import', join(dir, 'center.json'), '--db', url]); // the CLI on PostgreSQL (migrates first)
-    expect(imp.code, imp.stderr).toBe(0);
-    db = await openEngine({ url }, { migrate: false }, {});
+    center = await startPgCenter(pgLab, { prefix: 'tko', agents: N, numberPrefix: '+1555300', carrierRingMs: 6000 });
   }, 180_000);
 
   afterAll(async () => {
-    for (const [i, d] of daemons.entries()) {
-      await d.kill('SIGTERM');
-      writeFileSync(join(dir, `daemon-${i}.log`), d.log); // kept with the SIPp logs in the test's directory
-    }
-    peers.forEach((p) => p.stop());
-    await db?.close();
-    if (lab.ok) stopAsterisk();
-    delete process.env.CALLBACKD_LAB_EXTRA_DIR;
+    await center?.close();
     pgLab?.stop();
   });
 
   it('SIGKILL one daemon while its customers ring: the other adopts its calls; one INVITE per counted attempt, no dead air, nothing left DIALING', async () => {
-    const daemon = (name: string) => {
-      const own = join(dir, name);
-      mkdirSync(own);
-      // Each daemon its own ARI application (Asterisk gives an application to one WebSocket at a time).
-      const d = new DaemonProc({ db: '', dir: own, extra: { instanceId: `tko-${name}`, database: { path: undefined, url }, ari: { app: `callbackd-${name}` }, scheduler: { leaseMs: LEASE_MS }, log: { level: 'info' } } }).start();
-      daemons.push(d);
-      return d;
-    };
-    const a = daemon('a');
-    const b = daemon('b');
+    const { url, db, dir, agents, number, trunk } = center;
+    const a = center.daemon('a', { scheduler: { leaseMs: LEASE_MS } });
+    const b = center.daemon('b', { scheduler: { leaseMs: LEASE_MS } });
     await Promise.all([a.ready(), b.ready()]);
     expect(a.log).toMatch(/"db":"pg 127\.0\.0\.1:\d+\/t_[0-9a-f]+"/);
     expect(a.log).not.toContain(new URL(url).password);
@@ -109,7 +54,7 @@ describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server a
       expect(r.code, r.stderr).toBe(0);
       return { id: JSON.parse(r.stdout).id as number, number: number(i) };
     });
-    const all = async () => Promise.all(ids.map(async (c) => ({ ...c, cb: (await getCallback(db!, c.id))!, attempts: await attemptsOf(db!, c.id) })));
+    const all = async () => Promise.all(ids.map(async (c) => ({ ...c, cb: (await getCallback(db, c.id))!, attempts: await attemptsOf(db, c.id) })));
     const ringing = (x: Awaited<ReturnType<typeof all>>[number]) => {
       const last = x.attempts.at(-1);
       return x.cb.state === 'DIALING' && last?.customerRingingAt != null && last.customerAnsweredAt === null;
@@ -149,7 +94,7 @@ describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server a
     // The victim's calls were adopted, not redialed: the customer answered while no daemon had the
     // call, was held by the hold dialplan, entered the survivor's application and was bridged.
     for (const id of victimCalls) expect(report.find((r) => r.id === id), `callback ${id}`).toMatchObject({ outcomes: 'ANSWERED', counted: 1, invites: 1 });
-    expect(await all_(db!, sql`SELECT id FROM callbacks WHERE state = 'DIALING'`)).toEqual([]);
+    expect(await all_(db, sql`SELECT id FROM callbacks WHERE state = 'DIALING'`)).toEqual([]);
     // The survivor pointed the legs at its application through CBDAPP_<channel id> globals; none outlives its leg.
     const left = await waitFor('no CBDAPP_ global left', () => asteriskGlobals('CBDAPP_').length === 0, 5000).catch(() => false);
     if (!left) expect(asteriskGlobals('CBDAPP_'), 'CBDAPP_ globals left in Asterisk').toEqual([]);

@@ -76,6 +76,12 @@ describeOnLab('two Asterisk servers, one daemon each, one PostgreSQL database', 
     const claimed = new RegExp(`"callbackId":${id},[^\\n]*"msg":"claimed; dialing"`);
     expect(t.others[0]!.log).toMatch(claimed);
     expect(t.daemon.log).not.toMatch(claimed);
+    // Each daemon's /metrics says which server it serves (callbackd_info, README "Running several servers").
+    for (const [d, server] of [[t.daemon, 'a'], [t.others[0]!, 'b']] as const) {
+      const port = Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(d.log)![1]);
+      const info = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((l) => l.startsWith('callbackd_info'));
+      expect(info).toEqual([`callbackd_info{server="${server}",instance_id="lab-${server}",database="pg"} 1`]);
+    }
   });
 
   it('an ANYONE burst of 8 uses free agents on both servers; nothing dialed twice, nothing left DIALING', async () => {

@@ -13,7 +13,7 @@ import type { Engine } from '../../src/store/conn.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { openEngine } from '../../src/store/open-engine.js';
 import { cli, DaemonProc, REPO, startAsterisk, startAsteriskB, stopAsterisk, stopAsteriskB, tempDir, tryLab, waitFor, type Sipp } from './lab.js';
-import { startPostgres, type PgLab } from './postgres.js';
+import { postgresInstalled, startPostgres, type PgLab } from './postgres.js';
 
 export interface LabGateOptions {
   /** How the skip warning names the suite ("hold suite"). */
@@ -139,24 +139,27 @@ export function describeIfLab(title: string, o: LabGateOptions, body: () => void
  * the database closed, and the daemons' logs printed if the test failed.
  */
 export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTest) => void): void {
-  // The cluster is started where the lab is (when describeIfLab asks what is missing), once for the file.
-  let pg: PgLab | undefined;
-  const needs = o.database !== 'pg' ? o.needs : () => {
-    const other = o.needs?.() ?? null;
-    if (other !== null) return other;
-    const s = startPostgres();
-    if (!s.ok) return `PostgreSQL could not start: ${s.reason}`;
-    pg = s.lab;
-    return null;
-  };
+  // PostgreSQL's binaries are a part the suite needs (missing: skipped outside CI, failed in CI); the
+  // cluster itself is started once for the file in beforeAll, so a file whose tests are all filtered
+  // out (-t) starts none, and one that cannot start on a machine that has them fails.
+  const needs = o.database !== 'pg' ? o.needs : () => o.needs?.() ?? postgresInstalled();
   describeIfLab(title, { ...o, needs }, () => {
     const t = new LabTest();
+    let pg: PgLab | undefined;
+    if (o.database === 'pg') {
+      beforeAll(() => {
+        const s = startPostgres();
+        if (!s.ok) throw new Error(`the ${o.name} cannot start PostgreSQL: ${s.reason}`);
+        pg = s.lab;
+      });
+      afterAll(() => pg?.stop());
+    }
     if (o.serverB) afterAll(() => stopAsteriskB());
-    afterAll(() => pg?.stop());
     beforeEach(async () => {
       startAsterisk();
       if (o.serverB) startAsteriskB();
       t.dir = tempDir(o.prefix);
+      if (o.database === 'pg' && !pg) throw new Error('no PostgreSQL cluster (see beforeAll)');
       t.dbPath = pg ? await pg.createDatabase() : join(t.dir, 'callbackd.db');
       t.daemon = undefined as unknown as DaemonProc;
       t.engine = undefined as unknown as Engine;

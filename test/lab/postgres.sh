@@ -6,6 +6,7 @@
 #   test/lab/postgres.sh start [DIR]   prints the cluster's directory, then its URL, one per line
 #   test/lab/postgres.sh stop DIR      stops the cluster and removes DIR
 #   test/lab/postgres.sh install       installs Debian's postgresql if missing (.ci/run, before the tests)
+#   test/lab/postgres.sh halt DIR [fast|immediate] / resume DIR   an outage: the server stops, then starts again
 #
 # The superuser "callbackd" gets a random password (scram-sha-256), kept in DIR/password (0600) and in
 # the printed URL: a lab secret for one run, never a real one. fsync is off: the cluster lives as long
@@ -89,9 +90,24 @@ stop() {
   rm -rf "$dir"
 }
 
+# An outage (test/e2e/pg-outage.e2e.test.ts): the server stops (pg_ctl -m fast|immediate) and starts
+# again on the same data directory and port; the cluster and its data stay.
+halt() {
+  local dir=${1:?usage: postgres.sh halt DIR [fast|immediate]} mode=${2:-fast}
+  as_pg "$(pg_bin)/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null
+}
+resume() {
+  local dir=${1:?usage: postgres.sh resume DIR} port
+  port=$(cat "$dir/port")
+  as_pg "$(pg_bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+}
+
 case "${1:-}" in
   start) shift; start "$@" ;;
+  halt) shift; halt "$@" ;;
+  resume) shift; resume "$@" ;;
   stop) shift; stop "$@" ;;
   install) ensure_installed; echo "postgres.sh: PostgreSQL binaries in $(pg_bin)" ;;
-  *) die "usage: $0 start [DIR] | stop DIR | install" ;;
+  *) die "usage: $0 start [DIR] | stop DIR | halt DIR [fast|immediate] | resume DIR | install" ;;
 esac

@@ -16,12 +16,21 @@ export interface PgLab {
   dir: string;
   /** A new, empty database; its URL. */
   createDatabase(): Promise<string>;
+  /** An outage: the server stops (pg_ctl -m MODE), the data stays; `resume` starts it again on the same port. */
+  halt(mode: 'fast' | 'immediate'): void;
+  resume(): void;
   stop(): void;
 }
 
 export type PgStart = { ok: true; lab: PgLab } | { ok: false; reason: string };
 
 export const inCi = process.env.CI === 'true';
+
+/** Debian's PostgreSQL binaries are there (installed now if missing and we are root); why not, or null. */
+export function postgresInstalled(): string | null {
+  const r = spawnSync('bash', [SCRIPT_SRC, 'install'], { encoding: 'utf8', timeout: 300_000 });
+  return r.status === 0 ? null : `test/lab/postgres.sh install failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+}
 
 export function startPostgres(): PgStart {
   const r = spawnSync('bash', [SCRIPT_SRC, 'start'], { encoding: 'utf8', timeout: 300_000 });
@@ -46,6 +55,14 @@ export function startPostgres(): PgStart {
         const u = new URL(url);
         u.pathname = `/${name}`;
         return u.toString();
+      },
+      halt(mode) {
+        const h = spawnSync('bash', [SCRIPT_SRC, 'halt', dir, mode], { encoding: 'utf8' });
+        if (h.status !== 0) throw new Error(`postgres.sh halt failed (exit ${h.status}): ${h.stderr}`);
+      },
+      resume() {
+        const h = spawnSync('bash', [SCRIPT_SRC, 'resume', dir], { encoding: 'utf8', timeout: 90_000 });
+        if (h.status !== 0) throw new Error(`postgres.sh resume failed (exit ${h.status}): ${h.stderr}`);
       },
       stop() {
         if (stopped) return;

@@ -38,8 +38,11 @@ export interface PgEngine extends Engine, PgConn {
   readonly kind: 'pg';
   /** The pool itself, for what drizzle does not do (COPY, cursors). */
   readonly pool: pg.Pool;
-  /** Calls onChange on every notification on channel `callbackd`, and on every (re)connect of the listener. */
-  watch(onChange: (what: Change) => void): () => void;
+  /**
+   * Calls onChange on every notification on channel `callbackd`, and on every (re)connect of the
+   * listener; while the listener is down, on a commit seen by polling every `pollMs` (pg/listener.ts).
+   */
+  watch(onChange: (what: Change) => void, pollMs?: number): () => void;
 }
 
 const MAX_INT8_AS_NUMBER = BigInt(Number.MAX_SAFE_INTEGER);
@@ -212,7 +215,10 @@ export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promis
     throw err;
   }
   const t = schema as Tables;
-  const listener = new PgListener(url, { reconnect: o.reconnect, log: o.log, applicationName: `${o.applicationName ?? 'callbackd'} listener` });
+  // While the LISTEN connection is down, a commit anywhere moves the snapshot's xmax (one past the
+  // newest finished transaction id): read on the pool, it stands in for the lost notifications.
+  const poll = async () => String((await pool.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x')).rows[0]?.x);
+  const listener = new PgListener(url, { reconnect: o.reconnect, log: o.log, applicationName: `${o.applicationName ?? 'callbackd'} listener`, poll });
   let closed = false;
   const engine: PgEngine = {
     kind: 'pg',
@@ -229,7 +235,7 @@ export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promis
         return runOnce(pool, t, fn);
       }
     },
-    watch: (onChange) => listener.add(onChange),
+    watch: (onChange, pollMs) => listener.add(onChange, pollMs),
     describe: () => ({ engine: 'pg', where: pgWhere(url) }),
     async close() {
       if (closed) return;

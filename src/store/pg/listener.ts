@@ -1,7 +1,10 @@
 // The LISTEN side of sql/pg/0023's NOTIFY: one dedicated pg.Client (never a pooled one: a pooled
 // client goes back to the pool and LISTEN with it; PgBouncer in transaction mode breaks it too).
 // Notifications sent while it is down are lost, so every (re)connect is itself a change ('any'):
-// the scheduler then looks at the database instead of trusting it missed nothing.
+// the scheduler then looks at the database instead of trusting it missed nothing. While it is down
+// (its connection cut, PostgreSQL restarting, a pooler that drops LISTEN) the watchers are not left
+// to the scheduler's backstop poll: every `pollMs` the engine's `poll` reads a marker that moves
+// with every commit, and a change of it (or the database answering again) is a change ('any').
 import pg from 'pg';
 import type { Change, WatchLog } from '../engine-watch.js';
 
@@ -11,6 +14,8 @@ export interface ListenerOptions {
   reconnect?: { initialDelayMs: number; maxDelayMs: number };
   applicationName?: string;
   log?: WatchLog;
+  /** Reads a marker that changes with every commit (pg/engine.ts: the snapshot's xmax), on another connection. */
+  poll?: () => Promise<string>;
 }
 
 export class PgListener {
@@ -22,6 +27,11 @@ export class PgListener {
   private closed = false;
   /** How many times LISTEN succeeded (1 = first connect). For tests and logs. */
   connects = 0;
+  /** While not listening: the poll's timer, its period (the smallest a watcher asked for), the last marker (null: unknown). */
+  private pollTimer: NodeJS.Timeout | null = null;
+  private pollMs = Infinity;
+  private marker: string | null = null;
+  private polling = false;
 
   constructor(
     private readonly url: string,
@@ -34,12 +44,17 @@ export class PgListener {
     return this.o.reconnect?.initialDelayMs ?? 500;
   }
 
-  /** Starts listening with the first handler; returns the function that removes this one. */
-  add(onChange: (what: Change) => void): () => void {
+  /**
+   * Starts listening with the first handler; returns the function that removes this one. `pollMs`:
+   * how often to look for commits while the LISTEN connection is down (needs the `poll` option).
+   */
+  add(onChange: (what: Change) => void, pollMs?: number): () => void {
     this.handlers.add(onChange);
+    if (pollMs !== undefined) this.pollMs = Math.min(this.pollMs, pollMs);
     if (!this.client && !this.connecting && !this.timer && !this.closed) this.connecting = this.connect();
     return () => {
       this.handlers.delete(onChange);
+      if (this.handlers.size === 0) this.stopPolling();
     };
   }
 
@@ -79,6 +94,7 @@ export class PgListener {
       return;
     }
     this.client = c;
+    this.stopPolling();
     this.delay = this.initialDelay;
     if (++this.connects > 1) this.o.log?.info?.({}, 'PostgreSQL listener: reconnected');
     this.fire('any');
@@ -93,7 +109,8 @@ export class PgListener {
 
   private retry(err: Error): void {
     if (this.closed) return;
-    this.o.log?.warn({ err: err.message, retryInMs: this.delay }, 'PostgreSQL listener: not listening; other daemons\' changes wait for the backstop poll');
+    const polling = this.startPolling();
+    this.o.log?.warn({ err: err.message, retryInMs: this.delay, ...(polling ? { pollMs: this.pollMs } : {}) }, polling ? 'PostgreSQL listener: not listening; looking for other daemons\' commits by polling meanwhile' : 'PostgreSQL listener: not listening; other daemons\' changes wait for the backstop poll');
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.closed) this.connecting = this.connect();
@@ -102,8 +119,40 @@ export class PgListener {
     this.delay = Math.min(this.delay * 2, this.o.reconnect?.maxDelayMs ?? 15_000);
   }
 
+  /** Polls while not listening; false when it cannot (no poll function, or no watcher asked for a period). */
+  private startPolling(): boolean {
+    if (!this.o.poll || !Number.isFinite(this.pollMs)) return false;
+    if (this.pollTimer) return true;
+    this.pollTimer = setInterval(() => void this.pollOnce(), this.pollMs);
+    this.pollTimer.unref();
+    return true;
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.marker = null;
+  }
+
+  /** One look: a marker unlike the last one, or the first answer after none, is a change. */
+  private async pollOnce(): Promise<void> {
+    if (this.polling || !this.o.poll) return;
+    this.polling = true;
+    try {
+      const m = await this.o.poll();
+      const changed = m !== this.marker;
+      this.marker = m;
+      if (changed && this.pollTimer) this.fire('any');
+    } catch {
+      this.marker = null; // the database is not answering either: its next answer is a change
+    } finally {
+      this.polling = false;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.stopPolling();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.connecting;

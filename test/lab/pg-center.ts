@@ -1,0 +1,116 @@
+// A call center on PostgreSQL on the lab, for the suites that run daemons on a real cluster
+// (test/e2e/pg-takeover.e2e.test.ts, test/e2e/pg-outage.e2e.test.ts): a fresh database, N agent
+// phones (one auth, registered from one SIPp that answers their calls), the carrier SIPp on trunk
+// carrier-slow's port (test/lab/sipp/carrier-patient.xml: rings, answers, stays up to 20 s, hangs up),
+// one campaign whose agents each own a lead, imported through the CLI; daemons bound to it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Engine } from '../../src/store/conn.js';
+import { openEngine } from '../../src/store/open-engine.js';
+import { cli, DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir, waitFor } from './lab.js';
+import type { PgLab } from './postgres.js';
+
+export interface PgCenterOptions {
+  /** Names the temp dir, the agents (`${prefix}2001`…), their auth and the campaign. */
+  prefix: string;
+  agents: number;
+  /** The customers' numbers: `${numberPrefix}0000`, `…0001`… */
+  numberPrefix: string;
+  /** How long the carrier lets a customer ring before answering (SIPp -d). */
+  carrierRingMs: number;
+  /**
+   * Commits durable before they are acknowledged (synchronous_commit on for this database). The lab's
+   * cluster runs with it off for speed: a commit acknowledged in the last ~200 ms before an immediate
+   * stop is then lost, which a real cluster would never do. An outage test needs it on.
+   */
+  durableCommits?: boolean;
+}
+
+export interface PgCenter {
+  url: string;
+  dir: string;
+  db: Engine;
+  agents: string[];
+  number(i: number): string;
+  trunk: Sipp;
+  /** A daemon on this database, its own ARI application, config `extra` merged in (kept for cleanup). */
+  daemon(name: string, extra?: Record<string, unknown>): DaemonProc;
+  daemons: DaemonProc[];
+  /** SIGTERMs the daemons (their logs kept in `dir`), stops the SIPps and Asterisk, closes the engine. */
+  close(): Promise<void>;
+}
+
+export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<PgCenter> {
+  const url = await pgLab.createDatabase();
+  if (o.durableCommits) {
+    const admin = new pg.Client({ connectionString: pgLab.url });
+    await admin.connect();
+    try {
+      // A per-database setting outranks the server's command line for every session opened after it.
+      await admin.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = on`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const dir = tempDir(o.prefix);
+  const agents = Array.from({ length: o.agents }, (_, i) => `${o.prefix}${2001 + i}`);
+  const number = (i: number) => `${o.numberPrefix}${String(i).padStart(4, '0')}`;
+  // The lab's pjsip.conf includes pjsip_bench.conf from CALLBACKD_LAB_EXTRA_DIR (as bench/lab-bench.ts).
+  const extra = join(dir, 'extra');
+  mkdirSync(extra);
+  writeFileSync(join(extra, 'pjsip_bench.conf'), [`[${o.prefix}-auth]\ntype=auth\nauth_type=userpass\nusername=${o.prefix}\npassword=lab-${o.prefix}\n`, ...agents.map((a) => `[${a}](agent-defaults)\nauth=${o.prefix}-auth\naors=${a}\n[${a}](agent-aor)\n`)].join('\n'));
+  process.env.CALLBACKD_LAB_EXTRA_DIR = extra;
+  provisionLab();
+  startAsterisk();
+  writeFileSync(join(dir, 'agents.csv'), 'SEQUENTIAL\n' + agents.join('\n') + '\n');
+  const phones = new Sipp(`${o.prefix}-agents`, [
+    '127.0.0.1:5060', '-sf', join(REPO, 'test/lab/sipp/agents-register-many.xml'), '-oocsf', join(REPO, 'test/lab/sipp/agent-answer.xml'),
+    '-inf', join(dir, 'agents.csv'), '-i', '127.0.0.1', '-p', '5190', '-mp', '19000', '-m', String(agents.length), '-r', '50', '-l', String(agents.length + 10), '-au', o.prefix, '-ap', `lab-${o.prefix}`,
+  ], dir).start();
+  const trunk = new Sipp('carrier', ['-sf', join(REPO, 'test/lab/sipp/carrier-patient.xml'), '-d', String(o.carrierRingMs), '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start();
+  const sipps = [phones, trunk];
+  const daemons: DaemonProc[] = [];
+  let db: Engine | undefined;
+  const close = async () => {
+    for (const [i, d] of daemons.entries()) {
+      await d.kill('SIGTERM');
+      writeFileSync(join(dir, `daemon-${i}.log`), d.log); // kept with the SIPp logs in the test's directory
+    }
+    sipps.forEach((p) => p.stop());
+    await db?.close();
+    stopAsterisk();
+    delete process.env.CALLBACKD_LAB_EXTRA_DIR;
+  };
+  try {
+    await waitFor(`${agents.length} phones to register`, () => phones.messages().filter((m) => m.direction === 'received' && m.firstLine.startsWith('SIP/2.0 200')).length >= agents.length, 30000);
+    const campaign = o.prefix.toUpperCase();
+    const center = {
+      trunks: [{ id: 'carrier-slow' }],
+      numbers: [{ number: '+15550100006', trunk: 'carrier-slow' }],
+      campaigns: [{ id: campaign, name: campaign, time_zone: 'UTC', outbound_number: '+15550100006', dial_order: 'agent_first', max_attempts: 5, retry_delays: { congestion: 1, no_answer: 1, busy: 1 } }],
+      lists: [{ id: `${campaign}L`, campaign }],
+      agents: agents.map((a) => ({ id: a, name: a, campaigns: [campaign] })),
+      phones: agents.map((a) => ({ endpoint: a, agent: a })),
+      leads: agents.map((a, i) => ({ id: `lead-${a}`, list: `${campaign}L`, phone: number(i) })),
+    };
+    writeFileSync(join(dir, 'center.json'), JSON.stringify(center));
+    const imp = cli(['import', join(dir, 'center.json'), '--db', url]); // the CLI on PostgreSQL (migrates first)
+    if (imp.code !== 0) throw new Error(`import failed: ${imp.stderr}`);
+    db = await openEngine({ url }, { migrate: false }, {});
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    url, dir, db, agents, number, trunk, daemons, close,
+    daemon(name, extra = {}) {
+      const own = join(dir, name);
+      mkdirSync(own);
+      // Each daemon its own ARI application (Asterisk gives an application to one WebSocket at a time).
+      const d = new DaemonProc({ db: '', dir: own, extra: { instanceId: `${o.prefix}-${name}`, database: { path: undefined, url }, ari: { app: `callbackd-${name}` }, log: { level: 'info' }, ...extra } }).start();
+      daemons.push(d);
+      return d;
+    },
+  };
+}
