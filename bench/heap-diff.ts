@@ -2,39 +2,13 @@
 // (objects, closures) or node type (strings, code, arrays), in bytes and count. bench/heap-summary.ts
 // summarises one snapshot; this says what the work left behind.
 //   node dist/bench/heap-diff.js BEFORE.heapsnapshot AFTER.heapsnapshot [TOP]
-import { readFileSync } from 'node:fs';
-
-interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
-  nodes: number[];
-  strings: string[];
-}
-
-function byKind(file: string): { total: number; by: Map<string, { n: number; bytes: number }> } {
-  const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
-  const f = s.snapshot.meta.node_fields;
-  const [iType, iName, iSize, width] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size'), f.length];
-  const types = s.snapshot.meta.node_types[0];
-  const by = new Map<string, { n: number; bytes: number }>();
-  let total = 0;
-  for (let i = 0; i < s.nodes.length; i += width) {
-    const type = types[s.nodes[i + iType]!]!;
-    const key = type === 'object' || type === 'closure' ? `${type} ${s.strings[s.nodes[i + iName]!]}` : type;
-    const size = s.nodes[i + iSize]!;
-    total += size;
-    const e = by.get(key) ?? { n: 0, bytes: 0 };
-    e.n++;
-    e.bytes += size;
-    by.set(key, e);
-  }
-  return { total, by };
-}
+import { heapKinds } from './heap-kinds.js';
 
 const [beforeFile, afterFile, topArg] = process.argv.slice(2);
 if (!beforeFile || !afterFile) throw new Error('usage: heap-diff BEFORE.heapsnapshot AFTER.heapsnapshot [TOP]');
 const top = Number(topArg ?? 20);
-const a = byKind(beforeFile);
-const b = byKind(afterFile);
+const a = heapKinds(beforeFile);
+const b = heapKinds(afterFile);
 const mib = (x: number) => (x / 1048576).toFixed(2);
 console.log(`live heap ${mib(a.total)} → ${mib(b.total)} MiB (${b.total >= a.total ? '+' : ''}${mib(b.total - a.total)})`);
 const keys = new Set([...a.by.keys(), ...b.by.keys()]);
