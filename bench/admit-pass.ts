@@ -7,37 +7,24 @@
 //   pass reads    - the pass's reads (scheduler/pass-reads.ts) and the statement cache: the daemon now
 // Prints the median ms per pass, per callback, and SQL statements per pass. Never fails on speed.
 //   npm run build && node dist/bench/admit-pass.js [N] [ROUNDS]
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { admit } from '../src/domain/admit.js';
-import { applyImport, parseImport } from '../src/import.js';
 import { readAdmitFacts } from '../src/scheduler/context.js';
 import { PassReads, storeReads } from '../src/scheduler/pass-reads.js';
 import { insertCallback, liveReady, promoteDue } from '../src/store/callbacks.js';
 import { openDb } from '../src/store/db.js';
+import { tempDir } from '../test/lab/lab.js';
+import { benchAgents, importBenchCenter } from './bench-db.js';
 
 const N = Number(process.argv[2] ?? 500);
 const ROUNDS = Number(process.argv[3] ?? 7);
-const db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-admit-pass-')), 'db.sqlite'));
-const agents = Array.from({ length: N }, (_, i) => `bench${2001 + i}`);
-await applyImport(
-  db,
-  parseImport(
-    JSON.stringify({
-      trunks: [{ id: 'carrier' }],
-      numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-      campaigns: [{ id: 'B', name: 'Bench', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: 'customer_first' }],
-      lists: [{ id: 'BL', campaign: 'B' }],
-      agents: agents.map((a) => ({ id: a, name: a, campaigns: ['B'] })),
-      phones: agents.map((a) => ({ endpoint: a, agent: a })),
-      leads: agents.map((a, i) => ({ id: `lead-${a}`, list: 'BL', phone: `+1555200${String(i).padStart(4, '0')}` })),
-    }),
-    'bench.json',
-  ),
-  Date.now(),
-);
+// bench:burst's center (campaign B, one agent, phone and lead each), imported as the lab benches do.
+const dir = tempDir('admit-pass');
+const file = join(dir, 'callbackd.db');
+importBenchCenter(dir, file, { n: N, dialOrder: 'customer_first' });
+const db = openDb(file);
+const agents = benchAgents(N);
 const now = Date.now();
 for (const a of agents) await insertCallback(db, { leadId: `lead-${a}`, campaignId: 'B', type: 'USERONLY', ownerAgentId: a, dueAt: now - 1000, dueZone: 'UTC', maxAttempts: 1, notes: null }, now - 2000);
 await promoteDue(db, now);
