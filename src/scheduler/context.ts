@@ -2,13 +2,12 @@ import type { CandidateAgent, DialContext } from '../domain/eligibility.js';
 import type { PhonePresence } from '../domain/eligibility.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { Conn } from '../store/conn.js';
-import * as dir from '../store/directory.js';
 import type { CallAttemptRow, CallbackRow, CampaignRow, LeadRow } from '../store/schema.js';
 import type { SessionPlan } from '../dialer/session.js';
 import { campaignCalendar, leadZone } from '../app/book.js';
 import type { AdmitFacts, TrunkAdmission } from '../domain/admit.js';
 import { customerDialsOfLead } from '../store/callbacks.js';
-import { trunksOfNumber } from '../store/servers.js';
+import { storeReads, type ContextReads } from './pass-reads.js';
 import { trunkOnServer } from '../domain/server-placement.js';
 import type { LeadNumber } from '../domain/alt-dial.js';
 import { chooseDialNumber } from '../app/dial-number.js';
@@ -43,27 +42,30 @@ export async function loadDialContext(
   busyAgents: ReadonlyMap<string, number>,
   now: number,
   serverId: string | null = null,
+  /** A scheduler pass's reads (scheduler/pass-reads.ts); alone, straight from the store. */
+  reads: ContextReads = storeReads(db),
 ): Promise<LoadedCallback | { missing: string }> {
-  const lead = await dir.getLead(db, cb.leadId);
+  await reads.readAhead(cb);
+  const lead = await reads.lead(cb.leadId);
   if (!lead) return { missing: `lead ${cb.leadId} no longer exists` };
-  const campaign = await dir.getCampaign(db, cb.campaignId);
+  const campaign = await reads.campaign(cb.campaignId);
   if (!campaign) return { missing: `campaign ${cb.campaignId} no longer exists` };
-  const num = campaign.outboundNumber ? await dir.getNumber(db, campaign.outboundNumber) : undefined;
-  const agentIds = cb.type === 'USERONLY' ? (cb.ownerAgentId ? [cb.ownerAgentId] : []) : await dir.agentIdsOfCampaign(db, cb.campaignId);
-  const phones = await dir.phonesOfAgents(db, agentIds);
-  const aiLimits = await dir.aiLimitsOf(db, agentIds); // AI voice agents: several calls at once (domain/ai-agent.ts)
+  const num = campaign.outboundNumber ? await reads.number(campaign.outboundNumber) : undefined;
+  const agentIds = cb.type === 'USERONLY' ? (cb.ownerAgentId ? [cb.ownerAgentId] : []) : await reads.agentIdsOfCampaign(cb.campaignId);
+  const phones = await reads.phonesOfAgents(agentIds);
+  const aiLimits = await reads.aiLimitsOf(agentIds); // AI voice agents: several calls at once (domain/ai-agent.ts)
   const agents: CandidateAgent[] = [];
   for (const id of agentIds) {
-    if (cb.type !== 'ANYONE' && !(await dir.getAgent(db, id))) continue;
+    if (cb.type !== 'ANYONE' && !(await reads.agentExists(id))) continue;
     agents.push({
       agentId: id,
-      onCampaign: cb.type === 'ANYONE' || (await dir.isAgentOnCampaign(db, id, cb.campaignId)),
+      onCampaign: cb.type === 'ANYONE' || (await reads.isAgentOnCampaign(id, cb.campaignId)),
       phones: phones.filter((p) => p.agentId === id).map((p) => ({ endpoint: p.endpoint, activeAccount: p.activeAccount, status: p.status, serverId: p.serverId })),
       ...(aiLimits.has(id) ? { ai: aiLimits.get(id)! } : {}),
     });
   }
   // Which of the lead's numbers (alt-dial, per-number DNC and window): its own call, see dial-number.ts.
-  const choice = await chooseDialNumber(db, cb, lead, campaign, now);
+  const choice = await chooseDialNumber(db, cb, lead, campaign, now, reads);
   const number = choice.kind === 'none' ? null : choice.number;
   return {
     cb,
@@ -77,7 +79,7 @@ export async function loadDialContext(
       dncHit: choice.kind === 'none',
       ...(choice.kind === 'none' ? { dncReason: choice.reason } : {}),
       outboundNumber: num
-        ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId, ...(serverId === null ? {} : { trunks: await trunksOfNumber(db, num.e164) }) }
+        ? { e164: num.e164, outboundEnabled: num.outboundEnabled, trunkId: num.trunkId, ...(serverId === null ? {} : { trunks: await reads.trunksOfNumber(num.e164) }) }
         : null,
       ...(serverId === null ? {} : { serverId }),
       agents,
@@ -103,9 +105,10 @@ export async function readAdmitFacts(
   trunkFull: string | null,
   trunk: (trunkId: string) => TrunkAdmission,
   serverId: string | null = null,
+  reads: ContextReads = storeReads(db),
 ): Promise<{ facts: AdmitFacts; loaded: LoadedCallback | null }> {
   if (trunkFull !== null) return { facts: { kind: 'trunkFull', reason: trunkFull }, loaded: null };
-  const loaded = await loadDialContext(db, cb, presence, busyAgents, now, serverId);
+  const loaded = await loadDialContext(db, cb, presence, busyAgents, now, serverId, reads);
   if ('missing' in loaded) return { facts: { kind: 'missing', reason: loaded.missing }, loaded: null };
   const { campaign, lead, ctx, number } = loaded;
   const facts: AdmitFacts = {

@@ -10,6 +10,7 @@ import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
 import type { CallbackRow, TrunkRow } from '../store/schema.js';
 import { trunksOfNumber } from '../store/servers.js';
 import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
+import { PassReads } from './pass-reads.js';
 import type { SchedulerOptions } from './scheduler.js';
 
 // One pass of the scheduler over the ready LIVE callbacks: read each one's facts, decide (domain/admit,
@@ -60,6 +61,8 @@ class DialPass {
    */
   private readonly full = new Map<string, string>(); // trunk → why it is full
   private readonly trunkOfCampaign = new Map<string, string | null>();
+  /** Directory rows once per pass, the callbacks' rows a few dozen at a time (pass-reads.ts). */
+  private reads: PassReads | undefined;
 
   constructor(
     private readonly d: DialPassDeps,
@@ -70,6 +73,7 @@ class DialPass {
   ) {}
 
   async run(ready: CallbackRow[]): Promise<number | null> {
+    this.reads = new PassReads(this.d.o.db, ready);
     for (const row of ready) {
       if (this.d.stopping()) break;
       if (this.d.inSession(row.id)) continue;
@@ -138,7 +142,7 @@ class DialPass {
       const row = this.trunks.get(trunkId);
       return this.d.o.limiter.check(trunkId, { maxChannels: row?.maxChannels ?? 0, callsPerSecond: row?.callsPerSecond ?? 0 }, this.now);
     };
-    return await readAdmitFacts(this.d.o.db, cb, this.now, (ep) => this.d.o.presence.of(ep), this.busy, t === null ? null : (this.full.get(t) ?? null), limiterSays, this.server);
+    return await readAdmitFacts(this.d.o.db, cb, this.now, (ep) => this.d.o.presence.of(ep), this.busy, t === null ? null : (this.full.get(t) ?? null), limiterSays, this.server, this.reads);
   }
 
   /** The one store write for a decision that dials nothing. */

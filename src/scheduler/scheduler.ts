@@ -319,7 +319,8 @@ export class Scheduler {
     }
     const now = this.now();
     const delay = wakeAt === null ? this.o.backstopPollMs : Math.min(this.o.backstopPollMs, wakeAt - now);
-    this.o.log.debug({ sleepMs: delay, ari: this.o.ari.connected, recovered: this.recovered, presence: this.o.presence.ready }, 'scheduler sleeping');
+    // Once per pass: the object is built only when someone reads debug lines.
+    if (this.o.log.isLevelEnabled('debug')) this.o.log.debug({ sleepMs: delay, ari: this.o.ari.connected, recovered: this.recovered, presence: this.o.presence.ready }, 'scheduler sleeping');
     this.arm(delay);
   }
 

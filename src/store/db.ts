@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { CallbackdError, ErrorCodes, messageOf } from '../errors.js';
 import type { Engine, Q, Tables } from './conn.js';
-import { attachSqliteRoot, sqliteIdle } from './engine.js';
+import { attachSqliteRoot, cacheStatements, sqliteIdle } from './engine.js';
 import { consoleSessions, userPasswords } from './people.js';
 import * as schema from './schema.js';
 
@@ -111,6 +111,7 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   if (opts.migrate !== false && !opts.readonly) migrate(client);
   const db = drizzle(client, { schema });
   attachSqliteRoot(db, client);
+  cacheStatements(db, client);
   return Object.defineProperties(db, {
     kind: { value: 'sqlite', enumerable: true },
     q: { value: db as unknown as Q },

@@ -57,6 +57,33 @@ export const phonesOfAgents = op('phonesOfAgents', async (c: Conn, agentIds: str
   return await c.q.select().from(c.t.phones).where(inArray(c.t.phones.agentId, agentIds)).orderBy(c.t.phones.endpoint);
 });
 
+/** Rows per statement in the batch reads below (far below both engines' parameter limits). */
+export const IDS_PER_STATEMENT = 500;
+
+/** `read` per IDS_PER_STATEMENT distinct ids, the rows concatenated. */
+export async function inChunks<R>(ids: readonly string[], read: (chunk: string[]) => Promise<R[]>): Promise<R[]> {
+  const distinct = [...new Set(ids)];
+  const out: R[] = [];
+  for (let i = 0; i < distinct.length; i += IDS_PER_STATEMENT) out.push(...(await read(distinct.slice(i, i + IDS_PER_STATEMENT))));
+  return out;
+}
+
+/** Many leads by id, in a few statements (a scheduler pass reads its callbacks' leads at once); missing ids are left out. */
+export const leadsByIds = op('leadsByIds', async (c: Conn, ids: readonly string[]): Promise<LeadRow[]> =>
+  await inChunks(ids, async (chunk) => await c.q.select().from(c.t.leads).where(inArray(c.t.leads.id, chunk)).orderBy(c.t.leads.id)));
+
+/** Many agents by id, in a few statements; missing ids are left out. */
+export const agentsByIds = op('agentsByIds', async (c: Conn, ids: readonly string[]): Promise<AgentRow[]> =>
+  await inChunks(ids, async (chunk) => await c.q.select().from(c.t.agents).where(inArray(c.t.agents.id, chunk)).orderBy(c.t.agents.id)));
+
+/** isDnc for many numbers of one campaign at once: the numbers a DNC list (global or the campaign's) holds. */
+export const dncAmong = op('dncAmong', async (c: Conn, phones: readonly string[], campaignId: string): Promise<Set<string>> => {
+  const d = c.t.dnc;
+  const rows = await inChunks(phones, async (chunk) =>
+    await c.q.select({ p: d.phoneE164 }).from(d).where(and(inArray(d.phoneE164, chunk), or(eq(d.campaignId, ''), eq(d.campaignId, campaignId)))));
+  return new Set(rows.map((r) => r.p));
+});
+
 export const isDnc = op('isDnc', async (c: Conn, phoneE164: string, campaignId: string): Promise<boolean> => {
   const d = c.t.dnc;
   return (await c.q.select({ p: d.phoneE164 }).from(d).where(and(eq(d.phoneE164, phoneE164), or(eq(d.campaignId, ''), eq(d.campaignId, campaignId)))).limit(1)).length > 0;
@@ -126,11 +153,22 @@ export const addDnc = op('addDnc', async (c: Conn, r: Ins<'dnc'>): Promise<void>
 export const aiLimitsOf = op('aiLimitsOf', async (c: Conn, agentIds: string[]): Promise<Map<string, { maxCalls: number }>> => {
   if (agentIds.length === 0) return new Map();
   // AI agents are few: read them all rather than send a campaign's every agent id as parameters.
-  const ids = new Set(agentIds);
+  return limitsAmong(await aiAgentLimits(c), agentIds);
+});
+
+/** Every AI voice agent with its limit (a scheduler pass reads them once). */
+export const aiAgentLimits = op('aiAgentLimits', async (c: Conn): Promise<Map<string, { maxCalls: number }>> => {
   const a = c.t.agents;
   const rows = await c.q.select({ id: a.id, maxCalls: a.maxCalls }).from(a).where(eq(a.kind, 'ai'));
-  return new Map(rows.filter((r) => ids.has(r.id)).map((r) => [r.id, { maxCalls: r.maxCalls }]));
+  return new Map(rows.map((r) => [r.id, { maxCalls: r.maxCalls }]));
 });
+
+/** The AI agents among `agentIds`, from aiAgentLimits' map. */
+export function limitsAmong(all: ReadonlyMap<string, { maxCalls: number }>, agentIds: readonly string[]): Map<string, { maxCalls: number }> {
+  const out = new Map<string, { maxCalls: number }>();
+  for (const id of agentIds) if (all.has(id)) out.set(id, all.get(id)!);
+  return out;
+}
 
 /** An agent's campaigns become exactly the listed ones. Two statements: run it inside a transaction. */
 export const setAgentCampaigns = op('setAgentCampaigns', async (c: Conn, agentId: string, campaignIds: string[]): Promise<void> => {

@@ -65,6 +65,47 @@ function sqliteRoot(c: Conn): SqliteRoot {
   return r;
 }
 
+/**
+ * How many distinct SQL texts keep their prepared statement. Each costs native memory (about 10 KiB for a
+ * select on callbacks, measured), so not every query the store can send is kept: the scheduler's and the
+ * calls' few dozen stay recent, a rare API listing is prepared again.
+ */
+export const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * Makes drizzle reuse better-sqlite3 statements by SQL text. drizzle's session prepares the SQL of every
+ * call again; in a 500-callback burst that was 9 % of the daemon's busy CPU (bench/with-profile.ts, README
+ * "Performance"). Only drizzle's own client is wrapped: `$client` and `sqliteClient()` stay the plain
+ * client, so code that sets a statement's modes (pluck, safeIntegers) never gets a shared one.
+ * A reused statement is handed back in its default mode (drizzle switches `raw()` on for typed selects,
+ * and a raw `all()` of the same text must get objects); one still iterating is not shared.
+ * SQLite itself re-prepares a cached statement when the schema changes (sqlite3_prepare_v2).
+ */
+export function cacheStatements(db: object, client: Database.Database, size = STATEMENT_CACHE_SIZE): void {
+  const session = (db as { session?: { client?: unknown } }).session;
+  // drizzle-orm's BetterSQLiteSession keeps the client as `session.client`: fail loudly if that changes.
+  if (!session || session.client !== client) throw new Error('drizzle-orm changed: its better-sqlite3 session has no `client` to wrap');
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (source: string): Database.Statement => {
+    const hit = cache.get(source);
+    if (hit && !hit.busy) {
+      cache.delete(source); // least recently used goes first: re-insert at the end
+      cache.set(source, hit);
+      if (hit.reader) hit.raw(false);
+      return hit;
+    }
+    const stmt = client.prepare(source);
+    if (!hit) {
+      cache.set(source, stmt);
+      if (cache.size > size) cache.delete(cache.keys().next().value!);
+    }
+    return stmt;
+  };
+  // The client's other methods (transaction, exec...) through the prototype: better-sqlite3's wrappers read
+  // the native handle from `this`, which the prototype chain provides.
+  session.client = Object.create(client, { prepare: { value: prepare } });
+}
+
 /** The better-sqlite3 client behind a SQLite connection or transaction: for the few SQLite-only paths (prepared statements measured hot). */
 export function sqliteClient(c: Conn): Database.Database {
   return sqliteRoot(c).client;

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Conn, Tables } from './conn.js';
+import { inChunks } from './directory.js';
 import { first, op } from './engine.js';
 import type { LeadPhoneRow, LeadRow } from './schema.js';
 
@@ -14,8 +15,20 @@ export type NewLeadPhone = Pick<LeadPhoneRow, 'e164'> & Partial<Pick<LeadPhoneRo
  */
 export const numbersOfLead = op('numbersOfLead', async (c: Conn, lead: Pick<LeadRow, 'id' | 'phoneE164'>): Promise<LeadPhoneRow[]> => {
   const lp = c.t.leadPhones;
-  const rows = await c.q.select().from(lp).where(eq(lp.leadId, lead.id)).orderBy(lp.position);
-  return rows.length > 0 ? rows : [{ leadId: lead.id, position: 1, e164: lead.phoneE164, label: 'mobile', dnc: false, timeZone: null }];
+  return orOwnNumber(lead, await c.q.select().from(lp).where(eq(lp.leadId, lead.id)).orderBy(lp.position));
+});
+
+const orOwnNumber = (lead: Pick<LeadRow, 'id' | 'phoneE164'>, rows: LeadPhoneRow[]): LeadPhoneRow[] =>
+  rows.length > 0 ? rows : [{ leadId: lead.id, position: 1, e164: lead.phoneE164, label: 'mobile', dnc: false, timeZone: null }];
+
+/** numbersOfLead for many leads, a statement per few hundred (a scheduler pass reads its callbacks' leads at once). */
+export const numbersOfLeads = op('numbersOfLeads', async (c: Conn, leads: readonly Pick<LeadRow, 'id' | 'phoneE164'>[]): Promise<Map<string, LeadPhoneRow[]>> => {
+  const lp = c.t.leadPhones;
+  const byLead = new Map<string, LeadPhoneRow[]>(leads.map((l) => [l.id, []]));
+  const rows = await inChunks(leads.map((l) => l.id), async (ids) => await c.q.select().from(lp).where(inArray(lp.leadId, ids)).orderBy(lp.leadId, lp.position));
+  for (const r of rows) byLead.get(r.leadId)!.push(r);
+  for (const l of leads) byLead.set(l.id, orOwnNumber(l, byLead.get(l.id)!));
+  return byLead;
 });
 
 const phoneRows = (leadId: string, phones: readonly NewLeadPhone[]) =>

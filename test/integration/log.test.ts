@@ -22,6 +22,20 @@ describe('logging', () => {
   });
 });
 
+describe('the daemon logger writes asynchronously and loses nothing on the way out', () => {
+  const viteNode = join(import.meta.dirname, '../../node_modules/.bin/vite-node');
+  const child = join(import.meta.dirname, 'log-exit-child.ts');
+  for (const how of ['return', 'exit', 'throw']) {
+    it(`20,000 lines then the last one, ending by ${how}: every line is on stderr`, () => {
+      const r = spawnSync(viteNode, [child, how, '20000'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      expect(r.status).toBe(how === 'exit' ? 3 : how === 'throw' ? 1 : 0);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; i?: number });
+      expect(lines.filter((l) => l.msg === 'line').map((l) => l.i)).toEqual(Array.from({ length: 20000 }, (_, i) => i));
+      expect(lines.at(-1)?.msg).toBe('last line');
+    }, 60_000);
+  }
+});
+
 describe('log lines', () => {
   const capture = (level: string) => {
     const lines: Record<string, unknown>[] = [];
