@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,17 +9,19 @@ import type { ApiDeps } from '../../src/api/deps.js';
 import { buildApi } from '../../src/api/server.js';
 import { createToken } from '../../src/app/auth.js';
 import { applyImport, parseImport } from '../../src/import.js';
+import type { Engine } from '../../src/store/conn.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import type { AriClient } from '../../src/asterisk/ari.js';
 import type { Presence } from '../../src/asterisk/presence.js';
 import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import type { Logger } from '../../src/log.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
+import { freshEngine, type TestEngine } from './engine.js';
 import { FakePresence, type FakeAri } from './fakes.js';
 
 // The integration tests' call centers, API and scheduler, written once: a fresh database with an
 // import file, a token per user, the HTTP API through fastify's inject (test/integration/{api,
-// events,hostile-*,agi}.test.ts), and a scheduler over fakes (scheduler, bridge-retry, scheduler-busy).
+// events,hostile-*,agi}.test.ts), and a scheduler over fakes (test/integration/scheduler/*.test.ts, on both engines).
 
 /** Monday 10:00 in New York. */
 export const NOW = Date.parse('2026-11-23T15:00:00Z');
@@ -73,6 +76,16 @@ export async function importedDb(prefix: string, file: ImportFile, now = NOW): P
   return { db, dbPath };
 }
 
+/**
+ * A new database on this run's engine (test/integration/engine.ts: SQLite or PostgreSQL) with `file`
+ * imported at `now`: the conformance folders' call center. Closed by cleanupEngines().
+ */
+export async function importedEngine(file: ImportFile, now = NOW): Promise<TestEngine> {
+  const e = await freshEngine();
+  await applyImport(e, parseImport(YAML.stringify(file), 'fixture'), now);
+  return e;
+}
+
 /** An API token for each of the file's users, by user id. */
 export async function tokensFor(db: Db, file: ImportFile, now = NOW): Promise<Record<string, string>> {
   const tok: Record<string, string> = {};
@@ -111,10 +124,35 @@ export const DIALER_CENTER: ImportFile = {
  * A scheduler over fakes of our ARI and presence adapters, not started: a 60 s lease, and a backstop
  * poll so far away that only nudges and data_version make a test pass. `o` overrides any option.
  */
-export function testScheduler(db: Db, ari: FakeAri, log: Logger, o: Partial<SchedulerOptions> = {}): Scheduler {
+export function testScheduler(db: Engine, ari: FakeAri, log: Logger, o: Partial<SchedulerOptions> = {}): Scheduler {
   return new Scheduler({
     db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log,
     owner: 'test', leaseMs: 60_000, backstopPollMs: 60_000, externalWriteCheckMs: 50, agentRetryDelayMs: 60_000, confirm: { tries: 3, delayMs: 20 },
     ...o,
   });
+}
+
+/**
+ * Another process's write, committed before this returns: for a hook the scheduler calls synchronously
+ * between its read and its claim (presence.of), where an awaited write would race the claim.
+ * SQLite: a second connection of this process (better-sqlite3 is synchronous); PostgreSQL: psql, run to
+ * completion. `?` marks each parameter; numbers only (they are written into the statement on pg).
+ */
+export function commitElsewhere(e: TestEngine, text: string, params: number[] = []): void {
+  if (e.kind === 'sqlite') {
+    const other = openDb(e.location, { migrate: false });
+    try {
+      other.$client.prepare(text).run(...params);
+    } finally {
+      other.$client.close();
+    }
+    return;
+  }
+  let i = 0;
+  const stmt = text.replace(/\?/g, () => {
+    const v = params[i++];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`commitElsewhere: parameter ${i} is not a number`);
+    return String(v);
+  });
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', e.location, '-c', stmt], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
