@@ -16,7 +16,7 @@ import type { Presence } from '../../src/asterisk/presence.js';
 import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import type { Logger } from '../../src/log.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
-import { freshEngine, type TestEngine } from './engine.js';
+import { freshEngine, TEST_ENGINE, type TestEngine } from './engine.js';
 import { FakePresence, type FakeAri } from './fakes.js';
 
 // The integration tests' call centers, API and scheduler, written once: a fresh database with an
@@ -85,6 +85,12 @@ export async function importedEngine(file: ImportFile, now = NOW): Promise<TestE
   await applyImport(e, parseImport(YAML.stringify(file), 'fixture'), now);
   return e;
 }
+
+/**
+ * Long enough for one scheduler pass over a handful of callbacks after a nudge, for tests that move a
+ * clock and then check that nothing happened. On PostgreSQL a pass is some thirty round trips.
+ */
+export const ONE_PASS_MS = TEST_ENGINE === 'pg' ? 300 : 60;
 
 /** An API token for each of the file's users, by user id. */
 export async function tokensFor(db: Db, file: ImportFile, now = NOW): Promise<Record<string, string>> {

@@ -8,7 +8,7 @@ import { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';
 import { cleanupEngines, type TestEngine } from '../engine.js';
 import { FakeAri, FakePresence, until } from '../fakes.js';
-import { importedEngine } from '../fixture.js';
+import { importedEngine, ONE_PASS_MS } from '../fixture.js';
 
 // Inbound callbacks in the scheduler (fake ARI and presence, the clock a variable): the line order
 // decides who gets the one free agent, and inbound_callback_expiry_hours ends a waiting one.
@@ -56,7 +56,7 @@ function start(): void {
 async function at(t: number) {
   clock = t;
   sched!.nudge();
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, ONE_PASS_MS));
 }
 const inbound = async (leadId: string, arrivedAt: number | null) =>
   (await bookCallback(db, { leadId, due: 'now', type: 'ANYONE', actor: 'agi', ...(arrivedAt === null ? {} : { arrivedAt }) }, clock)).callback.id;
