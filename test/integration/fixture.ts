@@ -108,6 +108,32 @@ export function testApi(db: Db, o: Partial<ApiDeps> = {}): Promise<FastifyInstan
 }
 
 /**
+ * Two Asterisk servers a and b (README "Running several servers"): a trunk on each, the one outbound
+ * number on both, two agents with a phone on each server, eight leads.
+ */
+export const TWO_SERVERS = {
+  servers: [
+    { id: 'a', ari_url: 'http://127.0.0.1:8088', ami_host: '127.0.0.1', ami_port: 5038 },
+    { id: 'b', ari_url: 'http://127.0.0.1:8089', ami_host: '127.0.0.1', ami_port: 5039, ari_username: 'cb-b' },
+  ],
+  trunks: [
+    { id: 'carrier-a', server: 'a' },
+    { id: 'carrier-b', server: 'b' },
+  ],
+  numbers: [{ number: '+15550100001', trunk: ['carrier-a', 'carrier-b'] }],
+  campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001', calltime_check: 'off', my_callback_default: 'anyone' }],
+  lists: [{ id: 'L', campaign: 'C' }],
+  agents: ['a1', 'a2', 'b1', 'b2'].map((id) => ({ id, name: id, campaigns: ['C'] })),
+  phones: [
+    { endpoint: 'pa1', agent: 'a1', server: 'a' },
+    { endpoint: 'pa2', agent: 'a2', server: 'a' },
+    { endpoint: 'pb1', agent: 'b1', server: 'b' },
+    { endpoint: 'pb2', agent: 'b2', server: 'b' },
+  ],
+  leads: Array.from({ length: 8 }, (_, i) => ({ id: `l${i}`, list: 'L', phone: `+1212555${String(i).padStart(4, '0')}` })),
+} satisfies ImportFile;
+
+/**
  * The dialer's call center (test/integration/{scheduler,bridge-retry}.test.ts): agent a1 on phone
  * agent1001 in an agent-first campaign C and a customer-first campaign CF, one lead in each.
  */
