@@ -134,7 +134,7 @@ export const TWO_SERVERS = {
 } satisfies ImportFile;
 
 /**
- * The dialer's call center (test/integration/{scheduler,bridge-retry}.test.ts): agent a1 on phone
+ * The dialer's call center (test/integration/scheduler/{scheduler,bridge-retry}.test.ts): agent a1 on phone
  * agent1001 in an agent-first campaign C and a customer-first campaign CF, one lead in each.
  */
 export const DIALER_CENTER: ImportFile = {
