@@ -1,8 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// The conformance suite (issue 16): store tests written once against the store contract
+// The conformance suite (issue 16): store and scheduler tests written once against the store contract
 // (src/store/conn.ts), run on both engines. test/integration/engine.ts hands each test its engine.
-const CONFORMANCE = ['test/integration/store/**/*.test.ts'];
+const CONFORMANCE = ['test/integration/store/**/*.test.ts', 'test/integration/scheduler/**/*.test.ts'];
 
 export default defineConfig({
   test: {

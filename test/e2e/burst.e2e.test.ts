@@ -17,7 +17,7 @@ const N = 100;
 // lanes are what keeps an answered customer's work ahead. Measured on this lab (daemon log): answer
 // → bridged p99 0.9 s with the lanes, 2.3 s with the old FIFO queue. At 100 calls the old code still
 // bridged everyone before the carrier's 3 s (it failed at 500: README, "Bursts"), so this test
-// guards the promise at CI size; test/integration/bridge-retry.test.ts pins the retries.
+// guards the promise at CI size; test/integration/scheduler/bridge-retry.test.ts pins the retries.
 const REST_IN_FLIGHT = 2;
 
 // The lab gate alone: bench/lab-bench.ts brings up its own Asterisk (with N generated phones), phones and daemon.

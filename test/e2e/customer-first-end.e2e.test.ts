@@ -1,6 +1,6 @@
 // Customer-first, the carrier says busy before any agent is rung: on the real lab, the attempt
 // ends BUSY and the session closes at once, so its (only) agent is rung for the next callback
-// within seconds, not after the stuck timer (ring times + 30 s). See test/integration/customer-first-end.test.ts.
+// within seconds, not after the stuck timer (ring times + 30 s). See test/integration/scheduler/customer-first-end.test.ts.
 import { expect, it } from 'vitest';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { agentPhone, carrier, type Sipp, waitFor } from '../lab/lab.js';

@@ -60,17 +60,24 @@ export class FakePresence extends EventEmitter {
   }
 }
 
+/** The real setTimeout, taken before any test fakes the clock. */
+const realSetTimeout = globalThis.setTimeout;
+
 /**
  * Waits for `cond`. Under vi.useFakeTimers() it moves the fake clock instead of sleeping, so a
  * test of something that waits for time (a retry after 1 s, a grace period) takes no real time.
+ * Each fake step also lets 1 ms really pass: on PostgreSQL the store's answers come over a socket,
+ * and a loop of fake steps alone would spend `ms` of fake time before the first one arrived.
  */
 export const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 2000) => {
   const fake = vi.isFakeTimers();
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    if (fake) await vi.advanceTimersByTimeAsync(10);
-    else await new Promise((r) => setTimeout(r, 10));
+    if (fake) {
+      await vi.advanceTimersByTimeAsync(10);
+      await new Promise((r) => realSetTimeout(r, 1));
+    } else await new Promise((r) => setTimeout(r, 10));
   }
 };
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,17 +9,19 @@ import type { ApiDeps } from '../../src/api/deps.js';
 import { buildApi } from '../../src/api/server.js';
 import { createToken } from '../../src/app/auth.js';
 import { applyImport, parseImport } from '../../src/import.js';
+import type { Engine } from '../../src/store/conn.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import type { AriClient } from '../../src/asterisk/ari.js';
 import type { Presence } from '../../src/asterisk/presence.js';
 import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import type { Logger } from '../../src/log.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
+import { freshEngine, TEST_ENGINE, type TestEngine } from './engine.js';
 import { FakePresence, type FakeAri } from './fakes.js';
 
 // The integration tests' call centers, API and scheduler, written once: a fresh database with an
 // import file, a token per user, the HTTP API through fastify's inject (test/integration/{api,
-// events,hostile-*,agi}.test.ts), and a scheduler over fakes (scheduler, bridge-retry, scheduler-busy).
+// events,hostile-*,agi}.test.ts), and a scheduler over fakes (test/integration/scheduler/*.test.ts, on both engines).
 
 /** Monday 10:00 in New York. */
 export const NOW = Date.parse('2026-11-23T15:00:00Z');
@@ -73,6 +76,22 @@ export async function importedDb(prefix: string, file: ImportFile, now = NOW): P
   return { db, dbPath };
 }
 
+/**
+ * A new database on this run's engine (test/integration/engine.ts: SQLite or PostgreSQL) with `file`
+ * imported at `now`: the conformance folders' call center. Closed by cleanupEngines().
+ */
+export async function importedEngine(file: ImportFile, now = NOW): Promise<TestEngine> {
+  const e = await freshEngine();
+  await applyImport(e, parseImport(YAML.stringify(file), 'fixture'), now);
+  return e;
+}
+
+/**
+ * Long enough for one scheduler pass over a handful of callbacks after a nudge, for tests that move a
+ * clock and then check that nothing happened. On PostgreSQL a pass is some thirty round trips.
+ */
+export const ONE_PASS_MS = TEST_ENGINE === 'pg' ? 300 : 60;
+
 /** An API token for each of the file's users, by user id. */
 export async function tokensFor(db: Db, file: ImportFile, now = NOW): Promise<Record<string, string>> {
   const tok: Record<string, string> = {};
@@ -89,7 +108,33 @@ export function testApi(db: Db, o: Partial<ApiDeps> = {}): Promise<FastifyInstan
 }
 
 /**
- * The dialer's call center (test/integration/{scheduler,bridge-retry}.test.ts): agent a1 on phone
+ * Two Asterisk servers a and b (README "Running several servers"): a trunk on each, the one outbound
+ * number on both, two agents with a phone on each server, eight leads.
+ */
+export const TWO_SERVERS = {
+  servers: [
+    { id: 'a', ari_url: 'http://127.0.0.1:8088', ami_host: '127.0.0.1', ami_port: 5038 },
+    { id: 'b', ari_url: 'http://127.0.0.1:8089', ami_host: '127.0.0.1', ami_port: 5039, ari_username: 'cb-b' },
+  ],
+  trunks: [
+    { id: 'carrier-a', server: 'a' },
+    { id: 'carrier-b', server: 'b' },
+  ],
+  numbers: [{ number: '+15550100001', trunk: ['carrier-a', 'carrier-b'] }],
+  campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001', calltime_check: 'off', my_callback_default: 'anyone' }],
+  lists: [{ id: 'L', campaign: 'C' }],
+  agents: ['a1', 'a2', 'b1', 'b2'].map((id) => ({ id, name: id, campaigns: ['C'] })),
+  phones: [
+    { endpoint: 'pa1', agent: 'a1', server: 'a' },
+    { endpoint: 'pa2', agent: 'a2', server: 'a' },
+    { endpoint: 'pb1', agent: 'b1', server: 'b' },
+    { endpoint: 'pb2', agent: 'b2', server: 'b' },
+  ],
+  leads: Array.from({ length: 8 }, (_, i) => ({ id: `l${i}`, list: 'L', phone: `+1212555${String(i).padStart(4, '0')}` })),
+} satisfies ImportFile;
+
+/**
+ * The dialer's call center (test/integration/scheduler/{scheduler,bridge-retry}.test.ts): agent a1 on phone
  * agent1001 in an agent-first campaign C and a customer-first campaign CF, one lead in each.
  */
 export const DIALER_CENTER: ImportFile = {
@@ -111,10 +156,35 @@ export const DIALER_CENTER: ImportFile = {
  * A scheduler over fakes of our ARI and presence adapters, not started: a 60 s lease, and a backstop
  * poll so far away that only nudges and data_version make a test pass. `o` overrides any option.
  */
-export function testScheduler(db: Db, ari: FakeAri, log: Logger, o: Partial<SchedulerOptions> = {}): Scheduler {
+export function testScheduler(db: Engine, ari: FakeAri, log: Logger, o: Partial<SchedulerOptions> = {}): Scheduler {
   return new Scheduler({
     db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log,
     owner: 'test', leaseMs: 60_000, backstopPollMs: 60_000, externalWriteCheckMs: 50, agentRetryDelayMs: 60_000, confirm: { tries: 3, delayMs: 20 },
     ...o,
   });
+}
+
+/**
+ * Another process's write, committed before this returns: for a hook the scheduler calls synchronously
+ * between its read and its claim (presence.of), where an awaited write would race the claim.
+ * SQLite: a second connection of this process (better-sqlite3 is synchronous); PostgreSQL: psql, run to
+ * completion. `?` marks each parameter; numbers only (they are written into the statement on pg).
+ */
+export function commitElsewhere(e: TestEngine, text: string, params: number[] = []): void {
+  if (e.kind === 'sqlite') {
+    const other = openDb(e.location, { migrate: false });
+    try {
+      other.$client.prepare(text).run(...params);
+    } finally {
+      other.$client.close();
+    }
+    return;
+  }
+  let i = 0;
+  const stmt = text.replace(/\?/g, () => {
+    const v = params[i++];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`commitElsewhere: parameter ${i} is not a number`);
+    return String(v);
+  });
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', e.location, '-c', stmt], { stdio: ['ignore', 'ignore', 'pipe'] });
 }

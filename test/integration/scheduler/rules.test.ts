@@ -1,19 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { bookCallback } from '../../src/app/book.js';
-import type { AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
-import { isCode } from '../../src/errors.js';
-import { applyImport, parseImport } from '../../src/import.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
-import * as store from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
+import { bookCallback } from '../../../src/app/book.js';
+import type { AriClient } from '../../../src/asterisk/ari.js';
+import type { Presence } from '../../../src/asterisk/presence.js';
+import { TrunkLimiter } from '../../../src/dialer/trunk-limits.js';
+import { isCode } from '../../../src/errors.js';
+import { applyImport, parseImport } from '../../../src/import.js';
+import { Scheduler } from '../../../src/scheduler/scheduler.js';
+import * as store from '../../../src/store/callbacks.js';
+import { cleanupEngines, dbExec, type TestEngine } from '../engine.js';
+import { importedEngine, ONE_PASS_MS } from '../fixture.js';
+import { FakeAri, FakePresence, until } from '../fakes.js';
 
 // The campaign rules as the scheduler applies them, with time travel: the scheduler's clock is a
 // variable the test moves, and it is nudged instead of waited for.
@@ -40,15 +38,14 @@ const campaign = (o: Record<string, unknown> = {}) => ({
   id: 'C', name: 'C', time_zone: 'America/New_York', outbound_number: '+15550100001', calling_windows: { 'mon-fri': '09:00-20:00' }, ...o,
 });
 
-let db: Db;
+let db: TestEngine;
 let ari: FakeAri;
 let presence: FakePresence;
 let sched: Scheduler | null;
 let clock = T0;
 
 async function setup(c: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-rules-')), 'db.sqlite'));
-  await applyImport(db, parseImport(YAML.stringify({ ...base, campaigns: [campaign(c)], ...extra }), 'fixture'), T0);
+  db = await importedEngine({ ...base, campaigns: [campaign(c)], ...extra }, T0);
 }
 beforeEach(() => {
   clock = T0;
@@ -58,6 +55,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   await sched?.stop(0);
+  await cleanupEngines();
 });
 
 function start(): Scheduler {
@@ -73,7 +71,7 @@ function start(): Scheduler {
 async function at(t: number) {
   clock = t;
   sched!.nudge();
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, ONE_PASS_MS));
 }
 const book = async (o: Partial<Parameters<typeof bookCallback>[1]> = {}) =>
   (await bookCallback(db, { leadId: 'ny', due: '+0s', actor: 'test', ...o }, clock)).callback.id;
@@ -128,7 +126,10 @@ describe('calling windows in the scheduler', () => {
     const id = await book({ type: 'ANYONE' });
     start();
     await at(clock + 1000);
-    expect((await store.getCallback(db, id))!.nextAttemptAt).toBe(Date.parse('2026-11-27T14:00:00Z'));
+    const deferred = Date.parse('2026-11-27T14:00:00Z');
+    await until('deferred to Friday 09:00', async () => (await store.getCallback(db, id))!.nextAttemptAt === deferred);
+    expect((await store.getCallback(db, id))!.state).toBe('LIVE');
+    expect(ari.originates).toHaveLength(0);
   });
 });
 
@@ -259,7 +260,7 @@ describe('booking through the one path', () => {
       err = e;
     }
     expect(isCode(err, 'RULE_ACTIVE_LIMIT')).toBe(true);
-    expect(db.$client.prepare("SELECT count(*) n FROM callbacks WHERE lead_id = 'la'").get()).toEqual({ n: 0 });
+    expect((await dbExec(db, "SELECT count(*) AS n FROM callbacks WHERE lead_id = 'la'")).rows.map((r) => Number(r.n))).toEqual([0]);
   });
 
   it("a wall-clock time typed in the agent's zone is read there, and kept as the lead's promise", async () => {
@@ -272,8 +273,8 @@ describe('booking through the one path', () => {
 
 describe('what listings show', () => {
   it('scheduled vs earliest dialable, the agent counts with hours block and count mode, and the alert style of what is counted', async () => {
-    const { agentView } = await import('../../src/app/agent-view.js');
-    const { dialableOf } = await import('../../src/app/callback-view.js');
+    const { agentView } = await import('../../../src/app/agent-view.js');
+    const { dialableOf } = await import('../../../src/app/callback-view.js');
     await setup({ calltime_check: 'off', hours_block: 1, count_mode: 'live', callback_alert: 'red' });
     const evening = (await bookCallback(db, { leadId: 'ny', due: '2026-11-23T21:00', ownerAgentId: 'a1', actor: 't' }, clock)).callback;
     expect(await dialableOf(db, evening, clock)).toEqual({

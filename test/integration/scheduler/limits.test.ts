@@ -1,40 +1,32 @@
 // The scheduler under cluster-wide limits (issue 16 item 3; README "Limits across daemons"): another
 // daemon's calls, seen only as rows in the shared database, fill the trunk. Against fakes of our ARI
 // and presence adapters; the lab proof is test/e2e/trunk-shared.e2e.test.ts.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { applyImport, parseImport } from '../../src/import.js';
-import { registry } from '../../src/metrics.js';
-import type { Scheduler } from '../../src/scheduler/scheduler.js';
-import * as store from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, pass, until } from './fakes.js';
-import { DIALER_CENTER, testScheduler } from './fixture.js';
+import type { Presence } from '../../../src/asterisk/presence.js';
+import { registry } from '../../../src/metrics.js';
+import type { Scheduler } from '../../../src/scheduler/scheduler.js';
+import * as store from '../../../src/store/callbacks.js';
+import { FakeAri, FakePresence, pass, until } from '../fakes.js';
+import { cleanupEngines, dbExec, secondConnection, type TestEngine } from '../engine.js';
+import { commitElsewhere, DIALER_CENTER, importedEngine, testScheduler } from '../fixture.js';
 
-let dir: string;
-let db: Db;
-let peer: Db; // another daemon's connection to the same database
+let db: TestEngine;
+let peer: TestEngine; // another daemon's connection to the same database
 let ari: FakeAri;
 let sched: Scheduler | null;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cbd-limits-'));
-  db = openDb(join(dir, 'db.sqlite'));
   // The trunk carries one call at a time, for every daemon together.
-  await applyImport(db, parseImport(YAML.stringify({ ...DIALER_CENTER, trunks: [{ id: 'carrier', max_channels: 1 }] }), 'fixture'), Date.now());
-  peer = openDb(join(dir, 'db.sqlite'), { migrate: false });
+  db = await importedEngine({ ...DIALER_CENTER, trunks: [{ id: 'carrier', max_channels: 1 }] }, Date.now());
+  peer = await secondConnection(db);
   ari = new FakeAri();
   sched = null;
 });
 afterEach(async () => {
   await sched?.stop(0);
-  peer.$client.close();
+  await cleanupEngines();
 });
 
 const due = async (leadId: string, campaignId: string) =>
@@ -85,13 +77,15 @@ describe('a trunk shared with another daemon', () => {
     let taken = false;
     presence.of = (endpoint) => {
       // Asked while the scheduler reads my callback's facts: after the pass read the cluster's load, before
-      // the claim. The peer's claim commits now (synchronously, on its own connection).
+      // the claim. The peer's claim commits now (synchronously, on another connection).
       if (!taken) {
         taken = true;
-        peer.$client
-          .prepare(`INSERT INTO call_attempts (callback_id, seq, dial_order, agent_id, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at)
-                    VALUES (?, 1, 'CUSTOMER_FIRST', 'peer-agent', '+15550100001', '+15551230002', 'carrier', 'pa', 'pc', 'pb', 'peer', ?)`)
-          .run(theirs, Date.now());
+        commitElsewhere(
+          db,
+          `INSERT INTO call_attempts (callback_id, seq, dial_order, agent_id, caller_id, customer_number, trunk_id, agent_channel_id, customer_channel_id, bridge_id, lease_token, started_at)
+           VALUES (?, 1, 'CUSTOMER_FIRST', 'peer-agent', '+15550100001', '+15551230002', 'carrier', 'pa', 'pc', 'pb', 'peer', ?)`,
+          [theirs, Date.now()],
+        );
       }
       return FakePresence.prototype.of.call(presence, endpoint);
     };
@@ -104,7 +98,7 @@ describe('a trunk shared with another daemon', () => {
     expect(ari.originates).toHaveLength(0);
     expect(await store.attemptsOf(db, mine)).toEqual([]);
     expect((await store.getCallback(db, mine))!).toMatchObject({ state: 'LIVE', waitReason: REASON });
-    peer.$client.prepare("UPDATE call_attempts SET ended_at = ?, outcome = 'BUSY' WHERE callback_id = ?").run(Date.now(), theirs);
+    await dbExec(peer, "UPDATE call_attempts SET ended_at = ?, outcome = 'BUSY' WHERE callback_id = ?", [Date.now(), theirs]);
     await until('the agent leg, once the peer\'s call ended', () => ari.originates.length === 1);
   });
 });

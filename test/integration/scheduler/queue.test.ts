@@ -1,25 +1,21 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import { bookCallback } from '../../src/app/book.js';
-import type { AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
-import { applyImport, parseImport } from '../../src/import.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
-import * as store from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
+import { bookCallback } from '../../../src/app/book.js';
+import type { AriClient } from '../../../src/asterisk/ari.js';
+import type { Presence } from '../../../src/asterisk/presence.js';
+import { TrunkLimiter } from '../../../src/dialer/trunk-limits.js';
+import { Scheduler } from '../../../src/scheduler/scheduler.js';
+import * as store from '../../../src/store/callbacks.js';
+import { cleanupEngines, type TestEngine } from '../engine.js';
+import { FakeAri, FakePresence, until } from '../fakes.js';
+import { importedEngine, ONE_PASS_MS } from '../fixture.js';
 
 // Inbound callbacks in the scheduler (fake ARI and presence, the clock a variable): the line order
 // decides who gets the one free agent, and inbound_callback_expiry_hours ends a waiting one.
 
 const T0 = Date.parse('2026-11-23T15:00:00Z');
 const MIN = 60_000;
-let db: Db;
+let db: TestEngine;
 let ari: FakeAri;
 let presence: FakePresence;
 let sched: Scheduler | null = null;
@@ -29,8 +25,7 @@ beforeEach(async () => {
   clock = T0;
   ari = new FakeAri();
   presence = new FakePresence();
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-queue-sched-')), 'db.sqlite'));
-  await applyImport(db, parseImport(YAML.stringify({
+  db = await importedEngine({
     trunks: [{ id: 'carrier' }],
     numbers: [{ number: '+15550100001', trunk: 'carrier' }],
     campaigns: [{ id: 'C', name: 'C', time_zone: 'UTC', outbound_number: '+15550100001', inbound_callback_expiry_hours: 1 }],
@@ -42,11 +37,12 @@ beforeEach(async () => {
       { id: 'a', list: 'L', phone: '+15552220001' },
       { id: 'plain', list: 'L', phone: '+15552220003' },
     ],
-  }), 'fixture'), T0);
+  }, T0);
 });
 afterEach(async () => {
   await sched?.stop(0);
   sched = null;
+  await cleanupEngines();
 });
 
 function start(): void {
@@ -60,7 +56,7 @@ function start(): void {
 async function at(t: number) {
   clock = t;
   sched!.nudge();
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, ONE_PASS_MS));
 }
 const inbound = async (leadId: string, arrivedAt: number | null) =>
   (await bookCallback(db, { leadId, due: 'now', type: 'ANYONE', actor: 'agi', ...(arrivedAt === null ? {} : { arrivedAt }) }, clock)).callback.id;

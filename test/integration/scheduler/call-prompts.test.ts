@@ -1,20 +1,18 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AriClient } from '../../../src/asterisk/ari.js';
+import type { Presence } from '../../../src/asterisk/presence.js';
+import { REJECT_COOLDOWN_MS } from '../../../src/domain/call-prompts.js';
+import { TrunkLimiter } from '../../../src/dialer/trunk-limits.js';
+import { Scheduler } from '../../../src/scheduler/scheduler.js';
+import { auditOf } from '../../../src/store/audit.js';
+import * as store from '../../../src/store/callbacks.js';
+import { getCampaign } from '../../../src/store/directory.js';
 import YAML from 'yaml';
-import type { AriClient } from '../../src/asterisk/ari.js';
-import type { Presence } from '../../src/asterisk/presence.js';
-import { REJECT_COOLDOWN_MS } from '../../src/domain/call-prompts.js';
-import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
-import { applyImport, parseImport } from '../../src/import.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
-import { auditOf } from '../../src/store/audit.js';
-import * as store from '../../src/store/callbacks.js';
-import { getCampaign } from '../../src/store/directory.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, FakePresence, until } from './fakes.js';
+import { parseImport } from '../../../src/import.js';
+import { cleanupEngines, type TestEngine } from '../engine.js';
+import { importedEngine } from '../fixture.js';
+import { FakeAri, FakePresence, until } from '../fakes.js';
 
 // The prompts' endings that the lab run (test/e2e/whisper.e2e.test.ts) does not script: a leg hung
 // up mid-prompt, the accept timeout, and what the import takes. Against a fake of our ARI client
@@ -45,14 +43,13 @@ const FILE = {
   ],
 };
 
-let db: Db;
+let db: TestEngine;
 let ari: PromptAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 beforeEach(async () => {
-  db = openDb(join(mkdtempSync(join(tmpdir(), 'cbd-prompts-')), 'db.sqlite'));
-  await applyImport(db, parseImport(YAML.stringify(FILE), 'fixture'), Date.now());
+  db = await importedEngine(FILE, Date.now());
   ari = new PromptAri();
   sched = new Scheduler({
     db,
@@ -72,6 +69,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await sched.stop(0);
+  await cleanupEngines();
 });
 
 const book = async (lead: 'w' | 'c') => {

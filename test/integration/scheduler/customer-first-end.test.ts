@@ -1,22 +1,22 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Scheduler } from '../../src/scheduler/scheduler.js';
-import * as store from '../../src/store/callbacks.js';
-import type { Db } from '../../src/store/db.js';
-import { FakeAri, until } from './fakes.js';
-import { DIALER_CENTER, importedDb, testScheduler } from './fixture.js';
+import type { Scheduler } from '../../../src/scheduler/scheduler.js';
+import * as store from '../../../src/store/callbacks.js';
+import { cleanupEngines, type TestEngine } from '../engine.js';
+import { FakeAri, until } from '../fakes.js';
+import { DIALER_CENTER, importedEngine, testScheduler } from '../fixture.js';
 
 // Customer-first: the customer leg ends (busy, rejected) before any agent was rung. The attempt
 // must end and the session close at once: an open session keeps its agent reserved and its
 // callback out of the scheduler's reach until the stuck timer (ring times + 30 s) fires.
 
-let db: Db;
+let db: TestEngine;
 let ari: FakeAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 beforeEach(async () => {
-  ({ db } = await importedDb('cfend', DIALER_CENTER, Date.now()));
+  db = await importedEngine(DIALER_CENTER, Date.now());
   ari = new FakeAri();
   sched = testScheduler(db, ari, log);
   sched.start();
@@ -24,6 +24,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await sched.stop(0);
+  await cleanupEngines();
 });
 
 describe('customer-first: the customer leg ends before an agent is rung', () => {

@@ -1,12 +1,12 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AriHttpError } from '../../src/asterisk/ari.js';
-import { CallbackdError, ErrorCodes } from '../../src/errors.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
-import * as store from '../../src/store/callbacks.js';
-import type { Db } from '../../src/store/db.js';
-import { FakeAri, until } from './fakes.js';
-import { DIALER_CENTER, importedDb, testScheduler } from './fixture.js';
+import { AriHttpError } from '../../../src/asterisk/ari.js';
+import { CallbackdError, ErrorCodes } from '../../../src/errors.js';
+import { Scheduler } from '../../../src/scheduler/scheduler.js';
+import * as store from '../../../src/store/callbacks.js';
+import { cleanupEngines, type TestEngine } from '../engine.js';
+import { FakeAri, until } from '../fakes.js';
+import { DIALER_CENTER, importedEngine, testScheduler } from '../fixture.js';
 
 // issue 15 under a burst: a bridge that could not be made (a create that failed or timed out on
 // our side) must not cost an answered customer the call. This fake keeps bridges as Asterisk
@@ -34,13 +34,13 @@ class BridgingAri extends FakeAri {
   }
 }
 
-let db: Db;
+let db: TestEngine;
 let ari: BridgingAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 beforeEach(async () => {
-  ({ db } = await importedDb('bridge', DIALER_CENTER, Date.now()));
+  db = await importedEngine(DIALER_CENTER, Date.now());
   ari = new BridgingAri();
   sched = testScheduler(db, ari, log);
   sched.start();
@@ -48,6 +48,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await sched.stop(0);
+  await cleanupEngines();
 });
 
 const timeout = () => new CallbackdError(ErrorCodes.ARI_TIMEOUT, 'ARI POST /bridges/x got no answer within 5000 ms');

@@ -2,30 +2,25 @@
 // a peer's call is left alone while its lease is renewed, and adopted by the sweep once the lease
 // lapsed (recovery: ask Asterisk by channel id; a leg outside Stasis is pointed at our application).
 // The real thing, two daemons on one Asterisk and PostgreSQL with a SIGKILL: test/e2e/pg-takeover.e2e.test.ts.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import YAML from 'yaml';
-import { applyImport, parseImport } from '../../src/import.js';
-import type { Scheduler } from '../../src/scheduler/scheduler.js';
-import * as store from '../../src/store/callbacks.js';
-import { openDb, type Db } from '../../src/store/db.js';
-import { FakeAri, pass, until } from './fakes.js';
-import { DIALER_CENTER, testScheduler } from './fixture.js';
+import type { Scheduler } from '../../../src/scheduler/scheduler.js';
+import * as store from '../../../src/store/callbacks.js';
+import type { Engine } from '../../../src/store/conn.js';
+import { cleanupEngines, secondConnection } from '../engine.js';
+import { FakeAri, pass, until } from '../fakes.js';
+import { DIALER_CENTER, importedEngine, testScheduler } from '../fixture.js';
 
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 const LEASE_MS = 2000; // renewed every 1 s, swept every 1 s
 const running: Scheduler[] = [];
-const dbs: Db[] = [];
 
 afterEach(async () => {
   for (const s of running.splice(0)) await s.stop(0);
-  for (const d of dbs.splice(0)) await d.close();
+  await cleanupEngines();
 });
 
-function daemon(db: Db, owner: string): { sched: Scheduler; ari: FakeAri } {
+function daemon(db: Engine, owner: string): { sched: Scheduler; ari: FakeAri } {
   const ari = new FakeAri();
   const sched = testScheduler(db, ari, log, { owner, leaseMs: LEASE_MS });
   running.push(sched);
@@ -36,11 +31,8 @@ function daemon(db: Db, owner: string): { sched: Scheduler; ari: FakeAri } {
 
 describe('takeover between two daemons on one database', () => {
   it("leaves a live peer's call alone, and adopts it once the peer stopped renewing its lease: the held customer leg is pointed at this daemon and bridged, one attempt", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'cbd-takeover-')), 'db.sqlite');
-    const dbA = openDb(file);
-    const dbB = openDb(file, { migrate: false });
-    dbs.push(dbA, dbB);
-    await applyImport(dbA, parseImport(YAML.stringify(DIALER_CENTER), 'fixture'), Date.now());
+    const dbA = await importedEngine(DIALER_CENTER, Date.now());
+    const dbB = await secondConnection(dbA);
     const a = daemon(dbA, 'daemon-a');
     const id = await store.insertCallback(dbA, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
     a.sched.nudge();
@@ -61,6 +53,11 @@ describe('takeover between two daemons on one database', () => {
     // A stops renewing (as a daemon killed or cut off): its lease lapses and B's sweep adopts the call.
     await running.splice(0, 1)[0]!.stop(0);
     await until('B to take the lease', async () => (await store.getCallback(dbB, id))!.leaseOwner === 'daemon-b', 5000);
+    // Taking the lease is the adoption's first step; B then asks Asterisk, points the held leg at itself and
+    // opens the call's session. On PostgreSQL each step is a round trip: wait for the session (the agent busy).
+    // (A StasisStart before that session exists finds no session, and Scheduler.hangupOrphan leaves an open
+    // attempt's channel alone: it would be missed. Here the customer answers once B is ready.)
+    await until('B to open the adopted call\'s session', () => b.sched.busyAgents().has('a1'), 5000);
     expect(claimed.mock.calls.map((c) => c[0])).toEqual([attempt.customerChannelId]); // not the leg already in Stasis
     expect(b.ari.originates).toHaveLength(0); // adopted, never dialed again
     // The customer answers; the hold dialplan enters B's application.
