@@ -1,3 +1,4 @@
+import type { AriEvent } from '../asterisk/ari.js';
 import { endingWhileAway, parseLegRecord, type LegRecord } from '../domain/leg-record.js';
 import * as store from '../store/callbacks.js';
 import { Leg } from './leg.js';
@@ -12,6 +13,27 @@ export type { Phase, SeenLeg, SessionDeps, SessionPlan };
 
 export class CallSession extends SessionFlow {
   private reconcileTries = 0;
+  private held: Promise<void> | null = null;
+
+  /**
+   * Recovery opens the session before it points a leg at this daemon (claimLeg): a customer who
+   * answers in between enters our application at once, and that StasisStart must reach a session
+   * that knows the call. Its events wait here until adopt() has taken in what recovery found,
+   * then run in the order they came. Returns the release.
+   */
+  holdEvents(): () => void {
+    let release!: () => void;
+    this.held = new Promise<void>((r) => (release = r));
+    return () => {
+      this.held = null;
+      release();
+    };
+  }
+
+  override async onEvent(e: AriEvent): Promise<void> {
+    if (this.held) await this.held;
+    return await super.onEvent(e);
+  }
 
   /**
    * Attach to a call that survived our restart (see scheduler/recovery.ts). A leg answered while

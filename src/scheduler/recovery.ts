@@ -51,19 +51,25 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     await d.ari.subscribeChannel(attempt.agentChannelId).catch(() => undefined);
     await d.ari.subscribeChannel(attempt.customerChannelId).catch(() => undefined);
     const [agent, customer] = await Promise.all([d.ari.getChannel(attempt.agentChannelId), d.ari.getChannel(attempt.customerChannelId)]);
-    // A leg still ringing or on hold enters Stasis by the application it was placed with: after a peer
-    // daemon's death that is the peer's, so it is pointed at ours (the same one after our own restart).
-    for (const ch of [agent, customer]) if (ch && ch.dialplan?.app_name !== 'Stasis') await d.ari.claimLeg(ch.id).catch(() => undefined);
-    const seen = (ch: AriChannel | null) => (ch ? { state: ch.state, inApp: ch.dialplan?.app_name === 'Stasis' } : null);
-    // What the hold dialplan recorded about legs answered while we were away; taking it deletes it.
-    // (A held leg may already be back in our app by now: ARI connected before recovery ran.)
-    const take = (id: string) => d.ari.takeLegRecord(id).catch(() => null);
-    const [, customerRecord] = await Promise.all([take(attempt.agentChannelId), take(attempt.customerChannelId)]);
     // The dialed number's own zone (alt-dial), for the window check before an adopted customer leg.
     const numberZone = (await numbersOfLead(d.db, lead)).find((p) => p.position === attempt.phonePosition)?.timeZone ?? undefined;
+    // The session exists before any leg is pointed at us; their events wait for adopt() (holdEvents).
     const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead, numberZone));
-    log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone', customerRecord }, 'recovering a call that was in progress');
-    await session.adopt({ agent: seen(agent), customer: seen(customer), customerRecord: parseLegRecord(customerRecord) });
+    const release = session.holdEvents();
+    try {
+      // A leg still ringing or on hold enters Stasis by the application it was placed with: after a peer
+      // daemon's death that is the peer's, so it is pointed at ours (the same one after our own restart).
+      for (const ch of [agent, customer]) if (ch && ch.dialplan?.app_name !== 'Stasis') await d.ari.claimLeg(ch.id).catch(() => undefined);
+      const seen = (ch: AriChannel | null) => (ch ? { state: ch.state, inApp: ch.dialplan?.app_name === 'Stasis' } : null);
+      // What the hold dialplan recorded about legs answered while we were away; taking it deletes it.
+      // (A held leg may already be back in our app by now: ARI connected before recovery ran.)
+      const take = (id: string) => d.ari.takeLegRecord(id).catch(() => null);
+      const [, customerRecord] = await Promise.all([take(attempt.agentChannelId), take(attempt.customerChannelId)]);
+      log.info({ agentChannel: agent?.state ?? 'gone', customerChannel: customer?.state ?? 'gone', customerRecord }, 'recovering a call that was in progress');
+      await session.adopt({ agent: seen(agent), customer: seen(customer), customerRecord: parseLegRecord(customerRecord) });
+    } finally {
+      release();
+    }
     n++;
   }
   return n;

@@ -13,6 +13,7 @@ import { dialReady, type DialPassDeps } from './dial-pass.js';
 import { serverFilterOf } from '../store/servers.js';
 import { dbBusy } from '../metrics.js';
 import { isBusy } from '../store/busy.js';
+import { isUnreachable, rootMessage } from '../store/unreachable.js';
 import { watchEngine } from '../store/engine-watch.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
@@ -60,6 +61,8 @@ export class Scheduler {
   private again = false;
   private stopping = false;
   private recovered = false;
+  /** When the database stopped answering (store/unreachable.ts), while it does not. */
+  private unreachableSince: number | null = null;
   private readonly now: () => number;
   private readonly random: () => number;
   private drainWaiters: (() => void)[] = [];
@@ -296,6 +299,10 @@ export class Scheduler {
       }
       const next = await store.nextWakeAt(this.o.db, now);
       if (next !== null) wakeAt = wakeAt === null ? next : Math.min(wakeAt, next);
+      if (this.unreachableSince !== null) {
+        this.o.log.info({ outageMs: this.now() - this.unreachableSince }, 'database reachable again: claiming');
+        this.unreachableSince = null;
+      }
     } catch (err) {
       if (isBusy(err)) {
         // Another process holds the write lock: our short busy_timeout gave up instead of freezing
@@ -303,6 +310,14 @@ export class Scheduler {
         dbBusy.inc({ where: 'scheduler' });
         this.o.log.warn({ err: (err as Error).message, cause: 'another process holds the database write lock' }, 'scheduler tick failed; retrying');
         wakeAt = this.now() + BUSY_RETRY_MS;
+      } else if (isUnreachable(err)) {
+        // PostgreSQL stopped or cut off: nothing is claimed until it answers; calls in progress go on
+        // (their writes wait in their queues). Said once per outage, not once a second.
+        if (this.unreachableSince === null) {
+          this.unreachableSince = this.now();
+          this.o.log.warn({ err: rootMessage(err) }, 'database unreachable: not claiming callbacks until it answers (calls in progress go on); trying every second');
+        }
+        wakeAt = this.now() + 1000;
       } else {
         // SQLITE_FULL, a corrupt page...: say why and try again later.
         this.o.log.error({ err: (err as Error).message }, 'scheduler tick failed; retrying');

@@ -26,3 +26,10 @@ export function isUnreachable(err: unknown): boolean {
   }
   return false;
 }
+
+/** The innermost message of a wrapped error: drizzle's "Failed query: …" hides the server's own words. */
+export function rootMessage(err: unknown): string {
+  let e = err;
+  for (let depth = 0; depth < 5 && (e as { cause?: unknown })?.cause; depth++) e = (e as { cause: unknown }).cause;
+  return e instanceof Error ? e.message : String(e);
+}

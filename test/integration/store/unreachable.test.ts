@@ -11,7 +11,7 @@ import { WriteQueue } from '../../../src/dialer/write-queue.js';
 import { createLogger } from '../../../src/log.js';
 import { all, run, transaction } from '../../../src/store/engine.js';
 import { openPgEngine } from '../../../src/store/pg/engine.js';
-import { isUnreachable } from '../../../src/store/unreachable.js';
+import { isUnreachable, rootMessage } from '../../../src/store/unreachable.js';
 import { cleanupEngines, freshEngine, secondConnection, TEST_ENGINE } from '../engine.js';
 
 afterEach(async () => {
@@ -46,6 +46,9 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL: unreachable or not', () => {
       await all(tx, sql`SELECT 1`);
     }));
     expect(isUnreachable(killed), String(killed)).toBe(true);
+    // What the scheduler logs once per outage: the server's own words, not drizzle's "Failed query: …" wrapper.
+    expect(rootMessage(killed)).toMatch(/connection|terminat/i);
+    expect(rootMessage(killed)).not.toMatch(/^Failed query/);
     // The pool dropped that connection: the next query works.
     expect(await all(e, sql`SELECT 1 AS ok`)).toEqual([{ ok: 1 }]);
 
