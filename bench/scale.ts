@@ -49,7 +49,8 @@ const live = c.prepare("SELECT id FROM callbacks WHERE state = 'ACTIVE' ORDER BY
 c.prepare(`UPDATE callbacks SET state = 'LIVE', next_attempt_at = ? WHERE id IN (${live.map((r) => r.id).join(',')})`).run(NOW);
 await measure('scheduler: atomic claim (lease + attempt row)', live.length, async (i) =>
   await store.claimForDial(db, {
-    callbackId: live[i]!.id, owner: 'bench', token: `t${i}`, leaseMs: 60_000, now: NOW, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'p1',
+    // One agent per claim: a person takes one call at a time (the claim's agent check), so 200 claims for 'a1' would be 199 refusals.
+    callbackId: live[i]!.id, owner: 'bench', token: `t${i}`, leaseMs: 60_000, now: NOW, dialOrder: 'AGENT_FIRST', agentId: `a${i}`, phoneEndpoint: `p${i}`,
     callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
     ids: (seq) => ({ agentChannelId: `b-${i}-${seq}-a`, customerChannelId: `b-${i}-${seq}-c`, bridgeId: `b-${i}-${seq}-b` }),
   }),

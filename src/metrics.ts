@@ -32,11 +32,11 @@ for (const where of ['scheduler', 'dialer']) dbBusy.inc({ where }, 0);
 
 export const claimsRefused = new Counter({
   name: 'callbackd_claims_refused_total',
-  help: 'Claims of a ready callback refused: taken = another daemon was claiming it (PostgreSQL, SKIP LOCKED), moved = no longer LIVE when claimed (edited, cancelled or claimed meanwhile)',
+  help: 'Claims of a ready callback refused: taken = another daemon was claiming it (PostgreSQL, SKIP LOCKED), moved = no longer LIVE when claimed (edited, cancelled or claimed meanwhile), trunk-channels / trunk-rate = the trunk at its channel limit / calls per second across all daemons, agent-busy = the agent on a call placed by another daemon',
   labelNames: ['reason'] as const,
   registers: [registry],
 });
-for (const reason of ['taken', 'moved']) claimsRefused.inc({ reason }, 0);
+for (const reason of ['taken', 'moved', 'trunk-channels', 'trunk-rate', 'agent-busy']) claimsRefused.inc({ reason }, 0);
 
 export interface MetricSources {
   db: Conn;

@@ -1,30 +1,34 @@
-// Per-trunk limits on concurrent customer legs and on new legs per second. In memory: one daemon
-// dials a database, so it alone knows what it has in flight.
-export interface TrunkLimit {
-  maxChannels: number; // 0 = unlimited
-  callsPerSecond: number; // 0 = unlimited
-}
+import { trunkVerdict, type LimitVerdict, type TrunkLimit } from '../domain/channel-limits.js';
 
-export type Admission = { ok: true } | { ok: false; retryAt: number | null; reason: string };
+// Per-trunk limits on concurrent legs and on new legs per second: the scheduler's cheap pre-check
+// before a claim. The claim itself enforces them for the whole cluster (store/call-attempts.ts); this
+// keeps a pass from loading and claiming callbacks that would only be refused. It knows this daemon's
+// legs exactly (acquire/release) and, from each pass's read of the database (observe), the legs of
+// every other daemon on the same database and each trunk's last start anywhere.
+export type { TrunkLimit } from '../domain/channel-limits.js';
+
+export type Admission = LimitVerdict;
 
 export class TrunkLimiter {
   private inUse = new Map<string, number>();
   private lastStart = new Map<string, number>();
+  /** Other daemons' open legs per trunk, as of the last observe(). */
+  private others = new Map<string, number>();
 
   /** Whether a new leg may start on `trunk` at `now`; retryAt is when the rate allows it again. */
   check(trunk: string, limit: TrunkLimit, now: number): Admission {
-    const used = this.inUse.get(trunk) ?? 0;
-    if (limit.maxChannels > 0 && used >= limit.maxChannels) {
-      return { ok: false, retryAt: null, reason: `trunk ${trunk} is at its limit of ${limit.maxChannels} channels` };
-    }
-    if (limit.callsPerSecond > 0) {
-      const gap = 1000 / limit.callsPerSecond;
-      const last = this.lastStart.get(trunk);
-      if (last !== undefined && now - last < gap) {
-        return { ok: false, retryAt: last + gap, reason: `trunk ${trunk} is at ${limit.callsPerSecond} calls per second` };
-      }
-    }
-    return { ok: true };
+    const used = (this.others.get(trunk) ?? 0) + (this.inUse.get(trunk) ?? 0);
+    return trunkVerdict(trunk, limit, used, this.lastStart.get(trunk) ?? null, now);
+  }
+
+  /**
+   * The whole cluster's load, read once per pass: open attempts per trunk (this daemon's committed
+   * ones included, hence the subtraction) and each trunk's last start by any daemon.
+   */
+  observe(load: { trunks: ReadonlyMap<string, number>; lastStarts: ReadonlyMap<string, number> }): void {
+    this.others = new Map();
+    for (const [trunk, n] of load.trunks) this.others.set(trunk, Math.max(0, n - (this.inUse.get(trunk) ?? 0)));
+    for (const [trunk, at] of load.lastStarts) if (at > (this.lastStart.get(trunk) ?? -Infinity)) this.lastStart.set(trunk, at);
   }
 
   acquire(trunk: string, now: number): void {
@@ -33,7 +37,7 @@ export class TrunkLimiter {
     this.lastStart.set(trunk, now);
   }
 
-  /** Legs in progress per trunk, for metrics. */
+  /** Legs in progress per trunk on this daemon, for metrics. */
   snapshot(): Map<string, number> {
     return new Map(this.inUse);
   }

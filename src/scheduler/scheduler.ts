@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { playbackChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
 import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
@@ -9,17 +8,12 @@ import { onRecordingEvent } from '../dialer/recording.js';
 import type { Logger } from '../log.js';
 import type { Engine } from '../store/conn.js';
 import * as store from '../store/callbacks.js';
-import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
-import { serverFilterOf, trunksOfNumber } from '../store/servers.js';
-import { trunkOnServer } from '../domain/server-placement.js';
-import { readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
-import { admit, type Admission } from '../domain/admit.js';
-import type { CallbackRow } from '../store/schema.js';
 import { recover, settleAnsweredCalls } from './recovery.js';
-import { claimsRefused, dbBusy, triggerLateness } from '../metrics.js';
+import { dialReady, type DialPassDeps } from './dial-pass.js';
+import { serverFilterOf } from '../store/servers.js';
+import { dbBusy } from '../metrics.js';
 import { isBusy } from '../store/busy.js';
 import { watchEngine } from '../store/engine-watch.js';
-import { inviteHeaderVariables } from '../domain/ai-context.js';
 
 // The worker loop. It sleeps until the next instant something is due, wakes early when nudged
 // (an insert, a presence change, a call ending, another process or daemon writing the database:
@@ -71,9 +65,18 @@ export class Scheduler {
   private drainWaiters: (() => void)[] = [];
   /** Writes for calls no session owns (a restart's leftovers), retried while the database is locked. */
   private readonly writes: WriteQueue;
+  /** What a dial pass (./dial-pass.ts) sees of this scheduler. */
+  private readonly pass: DialPassDeps;
 
   constructor(private readonly o: SchedulerOptions) {
     this.writes = new WriteQueue(o.log);
+    this.pass = {
+      o,
+      inSession: (id) => this.sessions.has(id),
+      agentCalls: () => this.agentCalls(),
+      stopping: () => this.stopping,
+      newSession: (plan) => this.newSession(plan),
+    };
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
     o.ari.on('event', (e) => void this.onAriEvent(e).catch((err) => this.o.log.error({ err: (err as Error).message, event: e.type }, 'error handling an ARI event')));
@@ -289,7 +292,7 @@ export class Scheduler {
       const now = this.now();
       await store.promoteDue(this.o.db, now);
       if (this.o.ari.connected && this.recovered && this.o.presence.ready) {
-        wakeAt = await this.dialReady(now);
+        wakeAt = await dialReady(this.pass, now, await this.serverFilter());
       }
       const next = await store.nextWakeAt(this.o.db, now);
       if (next !== null) wakeAt = wakeAt === null ? next : Math.min(wakeAt, next);
@@ -318,130 +321,6 @@ export class Scheduler {
     const delay = wakeAt === null ? this.o.backstopPollMs : Math.min(this.o.backstopPollMs, wakeAt - now);
     this.o.log.debug({ sleepMs: delay, ari: this.o.ari.connected, recovered: this.recovered, presence: this.o.presence.ready }, 'scheduler sleeping');
     this.arm(delay);
-  }
-
-  /**
-   * Every ready LIVE callback: read its facts, decide (domain/admit, pure), write that one
-   * decision. Returns the earliest instant a rate limit or an owner's clock frees something up.
-   */
-  private async dialReady(now: number): Promise<number | null> {
-    let wakeAt: number | null = null;
-    const trunks = new Map((await allTrunks(this.o.db)).map((t) => [t.id, t]));
-    const server = await this.serverFilter();
-    const ready = await store.liveReady(this.o.db, now, this.o.batch ?? 500, server);
-    const busy = this.agentCalls();
-    // A trunk found full in this pass stays full for the rest of it: callbacks of campaigns on it
-    // are skipped before their context is loaded. Measured with bench/burst.ts (500 due at once,
-    // 50 channels): re-loading every waiting callback on every nudge kept the loop busy.
-    const full = new Map<string, string>(); // trunk → why it is full
-    const trunkOfCampaign = new Map<string, string | null>();
-    const trunkOf = async (campaignId: string) => {
-      if (!trunkOfCampaign.has(campaignId)) {
-        const c = await getCampaign(this.o.db, campaignId);
-        const n = c?.outboundNumber ? await getNumber(this.o.db, c.outboundNumber) : undefined;
-        // Several servers: the number's trunk on this one (domain/server-placement).
-        const here = n && server !== null ? trunkOnServer(n.e164, await trunksOfNumber(this.o.db, n.e164), server) : null;
-        trunkOfCampaign.set(campaignId, here === null ? (n?.trunkId ?? null) : 'trunkId' in here ? here.trunkId : null);
-      }
-      return trunkOfCampaign.get(campaignId)!;
-    };
-    const limiterSays = (trunkId: string) => {
-      const t = trunks.get(trunkId);
-      return this.o.limiter.check(trunkId, { maxChannels: t?.maxChannels ?? 0, callsPerSecond: t?.callsPerSecond ?? 0 }, now);
-    };
-    const read = async (cb: CallbackRow) => {
-      const t = await trunkOf(cb.campaignId);
-      return await readAdmitFacts(this.o.db, cb, now, (ep) => this.o.presence.of(ep), busy, t === null ? null : (full.get(t) ?? null), limiterSays, server);
-    };
-    for (const row of ready) {
-      if (this.stopping) break;
-      if (this.sessions.has(row.id)) continue;
-      let cb = row;
-      let { facts, loaded } = await read(cb);
-      let d = admit(facts);
-      if (d.kind === 'convert') {
-        if (!await store.convertToAnyone(this.o.db, cb.id, 'scheduler', d.reason, now)) continue;
-        this.o.log.info({ callbackId: cb.id, owner: cb.ownerAgentId }, `USERONLY callback moved to ANYONE: ${d.reason}`);
-        cb = (await store.getCallback(this.o.db, cb.id))!;
-        ({ facts, loaded } = await read(cb));
-        d = admit(facts);
-        if (d.kind === 'convert') continue; // cannot happen: an ANYONE callback has no owner
-      }
-      if (d.kind === 'wait' && d.fullTrunk !== null) full.set(d.fullTrunk, d.reason);
-      if (d.kind === 'dial') {
-        if (await this.dial(cb, loaded!, d, now)) busy.set(d.agentId, (busy.get(d.agentId) ?? 0) + 1);
-        continue;
-      }
-      await this.write(cb, d, now, server);
-      if (d.kind === 'wait' && d.wakeAt !== null) wakeAt = wakeAt === null ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
-    }
-    return wakeAt;
-  }
-
-  /** The one store write for a decision that dials nothing. */
-  private async write(cb: CallbackRow, d: Exclude<Admission, { kind: 'dial' | 'convert' }>, now: number, server: string | null): Promise<void> {
-    switch (d.kind) {
-      case 'fail':
-        await store.failLive(this.o.db, cb.id, d.outcome, d.reason, now);
-        this.o.log.warn({ callbackId: cb.id, outcome: d.outcome }, d.reason);
-        return;
-      case 'defer':
-        await store.deferLive(this.o.db, cb.id, d.until, d.reason, now);
-        return;
-      case 'wait':
-        // Several servers: the reason names this server, and another server's is left alone (store).
-        if (d.ownerClock) await store.waitForOwner(this.o.db, cb.id, d.reason, now, server);
-        else await store.setWaitReason(this.o.db, cb.id, d.reason, now, server); // a no-op unless the reason changed
-        return;
-    }
-  }
-
-  /** Claims the callback (the one write) and starts its call. False if someone moved it meanwhile. */
-  private async dial(cb: CallbackRow, loaded: LoadedCallback, d: Extract<Admission, { kind: 'dial' }>, now: number): Promise<boolean> {
-    if (d.outsideHours) this.o.log.warn({ callbackId: cb.id }, 'force-dial: calling outside the calling hours, as the callback was booked');
-    const token = randomUUID();
-    const tag = token.slice(0, 8);
-    const attempt = await store.claimForDial(this.o.db, {
-      callbackId: cb.id,
-      owner: this.o.owner,
-      token,
-      leaseMs: this.o.leaseMs,
-      now,
-      dialOrder: loaded.campaign.dialOrder,
-      agentId: d.agentId,
-      phoneEndpoint: d.endpoint,
-      callerId: d.callerId,
-      customerNumber: loaded.ctx.customerNumber,
-      phonePosition: loaded.number?.position ?? null,
-      trunkId: d.trunkId,
-      ids: (seq) => ({
-        agentChannelId: `cbd-${cb.id}-${seq}-${tag}-agent`,
-        customerChannelId: `cbd-${cb.id}-${seq}-${tag}-cust`,
-        bridgeId: `cbd-${cb.id}-${seq}-${tag}-bridge`,
-      }),
-      // 'taken': another daemon is claiming it right now (PostgreSQL); 'moved': no longer LIVE.
-      refused: (why) => {
-        claimsRefused.inc({ reason: why });
-        this.o.log.debug({ callbackId: cb.id, why }, 'claim refused; skipping');
-      },
-    });
-    if (!attempt) return false;
-    const plan = sessionPlanFor(cb, attempt, token, loaded.campaign, loaded.lead, loaded.number?.zone);
-    // An AI voice agent is told which callback this is and where its context is (SIP headers).
-    const ai = loaded.ctx.agents.find((a) => a.agentId === d.agentId)?.ai;
-    if (ai && this.o.aiContextUrl) plan.agentHeaders = inviteHeaderVariables(cb.id, this.o.aiContextUrl(cb.id, loaded.campaign.agentRingSec, now));
-    const session = this.newSession(plan);
-    const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
-    triggerLateness.observe(Math.max(0, lateMs) / 1000);
-    session.log.info({ agent: d.agentId, phone: d.endpoint, lateMs }, 'claimed; dialing');
-    const pause = this.o.failpointBeforeOriginateMs ?? 0;
-    void (pause > 0 ? new Promise((r) => setTimeout(r, pause)) : Promise.resolve())
-      .then(() => session.start())
-      .catch((err) => session.log.error({ err: (err as Error).message }, 'attempt failed to start'));
-    // Let that originate leave now: claiming a burst of 100 first, then sending, made the first
-    // INVITE of the burst 410 ms late (measured with bench/trigger-latency.ts 100 0).
-    await new Promise((r) => setImmediate(r));
-    return true;
   }
 
   /** Stop taking work, let calls finish for up to graceMs, then hand the rest back. Idempotent. */

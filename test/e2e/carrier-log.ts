@@ -11,34 +11,71 @@ export interface CarrierCall {
   hungUpBy: 'asterisk' | 'customer' | null;
 }
 
-export function answersAndHangups(messageFile: string): CarrierCall[] {
+interface LoggedMessage {
+  at: number;
+  direction: 'received' | 'sent';
+  first: string;
+  header(name: string): string;
+}
+
+/** The messages of a SIPp message log, in order, with SIPp's timestamps. */
+function loggedMessages(messageFile: string): LoggedMessage[] {
   let text = '';
   try {
     text = readFileSync(messageFile, 'utf8');
   } catch {
     return [];
   }
-  const calls = new Map<string, CarrierCall>();
-  const numbers = new Map<string, string>();
+  const out: LoggedMessage[] = [];
   for (const block of text.split(/^-{20,} (?=\d{4}-\d\d-\d\d )/m)) {
     const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})\d*\s*\n(?:UDP|TCP) message (received|sent)[^\n]*\n\n?([\s\S]*)$/.exec(block);
     if (!m) continue;
     const at = Date.parse(`${m[1]}T${m[2]}Z`); // SIPp writes the machine's local time; the lab runs in UTC
     const lines = m[4]!.replace(/\r/g, '').split('\n');
     const header = (name: string) => lines.find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'))?.slice(name.length + 1).trim() ?? '';
+    out.push({ at, direction: m[3] as 'received' | 'sent', first: lines[0]!.trim(), header });
+  }
+  return out;
+}
+
+export function answersAndHangups(messageFile: string): CarrierCall[] {
+  const calls = new Map<string, CarrierCall>();
+  const numbers = new Map<string, string>();
+  for (const { at, direction, first, header } of loggedMessages(messageFile)) {
     const callId = header('Call-ID');
-    const first = lines[0]!.trim();
     if (first.startsWith('INVITE ')) numbers.set(callId, /sip:([^@]+)@/.exec(first)?.[1] ?? '');
-    if (m[3] === 'sent' && first.startsWith('SIP/2.0 200') && header('CSeq').endsWith('INVITE') && !calls.has(callId)) {
+    if (direction === 'sent' && first.startsWith('SIP/2.0 200') && header('CSeq').endsWith('INVITE') && !calls.has(callId)) {
       calls.set(callId, { callId, number: numbers.get(callId) ?? '', answeredAt: at, hungUpAt: null, hungUpBy: null });
     }
     const call = calls.get(callId);
     if (call && call.hungUpAt === null && first.startsWith('BYE ')) {
       call.hungUpAt = at;
-      call.hungUpBy = m[3] === 'received' ? 'asterisk' : 'customer';
+      call.hungUpBy = direction === 'received' ? 'asterisk' : 'customer';
     }
   }
   return [...calls.values()];
+}
+
+/**
+ * The most calls the carrier had up at one instant, from its own log: a call is up from its first
+ * INVITE until a BYE (either way), a CANCEL, or a final error answer to the INVITE. `calls` = how many
+ * calls it saw; `open` = how many never ended in the log.
+ */
+export function concurrentCalls(messageFile: string): { max: number; calls: number; open: number } {
+  const up = new Set<string>();
+  const seen = new Set<string>();
+  let max = 0;
+  for (const { direction, first, header } of loggedMessages(messageFile)) {
+    const callId = header('Call-ID');
+    if (direction === 'received' && first.startsWith('INVITE ') && !seen.has(callId)) {
+      seen.add(callId);
+      up.add(callId);
+      max = Math.max(max, up.size);
+    }
+    const failed = /^SIP\/2\.0 [3-6]\d\d/.test(first) && header('CSeq').endsWith('INVITE');
+    if (first.startsWith('BYE ') || first.startsWith('CANCEL ') || failed) up.delete(callId);
+  }
+  return { max, calls: seen.size, open: up.size };
 }
 
 /** The hold dialplan's CALLBACKD_HOLD_SEC, as a global on the lab's Asterisk (reset by a restart). */
