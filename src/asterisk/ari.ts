@@ -69,6 +69,11 @@ export interface OriginateParams {
   variables?: Record<string, string>;
   /** 'new' for the first leg of a call: it waits while work for calls already up is queued. */
   lane?: Lane;
+  /**
+   * Asked when the request leaves the queue (it may have waited there, under a burst, for seconds):
+   * false = not sent, LEASE_LOST (the call's lease may have lapsed; a peer may be placing it).
+   */
+  stillOurs?: () => boolean;
 }
 
 export interface AriOptions {
@@ -246,9 +251,12 @@ export class AriClient extends AsteriskLink<AriEvent> {
   async request<T = unknown>(
     method: 'GET' | 'POST' | 'DELETE' | 'PUT',
     path: string,
-    opts: { query?: Record<string, string | number | undefined>; body?: unknown; allow404?: boolean; timeoutMs?: number; lane?: Lane } = {},
+    opts: { query?: Record<string, string | number | undefined>; body?: unknown; allow404?: boolean; timeoutMs?: number; lane?: Lane; stillOurs?: () => boolean } = {},
   ): Promise<T | null> {
-    return this.limiter.run(opts.lane ?? 'urgent', () => this.send<T>(method, path, opts));
+    return this.limiter.run(opts.lane ?? 'urgent', () => {
+      if (opts.stillOurs && !opts.stillOurs()) throw new CallbackdError(ErrorCodes.LEASE_LOST, `ARI ${method} ${path} not sent: the call's lease may have lapsed`);
+      return this.send<T>(method, path, opts);
+    });
   }
 
   private async send<T>(
@@ -295,6 +303,7 @@ export class AriClient extends AsteriskLink<AriEvent> {
       query: { endpoint: p.endpoint, context: HOLD_CONTEXT, extension: 'leg', priority: 1, callerId: p.callerId, timeout: p.timeoutSec },
       body: { variables },
       lane: p.lane ?? 'urgent',
+      stillOurs: p.stillOurs,
     }))!;
   }
 

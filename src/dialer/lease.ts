@@ -14,6 +14,8 @@ import { isUnreachable } from '../store/unreachable.js';
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;
   private renewing = false;
+  /** The lease is surely ours until then: the last expiry written, counted from when it was sent. */
+  private validUntil: number;
 
   constructor(
     private readonly db: Conn,
@@ -26,7 +28,22 @@ export class LeaseKeeper {
     /** Called once if a renewal finds the lease gone (another worker took the callback). */
     private readonly onLost: () => void,
     private readonly log?: Logger,
-  ) {}
+    /** The expiry the claim (or the takeover) wrote; absent: leaseMs from now. */
+    leaseUntil?: number,
+  ) {
+    this.validUntil = leaseUntil ?? now() + leaseMs;
+  }
+
+  /**
+   * Whether a leg may still be sent to Asterisk under this lease (the fence before an originate).
+   * A peer adopts the call once the lease lapsed and, finding no channel, dials it again; an originate
+   * of ours that left after that would ring the same person twice. So the last stretch of the lease,
+   * a quarter of it (at most 5 s, covering the request's way to Asterisk and some clock skew between
+   * hosts), is not used for new legs.
+   */
+  fresh(): boolean {
+    return this.now() < this.validUntil - Math.min(5000, this.leaseMs / 4);
+  }
 
   /** Renewals in a row that could not reach the database (logged on the first and when it comes back). */
   private missed = 0;
@@ -41,8 +58,9 @@ export class LeaseKeeper {
     if (this.renewing) return; // the last renewal has not answered yet: never two at once
     let held: boolean;
     this.renewing = true;
+    const sentAt = this.now();
     try {
-      held = await store.renewLease(this.db, this.callbackId, this.token, this.now() + this.leaseMs);
+      held = await store.renewLease(this.db, this.callbackId, this.token, sentAt + this.leaseMs);
     } catch (err) {
       // Another process holds the write lock, or the database is down: this renewal is skipped;
       // the lease has two more renewals' worth of time left, and the next one tries again. This
@@ -56,6 +74,7 @@ export class LeaseKeeper {
     }
     if (this.missed > 0) this.log?.info({ missed: this.missed, held }, 'lease renewal reached the database again');
     this.missed = 0;
+    if (held) this.validUntil = sentAt + this.leaseMs;
     if (!held) {
       this.stop();
       this.onLost();

@@ -48,7 +48,7 @@ export abstract class SessionFlow {
     this.lease = new LeaseKeeper(d.db, a.callbackId, plan.token, d.leaseMs, d.now, () => !this.recorder.done, () => {
       this.log.error('lease lost while dialing; another worker owns this callback now');
       this.recorder.close();
-    }, this.log);
+    }, this.log, plan.leaseUntil);
     this.writes = new WriteQueue(this.log);
     this.recorder = new AttemptRecorder(d.db, this.log, { callbackId: a.callbackId, token: plan.token, attemptId: a.id }, (e) => this.endPolicy(e), this.writes);
     this.bridge = new CallBridge(a.bridgeId, { ari: d.ari, log: this.log });
@@ -122,7 +122,9 @@ export abstract class SessionFlow {
       variables: { ...this.plan.agentHeaders, CALLBACKD_ID: String(a.callbackId) },
       // The first leg of a new call waits its turn; an agent for an answered customer does not.
       lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
+      stillOurs: () => this.lease.fresh(),
     });
+    if (!r.ok && r.leaseLapsing) return await this.leaseLapsing(r.reason);
     if (r.ok) {
       this.log.info({ phone: a.phoneEndpoint }, 'ringing agent');
       return;
@@ -173,7 +175,9 @@ export abstract class SessionFlow {
       appArgs: `customer,${a.callbackId}`,
       variables: { CALLBACKD_ID: String(a.callbackId) },
       lane: this.phase === 'firstRinging' ? 'new' : 'urgent',
+      stillOurs: () => this.lease.fresh(),
     });
+    if (!r.ok && r.leaseLapsing) return await this.leaseLapsing(r.reason);
     if (r.ok) {
       this.log.info({ trunk: a.trunkId, attempt: n }, 'dialing customer');
       return;
@@ -183,6 +187,17 @@ export abstract class SessionFlow {
     this.endCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
     await this.hangup(this.agentChannel);
     await this.destroyBridgeIfDone();
+  }
+
+  /**
+   * A leg was not sent: the lease was about to lapse (renewals late: the database slow or away). A peer
+   * may adopt the call any moment and, finding no channel, place it again, so nothing more is sent or
+   * written here; the row stays DIALING until its lease lapses and recovery, here or on a peer, settles it.
+   */
+  private async leaseLapsing(reason: string): Promise<void> {
+    this.log.error({ err: reason }, 'not ringing the next leg: the lease is about to lapse; recovery settles this attempt');
+    this.recorder.close();
+    await this.hangupBoth();
   }
 
   /** Routes an ARI event about one of our channels. */

@@ -44,6 +44,8 @@ export interface SessionPlan {
   agentHeaders?: Record<string, string>;
   /** Whom the whisper names. */
   lead?: { firstName: string | null; lastName: string | null };
+  /** When the lease written by the claim (or the takeover) lapses; absent: leaseMs from the session's start. */
+  leaseUntil?: number;
 }
 
 /** A leg as found in Asterisk after a restart; inApp = in our Stasis app (not held in the dialplan). */

@@ -14,12 +14,13 @@ export async function startLeg(
   log: Logger,
   settled: () => boolean,
   p: OriginateParams,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
+): Promise<{ ok: true } | { ok: false; reason: string; leaseLapsing?: true }> {
   try {
     await d.ari.originate(p);
     return { ok: true };
   } catch (err) {
     const reason = (err as Error).message;
+    if (isCode(err, ErrorCodes.LEASE_LOST)) return { ok: false, reason, leaseLapsing: true }; // never sent (OriginateParams.stillOurs)
     if (!isCode(err, ErrorCodes.ARI_TIMEOUT) && !isCode(err, ErrorCodes.ARI_UNREACHABLE)) return { ok: false, reason };
     log.warn({ channel: p.channelId, err: reason }, 'originate got no answer; asking Asterisk whether the channel exists');
     for (let i = 0; i < d.confirm.tries; i++) {

@@ -170,7 +170,11 @@ class DialPass {
    */
   private async dial(cb: CallbackRow, loaded: LoadedCallback, d: Extract<Admission, { kind: 'dial' }>): Promise<boolean | LimitRefused> {
     const { o } = this.d;
-    const now = this.now;
+    // The claim's own instant, not the pass's: a pass over a burst lasts seconds (measured: 500 due at
+    // once on 2 busy cores, 25 s), and a lease stamped from the pass's start could already have lapsed
+    // when the claim commits; a peer's takeover sweep then adopted the call before its originate left
+    // and dialed it again (bench:vs-callfiles -- 500 0 pg 2: one number called twice per run).
+    const now = (o.now ?? Date.now)();
     if (d.outsideHours) o.log.warn({ callbackId: cb.id }, 'force-dial: calling outside the calling hours, as the callback was booked');
     const token = randomUUID();
     const tag = token.slice(0, 8);
@@ -209,6 +213,7 @@ class DialPass {
     // An AI voice agent is told which callback this is and where its context is (SIP headers).
     const ai = loaded.ctx.agents.find((a) => a.agentId === d.agentId)?.ai;
     if (ai && o.aiContextUrl) plan.agentHeaders = inviteHeaderVariables(cb.id, o.aiContextUrl(cb.id, loaded.campaign.agentRingSec, now));
+    plan.leaseUntil = now + o.leaseMs;
     const session = this.d.newSession(plan);
     const lateMs = now - (cb.nextAttemptAt ?? cb.dueAt);
     triggerLateness.observe(Math.max(0, lateMs) / 1000);

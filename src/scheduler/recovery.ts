@@ -38,7 +38,8 @@ export async function recover(d: RecoveryDeps): Promise<number> {
   for (const { cb, attempt } of rows) {
     if (d.skip(cb.id)) continue;
     const token = randomUUID();
-    if (!await store.takeOverLease(d.db, cb.id, cb.leaseToken, d.owner, token, d.now() + d.leaseMs)) continue;
+    const leaseUntil = d.now() + d.leaseMs;
+    if (!await store.takeOverLease(d.db, cb.id, cb.leaseToken, d.owner, token, leaseUntil)) continue;
     const log = d.log.child({ callbackId: cb.id, attempt: attempt?.seq });
     const campaign = await getCampaign(d.db, cb.campaignId);
     const lead = await getLead(d.db, cb.leadId);
@@ -54,7 +55,7 @@ export async function recover(d: RecoveryDeps): Promise<number> {
     // The dialed number's own zone (alt-dial), for the window check before an adopted customer leg.
     const numberZone = (await numbersOfLead(d.db, lead)).find((p) => p.position === attempt.phonePosition)?.timeZone ?? undefined;
     // The session exists before any leg is pointed at us; their events wait for adopt() (holdEvents).
-    const session = d.makeSession(sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead, numberZone));
+    const session = d.makeSession({ ...sessionPlanFor(cb, { ...attempt, leaseToken: token }, token, campaign, lead, numberZone), leaseUntil });
     const release = session.holdEvents();
     try {
       // A leg still ringing or on hold enters Stasis by the application it was placed with: after a peer

@@ -100,4 +100,24 @@ describe('ARI REST calls', () => {
     expect(isCode(err, ErrorCodes.ARI_UNREACHABLE)).toBe(true);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
   });
+
+  it("an originate that waited in the queue is not sent once its call's lease is about to lapse (stillOurs), and is LEASE_LOST", async () => {
+    const sent: string[] = [];
+    await serve((req, res) => {
+      sent.push(`${req.method} ${req.url?.split('?')[0]}`);
+      setTimeout(() => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ id: 'x', name: 'PJSIP/x', state: 'Down' }));
+      }, 50);
+    }, 1);
+    let ours = true;
+    const leg = (id: string) => ari.originate({ channelId: id, endpoint: 'PJSIP/x', callerId: '1', timeoutSec: 5, appArgs: 'customer,1', lane: 'new', stillOurs: () => ours });
+    const first = leg('first'); // takes the one slot
+    const queued = leg('queued'); // waits behind it; the lease lapses meanwhile
+    ours = false;
+    await expect(first).resolves.toMatchObject({ id: 'x' });
+    const err = await queued.then(() => null, (e: unknown) => e);
+    expect(isCode(err, ErrorCodes.LEASE_LOST), String(err)).toBe(true);
+    expect(sent).toEqual(['POST /ari/channels/first']);
+  });
 });

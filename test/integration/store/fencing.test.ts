@@ -8,6 +8,7 @@ import { ErrorCodes, isCode } from '../../../src/errors.js';
 import * as store from '../../../src/store/callbacks.js';
 import type { Conn } from '../../../src/store/conn.js';
 import { setRecordingName, setRecordingNote, recordingOfAttempt } from '../../../src/store/recordings.js';
+import { LeaseKeeper } from '../../../src/dialer/lease.js';
 import { freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 
 const T0 = Date.parse('2026-11-22T12:00:00Z');
@@ -97,5 +98,37 @@ describe(`fencing after a lost lease on ${TEST_ENGINE}`, () => {
     expect(await setRecordingName(e, attemptId, 'old-tok', 'late')).toBe(false);
     await store.stampAttempt(e, attemptId, 'old-tok', { customerAnsweredAt: T0 + 9 });
     expect((await store.attemptsOf(e, id))[0]).toMatchObject({ recordingName: null, customerAnsweredAt: null });
+  });
+});
+
+describe('the lease as the fence before a new leg (LeaseKeeper.fresh)', () => {
+  it("is fresh until the last quarter of the lease the claim wrote; a renewal that lands counts from when it was sent; a lost lease never comes back", async () => {
+    const id = await store.insertCallback(e, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: T0, dueZone: 'UTC', maxAttempts: 3, notes: null }, T0);
+    await store.promoteDue(e, T0);
+    const attempt = await store.claimForDial(e, {
+      callbackId: id, owner: 'me', token: 'tok', leaseMs: LEASE_MS, now: T0, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'agent1001',
+      callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
+      ids: (seq) => ({ agentChannelId: `a-${id}-${seq}`, customerChannelId: `c-${id}-${seq}`, bridgeId: `b-${id}-${seq}` }),
+    });
+    expect(attempt).not.toBeNull();
+    let now = T0;
+    let lost = 0;
+    const lease = new LeaseKeeper(e, id, 'tok', LEASE_MS, () => now, () => true, () => lost++, undefined, T0 + LEASE_MS);
+    const margin = Math.min(5000, LEASE_MS / 4);
+    now = T0 + LEASE_MS - margin - 1;
+    expect(lease.fresh()).toBe(true);
+    now = T0 + LEASE_MS - margin;
+    expect(lease.fresh(), 'the last stretch of the lease is not used for a new leg').toBe(false);
+    // A renewal sent now lands: the lease counts from the send.
+    await (lease as unknown as { renew(): Promise<void> }).renew();
+    expect((await store.getCallback(e, id))!.leaseExpiresAt).toBe(now + LEASE_MS);
+    expect(lease.fresh()).toBe(true);
+    // A peer took the call over (this lease had lapsed): the renewal finds the token gone.
+    expect(await store.takeOverLease(e, id, 'tok', 'peer', 'peer-tok', now + LEASE_MS)).toBe(true);
+    now += 1000;
+    await (lease as unknown as { renew(): Promise<void> }).renew();
+    expect(lost).toBe(1);
+    now = T0 + 2 * LEASE_MS - margin;
+    expect(lease.fresh(), 'no renewal landed since: stale again').toBe(false);
   });
 });
