@@ -21,6 +21,9 @@ import { watchEngine } from '../store/engine-watch.js';
 // the engine's watch, store/engine-watch.ts), and polls only as a backstop. States: idle → ticking
 // → idle, and stopping → stopped.
 
+/** Answered calls nobody watches are looked for on every this-many takeover sweeps (2 min with the default lease). */
+const SETTLE_EVERY_SWEEPS = 4;
+
 /** A tick refused by another process's write lock is tried again this soon (store/busy.ts). */
 const BUSY_RETRY_MS = 250;
 
@@ -57,6 +60,7 @@ export class Scheduler {
   private stopWatch: (() => void) | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
+  private sweeps = 0;
   private ticking = false;
   private again = false;
   private stopping = false;
@@ -124,20 +128,24 @@ export class Scheduler {
 
   /**
    * Adopts DIALING callbacks whose lease expired (recovery: ask Asterisk by channel id, follow the
-   * call or mark it INTERRUPTED; takeOverLease lets one daemon win). Then, if any was taken, the
-   * answered calls nobody watches are settled or subscribed to, as after a restart.
+   * call or mark it INTERRUPTED; takeOverLease lets one daemon win). Then, if any was taken, and
+   * every SETTLE_EVERY_SWEEPS sweeps anyway, the answered calls nobody watches are settled or
+   * subscribed to, as after a restart: a peer that died with only bridged calls leaves no DIALING row
+   * to adopt, and their open attempts would hold the agents and trunk channels cluster-wide
+   * (claimForDial counts them) until the 6 h horizon.
    */
   private async adoptExpired(): Promise<void> {
     if (this.stopping || this.sweeping || !this.recovered || !this.o.ari.connected) return;
     this.sweeping = true;
+    this.sweeps++;
     try {
       const serverId = await this.serverFilter();
       const d = { db: this.o.db, ari: this.o.ari, log: this.o.log, now: this.now, serverId };
       const n = await recover({ ...d, owner: this.o.owner, leaseMs: this.o.leaseMs, expiredOnly: true, skip: (id) => this.sessions.has(id), makeSession: (plan) => this.newSession(plan) });
-      if (n > 0) {
-        this.o.log.info({ adopted: n }, 'took over calls whose lease expired (a peer daemon stopped?)');
-        await settleAnsweredCalls({ ...d, owned: (ch) => this.byChannel.has(ch) });
-        this.nudge();
+      if (n > 0) this.o.log.info({ adopted: n }, 'took over calls whose lease expired (a peer daemon stopped?)');
+      if (n > 0 || this.sweeps % SETTLE_EVERY_SWEEPS === 0) {
+        const settled = await settleAnsweredCalls({ ...d, owned: (ch) => this.byChannel.has(ch) });
+        if (n > 0 || settled > 0) this.nudge();
       }
     } catch (err) {
       if (isBusy(err)) dbBusy.inc({ where: 'scheduler' });

@@ -63,4 +63,28 @@ describe('takeover between two daemons on one database', () => {
     expect(attempts.map((x) => x.outcome)).toEqual(['ANSWERED']);
     expect((await store.getCallback(dbB, id))!.attempts).toBe(1);
   }, 20_000);
+
+  it('a peer that died with only a bridged call leaves no DIALING row: the survivor still finds the call over and frees its agent (the cluster-wide agent lock)', async () => {
+    const dbA = await importedEngine(DIALER_CENTER, Date.now());
+    const dbB = await secondConnection(dbA);
+    const a = daemon(dbA, 'daemon-a');
+    const id = await store.insertCallback(dbA, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    a.sched.nudge();
+    await until('the agent leg', () => a.ari.originates.length === 1);
+    // B starts now: its own start-up recovery (which settles answered calls too) is past when A's call
+    // is bridged, so only B's takeover sweeps can find that call over.
+    const b = daemon(dbB, 'daemon-b'); // its Asterisk never shows it A's channels: they are gone by the time it looks
+    const attempt = (await store.attemptsOf(dbA, id))[0]!;
+    a.ari.event({ type: 'StasisStart', channel: { id: attempt.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
+    await until('the customer leg', () => a.ari.originates.length === 2);
+    a.ari.event({ type: 'StasisStart', channel: { id: attempt.customerChannelId, name: 'PJSIP/carrier-1', state: 'Up' } });
+    await until('bridged', async () => (await store.getCallback(dbA, id))!.state === 'COMPLETED', 5000);
+    // A stops mid-call as a dead daemon would (it writes nothing more); the two hang up while nobody listens.
+    await running.splice(0, 1)[0]!.stop(0);
+    expect((await store.attemptsOf(dbA, id))[0]!.endedAt).toBeNull();
+    const second = await store.insertCallback(dbB, { leadId: 'lead2', campaignId: 'CF', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+    await until('the ended call closed by the survivor', async () => (await store.attemptsOf(dbB, id))[0]!.endedAt !== null, 6 * LEASE_MS);
+    // a1 is free again: B rings them for the next callback.
+    await until("a1 rung for the next callback", async () => (await store.attemptsOf(dbB, second)).length === 1, 5000);
+  }, 30_000);
 });
