@@ -11,8 +11,8 @@ import { trunksOfNumber } from '../store/servers.js';
 // own rows with a statement per row: 17 % of the daemon's busy CPU in the burst profile (README
 // "Performance"). A pass reads the shared rows once and its callbacks' rows READ_AHEAD at a time.
 //
-// The rows are those of the pass's start (a pass of 500 takes seconds): an edit made meanwhile counts
-// from the next pass, as if it had come a little later. What changes during a pass is not cached here:
+// The rows are at most a second old when used: the dial pass starts a new PassReads once its rows are
+// older than MAX_READS_AGE_MS (dial-pass.ts), so an edit made during a long pass counts within it. What changes during a pass is not cached here:
 // presence and the agents' calls (passed in live), a callback's attempts, the lead's dials today.
 
 export interface ContextReads extends NumberReads {
