@@ -210,10 +210,20 @@ export const stampAttempt = op(
   },
 );
 
-/** The customer leg is about to be dialed: it now counts as an attempt. Returns the attempt number. */
+/**
+ * The customer leg is about to be dialed: it now counts as an attempt. Returns the attempt number.
+ * Once per attempt row: the dialer retries this write while the database is unreachable, and a
+ * connection cut after the server committed would otherwise count the same call twice.
+ */
 export const countCustomerAttempt = op('countCustomerAttempt', (db: Conn, id: number, token: string, attemptId: number, now: number): Promise<number> =>
   transaction(db, async (tx) => {
     const t = tx.t.callbacks;
+    const a0 = tx.t.callAttempts;
+    const counted = first(await tx.q.select({ n: a0.customerAttempt }).from(a0).where(and(eq(a0.id, attemptId), eq(a0.leaseToken, token))))?.n ?? null;
+    if (counted !== null) {
+      if (!first(await tx.q.select({ id: t.id }).from(t).where(leaseHeld(t, id, token)))) throw lost(id, token);
+      return counted;
+    }
     const [row] = await tx.q
       .update(t)
       .set({ attempts: sql`${t.attempts} + 1`, updatedAt: now })

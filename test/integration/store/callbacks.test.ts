@@ -223,6 +223,9 @@ describe(`callbacks store on ${TEST_ENGINE}`, () => {
     expect(await store.renewLease(e, id, 'tok-1', T0 + 90_000)).toBe(true);
     await store.stampAttempt(e, att.id, 'tok-1', { agentRingingAt: T0 + 5, agentAnsweredAt: T0 + 6 });
     expect(await store.countCustomerAttempt(e, id, 'tok-1', att.id, T0 + 7)).toBe(1);
+    // Retried after a connection cut that hid the commit: the same call is not counted again.
+    expect(await store.countCustomerAttempt(e, id, 'tok-1', att.id, T0 + 8)).toBe(1);
+    expect((await store.getCallback(e, id))!.attempts).toBe(1);
     expect(await store.customerDialsOfLead(e, 'lead1', T0)).toEqual([T0 + 7]);
     expect(await store.customerDialsOfLead(e, 'lead1', T0 + 7)).toEqual([]);
     expect(await store.customerDialsOfLead(e, 'lead2', 0)).toEqual([]);

@@ -209,6 +209,7 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only: two daemons claiming on 
     expect(seen.maxTrunk).toBeLessThanOrEqual(3);
     expect(seen.agentTwice).toBe(0);
     expect(seen.limited, 'the limits were reached at least once (else the race proves nothing)').toBeGreaterThan(0);
+    expect(seen.maxTrunk, 'the trunk itself was full at some point (not only agents busy)').toBe(3);
     // The final counts: every callback claimed once, every attempt ended, nothing left DIALING.
     const rows = (await dbExec(e, 'SELECT count(*)::int AS n, count(DISTINCT callback_id)::int AS cbs, count(ended_at)::int AS ended FROM call_attempts')).rows;
     expect(rows).toEqual([{ n: 40, cbs: 40, ended: 40 }]);
