@@ -188,3 +188,15 @@ export function commitElsewhere(e: TestEngine, text: string, params: number[] = 
   });
   execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', e.location, '-c', stmt], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
+
+/** The several-numbers-per-lead center (customer-first, New York hours) of the alt-dial tests; `campaign` overrides its campaign's fields. */
+export const altDialCenter = (campaign: Record<string, unknown> = {}, leads: unknown[] = [], extra: Record<string, unknown> = {}) => ({
+  trunks: [{ id: 'carrier' }],
+  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
+  campaigns: [{ id: 'C', name: 'C', time_zone: 'America/New_York', outbound_number: '+15550100001', dial_order: 'customer_first', calling_windows: { 'mon-sun': '09:00-20:00' }, retry_delays: { busy: 60, no_answer: 60 }, max_attempts: 5, ...campaign }],
+  lists: [{ id: 'L', campaign: 'C' }],
+  agents: [{ id: 'a1', name: 'A1', campaigns: ['C'] }],
+  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
+  leads,
+  ...extra,
+});

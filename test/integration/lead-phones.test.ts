@@ -10,6 +10,7 @@ import { applyImport, importFile, parseImport } from '../../src/import.js';
 import { listCallbacks } from '../../src/store/callback-list.js';
 import { listMigrations, migrate, openDb, type Db } from '../../src/store/db.js';
 import { runCli } from './cli-run.js';
+import { altDialCenter } from './fixture.js';
 
 // Several numbers per lead (sql/0017): the migration, the import's `phones:`, booking on a chosen
 // number, the search in every number, the view's "dialed next", and alt-dial through the scheduler
@@ -21,16 +22,7 @@ let dir: string;
 let db: Db;
 const rows = (q: string) => db.$client.prepare(q).all();
 
-const base = (campaign: Record<string, unknown> = {}, leads: unknown[] = [], extra: Record<string, unknown> = {}) => ({
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [{ id: 'C', name: 'C', time_zone: 'America/New_York', outbound_number: '+15550100001', dial_order: 'customer_first', calling_windows: { 'mon-sun': '09:00-20:00' }, retry_delays: { busy: 60, no_answer: 60 }, max_attempts: 5, ...campaign }],
-  lists: [{ id: 'L', campaign: 'C' }],
-  agents: [{ id: 'a1', name: 'A1', campaigns: ['C'] }],
-  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
-  leads,
-  ...extra,
-});
+const base = altDialCenter;
 const THREE = { id: 'p3', list: 'L', phones: [{ number: '(212) 555-0101', label: 'home' }, { number: '+13105550102', label: 'work' }, { number: '+14155550103', label: 'mobile' }] };
 const load = async (...a: Parameters<typeof base>) => await applyImport(db, parseImport(YAML.stringify(base(...a)), 'fixture'), T0);
 

@@ -13,21 +13,12 @@ import { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';
 import { cleanupEngines, dbExec, freshEngine, type TestEngine } from '../engine.js';
 import { FakeAri, FakePresence, until } from '../fakes.js';
-import { ONE_PASS_MS } from '../fixture.js';
+import { altDialCenter, ONE_PASS_MS } from '../fixture.js';
 
 const T0 = Date.parse('2026-11-23T15:00:00Z'); // Monday 10:00 in New York
 let db: TestEngine;
 
-const base = (campaign: Record<string, unknown> = {}, leads: unknown[] = [], extra: Record<string, unknown> = {}) => ({
-  trunks: [{ id: 'carrier' }],
-  numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-  campaigns: [{ id: 'C', name: 'C', time_zone: 'America/New_York', outbound_number: '+15550100001', dial_order: 'customer_first', calling_windows: { 'mon-sun': '09:00-20:00' }, retry_delays: { busy: 60, no_answer: 60 }, max_attempts: 5, ...campaign }],
-  lists: [{ id: 'L', campaign: 'C' }],
-  agents: [{ id: 'a1', name: 'A1', campaigns: ['C'] }],
-  phones: [{ endpoint: 'agent1001', agent: 'a1' }],
-  leads,
-  ...extra,
-});
+const base = altDialCenter;
 const load = async (...a: Parameters<typeof base>) => await applyImport(db, parseImport(YAML.stringify(base(...a)), 'fixture'), T0);
 
 beforeEach(async () => {
