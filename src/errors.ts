@@ -10,6 +10,7 @@ const TABLE = {
   NOT_FOUND: [404, 'not found'],
   DB_UNAVAILABLE: [null, 'the database cannot be opened'],
   DB_BUSY: [503, 'the database is busy (another process holds its write lock); nothing was changed, try again'],
+  DB_UNREACHABLE: [503, 'the database cannot be reached (stopped, restarting or cut off); nothing was changed, try again'],
   ARI_AUTH: [null, 'Asterisk refused the ARI credentials'],
   ARI_UNREACHABLE: [null, 'Asterisk ARI is not reachable'],
   ARI_TIMEOUT: [null, 'Asterisk ARI did not answer in time'],

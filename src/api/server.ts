@@ -23,6 +23,7 @@ import { reportRoutes } from './reports.js';
 import { recordingRoutes } from './recordings.js';
 import { AI_CONTEXT_ROUTE, aiContextRoutes } from './ai-context.js';
 import { isBusy } from '../store/busy.js';
+import { isUnreachable } from '../store/unreachable.js';
 
 // The HTTP API: fastify with zod schemas (validation, serialization and the OpenAPI document from
 // one definition). Errors always answer {code, message, details}; codes live in src/errors.ts.
@@ -73,6 +74,10 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     if (isBusy(e)) {
       // Another process holds the write lock past our short wait: nothing was written; come back.
       return reply.status(503).header('retry-after', '1').send({ code: ErrorCodes.DB_BUSY, message: defaultMessage(ErrorCodes.DB_BUSY), details: null });
+    }
+    if (isUnreachable(e)) {
+      // PostgreSQL stopped or restarting (/readyz says so too): not a bug of ours, and nothing was written.
+      return reply.status(503).header('retry-after', '5').send({ code: ErrorCodes.DB_UNREACHABLE, message: defaultMessage(ErrorCodes.DB_UNREACHABLE), details: null });
     }
     if (e instanceof CallbackdError) {
       const status = httpStatus(e.code);

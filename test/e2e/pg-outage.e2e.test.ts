@@ -9,7 +9,9 @@
 // off (bridged customers talk until SIPp hangs up), nothing is double-dialed (customer INVITEs =
 // counted attempts), the callbacks due during the outage are placed within RESUME_BOUND_MS of the
 // restart, every callback ends COMPLETED, none is left DIALING, the daemon keeps running and its
-// /readyz says the database is unreachable while it is.
+// /readyz (and a person's API request: 503 DB_UNREACHABLE) says the database is unreachable while it is.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answersAndHangups } from './carrier-log.js';
@@ -68,6 +70,15 @@ describe.skipIf(missing !== null && !inCi)('PostgreSQL stopped for a few seconds
       }
     };
     expect((await readyz()).database?.reachable).toBe(true);
+    // A person's API request meanwhile (the token is looked up in the database too).
+    writeFileSync(join(dir, 'users.json'), JSON.stringify({ users: [{ id: 'boss', role: 'manager', campaigns: ['OUT'] }] }));
+    expect(cli(['import', join(dir, 'users.json'), '--db', url]).code).toBe(0);
+    const token = cli(['token', 'create', '--user', 'boss', '--db', url]).stdout.trim();
+    const list = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/callbacks?limit=1`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(3000) });
+      return { status: res.status, code: ((await res.json()) as { code?: string }).code };
+    };
+    expect((await list()).status).toBe(200);
 
     const add = (i: number, due: string) => {
       const r = cli(['callback', 'add', '--db', url, '--json', '--lead', `lead-${agents[i]}`, '--due', due, '--owner', agents[i]!, '--type', 'USERONLY']);
@@ -99,6 +110,7 @@ describe.skipIf(missing !== null && !inCi)('PostgreSQL stopped for a few seconds
       during.push(await readyz());
       await sleep(500);
     }
+    const listDuring = await list();
     pgLab!.resume();
     const resumedAt = Date.now();
     console.log(`PostgreSQL stopped ${stoppedAt}, started again ${resumedAt} (${resumedAt - stoppedAt} ms down)`);
@@ -143,5 +155,8 @@ describe.skipIf(missing !== null && !inCi)('PostgreSQL stopped for a few seconds
     expect(during.length).toBeGreaterThan(3);
     expect(during.filter((r) => r.status !== 503 || r.database?.reachable !== false), '/readyz during the outage: 503, database unreachable').toEqual([]);
     expect(after).toMatchObject({ status: 200, database: { reachable: true } });
+    // The API said what was wrong, not "internal error".
+    expect(listDuring).toEqual({ status: 503, code: 'DB_UNREACHABLE' });
+    expect((await list()).status).toBe(200);
   }, 240_000);
 });
