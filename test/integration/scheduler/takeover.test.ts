@@ -29,14 +29,20 @@ function daemon(db: Engine, owner: string): { sched: Scheduler; ari: FakeAri } {
   return { sched, ari };
 }
 
+/** Daemon A on one connection, a second connection for B, and A ringing a1 for lead1's USERONLY callback. */
+async function agentRungByA() {
+  const dbA = await importedEngine(DIALER_CENTER, Date.now());
+  const dbB = await secondConnection(dbA);
+  const a = daemon(dbA, 'daemon-a');
+  const id = await store.insertCallback(dbA, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
+  a.sched.nudge();
+  await until('the agent leg', () => a.ari.originates.length === 1);
+  return { dbA, dbB, a, id };
+}
+
 describe('takeover between two daemons on one database', () => {
   it("leaves a live peer's call alone, and adopts it once the peer stopped renewing its lease: the customer leg is pointed at this daemon, answers that same instant, and is bridged, one attempt", async () => {
-    const dbA = await importedEngine(DIALER_CENTER, Date.now());
-    const dbB = await secondConnection(dbA);
-    const a = daemon(dbA, 'daemon-a');
-    const id = await store.insertCallback(dbA, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
-    a.sched.nudge();
-    await until('the agent leg', () => a.ari.originates.length === 1);
+    const { dbA, dbB, a, id } = await agentRungByA();
     const attempt = (await store.attemptsOf(dbA, id))[0]!;
     a.ari.event({ type: 'StasisStart', channel: { id: attempt.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
     await until('the customer leg', () => a.ari.originates.length === 2);
@@ -65,12 +71,7 @@ describe('takeover between two daemons on one database', () => {
   }, 20_000);
 
   it('a peer that died with only a bridged call leaves no DIALING row: the survivor still finds the call over and frees its agent (the cluster-wide agent lock)', async () => {
-    const dbA = await importedEngine(DIALER_CENTER, Date.now());
-    const dbB = await secondConnection(dbA);
-    const a = daemon(dbA, 'daemon-a');
-    const id = await store.insertCallback(dbA, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
-    a.sched.nudge();
-    await until('the agent leg', () => a.ari.originates.length === 1);
+    const { dbA, dbB, a, id } = await agentRungByA();
     // B starts now: its own start-up recovery (which settles answered calls too) is past when A's call
     // is bridged, so only B's takeover sweeps can find that call over.
     const b = daemon(dbB, 'daemon-b'); // its Asterisk never shows it A's channels: they are gone by the time it looks
