@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import YAML from 'yaml';
+import { afterEach, beforeEach } from 'vitest';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { buildApi } from '../../src/api/server.js';
 import { createToken } from '../../src/app/auth.js';
@@ -16,7 +17,7 @@ import type { Presence } from '../../src/asterisk/presence.js';
 import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import type { Logger } from '../../src/log.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
-import { freshEngine, TEST_ENGINE, type TestEngine } from './engine.js';
+import { cleanupEngines, freshEngine, TEST_ENGINE, type TestEngine } from './engine.js';
 import { FakePresence, type FakeAri } from './fakes.js';
 
 // The integration tests' call centers, API and scheduler, written once: a fresh database with an
@@ -161,6 +162,26 @@ export function testScheduler(db: Engine, ari: FakeAri, log: Logger, o: Partial<
     db, ari: ari as unknown as AriClient, presence: new FakePresence() as unknown as Presence, limiter: new TrunkLimiter(), log,
     owner: 'test', leaseMs: 60_000, backstopPollMs: 60_000, externalWriteCheckMs: 50, agentRetryDelayMs: 60_000, confirm: { tries: 3, delayMs: 20 },
     ...o,
+  });
+}
+
+/**
+ * Each test: `file` imported on the test's engine and a started scheduler over the fake `makeAri()`
+ * returns (ARI connected); stopped and the engine cleaned up after. `use` receives the three.
+ */
+export function runningSchedulerEachTest<A extends FakeAri>(file: ImportFile, makeAri: () => A, use: (t: { db: TestEngine; ari: A; sched: Scheduler }) => void, log: Logger): void {
+  let sched: Scheduler | undefined;
+  beforeEach(async () => {
+    const db = await importedEngine(file, Date.now());
+    const ari = makeAri();
+    sched = testScheduler(db, ari, log);
+    sched.start();
+    ari.emit('connected');
+    use({ db, ari, sched });
+  });
+  afterEach(async () => {
+    await sched?.stop(0);
+    await cleanupEngines();
   });
 }
 

@@ -1,12 +1,12 @@
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AriHttpError } from '../../../src/asterisk/ari.js';
 import { CallbackdError, ErrorCodes } from '../../../src/errors.js';
 import { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';
-import { cleanupEngines, type TestEngine } from '../engine.js';
+import type { TestEngine } from '../engine.js';
 import { FakeAri, until } from '../fakes.js';
-import { DIALER_CENTER, importedEngine, testScheduler } from '../fixture.js';
+import { DIALER_CENTER, runningSchedulerEachTest } from '../fixture.js';
 
 // issue 15 under a burst: a bridge that could not be made (a create that failed or timed out on
 // our side) must not cost an answered customer the call. This fake keeps bridges as Asterisk
@@ -39,17 +39,7 @@ let ari: BridgingAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
-beforeEach(async () => {
-  db = await importedEngine(DIALER_CENTER, Date.now());
-  ari = new BridgingAri();
-  sched = testScheduler(db, ari, log);
-  sched.start();
-  ari.emit('connected');
-});
-afterEach(async () => {
-  await sched.stop(0);
-  await cleanupEngines();
-});
+runningSchedulerEachTest(DIALER_CENTER, () => new BridgingAri(), (t) => ({ db, ari, sched } = t), log);
 
 const timeout = () => new CallbackdError(ErrorCodes.ARI_TIMEOUT, 'ARI POST /bridges/x got no answer within 5000 ms');
 const http500 = () => new AriHttpError(500, 'POST', '/bridges/x', 'ARI POST /bridges/x → HTTP 500: Internal Server Error');

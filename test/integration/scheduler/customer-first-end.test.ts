@@ -1,10 +1,10 @@
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';
-import { cleanupEngines, type TestEngine } from '../engine.js';
+import type { TestEngine } from '../engine.js';
 import { FakeAri, until } from '../fakes.js';
-import { DIALER_CENTER, importedEngine, testScheduler } from '../fixture.js';
+import { DIALER_CENTER, runningSchedulerEachTest } from '../fixture.js';
 
 // Customer-first: the customer leg ends (busy, rejected) before any agent was rung. The attempt
 // must end and the session close at once: an open session keeps its agent reserved and its
@@ -15,17 +15,7 @@ let ari: FakeAri;
 let sched: Scheduler;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
-beforeEach(async () => {
-  db = await importedEngine(DIALER_CENTER, Date.now());
-  ari = new FakeAri();
-  sched = testScheduler(db, ari, log);
-  sched.start();
-  ari.emit('connected');
-});
-afterEach(async () => {
-  await sched.stop(0);
-  await cleanupEngines();
-});
+runningSchedulerEachTest(DIALER_CENTER, () => new FakeAri(), (t) => ({ db, ari, sched } = t), log);
 
 describe('customer-first: the customer leg ends before an agent is rung', () => {
   for (const [what, cause, sip, outcome] of [
