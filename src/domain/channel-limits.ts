@@ -20,10 +20,10 @@ export type LimitVerdict = { ok: true } | { ok: false; why: LimitRefusal; reason
  * channel (or an agent) forever. Unanswered attempts cannot linger: their callback is DIALING under a
  * lease, and any daemon of the trunk's server recovers it when the lease lapses (scheduler/recovery.ts),
  * writing ended_at. An answered, bridged call is closed by closeAnsweredAttempt when a leg hangs up,
- * or by settleAnsweredCalls at the next start/ARI reconnect of a daemon on its server; but a daemon
- * killed mid-call whose peer adopts nothing (the callback is already COMPLETED) leaves the row open
- * until a restart. Six hours is longer than any callback conversation we expect, and short enough that
- * such a leak frees itself within a shift. The cost: a real call past 6 h stops counting, and the carrier
+ * or by settleAnsweredCalls: at a daemon's start or ARI reconnect, and on every 4th takeover sweep of
+ * a peer on its server (a daemon killed mid-call leaves no DIALING row to adopt). The bound is for
+ * what none of those reaches (no daemon left on that server). Six hours is longer than any callback
+ * conversation we expect, and short enough that such a leak frees itself within a shift. The cost: a real call past 6 h stops counting, and the carrier
  * refuses the one extra call (congestion, retried). Tested in test/integration/store/claim-limits.test.ts.
  */
 export const OPEN_ATTEMPT_HORIZON_MS = 6 * 3_600_000;
