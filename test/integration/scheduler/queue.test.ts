@@ -1,14 +1,12 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookCallback } from '../../../src/app/book.js';
-import type { AriClient } from '../../../src/asterisk/ari.js';
 import type { Presence } from '../../../src/asterisk/presence.js';
-import { TrunkLimiter } from '../../../src/dialer/trunk-limits.js';
-import { Scheduler } from '../../../src/scheduler/scheduler.js';
+import type { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';
 import { cleanupEngines, type TestEngine } from '../engine.js';
 import { FakeAri, FakePresence, until } from '../fakes.js';
-import { importedEngine, ONE_PASS_MS } from '../fixture.js';
+import { importedEngine, ONE_PASS_MS, testScheduler } from '../fixture.js';
 
 // Inbound callbacks in the scheduler (fake ARI and presence, the clock a variable): the line order
 // decides who gets the one free agent, and inbound_callback_expiry_hours ends a waiting one.
@@ -46,9 +44,8 @@ afterEach(async () => {
 });
 
 function start(): void {
-  sched = new Scheduler({
-    db, ari: ari as unknown as AriClient, presence: presence as unknown as Presence, limiter: new TrunkLimiter(), log: pino({ level: 'silent' }),
-    owner: 't', leaseMs: 60_000, backstopPollMs: 600_000, externalWriteCheckMs: 1000, agentRetryDelayMs: 30_000, now: () => clock,
+  sched = testScheduler(db, ari, pino({ level: 'silent' }), {
+    presence: presence as unknown as Presence, owner: 't', backstopPollMs: 600_000, externalWriteCheckMs: 1000, agentRetryDelayMs: 30_000, confirm: { tries: 5, delayMs: 400 }, now: () => clock,
   });
   sched.start();
   ari.emit('connected');
