@@ -13,14 +13,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { answersAndHangups } from './carrier-log.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all, run } from '../../src/store/engine.js';
 import { cli, sleep, waitFor } from '../lab/lab.js';
-import { inCi, pgLabSuite } from '../lab/pg-cluster.js';
-import { startPgCenter, type PgCenter } from '../lab/pg-center.js';
-import type { PgLab } from '../lab/postgres.js';
+import { describeOnPgCenter } from '../lab/pg-center.js';
 
 const WAVE = 2; // callbacks per wave, each owned by its own agent (USERONLY)
 const LEASE_MS = 12_000; // renewed every 4 s: a 5 s outage never lets it lapse
@@ -28,33 +26,17 @@ const OUTAGE_MS = 5000;
 /** The third wave is claimed this soon after PostgreSQL is back: the tick's 1 s retry plus the pool's reconnect. */
 const RESUME_BOUND_MS = 5000;
 
-const { missing, pg: pgStarted } = pgLabSuite('PostgreSQL outage');
-
 interface Ready {
   at: number;
   status: number;
   database?: { reachable?: boolean };
 }
 
-describe.skipIf(missing !== null && !inCi)('PostgreSQL stopped for a few seconds under traffic', () => {
-  let pgLab: PgLab | undefined;
-  let center: PgCenter;
-
-  beforeAll(async () => {
-    if (missing || !pgStarted) throw new Error(`the PostgreSQL outage suite cannot start: ${missing}`);
-    pgLab = pgStarted;
-    // The customers ring 6 s, answer, talk up to 20 s and hang up (test/lab/sipp/carrier-patient.xml).
-    center = await startPgCenter(pgLab, { prefix: 'out', agents: 3 * WAVE, numberPrefix: '+1555310', carrierRingMs: 6000, durableCommits: true });
-  }, 180_000);
-
-  afterAll(async () => {
-    await center?.close();
-    pgLab?.stop();
-  });
-
+describeOnPgCenter('PostgreSQL stopped for a few seconds under traffic', 'PostgreSQL outage', { prefix: 'out', agents: 3 * WAVE, numberPrefix: '+1555310', carrierRingMs: 6000, durableCommits: true }, (t) => {
+  // The customers ring 6 s, answer, talk up to 20 s and hang up (test/lab/sipp/carrier-patient.xml).
   it('calls in progress go on, nothing is double-dialed, dialing resumes after the restart, the daemon says the database is unreachable meanwhile', async () => {
-    const { db, dir, agents, number, trunk, url } = center;
-    const daemon = center.daemon('a', { scheduler: { leaseMs: LEASE_MS } });
+    const { db, dir, agents, number, trunk, url } = t.center;
+    const daemon = t.center.daemon('a', { scheduler: { leaseMs: LEASE_MS } });
     await daemon.ready();
     const port = await waitFor('the API to listen', () => Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(daemon.log)?.[1] ?? 0) || false);
     const readyz = async (): Promise<Ready> => {
@@ -101,14 +83,14 @@ describe.skipIf(missing !== null && !inCi)('PostgreSQL stopped for a few seconds
     ids.push(...later);
 
     const stoppedAt = Date.now();
-    pgLab!.halt('immediate');
+    t.pg.halt('immediate');
     const during: Ready[] = [];
     while (Date.now() - stoppedAt < OUTAGE_MS) {
       during.push(await readyz());
       await sleep(500);
     }
     const listDuring = await list();
-    pgLab!.resume();
+    t.pg.resume();
     const resumedAt = Date.now();
     console.log(`PostgreSQL stopped ${stoppedAt}, started again ${resumedAt} (${resumedAt - stoppedAt} ms down)`);
 

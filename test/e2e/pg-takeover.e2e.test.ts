@@ -7,44 +7,23 @@
 // off by Asterisk, every callback ends COMPLETED, no row is left DIALING.
 // The database is set up and read through the CLI and the store on PostgreSQL (no SQLite anywhere).
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { answersAndHangups } from './carrier-log.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
-import { asteriskGlobals, cli, sleep, tryLab, waitFor } from '../lab/lab.js';
-import { startPgCenter, type PgCenter } from '../lab/pg-center.js';
-import { startPostgres, type PgLab } from '../lab/postgres.js';
+import { asteriskGlobals, cli, sleep, waitFor } from '../lab/lab.js';
+import { describeOnPgCenter } from '../lab/pg-center.js';
 
 const N = 4; // callbacks, each owned by its own agent (USERONLY): no agent is wanted by both daemons
 const LEASE_MS = 6000; // the lab's shortest sensible lease: takeover within ~9 s of the kill
 
-const inCi = process.env.CI === 'true';
-const lab = tryLab();
-const pgStart = lab.ok ? startPostgres() : null;
-const missing = !lab.ok ? lab.reason : pgStart && !pgStart.ok ? pgStart.reason : null;
-if (missing && !inCi) console.warn(`\n*** PostgreSQL takeover suite SKIPPED: ${missing}\n*** (with CI=true this is a failure)\n`);
-
-describe.skipIf(missing !== null && !inCi)('two daemons on one Asterisk server and one PostgreSQL database', () => {
-  let pgLab: PgLab | undefined;
-  let center: PgCenter;
-
-  beforeAll(async () => {
-    if (missing || !pgStart?.ok) throw new Error(`the PostgreSQL takeover suite cannot start: ${missing}`);
-    pgLab = pgStart.lab;
-    // On trunk carrier-slow's port: the customers ring 6 s, answer, and stay on the line up to 20 s
-    // (on hold while no daemon has them, or talking), then hang up.
-    center = await startPgCenter(pgLab, { prefix: 'tko', agents: N, numberPrefix: '+1555300', carrierRingMs: 6000 });
-  }, 180_000);
-
-  afterAll(async () => {
-    await center?.close();
-    pgLab?.stop();
-  });
-
+describeOnPgCenter('two daemons on one Asterisk server and one PostgreSQL database', 'PostgreSQL takeover', { prefix: 'tko', agents: N, numberPrefix: '+1555300', carrierRingMs: 6000 }, (t) => {
+  // On trunk carrier-slow's port: the customers ring 6 s, answer, and stay on the line up to 20 s
+  // (on hold while no daemon has them, or talking), then hang up.
   it('SIGKILL one daemon while its customers ring: the other adopts its calls; one INVITE per counted attempt, no dead air, nothing left DIALING', async () => {
-    const { url, db, dir, agents, number, trunk } = center;
-    const a = center.daemon('a', { scheduler: { leaseMs: LEASE_MS } });
-    const b = center.daemon('b', { scheduler: { leaseMs: LEASE_MS } });
+    const { url, db, dir, agents, number, trunk } = t.center;
+    const a = t.center.daemon('a', { scheduler: { leaseMs: LEASE_MS } });
+    const b = t.center.daemon('b', { scheduler: { leaseMs: LEASE_MS } });
     await Promise.all([a.ready(), b.ready()]);
     expect(a.log).toMatch(/"db":"pg 127\.0\.0\.1:\d+\/t_[0-9a-f]+"/);
     expect(a.log).not.toContain(new URL(url).password);

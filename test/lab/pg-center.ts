@@ -7,10 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
 import type { Engine } from '../../src/store/conn.js';
 import { openEngine } from '../../src/store/open-engine.js';
 import { cli, type DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir } from './lab.js';
-import { agentEndpointsConf, agentPhones, pgDaemon } from './pg-cluster.js';
+import { agentEndpointsConf, agentPhones, inCi, pgDaemon, pgLabSuite } from './pg-cluster.js';
 import type { PgLab } from './postgres.js';
 
 export interface PgCenterOptions {
@@ -103,4 +104,32 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
       return d;
     },
   };
+}
+
+/**
+ * A suite on a PostgreSQL call center (the lab and a cluster; with CI=true a part that cannot start
+ * fails the suite, never skips it): the center is started before the tests and closed after, with the
+ * cluster. `t.center` and `t.pg` are the started ones (read them inside tests).
+ */
+export function describeOnPgCenter(title: string, suite: string, o: PgCenterOptions, body: (t: { readonly center: PgCenter; readonly pg: PgLab }) => void): void {
+  const { missing, pg: pgLab } = pgLabSuite(suite);
+  describe.skipIf(missing !== null && !inCi)(title, () => {
+    let center: PgCenter | undefined;
+    beforeAll(async () => {
+      if (missing || !pgLab) throw new Error(`the ${suite} suite cannot start: ${missing}`);
+      center = await startPgCenter(pgLab, o);
+    }, 180_000);
+    afterAll(async () => {
+      await center?.close();
+      pgLab?.stop();
+    });
+    body({
+      get center() {
+        return center!;
+      },
+      get pg() {
+        return pgLab!;
+      },
+    });
+  });
 }
