@@ -5,9 +5,6 @@ import { trunkVerdict, type LimitVerdict, type TrunkLimit } from '../domain/chan
 // keeps a pass from loading and claiming callbacks that would only be refused. It knows this daemon's
 // legs exactly (acquire/release) and, from each pass's read of the database (observe), the legs of
 // every other daemon on the same database and each trunk's last start anywhere.
-export type { TrunkLimit } from '../domain/channel-limits.js';
-
-export type Admission = LimitVerdict;
 
 export class TrunkLimiter {
   private inUse = new Map<string, number>();
@@ -16,7 +13,7 @@ export class TrunkLimiter {
   private others = new Map<string, number>();
 
   /** Whether a new leg may start on `trunk` at `now`; retryAt is when the rate allows it again. */
-  check(trunk: string, limit: TrunkLimit, now: number): Admission {
+  check(trunk: string, limit: TrunkLimit, now: number): LimitVerdict {
     const used = (this.others.get(trunk) ?? 0) + (this.inUse.get(trunk) ?? 0);
     return trunkVerdict(trunk, limit, used, this.lastStart.get(trunk) ?? null, now);
   }
