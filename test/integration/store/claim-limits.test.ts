@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { OPEN_ATTEMPT_HORIZON_MS } from '../../../src/domain/channel-limits.js';
 import * as store from '../../../src/store/callbacks.js';
-import { clusterLoad, type LimitRefused } from '../../../src/store/call-attempts.js';
+import { clusterLoad, type LimitRefused } from '../../../src/store/claim.js';
 import type { Conn } from '../../../src/store/conn.js';
 import { dbExec, freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 
