@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Conn, Tables } from './conn.js';
 import { first, op, transaction } from './engine.js';
 import type { CallAttemptRow } from './schema.js';
@@ -49,8 +49,7 @@ export type LimitRefused = Extract<LimitVerdict, { ok: false }>;
  * Null when refused (`i.refused` or `i.limited` says why).
  *
  * SQLite has one writer: the compare-and-set UPDATE alone is exact. On PostgreSQL several daemons claim
- * from the same rows; the row is first locked with SKIP LOCKED, so a row a peer is claiming right now is
- * passed over at once ('taken') instead of waiting for the peer's commit and then finding it moved.
+ * from the same rows: a row a peer is claiming right now is passed over at once ('taken', rowStates).
  *
  * Then the cluster-wide limits (issue 16 item 3, underLimits): the trunk's open attempts below its
  * max_channels, its last leg start at least 1/cps ago, the agent on no other open attempt (an AI agent:
@@ -70,10 +69,15 @@ export const claimBatch = op('claimBatch', async (db: Conn, inputs: readonly Cla
   const outs = await transaction(
     db,
     async (tx) => {
-      const trunks = await trunkLimits(tx, inputs);
-      if (tx.kind === 'pg') await lockInOrder(tx, inputs, trunks);
+      const states = await rowStates(tx, inputs);
+      const live = inputs.filter((i) => states.get(i.callbackId) === 'LIVE');
+      const trunks = await trunkLimits(tx, live);
+      if (tx.kind === 'pg') await lockInOrder(tx, live, trunks);
       const r: (CallAttemptRow | ClaimRefusal | LimitRefused)[] = [];
-      for (const i of inputs) r.push(await claimOne(tx, i, trunks.get(i.trunkId)!));
+      for (const i of inputs) {
+        const state = states.get(i.callbackId);
+        r.push(state === undefined ? (tx.kind === 'pg' ? 'taken' : 'moved') : state !== 'LIVE' ? 'moved' : await claimOne(tx, i, trunks.get(i.trunkId)!));
+      }
       return r;
     },
     { retry: true },
@@ -91,6 +95,19 @@ export const claimBatch = op('claimBatch', async (db: Conn, inputs: readonly Cla
     return out;
   });
 });
+
+/**
+ * The batch's callback rows' states, in one read. SQLite has one writer: the compare-and-set UPDATE
+ * (claimOne) is exact. On PostgreSQL several daemons claim from the same rows; the rows are locked first
+ * with SKIP LOCKED, so a row a peer is claiming right now is missing here and passed over at once
+ * ('taken') instead of waiting for the peer's commit and then finding it moved, and before any advisory
+ * lock is waited for (a claim of the same row would otherwise wait on the peer's agent and trunk locks).
+ */
+async function rowStates(tx: Conn, inputs: readonly ClaimInput[]): Promise<Map<number, string>> {
+  const t = tx.t.callbacks;
+  const q = tx.q.select({ id: t.id, state: t.state }).from(t).where(inArray(t.id, inputs.map((i) => i.callbackId)));
+  return new Map((await (tx.kind === 'pg' ? q.for('update', { skipLocked: true }) : q)).map((r) => [r.id, r.state]));
+}
 
 type TrunkLimit = { maxChannels: number; callsPerSecond: number };
 
@@ -111,7 +128,7 @@ const isLimited = (l: TrunkLimit) => l.maxChannels > 0 || l.callsPerSecond > 0;
  * PostgreSQL (READ COMMITTED): two claims for the same trunk on two daemons would both count C-1 and
  * both insert, so claims are serialised per agent and per trunk with transaction-scoped advisory locks,
  * always agents first, then trunks, each sorted: one fixed order, so two batches cannot wait for each
- * other in a cycle (the callback rows, locked later, are never waited for: SKIP LOCKED). Advisory rather
+ * other in a cycle (the callback rows, locked before, are never waited for: SKIP LOCKED). Advisory rather
  * than row locks: a trunk or an agent has no row that every claim may lock (trunk_starts only exists
  * for rate-limited trunks; agents of an ANYONE campaign can be missing from the directory), and the
  * locks are released at COMMIT, after which the next claim's statements (each its own snapshot in READ
@@ -135,10 +152,6 @@ async function lockInOrder(tx: Conn, inputs: readonly ClaimInput[], trunks: Map<
  */
 async function claimOne(tx: Conn, i: ClaimInput, trunk: TrunkLimit): Promise<CallAttemptRow | ClaimRefusal | LimitRefused> {
   const t = tx.t.callbacks;
-  const q = tx.q.select({ state: t.state }).from(t).where(eq(t.id, i.callbackId));
-  const row = first(await (tx.kind === 'pg' ? q.for('update', { skipLocked: true }) : q));
-  if (!row) return tx.kind === 'pg' ? 'taken' : 'moved';
-  if (row.state !== 'LIVE') return 'moved';
   const limits = await underLimits(tx, i.trunkId, trunk, i.agentId, i.now);
   if (!limits.ok) return limits;
   const [claimed] = await tx.q
