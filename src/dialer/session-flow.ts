@@ -1,6 +1,6 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
 import type { AttemptEnding, EndPolicy } from '../domain/attempt-end.js';
-import type { AriEvent } from '../asterisk/ari.js';
+import type { AriEvent } from '../asterisk/ari-events.js';
 import { windowWait } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import * as store from '../store/callbacks.js';
