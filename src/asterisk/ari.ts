@@ -122,8 +122,14 @@ export class AriClient extends AriEventSocket {
     return r.value;
   }
 
-  getChannel(id: string): Promise<AriChannel | null> {
-    return this.request<AriChannel>('GET', `/channels/${encodeURIComponent(id)}`, { allow404: true });
+  /** `lane` 'new' for background looks (the stale-claims sweep): after every call already up. */
+  getChannel(id: string, lane: Lane = 'urgent'): Promise<AriChannel | null> {
+    return this.request<AriChannel>('GET', `/channels/${encodeURIComponent(id)}`, { allow404: true, lane });
+  }
+
+  /** Deletes a global variable (POST /asterisk/variable without a value); one not set is not an error. */
+  async deleteGlobal(variable: string, lane: Lane = 'urgent'): Promise<void> {
+    await this.request('POST', '/asterisk/variable', { query: { variable }, lane });
   }
 
   /** Hangs up; a channel that is already gone is not an error. */
