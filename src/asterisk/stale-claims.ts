@@ -7,7 +7,7 @@
 //
 // Bounded: at most SWEEP_BATCH channels looked at per run, one request at a time, in the REST
 // limiter's 'new' lane (after every call already up): thousands of globals are worked through over
-// several runs (a full batch brings the next run forward), never as a burst that stalls ARI.
+// the runs of one pass (a pass not over brings the next run forward), never as a burst that stalls ARI.
 import type { Logger } from '../log.js';
 import { CLAIM_PREFIX, claimVariable } from './leg-claims.js';
 
@@ -31,14 +31,13 @@ export function claimedChannels(lines: readonly string[]): string[] {
 }
 
 /**
- * The next at most `max` ids after `after` (the last id the previous run looked at), wrapping to
- * the start, so globals of live legs at the front never starve the rest. `more`: ids were left.
+ * One pass goes through the sorted ids, at most `max` per run: the next ids after `after` (the last
+ * id the previous run looked at; null = a new pass from the start). `more`: the pass is not over, so
+ * globals of live legs at the front never starve the rest, and a pass ends even when all are live.
  */
 export function sweepBatch(ids: readonly string[], after: string | null, max: number): { batch: string[]; more: boolean } {
-  const start = after === null ? 0 : ids.findIndex((id) => id > after);
-  const from = start < 0 ? 0 : start;
-  const ordered = [...ids.slice(from), ...ids.slice(0, from)];
-  return { batch: ordered.slice(0, max), more: ordered.length > max };
+  const rest = after === null ? ids : ids.filter((id) => id > after);
+  return { batch: rest.slice(0, max), more: rest.length > max };
 }
 
 /** What a look found: the channel is up, gone (404), or unknown (the look failed). */

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AriClient } from '../../src/asterisk/ari.js';
-import { StaleClaimSweep, SWEEP_BATCH, type StaleClaimsPort } from '../../src/asterisk/stale-claims.js';
+import { StaleClaimSweep, startStaleClaimSweep, SWEEP_BACKLOG_MS, SWEEP_BATCH, SWEEP_EVERY_MS, SWEEP_FIRST_MS, type StaleClaimsPort } from '../../src/asterisk/stale-claims.js';
 
 // The sweep of CBDAPP_ globals left by a daemon that died (src/asterisk/stale-claims.ts), with the
 // ARI client against a local HTTP server that keeps globals and channels as Asterisk does; the
@@ -118,5 +118,42 @@ describe('the CBDAPP_ sweep', () => {
     expect(warnings[0]).toMatch(/write=command/);
     expect(stats.looks).toEqual([]);
     expect(globals.size).toBe(1);
+  });
+});
+
+describe('when the sweep runs', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('not before ARI and AMI are up; then every SWEEP_EVERY_MS, every SWEEP_BACKLOG_MS while globals are left; never after stop', async () => {
+    vi.useFakeTimers();
+    const globals = new Map<string, string>();
+    for (let i = 0; i < SWEEP_BATCH + 1; i++) globals.set(`CBDAPP_live-${String(i).padStart(3, '0')}`, 'callbackd-b');
+    const lists: number[] = [];
+    let up = false;
+    const stop = startStaleClaimSweep({
+      listGlobals: async () => (lists.push(Date.now()), [...globals].map(([k, v]) => `${k}=${v}`)),
+      channelExists: async () => true, // all live: the backlog stays
+      deleteGlobal: async () => undefined,
+      log: pino({ level: 'silent' }),
+    }, () => up);
+    const t0 = Date.now();
+    await vi.advanceTimersByTimeAsync(3 * SWEEP_FIRST_MS);
+    expect(lists).toEqual([]); // not connected yet
+    up = true;
+    await vi.advanceTimersByTimeAsync(SWEEP_FIRST_MS);
+    expect(lists).toHaveLength(1);
+    // 51 globals, 50 per run: the second run comes SWEEP_BACKLOG_MS later and looks at the one left.
+    await vi.advanceTimersByTimeAsync(SWEEP_BACKLOG_MS);
+    expect(lists).toHaveLength(2);
+    expect(lists[1]! - lists[0]!).toBe(SWEEP_BACKLOG_MS);
+    // The pass is over (every global looked at, all live): the next in SWEEP_EVERY_MS.
+    await vi.advanceTimersByTimeAsync(SWEEP_EVERY_MS - 1);
+    expect(lists).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lists).toHaveLength(3);
+    expect(lists[0]! - t0).toBe(4 * SWEEP_FIRST_MS);
+    stop();
+    await vi.advanceTimersByTimeAsync(2 * SWEEP_EVERY_MS);
+    expect(lists).toHaveLength(3);
   });
 });
