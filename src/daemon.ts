@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import { AmiClient } from './asterisk/ami.js';
-import { startStaleClaimSweep } from './asterisk/stale-claims.js';
+import { asteriskClaimsPort, startStaleClaimSweep } from './asterisk/stale-claims.js';
 import { AriClient } from './asterisk/ari.js';
 import { startRecordingRetention } from './dialer/recording-retention.js';
 import { BUSY_STATES, Presence } from './asterisk/presence.js';
@@ -115,12 +115,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   presenceHeartbeat.unref();
   const stopRetention = startRecordingRetention({ db, ari, log: log.child({ adapter: 'recordings' }), now: Date.now, serverId: config.server });
   // CBDAPP_ globals whose adopter died before their leg ended (src/asterisk/stale-claims.ts).
-  const stopClaimSweep = startStaleClaimSweep({
-    listGlobals: () => ami.command('dialplan show globals'),
-    channelExists: async (id) => (await ari.getChannel(id, 'new')) !== null,
-    deleteGlobal: (variable) => ari.deleteGlobal(variable, 'new'),
-    log: log.child({ adapter: 'ari' }),
-  }, () => ari.connected && ami.connected);
+  const stopClaimSweep = startStaleClaimSweep(asteriskClaimsPort(ari, ami, log.child({ adapter: 'ari' })), () => ari.connected && ami.connected);
 
   let api: Api | null = null;
   const startApi = async () => {

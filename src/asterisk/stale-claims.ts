@@ -9,6 +9,8 @@
 // limiter's 'new' lane (after every call already up): thousands of globals are worked through over
 // the runs of one pass (a pass not over brings the next run forward), never as a burst that stalls ARI.
 import type { Logger } from '../log.js';
+import type { AmiClient } from './ami.js';
+import type { AriClient } from './ari.js';
 import { CLAIM_PREFIX, claimVariable } from './leg-claims.js';
 
 /** Channels looked at per run. */
@@ -54,6 +56,16 @@ export interface StaleClaimsPort {
   channelExists(channelId: string): Promise<boolean>;
   deleteGlobal(variable: string): Promise<void>;
   log: Logger;
+}
+
+/** The sweep's Asterisk: the list through AMI, looks and deletes through ARI in the 'new' lane. */
+export function asteriskClaimsPort(ari: AriClient, ami: AmiClient, log: Logger): StaleClaimsPort {
+  return {
+    listGlobals: () => ami.command('dialplan show globals'),
+    channelExists: async (id) => (await ari.getChannel(id, 'new')) !== null,
+    deleteGlobal: (variable) => ari.deleteGlobal(variable, 'new'),
+    log,
+  };
 }
 
 export class StaleClaimSweep {

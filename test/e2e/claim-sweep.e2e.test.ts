@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { expect, it } from 'vitest';
 import YAML from 'yaml';
+import { AmiClient } from '../../src/asterisk/ami.js';
 import { AriClient } from '../../src/asterisk/ari.js';
+import { asteriskClaimsPort, StaleClaimSweep, SWEEP_BATCH } from '../../src/asterisk/stale-claims.js';
 import { attemptsOf } from '../../src/store/callbacks.js';
 import { describeOnLab } from '../lab/e2e-fixture.js';
 import { agentPhone, asteriskGlobals, carrier, DaemonProc, waitFor } from '../lab/lab.js';
@@ -24,6 +26,8 @@ const EXTRA = {
   leads: [{ id: 'ringlong', list: 'L-RINGLONG', phone: '+15551230021' }],
 };
 
+const labAri = () => new AriClient({ url: 'http://127.0.0.1:8088', username: 'callbackd', password: 'lab-ari-secret', app: 'claim-sweep-test', requestTimeoutMs: 3000, reconnect: { initialDelayMs: 1000, maxDelayMs: 1000 }, log: pino({ level: 'silent' }) });
+
 describeOnLab('the sweep of CBDAPP_ globals left by a dead adopter', { name: 'claim sweep suite', prefix: 'claim-sweep', extraImport: YAML.stringify(EXTRA) }, (t) => {
   it('a fresh daemon deletes the global of a leg that ended after its adopter died, and keeps a live leg\'s', async () => {
     const trunk = carrier('noanswer', t.dir);
@@ -35,7 +39,7 @@ describeOnLab('the sweep of CBDAPP_ globals left by a dead adopter', { name: 'cl
       return new DaemonProc({ db: t.dbPath, dir: own, extra: { ari: { app: `callbackd-${name}` } } });
     };
     // The test's own ARI client, for a leg no daemon knows (REST only: no event socket).
-    const ari = new AriClient({ url: 'http://127.0.0.1:8088', username: 'callbackd', password: 'lab-ari-secret', app: 'claim-sweep-test', requestTimeoutMs: 3000, reconnect: { initialDelayMs: 1000, maxDelayMs: 1000 }, log: pino({ level: 'silent' }) });
+    const ari = labAri();
     try {
       const a = (t.daemon = daemon('a').start());
       await a.ready();
@@ -75,6 +79,63 @@ describeOnLab('the sweep of CBDAPP_ globals left by a dead adopter', { name: 'cl
       await ari.hangup(live);
       await ari.request('POST', '/asterisk/variable', { query: { variable: `CBDAPP_${live}` } });
     } finally {
+      ari.stop();
+    }
+  }, 150_000);
+
+  it('2,000 stale globals: listed in one AMI answer, swept 50 looks per run, while ARI answers a call\'s request at once', async () => {
+    const trunk = carrier('noanswer', t.dir);
+    t.peers.push(trunk);
+    const ari = labAri();
+    const ami = new AmiClient({ host: '127.0.0.1', port: 5038, username: 'callbackd', secret: 'lab-ami-secret', actionTimeoutMs: 5000, reconnect: { initialDelayMs: 200, maxDelayMs: 1000 }, log: pino({ level: 'silent' }) });
+    const connected = new Promise<void>((r) => ami.once('connected', r));
+    ami.start();
+    try {
+      await connected;
+      const N = 2000;
+      const stale = Array.from({ length: N }, (_, i) => `stale-${String(i).padStart(4, '0')}-${randomUUID()}`);
+      await Promise.all(stale.map((id) => ari.request('POST', '/asterisk/variable', { query: { variable: `CBDAPP_${id}`, value: 'callbackd-dead' } })));
+      const live = `sweep-live-${randomUUID()}`;
+      await ari.originate({ channelId: live, endpoint: 'PJSIP/+15551230099@carrier-noanswer', callerId: '+15550100003', timeoutSec: 120, appArgs: 'none' });
+      await ari.request('POST', '/asterisk/variable', { query: { variable: `CBDAPP_${live}`, value: 'callbackd-gone' } });
+      expect(asteriskGlobals('CBDAPP_')).toHaveLength(N + 1);
+
+      // Meanwhile a call's own request (the 'urgent' lane) every 50 ms: how long it waits.
+      const urgent: number[] = [];
+      let sweeping = true;
+      const prober = (async () => {
+        while (sweeping) {
+          const t0 = performance.now();
+          await ari.getChannel(live);
+          urgent.push(performance.now() - t0);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const sweep = new StaleClaimSweep(asteriskClaimsPort(ari, ami, pino({ level: 'silent' })));
+      const runs: { checked: number; deleted: number; ms: number }[] = [];
+      for (;;) {
+        const t0 = performance.now();
+        const r = await sweep.run();
+        runs.push({ checked: r.checked, deleted: r.deleted, ms: Math.round(performance.now() - t0) });
+        if (!r.more) break;
+      }
+      sweeping = false;
+      await prober;
+      urgent.sort((x, y) => x - y);
+      const p99 = urgent[Math.floor(urgent.length * 0.99)]!;
+      console.log(`claim sweep of ${N} stale globals: ${runs.length} runs, ${runs.reduce((n, r) => n + r.ms, 0)} ms in all, slowest run ${Math.max(...runs.map((r) => r.ms))} ms; urgent GET /channels p50 ${urgent[urgent.length >> 1]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${urgent.at(-1)!.toFixed(1)} ms (${urgent.length} probes)`);
+
+      expect(runs.length).toBe(Math.ceil((N + 1) / SWEEP_BATCH));
+      expect(runs.every((r) => r.checked <= SWEEP_BATCH)).toBe(true);
+      expect(runs.reduce((n, r) => n + r.deleted, 0)).toBe(N);
+      expect(asteriskGlobals('CBDAPP_')).toEqual([`CBDAPP_${live}=callbackd-gone`]);
+      expect(await ari.getChannel(live)).not.toBeNull();
+      expect(p99).toBeLessThan(250);
+
+      await ari.hangup(live);
+      await ari.request('POST', '/asterisk/variable', { query: { variable: `CBDAPP_${live}` } });
+    } finally {
+      ami.stop();
       ari.stop();
     }
   }, 150_000);
