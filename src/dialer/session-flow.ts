@@ -154,18 +154,9 @@ export abstract class SessionFlow {
       await this.destroyBridgeIfDone();
       return;
     }
-    let n: number;
-    try {
-      await this.writes.idle(); // after this call's earlier stamps
-      n = await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
-    } catch (err) {
-      // Lease lost, or the database unreachable for half a lease: the customer is not dialed
-      // uncounted. The row stays DIALING; its lease lapses and recovery settles it (INTERRUPTED).
-      this.log.error({ err: (err as Error).message }, 'not dialing the customer: the attempt could not be counted');
-      this.recorder.close();
-      await this.hangupBoth();
-      return;
-    }
+    // Customer-first: counted by the claim a moment ago (store claimBatch), when the window was open then.
+    const n = a.customerAttempt ?? (await this.countCustomerAttempt());
+    if (n === null) return;
     this.customer.to('dialing');
     const r = await startLeg(this.d, this.log, () => this.phase === 'done' || this.customer.gone, {
       channelId: a.customerChannelId,
@@ -187,6 +178,22 @@ export abstract class SessionFlow {
     this.endCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
     await this.hangup(this.agentChannel);
     await this.destroyBridgeIfDone();
+  }
+
+  /** Counts the customer attempt before the customer is dialed; null when it could not be (the call is then let go). */
+  private async countCustomerAttempt(): Promise<number | null> {
+    const a = this.plan.attempt;
+    try {
+      await this.writes.idle(); // after this call's earlier stamps
+      return await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
+    } catch (err) {
+      // Lease lost, or the database unreachable for half a lease: the customer is not dialed
+      // uncounted. The row stays DIALING; its lease lapses and recovery settles it (INTERRUPTED).
+      this.log.error({ err: (err as Error).message }, 'not dialing the customer: the attempt could not be counted');
+      this.recorder.close();
+      await this.hangupBoth();
+      return null;
+    }
   }
 
   /**
