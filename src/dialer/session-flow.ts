@@ -10,7 +10,8 @@ import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
-import { whenNotBusy, WriteQueue } from './write-queue.js';
+import { waitReason, whenNotBusy, WriteQueue } from './write-queue.js';
+import { AGENT_APOLOGY, playToEnd } from './apology.js';
 import { CallPrompts } from './call-prompts.js';
 import { startLeg } from './start-leg.js';
 
@@ -23,6 +24,14 @@ import { startLeg } from './start-leg.js';
 // settling one after an ARI reconnect, handing calls back at shutdown.
 
 import type { Phase, SessionDeps, SessionPlan } from './session-plan.js';
+
+/**
+ * How long the customer's attempt count may take before the customer is not dialed (dialCustomer):
+ * someone is waiting on the line. Longer than a short write lock held by another process (the CLI).
+ */
+export const COUNT_BOUND_MS = 5000;
+/** The most the agent's apology may take before the leg is hung up anyway. */
+const APOLOGY_CAP_MS = 8000;
 
 export abstract class SessionFlow {
   phase: Phase = 'starting';
@@ -154,18 +163,17 @@ export abstract class SessionFlow {
       await this.destroyBridgeIfDone();
       return;
     }
-    let n: number;
-    try {
-      await this.writes.idle(); // after this call's earlier stamps
-      n = await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
-    } catch (err) {
-      // Lease lost, or the database unreachable for half a lease: the customer is not dialed
-      // uncounted. The row stays DIALING; its lease lapses and recovery settles it (INTERRUPTED).
-      this.log.error({ err: (err as Error).message }, 'not dialing the customer: the attempt could not be counted');
+    const counted = await this.countCustomerAttempt();
+    if ('timedOut' in counted) return await this.notCounted(counted.timedOut);
+    if ('err' in counted) {
+      // Lease lost (or a failure that is not a wait): the customer is not dialed uncounted. The row
+      // stays DIALING; its lease lapses and recovery settles it (INTERRUPTED).
+      this.log.error({ err: counted.err.message }, 'not dialing the customer: the attempt could not be counted');
       this.recorder.close();
       await this.hangupBoth();
       return;
     }
+    const n = counted.n;
     this.customer.to('dialing');
     const r = await startLeg(this.d, this.log, () => this.phase === 'done' || this.customer.gone, {
       channelId: a.customerChannelId,
@@ -186,6 +194,64 @@ export abstract class SessionFlow {
     this.log.warn({ err: r.reason }, 'customer leg could not be started');
     this.endCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
     await this.hangup(this.agentChannel);
+    await this.destroyBridgeIfDone();
+  }
+
+  /**
+   * The customer's attempt count, written after this call's earlier stamps, within COUNT_BOUND_MS:
+   * the count is what keeps max_attempts honest across daemons, so the customer is never dialed
+   * without it, and someone is on the line waiting for it (agent-first: the agent, hearing ringing).
+   * A database that is unreachable or held by another process that long is `timedOut` (its kind);
+   * no try starts after that, so a count never lands for a customer who was not dialed, except one
+   * already sent whose answer was lost: an attempt charged and not dialed, never the reverse.
+   */
+  private async countCustomerAttempt(): Promise<{ n: number } | { err: Error } | { timedOut: 'busy' | 'unreachable' }> {
+    const a = this.plan.attempt;
+    let gaveUp = false;
+    let waitingOn: 'busy' | 'unreachable' = 'unreachable'; // the count's own last refusal (else the queue's)
+    const count = (async () => {
+      await this.writes.idle(); // after this call's earlier stamps (an answer time waits in the queue while the database is away)
+      if (gaveUp) throw new Error('gave up');
+      return whenNotBusy(this.log, 'customer attempt count', () => {
+        if (gaveUp) throw new Error('gave up');
+        return store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()).catch((err: unknown) => {
+          waitingOn = waitReason(err) ?? waitingOn;
+          throw err;
+        });
+      }, COUNT_BOUND_MS);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), COUNT_BOUND_MS)));
+    try {
+      const r = await Promise.race([count.then((n) => ({ n }), (err: Error) => ({ err })), bound]);
+      if (r === 'timeout' || ('err' in r && waitReason(r.err))) {
+        gaveUp = true;
+        count.catch(() => undefined); // it settles later: as "gave up", or the answer of a try already sent
+        return { timedOut: r === 'timeout' ? (this.writes.waitingOn ?? waitingOn) : waitReason(r.err)! };
+      }
+      return r;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The database did not count the attempt in time: the customer is not dialed. The agent on the line
+   * hears an apology and is released, and the attempt ends (not charged to the customer) with a
+   * reason an admin can act on; that end waits in the call's write queue and is written, and the
+   * callback requeued, once the database answers.
+   */
+  private async notCounted(why: 'busy' | 'unreachable'): Promise<void> {
+    const what = why === 'busy' ? 'database busy (another process holds its write lock)' : 'database unreachable';
+    this.log.error({ boundMs: COUNT_BOUND_MS }, `${what}: the customer's attempt could not be counted; not dialing the customer, releasing the agent`);
+    this.recorder.end({ kind: 'requeue', outcome: why === 'busy' ? 'DB_BUSY' : 'DB_UNREACHABLE', reason: `${what}: customer not dialed (the attempt could not be counted within ${COUNT_BOUND_MS / 1000} s); the agent was told and released`, cause: null });
+    if (this.agent.answered && !this.agent.gone) {
+      await this.d.ari.ring(this.agentChannel, false).catch(() => undefined);
+      const played = await playToEnd(this.d.ari, this.log, this.agentChannel, AGENT_APOLOGY, APOLOGY_CAP_MS);
+      this.log.info({ played }, 'agent told the customer will not be dialed now');
+    }
+    await this.hangupBoth();
+    if (!this.agent.dialed) this.agent.to('gone'); // customer-first: no agent leg will end
     await this.destroyBridgeIfDone();
   }
 

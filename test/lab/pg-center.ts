@@ -37,8 +37,10 @@ export interface PgCenter {
   agents: string[];
   number(i: number): string;
   trunk: Sipp;
-  /** A daemon on this database, its own ARI application, config `extra` merged in (kept for cleanup). */
-  daemon(name: string, extra?: Record<string, unknown>): DaemonProc;
+  /** The SIPp that registered the agents' phones and answers their calls (300 ms of ringing). */
+  phones: Sipp;
+  /** A daemon on this database, its own ARI application, config `extra` merged in, `env` added (kept for cleanup). */
+  daemon(name: string, extra?: Record<string, unknown>, env?: Record<string, string>): DaemonProc;
   daemons: DaemonProc[];
   /** SIGTERMs the daemons (their logs kept in `dir`), stops the SIPps and Asterisk, closes the engine. */
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
   const sipps: Sipp[] = [trunk];
   const daemons: DaemonProc[] = [];
   let db: Engine | undefined;
+  let phones: Sipp | undefined;
   const close = async () => {
     for (const [i, d] of daemons.entries()) {
       await d.kill('SIGTERM');
@@ -77,7 +80,8 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
     delete process.env.CALLBACKD_LAB_EXTRA_DIR;
   };
   try {
-    sipps.push(await agentPhones(dir, agents, o.prefix));
+    phones = await agentPhones(dir, agents, o.prefix);
+    sipps.push(phones);
     const campaign = o.prefix.toUpperCase();
     const center = {
       trunks: [{ id: 'carrier-slow' }],
@@ -97,9 +101,9 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
     throw err;
   }
   return {
-    url, dir, db, agents, number, trunk, daemons, close,
-    daemon(name, extra = {}) {
-      const d = pgDaemon(dir, name, url, { instanceId: `${o.prefix}-${name}`, ...extra });
+    url, dir, db, agents, number, trunk, phones: phones!, daemons, close,
+    daemon(name, extra = {}, env) {
+      const d = pgDaemon(dir, name, url, { instanceId: `${o.prefix}-${name}`, ...extra }, env);
       daemons.push(d);
       return d;
     },

@@ -47,9 +47,9 @@ export async function agentPhones(dir: string, agents: readonly string[], auth: 
  * A daemon on the PostgreSQL database `url`, started, in its own directory and ARI application (Asterisk
  * gives an application to one WebSocket at a time). `extra` is merged into its config (top-level keys).
  */
-export function pgDaemon(dir: string, name: string, url: string, extra: Record<string, unknown> = {}): DaemonProc {
+export function pgDaemon(dir: string, name: string, url: string, extra: Record<string, unknown> = {}, env?: Record<string, string>): DaemonProc {
   const own = join(dir, name);
   mkdirSync(own);
   const base = { instanceId: name, database: { path: undefined, url }, ari: { app: `callbackd-${name}` }, log: { level: 'info' } };
-  return new DaemonProc({ db: '', dir: own, extra: { ...base, ...extra } }).start();
+  return new DaemonProc({ db: '', dir: own, extra: { ...base, ...extra }, env }).start();
 }
