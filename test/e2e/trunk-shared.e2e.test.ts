@@ -14,7 +14,7 @@ import type { Engine } from '../../src/store/conn.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
 import { openEngine } from '../../src/store/open-engine.js';
-import { carrier, cli, type DaemonProc, provisionLab, type Sipp, sleep, startAsterisk, stopAsterisk, tempDir, waitFor } from '../lab/lab.js';
+import { carrier, cli, type DaemonProc, provisionLab, type Sipp, startAsterisk, stopAsterisk, tempDir, waitFor } from '../lab/lab.js';
 import { agentEndpointsConf, agentPhones, inCi, pgDaemon, pgLabSuite } from '../lab/pg-cluster.js';
 import type { PgLab } from '../lab/postgres.js';
 
@@ -90,7 +90,8 @@ describe.skipIf(missing !== null && !inCi)('two daemons, one PostgreSQL database
       const rows = await all();
       return rows.every((r) => r.cb.state === 'COMPLETED' && r.attempts.every((t) => t.outcome !== null && t.endedAt !== null)) && rows;
     }, 120_000, 250);
-    await sleep(500); // the last BYE's 200 into the log
+    // The database says every call ended; the carrier's log has its last BYE a moment later.
+    await waitFor("every call ended in the carrier's log", () => concurrentCalls(trunk.messageFile).open === 0, 5000, 20);
     const invites = trunk.invites();
     const load = concurrentCalls(trunk.messageFile);
     const claims = (d: DaemonProc) => (d.log.match(/claimed; dialing/g) ?? []).length;
