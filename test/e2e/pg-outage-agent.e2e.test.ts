@@ -15,7 +15,7 @@ import { COUNT_BOUND_MS } from '../../src/dialer/session-flow.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all } from '../../src/store/engine.js';
 import { cli, sleep, waitFor } from '../lab/lab.js';
-import { describeOnPgCenter } from '../lab/pg-center.js';
+import { describeOnPgCenter } from '../lab/e2e-fixture.js';
 
 const HOLD_ORIGINATE_MS = 2500; // the failpoint: the claim is committed, the agent not yet rung
 const OUTAGE_MS = 14_000; // longer than the count bound and the apology together

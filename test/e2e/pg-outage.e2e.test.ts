@@ -18,7 +18,7 @@ import { answersAndHangups, concurrentCalls } from './carrier-log.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all, run } from '../../src/store/engine.js';
 import { cli, sleep, waitFor } from '../lab/lab.js';
-import { describeOnPgCenter } from '../lab/pg-center.js';
+import { describeOnPgCenter } from '../lab/e2e-fixture.js';
 
 const WAVE = 2; // callbacks per wave, each owned by its own agent (USERONLY)
 const LEASE_MS = 12_000; // renewed every 4 s: a 5 s outage never lets it lapse

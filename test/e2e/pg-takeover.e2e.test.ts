@@ -12,7 +12,7 @@ import { answersAndHangups, concurrentCalls } from './carrier-log.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
 import { asteriskGlobals, cli, waitFor } from '../lab/lab.js';
-import { describeOnPgCenter } from '../lab/pg-center.js';
+import { describeOnPgCenter } from '../lab/e2e-fixture.js';
 
 const N = 4; // callbacks, each owned by its own agent (USERONLY): no agent is wanted by both daemons
 const LEASE_MS = 6000; // the lab's shortest sensible lease: takeover within ~9 s of the kill
