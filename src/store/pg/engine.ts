@@ -202,8 +202,6 @@ async function runOnce<T>(pool: pg.Pool, t: Tables, fn: (tx: PgConn) => Promise<
   }
 }
 
-
-
 export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promise<PgEngine> {
   installInt8Parser();
   const link: PgLinkOptions = { connectTimeoutMs: o.connectTimeoutMs ?? PG_DEFAULT_CONNECT_TIMEOUT_MS, keepAliveMs: o.keepAliveMs ?? PG_DEFAULT_KEEPALIVE_MS };

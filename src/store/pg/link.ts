@@ -19,7 +19,6 @@ export function linkConfig(url: string, l: PgLinkOptions): pg.ClientConfig {
   return { connectionString: url, connectionTimeoutMillis: l.connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: l.keepAliveMs };
 }
 
-
 /**
  * Closes a connection's socket at once. client.end() (what the pool does with a broken client) sends
  * Terminate and waits for the server's goodbye: on a server that does not answer, forever.
