@@ -54,6 +54,11 @@ export interface PgEngine extends Engine, PgConn {
   /** The pool itself, for what drizzle does not do (COPY, cursors). */
   readonly pool: pg.Pool;
   /**
+   * A connection of its own (not connected yet) for what lives in a session (store/leader.ts: an
+   * advisory lock), with the pool's bounds: connect timeout, keepalive, and the query timeout if set.
+   */
+  sessionClient(applicationName: string): pg.Client;
+  /**
    * Calls onChange on every notification on channel `callbackd`, and on every (re)connect of the
    * listener; while the listener is down, on a commit seen by polling every `pollMs` (pg/listener.ts).
    */
@@ -277,6 +282,7 @@ export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promis
       }
     },
     watch: (onChange, pollMs) => listener.add(onChange, pollMs),
+    sessionClient: (name) => new BoundedClient({ ...connect, application_name: name, ...(o.queryTimeoutMs !== undefined ? { query_timeout: o.queryTimeoutMs + QUERY_GRACE_MS } : {}) }),
     describe: () => ({ engine: 'pg', where: pgWhere(url) }),
     async close() {
       if (closed) return;

@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readinessOrUnreachable } from '../../../src/app/readiness.js';
 import { all, transaction } from '../../../src/store/engine.js';
+import { leader } from '../../../src/store/leader.js';
 import { openPgEngine, type PgEngine } from '../../../src/store/pg/engine.js';
 import { QUERY_GRACE_MS } from '../../../src/store/pg/link.js';
 import { isUnreachable, rootMessage } from '../../../src/store/unreachable.js';
@@ -52,7 +53,7 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL: a database that does not answ
     }
   });
 
-  it('a cluster stopped with SIGSTOP: queries, transactions, new connections and /readyz\'s read fail unreachable within the bounds; LISTEN notices; all recover after SIGCONT', async () => {
+  it('a cluster stopped with SIGSTOP: queries, transactions, new connections and /readyz\'s read fail unreachable within the bounds; LISTEN and the lead notice; all recover after SIGCONT', async () => {
     const s = startPostgres();
     if (!s.ok) throw new Error(`a second PostgreSQL cluster could not start: ${s.reason}`);
     lab = s.lab;
@@ -64,9 +65,12 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL: a database that does not answ
     const e: PgEngine = await openPgEngine(url, { queryTimeoutMs: QUERY_MS, connectTimeoutMs: CONNECT_MS, listenerPingMs: 300, poolSize: 2, log, reconnect: { initialDelayMs: 200, maxDelayMs: 500 } });
     const changes: { what: string; at: number }[] = [];
     const unwatch = e.watch((what) => changes.push({ what, at: Date.now() }), 200);
+    const leads: { held: boolean; at: number }[] = [];
+    const lead = leader(e, 'events', { retryMs: 300, log, onChange: (held) => leads.push({ held, at: Date.now() }) });
     let thaw: (() => void) | undefined;
     try {
       await expect.poll(() => changes.length, { timeout: 5000 }).toBeGreaterThan(0); // listening
+      await expect.poll(() => lead.held, { timeout: 5000 }).toBe(true);
       expect(await all(e, sql`SELECT 1 AS ok`)).toEqual([{ ok: 1 }]);
       await transaction(e, async (tx) => all(tx, sql`SELECT 1`)); // both pooled connections open and idle
 
@@ -94,8 +98,12 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL: a database that does not answ
       expect(Date.now() - t0).toBeLessThan(bound + 1500);
       // The LISTEN connection is only ever read from: its pings went unanswered, so it was replaced.
       await expect.poll(() => warnings.some((w) => /not listening/.test(w) && /no answer to a ping/.test(w)), { timeout: 5000 }).toBe(true);
+      // The lead's session check went unanswered: the lead is given up, not held on a dead connection.
+      await expect.poll(() => lead.held, { timeout: 5000 }).toBe(false);
+      const leadLostAfter = leads.find((l) => !l.held)!.at - frozenAt;
+      expect(leadLostAfter).toBeLessThan(bound + 1500);
       const downFor = Date.now() - frozenAt;
-      console.log(`frozen ${downFor} ms: query failed after ${Math.round(q.ms)} ms, transaction ${Math.round(tx.ms)} ms, new connection ${Math.round(fresh.ms)} ms; ${rootMessage(q.err)} / ${rootMessage(tx.err)} / ${rootMessage(fresh.err)}`);
+      console.log(`frozen ${downFor} ms: lead given up after ${leadLostAfter} ms; query failed after ${Math.round(q.ms)} ms, transaction ${Math.round(tx.ms)} ms, new connection ${Math.round(fresh.ms)} ms; ${rootMessage(q.err)} / ${rootMessage(tx.err)} / ${rootMessage(fresh.err)}`);
 
       const thawedAt = Date.now();
       thaw();
@@ -105,10 +113,12 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL: a database that does not answ
       // The listener is back (its reconnect is a change: 'any').
       await expect.poll(() => changes.some((c) => c.what === 'any' && c.at >= thawedAt), { timeout: 10_000 }).toBe(true);
       expect((await readinessOrUnreachable(e, Date.now())).reachable).toBe(true);
+      await expect.poll(() => lead.held, { timeout: 10_000 }).toBe(true); // taken again
       console.log(`after SIGCONT: queries answered within ${backAfter} ms; listener back`);
     } finally {
       thaw?.();
       unwatch();
+      await lead.close();
       await e.close();
     }
   }, 120_000);
