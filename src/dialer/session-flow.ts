@@ -10,8 +10,9 @@ import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
-import { waitReason, whenNotBusy, WriteQueue } from './write-queue.js';
+import { WriteQueue } from './write-queue.js';
 import { AGENT_APOLOGY, playToEnd } from './apology.js';
+import { countWithin } from './count-within.js';
 import { CallPrompts } from './call-prompts.js';
 import { startLeg } from './start-leg.js';
 
@@ -163,7 +164,10 @@ export abstract class SessionFlow {
       await this.destroyBridgeIfDone();
       return;
     }
-    const counted = await this.countCustomerAttempt();
+    const counted = await countWithin({
+      log: this.log, writes: this.writes, boundMs: COUNT_BOUND_MS,
+      count: () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()),
+    });
     if ('timedOut' in counted) return await this.notCounted(counted.timedOut);
     if ('err' in counted) {
       // Lease lost (or a failure that is not a wait): the customer is not dialed uncounted. The row
@@ -195,44 +199,6 @@ export abstract class SessionFlow {
     this.endCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
     await this.hangup(this.agentChannel);
     await this.destroyBridgeIfDone();
-  }
-
-  /**
-   * The customer's attempt count, written after this call's earlier stamps, within COUNT_BOUND_MS:
-   * the count is what keeps max_attempts honest across daemons, so the customer is never dialed
-   * without it, and someone is on the line waiting for it (agent-first: the agent, hearing ringing).
-   * A database that is unreachable or held by another process that long is `timedOut` (its kind);
-   * no try starts after that, so a count never lands for a customer who was not dialed, except one
-   * already sent whose answer was lost: an attempt charged and not dialed, never the reverse.
-   */
-  private async countCustomerAttempt(): Promise<{ n: number } | { err: Error } | { timedOut: 'busy' | 'unreachable' }> {
-    const a = this.plan.attempt;
-    let gaveUp = false;
-    let waitingOn: 'busy' | 'unreachable' = 'unreachable'; // the count's own last refusal (else the queue's)
-    const count = (async () => {
-      await this.writes.idle(); // after this call's earlier stamps (an answer time waits in the queue while the database is away)
-      if (gaveUp) throw new Error('gave up');
-      return whenNotBusy(this.log, 'customer attempt count', () => {
-        if (gaveUp) throw new Error('gave up');
-        return store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()).catch((err: unknown) => {
-          waitingOn = waitReason(err) ?? waitingOn;
-          throw err;
-        });
-      }, COUNT_BOUND_MS);
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), COUNT_BOUND_MS)));
-    try {
-      const r = await Promise.race([count.then((n) => ({ n }), (err: Error) => ({ err })), bound]);
-      if (r === 'timeout' || ('err' in r && waitReason(r.err))) {
-        gaveUp = true;
-        count.catch(() => undefined); // it settles later: as "gave up", or the answer of a try already sent
-        return { timedOut: r === 'timeout' ? (this.writes.waitingOn ?? waitingOn) : waitReason(r.err)! };
-      }
-      return r;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /**
