@@ -7,6 +7,7 @@
 //    (test/lab/pg-freeze.ts): established connections (pool and LISTEN) get no answer, new ones are
 //    accepted by the kernel and never served. (pg only: SQLite is a file in the process.)
 import { createServer, type Socket } from 'node:net';
+import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readinessOrUnreachable } from '../../../src/app/readiness.js';
@@ -74,8 +75,14 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL: a database that does not answ
       expect(await all(e, sql`SELECT 1 AS ok`)).toEqual([{ ok: 1 }]);
       await transaction(e, async (tx) => all(tx, sql`SELECT 1`)); // both pooled connections open and idle
 
+      // The control: a pool without the bounds (what the engine was), connected before the freeze.
+      const unbounded = new pg.Pool({ connectionString: url, max: 1 });
+      unbounded.on('error', () => undefined);
+      await unbounded.query('SELECT 1');
+      let unboundedSettled = false;
       thaw = freezeCluster(lab.dir);
       const frozenAt = Date.now();
+      const unboundedQuery = unbounded.query('SELECT 1').finally(() => (unboundedSettled = true));
       // An established connection: the query is sent and never answered; the client gives up
       // QUERY_GRACE_MS after the server would have cancelled it.
       const bound = QUERY_MS + QUERY_GRACE_MS;
@@ -103,10 +110,13 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL: a database that does not answ
       const leadLostAfter = leads.find((l) => !l.held)!.at - frozenAt;
       expect(leadLostAfter).toBeLessThan(bound + 1500);
       const downFor = Date.now() - frozenAt;
-      console.log(`frozen ${downFor} ms: lead given up after ${leadLostAfter} ms; query failed after ${Math.round(q.ms)} ms, transaction ${Math.round(tx.ms)} ms, new connection ${Math.round(fresh.ms)} ms; ${rootMessage(q.err)} / ${rootMessage(tx.err)} / ${rootMessage(fresh.err)}`);
+      expect(unboundedSettled, `a pool without the bounds answered within ${downFor} ms`).toBe(false);
+      console.log(`frozen ${downFor} ms (a pool without the bounds still waiting): lead given up after ${leadLostAfter} ms; query failed after ${Math.round(q.ms)} ms, transaction ${Math.round(tx.ms)} ms, new connection ${Math.round(fresh.ms)} ms; ${rootMessage(q.err)} / ${rootMessage(tx.err)} / ${rootMessage(fresh.err)}`);
 
       const thawedAt = Date.now();
       thaw();
+      await unboundedQuery; // it was only waiting
+      await unbounded.end();
       // The engine needs nothing from us: the next query gets a new connection.
       await expect.poll(async () => (await all<{ ok: number }>(e, sql`SELECT 1 AS ok`).catch(() => []))[0]?.ok, { timeout: 10_000, interval: 200 }).toBe(1);
       const backAfter = Date.now() - thawedAt;
