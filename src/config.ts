@@ -21,6 +21,8 @@ export const DEFAULTS = {
     requestTimeoutMs: 5000,
     // Asterisk's HTTP server stalls under ~100 simultaneous requests (see asterisk/ari.ts).
     maxConcurrentRequests: 8,
+    // The longest a new call's first leg waits behind calls in progress (asterisk/rest-limiter.ts).
+    newCallMaxWaitMs: 250,
   },
   ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', actionTimeoutMs: 5000 },
   reconnect: { initialDelayMs: 500, maxDelayMs: 15000 },
@@ -112,6 +114,7 @@ export const ConfigSchema = z
         app: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(DEFAULTS.ari.app),
         requestTimeoutMs: ms(100, 120000).default(DEFAULTS.ari.requestTimeoutMs),
         maxConcurrentRequests: z.number().int().min(1).max(64).default(DEFAULTS.ari.maxConcurrentRequests),
+        newCallMaxWaitMs: ms(0, 60000).default(DEFAULTS.ari.newCallMaxWaitMs),
       })
       .strict(),
     ami: z

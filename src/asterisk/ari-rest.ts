@@ -25,6 +25,8 @@ export interface AriRestOptions {
   requestTimeoutMs: number;
   /** REST calls in flight at once; the rest wait their turn. */
   maxConcurrentRequests?: number;
+  /** The longest a new call's first leg waits behind calls in progress (rest-limiter.ts NEW_MAX_WAIT_MS). */
+  newCallMaxWaitMs?: number;
 }
 
 export class AriHttpError extends CallbackdError {
@@ -42,7 +44,7 @@ export class AriRest {
   constructor(private readonly o: AriRestOptions) {
     this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
     this.base = new URL(o.url);
-    this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8);
+    this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8, Date.now, o.newCallMaxWaitMs);
     this.http = new KeepAliveHttp(this.base.protocol === 'https:', this.limiter.max);
   }
 

@@ -36,6 +36,8 @@ export interface AriOptions {
   requestTimeoutMs: number;
   /** REST calls in flight at once; the rest wait their turn (src/asterisk/rest-limiter.ts). */
   maxConcurrentRequests?: number;
+  /** The longest a new call's first leg waits behind calls in progress (rest-limiter.ts). */
+  newCallMaxWaitMs?: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
   pingIntervalMs?: number;
   log: Logger;
