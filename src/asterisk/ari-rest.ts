@@ -2,7 +2,7 @@ import { CallbackdError, ErrorCodes } from '../errors.js';
 import { KeepAliveHttp } from './ari-http.js';
 import { RestLimiter, type Lane } from './rest-limiter.js';
 
-// The ARI client's REST transport: every call bounded in flight (rest-limiter.ts, two lanes), with
+// The ARI client's REST transport: every call bounded in flight (rest-limiter.ts, lanes), with
 // a hard timeout, over kept-alive connections (ari-http.ts); failures become callbackd's errors.
 
 export type AriMethod = 'GET' | 'POST' | 'DELETE' | 'PUT';
@@ -44,7 +44,7 @@ export class AriRest {
   constructor(private readonly o: AriRestOptions) {
     this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
     this.base = new URL(o.url);
-    this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8, Date.now, o.newCallMaxWaitMs);
+    this.limiter = new RestLimiter(o.maxConcurrentRequests ?? 8, undefined, o.newCallMaxWaitMs);
     this.http = new KeepAliveHttp(this.base.protocol === 'https:', this.limiter.max);
   }
 

@@ -124,7 +124,7 @@ export class AriClient extends AriEventSocket {
     return r.value;
   }
 
-  /** `lane` 'new' for background looks (the stale-claims sweep): after every call already up. */
+  /** `lane` 'background' for the stale-claims sweep's looks: after every call, new or already up. */
   getChannel(id: string, lane: Lane = 'urgent'): Promise<AriChannel | null> {
     return this.request<AriChannel>('GET', `/channels/${encodeURIComponent(id)}`, { allow404: true, lane });
   }

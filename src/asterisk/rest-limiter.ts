@@ -1,41 +1,45 @@
-// Bounds the REST calls to Asterisk in flight at once, with two lanes.
+// Bounds the REST calls to Asterisk in flight at once, with three lanes.
 //
 // Why a bound: measured on Asterisk 22.10, 100 POST /channels at once left 64 unanswered for 10 s
 // and 75 channels half-made, while 20 at once all answered within 80 ms.
 //
-// Why two lanes: under a burst (bench/burst.ts, 500 customer-first callbacks due at one instant)
+// Why lanes: under a burst (bench/burst.ts, 500 customer-first callbacks due at one instant)
 // one FIFO queue made a customer who had just answered wait behind hundreds of new originates:
 // 2.7 s from "customer answered" to "ringing agent", and the lab's carrier (which hangs up 3 s
 // after answering) left before the agent came in 1,115 of 1,322 answered calls. Work for a call
-// that is already up (bridge, ring, hangup, the agent's leg) now goes first; starting a new call
-// ('new') waits until no urgent request is queued, or until it has waited NEW_MAX_WAIT_MS.
+// that is already up (bridge, ring, hangup, the agent's leg) is 'urgent' and goes first; starting a
+// new call ('new') waits until no urgent request is queued, or until the oldest new call has waited
+// newMaxWaitMs: then the new calls go first until none has waited that long. 'background' (the
+// stale-claims sweep) goes only when nothing else waits.
 //
-// Why the bound: once claims were batched (session 6) the same burst had all 500 claimed by +0.7 s,
-// but the last 25 originates waited behind the answered calls' work until +6.2 s (urgent is never
-// empty while hundreds of calls are being answered). Letting the lanes simply take turns brought the
-// last INVITE to +2.9 s but made answered customers wait 3.3 s for an agent (p50; 1.8 s before).
-// A new call that has waited this long goes next: only the late ones jump the queue, so the answered
-// calls give up a few slots, not half of them.
-
-export type Lane = 'urgent' | 'new';
+// Why the wait bound: once claims were batched (session 6) the same burst had all 500 claimed by
+// +0.7 s, but the last 25 originates waited behind the answered calls' work until +6.2 s (urgent is
+// never empty while hundreds of calls are being answered). In a burst the whole new backlog turns
+// late together and goes out first, so the answered calls wait for it: measured, the last INVITE at
+// +1.2 to +1.8 s and answered customers waiting 2.2-2.3 s (p50) for their agent, against 1.5-1.8 s
+// before. Letting the lanes simply take turns was worse on both counts (+2.9 s, 3.3 s): a burst's
+// originates interleaved with the answered calls' work kept both waiting longer.
+export type Lane = 'urgent' | 'new' | 'background';
 
 /** The longest a new call's first leg waits behind calls in progress (see above). */
 export const NEW_MAX_WAIT_MS = 250;
 
 export class RestLimiter {
   private inFlight = 0;
-  private readonly queues: Record<Lane, { go: () => void; at: number }[]> = { urgent: [], new: [] };
+  private readonly queues: Record<Lane, { go: () => void; at: number }[]> = { urgent: [], new: [], background: [] };
   /** The most requests ever queued at once (for benches and logs). */
   peakQueued = 0;
 
   constructor(
     readonly max: number,
-    private readonly now: () => number = Date.now,
+    /** Monotonic: a wall clock stepped back would make no new call late, stepped forward every one. */
+    private readonly now: () => number = () => performance.now(),
+    /** 0: a new call never waits behind urgent work. */
     private readonly newMaxWaitMs: number = NEW_MAX_WAIT_MS,
   ) {}
 
   get queued(): number {
-    return this.queues.urgent.length + this.queues.new.length;
+    return this.queues.urgent.length + this.queues.new.length + this.queues.background.length;
   }
 
   async run<T>(lane: Lane, f: () => Promise<T>): Promise<T> {
@@ -60,6 +64,6 @@ export class RestLimiter {
   private next(): { go: () => void } | undefined {
     const oldNew = this.queues.new[0];
     if (oldNew && this.now() - oldNew.at >= this.newMaxWaitMs) return this.queues.new.shift();
-    return this.queues.urgent.shift() ?? this.queues.new.shift();
+    return this.queues.urgent.shift() ?? this.queues.new.shift() ?? this.queues.background.shift();
   }
 }

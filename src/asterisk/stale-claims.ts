@@ -6,7 +6,7 @@
 // up, or whose look failed, is kept: its leg may still enter the dialplan and need it.
 //
 // Bounded: at most SWEEP_BATCH channels looked at per run, one request at a time, in the REST
-// limiter's 'new' lane (after every call already up): thousands of globals are worked through over
+// limiter's 'background' lane (after every call already up and every new one): thousands of globals are worked through over
 // the runs of one pass (a pass not over brings the next run forward), never as a burst that stalls ARI.
 import type { Logger } from '../log.js';
 import type { AmiClient } from './ami.js';
@@ -58,12 +58,12 @@ export interface StaleClaimsPort {
   log: Logger;
 }
 
-/** The sweep's Asterisk: the list through AMI, looks and deletes through ARI in the 'new' lane. */
+/** The sweep's Asterisk: the list through AMI, looks and deletes through ARI in the 'background' lane. */
 export function asteriskClaimsPort(ari: AriClient, ami: AmiClient, log: Logger): StaleClaimsPort {
   return {
     listGlobals: () => ami.command('dialplan show globals'),
-    channelExists: async (id) => (await ari.getChannel(id, 'new')) !== null,
-    deleteGlobal: (variable) => ari.deleteGlobal(variable, 'new'),
+    channelExists: async (id) => (await ari.getChannel(id, 'background')) !== null,
+    deleteGlobal: (variable) => ari.deleteGlobal(variable, 'background'),
     log,
   };
 }

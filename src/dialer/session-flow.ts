@@ -93,7 +93,7 @@ export abstract class SessionFlow {
   private async endPolicy(e: AttemptEnding): Promise<EndPolicy> {
     const p: EndPolicy = { now: this.d.now(), agentRetryDelayMs: this.d.agentRetryDelayMs };
     if (e.kind !== 'customer') return p;
-    // Counts the attempt that just ended, as stored by countCustomerAttempt.
+    // Counts the attempt that just ended, as stored by the claim (customer-first) or countCustomerAttempt.
     const attempts = (await store.getCallback(this.d.db, this.plan.callback.id))?.attempts ?? this.plan.callback.attempts + 1;
     return { ...p, customer: { attempts, retry: this.plan.retry, reschedule: this.plan.reschedule, random: this.d.random } };
   }

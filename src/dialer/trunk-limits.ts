@@ -1,7 +1,7 @@
 import { trunkVerdict, type LimitVerdict, type TrunkLimit } from '../domain/channel-limits.js';
 
 // Per-trunk limits on concurrent legs and on new legs per second: the scheduler's cheap pre-check
-// before a claim. The claim itself enforces them for the whole cluster (store/call-attempts.ts); this
+// before a claim. The claim itself enforces them for the whole cluster (store/claim.ts); this
 // keeps a pass from loading and claiming callbacks that would only be refused. It knows this daemon's
 // legs exactly (acquire/release) and, from each pass's read of the database (observe), the legs of
 // every other daemon on the same database and each trunk's last start anywhere.

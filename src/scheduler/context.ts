@@ -142,12 +142,12 @@ export function agentCallerId(lead: LeadRow): string {
   return `"CB ${name.replace(/["\\]/g, '')}" <${lead.phoneE164}>`;
 }
 
-/** Everything a call session needs to know about its callback, from the rows. */
 /** The window the dialer checks again before the customer leg: the dialed number's (alt-dial), else the lead's; none when force-dialed. */
 export function customerWindow(cb: CallbackRow, campaign: CampaignRow, lead: LeadRow, numberZone?: string): SessionPlan['window'] {
   return cb.forceDial ? null : { zone: numberZone ?? leadZone(lead, campaign), calendar: campaignCalendar(campaign) };
 }
 
+/** Everything a call session needs to know about its callback, from the rows. */
 export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: string, campaign: CampaignRow, lead: LeadRow, numberZone?: string): SessionPlan {
   return {
     callback: cb,

@@ -30,6 +30,9 @@ export const MAX_READS_AGE_MS = 1000;
 export const FIRST_CLAIM_BATCH = 4;
 export const MAX_CLAIM_BATCH = 32;
 
+/** A customer-first claim counts the customer attempt only when the window stays open this long (see claimInput). */
+export const COUNT_AT_CLAIM_MARGIN_MS = 60_000;
+
 /** A decided dial waiting for its batch's claim. */
 interface Pending {
   cb: CallbackRow;
@@ -48,6 +51,8 @@ export interface DialPassDeps {
   agentCalls(): Map<string, number>;
   stopping(): boolean;
   newSession(plan: SessionPlan): CallSession;
+  /** A batch is being claimed; `done` settles once its calls have started (stop() waits for it). */
+  claiming(done: Promise<void>): void;
 }
 
 /**
@@ -161,15 +166,30 @@ class DialPass {
     if (batch.length === 0) return;
     const { o } = this.d;
     const now = (o.now ?? Date.now)();
-    const attempts = await store.claimBatch(o.db, batch.map((p) => this.claimInput(p, now)));
-    for (const [k, p] of batch.entries()) {
-      this.pendingOnTrunk.set(p.d.trunkId, (this.pendingOnTrunk.get(p.d.trunkId) ?? 1) - 1);
-      const attempt = attempts[k];
-      if (attempt) this.start(p, attempt, now);
-      else {
-        this.busy.set(p.d.agentId, Math.max(0, (this.busy.get(p.d.agentId) ?? 1) - 1)); // not taken after all
-        if (p.limit) await this.limited(p.cb, p.d, p.limit, p.loaded.ctx.agents.find((a) => a.agentId === p.d.agentId)?.ai?.maxCalls ?? 1);
+    let started!: () => void;
+    this.d.claiming(new Promise<void>((r) => (started = r)));
+    const refused: Pending[] = [];
+    try {
+      const attempts = await store.claimBatch(o.db, batch.map((p) => this.claimInput(p, now)));
+      // Every claimed call starts before anything else is written: a write that fails here (the database
+      // gone just after the batch's commit) must not leave a committed claim without its session.
+      for (const [k, p] of batch.entries()) {
+        this.pendingOnTrunk.set(p.d.trunkId, (this.pendingOnTrunk.get(p.d.trunkId) ?? 1) - 1);
+        const attempt = attempts[k];
+        if (attempt) this.start(p, attempt, now);
+        else {
+          this.busy.set(p.d.agentId, Math.max(0, (this.busy.get(p.d.agentId) ?? 1) - 1)); // not taken after all
+          refused.push(p);
+        }
       }
+    } finally {
+      started();
+    }
+    for (const p of refused) {
+      if (!p.limit) continue;
+      await this.limited(p.cb, p.d, p.limit, p.loaded.ctx.agents.find((a) => a.agentId === p.d.agentId)?.ai?.maxCalls ?? 1).catch((err: Error) =>
+        o.log.warn({ callbackId: p.cb.id, err: err.message }, 'could not write why the claim was refused; the next pass decides it again'),
+      );
     }
     // Let those originates leave now: claiming a burst of 100 first, then sending, made the first
     // INVITE of the burst 410 ms late (measured with bench/trigger-latency.ts 100 0).
@@ -263,8 +283,10 @@ class DialPass {
         customerChannelId: `cbd-${cb.id}-${seq}-${tag}-cust`,
         bridgeId: `cbd-${cb.id}-${seq}-${tag}-bridge`,
       }),
-      // Customer-first dials the customer at once: counted in the claim, when the window is open at its instant.
-      countCustomer: customerFirst && (w === null || windowWait(now, w.zone, w.calendar) === null),
+      // Customer-first dials the customer at once: counted in the claim, when the window is open now and
+      // still a minute on. Near its close the session counts as before, just before the customer leg, so
+      // an attempt the window then stops (WINDOW_CLOSED, not charged) was never counted.
+      countCustomer: customerFirst && (w === null || (windowWait(now, w.zone, w.calendar) === null && windowWait(now + COUNT_AT_CLAIM_MARGIN_MS, w.zone, w.calendar) === null)),
       // 'taken': another daemon is claiming it right now (PostgreSQL); 'moved': no longer LIVE.
       refused: (why) => {
         claimsRefused.inc({ reason: why });

@@ -63,6 +63,8 @@ export class Scheduler {
   private sweeping = false;
   private sweeps = 0;
   private ticking = false;
+  /** A batch being claimed now, settled once its calls have started: stop() waits for it (see stop). */
+  private claiming: Promise<void> = Promise.resolve();
   private again = false;
   private stopping = false;
   private recovered = false;
@@ -84,6 +86,7 @@ export class Scheduler {
       agentCalls: () => this.agentCalls(),
       stopping: () => this.stopping,
       newSession: (plan) => this.newSession(plan),
+      claiming: (done) => void (this.claiming = done),
     };
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
@@ -133,7 +136,7 @@ export class Scheduler {
    * every SETTLE_EVERY_SWEEPS sweeps anyway, the answered calls nobody watches are settled or
    * subscribed to, as after a restart: a peer that died with only bridged calls leaves no DIALING row
    * to adopt, and their open attempts would hold the agents and trunk channels cluster-wide
-   * (claimForDial counts them) until the 6 h horizon.
+   * (the claim counts them) until the 6 h horizon.
    */
   private async adoptExpired(): Promise<void> {
     if (this.stopping || this.sweeping || !this.recovered || !this.o.ari.connected) return;
@@ -358,6 +361,9 @@ export class Scheduler {
     this.timer = null;
     this.stopWatch = null;
     this.sweepTimer = null;
+    // A pass may be claiming a batch right now: its calls start when it commits, and are waited for
+    // (or handed back) below like every other call, never started after stop() has returned.
+    await this.claiming;
     if (this.sessions.size > 0) {
       this.o.log.info({ inFlight: this.sessions.size, graceMs }, 'waiting for calls in progress to finish');
       await new Promise<void>((resolve) => {

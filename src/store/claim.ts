@@ -105,8 +105,19 @@ export const claimBatch = op('claimBatch', async (db: Conn, inputs: readonly Cla
  */
 async function rowStates(tx: Conn, inputs: readonly ClaimInput[]): Promise<Map<number, string>> {
   const t = tx.t.callbacks;
-  const q = tx.q.select({ id: t.id, state: t.state }).from(t).where(inArray(t.id, inputs.map((i) => i.callbackId)));
-  return new Map((await (tx.kind === 'pg' ? q.for('update', { skipLocked: true }) : q)).map((r) => [r.id, r.state]));
+  const ids = inputs.map((i) => i.callbackId);
+  if (tx.kind !== 'pg') return new Map((await tx.q.select({ id: t.id, state: t.state }).from(t).where(inArray(t.id, ids))).map((r) => [r.id, r.state]));
+  // Only LIVE rows are locked: a row already DIALING under a peer must not wait here, behind this
+  // batch's advisory locks, while the peer renews its lease or writes its call's end.
+  const states = new Map(
+    (await tx.q.select({ id: t.id, state: t.state }).from(t).where(and(inArray(t.id, ids), eq(t.state, 'LIVE'))).for('update', { skipLocked: true })).map((r) => [r.id, r.state]),
+  );
+  const missing = ids.filter((id) => !states.has(id));
+  if (missing.length > 0) {
+    // Unlocked: a row no longer LIVE was moved; a LIVE one not locked above is a peer's right now (left out: 'taken').
+    for (const r of await tx.q.select({ id: t.id, state: t.state }).from(t).where(inArray(t.id, missing))) if (r.state !== 'LIVE') states.set(r.id, r.state);
+  }
+  return states;
 }
 
 type TrunkLimit = { maxChannels: number; callsPerSecond: number };

@@ -57,8 +57,8 @@ function port(globals: Map<string, string>, warnings: string[] = [], refuse = fa
       if (refuse) throw new Error('AMI Command "dialplan show globals": Permission denied');
       return ['', ...[...globals].map(([k, v]) => `${k}=${v}`), `    -- ${globals.size} variable(s)`];
     },
-    channelExists: async (id) => (await ari.getChannel(id, 'new')) !== null,
-    deleteGlobal: (variable) => ari.deleteGlobal(variable, 'new'),
+    channelExists: async (id) => (await ari.getChannel(id, 'background')) !== null,
+    deleteGlobal: (variable) => ari.deleteGlobal(variable, 'background'),
     log: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) }),
   };
 }

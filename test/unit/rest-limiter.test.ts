@@ -75,6 +75,21 @@ describe('RestLimiter', () => {
     expect(order).toEqual(['urgent-0', 'urgent-1', 'new-1', 'urgent-2']);
   });
 
+  it('background work (the stale-claims sweep) goes only when no urgent or new request waits', async () => {
+    const l = new RestLimiter(1);
+    const first = gate();
+    const order: string[] = [];
+    const busy = l.run('urgent', () => first.p);
+    const done = [
+      l.run('background', async () => void order.push('background')),
+      l.run('new', async () => void order.push('new')),
+      l.run('urgent', async () => void order.push('urgent')),
+    ];
+    first.open();
+    await Promise.all([busy, ...done]);
+    expect(order).toEqual(['urgent', 'new', 'background']);
+  });
+
   it('a failing request frees its slot', async () => {
     const l = new RestLimiter(1);
     await expect(l.run('urgent', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -4,7 +4,8 @@
 // timeout (minutes).
 import type pg from 'pg';
 
-export const PG_DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The same as the daemon's `database.connectTimeoutMs` default (config.ts): the CLI and tests use these. */
+export const PG_DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const PG_DEFAULT_KEEPALIVE_MS = 10_000;
 /** How long after the server should have cancelled a statement the client stops waiting for it. */
 export const QUERY_GRACE_MS = 2000;

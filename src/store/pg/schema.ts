@@ -222,7 +222,7 @@ export const callAttempts = pgTable('call_attempts', {
   customerChoice: text('customer_choice', { enum: CUSTOMER_CHOICES }),
 });
 
-// 0024: each trunk's last leg start, every daemon's (calls per second across the cluster: claimForDial)
+// 0024: each trunk's last leg start, every daemon's (calls per second across the cluster: store/claim.ts)
 export const trunkStarts = pgTable('trunk_starts', {
   trunkId: text('trunk_id').primaryKey(),
   lastStartAt: ms('last_start_at').notNull(),
