@@ -4,7 +4,7 @@
 // leads; the lock goes with that session, so a daemon that dies (or loses its connection) frees it and
 // another one takes over within `retryMs`. That session must be a direct connection: PgBouncer in
 // transaction mode does not keep session locks. SQLite: one daemon per file, always the leader.
-import pg from 'pg';
+import type pg from 'pg';
 import type { Conn } from './conn.js';
 
 export type LeaderKind = 'events';
@@ -81,7 +81,9 @@ class PgLeader implements Leadership {
     if (this.closed) return;
     try {
       if (!this.client) {
-        const c = new pg.Client({ connectionString: this.url, application_name: `callbackd lead ${this.kind}`, keepAlive: true });
+        // pg is loaded on PostgreSQL only (a SQLite daemon never gets here).
+        const { default: driver } = await import('pg');
+        const c = new driver.Client({ connectionString: this.url, application_name: `callbackd lead ${this.kind}`, keepAlive: true });
         c.on('error', (err) => this.lost(c, err));
         c.on('end', () => this.lost(c));
         this.client = c;
