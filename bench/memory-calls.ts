@@ -116,6 +116,8 @@ interface Run {
 }
 
 const mib = (kb: number) => (kb / 1024).toFixed(1);
+/** The daemon's system CPU seconds so far (/proc/PID/stat field 15): what malloc's trimming would add to. */
+const sysSeconds = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[12]) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 async function run(variant: string): Promise<Run | null> {
@@ -130,11 +132,13 @@ async function run(variant: string): Promise<Run | null> {
     const readyHeap = await v8Heap(lab.daemon.log);
     const snapReady = await snapshot(pid);
     const cpu0 = cpuSeconds(pid);
+    const sys0 = sysSeconds(pid);
     const t = await measureTrigger(lab, SPREAD_MS);
     const open = async () => Number((await all<{ n: number | string }>(lab.store, sql.raw("SELECT count(*) AS n FROM callbacks WHERE state IN ('ACTIVE','LIVE','DIALING')")))[0]!.n);
     await waitFor('every callback to finish', async () => (await open()) === 0, 60000, 1000);
     await new Promise((r) => setTimeout(r, 2000));
     const cpu = cpuSeconds(pid) - cpu0;
+    const sys = sysSeconds(pid) - sys0;
     const after = residentOf(pid);
     const heap = await v8Heap(lab.daemon.log);
     const snapAfter = await snapshot(pid);
@@ -149,7 +153,7 @@ async function run(variant: string): Promise<Run | null> {
     console.log(`  at ready         ${split(ready)}; ${v8(readyHeap)}`);
     console.log(`  after ${N} calls  ${split(after)}; ${v8(heap)}`);
     console.log(`  idle ${IDLE_MS / 1000} s later ${split(idle)}; ${v8(idleHeap)}`);
-    console.log(`  peak RSS ${mib(peakKb)} MiB; trigger latency p50 ${out.p50} ms, p99 ${out.p99} ms (${t.latencies.length} rang, ${t.early} early); daemon CPU for the calls ${cpu.toFixed(2)} s`);
+    console.log(`  peak RSS ${mib(peakKb)} MiB; trigger latency p50 ${out.p50} ms, p99 ${out.p99} ms (${t.latencies.length} rang, ${t.early} early); daemon CPU for the calls ${cpu.toFixed(2)} s (system ${sys.toFixed(2)} s)`);
     if (snapReady) console.log(`  snapshots ${snapReady} ${snapAfter} (node dist/bench/heap-diff.js BEFORE AFTER)`);
     const row = [variant, mib(ready.total), mib(after.total), mib(idle.total), mib(after.file), mib(after.brk), mib(after.anon), mib(heap.total), mib(heap.used), out.p50, out.p99, cpu.toFixed(2)].join(',');
     return { file: `memory-calls-${N}.csv`, csv: 'variant,ready_mib,after_mib,idle_mib,files_mib,brk_mib,anon_mib,v8_total_mib,v8_used_mib,p50_ms,p99_ms,cpu_s\n' + row + '\n' };
