@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { openDb } from '../src/store/db.js';
 import { cli, tempDir } from '../test/lab/lab.js';
+import { agentCenterImport } from '../test/lab/pg-cluster.js';
 import { startPostgres, type PgLab } from '../test/lab/postgres.js';
 import { generateCallbacks } from './generate.js';
 import { explainDueQueries, generateCallbacksPg } from './pg-generate.js';
@@ -26,16 +27,10 @@ export interface CenterOptions {
 
 /** `callbackd import` of the bench center into `db` (a SQLite path or a PostgreSQL URL). */
 export function importBenchCenter(dir: string, db: string, o: CenterOptions): void {
-  const agents = benchAgents(o.n);
-  const imp = {
-    trunks: [{ id: 'carrier', ...(o.trunk ?? {}) }],
-    numbers: [{ number: '+15550100001', trunk: 'carrier' }],
-    campaigns: [{ id: 'B', name: 'Bench', time_zone: 'UTC', outbound_number: '+15550100001', dial_order: o.dialOrder ?? 'agent_first' }],
-    lists: [{ id: 'BL', campaign: 'B' }, { id: 'L-B', campaign: 'B' }],
-    agents: agents.map((a) => ({ id: a, name: a, campaigns: ['B'] })),
-    phones: agents.map((a) => ({ endpoint: a, agent: a })),
-    leads: agents.map((a, i) => ({ id: `lead-${a}`, list: 'BL', phone: benchNumber(i) })),
-  };
+  const imp = agentCenterImport({
+    campaign: 'B', name: 'Bench', agents: benchAgents(o.n), number: benchNumber, moreLists: ['L-B'],
+    trunk: { id: 'carrier', ...(o.trunk ?? {}) }, outbound: '+15550100001', dialOrder: o.dialOrder,
+  });
   const file = join(dir, 'bench.json');
   writeFileSync(file, JSON.stringify(imp));
   const r = cli(['import', file, '--db', db]);

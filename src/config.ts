@@ -9,7 +9,11 @@ import { CallbackdError, ErrorCodes, messageOf } from './errors.js';
 export const DEFAULTS = {
   // The Asterisk server this daemon places calls on (README "Running several servers").
   server: 'default',
-  database: { path: './callbackd.db' },
+  // PostgreSQL only: a connection is made within connectTimeoutMs (a host that drops packets fails in
+  // seconds, not the OS's minutes); a daemon's statement runs at most queryTimeoutMs (the server cancels
+  // it), and one with no answer at all 2 s later is deemed cut (database unreachable). The CLI's imports
+  // and exports have no statement bound. keepAliveMs: TCP keepalive's idle time.
+  database: { path: './callbackd.db', connectTimeoutMs: 5000, queryTimeoutMs: 15000, keepAliveMs: 10000 },
   ari: {
     url: 'http://127.0.0.1:8088',
     username: 'callbackd',
@@ -17,6 +21,8 @@ export const DEFAULTS = {
     requestTimeoutMs: 5000,
     // Asterisk's HTTP server stalls under ~100 simultaneous requests (see asterisk/ari.ts).
     maxConcurrentRequests: 8,
+    // The longest a new call's first leg waits behind calls in progress (asterisk/rest-limiter.ts).
+    newCallMaxWaitMs: 250,
   },
   ami: { host: '127.0.0.1', port: 5038, username: 'callbackd', actionTimeoutMs: 5000 },
   reconnect: { initialDelayMs: 500, maxDelayMs: 15000 },
@@ -89,6 +95,9 @@ export const ConfigSchema = z
       .object({
         path: z.string().min(1).optional(),
         url: z.string().refine(isPgUrl, 'must be a postgres:// or postgresql:// URL like postgres://callbackd@db.example:5432/callbackd').optional(),
+        connectTimeoutMs: ms(100, 600_000).default(DEFAULTS.database.connectTimeoutMs),
+        queryTimeoutMs: ms(1000, 3_600_000).default(DEFAULTS.database.queryTimeoutMs),
+        keepAliveMs: ms(1000, 3_600_000).default(DEFAULTS.database.keepAliveMs),
       })
       .strict()
       .default({})
@@ -96,7 +105,7 @@ export const ConfigSchema = z
         if (d.path !== undefined && d.url !== undefined)
           ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: 'set database.path (SQLite) or database.url (PostgreSQL), not both' });
       })
-      .transform((d) => ({ path: d.path ?? DEFAULTS.database.path, url: d.url })),
+      .transform((d) => ({ ...d, path: d.path ?? DEFAULTS.database.path, url: d.url })),
     ari: z
       .object({
         url: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL like http://127.0.0.1:8088').default(DEFAULTS.ari.url),
@@ -105,6 +114,7 @@ export const ConfigSchema = z
         app: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(DEFAULTS.ari.app),
         requestTimeoutMs: ms(100, 120000).default(DEFAULTS.ari.requestTimeoutMs),
         maxConcurrentRequests: z.number().int().min(1).max(64).default(DEFAULTS.ari.maxConcurrentRequests),
+        newCallMaxWaitMs: ms(0, 60000).default(DEFAULTS.ari.newCallMaxWaitMs),
       })
       .strict(),
     ami: z

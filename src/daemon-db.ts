@@ -44,8 +44,9 @@ export async function openDaemonDbs(database: DatabaseSetting, log: Logger): Pro
   };
   try {
     if (databaseUrl(database)) {
-      const db = await open({ poolSize: PG_POOL.main, busyTimeoutMs: MAIN_LOCK_TIMEOUT_MS });
-      const apiDb = await open({ migrate: false, poolSize: PG_POOL.api, busyTimeoutMs: API_LOCK_TIMEOUT_MS, statementTimeoutMs: API_STATEMENT_TIMEOUT_MS });
+      // boundQueries: a statement with no answer (a network black hole) fails "unreachable" in bounded time.
+      const db = await open({ poolSize: PG_POOL.main, busyTimeoutMs: MAIN_LOCK_TIMEOUT_MS, boundQueries: true });
+      const apiDb = await open({ migrate: false, poolSize: PG_POOL.api, busyTimeoutMs: API_LOCK_TIMEOUT_MS, statementTimeoutMs: API_STATEMENT_TIMEOUT_MS, boundQueries: true });
       return { db, apiDb, dialDb: db, describe: () => db.describe(), close };
     }
     const db = await open({});

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { AmiClient } from './asterisk/ami.js';
+import { asteriskClaimsPort, startStaleClaimSweep } from './asterisk/stale-claims.js';
 import { AriClient } from './asterisk/ari.js';
 import { startRecordingRetention } from './dialer/recording-retention.js';
 import { BUSY_STATES, Presence } from './asterisk/presence.js';
@@ -113,6 +114,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const presenceHeartbeat = setInterval(savePresence, 30_000);
   presenceHeartbeat.unref();
   const stopRetention = startRecordingRetention({ db, ari, log: log.child({ adapter: 'recordings' }), now: Date.now, serverId: config.server });
+  // CBDAPP_ globals whose adopter died before their leg ended (src/asterisk/stale-claims.ts).
+  const stopClaimSweep = startStaleClaimSweep(asteriskClaimsPort(ari, ami, log.child({ adapter: 'ari' })), () => ari.connected && ami.connected);
 
   let api: Api | null = null;
   const startApi = async () => {
@@ -150,6 +153,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       await events.stop();
       clearInterval(presenceHeartbeat);
       stopRetention();
+      stopClaimSweep();
       if (presenceTimer) clearTimeout(presenceTimer);
       ari.stop();
       ami.stop();

@@ -38,7 +38,21 @@ declare module 'fastify' {
 
 export type Api = FastifyInstance;
 
+/** The API: each step below adds one concern to the fastify instance, in this order. */
 export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
+  const app = await newFastify(d);
+  identifyAndLog(app, d);
+  answerErrors(app, d);
+  probeRoutes(app, d);
+  await featureRoutes(app, d);
+  await app.ready();
+  return app as unknown as FastifyInstance;
+}
+
+type App = Awaited<ReturnType<typeof newFastify>>;
+
+/** fastify with its timeouts, zod schemas and the OpenAPI document (+ its docs UI). */
+async function newFastify(d: ApiDeps) {
   // fastify's own request lines are left out (warn and up only); ours below name the user instead.
   // A client must send its headers within headersMs and its whole request within requestMs (a body
   // sent byte by byte is cut off); Node checks both every second. Responses (GET /events) are not bounded.
@@ -54,8 +68,12 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(fastifySwagger, OPENAPI);
   // The kept docs UI (Swagger UI's own assets, served from the package, no CDN) over /openapi.json.
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json', validatorUrl: null } as Record<string, unknown> });
-
   await cookieSupport(app);
+  return app;
+}
+
+/** Who is asking (every route but PUBLIC), and one log line per request naming them. */
+function identifyAndLog(app: App, d: ApiDeps): void {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const route = req.routeOptions.url;
@@ -68,7 +86,10 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     const level = QUIET.has(req.routeOptions.url ?? '') ? 'debug' : 'info';
     d.log[level]({ user: req.principal?.userId, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
   });
+}
 
+/** Every error answers {code, message, details}, with the status its code means. */
+function answerErrors(app: App, d: ApiDeps): void {
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string; statusCode?: number; validation?: unknown; validationContext?: string };
     if (isBusy(e)) {
@@ -95,7 +116,10 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; see the daemon log', details: null });
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: ErrorCodes.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}`, details: null }));
+}
 
+/** Health, readiness, the API's shape and Prometheus: public (PUBLIC). */
+function probeRoutes(app: App, d: ApiDeps): void {
   app.get('/healthz', { schema: ops.healthz }, async () => ({ ok: true }));
   app.get('/readyz', { schema: ops.readyz }, async (_req, reply) => {
     const r = d.ready();
@@ -106,7 +130,10 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   });
   app.get('/openapi.json', { schema: ops.openapi }, async () => app.swagger());
   app.get('/metrics', { schema: ops.metrics }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+}
 
+/** The API's own routes, then the console's files. */
+async function featureRoutes(app: App, d: ApiDeps): Promise<void> {
   await app.register(callbackRoutes(d));
   await app.register(adminRoutes(d));
   if (d.events) await app.register(eventRoutes({ ...d, ...d.events }));
@@ -118,8 +145,6 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(peopleRoutes(d));
   await app.register(consoleRoutes(d));
   await app.register(consoleStatic(d.consoleDir === undefined ? defaultConsoleDir() : d.consoleDir));
-  await app.ready();
-  return app as unknown as FastifyInstance;
 }
 
 // Prometheus scrapes without a token; the API listens on loopback unless an admin opens it.

@@ -217,6 +217,16 @@ export class AmiClient extends AsteriskLink<AmiMessage> {
     }
   }
 
+  /**
+   * A CLI command's output, one line each (the Command action; its user needs write=command in
+   * manager.conf). Used read-only: `dialplan show globals` (src/asterisk/stale-claims.ts).
+   */
+  async command(text: string): Promise<string[]> {
+    const [res] = await this.send({ Action: 'Command', Command: text }, false);
+    if (res?.Response !== 'Success') throw new CallbackdError(ErrorCodes.AMI_ERROR, `AMI Command "${text}": ${res?.Message ?? 'error'}`);
+    return (res.Output ?? '').split('\n');
+  }
+
   /** An action that answers with an event list (PJSIPShowContacts, DeviceStateList, ...). */
   async list(fields: Record<string, string>): Promise<AmiMessage[]> {
     const [res, ...events] = await this.send(fields, true);

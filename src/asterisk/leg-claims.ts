@@ -4,7 +4,8 @@
 // dialplan, and the dialplan's own `Set(GLOBAL(…)=)` leaves an empty entry behind (both seen on the
 // lab: `dialplan show globals`). So the daemon that set one deletes it (ARI, no value = unset) once
 // the leg is gone: on its ChannelDestroyed, or, for a leg that ended before the claim landed or while
-// the event socket was down, when a look finds the channel gone.
+// the event socket was down, when a look finds the channel gone. If that daemon dies first, the
+// sweep of stale-claims.ts deletes the global once the channel is gone.
 import type { Logger } from '../log.js';
 
 export interface LegClaimsPort {
@@ -14,7 +15,8 @@ export interface LegClaimsPort {
   log: Logger;
 }
 
-export const claimVariable = (channelId: string) => `CBDAPP_${channelId}`;
+export const CLAIM_PREFIX = 'CBDAPP_';
+export const claimVariable = (channelId: string) => `${CLAIM_PREFIX}${channelId}`;
 
 export class LegClaims {
   /** Legs we pointed at our application, each with its claim request (a delete must land after it). */

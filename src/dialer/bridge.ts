@@ -1,4 +1,5 @@
-import { AriHttpError, type AriClient } from '../asterisk/ari.js';
+import type { AriClient } from '../asterisk/ari.js';
+import { AriHttpError } from '../asterisk/ari-rest.js';
 import type { Logger } from '../log.js';
 
 // The call's ARI bridge, as far as we know it. Why its own file: under a burst a REST call to

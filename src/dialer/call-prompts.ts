@@ -1,5 +1,5 @@
-import type { AriClient, AriEvent } from '../asterisk/ari.js';
-import { playbackChannel } from '../asterisk/ari.js';
+import type { AriClient } from '../asterisk/ari.js';
+import { playbackChannel, type AriEvent } from '../asterisk/ari-events.js';
 import type { AttemptEnding } from '../domain/attempt-end.js';
 import {
   agentMedia,

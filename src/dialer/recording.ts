@@ -1,4 +1,5 @@
-import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import type { AriClient } from '../asterisk/ari.js';
+import type { AriEvent } from '../asterisk/ari-events.js';
 import { recordingCutNote, recordingFailedNote, recordingRefusedNote } from '../domain/recording.js';
 import type { Logger } from '../log.js';
 import type { Conn } from '../store/conn.js';

@@ -1,6 +1,6 @@
 import { classifyUnanswered, describeCause, type CustomerOutcome } from '../domain/outcome.js';
 import type { AttemptEnding, EndPolicy } from '../domain/attempt-end.js';
-import type { AriEvent } from '../asterisk/ari.js';
+import type { AriEvent } from '../asterisk/ari-events.js';
 import { windowWait } from '../domain/windows.js';
 import type { Logger } from '../log.js';
 import * as store from '../store/callbacks.js';
@@ -10,7 +10,9 @@ import { LeaseKeeper } from './lease.js';
 import { startRecording } from './recording.js';
 import { Leg } from './leg.js';
 import { AttemptRecorder } from './recorder.js';
-import { whenNotBusy, WriteQueue } from './write-queue.js';
+import { WriteQueue } from './write-queue.js';
+import { AGENT_APOLOGY, playToEnd } from './apology.js';
+import { countWithin } from './count-within.js';
 import { CallPrompts } from './call-prompts.js';
 import { startLeg } from './start-leg.js';
 
@@ -23,6 +25,14 @@ import { startLeg } from './start-leg.js';
 // settling one after an ARI reconnect, handing calls back at shutdown.
 
 import type { Phase, SessionDeps, SessionPlan } from './session-plan.js';
+
+/**
+ * How long the customer's attempt count may take before the customer is not dialed (dialCustomer):
+ * someone is waiting on the line. Longer than a short write lock held by another process (the CLI).
+ */
+export const COUNT_BOUND_MS = 5000;
+/** The most the agent's apology may take before the leg is hung up anyway. */
+const APOLOGY_CAP_MS = 8000;
 
 export abstract class SessionFlow {
   phase: Phase = 'starting';
@@ -154,18 +164,21 @@ export abstract class SessionFlow {
       await this.destroyBridgeIfDone();
       return;
     }
-    let n: number;
-    try {
-      await this.writes.idle(); // after this call's earlier stamps
-      n = await whenNotBusy(this.log, 'customer attempt count', () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()), this.d.leaseMs / 2);
-    } catch (err) {
-      // Lease lost, or the database unreachable for half a lease: the customer is not dialed
-      // uncounted. The row stays DIALING; its lease lapses and recovery settles it (INTERRUPTED).
-      this.log.error({ err: (err as Error).message }, 'not dialing the customer: the attempt could not be counted');
+    // Customer-first: counted by the claim a moment ago (store claimBatch), when the window was open then.
+    const counted = a.customerAttempt !== null ? { n: a.customerAttempt } : await countWithin({
+      log: this.log, writes: this.writes, boundMs: COUNT_BOUND_MS,
+      count: () => store.countCustomerAttempt(this.d.db, a.callbackId, this.plan.token, a.id, this.d.now()),
+    });
+    if ('timedOut' in counted) return await this.notCounted(counted.timedOut);
+    if ('err' in counted) {
+      // Lease lost (or a failure that is not a wait): the customer is not dialed uncounted. The row
+      // stays DIALING; its lease lapses and recovery settles it (INTERRUPTED).
+      this.log.error({ err: counted.err.message }, 'not dialing the customer: the attempt could not be counted');
       this.recorder.close();
       await this.hangupBoth();
       return;
     }
+    const n = counted.n;
     this.customer.to('dialing');
     const r = await startLeg(this.d, this.log, () => this.phase === 'done' || this.customer.gone, {
       channelId: a.customerChannelId,
@@ -186,6 +199,26 @@ export abstract class SessionFlow {
     this.log.warn({ err: r.reason }, 'customer leg could not be started');
     this.endCustomer('CONGESTION', null, null, `trunk ${a.trunkId} refused the call: ${r.reason}`);
     await this.hangup(this.agentChannel);
+    await this.destroyBridgeIfDone();
+  }
+
+  /**
+   * The database did not count the attempt in time: the customer is not dialed. The agent on the line
+   * hears an apology and is released, and the attempt ends (not charged to the customer) with a
+   * reason an admin can act on; that end waits in the call's write queue and is written, and the
+   * callback requeued, once the database answers.
+   */
+  private async notCounted(why: 'busy' | 'unreachable'): Promise<void> {
+    const what = why === 'busy' ? 'database busy (another process holds its write lock)' : 'database unreachable';
+    this.log.error({ boundMs: COUNT_BOUND_MS }, `${what}: the customer's attempt could not be counted; not dialing the customer, releasing the agent`);
+    this.recorder.end({ kind: 'requeue', outcome: why === 'busy' ? 'DB_BUSY' : 'DB_UNREACHABLE', reason: `${what}: customer not dialed (the attempt could not be counted within ${COUNT_BOUND_MS / 1000} s); the agent was told and released`, cause: null });
+    if (this.agent.answered && !this.agent.gone) {
+      await this.d.ari.ring(this.agentChannel, false).catch(() => undefined);
+      const played = await playToEnd(this.d.ari, this.log, this.agentChannel, AGENT_APOLOGY, APOLOGY_CAP_MS);
+      this.log.info({ played }, 'agent told the customer will not be dialed now');
+    }
+    await this.hangupBoth();
+    if (!this.agent.dialed) this.agent.to('gone'); // customer-first: no agent leg will end
     await this.destroyBridgeIfDone();
   }
 

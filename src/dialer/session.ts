@@ -1,4 +1,4 @@
-import type { AriEvent } from '../asterisk/ari.js';
+import type { AriEvent } from '../asterisk/ari-events.js';
 import { endingWhileAway, parseLegRecord, type LegRecord } from '../domain/leg-record.js';
 import * as store from '../store/callbacks.js';
 import { Leg } from './leg.js';

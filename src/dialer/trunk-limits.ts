@@ -12,10 +12,13 @@ export class TrunkLimiter {
   /** Other daemons' open legs per trunk, as of the last observe(). */
   private others = new Map<string, number>();
 
-  /** Whether a new leg may start on `trunk` at `now`; retryAt is when the rate allows it again. */
-  check(trunk: string, limit: TrunkLimit, now: number): LimitVerdict {
-    const used = (this.others.get(trunk) ?? 0) + (this.inUse.get(trunk) ?? 0);
-    return trunkVerdict(trunk, limit, used, this.lastStart.get(trunk) ?? null, now);
+  /**
+   * Whether a new leg may start on `trunk` at `now`; retryAt is when the rate allows it again.
+   * `pending`: legs the caller has decided on but not claimed yet (a batch of claims), counted as started now.
+   */
+  check(trunk: string, limit: TrunkLimit, now: number, pending = 0): LimitVerdict {
+    const used = (this.others.get(trunk) ?? 0) + (this.inUse.get(trunk) ?? 0) + pending;
+    return trunkVerdict(trunk, limit, used, pending > 0 ? now : (this.lastStart.get(trunk) ?? null), now);
   }
 
   /**

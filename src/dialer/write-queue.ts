@@ -46,6 +46,9 @@ export class WriteQueue {
     if (!this.timer && !this.draining) void this.drain();
   }
 
+  /** Why the head write is waiting to be retried (busy or unreachable), or null when it is not. */
+  waitingOn: 'busy' | 'unreachable' | null = null;
+
   /** Writes queued and not yet done. */
   get pending(): number {
     return this.q.length;
@@ -73,6 +76,7 @@ export class WriteQueue {
         }
         if (this.refused > 0) this.log.info({ write: head.what, retries: this.refused }, 'the database took the delayed write');
         this.refused = 0;
+        this.waitingOn = null;
         this.q.shift();
       }
       this.waiters.splice(0).forEach((w) => w());
@@ -83,6 +87,7 @@ export class WriteQueue {
 
   private retryLater(what: string, why: 'busy' | 'unreachable', err: Error): void {
     this.refused++;
+    this.waitingOn = why;
     if (why === 'busy') dbBusy.inc({ where: 'dialer' });
     if (this.refused === 1) this.log.warn({ write: what, pending: this.q.length, err: err.message }, WAITING[why]);
     this.timer = setTimeout(() => void this.drain(), retryDelay(this.refused, this.backoff));

@@ -143,9 +143,12 @@ export function agentCallerId(lead: LeadRow): string {
 }
 
 /** Everything a call session needs to know about its callback, from the rows. */
+/** The window the dialer checks again before the customer leg: the dialed number's (alt-dial), else the lead's; none when force-dialed. */
+export function customerWindow(cb: CallbackRow, campaign: CampaignRow, lead: LeadRow, numberZone?: string): SessionPlan['window'] {
+  return cb.forceDial ? null : { zone: numberZone ?? leadZone(lead, campaign), calendar: campaignCalendar(campaign) };
+}
+
 export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: string, campaign: CampaignRow, lead: LeadRow, numberZone?: string): SessionPlan {
-  // The window the dialer checks again before the customer leg: the dialed number's (alt-dial), else the lead's.
-  const zone = numberZone ?? leadZone(lead, campaign);
   return {
     callback: cb,
     attempt,
@@ -154,7 +157,7 @@ export function sessionPlanFor(cb: CallbackRow, attempt: CallAttemptRow, token: 
     customerRingSec: campaign.customerRingSec,
     retry: retryPolicyOf(campaign, cb.maxAttempts),
     reschedule: { mode: campaign.autoReschedule, type: cb.type, dueAt: cb.dueAt, zone: leadZone(lead, campaign), calendar: campaignCalendar(campaign) },
-    window: cb.forceDial ? null : { zone, calendar: campaignCalendar(campaign) },
+    window: customerWindow(cb, campaign, lead, numberZone),
     agentCallerId: agentCallerId(lead),
     record: campaign.record === 'agent_and_customer',
     prompts: promptOptionsOf(campaign),

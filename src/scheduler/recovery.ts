@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AriChannel, AriClient } from '../asterisk/ari.js';
+import type { AriClient } from '../asterisk/ari.js';
+import type { AriChannel } from '../asterisk/ari-events.js';
 import { parseLegRecord } from '../domain/leg-record.js';
 import type { CallSession, SessionPlan } from '../dialer/session.js';
 import type { Logger } from '../log.js';

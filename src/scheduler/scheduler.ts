@@ -1,4 +1,5 @@
-import { playbackChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
+import type { AriClient } from '../asterisk/ari.js';
+import { playbackChannel, type AriEvent } from '../asterisk/ari-events.js';
 import type { Presence } from '../asterisk/presence.js';
 import { CallSession, type SessionDeps } from '../dialer/session.js';
 import type { TrunkLimiter } from '../dialer/trunk-limits.js';

@@ -13,6 +13,7 @@ import type { CallbackRow } from './schema.js';
 // Read by tests and callers written before store/audit.ts.
 export { auditOf } from './audit.js';
 export * from './call-attempts.js';
+export * from './claim.js';
 
 export interface NewCallback {
   leadId: string;

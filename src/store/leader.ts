@@ -6,6 +6,7 @@
 // transaction mode does not keep session locks. SQLite: one daemon per file, always the leader.
 import type pg from 'pg';
 import type { Conn } from './conn.js';
+import { dropSocket } from './pg/link.js';
 
 export type LeaderKind = 'events';
 
@@ -38,9 +39,11 @@ export function leader(c: Conn, kind: LeaderKind, o: LeaderOptions): Leadership 
     o.onChange(true);
     return { held: true, close: async () => {} };
   }
-  const pool = (c as unknown as { pool?: pg.Pool }).pool;
-  if (!pool) throw new Error('leader(): a PostgreSQL connection without its pool (pass the engine, not a transaction)');
-  return new PgLeader(pool.options.connectionString!, KEYS[kind], kind, o);
+  // A session of its own with the engine's connect timeout and query bound (pg/engine.ts): a database
+  // that stops answering ends the lead instead of holding it forever on a dead connection.
+  const sessionClient = (c as unknown as { sessionClient?: (name: string) => pg.Client }).sessionClient;
+  if (!sessionClient) throw new Error('leader(): a PostgreSQL connection that is not the engine (pass the engine, not a transaction)');
+  return new PgLeader(() => sessionClient(`callbackd lead ${kind}`), KEYS[kind], kind, o);
 }
 
 class PgLeader implements Leadership {
@@ -51,7 +54,7 @@ class PgLeader implements Leadership {
   private readonly retryMs: number;
 
   constructor(
-    private readonly url: string,
+    private readonly newClient: () => pg.Client,
     private readonly key: number,
     private readonly kind: LeaderKind,
     private readonly o: LeaderOptions,
@@ -71,6 +74,7 @@ class PgLeader implements Leadership {
     if (this.client !== c) return;
     this.client = null;
     c.end().catch(() => undefined);
+    dropSocket(c); // end() alone waits for the server's goodbye: on one that does not answer, forever
     if (err && !this.closed) this.o.log?.warn({ lead: this.kind, err: err.message }, 'lead session lost');
     this.set(false);
   }
@@ -81,9 +85,7 @@ class PgLeader implements Leadership {
     if (this.closed) return;
     try {
       if (!this.client) {
-        // pg is loaded on PostgreSQL only (a SQLite daemon never gets here).
-        const { default: driver } = await import('pg');
-        const c = new driver.Client({ connectionString: this.url, application_name: `callbackd lead ${this.kind}`, keepAlive: true });
+        const c = this.newClient();
         c.on('error', (err) => this.lost(c, err));
         c.on('end', () => this.lost(c));
         this.client = c;

@@ -9,6 +9,12 @@ import { pgWhere } from './pg/where.js';
 export interface DatabaseSetting {
   path?: string;
   url?: string;
+  /** PostgreSQL: a connection is made within this (default DEFAULTS.database.connectTimeoutMs). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: TCP keepalive's idle time (default DEFAULTS.database.keepAliveMs). */
+  keepAliveMs?: number;
+  /** PostgreSQL: the daemon's bound on one statement (pg/engine.ts queryTimeoutMs); used where the opener asks for it. */
+  queryTimeoutMs?: number;
 }
 
 export interface OpenEngineOptions {
@@ -21,6 +27,11 @@ export interface OpenEngineOptions {
   busyTimeoutMs?: number;
   /** PostgreSQL: statement_timeout (57014 = busy); SQLite has none. */
   statementTimeoutMs?: number;
+  /**
+   * PostgreSQL: bound every statement by database.queryTimeoutMs (the daemon's pools). Not the CLI:
+   * an import or export runs as long as it needs.
+   */
+  boundQueries?: boolean;
   /** PostgreSQL: pooled connections (default 4). */
   poolSize?: number;
   /** PostgreSQL: the LISTEN client's reconnect backoff. */
@@ -50,6 +61,9 @@ export async function openEngine(database: DatabaseSetting, o: OpenEngineOptions
       lockTimeoutMs: o.busyTimeoutMs,
       statementTimeoutMs: o.statementTimeoutMs,
       reconnect: o.reconnect,
+      connectTimeoutMs: database.connectTimeoutMs ?? DEFAULTS.database.connectTimeoutMs,
+      keepAliveMs: database.keepAliveMs ?? DEFAULTS.database.keepAliveMs,
+      ...(o.boundQueries ? { queryTimeoutMs: database.queryTimeoutMs ?? DEFAULTS.database.queryTimeoutMs } : {}),
       log: o.log,
     });
   }

@@ -13,8 +13,13 @@ const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHO
  */
 const pgCodeUnreachable = (code: string) => code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
 
-/** node-postgres's own errors for a connection gone under a query (they carry no code). */
-const PG_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
+/**
+ * node-postgres's own errors for a connection gone under a query (they carry no code), one that
+ * could not be made in time (the connect timeout: a host that drops packets), and a statement with no
+ * answer past the query timeout (pg/engine.ts: the server would have cancelled it by then, so it is
+ * not there).
+ */
+const PG_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|timeout expired|Query read timeout|no answer to a ping)/;
 
 export function isUnreachable(err: unknown): boolean {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {

@@ -14,11 +14,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { answersAndHangups } from './carrier-log.js';
+import { answersAndHangups, concurrentCalls } from './carrier-log.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all, run } from '../../src/store/engine.js';
 import { cli, sleep, waitFor } from '../lab/lab.js';
-import { describeOnPgCenter } from '../lab/pg-center.js';
+import { describeOnPgCenter } from '../lab/e2e-fixture.js';
 
 const WAVE = 2; // callbacks per wave, each owned by its own agent (USERONLY)
 const LEASE_MS = 12_000; // renewed every 4 s: a 5 s outage never lets it lapse
@@ -102,7 +102,8 @@ describeOnPgCenter('PostgreSQL stopped for a few seconds under traffic', 'Postgr
       const left = (await rows()).map((r) => ({ id: r.id, wave: r.wave, state: r.cb.state, next: r.cb.nextAttemptAt, wait: r.cb.waitReason, attempts: r.attempts.map((t) => [t.outcome, t.endedAt]) }));
       throw new Error(`${err.message}; resumed ${resumedAt}; left: ${JSON.stringify(left)}`);
     });
-    await sleep(500); // the last BYE's 200 into the log
+    // The database says every call ended; the carrier's log has its last BYE a moment later.
+    await waitFor("every call ended in the carrier's log", () => concurrentCalls(trunk.messageFile).open === 0, 5000, 20);
     const after = await readyz();
     const invites = trunk.invites();
     const calls = answersAndHangups(trunk.messageFile);

@@ -8,11 +8,11 @@
 // The database is set up and read through the CLI and the store on PostgreSQL (no SQLite anywhere).
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { answersAndHangups } from './carrier-log.js';
+import { answersAndHangups, concurrentCalls } from './carrier-log.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
-import { asteriskGlobals, cli, sleep, waitFor } from '../lab/lab.js';
-import { describeOnPgCenter } from '../lab/pg-center.js';
+import { asteriskGlobals, cli, waitFor } from '../lab/lab.js';
+import { describeOnPgCenter } from '../lab/e2e-fixture.js';
 
 const N = 4; // callbacks, each owned by its own agent (USERONLY): no agent is wanted by both daemons
 const LEASE_MS = 6000; // the lab's shortest sensible lease: takeover within ~9 s of the kill
@@ -56,7 +56,8 @@ describeOnPgCenter('two daemons on one Asterisk server and one PostgreSQL databa
       const rows = await all();
       return rows.every((r) => r.cb.state === 'COMPLETED' && r.attempts.every((t) => t.outcome !== null && (t.outcome !== 'ANSWERED' || t.endedAt !== null))) && rows;
     }, 90000, 250);
-    await sleep(500); // the last BYE's 200 into the log
+    // The database says every call ended; the carrier's log has its last BYE a moment later.
+    await waitFor("every call ended in the carrier's log", () => concurrentCalls(trunk.messageFile).open === 0, 5000, 20);
     const invites = trunk.invites();
     const calls = answersAndHangups(trunk.messageFile);
     const report = done.map((r) => ({

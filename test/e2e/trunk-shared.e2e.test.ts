@@ -6,77 +6,22 @@
 // more than 2 calls at once. Every callback ends COMPLETED, one carrier INVITE per counted attempt,
 // nothing left DIALING.
 import { sql } from 'drizzle-orm';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { concurrentCalls } from './carrier-log.js';
-import type { Engine } from '../../src/store/conn.js';
 import { attemptsOf, getCallback } from '../../src/store/callbacks.js';
 import { all as all_ } from '../../src/store/engine.js';
-import { openEngine } from '../../src/store/open-engine.js';
-import { carrier, cli, type DaemonProc, provisionLab, type Sipp, sleep, startAsterisk, stopAsterisk, tempDir, waitFor } from '../lab/lab.js';
-import { agentEndpointsConf, agentPhones, inCi, pgDaemon, pgLabSuite } from '../lab/pg-cluster.js';
-import type { PgLab } from '../lab/postgres.js';
+import { describeOnPgCenter } from '../lab/e2e-fixture.js';
+import { cli, type DaemonProc, waitFor } from '../lab/lab.js';
 
 const N = 8; // callbacks due at once, each with its own agent
 const C = 2; // the trunk's max_channels
-const agents = Array.from({ length: N }, (_, i) => `trs${3001 + i}`);
-const number = (i: number) => `+1555400${String(i).padStart(4, '0')}`;
 
-const { missing, pg: pgStarted } = pgLabSuite('shared trunk limit');
-
-describe.skipIf(missing !== null && !inCi)('two daemons, one PostgreSQL database, one trunk limited to 2 channels', () => {
-  let pgLab: PgLab | undefined;
-  let url = '';
-  let dir = '';
-  let db: Engine | undefined;
-  const peers: Sipp[] = [];
-  let trunk: Sipp;
-  const daemons: DaemonProc[] = [];
-
-  beforeAll(async () => {
-    if (missing || !pgStarted) throw new Error(`the shared trunk limit suite cannot start: ${missing}`);
-    pgLab = pgStarted;
-    url = await pgLab.createDatabase();
-    dir = tempDir('trunk-shared');
-    agentEndpointsConf(dir, agents, 'trs');
-    provisionLab();
-    startAsterisk();
-    // Trunk carrier's SIPp (127.0.0.1:5081): rings 0.5 s, answers, talks 3 s, hangs up.
-    trunk = carrier('answer', dir);
-    peers.push(trunk);
-    peers.push(await agentPhones(dir, agents, 'trs'));
-    const center = {
-      trunks: [{ id: 'carrier', max_channels: C }],
-      numbers: [{ number: '+15550100007', trunk: 'carrier' }],
-      campaigns: [{ id: 'S', name: 'Shared trunk', time_zone: 'UTC', outbound_number: '+15550100007', dial_order: 'agent_first', max_attempts: 5, retry_delays: { congestion: 1, no_answer: 1, busy: 1 } }],
-      lists: [{ id: 'SL', campaign: 'S' }],
-      agents: agents.map((a) => ({ id: a, name: a, campaigns: ['S'] })),
-      phones: agents.map((a) => ({ endpoint: a, agent: a })),
-      leads: agents.map((a, i) => ({ id: `lead-${a}`, list: 'SL', phone: number(i) })),
-    };
-    writeFileSync(join(dir, 'center.json'), JSON.stringify(center));
-    const imp = cli(['import', join(dir, 'center.json'), '--db', url]);
-    expect(imp.code, imp.stderr).toBe(0);
-    db = await openEngine({ url }, { migrate: false }, {});
-  }, 180_000);
-
-  afterAll(async () => {
-    for (const [i, d] of daemons.entries()) {
-      await d.kill('SIGTERM');
-      writeFileSync(join(dir, `daemon-${i}.log`), d.log);
-    }
-    peers.forEach((p) => p.stop());
-    await db?.close();
-    if (!missing) stopAsterisk();
-    delete process.env.CALLBACKD_LAB_EXTRA_DIR;
-    pgLab?.stop();
-  });
-
+// Trunk carrier's SIPp (127.0.0.1:5081): rings 0.5 s, answers, talks 3 s, hangs up.
+describeOnPgCenter('two daemons, one PostgreSQL database, one trunk limited to 2 channels', 'shared trunk limit', { prefix: 'trs', agents: N, numberPrefix: '+1555400', carrier: 'answer', trunkLimits: { max_channels: C } }, (t) => {
   it(`${N} callbacks due at once through a ${C}-channel trunk shared by two daemons: the carrier never has more than ${C} calls up`, async () => {
-    const a = pgDaemon(dir, 'trs-a', url);
-    const b = pgDaemon(dir, 'trs-b', url);
-    daemons.push(a, b);
+    const { url, db, dir, agents, number, trunk } = t.center;
+    const a = t.center.daemon('a');
+    const b = t.center.daemon('b');
     await Promise.all([a.ready(), b.ready()]);
 
     const started = Date.now();
@@ -85,12 +30,13 @@ describe.skipIf(missing !== null && !inCi)('two daemons, one PostgreSQL database
       expect(r.code, r.stderr).toBe(0);
       return { id: JSON.parse(r.stdout).id as number, number: number(i) };
     });
-    const all = async () => Promise.all(ids.map(async (c) => ({ ...c, cb: (await getCallback(db!, c.id))!, attempts: await attemptsOf(db!, c.id) })));
+    const all = async () => Promise.all(ids.map(async (c) => ({ ...c, cb: (await getCallback(db, c.id))!, attempts: await attemptsOf(db, c.id) })));
     const done = await waitFor('every callback to complete and every call to end', async () => {
       const rows = await all();
       return rows.every((r) => r.cb.state === 'COMPLETED' && r.attempts.every((t) => t.outcome !== null && t.endedAt !== null)) && rows;
     }, 120_000, 250);
-    await sleep(500); // the last BYE's 200 into the log
+    // The database says every call ended; the carrier's log has its last BYE a moment later.
+    await waitFor("every call ended in the carrier's log", () => concurrentCalls(trunk.messageFile).open === 0, 5000, 20);
     const invites = trunk.invites();
     const load = concurrentCalls(trunk.messageFile);
     const claims = (d: DaemonProc) => (d.log.match(/claimed; dialing/g) ?? []).length;
@@ -109,7 +55,7 @@ describe.skipIf(missing !== null && !inCi)('two daemons, one PostgreSQL database
     for (const r of report) expect(r.invites, `callback ${r.id}: INVITEs = counted attempts`).toBe(r.counted);
     expect(invites.length).toBe(report.reduce((n, r) => n + r.counted, 0));
     expect(claims(a) + claims(b)).toBeGreaterThanOrEqual(N);
-    expect(await all_(db!, sql`SELECT id FROM callbacks WHERE state = 'DIALING'`)).toEqual([]);
-    expect(await all_(db!, sql`SELECT id FROM call_attempts WHERE ended_at IS NULL`)).toEqual([]);
+    expect(await all_(db, sql`SELECT id FROM callbacks WHERE state = 'DIALING'`)).toEqual([]);
+    expect(await all_(db, sql`SELECT id FROM call_attempts WHERE ended_at IS NULL`)).toEqual([]);
   }, 240_000);
 });

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { ARI_EVENT_TYPES, AriClient } from '../../src/asterisk/ari.js';
+import { ARI_EVENT_TYPES } from '../../src/asterisk/ari-events.js';
+import { AriClient } from '../../src/asterisk/ari.js';
 
 // On every connect the ARI client asks Asterisk to send only the event types callbackd reads
 // (PUT /applications/{app}/eventFilter; proven against Asterisk 22 by bench/burst.ts: 40,700 events

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AriClient, AriHttpError } from '../../src/asterisk/ari.js';
+import { AriClient } from '../../src/asterisk/ari.js';
+import { AriHttpError } from '../../src/asterisk/ari-rest.js';
 import { ErrorCodes, isCode } from '../../src/errors.js';
 
 // The ARI client's REST side against a real local HTTP server: kept-alive connections, the bound

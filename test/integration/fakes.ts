@@ -1,6 +1,7 @@
 import { vi } from 'vitest';
 import { EventEmitter } from 'node:events';
-import type { AriEvent, OriginateParams } from '../../src/asterisk/ari.js';
+import type { OriginateParams } from '../../src/asterisk/ari.js';
+import type { AriEvent } from '../../src/asterisk/ari-events.js';
 import type { PhonePresence } from '../../src/domain/eligibility.js';
 
 // Fakes of our own adapters (never of ari/ami libraries): scripted Asterisk answers and presence.

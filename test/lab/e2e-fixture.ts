@@ -13,6 +13,7 @@ import type { Engine } from '../../src/store/conn.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { openEngine } from '../../src/store/open-engine.js';
 import { cli, DaemonProc, REPO, startAsterisk, startAsteriskB, stopAsterisk, stopAsteriskB, tempDir, tryLab, waitFor, type Sipp } from './lab.js';
+import { startPgCenter, type PgCenter, type PgCenterOptions } from './pg-center.js';
 import { postgresInstalled, startPostgres, type PgLab } from './postgres.js';
 
 export interface LabGateOptions {
@@ -142,24 +143,16 @@ export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTe
   // PostgreSQL's binaries are a part the suite needs (missing: skipped outside CI, failed in CI); the
   // cluster itself is started once for the file in beforeAll, so a file whose tests are all filtered
   // out (-t) starts none, and one that cannot start on a machine that has them fails.
-  const needs = o.database !== 'pg' ? o.needs : () => o.needs?.() ?? postgresInstalled();
+  const needs = o.database !== 'pg' ? o.needs : needsPostgres(o.needs);
   describeIfLab(title, { ...o, needs }, () => {
     const t = new LabTest();
-    let pg: PgLab | undefined;
-    if (o.database === 'pg') {
-      beforeAll(() => {
-        const s = startPostgres();
-        if (!s.ok) throw new Error(`the ${o.name} cannot start PostgreSQL: ${s.reason}`);
-        pg = s.lab;
-      });
-      afterAll(() => pg?.stop());
-    }
+    const cluster = o.database === 'pg' ? clusterForFile(o.name) : undefined;
     if (o.serverB) afterAll(() => stopAsteriskB());
     beforeEach(async () => {
       startAsterisk();
       if (o.serverB) startAsteriskB();
       t.dir = tempDir(o.prefix);
-      if (o.database === 'pg' && !pg) throw new Error('no PostgreSQL cluster (see beforeAll)');
+      const pg = cluster?.lab;
       t.dbPath = pg ? await pg.createDatabase() : join(t.dir, 'callbackd.db');
       t.daemon = undefined as unknown as DaemonProc;
       t.engine = undefined as unknown as Engine;
@@ -180,5 +173,55 @@ export function describeOnLab(title: string, o: LabSuiteOptions, body: (t: LabTe
       if (want !== null) expect(codes, 'exit codes after SIGTERM').toEqual(codes.map(() => want));
     });
     body(t);
+  });
+}
+
+/** `needs` plus PostgreSQL's binaries: missing, the suite is skipped outside CI and failed with CI=true. */
+const needsPostgres = (needs?: () => string | null) => () => needs?.() ?? postgresInstalled();
+
+/**
+ * A PostgreSQL cluster for the file (test/lab/postgres.ts), started in beforeAll (a file whose tests
+ * are all filtered out with -t starts none) and stopped after it. Register inside the suite's describe.
+ */
+function clusterForFile(name: string): { readonly lab: PgLab } {
+  let pg: PgLab | undefined;
+  beforeAll(() => {
+    const s = startPostgres();
+    if (!s.ok) throw new Error(`the ${name} cannot start PostgreSQL: ${s.reason}`);
+    pg = s.lab;
+  });
+  afterAll(() => pg?.stop());
+  return {
+    get lab() {
+      if (!pg) throw new Error('no PostgreSQL cluster (see beforeAll)');
+      return pg;
+    },
+  };
+}
+
+/**
+ * A suite on one PostgreSQL call center for the whole file (test/lab/pg-center.ts: the lab, a cluster,
+ * agents, a carrier, daemons started by the tests), gated as describeOnLab: started before the tests,
+ * closed after them with the cluster. `t.center` and `t.pg` are the started ones (read them inside tests).
+ */
+export function describeOnPgCenter(title: string, name: string, o: PgCenterOptions, body: (t: { readonly center: PgCenter; readonly pg: PgLab }) => void): void {
+  describeIfLab(title, { name: `${name} suite`, needs: needsPostgres() }, () => {
+    const cluster = clusterForFile(`${name} suite`);
+    let center: PgCenter | undefined;
+    beforeAll(async () => {
+      center = await startPgCenter(cluster.lab, o);
+    }, 180_000);
+    afterAll(async () => {
+      await center?.close();
+    });
+    body({
+      get center() {
+        if (!center) throw new Error('no PostgreSQL center (see beforeAll)');
+        return center;
+      },
+      get pg() {
+        return cluster.lab;
+      },
+    });
   });
 }

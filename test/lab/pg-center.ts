@@ -1,17 +1,15 @@
 // A call center on PostgreSQL on the lab, for the suites that run daemons on a real cluster
-// (test/e2e/pg-takeover.e2e.test.ts, test/e2e/pg-outage.e2e.test.ts), built from pg-cluster.ts's
-// parts: a fresh database, N agent phones (one auth, registered from one SIPp that answers their
-// calls), the carrier SIPp on trunk
-// carrier-slow's port (test/lab/sipp/carrier-patient.xml: rings, answers, stays up to 20 s, hangs up),
-// one campaign whose agents each own a lead, imported through the CLI; daemons bound to it.
+// (pg-takeover, pg-outage, pg-outage-agent, trunk-shared; test/lab/e2e-fixture.ts describeOnPgCenter
+// runs a suite on one), built from pg-cluster.ts's parts: a fresh database, N agent phones (one auth,
+// registered from one SIPp that answers their calls), a carrier SIPp, one campaign whose agents each
+// own a lead, imported through the CLI; daemons bound to it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe } from 'vitest';
 import type { Engine } from '../../src/store/conn.js';
 import { openEngine } from '../../src/store/open-engine.js';
-import { cli, type DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir } from './lab.js';
-import { agentEndpointsConf, agentPhones, inCi, pgDaemon, pgLabSuite } from './pg-cluster.js';
+import { carrier, cli, type DaemonProc, provisionLab, REPO, Sipp, startAsterisk, stopAsterisk, tempDir } from './lab.js';
+import { agentCenterImport, agentEndpointsConf, agentPhones, pgDaemon } from './pg-cluster.js';
 import type { PgLab } from './postgres.js';
 
 export interface PgCenterOptions {
@@ -20,8 +18,16 @@ export interface PgCenterOptions {
   agents: number;
   /** The customers' numbers: `${numberPrefix}0000`, `…0001`… */
   numberPrefix: string;
-  /** How long the carrier lets a customer ring before answering (SIPp -d). */
-  carrierRingMs: number;
+  /**
+   * The carrier: 'patient' (default; trunk carrier-slow's port, test/lab/sipp/carrier-patient.xml: rings
+   * carrierRingMs, answers, stays up to 20 s, hangs up) or 'answer' (trunk carrier: rings 0.5 s, answers,
+   * talks 3 s, hangs up).
+   */
+  carrier?: 'patient' | 'answer';
+  /** How long the patient carrier lets a customer ring before answering (SIPp -d). */
+  carrierRingMs?: number;
+  /** The trunk's limits (across every daemon). */
+  trunkLimits?: { max_channels?: number; calls_per_second?: number };
   /**
    * Commits durable before they are acknowledged (synchronous_commit on for this database). The lab's
    * cluster runs with it off for speed: a commit acknowledged in the last ~200 ms before an immediate
@@ -37,8 +43,10 @@ export interface PgCenter {
   agents: string[];
   number(i: number): string;
   trunk: Sipp;
-  /** A daemon on this database, its own ARI application, config `extra` merged in (kept for cleanup). */
-  daemon(name: string, extra?: Record<string, unknown>): DaemonProc;
+  /** The SIPp that registered the agents' phones and answers their calls (300 ms of ringing). */
+  phones: Sipp;
+  /** A daemon on this database, its own ARI application, config `extra` merged in, `env` added (kept for cleanup). */
+  daemon(name: string, extra?: Record<string, unknown>, env?: Record<string, string>): DaemonProc;
   daemons: DaemonProc[];
   /** SIGTERMs the daemons (their logs kept in `dir`), stops the SIPps and Asterisk, closes the engine. */
   close(): Promise<void>;
@@ -62,10 +70,12 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
   agentEndpointsConf(dir, agents, o.prefix);
   provisionLab();
   startAsterisk();
-  const trunk = new Sipp('carrier', ['-sf', join(REPO, 'test/lab/sipp/carrier-patient.xml'), '-d', String(o.carrierRingMs), '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start();
+  const patient = (o.carrier ?? 'patient') === 'patient';
+  const trunk = patient ? new Sipp('carrier', ['-sf', join(REPO, 'test/lab/sipp/carrier-patient.xml'), '-d', String(o.carrierRingMs ?? 6000), '-i', '127.0.0.1', '-p', '5086', '-mp', '17060'], dir).start() : carrier('answer', dir);
   const sipps: Sipp[] = [trunk];
   const daemons: DaemonProc[] = [];
   let db: Engine | undefined;
+  let phones: Sipp | undefined;
   const close = async () => {
     for (const [i, d] of daemons.entries()) {
       await d.kill('SIGTERM');
@@ -77,17 +87,14 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
     delete process.env.CALLBACKD_LAB_EXTRA_DIR;
   };
   try {
-    sipps.push(await agentPhones(dir, agents, o.prefix));
-    const campaign = o.prefix.toUpperCase();
-    const center = {
-      trunks: [{ id: 'carrier-slow' }],
-      numbers: [{ number: '+15550100006', trunk: 'carrier-slow' }],
-      campaigns: [{ id: campaign, name: campaign, time_zone: 'UTC', outbound_number: '+15550100006', dial_order: 'agent_first', max_attempts: 5, retry_delays: { congestion: 1, no_answer: 1, busy: 1 } }],
-      lists: [{ id: `${campaign}L`, campaign }],
-      agents: agents.map((a) => ({ id: a, name: a, campaigns: [campaign] })),
-      phones: agents.map((a) => ({ endpoint: a, agent: a })),
-      leads: agents.map((a, i) => ({ id: `lead-${a}`, list: `${campaign}L`, phone: number(i) })),
-    };
+    phones = await agentPhones(dir, agents, o.prefix);
+    sipps.push(phones);
+    const center = agentCenterImport({
+      campaign: o.prefix.toUpperCase(), agents, number,
+      trunk: { id: patient ? 'carrier-slow' : 'carrier', ...o.trunkLimits },
+      outbound: patient ? '+15550100006' : '+15550100007',
+      campaignExtra: { max_attempts: 5, retry_delays: { congestion: 1, no_answer: 1, busy: 1 } },
+    });
     writeFileSync(join(dir, 'center.json'), JSON.stringify(center));
     const imp = cli(['import', join(dir, 'center.json'), '--db', url]); // the CLI on PostgreSQL (migrates first)
     if (imp.code !== 0) throw new Error(`import failed: ${imp.stderr}`);
@@ -97,39 +104,11 @@ export async function startPgCenter(pgLab: PgLab, o: PgCenterOptions): Promise<P
     throw err;
   }
   return {
-    url, dir, db, agents, number, trunk, daemons, close,
-    daemon(name, extra = {}) {
-      const d = pgDaemon(dir, name, url, { instanceId: `${o.prefix}-${name}`, ...extra });
+    url, dir, db, agents, number, trunk, phones: phones!, daemons, close,
+    daemon(name, extra = {}, env) {
+      const d = pgDaemon(dir, name, url, { instanceId: `${o.prefix}-${name}`, ...extra }, env);
       daemons.push(d);
       return d;
     },
   };
-}
-
-/**
- * A suite on a PostgreSQL call center (the lab and a cluster; with CI=true a part that cannot start
- * fails the suite, never skips it): the center is started before the tests and closed after, with the
- * cluster. `t.center` and `t.pg` are the started ones (read them inside tests).
- */
-export function describeOnPgCenter(title: string, suite: string, o: PgCenterOptions, body: (t: { readonly center: PgCenter; readonly pg: PgLab }) => void): void {
-  const { missing, pg: pgLab } = pgLabSuite(suite);
-  describe.skipIf(missing !== null && !inCi)(title, () => {
-    let center: PgCenter | undefined;
-    beforeAll(async () => {
-      if (missing || !pgLab) throw new Error(`the ${suite} suite cannot start: ${missing}`);
-      center = await startPgCenter(pgLab, o);
-    }, 180_000);
-    afterAll(async () => {
-      await center?.close();
-      pgLab?.stop();
-    });
-    body({
-      get center() {
-        return center!;
-      },
-      get pg() {
-        return pgLab!;
-      },
-    });
-  });
 }

@@ -1,23 +1,39 @@
-// Several daemons on one lab Asterisk and one PostgreSQL database (issue 16), shared by the e2e suites
-// that need that picture (test/e2e/pg-takeover.e2e.test.ts, test/e2e/trunk-shared.e2e.test.ts): the
-// suite's preconditions, a batch of agent phones registered from one SIPp, and a daemon on the database.
+// Several daemons on one lab Asterisk and one PostgreSQL database (issue 16): the parts the e2e
+// suites' PostgreSQL center (test/lab/pg-center.ts) and the lab benches (bench/bench-db.ts) share: a
+// center's import file (agents with a phone and a lead each), a batch of agent phones registered from
+// one SIPp, and a daemon on the database. No vitest here: the benches import it too.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DaemonProc, REPO, Sipp, tryLab, waitFor } from './lab.js';
-import { startPostgres, type PgLab } from './postgres.js';
+import { DaemonProc, REPO, Sipp, waitFor } from './lab.js';
 
-export const inCi = process.env.CI === 'true';
+export interface AgentCenter {
+  /** The campaign's id; its first list is `${campaign}L` and holds the leads. */
+  campaign: string;
+  name?: string;
+  /** Each agent gets a phone (endpoint = its id) and one lead `lead-${agent}` on number(i). */
+  agents: readonly string[];
+  number: (i: number) => string;
+  trunk: { id: string; max_channels?: number; calls_per_second?: number };
+  /** The campaign's caller id, routed to the trunk. */
+  outbound: string;
+  dialOrder?: 'agent_first' | 'customer_first';
+  /** More campaign settings (max_attempts, retry_delays…). */
+  campaignExtra?: Record<string, unknown>;
+  /** More (empty) lists of the campaign. */
+  moreLists?: readonly string[];
+}
 
-/**
- * The lab and a PostgreSQL cluster, started at import time (before describe): `missing` says why the
- * suite cannot run. Outside CI it is skipped loudly; with CI=true the caller's beforeAll must throw.
- */
-export function pgLabSuite(name: string): { missing: string | null; pg: PgLab | null } {
-  const lab = tryLab();
-  const pgStart = lab.ok ? startPostgres() : null;
-  const missing = !lab.ok ? lab.reason : pgStart && !pgStart.ok ? pgStart.reason : null;
-  if (missing && !inCi) console.warn(`\n*** ${name} suite SKIPPED: ${missing}\n*** (with CI=true this is a failure)\n`);
-  return { missing, pg: pgStart?.ok ? pgStart.lab : null };
+/** The import file (`callbackd import`) of such a center. */
+export function agentCenterImport(c: AgentCenter): Record<string, unknown> {
+  return {
+    trunks: [c.trunk],
+    numbers: [{ number: c.outbound, trunk: c.trunk.id }],
+    campaigns: [{ id: c.campaign, name: c.name ?? c.campaign, time_zone: 'UTC', outbound_number: c.outbound, dial_order: c.dialOrder ?? 'agent_first', ...c.campaignExtra }],
+    lists: [`${c.campaign}L`, ...(c.moreLists ?? [])].map((id) => ({ id, campaign: c.campaign })),
+    agents: c.agents.map((a) => ({ id: a, name: a, campaigns: [c.campaign] })),
+    phones: c.agents.map((a) => ({ endpoint: a, agent: a })),
+    leads: c.agents.map((a, i) => ({ id: `lead-${a}`, list: `${c.campaign}L`, phone: c.number(i) })),
+  };
 }
 
 /**
@@ -47,9 +63,9 @@ export async function agentPhones(dir: string, agents: readonly string[], auth: 
  * A daemon on the PostgreSQL database `url`, started, in its own directory and ARI application (Asterisk
  * gives an application to one WebSocket at a time). `extra` is merged into its config (top-level keys).
  */
-export function pgDaemon(dir: string, name: string, url: string, extra: Record<string, unknown> = {}): DaemonProc {
+export function pgDaemon(dir: string, name: string, url: string, extra: Record<string, unknown> = {}, env?: Record<string, string>): DaemonProc {
   const own = join(dir, name);
   mkdirSync(own);
   const base = { instanceId: name, database: { path: undefined, url }, ari: { app: `callbackd-${name}` }, log: { level: 'info' } };
-  return new DaemonProc({ db: '', dir: own, extra: { ...base, ...extra } }).start();
+  return new DaemonProc({ db: '', dir: own, extra: { ...base, ...extra }, env }).start();
 }

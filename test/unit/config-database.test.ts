@@ -29,8 +29,17 @@ const failure = (f: () => unknown): string => {
 
 describe('config database', () => {
   it('keeps SQLite by default: the path, no url', () => {
-    expect(loadConfig(undefined, SECRETS).database).toEqual({ path: DEFAULTS.database.path, url: undefined });
-    expect(loadConfig(configFile('database: { path: /var/lib/callbackd/c.db }\n'), SECRETS).database).toEqual({ path: '/var/lib/callbackd/c.db', url: undefined });
+    const bounds = { connectTimeoutMs: 5000, queryTimeoutMs: 15000, keepAliveMs: 10000 };
+    expect(loadConfig(undefined, SECRETS).database).toEqual({ path: DEFAULTS.database.path, url: undefined, ...bounds });
+    expect(loadConfig(configFile('database: { path: /var/lib/callbackd/c.db }\n'), SECRETS).database).toEqual({ path: '/var/lib/callbackd/c.db', url: undefined, ...bounds });
+  });
+
+  it('bounds a PostgreSQL connection and statement: defaults, overrides, and bad values refused naming the setting', () => {
+    const d = loadConfig(configFile(`database: { url: "${URL_WITH_PASSWORD}", connectTimeoutMs: 2000, queryTimeoutMs: 60000, keepAliveMs: 5000 }\n`), SECRETS).database;
+    expect(d).toMatchObject({ connectTimeoutMs: 2000, queryTimeoutMs: 60000, keepAliveMs: 5000 });
+    expect(failure(() => loadConfig(configFile('database: { connectTimeoutMs: 0 }\n'), SECRETS))).toMatch(/database\.connectTimeoutMs/);
+    expect(failure(() => loadConfig(configFile('database: { queryTimeoutMs: "soon" }\n'), SECRETS))).toMatch(/database\.queryTimeoutMs/);
+    expect(failure(() => loadConfig(configFile('database: { keepAliveMs: 1.5 }\n'), SECRETS))).toMatch(/database\.keepAliveMs/);
   });
 
   it('accepts a postgres:// or postgresql:// url, from the file or CALLBACKD_DATABASE_URL', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RestLimiter } from '../../src/asterisk/rest-limiter.js';
+import { NEW_MAX_WAIT_MS, RestLimiter } from '../../src/asterisk/rest-limiter.js';
 
 // The bound on REST calls to Asterisk, and its two lanes (src/asterisk/rest-limiter.ts).
 
@@ -41,6 +41,38 @@ describe('RestLimiter', () => {
     first.open();
     await Promise.all([busy, ...done]);
     expect(order).toEqual(['urgent', 'new-1', 'new-2']);
+  });
+
+  it(`a new call that has waited NEW_MAX_WAIT_MS (${NEW_MAX_WAIT_MS} ms) goes before urgent work; one that has not, after it`, async () => {
+    let clock = 0;
+    const l = new RestLimiter(1, () => clock);
+    const order: string[] = [];
+    const hold = async (name: string) => {
+      const g = gate();
+      const p = l.run(name.startsWith('new') ? 'new' : 'urgent', async () => {
+        order.push(name);
+        await g.p;
+      });
+      return { p, open: g.open };
+    };
+    const busy = await hold('urgent-0'); // takes the one slot
+    const n1 = await hold('new-1'); // queued at 0
+    clock = 100;
+    const u1 = await hold('urgent-1'); // queued at 100
+    const u2 = await hold('urgent-2');
+    // At 100 ms new-1 has not waited long enough: urgent-1 goes first.
+    busy.open();
+    await busy.p;
+    expect(order).toEqual(['urgent-0', 'urgent-1']);
+    // At 300 ms new-1 has waited 300 ms: it goes before urgent-2.
+    clock = NEW_MAX_WAIT_MS + 50;
+    u1.open();
+    await u1.p;
+    expect(order).toEqual(['urgent-0', 'urgent-1', 'new-1']);
+    n1.open();
+    u2.open();
+    await Promise.all([n1.p, u2.p]);
+    expect(order).toEqual(['urgent-0', 'urgent-1', 'new-1', 'urgent-2']);
   });
 
   it('a failing request frees its slot', async () => {

@@ -7,7 +7,9 @@ import { drizzle, NodePgDatabase, NodePgSession } from 'drizzle-orm/node-postgre
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Conn, Engine, Q, Tables } from '../conn.js';
 import { storeErrorKind, type TxOptions } from '../engine.js';
+import { isUnreachable } from '../unreachable.js';
 import type { Change, WatchLog } from '../engine-watch.js';
+import { dropSocket, linkConfig, PG_DEFAULT_CONNECT_TIMEOUT_MS, PG_DEFAULT_KEEPALIVE_MS, QUERY_GRACE_MS, type PgLinkOptions } from './link.js';
 import { PgListener } from './listener.js';
 import { migratePg } from './migrate.js';
 import * as schema from './schema.js';
@@ -29,6 +31,19 @@ export interface PgEngineOptions {
   applicationName?: string;
   /** The LISTEN client's reconnect backoff (config.reconnect). */
   reconnect?: { initialDelayMs: number; maxDelayMs: number };
+  /** Every connection (pooled, LISTEN, migration) is made within this, or fails unreachable (default 10000). */
+  connectTimeoutMs?: number;
+  /** TCP keepalive on every connection: idle time before the first probe (default 10000). */
+  keepAliveMs?: number;
+  /**
+   * A bound on one statement of the pooled connections: the server cancels it after this
+   * (statement_timeout, 57014: busy) and a statement with no answer at all QUERY_GRACE_MS later is
+   * given up on the client and its connection dropped (unreachable: a black hole). Off by default:
+   * the CLI's imports and exports run as long as they need; the daemon sets it (daemon-db.ts).
+   */
+  queryTimeoutMs?: number;
+  /** How often the LISTEN connection is pinged when queryTimeoutMs is set (default 10000; tests shorten it). */
+  listenerPingMs?: number;
   log?: WatchLog;
 }
 
@@ -42,6 +57,11 @@ export interface PgEngine extends Engine, PgConn {
   readonly kind: 'pg';
   /** The pool itself, for what drizzle does not do (COPY, cursors). */
   readonly pool: pg.Pool;
+  /**
+   * A connection of its own (not connected yet) for what lives in a session (store/leader.ts: an
+   * advisory lock), with the pool's bounds: connect timeout, keepalive, and the query timeout if set.
+   */
+  sessionClient(applicationName: string): pg.Client;
   /**
    * Calls onChange on every notification on channel `callbackd`, and on every (re)connect of the
    * listener; while the listener is down, on a commit seen by polling every `pollMs` (pg/listener.ts).
@@ -164,6 +184,12 @@ async function runOnce<T>(pool: pg.Pool, t: Tables, fn: (tx: PgConn) => Promise<
     await client.query('COMMIT');
     return r;
   } catch (err) {
+    // A statement that got no answer (query timeout) or a cut connection: a ROLLBACK would wait
+    // behind it on the same dead socket. The connection is dropped instead (the server rolls back).
+    if (isUnreachable(err)) {
+      broken ??= err as Error;
+      throw err;
+    }
     // After a failed COMMIT the transaction is already over: ROLLBACK only warns. If ROLLBACK itself
     // fails the connection is in an unknown state: release(err) destroys it rather than pool it.
     await client.query('ROLLBACK').catch((e: unknown) => {
@@ -179,29 +205,49 @@ async function runOnce<T>(pool: pg.Pool, t: Tables, fn: (tx: PgConn) => Promise<
 
 export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promise<PgEngine> {
   installInt8Parser();
+  const link: PgLinkOptions = { connectTimeoutMs: o.connectTimeoutMs ?? PG_DEFAULT_CONNECT_TIMEOUT_MS, keepAliveMs: o.keepAliveMs ?? PG_DEFAULT_KEEPALIVE_MS };
+  const statementTimeout = Math.min(o.statementTimeoutMs ?? Infinity, o.queryTimeoutMs ?? Infinity);
+  // The connect timeout is the client's (BoundedClient), not pg-pool's: pg-pool's would also fail a
+  // caller that waits longer than it for a busy pool's free client, a healthy database's queue.
+  const connect = linkConfig(url, link);
+  class BoundedClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connect.connectionTimeoutMillis });
+    }
+  }
   const pool = new pg.Pool({
     connectionString: url,
+    Client: BoundedClient,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: link.keepAliveMs,
     max: o.poolSize ?? 4,
     application_name: o.applicationName ?? 'callbackd',
     ...(o.lockTimeoutMs !== undefined ? { lock_timeout: o.lockTimeoutMs } : {}),
-    ...(o.statementTimeoutMs !== undefined ? { statement_timeout: o.statementTimeoutMs } : {}),
+    ...(Number.isFinite(statementTimeout) ? { statement_timeout: statementTimeout } : {}),
+    ...(o.queryTimeoutMs !== undefined ? { query_timeout: o.queryTimeoutMs + QUERY_GRACE_MS } : {}),
   });
   // An idle pooled client whose server went away emits 'error' on the pool: without a listener that
   // would end the process. The next query gets a fresh connection.
   pool.on('error', (err) => o.log?.warn({ err: err.message }, 'PostgreSQL: an idle pooled connection failed'));
+  // A client given back with an error is closed by the pool with end(), which waits for the server's
+  // goodbye: after a query timeout (no answer) that is forever. Its socket goes at once instead.
+  pool.on('release', (err: Error | undefined, client: pg.PoolClient) => {
+    if (err) dropSocket(client);
+  });
   try {
     if (o.migrate !== false) {
-      const c = await pool.connect();
-      let lost: Error | undefined;
-      const onError = (err: Error) => {
-        lost = err;
-      };
-      c.on('error', onError);
+      // Its own connection, without the pool's statement bounds: a migration may build an index on
+      // millions of rows.
+      const c = new pg.Client({ ...connect, application_name: `${o.applicationName ?? 'callbackd'} migrate` });
+      c.on('error', () => undefined); // a cut connection fails the migration's query; no unhandled 'error'
       try {
+        await c.connect();
         await migratePg(c);
+      } catch (err) {
+        dropSocket(c);
+        throw err;
       } finally {
-        c.removeListener('error', onError);
-        c.release(lost);
+        await c.end().catch(() => undefined);
       }
     } else {
       await pool.query('SELECT 1');
@@ -214,7 +260,7 @@ export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promis
   // While the LISTEN connection is down, a commit anywhere moves the snapshot's xmax (one past the
   // newest finished transaction id): read on the pool, it stands in for the lost notifications.
   const poll = async () => String((await pool.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x')).rows[0]?.x);
-  const listener = new PgListener(url, { reconnect: o.reconnect, log: o.log, applicationName: `${o.applicationName ?? 'callbackd'} listener`, poll });
+  const listener = new PgListener(url, { reconnect: o.reconnect, log: o.log, applicationName: `${o.applicationName ?? 'callbackd'} listener`, poll, link, pingTimeoutMs: o.queryTimeoutMs, pingMs: o.listenerPingMs });
   let closed = false;
   const engine: PgEngine = {
     kind: 'pg',
@@ -232,6 +278,7 @@ export async function openPgEngine(url: string, o: PgEngineOptions = {}): Promis
       }
     },
     watch: (onChange, pollMs) => listener.add(onChange, pollMs),
+    sessionClient: (name) => new BoundedClient({ ...connect, application_name: name, ...(o.queryTimeoutMs !== undefined ? { query_timeout: o.queryTimeoutMs + QUERY_GRACE_MS } : {}) }),
     describe: () => ({ engine: 'pg', where: pgWhere(url) }),
     async close() {
       if (closed) return;

@@ -7,6 +7,7 @@
 // with every commit, and a change of it (or the database answering again) is a change ('any').
 import pg from 'pg';
 import type { Change, WatchLog } from '../engine-watch.js';
+import { dropSocket, linkConfig, PG_DEFAULT_CONNECT_TIMEOUT_MS, PG_DEFAULT_KEEPALIVE_MS, type PgLinkOptions } from './link.js';
 
 export const CHANNEL = 'callbackd';
 
@@ -16,6 +17,16 @@ export interface ListenerOptions {
   log?: WatchLog;
   /** Reads a marker that changes with every commit (pg/engine.ts: the snapshot's xmax), on another connection. */
   poll?: () => Promise<string>;
+  /** Connect timeout and TCP keepalive (pg/engine.ts). */
+  link?: PgLinkOptions;
+  /**
+   * While listening, a `SELECT 1` every `pingMs` (default 10000) must be answered within this, or the
+   * connection is deemed gone and replaced (polling meanwhile). A LISTEN connection only receives:
+   * without it a network black hole keeps it "listening" to nothing until the OS gives up (minutes).
+   * Off when undefined.
+   */
+  pingTimeoutMs?: number;
+  pingMs?: number;
 }
 
 export class PgListener {
@@ -32,6 +43,7 @@ export class PgListener {
   private pollMs = Infinity;
   private marker: string | null = null;
   private polling = false;
+  private pingTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly url: string,
@@ -73,7 +85,8 @@ export class PgListener {
   }
 
   private async connect(): Promise<void> {
-    const c = new pg.Client({ connectionString: this.url, application_name: this.o.applicationName ?? 'callbackd listener', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    const link = this.o.link ?? { connectTimeoutMs: PG_DEFAULT_CONNECT_TIMEOUT_MS, keepAliveMs: PG_DEFAULT_KEEPALIVE_MS };
+    const c = new pg.Client({ ...linkConfig(this.url, link), application_name: this.o.applicationName ?? 'callbackd listener' });
     c.on('notification', (n) => {
       if (n.channel === CHANNEL) this.fire(n.payload === 'directory' ? 'directory' : 'events');
     });
@@ -94,6 +107,7 @@ export class PgListener {
       return;
     }
     this.client = c;
+    this.startPing(c);
     this.stopPolling();
     this.delay = this.initialDelay;
     if (++this.connects > 1) this.o.log?.info?.({}, 'PostgreSQL listener: reconnected');
@@ -103,8 +117,29 @@ export class PgListener {
   private lost(c: pg.Client, err?: Error): void {
     if (this.client !== c) return;
     this.client = null;
+    this.stopPing();
     c.end().catch(() => undefined);
+    dropSocket(c); // end() alone waits for the server's goodbye: on one that does not answer, forever
     this.retry(err ?? new Error('connection ended'));
+  }
+
+  private startPing(c: pg.Client): void {
+    const timeout = this.o.pingTimeoutMs;
+    if (timeout === undefined) return;
+    let inFlight = false;
+    this.pingTimer = setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
+      c.query({ text: 'SELECT 1', query_timeout: timeout } as pg.QueryConfig)
+        .catch((err: Error) => this.lost(c, new Error(`no answer to a ping within ${timeout} ms: ${err.message}`)))
+        .finally(() => (inFlight = false));
+    }, this.o.pingMs ?? 10_000);
+    this.pingTimer.unref();
+  }
+
+  private stopPing(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
   }
 
   private retry(err: Error): void {
@@ -153,6 +188,7 @@ export class PgListener {
   async close(): Promise<void> {
     this.closed = true;
     this.stopPolling();
+    this.stopPing();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.connecting;

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AriHttpError } from '../../../src/asterisk/ari.js';
+import { AriHttpError } from '../../../src/asterisk/ari-rest.js';
 import { CallbackdError, ErrorCodes } from '../../../src/errors.js';
 import { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';

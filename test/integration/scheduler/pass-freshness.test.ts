@@ -47,6 +47,8 @@ it('a do-not-call entry added while a pass runs counts for the callbacks decided
   await until('the second callback decided', async () => (await store.getCallback(db, second))!.state === 'FAILED', 5000);
   expect(added).toBe(true);
   expect((await store.getCallback(db, second))!.failReason).toMatch(/DNC|do.not.call/i);
+  // The first is claimed with its batch after the second was decided: wait for its originate.
+  await until('the first callback dialed', () => ari.originates.length > 0, 5000);
   expect(ari.originates.map((o) => o.endpoint)).toEqual(['PJSIP/agent1001']); // the first only; lead2's number never dialed
   expect((await store.getCallback(db, first))!.state).toBe('DIALING');
 });

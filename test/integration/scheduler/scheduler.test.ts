@@ -138,7 +138,7 @@ describe('an originate whose answer is lost', () => {
   });
 
   it('an answer from Asterisk (HTTP 500 "Allocation failed") is believed at once', async () => {
-    const { AriHttpError } = await import('../../../src/asterisk/ari.js');
+    const { AriHttpError } = await import('../../../src/asterisk/ari-rest.js');
     ari.onOriginate = () => Promise.reject(new AriHttpError(500, 'POST', '/channels/x', 'ARI POST /channels/x → HTTP 500: Allocation failed'));
     startScheduler();
     const id = await addDue(db);

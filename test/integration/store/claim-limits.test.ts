@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { OPEN_ATTEMPT_HORIZON_MS } from '../../../src/domain/channel-limits.js';
 import * as store from '../../../src/store/callbacks.js';
-import { clusterLoad, type LimitRefused } from '../../../src/store/call-attempts.js';
+import { clusterLoad, type LimitRefused } from '../../../src/store/claim.js';
 import type { Conn } from '../../../src/store/conn.js';
 import { dbExec, freshEngineEachTest, secondConnection, TEST_ENGINE, type TestEngine } from '../engine.js';
 
@@ -157,6 +157,56 @@ describe(`claim limits on ${TEST_ENGINE}`, () => {
   });
 });
 
+/** A claim input for claimBatch, recording its refusal in `out`. */
+function input(id: number, trunkId: string, agentId: string, out: Try, more: Partial<store.ClaimInput> = {}): store.ClaimInput {
+  return {
+    callbackId: id, owner: 'me', token: `tok-${id}`, leaseMs: 60_000, now: T0, dialOrder: 'AGENT_FIRST', agentId, phoneEndpoint: `ep-${agentId}`,
+    callerId: '+15550100001', customerNumber: '+15551230001', trunkId,
+    ids: (seq) => ({ agentChannelId: `a-${id}-${seq}`, customerChannelId: `c-${id}-${seq}`, bridgeId: `b-${id}-${seq}` }),
+    refused: (w) => (out.refused = w),
+    limited: (r) => (out.limited = r),
+    ...more,
+  };
+}
+const blank = (): Try => ({ attempt: null, limited: null, refused: null });
+
+describe(`claims in a batch (claimBatch) on ${TEST_ENGINE}`, () => {
+  it('each claim is decided on its own inside the one transaction: limits met within the batch and a moved row refuse only those', async () => {
+    const ids = await live(6);
+    await e.q.update(e.t.callbacks).set({ state: 'CANCELLED' }).where(eq(e.t.callbacks.id, ids[5]!)); // cancelled meanwhile
+    const outs = ids.map(blank);
+    // carrier has max_channels 2: the third claim on it is refused; a0 twice: the second is refused (a person takes one call).
+    const wants: [string, string][] = [['carrier', 'a0'], ['carrier', 'a1'], ['carrier', 'a2'], ['open', 'a0'], ['open', 'a3'], ['open', 'a4']];
+    const got = await store.claimBatch(e, ids.map((id, k) => input(id, wants[k]![0], wants[k]![1], outs[k]!)));
+    expect(got.map((a) => a !== null)).toEqual([true, true, false, false, true, false]);
+    expect(outs[2]!.limited?.why).toBe('trunk-channels');
+    expect(outs[2]!.limited?.reason).toMatch(/trunk carrier is at its limit of 2 channels/);
+    expect(outs[3]!.limited?.why).toBe('agent-busy');
+    expect(outs[5]!.refused).toBe('moved');
+    const states = await e.q.select({ id: e.t.callbacks.id, state: e.t.callbacks.state }).from(e.t.callbacks);
+    const byId = new Map(states.map((r) => [r.id, r.state]));
+    expect(ids.map((id) => byId.get(id))).toEqual(['DIALING', 'DIALING', 'LIVE', 'LIVE', 'DIALING', 'CANCELLED']);
+    expect((await e.q.select().from(e.t.callAttempts)).length).toBe(3);
+  });
+
+  it('a customer-first claim counts the customer attempt in the claim; countCustomerAttempt then finds it counted and counts nothing more', async () => {
+    const [x, y] = await live(2);
+    const [ox, oy] = [blank(), blank()];
+    const [ax, ay] = await store.claimBatch(e, [
+      input(x!, 'open', 'a0', ox, { dialOrder: 'CUSTOMER_FIRST', countCustomer: true }),
+      input(y!, 'open', 'a1', oy, { dialOrder: 'CUSTOMER_FIRST' }), // window closed at the claim: not counted here
+    ]);
+    expect(ax!.customerAttempt).toBe(1);
+    expect(ax!.customerDialedAt).toBe(T0);
+    expect(ay!.customerAttempt).toBeNull();
+    expect((await store.getCallback(e, x!))!.attempts).toBe(1);
+    expect((await store.getCallback(e, y!))!.attempts).toBe(0);
+    expect(await store.countCustomerAttempt(e, x!, `tok-${x}`, ax!.id, T0 + 5)).toBe(1);
+    expect((await store.getCallback(e, x!))!.attempts).toBe(1);
+    expect(await store.countCustomerAttempt(e, y!, `tok-${y}`, ay!.id, T0 + 5)).toBe(1);
+  });
+});
+
 describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only: two daemons claiming on one trunk and shared agents', () => {
   it('40 LIVE rows, a trunk of C=3, 6 agents, two engines racing: never more than 3 open on the trunk, never an agent on two', async () => {
     await e.q.update(e.t.trunks).set({ maxChannels: 3 }).where(eq(e.t.trunks.id, 'carrier'));
@@ -187,7 +237,7 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only: two daemons claiming on 
             if (!t.attempt) continue;
             seen.claims++;
             await check();
-            await new Promise((r) => setTimeout(r, 3));
+            await new Promise((r) => setTimeout(r, 10)); // long enough that three calls overlap on a loaded machine
             await endUnanswered(t, Date.now(), c);
             done.add(id);
           }
@@ -216,5 +266,28 @@ describe.skipIf(TEST_ENGINE !== 'pg')('PostgreSQL only: two daemons claiming on 
     expect((await dbExec(e, "SELECT count(*)::int AS n FROM callbacks WHERE state <> 'COMPLETED'")).rows).toEqual([{ n: 0 }]);
     expect(sampled).toBeGreaterThan(0);
     console.log(`claim-limits race: 40 claims, ${seen.limited} refused by a limit, at most ${seen.maxTrunk} open on the trunk`);
+  });
+  it('two engines claiming the same 40 rows in batches of 8, agents in opposite orders: each row claimed once, no deadlock, no error', async () => {
+    const d1 = e;
+    const d2 = await secondConnection(e);
+    try {
+      const ids = await live(40);
+      const agentsOf = (id: number, reverse: boolean) => `a${reverse ? 7 - (id % 8) : id % 8}`;
+      const claimed: number[] = [];
+      const daemon = async (c: Conn, reverse: boolean) => {
+        const order = reverse ? [...ids].reverse() : ids;
+        for (let k = 0; k < order.length; k += 8) {
+          const batch = order.slice(k, k + 8).map((id) => input(id, 'open', agentsOf(id, reverse), blank(), { token: `tok-${id}-${reverse}` }));
+          for (const a of await store.claimBatch(c, batch)) if (a) claimed.push(a.callbackId);
+        }
+      };
+      await Promise.all([daemon(d1, false), daemon(d2, true)]);
+      // Each agent takes one call: 8 agents, so 8 rows claimed, every one once; the rest stay LIVE for later.
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect(claimed.length).toBe(8);
+      expect((await dbExec(e, "SELECT count(*)::int AS n FROM callbacks WHERE state = 'DIALING'")).rows).toEqual([{ n: 8 }]);
+    } finally {
+      await d2.close();
+    }
   });
 });
