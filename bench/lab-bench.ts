@@ -49,6 +49,10 @@ export interface BenchOptions extends CenterOptions {
   daemons?: 1 | 2;
   /** Runs after the import of the default SQLite database, before the daemon starts (e.g. to store other callbacks). */
   beforeDaemon?: (db: string) => void | Promise<void>;
+  /** Environment for the daemons only (e.g. NODE_OPTIONS, MALLOC_ARENA_MAX), not Asterisk or SIPp. */
+  daemonEnv?: Record<string, string>;
+  /** node's command-line flags for the daemons (V8 flags NODE_OPTIONS refuses). */
+  daemonNodeArgs?: string[];
 }
 
 /** One daemon's configuration on the bench database; with two, each its own ARI app (Asterisk gives an app to one WebSocket). */
@@ -109,7 +113,7 @@ export async function benchLab(o: BenchOptions): Promise<BenchLab> {
     for (let i = 0; i < count; i++) {
       const own = count > 1 ? join(dir, `daemon-${i}`) : dir;
       mkdirSync(own, { recursive: true });
-      daemons.push(new DaemonProc({ db: database.engine === 'sqlite' ? database.path : '', dir: own, ...(process.env.BENCH_CLI ? { cli: process.env.BENCH_CLI } : {}), extra: daemonExtra(o, database, i) }).start());
+      daemons.push(new DaemonProc({ db: database.engine === 'sqlite' ? database.path : '', dir: own, ...(process.env.BENCH_CLI ? { cli: process.env.BENCH_CLI } : {}), ...(o.daemonEnv ? { env: o.daemonEnv } : {}), ...(o.daemonNodeArgs ? { nodeArgs: o.daemonNodeArgs } : {}), extra: daemonExtra(o, database, i) }).start());
     }
     await Promise.all(daemons.map((d) => d.ready()));
     return { dir, db, engine: database.engine, store, agents, phones, trunk, daemon: daemons[0]!, daemons, startMs: Date.now() - started, number: benchNumber, close };

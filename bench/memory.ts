@@ -65,17 +65,23 @@ async function measure(name: string, extra: Record<string, unknown>, tokens: str
     heap = readdirSync(process.cwd()).find((f) => f.endsWith('.heapsnapshot') && !before.has(f))!;
   }
   await d.kill('SIGTERM');
-  writeFileSync(join(dir, `daemon-${name}.log`), d.log);
+  writeFileSync(join(dir, `daemon-${name.replace(/[^\w.=-]+/g, "_")}.log`), d.log);
   return { name, rss: kb(s, 'VmRSS'), hwm: kb(s, 'VmHWM'), heap };
 }
 
 // VARIANTS, separated by ';': 'default', a JSON config merged over the lab's, node options and
-// environment ('--max-semi-space-size=2 MALLOC_ARENA_MAX=2'), or 'before' (BENCH_CLI's build).
+// environment ('--max-semi-space-size=2 MALLOC_ARENA_MAX=2', with 'BENCH_CLI=path' another build's daemon),
+// or 'before' (BENCH_CLI's build).
 const variants = (process.env.VARIANTS ?? 'default').split(';');
 const rows = [];
 for (const v of variants) {
   if (v === 'before') rows.push(await measure(v, {}, [], process.env.BENCH_CLI));
-  else if (!v.startsWith('{') && v !== 'default') rows.push(await measure(v, {}, v.split(' ')));
+  else if (!v.startsWith('{') && v !== 'default') {
+    // 'BENCH_CLI=path' among the tokens: that build's daemon, with the other tokens' flags and environment.
+    const tokens = v.split(' ');
+    const cliPath = tokens.find((x) => x.startsWith('BENCH_CLI='))?.slice('BENCH_CLI='.length);
+    rows.push(await measure(v, {}, tokens.filter((x) => !x.startsWith('BENCH_CLI=')), cliPath));
+  }
   else rows.push(await measure(v, v === 'default' ? {} : JSON.parse(v), []));
 }
 console.log(`daemon RSS, ${STORED} callbacks stored, Asterisk absent, after ${SETTLE_MS} ms; node ${process.version}; ${execFileSync('nproc').toString().trim()} cores`);

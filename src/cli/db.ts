@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { CallbackdError, ErrorCodes } from '../errors.js';
-import { copySqliteToPg, verifyCopy, type TableCheck } from '../store/pg/copy.js';
+import type { TableCheck } from '../store/pg/copy.js';
 import { examples, positiveInt } from './shared.js';
 
 // `callbackd db copy|verify --from sqlite:FILE --to postgres://…`: moves a center's SQLite database
@@ -39,7 +39,9 @@ export function redactUrl(url: string): string {
 async function withBoth<T>(o: { from: string; to?: string }, f: (db: Database.Database, client: pg.Client, target: string) => Promise<T>): Promise<T> {
   const db = new Database(sqlitePath(o.from), { readonly: true, fileMustExist: true });
   const url = pgUrl(o.to);
-  const client = new pg.Client({ connectionString: url });
+  // pg and the copy code are loaded by these commands only, not by every start of the CLI (the daemon's too).
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({ connectionString: url });
   try {
     await client.connect();
   } catch (err) {
@@ -76,6 +78,7 @@ export interface CopyOptions {
 export async function copyCommand(o: CopyOptions): Promise<void> {
   await withBoth(o, async (src, client, target) => {
     console.error(`copying ${o.from} into ${target}`);
+    const { copySqliteToPg } = await import('../store/pg/copy.js');
     const checks = await copySqliteToPg(src, client, { batchRows: o.batch, resume: o.resume, progress: (l) => console.error(`  ${l}`) });
     if (!printChecks(checks)) throw new CallbackdError(ErrorCodes.DB_MIGRATION, 'the copy differs from the source (see DIFFERENT); was the source written to during the copy?');
     console.log(`copied: ${checks.length} tables, ${checks.reduce((n, c) => n + c.targetRows, 0)} rows, every count and content hash the same`);
@@ -101,6 +104,7 @@ export function dbCommands(program: Command): void {
     .option('--to <url>', TO_HELP)
     .action(async (o: { from: string; to?: string }) => {
       await withBoth(o, async (src, client) => {
+        const { verifyCopy } = await import('../store/pg/copy.js');
         if (!printChecks(await verifyCopy(src, client))) throw new CallbackdError(ErrorCodes.DB_MIGRATION, 'the databases differ');
       });
     });

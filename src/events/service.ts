@@ -4,7 +4,7 @@ import { trimEmails } from '../store/emails.js';
 import { dropCursor, trimEvents } from '../store/events.js';
 import { leader } from '../store/leader.js';
 import { trimDeliveries } from '../store/webhooks.js';
-import { emailLoop, type SmtpConfig } from './email.js';
+import type { SmtpConfig } from './email.js';
 import { EventHub } from './hub.js';
 import { webhookLoop, type WebhookConfig } from './webhooks.js';
 
@@ -33,7 +33,9 @@ export async function startEvents(o: { db: Conn; log: Logger; config: EventsConf
   const hub = await EventHub.open({ db: o.db, log: o.log, pollMs: o.config.pollMs });
   const webhooks = webhookLoop({ db: o.db, log: o.log.child({ consumer: 'webhooks' }), now, config: o.webhooks, random: o.random });
   hub.subscribe(() => webhooks.wake());
-  const email = o.smtp?.enabled ? emailLoop({ db: o.db, log: o.log.child({ consumer: 'email' }), now, config: o.smtp, random: o.random }) : null;
+  // Loaded only where email is on: nodemailer is 0.65 MiB of source kept in the heap for nothing otherwise
+  // (README "Memory after 200 calls, session 6"; test/integration/daemon-modules.test.ts).
+  const email = o.smtp?.enabled ? (await import('./email.js')).emailLoop({ db: o.db, log: o.log.child({ consumer: 'email' }), now, config: o.smtp, random: o.random }) : null;
   if (email) hub.subscribe(() => email.wake());
   else await dropCursor(o.db, 'email');
   hub.start();

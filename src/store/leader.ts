@@ -4,7 +4,7 @@
 // leads; the lock goes with that session, so a daemon that dies (or loses its connection) frees it and
 // another one takes over within `retryMs`. That session must be a direct connection: PgBouncer in
 // transaction mode does not keep session locks. SQLite: one daemon per file, always the leader.
-import pg from 'pg';
+import type pg from 'pg';
 import type { Conn } from './conn.js';
 import { dropSocket } from './pg/link.js';
 

@@ -4,7 +4,7 @@ import { DEFAULTS } from '../config.js';
 import type { Engine } from './conn.js';
 import { openDb } from './db.js';
 import type { WatchLog } from './engine-watch.js';
-import { openPgEngine, pgWhere } from './pg/engine.js';
+import { pgWhere } from './pg/where.js';
 
 export interface DatabaseSetting {
   path?: string;
@@ -53,7 +53,9 @@ export function databaseWhere(database: DatabaseSetting, env: NodeJS.ProcessEnv 
 export async function openEngine(database: DatabaseSetting, o: OpenEngineOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
   const url = databaseUrl(database, env);
   if (url) {
-    return openPgEngine(url, {
+    // Imported here, not at the top: a SQLite daemon never loads pg and drizzle's pg-core (about 2 MiB of heap).
+    const { openPgEngine } = await import('./pg/engine.js');
+    return await openPgEngine(url, {
       migrate: o.migrate,
       poolSize: o.poolSize,
       lockTimeoutMs: o.busyTimeoutMs,

@@ -234,6 +234,8 @@ export interface DaemonOptions {
   extra?: Record<string, unknown>;
   /** Another build's dist/src/cli.js (benchmarks compare a build before a change with this one). */
   cli?: string;
+  /** node's own flags before the script, for V8 flags NODE_OPTIONS refuses (--single-threaded-gc, --optimize-for-size). */
+  nodeArgs?: string[];
 }
 
 /** callbackd start, as a child process with its JSON log captured. */
@@ -264,7 +266,7 @@ export class DaemonProc {
 
   start(): this {
     this.exitCode = null;
-    this.proc = spawn(process.execPath, [this.o.cli ?? CLI, 'start', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.o.env ?? {}) } });
+    this.proc = spawn(process.execPath, [...(this.o.nodeArgs ?? []), this.o.cli ?? CLI, 'start', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.o.env ?? {}) } });
     this.proc.stdout!.on('data', (d) => (this.log += d));
     this.proc.stderr!.on('data', (d) => (this.log += d));
     this.exited = new Promise((r) => this.proc!.on('exit', (code, sig) => r((this.exitCode = code ?? (sig ? 128 : 1)))));

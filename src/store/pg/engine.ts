@@ -14,6 +14,10 @@ import { PgListener } from './listener.js';
 import { migratePg } from './migrate.js';
 import * as schema from './schema.js';
 
+import { pgWhere } from './where.js';
+
+export { pgWhere };
+
 export interface PgEngineOptions {
   /** Pooled connections (the plan: scheduler 4, API 8). */
   poolSize?: number;
@@ -86,14 +90,6 @@ export function installInt8Parser(): void {
   if (int8Installed) return;
   pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8);
   int8Installed = true;
-}
-
-/** `host:port/db` of a PostgreSQL URL: where it points, never who connects or with what password. */
-export function pgWhere(url: string): string {
-  const u = new URL(url);
-  const host = u.hostname || u.searchParams.get('host') || 'localhost';
-  const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres';
-  return `${host}:${u.port || '5432'}/${db}`;
 }
 
 /** The pg error code, looking through drizzle's DrizzleQueryError (which keeps the driver's error as `cause`). */
