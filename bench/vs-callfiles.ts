@@ -6,7 +6,9 @@
 //   npm run bench:vs-callfiles [-- N SPREAD_MS ENGINE DAEMONS]   (ENGINE sqlite|pg, DAEMONS 1|2 on pg; default sqlite 1)
 import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { insertCallback } from '../src/store/callbacks.js';
+import { all } from '../src/store/engine.js';
 import { waitFor } from '../test/lab/lab.js';
 import { engineArgs, oneBenchDatabase } from './bench-db.js';
 import { callTimeline } from './call-timeline.js';
@@ -89,7 +91,12 @@ await runBench({ name: 'vscallfiles', ...center, database, daemons: DAEMONS }, a
   console.log(`  p99 lateness, call files / callbackd: ${(a.p99 / Math.max(1, b.p99)).toFixed(1)}×`);
   // The last INVITE after the (last) due instant: for SPREAD_MS 0, how long until every call was dialed.
   // Answered customers' wait for their agent (the lab's carrier hangs up 3 s after answering); with SPREAD_MS 0 all were due at t1.
-  if (SPREAD_MS === 0) for (const d of lab.daemons) console.log(callTimeline(d.log, t1));
+  if (SPREAD_MS === 0) {
+    // The answered calls are still being bridged when the last INVITE is seen: wait until no attempt is open.
+    const open = async () => (await all<{ n: number }>(store, sql`SELECT count(*) AS n FROM callbacks WHERE state = 'DIALING'`))[0]!.n;
+    await waitFor('every attempt settled', async () => Number(await open()) === 0, 60_000, 500).catch(() => console.log('  (attempts still open after 60 s)'));
+    for (const d of lab.daemons) console.log(callTimeline(d.log, t1));
+  }
   console.log(`  last INVITE: ${lab.daemons.length} daemon(s) on ${lab.engine} +${(b.max / 1000).toFixed(2)} s${cd.length < N ? ` (only ${cd.length}/${N} dialed)` : ''}; call files +${(a.max / 1000).toFixed(2)} s; same run`);
   return { file: `vs-callfiles-${N}-${SPREAD_MS}${ENGINE === 'sqlite' ? '' : `-${ENGINE}-${DAEMONS}`}.csv`, csv: 'method,lateness_ms\n' + cf.map((x) => `callfile,${x}`).concat(cd.map((x) => `callbackd,${x}`)).join('\n') + '\n' };
 });
