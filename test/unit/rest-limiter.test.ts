@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NEW_MAX_WAIT_MS, RestLimiter } from '../../src/asterisk/rest-limiter.js';
+import { NEW_MAX_WAIT_MS, RestLimiter, type Lane } from '../../src/asterisk/rest-limiter.js';
 
 // The bound on REST calls to Asterisk, and its two lanes (src/asterisk/rest-limiter.ts).
 
@@ -28,19 +28,19 @@ describe('RestLimiter', () => {
     expect(l.peakQueued).toBe(17);
   });
 
-  it('a queued urgent request goes before new ones queued earlier', async () => {
+  // One slot held; requests queued in `queued` order (name = lane-n); the order they then run in.
+  it.each([
+    ['a queued urgent request goes before new ones queued earlier', ['new-1', 'new-2', 'urgent-1'], ['urgent-1', 'new-1', 'new-2']],
+    ['background work (the stale-claims sweep) goes only when no urgent or new request waits', ['background-1', 'new-1', 'urgent-1'], ['urgent-1', 'new-1', 'background-1']],
+  ] as const)('%s', async (_, queued, runs) => {
     const l = new RestLimiter(1);
     const first = gate();
     const order: string[] = [];
     const busy = l.run('new', () => first.p);
-    const done = [
-      l.run('new', async () => void order.push('new-1')),
-      l.run('new', async () => void order.push('new-2')),
-      l.run('urgent', async () => void order.push('urgent')),
-    ];
+    const done = queued.map((name) => l.run(name.split('-')[0] as Lane, async () => void order.push(name)));
     first.open();
     await Promise.all([busy, ...done]);
-    expect(order).toEqual(['urgent', 'new-1', 'new-2']);
+    expect(order).toEqual(runs);
   });
 
   it(`a new call that has waited NEW_MAX_WAIT_MS (${NEW_MAX_WAIT_MS} ms) goes before urgent work; one that has not, after it`, async () => {
@@ -73,21 +73,6 @@ describe('RestLimiter', () => {
     u2.open();
     await Promise.all([n1.p, u2.p]);
     expect(order).toEqual(['urgent-0', 'urgent-1', 'new-1', 'urgent-2']);
-  });
-
-  it('background work (the stale-claims sweep) goes only when no urgent or new request waits', async () => {
-    const l = new RestLimiter(1);
-    const first = gate();
-    const order: string[] = [];
-    const busy = l.run('urgent', () => first.p);
-    const done = [
-      l.run('background', async () => void order.push('background')),
-      l.run('new', async () => void order.push('new')),
-      l.run('urgent', async () => void order.push('urgent')),
-    ];
-    first.open();
-    await Promise.all([busy, ...done]);
-    expect(order).toEqual(['urgent', 'new', 'background']);
   });
 
   it('a failing request frees its slot', async () => {
