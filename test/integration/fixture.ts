@@ -18,7 +18,8 @@ import { TrunkLimiter } from '../../src/dialer/trunk-limits.js';
 import type { Logger } from '../../src/log.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import { cleanupEngines, freshEngine, TEST_ENGINE, type TestEngine } from './engine.js';
-import { FakePresence, type FakeAri } from './fakes.js';
+import { FakeAri, FakePresence } from './fakes.js';
+import { DIAL_BUSY_TIMEOUT_MS } from '../../src/store/busy.js';
 
 // The integration tests' call centers, API and scheduler, written once: a fresh database with an
 // import file, a token per user, the HTTP API through fastify's inject (test/integration/{api,
@@ -163,6 +164,33 @@ export function testScheduler(db: Engine, ari: FakeAri, log: Logger, o: Partial<
     owner: 'test', leaseMs: 60_000, backstopPollMs: 60_000, externalWriteCheckMs: 50, agentRetryDelayMs: 60_000, confirm: { tries: 3, delayMs: 20 },
     ...o,
   });
+}
+
+/** The scheduler of the tests that move a fake clock themselves (queue, rules): its time is `clock()`, the backstop far away. */
+export function clockedScheduler(db: Engine, ari: FakeAri, presence: FakePresence, clock: () => number): Scheduler {
+  const s = testScheduler(db, ari, pino({ level: 'silent' }), {
+    presence: presence as unknown as Presence, owner: 't', backstopPollMs: 600_000, externalWriteCheckMs: 1000, agentRetryDelayMs: 30_000, confirm: { tries: 5, delayMs: 400 }, now: clock,
+  });
+  s.start();
+  ari.emit('connected');
+  return s;
+}
+
+/**
+ * A SQLite center in a file, and a started scheduler on its own connection opened as daemon.ts opens it
+ * (busy timeout DIAL_BUSY_TIMEOUT_MS), logging into `lines`: for the tests where another connection holds
+ * the write lock. `stops` gets what closes them.
+ */
+export async function dialerOnOwnConnection(prefix: string, file: ImportFile, leaseMs: number, stops: (() => Promise<void> | void)[]) {
+  const { db, dbPath } = await importedDb(prefix, file, Date.now());
+  const dialDb = openDb(dbPath, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
+  const lines: string[] = [];
+  const ari = new FakeAri();
+  const sched = testScheduler(dialDb, ari, pino({ level: 'info' }, { write: (l: string) => lines.push(l) }), { leaseMs });
+  sched.start();
+  ari.emit('connected');
+  stops.push(() => void db.$client.close(), () => void dialDb.$client.close(), () => sched.stop(0));
+  return { db, dbPath, dialDb, lines, ari, sched };
 }
 
 /**

@@ -1,12 +1,10 @@
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COUNT_BOUND_MS } from '../../../src/dialer/session-flow.js';
-import { DIAL_BUSY_TIMEOUT_MS } from '../../../src/store/busy.js';
 import * as store from '../../../src/store/callbacks.js';
 import { openDb } from '../../../src/store/db.js';
 import { TEST_ENGINE } from '../engine.js';
-import { FakeAri, until } from '../fakes.js';
-import { importedDb, ONE_TRUNK, testScheduler } from '../fixture.js';
+import { until } from '../fakes.js';
+import { dialerOnOwnConnection, ONE_TRUNK } from '../fixture.js';
 
 // The agent answered, and the database cannot take the customer's attempt count (session-flow.ts
 // dialCustomer): the customer is never dialed uncounted, and the agent is not left on the line for
@@ -31,14 +29,7 @@ afterEach(async () => {
 
 describe.skipIf(TEST_ENGINE !== 'sqlite')('the agent answered and the attempt cannot be counted', () => {
   it(`the database held past ${COUNT_BOUND_MS / 1000} s: the customer is not dialed, the agent is released within the bound, the attempt ends DB_BUSY once the database is free`, async () => {
-    const { db, dbPath } = await importedDb('count-bound', FILE, Date.now());
-    const dialDb = openDb(dbPath, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
-    const lines: string[] = [];
-    const ari = new FakeAri();
-    const sched = testScheduler(dialDb, ari, pino({ level: 'info' }, { write: (l: string) => lines.push(l) }), { leaseMs: 60_000 });
-    sched.start();
-    ari.emit('connected');
-    stops.push(() => void db.$client.close(), () => void dialDb.$client.close(), () => sched.stop(0));
+    const { db, dbPath, lines, ari, sched } = await dialerOnOwnConnection('count-bound', FILE, 60_000, stops);
     const id = await store.insertCallback(db, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: Date.now(), dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
     sched.nudge();
     await until('the agent leg', () => ari.originates.length === 1);

@@ -1,12 +1,10 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookCallback } from '../../../src/app/book.js';
-import type { Presence } from '../../../src/asterisk/presence.js';
 import type { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';
 import { cleanupEngines, type TestEngine } from '../engine.js';
 import { FakeAri, FakePresence, until } from '../fakes.js';
-import { importedEngine, ONE_PASS_MS, testScheduler } from '../fixture.js';
+import { clockedScheduler, importedEngine, ONE_PASS_MS } from '../fixture.js';
 
 // Inbound callbacks in the scheduler (fake ARI and presence, the clock a variable): the line order
 // decides who gets the one free agent, and inbound_callback_expiry_hours ends a waiting one.
@@ -44,11 +42,7 @@ afterEach(async () => {
 });
 
 function start(): void {
-  sched = testScheduler(db, ari, pino({ level: 'silent' }), {
-    presence: presence as unknown as Presence, owner: 't', backstopPollMs: 600_000, externalWriteCheckMs: 1000, agentRetryDelayMs: 30_000, confirm: { tries: 5, delayMs: 400 }, now: () => clock,
-  });
-  sched.start();
-  ari.emit('connected');
+  sched = clockedScheduler(db, ari, presence, () => clock);
 }
 async function at(t: number) {
   clock = t;

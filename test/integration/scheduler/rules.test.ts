@@ -1,14 +1,12 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { bookCallback } from '../../../src/app/book.js';
-import type { Presence } from '../../../src/asterisk/presence.js';
 import { isCode } from '../../../src/errors.js';
 import { applyImport, parseImport } from '../../../src/import.js';
 import type { Scheduler } from '../../../src/scheduler/scheduler.js';
 import * as store from '../../../src/store/callbacks.js';
 import { cleanupEngines, dbExec, type TestEngine } from '../engine.js';
-import { importedEngine, ONE_PASS_MS, testScheduler } from '../fixture.js';
+import { clockedScheduler, importedEngine, ONE_PASS_MS } from '../fixture.js';
 import { FakeAri, FakePresence, until } from '../fakes.js';
 
 // The campaign rules as the scheduler applies them, with time travel: the scheduler's clock is a
@@ -57,12 +55,9 @@ afterEach(async () => {
 });
 
 function start(): Scheduler {
-  sched = testScheduler(db, ari, pino({ level: 'silent' }), {
-    presence: presence as unknown as Presence, owner: 't', backstopPollMs: 600_000, externalWriteCheckMs: 1000, agentRetryDelayMs: 30_000, confirm: { tries: 5, delayMs: 400 }, now: () => clock,
-  });
-  sched.start();
-  ari.emit('connected');
-  return sched;
+  const s = clockedScheduler(db, ari, presence, () => clock);
+  sched = s;
+  return s;
 }
 /** Moves the clock and lets the scheduler run one pass. */
 async function at(t: number) {

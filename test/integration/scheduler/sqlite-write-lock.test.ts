@@ -1,13 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../../../src/metrics.js';
 import { DIAL_BUSY_TIMEOUT_MS } from '../../../src/store/busy.js';
 import * as store from '../../../src/store/callbacks.js';
 import { openDb } from '../../../src/store/db.js';
 import { TEST_ENGINE } from '../engine.js';
-import { FakeAri, until } from '../fakes.js';
-import { importedDb, ONE_TRUNK, testScheduler } from '../fixture.js';
+import { until } from '../fakes.js';
+import { dialerOnOwnConnection, ONE_TRUNK } from '../fixture.js';
 
 // Issue 12's last gap: another process (the CLI, a backup, the sqlite3 shell) holds the database's
 // write lock for seconds while calls go on. The scheduler's and dialer's connection (as daemon.ts
@@ -39,15 +38,8 @@ const busyCount = async (where: string) => {
 
 describe.skipIf(TEST_ENGINE !== 'sqlite')('another process holds the write lock while calls go on', () => {
   it(`a ${LOCK_MS / 1000} s BEGIN IMMEDIATE elsewhere: the event loop stays responsive, call ends are written after the lock is released, nothing is dialed twice`, async () => {
-    const { db, dbPath } = await importedDb('busy', FILE, Date.now());
     // The scheduler's own connection, opened as daemon.ts opens it.
-    const dialDb = openDb(dbPath, { migrate: false, busyTimeoutMs: DIAL_BUSY_TIMEOUT_MS });
-    const lines: string[] = [];
-    const ari = new FakeAri();
-    const sched = testScheduler(dialDb, ari, pino({ level: 'info' }, { write: (l: string) => lines.push(l) }), { leaseMs: 6000 });
-    sched.start();
-    ari.emit('connected');
-    stops.push(() => void db.$client.close(), () => void dialDb.$client.close(), () => sched.stop(0));
+    const { db, dbPath, lines, ari, sched } = await dialerOnOwnConnection('busy', FILE, 6000, stops);
     const book = async (n: number, inMs = 0) =>
       await store.insertCallback(db, { leadId: `lead${n}`, campaignId: 'C', type: 'USERONLY', ownerAgentId: `a${n}`, dueAt: Date.now() + inMs, dueZone: 'UTC', maxAttempts: 3, notes: null }, Date.now());
     const attempt = async (id: number) => (await store.attemptsOf(db, id))[0]!;
