@@ -78,12 +78,15 @@ function parseDays(key: string): (1 | 2 | 3 | 4 | 5 | 6 | 7)[] | null {
 
 /** Is `t` inside the calendar on the wall clock of `zone`? */
 export function mayDialAt(t: number, zone: string, cal: Calendar): boolean {
-  const dt = DateTime.fromMillis(t, { zone });
-  if (cal.holidays.has(dt.toISODate()!)) return false;
-  const wins = cal.week[dt.weekday as 1 | 2 | 3 | 4 | 5 | 6 | 7];
-  if (!wins || wins.length === 0) return false;
-  const ms = ((dt.hour * 60 + dt.minute) * 60 + dt.second) * 1000 + dt.millisecond;
-  return wins.some((w) => ms >= w.start * 1000 && ms < w.end * 1000);
+  return windowAt(DateTime.fromMillis(t, { zone }), cal) !== null;
+}
+
+/** The window the wall-clock instant `dt` is in, with `dt` as ms of its day; null outside every window. */
+function windowAt(dt: DateTime, cal: Calendar): { end: number; at: number } | null {
+  if (cal.holidays.has(dt.toISODate()!)) return null;
+  const at = ((dt.hour * 60 + dt.minute) * 60 + dt.second) * 1000 + dt.millisecond;
+  const w = (cal.week[dt.weekday as 1 | 2 | 3 | 4 | 5 | 6 | 7] ?? []).find((x) => at >= x.start * 1000 && at < x.end * 1000);
+  return w ? { end: w.end * 1000, at } : null;
 }
 
 /** How far ahead to look before saying "never": a year covers any sane holiday list. */
@@ -163,4 +166,16 @@ export function windowWait(t: number, zone: string, cal: Calendar): { until: num
   if (mayDialAt(t, zone, cal)) return null;
   const until = earliestDialable(t, zone, cal);
   return { until, reason: describeWait(until, zone) };
+}
+
+/**
+ * Open from `t` through `t + ms` without a break: inside one window of the day, with no change of the
+ * zone's offset in between (conservative: a span over midnight or a DST change says no). The claim
+ * counts a customer-first attempt only then, so the dialer's own check before the customer leg,
+ * moments later, finds the window open too.
+ */
+export function openThrough(t: number, ms: number, zone: string, cal: Calendar): boolean {
+  const dt = DateTime.fromMillis(t, { zone });
+  const w = windowAt(dt, cal);
+  return w !== null && w.at + ms <= w.end && DateTime.fromMillis(t + ms, { zone }).offset === dt.offset;
 }

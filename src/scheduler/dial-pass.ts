@@ -10,7 +10,7 @@ import { allTrunks, getCampaign, getNumber } from '../store/directory.js';
 import type { CallAttemptRow, CallbackRow, TrunkRow } from '../store/schema.js';
 import { trunksOfNumber } from '../store/servers.js';
 import { customerWindow, readAdmitFacts, sessionPlanFor, type LoadedCallback } from './context.js';
-import { windowWait } from '../domain/windows.js';
+import { openThrough } from '../domain/windows.js';
 import { PassReads } from './pass-reads.js';
 import type { SchedulerOptions } from './scheduler.js';
 
@@ -27,11 +27,11 @@ export const MAX_READS_AGE_MS = 1000;
  * Measured (bench:vs-callfiles -- 500 0, README "Performance"): with one transaction per claim, 500
  * claims took until +3.3 to +6.4 s; in batches, until +0.7 to +0.9 s.
  */
-export const FIRST_CLAIM_BATCH = 4;
-export const MAX_CLAIM_BATCH = 32;
+const FIRST_CLAIM_BATCH = 4;
+const MAX_CLAIM_BATCH = 32;
 
 /** A customer-first claim counts the customer attempt only when the window stays open this long (see claimInput). */
-export const COUNT_AT_CLAIM_MARGIN_MS = 60_000;
+const COUNT_AT_CLAIM_MARGIN_MS = 60_000;
 
 /** A decided dial waiting for its batch's claim. */
 interface Pending {
@@ -286,7 +286,7 @@ class DialPass {
       // Customer-first dials the customer at once: counted in the claim, when the window is open now and
       // still a minute on. Near its close the session counts as before, just before the customer leg, so
       // an attempt the window then stops (WINDOW_CLOSED, not charged) was never counted.
-      countCustomer: customerFirst && (w === null || (windowWait(now, w.zone, w.calendar) === null && windowWait(now + COUNT_AT_CLAIM_MARGIN_MS, w.zone, w.calendar) === null)),
+      countCustomer: customerFirst && (w === null || openThrough(now, COUNT_AT_CLAIM_MARGIN_MS, w.zone, w.calendar)),
       // 'taken': another daemon is claiming it right now (PostgreSQL); 'moved': no longer LIVE.
       refused: (why) => {
         claimsRefused.inc({ reason: why });

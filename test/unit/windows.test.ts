@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { parseDue } from '../../src/domain/due.js';
-import { earliestDialable, mayDialAt, parseCalendar, type Calendar, type Window } from '../../src/domain/windows.js';
+import { earliestDialable, mayDialAt, openThrough, parseCalendar, type Calendar, type Window } from '../../src/domain/windows.js';
 
 // Property tests of calling windows and typed times against an oracle that does not use luxon:
 // the wall clock comes from Intl.DateTimeFormat (ICU), so a luxon misuse cannot hide itself.
@@ -128,6 +129,22 @@ describe('calling windows (property-based, oracle = Intl)', () => {
     if (!cal.ok) throw new Error(cal.error);
     const jump = Date.UTC(2026, 2, 29, 1, 0);
     expect(earliestDialable(Date.UTC(2026, 2, 29, 0, 0), 'Europe/London', cal.calendar)).toBe(jump);
+  });
+
+  it('openThrough: open for the whole span inside one window; not across a closure of seconds, a window end, midnight or a DST change', () => {
+    const r = parseCalendar({ 'mon-sun': '00:00-09:00:30,09:00:45-23:00' });
+    if (!r.ok) throw new Error(r.error);
+    const cal = r.calendar;
+    const at = (iso: string) => DateTime.fromISO(iso, { zone: 'America/New_York' }).toMillis();
+    expect(openThrough(at('2026-11-23T08:58:00'), 60_000, 'America/New_York', cal)).toBe(true);
+    expect(openThrough(at('2026-11-23T09:00:00'), 60_000, 'America/New_York', cal)).toBe(false); // a 15 s closure inside the minute
+    expect(mayDialAt(at('2026-11-23T09:01:00'), 'America/New_York', cal)).toBe(true); // though both ends are open
+    expect(openThrough(at('2026-11-23T22:59:30'), 60_000, 'America/New_York', cal)).toBe(false); // the window ends
+    expect(openThrough(at('2026-11-23T23:30:00'), 60_000, 'America/New_York', cal)).toBe(false); // closed
+    const all = (parseCalendar({}) as { ok: true; calendar: Calendar }).calendar; // no windows: always open
+    expect(openThrough(at('2026-11-23T23:59:30'), 60_000, 'America/New_York', all)).toBe(false); // over midnight: conservative
+    expect(openThrough(Date.parse('2026-11-01T05:59:30Z'), 60_000, 'America/New_York', all)).toBe(false); // 01:59:30 EDT: the fall-back change at 02:00
+    expect(openThrough(at('2026-11-01T12:00:00'), 60_000, 'America/New_York', all)).toBe(true);
   });
 
   it('parses windows as people write them, and names what is wrong', () => {
