@@ -75,6 +75,9 @@ describe('takeover between two daemons on one database', () => {
     // B starts now: its own start-up recovery (which settles answered calls too) is past when A's call
     // is bridged, so only B's takeover sweeps can find that call over.
     const b = daemon(dbB, 'daemon-b'); // its Asterisk never shows it A's channels: they are gone by the time it looks
+    // B's start-up recovery runs on its connect; on a loaded machine it came after the bridge below and
+    // closed A's call itself (endedAt set before A stopped). A sweep's time lets it finish first.
+    await pass(LEASE_MS);
     const attempt = (await store.attemptsOf(dbA, id))[0]!;
     a.ari.event({ type: 'StasisStart', channel: { id: attempt.agentChannelId, name: 'PJSIP/agent1001-1', state: 'Up' } });
     await until('the customer leg', () => a.ari.originates.length === 2);
