@@ -29,15 +29,21 @@ async function seed(c: Conn): Promise<void> {
 
 freshEngineEachTest((x) => (e = x), seed);
 
-/** A DIALING callback claimed by daemon "old" with token "old-tok", then taken over by "peer" with "peer-tok" after its lease lapsed. */
-async function takenOver(peer: Conn): Promise<{ id: number; attemptId: number }> {
+/** lead1's callback, due at T0, claimed for a1 by `owner` under `token` (lease LEASE_MS). */
+async function claimedBy(owner: string, token: string) {
   const id = await store.insertCallback(e, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: T0, dueZone: 'UTC', maxAttempts: 3, notes: null }, T0);
   await store.promoteDue(e, T0);
   const attempt = await store.claimForDial(e, {
-    callbackId: id, owner: 'old', token: 'old-tok', leaseMs: LEASE_MS, now: T0, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'agent1001',
+    callbackId: id, owner, token, leaseMs: LEASE_MS, now: T0, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'agent1001',
     callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
     ids: (seq) => ({ agentChannelId: `a-${id}-${seq}`, customerChannelId: `c-${id}-${seq}`, bridgeId: `b-${id}-${seq}` }),
   });
+  return { id, attempt };
+}
+
+/** A DIALING callback claimed by daemon "old" with token "old-tok", then taken over by "peer" with "peer-tok" after its lease lapsed. */
+async function takenOver(peer: Conn): Promise<{ id: number; attemptId: number }> {
+  const { id, attempt } = await claimedBy('old', 'old-tok');
   expect(attempt, 'claimed').not.toBeNull();
   // The old holder's lease lapsed while it could not reach the database; the peer adopts the call.
   expect(await store.takeOverLease(peer, id, 'old-tok', 'peer', 'peer-tok', T0 + 2 * LEASE_MS)).toBe(true);
@@ -103,13 +109,7 @@ describe(`fencing after a lost lease on ${TEST_ENGINE}`, () => {
 
 describe('the lease as the fence before a new leg (LeaseKeeper.fresh)', () => {
   it("is fresh until the last quarter of the lease the claim wrote; a renewal that lands counts from when it was sent; a lost lease never comes back", async () => {
-    const id = await store.insertCallback(e, { leadId: 'lead1', campaignId: 'C', type: 'USERONLY', ownerAgentId: 'a1', dueAt: T0, dueZone: 'UTC', maxAttempts: 3, notes: null }, T0);
-    await store.promoteDue(e, T0);
-    const attempt = await store.claimForDial(e, {
-      callbackId: id, owner: 'me', token: 'tok', leaseMs: LEASE_MS, now: T0, dialOrder: 'AGENT_FIRST', agentId: 'a1', phoneEndpoint: 'agent1001',
-      callerId: '+15550100001', customerNumber: '+15551230001', trunkId: 'carrier',
-      ids: (seq) => ({ agentChannelId: `a-${id}-${seq}`, customerChannelId: `c-${id}-${seq}`, bridgeId: `b-${id}-${seq}` }),
-    });
+    const { id, attempt } = await claimedBy('me', 'tok');
     expect(attempt).not.toBeNull();
     let now = T0;
     let lost = 0;
