@@ -68,6 +68,22 @@ describe('a trunk shared with another daemon', () => {
     expect((await store.getCallback(db, mine))!.state).toBe('DIALING');
   });
 
+  it('two of its own due at once on the one channel: the second is decided with the first still unclaimed in the batch, and waits without a claim tried', async () => {
+    // A second free agent, so only the trunk keeps the second callback from being dialed.
+    db = await importedEngine({ ...DIALER_CENTER, trunks: [{ id: 'carrier', max_channels: 1 }], agents: [{ id: 'a1', name: 'A', campaigns: ['C', 'CF'] }, { id: 'a2', name: 'B', campaigns: ['C', 'CF'] }], phones: [...DIALER_CENTER.phones!, { endpoint: 'agent1002', agent: 'a2' }] }, Date.now());
+    const first = await due('lead1', 'C');
+    const second = await due('lead2', 'C');
+    const claimsBefore = await refusedFor('trunk-channels');
+    sched = testScheduler(db, ari, log);
+    sched.start();
+    ari.emit('connected');
+    await until('the second waits', async () => (await store.getCallback(db, second))!.waitReason === REASON);
+    await until('the first dialed', () => ari.originates.length === 1);
+    expect((await store.getCallback(db, first))!.state).toBe('DIALING');
+    // The pending decision counted on the trunk (TrunkLimiter.check's `pending`): no claim was refused.
+    expect(await refusedFor('trunk-channels')).toBe(claimsBefore);
+  });
+
   it('the peer takes the channel between the pass\'s read and the claim: the claim is refused (trunk-channels), nothing dialed, the reason kept', async () => {
     const before = await refusedFor('trunk-channels');
     // The peer's callback is not due here (it is its own business); only its attempt row matters.
