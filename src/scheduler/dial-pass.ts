@@ -92,9 +92,8 @@ class DialPass {
   private reads: PassReads | undefined;
   private readsAt = 0;
   private ready: CallbackRow[] = [];
-  /** Decided dials not claimed yet, and how many of them per trunk. */
+  /** Decided dials not claimed yet (decisions wait while a batch is claimed, so these are all of them). */
   private pending: Pending[] = [];
-  private readonly pendingOnTrunk = new Map<string, number>();
 
   constructor(
     private readonly d: DialPassDeps,
@@ -149,7 +148,6 @@ class DialPass {
     // Counted as taken until the batch is claimed: the next decisions of this pass see the agent
     // busy and the trunk's leg started (limiterSays), as they would after the claim.
     this.busy.set(d.agentId, (this.busy.get(d.agentId) ?? 0) + 1);
-    this.pendingOnTrunk.set(d.trunkId, (this.pendingOnTrunk.get(d.trunkId) ?? 0) + 1);
     return { cb, loaded: loaded!, d, token: randomUUID(), limit: null };
   }
 
@@ -174,7 +172,6 @@ class DialPass {
       // Every claimed call starts before anything else is written: a write that fails here (the database
       // gone just after the batch's commit) must not leave a committed claim without its session.
       for (const [k, p] of batch.entries()) {
-        this.pendingOnTrunk.set(p.d.trunkId, (this.pendingOnTrunk.get(p.d.trunkId) ?? 1) - 1);
         const attempt = attempts[k];
         if (attempt) this.start(p, attempt, now);
         else {
@@ -235,7 +232,7 @@ class DialPass {
     const t = await this.trunkOf(cb.campaignId);
     const limiterSays = (trunkId: string) => {
       const row = this.trunks.get(trunkId);
-      return this.d.o.limiter.check(trunkId, { maxChannels: row?.maxChannels ?? 0, callsPerSecond: row?.callsPerSecond ?? 0 }, this.now, this.pendingOnTrunk.get(trunkId) ?? 0);
+      return this.d.o.limiter.check(trunkId, { maxChannels: row?.maxChannels ?? 0, callsPerSecond: row?.callsPerSecond ?? 0 }, this.now, this.pending.filter((p) => p.d.trunkId === trunkId).length);
     };
     return await readAdmitFacts(this.d.o.db, cb, this.now, (ep) => this.d.o.presence.of(ep), this.busy, t === null ? null : (this.full.get(t) ?? null), limiterSays, this.server, this.reads);
   }
